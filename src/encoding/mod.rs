@@ -1,0 +1,88 @@
+//! Byte-exact Redis 7.0 encodings: listpack, intset, LZF, CRC64, the legacy
+//! ziplist/zipmap decoders and Redis's number parsing/formatting rules.
+//!
+//! Everything here is pure and dependency-free. Decoders treat their input as
+//! untrusted (it may come from an RDB file or a RESTORE payload): they return
+//! `Err`/`None` on malformed bytes and never allocate more than the input size
+//! could justify.
+
+pub mod crc64;
+pub mod intset;
+pub mod listpack;
+pub mod longdouble;
+pub mod lzf;
+pub mod numbers;
+pub mod ziplist;
+pub mod zipmap;
+
+/// Little-endian u16 at `off`, or `None` when out of bounds.
+#[inline]
+pub(crate) fn rd_u16(b: &[u8], off: usize) -> Option<u16> {
+    let s = b.get(off..off.checked_add(2)?)?;
+    Some(u16::from_le_bytes([s[0], s[1]]))
+}
+
+/// Little-endian u32 at `off`, or `None` when out of bounds.
+#[inline]
+pub(crate) fn rd_u32(b: &[u8], off: usize) -> Option<u32> {
+    let s = b.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Little-endian u64 at `off`, or `None` when out of bounds.
+#[inline]
+pub(crate) fn rd_u64(b: &[u8], off: usize) -> Option<u64> {
+    let s = b.get(off..off.checked_add(8)?)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(s);
+    Some(u64::from_le_bytes(a))
+}
+
+/// Tiny deterministic PRNG for the fuzz-style tests (xorshift64*).
+#[cfg(test)]
+pub(crate) struct TestRng(pub u64);
+
+#[cfg(test)]
+impl TestRng {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+    /// Flip/insert/delete a few random bytes of `b`.
+    pub fn mutate(&mut self, b: &mut Vec<u8>) {
+        let rounds = 1 + self.below(4);
+        for _ in 0..rounds {
+            let len = b.len() as u64;
+            match self.below(4) {
+                0 if len > 0 => {
+                    let i = self.below(len) as usize;
+                    b[i] ^= 1 << self.below(8);
+                }
+                1 if len > 0 => {
+                    let i = self.below(len) as usize;
+                    b[i] = self.next() as u8;
+                }
+                2 => {
+                    let i = self.below(len + 1) as usize;
+                    b.insert(i, self.next() as u8);
+                }
+                _ if len > 0 => {
+                    let i = self.below(len) as usize;
+                    b.remove(i);
+                }
+                _ => {}
+            }
+        }
+    }
+}
