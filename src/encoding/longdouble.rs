@@ -136,7 +136,7 @@ impl LongDouble {
 
     /// IEEE-style addition rounded to nearest-even on a 64-bit mantissa.
     /// `None` when the result is NaN (inf + -inf).
-    pub fn add(self, o: Self) -> Option<Self> {
+    pub fn checked_add(self, o: Self) -> Option<Self> {
         match (self.kind, o.kind) {
             (Kind::Inf, Kind::Inf) if self.neg != o.neg => None,
             (Kind::Inf, _) => Some(self),
@@ -570,7 +570,7 @@ mod tests {
     fn incr(a: &str, b: &str) -> String {
         let x = LongDouble::parse(a.as_bytes()).unwrap();
         let y = LongDouble::parse(b.as_bytes()).unwrap();
-        String::from_utf8(x.add(y).unwrap().to_human_string()).unwrap()
+        String::from_utf8(x.checked_add(y).unwrap().to_human_string()).unwrap()
     }
 
     #[test]
@@ -618,7 +618,7 @@ mod tests {
         assert!(!LongDouble::parse(b"inf").unwrap().is_finite());
         let inf = LongDouble::parse(b"inf").unwrap();
         let ninf = LongDouble::parse(b"-inf").unwrap();
-        assert!(inf.add(ninf).is_none());
+        assert!(inf.checked_add(ninf).is_none());
     }
 
     #[test]
@@ -642,7 +642,7 @@ mod tests {
                 .map(|_| alphabet[r.below(alphabet.len() as u64) as usize])
                 .collect();
             if let Some(v) = LongDouble::parse(&s) {
-                let _ = v.add(v).map(|x| x.to_human_string());
+                let _ = v.checked_add(v).map(|x| x.to_human_string());
             }
         }
     }

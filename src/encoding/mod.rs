@@ -15,6 +15,18 @@ pub mod numbers;
 pub mod ziplist;
 pub mod zipmap;
 
+/// Malformed encoded bytes (the only error any decoder here reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeError;
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("malformed encoded data")
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
 /// Little-endian u16 at `off`, or `None` when out of bounds.
 #[inline]
 pub(crate) fn rd_u16(b: &[u8], off: usize) -> Option<u16> {
