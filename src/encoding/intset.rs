@@ -259,7 +259,7 @@ mod tests {
             s.iter().collect::<Vec<_>>(),
             model.iter().copied().collect::<Vec<_>>()
         );
-        assert_eq!(s.iter().rev().next(), model.iter().next_back().copied());
+        assert_eq!(s.iter().next_back(), model.iter().next_back().copied());
         assert_eq!(s.min(), model.iter().next().copied());
         assert_eq!(s.max(), model.iter().next_back().copied());
         assert!(s.random(12345).is_some_and(|v| model.contains(&v)));
