@@ -483,7 +483,7 @@ impl Listpack {
         while off < eof {
             let c = b[off];
             let hit = if (0x80..=0xBF).contains(&c) || (0xE0..=0xF0).contains(&c) {
-                // Cheap length test before touching the payload.
+                // String entry: slice compare (length first, then bytes).
                 matches!(decode(b, off), Some(LpValue::Str(s)) if s == v)
             } else {
                 let want = *vint.get_or_insert_with(|| string2ll(v));
