@@ -1,2 +1,35 @@
-//! ferrodis: a Redis 7.0 compatible server.
+//! ferrodis: a Redis 7.0 compatible server. One thread, one `mio::Poll`,
+//! connections in a `Slab`, background saves in a forked child.
+//!
+//! Crate map, in reading order:
+//! - `resp`: the request parser and the reply encoder (pure);
+//! - `sds`, `dict`: the string and hash table everything is stored in;
+//! - `encoding`: byte-exact Redis formats (listpack, intset, LZF, CRC64...);
+//! - `types`: list, hash, set and sorted set values;
+//! - `db`: the keyspace, values and expiry;
+//! - `cmd`: the command table and the handlers, one file per family;
+//! - `net`: a connection's buffers and flags;
+//! - `persist`: RDB and AOF, and the single `fork()` site;
+//! - `repl`: the backlog and the replication state machines;
+//! - `server`: the loop that owns all of the above;
+//! - `config`, `logging`, `util`, `error`: shared plumbing.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod cmd;
+pub mod config;
+pub mod db;
+pub mod dict;
 pub mod encoding;
+pub mod error;
+pub mod logging;
+pub mod net;
+pub mod persist;
+pub mod repl;
+pub mod resp;
+pub mod sds;
+pub mod server;
+pub mod types;
+pub mod util;
+
+/// The Redis version whose behaviour ferrodis reproduces.
+pub const REDIS_VERSION: &str = "7.0.15";

@@ -1,1 +1,48 @@
-fn main() {}
+//! `ferrodis-server [configfile|-] [--directive value ...]`: the same command
+//! line as redis-server.
+
+use ferrodis::config::Config;
+use ferrodis::server::{listen, Server};
+
+fn usage() -> ! {
+    eprintln!("Usage: ./ferrodis-server [/path/to/redis.conf] [options] [-]");
+    eprintln!("       ./ferrodis-server - (read config from stdin)");
+    eprintln!("       ./ferrodis-server -v or --version");
+    eprintln!("       ./ferrodis-server -h or --help");
+    eprintln!();
+    eprintln!("Examples:");
+    eprintln!("       ./ferrodis-server (run the server with default conf)");
+    eprintln!("       ./ferrodis-server /etc/redis/6379.conf");
+    eprintln!("       ./ferrodis-server --port 7777");
+    eprintln!("       ./ferrodis-server --port 7777 --replicaof 127.0.0.1 8888");
+    eprintln!("       ./ferrodis-server /etc/myredis.conf --loglevel verbose -");
+    std::process::exit(1);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=ferrodis-{}",
+                    ferrodis::REDIS_VERSION,
+                    env!("CARGO_PKG_VERSION")
+                );
+                return;
+            }
+            "-h" | "--help" => usage(),
+            _ => {}
+        }
+    }
+    let cfg = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    let ready_pipe = if cfg.daemonize { listen::daemonize() } else { None };
+    ferrodis::logging::init(&cfg.logfile, cfg.loglevel_name());
+    std::process::exit(ferrodis::server::start(cfg, ready_pipe));
+}

@@ -1,0 +1,201 @@
+//! Commands: the static command table, the handler context, and the shared
+//! argument helpers. Handlers are grouped by family like Redis's `t_*.c`.
+//!
+//! A handler sees the keyspace, the config (read only) and a reply writer,
+//! never sockets, the poller or other clients. Commands that act on the
+//! server itself (INFO, CLIENT, BGSAVE, REPLICAOF, SUBSCRIBE...) are table
+//! entries with `Proc::Srv(tag)`: the server module carries them out.
+//! Handlers know nothing of replication: `server` propagates a command when
+//! the handler's `dirty` count grew, in the form the handler chose.
+
+pub mod keys;
+pub mod string;
+pub mod table;
+
+use crate::config::Config;
+use crate::db::{Entry, Keyspace, Value};
+use crate::error::{self, CmdError, CmdResult};
+use crate::resp::{parse_i64, Out};
+use bytes::Bytes;
+
+pub use table::{lookup, CommandSpec, Proc, Srv, COMMANDS};
+
+pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
+
+/// Command flags (as Redis's CMD_*).
+pub mod flag {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+}
+
+/// A keyspace notification raised by a write: (type flag, event, db, key).
+pub struct Notification {
+    pub class: u32,
+    pub event: &'static str,
+    pub db: usize,
+    pub key: Bytes,
+}
+
+/// What a keyspace handler asks the server to do after it returns.
+#[derive(Default)]
+pub enum Effect {
+    #[default]
+    None,
+    /// Block the client on keys (blocking pops) until data or timeout.
+    Block {
+        keys: Vec<Bytes>,
+        /// Absolute unix ms; 0 = forever.
+        deadline_ms: i64,
+    },
+}
+
+/// Everything a keyspace handler may touch.
+pub struct Ctx<'a> {
+    pub ks: &'a mut Keyspace,
+    pub cfg: &'a Config,
+    /// The client's selected database.
+    pub db: usize,
+    pub out: Out<'a>,
+    pub client_id: u64,
+    /// Changes made by this command; > 0 means "propagate".
+    pub dirty: u64,
+    /// When non-empty, these commands are propagated instead of argv (the
+    /// deterministic rewrite: SET EX -> SET PXAT, SPOP -> SREM...).
+    pub rewritten: Vec<Vec<Bytes>>,
+    pub events: &'a mut Vec<Notification>,
+    pub effect: Effect,
+    /// True when running inside MULTI/EXEC or from the master link: blocking
+    /// commands must not block there.
+    pub no_block: bool,
+}
+
+impl<'a> Ctx<'a> {
+    /// A write happened to `key`: WATCH invalidation, the keyspace event,
+    /// and the dirty counter (Redis's signalModifiedKey + notify + dirty++).
+    pub fn written(&mut self, key: &Bytes, class: u32, event: &'static str) {
+        self.ks.signal_modified(self.db, key);
+        self.notify(class, event, key);
+        self.dirty += 1;
+    }
+
+    /// Raises a keyspace notification when the class is enabled.
+    pub fn notify(&mut self, class: u32, event: &'static str, key: &Bytes) {
+        let enabled = self.cfg.notify_keyspace_events;
+        if enabled & class != 0 && enabled & (crate::config::NOTIFY_KEYSPACE | crate::config::NOTIFY_KEYEVENT) != 0 {
+            self.events.push(Notification {
+                class,
+                event,
+                db: self.db,
+                key: key.clone(),
+            });
+        }
+    }
+
+    /// Propagate `cmd` (in addition to other rewritten commands) instead of
+    /// the command as received.
+    pub fn propagate_as(&mut self, cmd: Vec<Bytes>) {
+        self.rewritten.push(cmd);
+    }
+
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.ks.lookup_read(self.db, key)
+    }
+
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.ks.lookup_write(self.db, key)
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.ks.now_ms
+    }
+}
+
+// ---- argument helpers shared by all families ----
+
+/// Case-insensitive comparison of an argument with an ASCII keyword.
+#[inline]
+pub fn eq_ic(arg: &[u8], kw: &str) -> bool {
+    arg.eq_ignore_ascii_case(kw.as_bytes())
+}
+
+/// An integer argument, or `ERR value is not an integer or out of range`.
+pub fn arg_i64(arg: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(arg).ok_or_else(|| error::NOT_INT.into())
+}
+
+/// A float argument as Redis's getDoubleFromObject (no NaN, no spaces).
+pub fn parse_f64(arg: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(arg).ok()?;
+    if s.is_empty() || s.len() > 5000 || s.starts_with(|c: char| c.is_ascii_whitespace()) || s.ends_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            let v: f64 = s.parse().ok()?;
+            // strtod reports ERANGE on overflow and underflow; Redis refuses both.
+            let nonzero_digit = s
+                .split(['e', 'E'])
+                .next()
+                .is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
+            if v.is_infinite() || (v == 0.0 && nonzero_digit) {
+                return None;
+            }
+            v
+        }
+    };
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
+    parse_f64(arg).ok_or_else(|| error::NOT_FLOAT.into())
+}
+
+/// The string value of a key for a read: Ok(None) when missing,
+/// WRONGTYPE when the key holds another type. Integers are formatted into `buf`.
+pub fn get_string<'b>(
+    ctx: &'b mut Ctx<'_>,
+    key: &[u8],
+    buf: &'b mut [u8; 20],
+) -> Result<Option<&'b [u8]>, CmdError> {
+    match ctx.ks.lookup_read(ctx.db, key) {
+        None => Ok(None),
+        Some(e) => match e.val.str_bytes(buf) {
+            Some(b) => Ok(Some(b)),
+            None => Err(error::WRONGTYPE.into()),
+        },
+    }
+}
+
+/// Checks the type of an existing value.
+pub fn check_type(v: &Value, name: &str) -> CmdResult {
+    if v.type_name() == name {
+        Ok(())
+    } else {
+        Err(error::WRONGTYPE.into())
+    }
+}
+
+/// Command tables of the data-type families, chained after the core table.
+pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
+    std::iter::empty()
+}

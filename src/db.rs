@@ -1,0 +1,380 @@
+//! The keyspace: numbered databases of keys to values, with expiry.
+//!
+//! Owns `Value` (what a key holds), `Db` (one numbered database: a main dict
+//! and an expires dict, as Redis) and `Keyspace` (all databases plus the
+//! bookkeeping that writes leave for the server: keys deleted by expiry to
+//! propagate as DEL, keys touched for WATCH, keys made ready for blocked
+//! clients). The clock is passed in (`Keyspace::now_ms`), never read here.
+
+use crate::dict::Dict;
+use crate::resp::parse_i64;
+use crate::sds::{fmt_i64, Sds};
+use crate::types::{Hash, List, Set, ZSet};
+use std::collections::HashMap;
+
+/// What a key holds.
+pub enum Value {
+    /// A string; OBJECT ENCODING says embstr up to 44 bytes, raw above.
+    Str(Sds),
+    /// A string that was modified in place (APPEND, SETRANGE...): always raw.
+    Raw(Sds),
+    /// A string that is a decimal integer (encoding int).
+    Int(i64),
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
+    ZSet(Box<ZSet>),
+}
+
+/// Redis stores strings up to this length as embstr.
+const EMBSTR_MAX: usize = 44;
+
+impl Value {
+    /// A string value from client bytes, integer-encoded when it can be,
+    /// as Redis's tryObjectEncoding does.
+    pub fn from_bytes(b: &[u8]) -> Value {
+        if b.len() <= 20 {
+            if let Some(n) = parse_i64(b) {
+                return Value::Int(n);
+            }
+        }
+        Value::Str(Sds::new(b))
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) | Value::Raw(_) | Value::Int(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) if s.len() <= EMBSTR_MAX => "embstr",
+            Value::Str(_) | Value::Raw(_) => "raw",
+            Value::Int(_) => "int",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    pub fn is_string(&self) -> bool {
+        matches!(self, Value::Str(_) | Value::Raw(_) | Value::Int(_))
+    }
+
+    /// The bytes of a string value (integers are formatted into `buf`);
+    /// None for other types.
+    pub fn str_bytes<'a>(&'a self, buf: &'a mut [u8; 20]) -> Option<&'a [u8]> {
+        match self {
+            Value::Str(s) | Value::Raw(s) => Some(s.as_bytes()),
+            Value::Int(n) => Some(fmt_i64(*n, buf)),
+            _ => None,
+        }
+    }
+}
+
+/// A keyspace entry: the value and its access clock (LRU seconds, or LFU
+/// time and counter, as Redis's robj.lru).
+pub struct Entry {
+    pub val: Value,
+    pub lru: u32,
+}
+
+/// One numbered database.
+#[derive(Default)]
+pub struct Db {
+    pub dict: Dict<Entry>,
+    /// Absolute expiry times in unix milliseconds, for keys that have one.
+    pub expires: Dict<i64>,
+    /// Where the active expiry cycle resumes its scan of `expires`.
+    pub expires_cursor: u64,
+    pub avg_ttl: i64,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.dict.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dict.is_empty()
+    }
+
+    pub fn get_expire(&self, key: &[u8]) -> Option<i64> {
+        if self.expires.is_empty() {
+            return None;
+        }
+        self.expires.get(key).copied()
+    }
+
+    /// Sets an expiry on an existing key.
+    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        if let Some(t) = self.expires.get_mut(key) {
+            *t = when_ms;
+        } else {
+            self.expires.insert_new(Sds::new(key), when_ms);
+        }
+    }
+
+    pub fn remove_expire(&mut self, key: &[u8]) -> bool {
+        self.expires.remove(key).is_some()
+    }
+
+    pub fn clear(&mut self) {
+        self.dict.clear();
+        self.expires.clear();
+        self.expires_cursor = 0;
+        self.avg_ttl = 0;
+    }
+}
+
+/// How lookups treat keys whose time has passed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExpireMode {
+    /// A master: expired keys are deleted on access and the delete propagated.
+    Master,
+    /// A replica serving a client: expired keys read as missing, not deleted
+    /// (the master's DEL will come).
+    Replica,
+    /// A replica applying its master's stream: keys exist until the DEL comes.
+    ApplyingMaster,
+}
+
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+    /// The command's clock (unix ms), fixed for the whole command as Redis does.
+    pub now_ms: i64,
+    /// LRU clock in seconds (24 bits).
+    pub lru_clock: u32,
+    /// False while a child process saves: touching entries would copy pages.
+    pub update_lru: bool,
+    pub expire_mode: ExpireMode,
+    /// Keys deleted because they expired: the server propagates each as DEL
+    /// and emits the `expired` notification.
+    pub expired: Vec<(usize, Sds)>,
+    /// WATCHed keys: (db, key) -> ids of the watching clients.
+    pub watched: HashMap<(usize, Sds), Vec<u64>>,
+    /// Clients whose WATCHed keys were modified since (EXEC must fail).
+    pub dirty_cas: Vec<u64>,
+    /// Keys some client is blocked on, with the number of blocked clients.
+    pub blocking: HashMap<(usize, Sds), usize>,
+    /// Keys that received data while clients were blocked on them.
+    pub ready: Vec<(usize, Sds)>,
+    pub stat_expired_keys: u64,
+    pub stat_keyspace_hits: u64,
+    pub stat_keyspace_misses: u64,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            now_ms: 0,
+            lru_clock: 0,
+            update_lru: true,
+            expire_mode: ExpireMode::Master,
+            expired: Vec::new(),
+            watched: HashMap::new(),
+            dirty_cas: Vec::new(),
+            blocking: HashMap::new(),
+            ready: Vec::new(),
+            stat_expired_keys: 0,
+            stat_keyspace_hits: 0,
+            stat_keyspace_misses: 0,
+        }
+    }
+
+    pub fn db(&self, id: usize) -> &Db {
+        &self.dbs[id]
+    }
+
+    pub fn db_mut(&mut self, id: usize) -> &mut Db {
+        &mut self.dbs[id]
+    }
+
+    /// Whether `key` is logically expired; on a master it is also deleted
+    /// (and queued for propagation). Mirrors Redis's expireIfNeeded.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        let d = &self.dbs[db];
+        if d.expires.is_empty() {
+            return false;
+        }
+        let Some(&when) = d.expires.get(key) else {
+            return false;
+        };
+        if when > self.now_ms {
+            return false;
+        }
+        match self.expire_mode {
+            ExpireMode::ApplyingMaster => false,
+            ExpireMode::Replica => true,
+            ExpireMode::Master => {
+                self.delete_expired(db, key);
+                true
+            }
+        }
+    }
+
+    /// Deletes a key whose time has come and queues its propagation.
+    pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        let d = &mut self.dbs[db];
+        d.expires.remove(key);
+        if let Some((k, _)) = d.dict.remove(key) {
+            self.stat_expired_keys += 1;
+            self.signal_modified(db, &k);
+            self.expired.push((db, k));
+        }
+    }
+
+    /// Lookup for a read: counts hits and misses, refreshes the access clock.
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        if self.expire_if_needed(db, key) {
+            self.stat_keyspace_misses += 1;
+            return None;
+        }
+        let (lru, update) = (self.lru_clock, self.update_lru);
+        match self.dbs[db].dict.get_mut(key) {
+            Some(e) => {
+                self.stat_keyspace_hits += 1;
+                if update {
+                    e.lru = lru;
+                }
+                Some(e)
+            }
+            None => {
+                self.stat_keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Lookup for a write: no hit/miss accounting.
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        if self.expire_if_needed(db, key) {
+            return None;
+        }
+        let (lru, update) = (self.lru_clock, self.update_lru);
+        let e = self.dbs[db].dict.get_mut(key)?;
+        if update {
+            e.lru = lru;
+        }
+        Some(e)
+    }
+
+    /// Whether the key exists (without touching its access clock).
+    pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
+        !self.expire_if_needed(db, key) && self.dbs[db].dict.contains_key(key)
+    }
+
+    /// Adds a key that does not exist (the caller checked).
+    pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
+        let lru = self.lru_clock;
+        self.dbs[db].dict.insert_new(Sds::new(key), Entry { val, lru });
+        self.signal_ready_if_blocked(db, key);
+    }
+
+    /// Sets a key to a value, creating or overwriting it (Redis's setKey).
+    /// The expiry is removed unless `keep_ttl`.
+    pub fn set_key(&mut self, db: usize, key: &[u8], val: Value, keep_ttl: bool) {
+        let lru = self.lru_clock;
+        let d = &mut self.dbs[db];
+        match d.dict.get_mut(key) {
+            Some(e) => {
+                e.val = val;
+                e.lru = lru;
+                if !keep_ttl && !d.expires.is_empty() {
+                    d.expires.remove(key);
+                }
+            }
+            None => {
+                d.dict.insert_new(Sds::new(key), Entry { val, lru });
+                self.signal_ready_if_blocked(db, key);
+            }
+        }
+        self.signal_modified(db, key);
+    }
+
+    /// Removes a key; true when it existed.
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        let d = &mut self.dbs[db];
+        if !d.expires.is_empty() {
+            d.expires.remove(key);
+        }
+        if d.dict.remove(key).is_some() {
+            self.signal_modified(db, key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Takes a key's value and expiry out (RENAME, MOVE).
+    pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
+        let d = &mut self.dbs[db];
+        let (_, e) = d.dict.remove(key)?;
+        let exp = if d.expires.is_empty() {
+            None
+        } else {
+            d.expires.remove(key).map(|(_, t)| t)
+        };
+        self.signal_modified(db, key);
+        Some((e, exp))
+    }
+
+    /// WATCH invalidation: any client watching (db, key) gets EXEC failure.
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if self.watched.is_empty() {
+            return;
+        }
+        if let Some(clients) = self.watched.get(&(db, Sds::new(key))) {
+            self.dirty_cas.extend_from_slice(clients);
+        }
+    }
+
+    /// Every key of a database is about to change (FLUSHDB, SWAPDB).
+    pub fn signal_flushed(&mut self, db: Option<usize>) {
+        if self.watched.is_empty() {
+            return;
+        }
+        for ((d, key), clients) in &self.watched {
+            if db.is_none_or(|x| x == *d) && self.dbs[*d].dict.contains_key(key) {
+                self.dirty_cas.extend_from_slice(clients);
+            }
+        }
+    }
+
+    /// Marks a key as ready when clients are blocked on it.
+    pub fn signal_ready_if_blocked(&mut self, db: usize, key: &[u8]) {
+        if self.blocking.is_empty() {
+            return;
+        }
+        let k = (db, Sds::new(key));
+        if self.blocking.contains_key(&k) && !self.ready.contains(&k) {
+            self.ready.push(k);
+        }
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|d| d.len()).sum()
+    }
+}
+
+impl Value {
+    /// A full copy (COPY, and DEBUG RELOAD-like paths).
+    pub fn deep_clone(&self) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(s.clone()),
+            Value::Raw(s) => Value::Raw(s.clone()),
+            Value::Int(n) => Value::Int(*n),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Hash(h) => Value::Hash(h.clone()),
+            Value::Set(s) => Value::Set(s.clone()),
+            Value::ZSet(z) => Value::ZSet(z.clone()),
+        }
+    }
+}

@@ -1,0 +1,584 @@
+//! `Dict`: Redis's hash table, rebuilt in Rust.
+//!
+//! Owns keys (`Sds`) mapped to values of any type. Chained buckets, a size that
+//! is a power of two, and incremental rehashing between two tables, as Redis's
+//! dict.c does, because two of Redis's guarantees depend on that exact shape:
+//! - `scan` uses the reverse-binary cursor, so a full iteration returns every
+//!   element present for its whole duration, even across resizes;
+//! - growing never stalls the loop: each write moves one bucket, cron moves more.
+//! Pure: no I/O, no clock. The hash is SipHash with a per-process random key.
+
+use crate::sds::Sds;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+/// Start size of a table that receives its first element.
+const INITIAL_SIZE: usize = 4;
+/// Tables grow past a fill of 1 even while resizing is discouraged (a child
+/// process is saving), once this ratio is reached.
+const FORCE_RESIZE_RATIO: usize = 5;
+/// Shrink when fewer than 1 in 10 buckets would be used.
+const MIN_FILL_PERCENT: usize = 10;
+
+static HASH_KEYS: OnceLock<RandomState> = OnceLock::new();
+
+/// The process-wide keyed hash of a byte string.
+#[inline]
+pub fn hash_bytes(key: &[u8]) -> u64 {
+    HASH_KEYS.get_or_init(RandomState::new).hash_one(key)
+}
+
+pub struct Node<V> {
+    next: Option<Box<Node<V>>>,
+    pub key: Sds,
+    pub val: V,
+}
+
+struct Table<V> {
+    buckets: Vec<Option<Box<Node<V>>>>,
+    used: usize,
+}
+
+impl<V> Table<V> {
+    const fn empty() -> Self {
+        Table {
+            buckets: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn with_size(size: usize) -> Self {
+        let mut buckets = Vec::with_capacity(size);
+        buckets.resize_with(size, || None);
+        Table { buckets, used: 0 }
+    }
+
+    #[inline]
+    fn mask(&self) -> u64 {
+        (self.buckets.len() as u64).wrapping_sub(1)
+    }
+
+    fn find(&self, h: u64, key: &[u8]) -> Option<&Node<V>> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let mut cur = self.buckets[(h & self.mask()) as usize].as_deref();
+        while let Some(n) = cur {
+            if n.key.as_bytes() == key {
+                return Some(n);
+            }
+            cur = n.next.as_deref();
+        }
+        None
+    }
+
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Node<V>> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let idx = (h & self.mask()) as usize;
+        let mut cur = self.buckets[idx].as_deref_mut();
+        while let Some(n) = cur {
+            if n.key.as_bytes() == key {
+                return Some(n);
+            }
+            cur = n.next.as_deref_mut();
+        }
+        None
+    }
+
+    fn remove(&mut self, h: u64, key: &[u8]) -> Option<Box<Node<V>>> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let idx = (h & self.mask()) as usize;
+        let mut link = &mut self.buckets[idx];
+        loop {
+            match link {
+                None => return None,
+                Some(n) if n.key.as_bytes() == key => {
+                    let mut node = link.take()?;
+                    *link = node.next.take();
+                    self.used -= 1;
+                    return Some(node);
+                }
+                Some(n) => link = &mut n.next,
+            }
+        }
+    }
+
+    fn push(&mut self, h: u64, mut node: Box<Node<V>>) {
+        let idx = (h & self.mask()) as usize;
+        node.next = self.buckets[idx].take();
+        self.buckets[idx] = Some(node);
+        self.used += 1;
+    }
+}
+
+/// A hash table from `Sds` keys to `V`.
+pub struct Dict<V> {
+    ht: [Table<V>; 2],
+    /// Next bucket of `ht[0]` to move into `ht[1]`; `None` when not rehashing.
+    rehash_idx: Option<usize>,
+}
+
+impl<V> Default for Dict<V> {
+    fn default() -> Self {
+        Dict::new()
+    }
+}
+
+impl<V> Dict<V> {
+    pub const fn new() -> Self {
+        Dict {
+            ht: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+        }
+    }
+
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.ht[0].used + self.ht[1].used
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of buckets (both tables), for INFO and memory accounting.
+    pub fn buckets(&self) -> usize {
+        self.ht[0].buckets.len() + self.ht[1].buckets.len()
+    }
+
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        self.get_entry(key).map(|(_, v)| v)
+    }
+
+    pub fn get_entry(&self, key: &[u8]) -> Option<(&Sds, &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = hash_bytes(key);
+        let n = match self.ht[0].find(h, key) {
+            Some(n) => Some(n),
+            None if self.is_rehashing() => self.ht[1].find(h, key),
+            None => None,
+        }?;
+        Some((&n.key, &n.val))
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get_entry(key).is_some()
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        if self.ht[0].find(h, key).is_some() {
+            return self.ht[0].find_mut(h, key).map(|n| &mut n.val);
+        }
+        if self.is_rehashing() {
+            return self.ht[1].find_mut(h, key).map(|n| &mut n.val);
+        }
+        None
+    }
+
+    /// Inserts or replaces; returns the previous value.
+    pub fn insert(&mut self, key: Sds, val: V) -> Option<V> {
+        if let Some(v) = self.get_mut(&key) {
+            return Some(std::mem::replace(v, val));
+        }
+        self.insert_new(key, val);
+        None
+    }
+
+    /// Inserts a key the caller knows is absent (saves a lookup).
+    pub fn insert_new(&mut self, key: Sds, val: V) {
+        self.rehash_step();
+        self.expand_if_needed();
+        let h = hash_bytes(&key);
+        let node = Box::new(Node {
+            next: None,
+            key,
+            val,
+        });
+        let t = if self.is_rehashing() { 1 } else { 0 };
+        self.ht[t].push(h, node);
+    }
+
+    /// Returns the value for `key`, inserting `make()` first when absent.
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
+        if self.get_entry(key).is_none() {
+            self.insert_new(Sds::new(key), make());
+        }
+        // The key is present now; a lookup cannot fail.
+        let h = hash_bytes(key);
+        let t = if self.ht[0].find(h, key).is_some() {
+            0
+        } else {
+            1
+        };
+        match self.ht[t].find_mut(h, key) {
+            Some(n) => &mut n.val,
+            None => unreachable!("key inserted above"),
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<(Sds, V)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        let node = match self.ht[0].remove(h, key) {
+            Some(n) => n,
+            None if self.is_rehashing() => self.ht[1].remove(h, key)?,
+            None => return None,
+        };
+        let Node { key, val, .. } = *node;
+        Some((key, val))
+    }
+
+    /// Drops every element and frees the tables.
+    pub fn clear(&mut self) {
+        self.ht = [Table::empty(), Table::empty()];
+        self.rehash_idx = None;
+    }
+
+    /// Takes all elements out, leaving the dict empty.
+    pub fn take(&mut self) -> Dict<V> {
+        std::mem::take(self)
+    }
+
+    // ---- resizing ----
+
+    fn expand_if_needed(&mut self) {
+        if self.is_rehashing() {
+            return;
+        }
+        let size = self.ht[0].buckets.len();
+        if size == 0 {
+            self.ht[0] = Table::with_size(INITIAL_SIZE);
+            return;
+        }
+        let used = self.ht[0].used;
+        if used >= size && (resize_allowed() || used / size > FORCE_RESIZE_RATIO) {
+            self.start_rehash((used + 1).next_power_of_two());
+        }
+    }
+
+    fn start_rehash(&mut self, size: usize) {
+        if self.is_rehashing() || size == self.ht[0].buckets.len() {
+            return;
+        }
+        if self.ht[0].used == 0 {
+            self.ht[0] = Table::with_size(size);
+            return;
+        }
+        self.ht[1] = Table::with_size(size);
+        self.rehash_idx = Some(0);
+    }
+
+    /// Shrinks the table when it is mostly empty (called from cron).
+    pub fn shrink_if_needed(&mut self) {
+        let size = self.ht[0].buckets.len();
+        if self.is_rehashing() || size <= INITIAL_SIZE || !resize_allowed() {
+            return;
+        }
+        let used = self.ht[0].used;
+        if used * 100 / size < MIN_FILL_PERCENT {
+            self.start_rehash(used.max(INITIAL_SIZE).next_power_of_two());
+        }
+    }
+
+    fn rehash_step(&mut self) {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+    }
+
+    /// Moves up to `n` non-empty buckets (visiting at most 10*n empty ones).
+    /// Returns true when more rehashing remains.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
+        let mut empty_visits = n * 10;
+        let mut left = n;
+        while left > 0 && self.ht[0].used > 0 {
+            while idx < self.ht[0].buckets.len() && self.ht[0].buckets[idx].is_none() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return true;
+                }
+            }
+            if idx >= self.ht[0].buckets.len() {
+                break;
+            }
+            let mut chain = self.ht[0].buckets[idx].take();
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+                let h = hash_bytes(&node.key);
+                self.ht[0].used -= 1;
+                self.ht[1].push(h, node);
+            }
+            idx += 1;
+            left -= 1;
+        }
+        if self.ht[0].used == 0 {
+            self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
+            self.rehash_idx = None;
+            return false;
+        }
+        self.rehash_idx = Some(idx);
+        true
+    }
+
+    // ---- iteration ----
+
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            dict: self,
+            table: 0,
+            bucket: 0,
+            node: None,
+        }
+    }
+
+    /// One step of a SCAN iteration: calls `f` for the elements of the
+    /// bucket(s) the cursor names and returns the next cursor (0 = done).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Sds, &V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&Sds, &V)| {
+            let mut cur = t.buckets[idx as usize].as_deref();
+            while let Some(n) = cur {
+                f(&n.key, &n.val);
+                cur = n.next.as_deref();
+            }
+        };
+        if !self.is_rehashing() {
+            let t0 = &self.ht[0];
+            let m0 = t0.mask();
+            emit(t0, v & m0, &mut f);
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (small, large) = if self.ht[0].buckets.len() <= self.ht[1].buckets.len() {
+                (&self.ht[0], &self.ht[1])
+            } else {
+                (&self.ht[1], &self.ht[0])
+            };
+            let m0 = small.mask();
+            let m1 = large.mask();
+            emit(small, v & m0, &mut f);
+            loop {
+                emit(large, v & m1, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// A random element, roughly uniform (random bucket, then random chain
+    /// position, as Redis's dictGetRandomKey). `rnd` supplies random numbers.
+    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<(&Sds, &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        let s0 = self.ht[0].buckets.len();
+        let s1 = self.ht[1].buckets.len();
+        let total = s0 + s1;
+        // Sparse tables are shrunk by cron, so a bounded number of probes
+        // finds a bucket almost always; the walk below is the fallback.
+        for _ in 0..1000 {
+            let i = (rnd() % total as u64) as usize;
+            let bucket = if i < s0 {
+                self.ht[0].buckets[i].as_deref()
+            } else {
+                self.ht[1].buckets[i - s0].as_deref()
+            };
+            if let Some(head) = bucket {
+                let mut len = 0;
+                let mut cur = Some(head);
+                while let Some(n) = cur {
+                    len += 1;
+                    cur = n.next.as_deref();
+                }
+                let mut pick = rnd() % len;
+                let mut cur = head;
+                while pick > 0 {
+                    cur = cur.next.as_deref()?;
+                    pick -= 1;
+                }
+                return Some((&cur.key, &cur.val));
+            }
+        }
+        let skip = (rnd() % self.len() as u64) as usize;
+        self.iter().nth(skip)
+    }
+}
+
+/// Whether tables may grow and shrink freely. Cleared while a forked child
+/// is saving so that copy-on-write copies as few pages as possible.
+static RESIZE_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+pub fn set_resize_allowed(on: bool) {
+    RESIZE_ALLOWED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn resize_allowed() -> bool {
+    RESIZE_ALLOWED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+pub struct Iter<'a, V> {
+    dict: &'a Dict<V>,
+    table: usize,
+    bucket: usize,
+    node: Option<&'a Node<V>>,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a Sds, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(n) = self.node {
+                self.node = n.next.as_deref();
+                return Some((&n.key, &n.val));
+            }
+            let t = self.dict.ht.get(self.table)?;
+            if self.bucket >= t.buckets.len() {
+                self.table += 1;
+                self.bucket = 0;
+                continue;
+            }
+            self.node = t.buckets[self.bucket].as_deref();
+            self.bucket += 1;
+        }
+    }
+}
+
+impl<V> Drop for Dict<V> {
+    fn drop(&mut self) {
+        // Unlink chains iteratively: a recursive drop of a long chain could
+        // exhaust the stack.
+        for t in &mut self.ht {
+            for b in t.buckets.iter_mut() {
+                let mut cur = b.take();
+                while let Some(mut n) = cur {
+                    cur = n.next.take();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn key(i: usize) -> Sds {
+        Sds::from_vec(format!("key:{i}").into_bytes())
+    }
+
+    #[test]
+    fn insert_get_remove_across_rehash() {
+        let mut d: Dict<usize> = Dict::new();
+        for i in 0..10_000 {
+            assert!(d.insert(key(i), i).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        for i in 0..10_000 {
+            assert_eq!(d.get(&key(i)), Some(&i));
+        }
+        assert_eq!(d.insert(key(5), 55), Some(5));
+        for i in (0..10_000).step_by(2) {
+            assert!(d.remove(&key(i)).is_some());
+        }
+        assert_eq!(d.len(), 5_000);
+        assert!(d.get(&key(2)).is_none());
+        assert_eq!(d.iter().count(), 5_000);
+        while d.rehash(100) {}
+        d.shrink_if_needed();
+        while d.rehash(100) {}
+        assert_eq!(d.iter().count(), 5_000);
+    }
+
+    #[test]
+    fn scan_survives_growth() {
+        let mut d: Dict<()> = Dict::new();
+        for i in 0..500 {
+            d.insert(key(i), ());
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut steps = 0;
+        loop {
+            cursor = d.scan(cursor, |k, _| {
+                seen.insert(k.clone());
+            });
+            // Grow the table while scanning: every original key must be seen.
+            if steps < 300 {
+                d.insert(key(10_000 + steps), ());
+            }
+            steps += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..500 {
+            assert!(seen.contains(&key(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn random_finds_elements() {
+        let mut d: Dict<u32> = Dict::new();
+        assert!(d.random(|| 7).is_none());
+        for i in 0..100 {
+            d.insert(key(i), i as u32);
+        }
+        let mut x = 88172645463325252u64;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            let (k, _) = d.random(&mut rnd).expect("non-empty");
+            seen.insert(k.clone());
+        }
+        assert!(seen.len() > 90);
+    }
+}
+
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut d = Dict::new();
+        for (k, v) in self.iter() {
+            d.insert_new(k.clone(), v.clone());
+        }
+        d
+    }
+}

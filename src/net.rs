@@ -1,0 +1,238 @@
+//! `Client`: one connection's socket, query buffer, reply buffer, kind and flags.
+//!
+//! Knows nothing of commands or of the keyspace. Reading appends to `query`;
+//! replies are appended to `reply` and written by `flush` (one write per loop
+//! iteration, the rest when the socket becomes writable again).
+
+use bytes::BytesMut;
+use mio::net::{TcpStream, UnixStream};
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+
+/// Bytes read per read call (Redis's PROTO_IOBUF_LEN).
+pub const IOBUF_LEN: usize = 16 * 1024;
+
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    pub fn shutdown(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
+        }
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+/// What the other end of a connection is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    Normal,
+    /// A replica of ours (after SYNC/PSYNC).
+    Replica,
+    /// Our link to our own master.
+    Master,
+}
+
+/// Client flags (a bit set, as Redis's client->flags).
+pub mod flags {
+    pub const MULTI: u32 = 1 << 0;
+    pub const DIRTY_CAS: u32 = 1 << 1;
+    pub const DIRTY_EXEC: u32 = 1 << 2;
+    pub const CLOSE_AFTER_REPLY: u32 = 1 << 3;
+    pub const CLOSE_ASAP: u32 = 1 << 4;
+    pub const BLOCKED: u32 = 1 << 5;
+    pub const MONITOR: u32 = 1 << 6;
+    pub const PUBSUB: u32 = 1 << 7;
+    pub const AUTHENTICATED: u32 = 1 << 8;
+    pub const REPLY_OFF: u32 = 1 << 9;
+    pub const REPLY_SKIP_NEXT: u32 = 1 << 10;
+    pub const REPLY_SKIP: u32 = 1 << 11;
+    pub const NO_EVICT: u32 = 1 << 12;
+    pub const UNIX_SOCKET: u32 = 1 << 13;
+    /// A replica that asked with PSYNC/SYNC and is waiting for its RDB.
+    pub const PENDING_WRITE: u32 = 1 << 14;
+    /// Registered for WRITABLE because a write was short.
+    pub const WANT_WRITE: u32 = 1 << 15;
+    pub const IN_CLOSE_LIST: u32 = 1 << 16;
+}
+
+pub struct Client {
+    pub id: u64,
+    pub stream: Stream,
+    pub kind: Kind,
+    pub flags: u32,
+    pub addr: String,
+    pub laddr: String,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub lib_ver: Option<Vec<u8>>,
+    pub db: usize,
+    /// Protocol version: 2 or 3.
+    pub resp: u8,
+    pub query: BytesMut,
+    /// Parser hint: do not parse again before this many bytes are buffered.
+    pub query_need: usize,
+    pub reply: Vec<u8>,
+    /// How much of `reply` has been written already.
+    pub sent: usize,
+    pub ctime_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Name of the last command (for CLIENT LIST `cmd=`).
+    pub last_cmd: &'static str,
+    /// Commands queued by MULTI.
+    pub mstate: Vec<Vec<bytes::Bytes>>,
+    /// Pub/Sub channels and patterns.
+    pub channels: Vec<Vec<u8>>,
+    pub patterns: Vec<Vec<u8>>,
+    /// WATCHed keys (db, key).
+    pub watched: Vec<(usize, crate::sds::Sds)>,
+    /// Replication offset of this client's last write (for WAIT).
+    pub woff: i64,
+    /// Replica-side bookkeeping when kind == Replica.
+    pub repl: Option<Box<crate::repl::ReplicaInfo>>,
+    /// Blocking state when flags has BLOCKED.
+    pub blocked: Option<Box<crate::server::blocking::BlockState>>,
+    pub stat_net_in: u64,
+    pub stat_net_out: u64,
+}
+
+impl Client {
+    pub fn new(id: u64, stream: Stream, addr: String, laddr: String, now_ms: i64) -> Client {
+        Client {
+            id,
+            stream,
+            kind: Kind::Normal,
+            flags: 0,
+            addr,
+            laddr,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            db: 0,
+            resp: 2,
+            query: BytesMut::with_capacity(IOBUF_LEN),
+            query_need: 0,
+            reply: Vec::new(),
+            sent: 0,
+            ctime_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL",
+            mstate: Vec::new(),
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            watched: Vec::new(),
+            woff: 0,
+            repl: None,
+            blocked: None,
+            stat_net_in: 0,
+            stat_net_out: 0,
+        }
+    }
+
+    #[inline]
+    pub fn has(&self, f: u32) -> bool {
+        self.flags & f != 0
+    }
+
+    /// Reads until the socket would block or `max` bytes were read.
+    /// Returns Ok(false) when the peer closed the connection.
+    pub fn read_some(&mut self, max: usize) -> io::Result<bool> {
+        let mut total = 0;
+        loop {
+            if self.query.capacity() - self.query.len() < IOBUF_LEN {
+                self.query.reserve(IOBUF_LEN.max(self.query_need.saturating_sub(self.query.len())));
+            }
+            let len = self.query.len();
+            let spare = self.query.spare_capacity_mut();
+            // read(2) straight into the spare capacity: no zero-fill, no copy,
+            // and no reference to uninitialised memory is ever formed.
+            let r = unsafe {
+                libc::read(
+                    self.stream.raw_fd(),
+                    spare.as_mut_ptr() as *mut libc::c_void,
+                    spare.len(),
+                )
+            };
+            let r = if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(r as usize)
+            };
+            match r {
+                Ok(0) => return Ok(false),
+                Ok(n) => {
+                    // SAFETY: the kernel initialised n bytes past len.
+                    unsafe { self.query.set_len(len + n) };
+                    total += n;
+                    self.stat_net_in += n as u64;
+                    if total >= max {
+                        return Ok(true);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn pending_reply(&self) -> usize {
+        self.reply.len() - self.sent
+    }
+
+    /// Writes as much of the reply buffer as the socket takes.
+    /// Ok(true) = everything written.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        while self.sent < self.reply.len() {
+            match self.stream.write(&self.reply[self.sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.sent += n;
+                    self.stat_net_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.reply.clear();
+        self.sent = 0;
+        // Give back memory after a huge reply, keep a small buffer around.
+        if self.reply.capacity() > 1024 * 1024 {
+            self.reply = Vec::with_capacity(IOBUF_LEN);
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,555 @@
+//! RESP: the request parser (multibulk and inline) and the reply encoder
+//! (RESP2 and RESP3).
+//!
+//! Knows nothing of commands, clients or config: limits are arguments. The
+//! parser is pure and resumable: it looks at the bytes buffered so far and
+//! either returns one complete request, says how many bytes it needs at least
+//! (`Incomplete`), or reports a protocol error with Redis's exact wording.
+
+use crate::sds::{fmt_i64, itoa_buf};
+
+/// Longest inline request or `*`/`$` header line accepted while incomplete.
+pub const INLINE_MAX_SIZE: usize = 64 * 1024;
+
+/// Limits the parser enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub proto_max_bulk_len: u64,
+    /// Unauthenticated clients get tight limits, as in Redis 7.0.
+    pub authenticated: bool,
+}
+
+/// Where an argument lies in the parsed frame.
+pub type Span = (usize, usize);
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A complete request: the argument spans (relative to the buffer start)
+    /// were pushed into the caller's vector; `consumed` bytes belong to it.
+    /// Zero arguments means an empty request to be skipped.
+    Request { consumed: usize },
+    /// More bytes are needed; at least `need` in total, when known.
+    Incomplete { need: usize },
+}
+
+/// A protocol error; the text follows `-ERR Protocol error: `.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProtoError(pub &'static str);
+
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < buf.len() {
+        match buf[i..].iter().position(|&c| c == b'\r') {
+            None => return None,
+            Some(p) => {
+                let at = i + p;
+                if at + 1 < buf.len() {
+                    if buf[at + 1] == b'\n' {
+                        return Some(at);
+                    }
+                    i = at + 1;
+                } else {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Parses a signed decimal the way Redis's string2ll does.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    if neg {
+        if v > i64::MAX as u64 + 1 {
+            return None;
+        }
+        Some((v as i64).wrapping_neg())
+    } else {
+        i64::try_from(v).ok()
+    }
+}
+
+/// Parses one request from `buf`, pushing argument spans into `args`
+/// (cleared first).
+pub fn parse_request(
+    buf: &[u8],
+    limits: Limits,
+    args: &mut Vec<Span>,
+) -> Result<Parsed, ProtoError> {
+    args.clear();
+    if buf.is_empty() {
+        return Ok(Parsed::Incomplete { need: 1 });
+    }
+    if buf[0] == b'*' {
+        parse_multibulk(buf, limits, args)
+    } else {
+        parse_inline(buf, args)
+    }
+}
+
+fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<Parsed, ProtoError> {
+    let Some(eol) = find_crlf(buf, 1) else {
+        if buf.len() > INLINE_MAX_SIZE {
+            return Err(ProtoError("too big mbulk count string"));
+        }
+        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+    };
+    let count = match parse_i64(&buf[1..eol]) {
+        Some(n) if n <= i32::MAX as i64 => n,
+        _ => return Err(ProtoError("invalid multibulk length")),
+    };
+    if !limits.authenticated && count > 10 {
+        return Err(ProtoError("unauthenticated multibulk length"));
+    }
+    let mut pos = eol + 2;
+    if count <= 0 {
+        return Ok(Parsed::Request { consumed: pos });
+    }
+    for _ in 0..count {
+        if pos >= buf.len() {
+            return Ok(Parsed::Incomplete { need: pos + 1 });
+        }
+        if buf[pos] != b'$' {
+            return Err(ProtoError(expected_dollar(buf[pos])));
+        }
+        let Some(eol) = find_crlf(buf, pos + 1) else {
+            if buf.len() - pos > INLINE_MAX_SIZE {
+                return Err(ProtoError("too big bulk count string"));
+            }
+            return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+        };
+        let len = match parse_i64(&buf[pos + 1..eol]) {
+            Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len => n as usize,
+            _ => return Err(ProtoError("invalid bulk length")),
+        };
+        if !limits.authenticated && len > 16384 {
+            return Err(ProtoError("unauthenticated bulk length"));
+        }
+        let start = eol + 2;
+        // Like Redis, the two bytes after the payload are skipped unchecked.
+        let end = start + len + 2;
+        if end > buf.len() {
+            return Ok(Parsed::Incomplete { need: end });
+        }
+        args.push((start, start + len));
+        pos = end;
+    }
+    Ok(Parsed::Request { consumed: pos })
+}
+
+/// Redis says "expected '$', got 'X'"; the texts come from a static table
+/// so that errors never allocate.
+fn expected_dollar(c: u8) -> &'static str {
+    if (b' '..=b'~').contains(&c) {
+        return EXPECTED_DOLLAR[(c - b' ') as usize];
+    }
+    "expected '$', got '?'"
+}
+
+macro_rules! expected_table {
+    ($($c:literal)*) => { [$(concat!("expected '$', got '", $c, "'")),*] };
+}
+
+static EXPECTED_DOLLAR: [&str; 95] = expected_table!(
+    " " "!" "\"" "#" "$" "%" "&" "'" "(" ")" "*" "+" "," "-" "." "/"
+    "0" "1" "2" "3" "4" "5" "6" "7" "8" "9" ":" ";" "<" "=" ">" "?"
+    "@" "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O"
+    "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" "[" "\\" "]" "^" "_"
+    "`" "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o"
+    "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" "{" "|" "}" "~"
+);
+
+/// Inline requests: one line, split like redis-cli input (quotes allowed).
+fn parse_inline(buf: &[u8], args: &mut Vec<Span>) -> Result<Parsed, ProtoError> {
+    let Some(nl) = buf.iter().position(|&c| c == b'\n') else {
+        if buf.len() > INLINE_MAX_SIZE {
+            return Err(ProtoError("too big inline request"));
+        }
+        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+    };
+    let mut line_end = nl;
+    if line_end > 0 && buf[line_end - 1] == b'\r' {
+        line_end -= 1;
+    }
+    split_args(&buf[..line_end], args).ok_or(ProtoError("unbalanced quotes in request"))?;
+    Ok(Parsed::Request { consumed: nl + 1 })
+}
+
+/// Splits a line into argument spans, honouring quotes. A quoted argument's
+/// span keeps its quotes: the caller materialises it with `unescape_arg`.
+fn split_args(line: &[u8], args: &mut Vec<Span>) -> Option<()> {
+    let mut i = 0;
+    loop {
+        while i < line.len() && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= line.len() {
+            return Some(());
+        }
+        match line[i] {
+            q @ (b'"' | b'\'') => {
+                let start = i;
+                i += 1;
+                loop {
+                    if i >= line.len() {
+                        return None;
+                    }
+                    if line[i] == b'\\' && i + 1 < line.len() {
+                        i += 2;
+                        continue;
+                    }
+                    if line[i] == q {
+                        i += 1;
+                        // A closing quote must be followed by a space or the end.
+                        if i < line.len() && !line[i].is_ascii_whitespace() {
+                            return None;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                args.push((start, i));
+            }
+            _ => {
+                let start = i;
+                while i < line.len() && !line[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                args.push((start, i));
+            }
+        }
+    }
+}
+
+/// Materialises an inline argument: strips quotes and resolves escapes the
+/// way sdssplitargs does.
+pub fn unescape_arg(raw: &[u8]) -> Vec<u8> {
+    let Some(&q) = raw.first() else {
+        return Vec::new();
+    };
+    if (q != b'"' && q != b'\'') || raw.len() < 2 {
+        return raw.to_vec();
+    }
+    let inner = &raw[1..raw.len() - 1];
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let c = inner[i];
+        if c == b'\\' && i + 1 < inner.len() {
+            let n = inner[i + 1];
+            if q == b'\'' {
+                out.push(if n == b'\'' { b'\'' } else { c });
+                if n == b'\'' {
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+                continue;
+            }
+            if n == b'x' && i + 3 < inner.len() {
+                let hex = |b: u8| (b as char).to_digit(16);
+                if let (Some(h), Some(l)) = (hex(inner[i + 2]), hex(inner[i + 3])) {
+                    out.push((h * 16 + l) as u8);
+                    i += 4;
+                    continue;
+                }
+            }
+            out.push(match n {
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'b' => 8,
+                b'a' => 7,
+                other => other,
+            });
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+// ---- replies ----
+
+/// A reply writer over a client's output buffer, aware of the protocol
+/// version (2 or 3) so that handlers never branch on it.
+pub struct Out<'a> {
+    pub buf: &'a mut Vec<u8>,
+    pub resp: u8,
+}
+
+impl<'a> Out<'a> {
+    pub fn new(buf: &'a mut Vec<u8>, resp: u8) -> Self {
+        Out { buf, resp }
+    }
+
+    #[inline]
+    fn line(&mut self, prefix: u8, n: i64) {
+        let mut b = itoa_buf();
+        self.buf.push(prefix);
+        self.buf.extend_from_slice(fmt_i64(n, &mut b));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    pub fn ok(&mut self) {
+        self.buf.extend_from_slice(b"+OK\r\n");
+    }
+
+    /// `+text`; text must not contain CR or LF.
+    pub fn simple(&mut self, text: &str) {
+        self.buf.push(b'+');
+        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `-text`: text is the whole error line without the dash.
+    pub fn error(&mut self, text: &str) {
+        self.buf.push(b'-');
+        // Newlines would break the protocol; Redis replaces them with spaces.
+        for &c in text.as_bytes() {
+            self.buf.push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    #[inline]
+    pub fn int(&mut self, n: i64) {
+        self.line(b':', n);
+    }
+
+    #[inline]
+    pub fn bulk(&mut self, data: &[u8]) {
+        self.line(b'$', data.len() as i64);
+        self.buf.extend_from_slice(data);
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    pub fn bulk_i64(&mut self, n: i64) {
+        let mut b = itoa_buf();
+        let s = fmt_i64(n, &mut b);
+        self.bulk(s);
+    }
+
+    /// The null bulk string (`$-1` in RESP2, `_` in RESP3).
+    pub fn null(&mut self) {
+        if self.resp >= 3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"$-1\r\n");
+        }
+    }
+
+    /// The null array (`*-1` in RESP2, `_` in RESP3).
+    pub fn null_array(&mut self) {
+        if self.resp >= 3 {
+            self.buf.extend_from_slice(b"_\r\n");
+        } else {
+            self.buf.extend_from_slice(b"*-1\r\n");
+        }
+    }
+
+    pub fn array(&mut self, n: usize) {
+        self.line(b'*', n as i64);
+    }
+
+    /// A map of `n` pairs (a flat array of 2n in RESP2).
+    pub fn map(&mut self, n: usize) {
+        if self.resp >= 3 {
+            self.line(b'%', n as i64);
+        } else {
+            self.line(b'*', 2 * n as i64);
+        }
+    }
+
+    /// A set of `n` elements (an array in RESP2).
+    pub fn set(&mut self, n: usize) {
+        if self.resp >= 3 {
+            self.line(b'~', n as i64);
+        } else {
+            self.line(b'*', n as i64);
+        }
+    }
+
+    /// A push message header (`>` in RESP3, an array in RESP2).
+    pub fn push(&mut self, n: usize) {
+        if self.resp >= 3 {
+            self.line(b'>', n as i64);
+        } else {
+            self.line(b'*', n as i64);
+        }
+    }
+
+    /// A double: `,` in RESP3, a bulk string with Redis's formatting in RESP2.
+    pub fn double(&mut self, d: f64) {
+        let text = fmt_double(d);
+        if self.resp >= 3 {
+            self.buf.push(b',');
+            self.buf.extend_from_slice(text.as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text.as_bytes());
+        }
+    }
+
+    pub fn boolean(&mut self, b: bool) {
+        if self.resp >= 3 {
+            self.buf
+                .extend_from_slice(if b { b"#t\r\n" } else { b"#f\r\n" });
+        } else {
+            self.int(b as i64);
+        }
+    }
+
+    /// Verbatim text (`=` with a `txt:` prefix in RESP3, bulk in RESP2).
+    pub fn verbatim(&mut self, text: &[u8]) {
+        if self.resp >= 3 {
+            self.line(b'=', text.len() as i64 + 4);
+            self.buf.extend_from_slice(b"txt:");
+            self.buf.extend_from_slice(text);
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text);
+        }
+    }
+
+    /// An array of bulk strings.
+    pub fn bulks<'b>(&mut self, items: impl ExactSizeIterator<Item = &'b [u8]>) {
+        self.array(items.len());
+        for i in items {
+            self.bulk(i);
+        }
+    }
+}
+
+/// Formats a double as Redis does in replies (`%.17g`, `inf`, `-inf`).
+pub fn fmt_double(d: f64) -> String {
+    if d.is_infinite() {
+        return if d > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if d.is_nan() {
+        return "nan".into();
+    }
+    fmt_g17(d)
+}
+
+/// `printf("%.17g")`, the shortest form Redis uses for scores.
+fn fmt_g17(d: f64) -> String {
+    if d == 0.0 {
+        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // %.17g: scientific with 17 significant digits, then trailing zeros trimmed;
+    // exponent form when exp < -4 or exp >= 17.
+    let sci = format!("{:.16e}", d);
+    let (mant, exp) = match sci.split_once('e') {
+        Some(p) => p,
+        None => return sci,
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..17).contains(&exp) {
+        let mant = trim_frac(mant);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    let decimals = (16 - exp).max(0) as usize;
+    let fixed = format!("{:.*}", decimals, d);
+    trim_frac(&fixed).to_string()
+}
+
+fn trim_frac(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const L: Limits = Limits {
+        proto_max_bulk_len: 512 * 1024 * 1024,
+        authenticated: true,
+    };
+
+    fn parse(buf: &[u8]) -> (Result<Parsed, ProtoError>, Vec<Vec<u8>>) {
+        let mut spans = Vec::new();
+        let r = parse_request(buf, L, &mut spans);
+        let args = spans.iter().map(|&(a, b)| buf[a..b].to_vec()).collect();
+        (r, args)
+    }
+
+    #[test]
+    fn multibulk() {
+        let (r, a) = parse(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nextra");
+        assert_eq!(r, Ok(Parsed::Request { consumed: 20 }));
+        assert_eq!(a, vec![b"GET".to_vec(), b"k".to_vec()]);
+    }
+
+    #[test]
+    fn every_split_is_incomplete_until_whole() {
+        let req = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+        for cut in 0..req.len() {
+            let (r, _) = parse(&req[..cut]);
+            assert!(matches!(r, Ok(Parsed::Incomplete { .. })), "cut {cut}");
+        }
+        assert!(matches!(parse(req).0, Ok(Parsed::Request { .. })));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse(b"*x\r\n").0, Err(ProtoError("invalid multibulk length")));
+        assert_eq!(parse(b"*1\r\n+a\r\n").0, Err(ProtoError("expected '$', got '+'")));
+        assert_eq!(parse(b"*1\r\n$-5\r\n").0, Err(ProtoError("invalid bulk length")));
+        assert_eq!(parse(b"\"abc\n").0, Err(ProtoError("unbalanced quotes in request")));
+    }
+
+    #[test]
+    fn inline() {
+        let (r, a) = parse(b"set k \"a b\"\r\n");
+        assert_eq!(r, Ok(Parsed::Request { consumed: 13 }));
+        assert_eq!(a[2], b"\"a b\"".to_vec());
+        assert_eq!(unescape_arg(b"\"a\\x41\\n\""), b"aA\n".to_vec());
+        let (r, a) = parse(b"\r\n");
+        assert_eq!(r, Ok(Parsed::Request { consumed: 2 }));
+        assert!(a.is_empty());
+    }
+
+    #[test]
+    fn doubles() {
+        assert_eq!(fmt_double(1.5), "1.5");
+        assert_eq!(fmt_double(0.1), "0.10000000000000001");
+        assert_eq!(fmt_double(1e20), "1e+20");
+        assert_eq!(fmt_double(3.0), "3");
+        assert_eq!(fmt_double(f64::NEG_INFINITY), "-inf");
+        assert_eq!(fmt_double(123456789.0), "123456789");
+        assert_eq!(fmt_double(0.0001), "0.0001");
+        assert_eq!(fmt_double(0.00001), "1.0000000000000001e-05");
+    }
+}

@@ -1,0 +1,641 @@
+//! Server commands carried out with access to the whole server: the
+//! dispatch of `Srv` tags, startup (`start`), SHUTDOWN, CONFIG, COMMAND,
+//! DEBUG, FLUSHDB/FLUSHALL/SWAPDB, SLOWLOG, LATENCY, MEMORY, MONITOR.
+
+use super::Server;
+use crate::cmd::{self, eq_ic, Srv};
+use crate::error::{self, CmdError};
+use crate::net::{flags, Kind};
+use crate::resp::Out;
+use bytes::Bytes;
+
+/// Builds the server, listens, and runs the loop. Returns the exit code.
+pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i32 {
+    super::listen::install_signal_handlers();
+    log::info!("oO0OoO0OoO0Oo ferrodis is starting oO0OoO0OoO0Oo");
+    log::info!(
+        "ferrodis version={}, redis compatibility={}, bits=64, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        crate::REDIS_VERSION,
+        std::process::id()
+    );
+    if cfg.config_file.is_none() {
+        log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ferrodis-server /path/to/redis.conf");
+    } else {
+        log::info!("Configuration loaded");
+    }
+    let mut server = match Server::new(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("Failed creating the event loop: {e}");
+            return 1;
+        }
+    };
+    log::info!("Running mode=standalone, port={}.", server.cfg.port);
+    log::info!("Server initialized");
+    if let Err(e) = server.listen() {
+        log::error!("Failed listening on port {} (tcp), aborting: {e}", server.cfg.port);
+        return 1;
+    }
+    super::listen::write_pidfile(&server.cfg.pidfile);
+    server.load_data_on_startup();
+    server.repl_init_from_config();
+    log::info!("PID: {}", std::process::id());
+    log::info!("Ready to accept connections");
+    if let Some(mut p) = ready_pipe {
+        use std::io::Write;
+        let _ = p.write_all(b"1");
+    }
+    match server.run() {
+        Ok(()) => 0,
+        Err(e) => {
+            log::error!("Event loop failed: {e}");
+            1
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// Save if save points are configured.
+    Default,
+    Save,
+    NoSave,
+}
+
+/// One SLOWLOG entry.
+pub struct SlowEntry {
+    pub id: u64,
+    pub time: i64,
+    pub usec: u64,
+    pub argv: Vec<Vec<u8>>,
+    pub addr: String,
+    pub name: String,
+}
+
+#[derive(Default)]
+pub struct Slowlog {
+    pub entries: std::collections::VecDeque<SlowEntry>,
+    pub next_id: u64,
+}
+
+impl Server {
+    /// Carries out a `Proc::Srv` command.
+    pub fn run_srv(&mut self, key: usize, tag: Srv, argv: &[Bytes]) {
+        let r = match tag {
+            Srv::Ping => self.cmd_ping(key, argv),
+            Srv::Quit => self.cmd_quit(key),
+            Srv::Reset => self.cmd_reset(key),
+            Srv::Info => self.cmd_info(key, argv),
+            Srv::Command => self.cmd_command(key, argv),
+            Srv::Client => self.cmd_client(key, argv),
+            Srv::Config => self.cmd_config(key, argv),
+            Srv::Debug => self.cmd_debug(key, argv),
+            Srv::Auth => self.cmd_auth(key, argv),
+            Srv::Hello => self.cmd_hello(key, argv),
+            Srv::Select => self.cmd_select(key, argv),
+            Srv::FlushDb => self.cmd_flush(key, argv, false),
+            Srv::FlushAll => self.cmd_flush(key, argv, true),
+            Srv::SwapDb => self.cmd_swapdb(key, argv),
+            Srv::Monitor => self.cmd_monitor(key),
+            Srv::Slowlog => self.cmd_slowlog(key, argv),
+            Srv::Latency => self.cmd_latency(key, argv),
+            Srv::Memory => self.cmd_memory(key, argv),
+            Srv::LastSave => {
+                let t = self.lastsave;
+                self.reply(key, |o| o.int(t));
+                Ok(())
+            }
+            Srv::Save => self.cmd_save(key),
+            Srv::BgSave => self.cmd_bgsave(key, argv),
+            Srv::BgRewriteAof => self.cmd_bgrewriteaof(key),
+            Srv::Shutdown => self.cmd_shutdown(key, argv),
+            Srv::ReplicaOf => self.cmd_replicaof(key, argv),
+            Srv::Psync => self.cmd_psync(key, argv),
+            Srv::Sync => self.cmd_sync(key),
+            Srv::Replconf => self.cmd_replconf(key, argv),
+            Srv::Wait => self.cmd_wait(key, argv),
+            Srv::Role => self.cmd_role(key),
+            Srv::Failover => self.cmd_failover(key, argv),
+            Srv::Multi => self.cmd_multi(key),
+            Srv::Exec => self.cmd_exec(key),
+            Srv::Discard => self.cmd_discard(key),
+            Srv::Watch => self.cmd_watch(key, argv),
+            Srv::Unwatch => self.cmd_unwatch(key),
+            Srv::Subscribe => self.cmd_subscribe(key, argv, false),
+            Srv::PSubscribe => self.cmd_subscribe(key, argv, true),
+            Srv::Unsubscribe => self.cmd_unsubscribe(key, argv, false),
+            Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
+            Srv::Publish => self.cmd_publish(key, argv),
+            Srv::Pubsub => self.cmd_pubsub(key, argv),
+        };
+        if let Err(e) = r {
+            self.reply_error(key, &e);
+        }
+    }
+
+    /// Writes a reply to a client (nothing for the master link).
+    pub fn reply(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.kind == Kind::Master {
+                return;
+            }
+            let resp = c.resp;
+            f(&mut Out::new(&mut c.reply, resp));
+        }
+    }
+
+    pub fn reply_ok(&mut self, key: usize) {
+        self.reply(key, |o| o.ok());
+    }
+
+    fn cmd_flush(&mut self, key: usize, argv: &[Bytes], all: bool) -> Result<(), CmdError> {
+        if argv.len() > 2 || (argv.len() == 2 && !eq_ic(&argv[1], "async") && !eq_ic(&argv[1], "sync")) {
+            return Err(error::SYNTAX.into());
+        }
+        let db = self.clients.get(key).map_or(0, |c| c.db);
+        if all {
+            self.ks.signal_flushed(None);
+            let n: usize = self.ks.total_keys();
+            for d in &mut self.ks.dbs {
+                d.clear();
+            }
+            self.dirty += n as u64 + 1;
+            self.after_flushall();
+        } else {
+            self.ks.signal_flushed(Some(db));
+            let n = self.ks.dbs[db].len();
+            self.ks.dbs[db].clear();
+            self.dirty += n as u64 + 1;
+        }
+        self.also_propagate(db, argv.to_vec());
+        self.reply_ok(key);
+        Ok(())
+    }
+
+    fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let parse = |a: &[u8]| -> Result<usize, CmdError> {
+            let n = crate::resp::parse_i64(a).ok_or(CmdError::from("ERR invalid first DB index"))?;
+            Ok(n as usize)
+        };
+        let a = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from("ERR invalid first DB index"))?;
+        let b = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from("ERR invalid second DB index"))?;
+        let _ = parse;
+        let n = self.ks.dbs.len() as i64;
+        if a < 0 || a >= n || b < 0 || b >= n {
+            return Err(error::DB_RANGE.into());
+        }
+        let (a, b) = (a as usize, b as usize);
+        if a != b {
+            self.ks.signal_flushed(Some(a));
+            self.ks.signal_flushed(Some(b));
+            self.ks.dbs.swap(a, b);
+            // Keys that now exist in the other db may wake blocked clients.
+            let keys: Vec<(usize, crate::sds::Sds)> = self.ks.blocking.keys().filter(|(d, _)| *d == a || *d == b).cloned().collect();
+            for (d, k) in keys {
+                self.ks.signal_ready_if_blocked(d, &k);
+            }
+            self.dirty += 1;
+            self.also_propagate(self.clients.get(key).map_or(0, |c| c.db), argv.to_vec());
+        }
+        self.reply_ok(key);
+        Ok(())
+    }
+
+    fn cmd_monitor(&mut self, key: usize) -> Result<(), CmdError> {
+        let Some(c) = self.clients.get_mut(key) else {
+            return Ok(());
+        };
+        if c.kind != Kind::Normal || c.has(flags::MONITOR) {
+            return Ok(());
+        }
+        c.flags |= flags::MONITOR;
+        self.monitors.push(key);
+        self.reply_ok(key);
+        Ok(())
+    }
+
+    /// Sends a command line to every MONITOR client, in Redis's format:
+    /// `+1700000000.123456 [0 127.0.0.1:5555] "set" "k" "v"`.
+    pub fn feed_monitors(&mut self, key: usize, db: usize, argv: &[Bytes]) {
+        let addr = match self.clients.get(key) {
+            Some(c) if c.has(flags::UNIX_SOCKET) => format!("unix:{}", self.cfg.unixsocket),
+            Some(c) => c.addr.clone(),
+            None => return,
+        };
+        let us = crate::util::ustime();
+        let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, db, addr);
+        for a in argv {
+            line.push_str(" \"");
+            for &b in a.iter() {
+                match b {
+                    b'\\' => line.push_str("\\\\"),
+                    b'"' => line.push_str("\\\""),
+                    b'\n' => line.push_str("\\n"),
+                    b'\r' => line.push_str("\\r"),
+                    b'\t' => line.push_str("\\t"),
+                    7 => line.push_str("\\a"),
+                    8 => line.push_str("\\b"),
+                    32..=126 => line.push(b as char),
+                    _ => line.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            line.push('"');
+        }
+        let monitors = self.monitors.clone();
+        for m in monitors {
+            if m == key {
+                continue;
+            }
+            self.reply(m, |o| o.simple(&line));
+            self.mark_pending_write(m);
+        }
+    }
+
+    pub fn slowlog_push(&mut self, key: usize, argv: &[Bytes], usec: u64) {
+        let threshold = self.cfg.slowlog_log_slower_than;
+        if threshold < 0 || usec < threshold as u64 {
+            return;
+        }
+        let (addr, name) = match self.clients.get(key) {
+            Some(c) => (c.addr.clone(), c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default()),
+            None => return,
+        };
+        // Like Redis: at most 32 arguments, each at most 128 bytes.
+        let mut args: Vec<Vec<u8>> = Vec::new();
+        for (i, a) in argv.iter().enumerate() {
+            if i == 31 && argv.len() > 32 {
+                args.push(format!("... ({} more arguments)", argv.len() - 31).into_bytes());
+                break;
+            }
+            if a.len() > 128 {
+                let mut v = a[..128].to_vec();
+                v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
+                args.push(v);
+            } else {
+                args.push(a.to_vec());
+            }
+        }
+        let id = self.slowlog.next_id;
+        self.slowlog.next_id += 1;
+        self.slowlog.entries.push_front(SlowEntry {
+            id,
+            time: self.ks.now_ms / 1000,
+            usec,
+            argv: args,
+            addr,
+            name,
+        });
+        while self.slowlog.entries.len() as u64 > self.cfg.slowlog_max_len {
+            self.slowlog.entries.pop_back();
+        }
+    }
+
+    fn cmd_slowlog(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let sub = &argv[1][..];
+        if eq_ic(sub, "help") && argv.len() == 2 {
+            let lines = [
+                "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET [<count>]",
+                "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                "    Entries are made of:",
+                "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                "    client name",
+                "LEN",
+                "    Return the length of the slowlog.",
+                "RESET",
+                "    Reset the slowlog.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            self.reply(key, |o| {
+                o.array(lines.len());
+                for l in lines {
+                    o.simple(l);
+                }
+            });
+        } else if eq_ic(sub, "reset") && argv.len() == 2 {
+            self.slowlog.entries.clear();
+            self.reply_ok(key);
+        } else if eq_ic(sub, "len") && argv.len() == 2 {
+            let n = self.slowlog.entries.len() as i64;
+            self.reply(key, |o| o.int(n));
+        } else if eq_ic(sub, "get") && argv.len() <= 3 {
+            let count = match argv.get(2) {
+                None => 10,
+                Some(a) => {
+                    let n = crate::resp::parse_i64(a).ok_or(CmdError::from(error::NOT_INT))?;
+                    if n < -1 {
+                        return Err("ERR count should be greater than or equal to -1".into());
+                    }
+                    if n == -1 {
+                        usize::MAX
+                    } else {
+                        n as usize
+                    }
+                }
+            };
+            let entries: Vec<&SlowEntry> = self.slowlog.entries.iter().take(count).collect();
+            let c = match self.clients.get_mut(key) {
+                Some(c) => c,
+                None => return Ok(()),
+            };
+            let mut o = Out::new(&mut c.reply, c.resp);
+            o.array(entries.len());
+            for e in entries {
+                o.array(6);
+                o.int(e.id as i64);
+                o.int(e.time);
+                o.int(e.usec as i64);
+                o.array(e.argv.len());
+                for a in &e.argv {
+                    o.bulk(a);
+                }
+                o.bulk(e.addr.as_bytes());
+                o.bulk(e.name.as_bytes());
+            }
+        } else {
+            return Err(unknown_subcommand(sub, "SLOWLOG"));
+        }
+        Ok(())
+    }
+
+    fn cmd_latency(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let sub = &argv[1][..];
+        if eq_ic(sub, "latest") && argv.len() == 2 {
+            self.reply(key, |o| o.array(0));
+        } else if eq_ic(sub, "reset") {
+            self.reply(key, |o| o.int(0));
+        } else if eq_ic(sub, "history") && argv.len() == 3 {
+            self.reply(key, |o| o.array(0));
+        } else if eq_ic(sub, "help") && argv.len() == 2 {
+            let lines = [
+                "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DOCTOR",
+                "    Return a human readable latency analysis report.",
+                "GRAPH <event>",
+                "    Return an ASCII latency graph for the <event> class.",
+                "HISTORY <event>",
+                "    Return time-latency samples for the <event> class.",
+                "LATEST",
+                "    Return the latest latency samples for all events.",
+                "RESET [<event> ...]",
+                "    Reset latency data of one or more <event> classes.",
+                "    (default: reset all data for all event classes)",
+                "HISTOGRAM [COMMAND ...]",
+                "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+                "    If no commands are specified then all histograms are replied.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            self.reply(key, |o| {
+                o.array(lines.len());
+                for l in lines {
+                    o.simple(l);
+                }
+            });
+        } else {
+            return Err(unknown_subcommand(sub, "LATENCY"));
+        }
+        Ok(())
+    }
+
+    fn cmd_memory(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let sub = &argv[1][..];
+        if eq_ic(sub, "usage") && argv.len() >= 3 {
+            let db = self.clients.get(key).map_or(0, |c| c.db);
+            if argv.len() == 5 && !eq_ic(&argv[3], "samples") || argv.len() == 4 || argv.len() > 5 {
+                return Err(error::SYNTAX.into());
+            }
+            let size = match self.ks.lookup_read(db, &argv[2]) {
+                None => None,
+                Some(e) => Some(crate::server::info::value_memory(&e.val) + argv[2].len() + 64),
+            };
+            self.reply(key, |o| match size {
+                None => o.null(),
+                Some(n) => o.int(n as i64),
+            });
+        } else if eq_ic(sub, "help") && argv.len() == 2 {
+            let lines = [
+                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "DOCTOR",
+                "    Return memory problems reports.",
+                "MALLOC-STATS",
+                "    Return internal statistics report from the memory allocator.",
+                "PURGE",
+                "    Attempt to purge dirty pages for reclamation by the allocator.",
+                "STATS",
+                "    Return information about the memory usage of the server.",
+                "USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value. Nested values are",
+                "    sampled up to <count> times (default: 5, 0 means sample all).",
+                "HELP",
+                "    Prints this help.",
+            ];
+            self.reply(key, |o| {
+                o.array(lines.len());
+                for l in lines {
+                    o.simple(l);
+                }
+            });
+        } else if eq_ic(sub, "doctor") {
+            self.reply(key, |o| o.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."));
+        } else if eq_ic(sub, "purge") {
+            self.reply_ok(key);
+        } else {
+            return Err(unknown_subcommand(sub, "MEMORY"));
+        }
+        Ok(())
+    }
+
+    fn cmd_shutdown(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let mut mode = ShutdownMode::Default;
+        for a in &argv[1..] {
+            if eq_ic(a, "nosave") {
+                mode = ShutdownMode::NoSave;
+            } else if eq_ic(a, "save") {
+                mode = ShutdownMode::Save;
+            } else if eq_ic(a, "now") || eq_ic(a, "force") || eq_ic(a, "abort") {
+                // Accepted; ferrodis has no shutdown wait to skip or abort.
+            } else {
+                return Err(error::SYNTAX.into());
+            }
+        }
+        if self.prepare_shutdown(mode, false) {
+            std::process::exit(0);
+        }
+        Err("ERR Errors trying to SHUTDOWN. Check logs.".into())
+    }
+
+    /// Saves if asked (or configured), removes the pidfile and unix socket.
+    /// Returns false when the save failed and shutdown must not happen.
+    pub fn prepare_shutdown(&mut self, mode: ShutdownMode, from_signal: bool) -> bool {
+        if from_signal {
+            log::warn!("Received SIGTERM scheduling shutdown...");
+        }
+        log::warn!("User requested shutdown...");
+        self.persist_kill_child();
+        let save = match mode {
+            ShutdownMode::Save => true,
+            ShutdownMode::NoSave => false,
+            ShutdownMode::Default => !self.cfg.save.is_empty(),
+        };
+        if save {
+            log::info!("Saving the final RDB snapshot before exiting.");
+            if let Err(e) = self.save_rdb_foreground() {
+                log::warn!("Error trying to save the DB, can't exit. ({e})");
+                return false;
+            }
+        }
+        self.persist_flush_aof_on_shutdown();
+        if !self.cfg.pidfile.is_empty() {
+            log::info!("Removing the pid file.");
+            let _ = std::fs::remove_file(&self.cfg.pidfile);
+        }
+        if !self.cfg.unixsocket.is_empty() {
+            log::info!("Removing the unix socket file.");
+            let _ = std::fs::remove_file(&self.cfg.unixsocket);
+        }
+        // Flush whatever replies are pending (e.g. to replicas).
+        for (_, c) in self.clients.iter_mut() {
+            let _ = c.flush();
+        }
+        log::warn!("ferrodis is now ready to exit, bye bye...");
+        true
+    }
+
+    fn cmd_command(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        super::info::command_command(self, key, argv)
+    }
+
+    fn cmd_config(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let sub = &argv[1][..];
+        if eq_ic(sub, "get") && argv.len() >= 3 {
+            let pats: Vec<&[u8]> = argv[2..].iter().map(|a| &a[..]).collect();
+            let pairs = self.cfg.get(&pats);
+            self.reply(key, |o| {
+                o.map(pairs.len());
+                for (k, v) in &pairs {
+                    o.bulk(k.as_bytes());
+                    o.bulk(v.as_bytes());
+                }
+            });
+        } else if eq_ic(sub, "set") && argv.len() >= 4 && argv.len() % 2 == 0 {
+            let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+            let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
+            self.apply_config_changes(&changed);
+            self.reply_ok(key);
+        } else if eq_ic(sub, "resetstat") && argv.len() == 2 {
+            self.reset_stats();
+            self.reply_ok(key);
+        } else if eq_ic(sub, "rewrite") && argv.len() == 2 {
+            self.cfg.rewrite().map_err(CmdError::msg)?;
+            log::info!("CONFIG REWRITE executed with success.");
+            self.reply_ok(key);
+        } else if eq_ic(sub, "help") && argv.len() == 2 {
+            let lines = [
+                "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "GET <pattern>",
+                "    Return parameters matching the glob-like <pattern> and their values.",
+                "SET <directive> <value>",
+                "    Set the configuration <directive> to <value>.",
+                "RESETSTAT",
+                "    Reset statistics reported by the INFO command.",
+                "REWRITE",
+                "    Rewrite the configuration file.",
+                "HELP",
+                "    Prints this help.",
+            ];
+            self.reply(key, |o| {
+                o.array(lines.len());
+                for l in lines {
+                    o.simple(l);
+                }
+            });
+        } else {
+            return Err(unknown_subcommand(sub, "CONFIG"));
+        }
+        Ok(())
+    }
+
+    /// Side effects of CONFIG SET on the running server.
+    fn apply_config_changes(&mut self, changed: &[&'static str]) {
+        for name in changed {
+            match *name {
+                "loglevel" => {
+                    let f = match self.cfg.loglevel_name() {
+                        "debug" => log::LevelFilter::Trace,
+                        "verbose" => log::LevelFilter::Debug,
+                        "notice" => log::LevelFilter::Info,
+                        "warning" => log::LevelFilter::Warn,
+                        _ => log::LevelFilter::Off,
+                    };
+                    log::set_max_level(f);
+                }
+                "appendonly" => self.persist_appendonly_changed(),
+                "maxmemory" => {
+                    self.perform_evictions();
+                }
+                "repl-backlog-size" => self.repl_resize_backlog(),
+                _ => {}
+            }
+        }
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.stats = super::Stats::default();
+        self.cmdstats.clear();
+        self.errorstats.clear();
+        self.ks.stat_expired_keys = 0;
+        self.ks.stat_keyspace_hits = 0;
+        self.ks.stat_keyspace_misses = 0;
+    }
+
+    fn cmd_debug(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        use crate::config::EnableDebug;
+        let local = self.clients.get(key).is_some_and(|c| c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]"));
+        let allowed = match self.cfg.enable_debug_command {
+            EnableDebug::Yes => true,
+            EnableDebug::Local => local,
+            EnableDebug::No => false,
+        };
+        if !allowed {
+            return Err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
+        }
+        super::info::debug_command(self, key, argv)
+    }
+
+    pub fn cmd_ping(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        if argv.len() > 2 {
+            return Err(CmdError::arity("ping"));
+        }
+        let Some(c) = self.clients.get(key) else {
+            return Ok(());
+        };
+        if c.resp == 2 && c.has(flags::PUBSUB) {
+            let payload = argv.get(1).cloned().unwrap_or_default();
+            self.reply(key, |o| {
+                o.array(2);
+                o.bulk(b"pong");
+                o.bulk(&payload);
+            });
+        } else if let Some(p) = argv.get(1) {
+            self.reply(key, |o| o.bulk(p));
+        } else {
+            self.reply(key, |o| o.simple("PONG"));
+        }
+        Ok(())
+    }
+}
+
+/// `ERR unknown subcommand 'x'. Try CMD HELP.`
+pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        cmd
+    ))
+}
+
+/// Re-export for `main`.
+pub use cmd::Srv as SrvTag;

@@ -1,0 +1,158 @@
+//! Clients blocked on keys (BLPOP and friends): registration, FIFO serving
+//! when a key receives data, timeouts, CLIENT UNBLOCK.
+//!
+//! A blocked client keeps its command. When one of its keys becomes ready the
+//! command runs again through `call()`; the handler either serves it (and
+//! chooses what to propagate, e.g. LPOP) or asks to block again.
+
+use super::Server;
+use crate::cmd::CommandSpec;
+use crate::net::flags;
+use crate::sds::Sds;
+use bytes::Bytes;
+use std::collections::{HashMap, VecDeque};
+
+pub struct BlockState {
+    pub cmd: &'static CommandSpec,
+    pub argv: Vec<Bytes>,
+    pub db: usize,
+    pub keys: Vec<Sds>,
+    /// Absolute unix ms; 0 = forever.
+    pub deadline_ms: i64,
+}
+
+#[derive(Default)]
+pub struct Blocking {
+    /// (db, key) -> blocked client keys, first come first served.
+    pub waiting: HashMap<(usize, Sds), VecDeque<usize>>,
+    pub count: usize,
+}
+
+impl Server {
+    /// Blocks a client after its handler asked to (Effect::Block).
+    pub fn block_client(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes], keys: Vec<Bytes>, deadline_ms: i64) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let db = c.db;
+        let keys: Vec<Sds> = keys.iter().map(|k| Sds::new(k)).collect();
+        for k in &keys {
+            let e = (db, k.clone());
+            let q = self.blocking.waiting.entry(e.clone()).or_default();
+            if !q.contains(&key) {
+                q.push_back(key);
+            }
+            *self.ks.blocking.entry(e).or_insert(0) += 1;
+        }
+        c.flags |= flags::BLOCKED;
+        c.blocked = Some(Box::new(BlockState {
+            cmd,
+            argv: argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+            db,
+            keys,
+            deadline_ms,
+        }));
+        self.blocking.count += 1;
+    }
+
+    /// Forgets a client's blocking registration (no reply).
+    pub fn blocking_remove(&mut self, key: usize) -> Option<Box<BlockState>> {
+        let c = self.clients.get_mut(key)?;
+        let st = c.blocked.take()?;
+        c.flags &= !flags::BLOCKED;
+        for k in &st.keys {
+            let e = (st.db, k.clone());
+            if let Some(q) = self.blocking.waiting.get_mut(&e) {
+                q.retain(|&x| x != key);
+                if q.is_empty() {
+                    self.blocking.waiting.remove(&e);
+                }
+            }
+            if let Some(n) = self.ks.blocking.get_mut(&e) {
+                *n -= 1;
+                if *n == 0 {
+                    self.ks.blocking.remove(&e);
+                }
+            }
+        }
+        self.blocking.count -= 1;
+        Some(st)
+    }
+
+    /// The reply a blocked command gives on timeout.
+    fn timeout_reply(&mut self, key: usize, cmd: &CommandSpec) {
+        let null_bulk = matches!(cmd.name, "brpoplpush" | "blmove");
+        self.reply(key, |o| if null_bulk { o.null() } else { o.null_array() });
+        self.mark_pending_write(key);
+    }
+
+    /// Serves clients blocked on keys that received data, in FIFO order.
+    pub fn handle_clients_blocked_on_keys(&mut self) {
+        // Serving may make more keys ready (BLMOVE pushes): loop until quiet.
+        while !self.ks.ready.is_empty() {
+            let ready = std::mem::take(&mut self.ks.ready);
+            for (db, k) in ready {
+                let Some(queue) = self.blocking.waiting.get(&(db, k.clone())).cloned() else {
+                    continue;
+                };
+                for ckey in queue {
+                    if !self.ks.exists(db, &k) {
+                        break;
+                    }
+                    let Some(st) = self.blocking_remove(ckey) else {
+                        continue;
+                    };
+                    let (cmd, argv) = (st.cmd, st.argv.clone());
+                    self.call(ckey, cmd, &argv);
+                    // Blocked again (no data for it after all): keep its deadline.
+                    if let Some(c) = self.clients.get_mut(ckey) {
+                        if let Some(b) = c.blocked.as_mut() {
+                            b.deadline_ms = st.deadline_ms;
+                        }
+                    }
+                    self.mark_pending_write(ckey);
+                    // The unblocked client may have more commands buffered.
+                    self.pending_input.push(ckey);
+                }
+            }
+        }
+    }
+
+    /// Replies to blocked clients whose timeout passed.
+    pub fn handle_blocked_timeouts_fast(&mut self) {
+        if self.blocking.count == 0 {
+            return;
+        }
+        let now = crate::util::mstime();
+        let expired: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.blocked.as_ref().is_some_and(|b| b.deadline_ms != 0 && b.deadline_ms <= now))
+            .map(|(k, _)| k)
+            .collect();
+        for key in expired {
+            if let Some(st) = self.blocking_remove(key) {
+                self.timeout_reply(key, st.cmd);
+                self.pending_input.push(key);
+            }
+        }
+    }
+
+    /// CLIENT UNBLOCK: true when the client was blocked.
+    pub fn unblock_by_id(&mut self, id: u64, with_error: bool) -> bool {
+        let Some(key) = self.client_by_id(id) else {
+            return false;
+        };
+        let Some(st) = self.blocking_remove(key) else {
+            return false;
+        };
+        if with_error {
+            self.reply(key, |o| o.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+        } else {
+            self.timeout_reply(key, st.cmd);
+        }
+        self.mark_pending_write(key);
+        self.pending_input.push(key);
+        true
+    }
+}

@@ -1,0 +1,371 @@
+//! Executing commands: turning a client's query buffer into argv
+//! (processInputBuffer), the checks before a command runs (processCommand),
+//! running it (call), and propagating what it changed to replicas and the
+//! AOF, as Redis 7.0 does (several operations of one command are wrapped in
+//! MULTI/EXEC).
+
+use super::Server;
+use crate::cmd::{self, CommandSpec, Ctx, Effect, Proc};
+use crate::db::ExpireMode;
+use crate::error::{self, CmdError};
+use crate::net::{flags, Kind};
+use crate::resp::{self, Limits, Out, Parsed};
+use bytes::Bytes;
+
+/// Propagation state of the command being executed (Redis's also_propagate).
+#[derive(Default)]
+pub struct PropState {
+    /// Operations to propagate once the top-level command finishes.
+    pub ops: Vec<(usize, Vec<Bytes>)>,
+    /// Nesting depth of call() (EXEC runs commands inside call()).
+    pub depth: u32,
+}
+
+impl Server {
+    /// Executes every complete request in a client's query buffer.
+    pub fn process_input(&mut self, key: usize) {
+        loop {
+            let Some(c) = self.clients.get_mut(key) else {
+                return;
+            };
+            if c.has(flags::CLOSE_AFTER_REPLY | flags::CLOSE_ASAP | flags::BLOCKED) {
+                break;
+            }
+            if c.query.is_empty() || c.query.len() < c.query_need {
+                break;
+            }
+            let limits = Limits {
+                proto_max_bulk_len: self.cfg.proto_max_bulk_len,
+                authenticated: c.has(flags::AUTHENTICATED) || c.kind == Kind::Master,
+            };
+            let is_inline = c.query[0] != b'*';
+            match resp::parse_request(&c.query, limits, &mut self.spans) {
+                Ok(Parsed::Incomplete { need }) => {
+                    c.query_need = need;
+                    if c.query.len() as u64 > self.cfg.client_query_buffer_limit && c.kind != Kind::Master {
+                        log::warn!("Closing client that reached max query buffer length: id={} addr={}", c.id, c.addr);
+                        self.close_async(key);
+                    }
+                    break;
+                }
+                Err(e) => {
+                    log::debug!("Protocol error ({}) from client: id={} addr={}", e.0, c.id, c.addr);
+                    let msg = format!("ERR Protocol error: {}", e.0);
+                    Out::new(&mut c.reply, c.resp).error(&msg);
+                    c.flags |= flags::CLOSE_AFTER_REPLY;
+                    c.query.clear();
+                    self.stats.total_error_replies += 1;
+                    self.mark_pending_write(key);
+                    break;
+                }
+                Ok(Parsed::Request { consumed }) => {
+                    c.query_need = 0;
+                    let frame = c.query.split_to(consumed).freeze();
+                    let mut argv = std::mem::take(&mut self.argv);
+                    argv.clear();
+                    for &(a, b) in &self.spans {
+                        if is_inline && matches!(frame[a], b'"' | b'\'') {
+                            argv.push(Bytes::from(resp::unescape_arg(&frame[a..b])));
+                        } else {
+                            argv.push(frame.slice(a..b));
+                        }
+                    }
+                    c.last_interaction_ms = self.ks.now_ms;
+                    if argv.is_empty() {
+                        // An empty line: replicas and masters use "\n" as a keep-alive.
+                        self.argv = argv;
+                        continue;
+                    }
+                    self.process_command(key, &argv);
+                    argv.clear();
+                    self.argv = argv;
+                }
+            }
+        }
+        if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
+            self.mark_pending_write(key);
+        }
+    }
+
+    /// Writes an error reply and counts it (errorstats, rejected/failed calls).
+    pub fn reply_error(&mut self, key: usize, e: &CmdError) {
+        self.stats.total_error_replies += 1;
+        *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.kind == Kind::Master {
+                // Errors from applying the master's stream are worth a log line.
+                log::warn!("== CRITICAL == This replica is sending an error to its master: '{}'", e.text());
+                return;
+            }
+            let resp = c.resp;
+            Out::new(&mut c.reply, resp).error(e.text());
+        }
+    }
+
+    fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
+        if let Some(cmd) = cmd {
+            self.cmdstats.entry(cmd.name).or_default().rejected += 1;
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.has(flags::MULTI) {
+                c.flags |= flags::DIRTY_EXEC;
+            }
+        }
+        self.reply_error(key, &e);
+    }
+
+    /// Redis's processCommand: lookup, arity, auth, state checks, then call
+    /// (or queue, inside MULTI).
+    pub fn process_command(&mut self, key: usize, argv: &[Bytes]) {
+        let Some(cmd) = cmd::lookup(&argv[0]) else {
+            let mut args = String::new();
+            for a in &argv[1..] {
+                if args.len() >= 128 {
+                    break;
+                }
+                let room = 128 - args.len();
+                let s = String::from_utf8_lossy(a);
+                let s: String = s.chars().take(room).collect();
+                args.push_str(&format!("'{s}' "));
+            }
+            let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
+            let e = CmdError::msg(format!("ERR unknown command '{name}', with args beginning with: {args}"));
+            self.reject(key, None, e);
+            return;
+        };
+        if !cmd.arity_ok(argv.len()) {
+            self.reject(key, Some(cmd), CmdError::arity(cmd.name));
+            return;
+        }
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        let is_master = c.kind == Kind::Master;
+        if !c.has(flags::AUTHENTICATED) && !cmd.has(cmd::flag::NO_AUTH) && !is_master {
+            self.reject(key, Some(cmd), error::NOAUTH.into());
+            return;
+        }
+        if c.has(flags::MULTI) && !matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec | cmd::Srv::Discard | cmd::Srv::Multi | cmd::Srv::Watch | cmd::Srv::Quit | cmd::Srv::Reset)) {
+            if cmd.has(cmd::flag::NO_MULTI) {
+                self.reject(key, Some(cmd), "ERR Command not allowed inside a transaction".into());
+                return;
+            }
+            self.queue_multi(key, argv);
+            return;
+        }
+        let is_write = cmd.has(cmd::flag::WRITE);
+        if self.repl.is_replica() && self.cfg.replica_read_only && !is_master && is_write {
+            self.reject(key, Some(cmd), error::READONLY.into());
+            return;
+        }
+        if c.resp == 2 && c.has(flags::PUBSUB) && !matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping | cmd::Srv::Subscribe | cmd::Srv::Unsubscribe | cmd::Srv::PSubscribe | cmd::Srv::PUnsubscribe | cmd::Srv::Quit | cmd::Srv::Reset)) {
+            let e = CmdError::msg(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                cmd.name
+            ));
+            self.reject(key, Some(cmd), e);
+            return;
+        }
+        if let Some(e) = self.deny_write_reason(cmd, is_master) {
+            self.reject(key, Some(cmd), e);
+            return;
+        }
+        self.call(key, cmd, argv);
+    }
+
+    /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
+    fn deny_write_reason(&mut self, cmd: &'static CommandSpec, from_master: bool) -> Option<CmdError> {
+        if from_master {
+            return None;
+        }
+        if self.repl.is_replica() && !self.repl.link_up() && !self.cfg.replica_serve_stale_data && !cmd.has(cmd::flag::STALE) {
+            return Some(error::MASTERDOWN.into());
+        }
+        if !cmd.has(cmd::flag::WRITE) {
+            return None;
+        }
+        if !self.repl.is_replica() && self.persist.bgsave_failed() && self.cfg.stop_writes_on_bgsave_error && !self.cfg.save.is_empty() {
+            return Some(error::MISCONF.into());
+        }
+        if !self.repl.is_replica() && self.cfg.min_replicas_to_write > 0 && self.repl.good_replicas(&self.clients, self.ks.now_ms, self.cfg.min_replicas_max_lag) < self.cfg.min_replicas_to_write as usize {
+            return Some(error::NOREPLICAS.into());
+        }
+        if cmd.has(cmd::flag::DENYOOM) && self.cfg.maxmemory > 0 && !self.perform_evictions() {
+            return Some(error::OOM.into());
+        }
+        None
+    }
+
+    /// Runs one command and propagates its effects (Redis's call()).
+    pub fn call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
+        let start = crate::util::monotonic_us();
+        self.prop.depth += 1;
+        let Some(c) = self.clients.get_mut(key) else {
+            self.prop.depth -= 1;
+            return;
+        };
+        let is_master = c.kind == Kind::Master;
+        c.last_cmd = cmd.name;
+        self.ks.expire_mode = if !self.repl.is_replica() {
+            ExpireMode::Master
+        } else if is_master {
+            ExpireMode::ApplyingMaster
+        } else {
+            ExpireMode::Replica
+        };
+        let db_before = c.db;
+        let errors_before = self.stats.total_error_replies;
+        let mut ok = true;
+        match cmd.proc {
+            Proc::Db(handler) => {
+                let in_multi = self.prop.depth > 1;
+                let (reply, resp) = if is_master {
+                    self.sink.clear();
+                    (&mut self.sink, 2)
+                } else {
+                    (&mut c.reply, c.resp)
+                };
+                let mut ctx = Ctx {
+                    ks: &mut self.ks,
+                    cfg: &self.cfg,
+                    db: db_before,
+                    out: Out::new(reply, resp),
+                    client_id: c.id,
+                    dirty: 0,
+                    rewritten: Vec::new(),
+                    events: &mut self.events,
+                    effect: Effect::None,
+                    no_block: in_multi || is_master,
+                };
+                let r = handler(&mut ctx, argv);
+                let dirty = ctx.dirty;
+                let rewritten = std::mem::take(&mut ctx.rewritten);
+                let effect = std::mem::take(&mut ctx.effect);
+                let db = ctx.db;
+                drop(ctx);
+                if let Err(e) = r {
+                    ok = false;
+                    self.reply_error(key, &e);
+                }
+                self.propagate_expired();
+                if dirty > 0 {
+                    self.dirty += dirty;
+                    if rewritten.is_empty() {
+                        self.also_propagate(db, argv.to_vec());
+                    } else {
+                        for op in rewritten {
+                            self.also_propagate(db, op);
+                        }
+                    }
+                }
+                if let Effect::Block { keys, deadline_ms } = effect {
+                    self.block_client(key, cmd, argv, keys, deadline_ms);
+                }
+            }
+            Proc::Srv(tag) => {
+                self.run_srv(key, tag, argv);
+                self.propagate_expired();
+            }
+        }
+        if self.stats.total_error_replies > errors_before {
+            ok = false;
+        }
+        let dur = crate::util::monotonic_us().saturating_sub(start);
+        let st = self.cmdstats.entry(cmd.name).or_default();
+        st.calls += 1;
+        st.usec += dur;
+        if !ok {
+            st.failed += 1;
+        }
+        self.stats.numcommands += 1;
+        self.prop.depth -= 1;
+        if !self.monitors.is_empty() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
+            self.feed_monitors(key, db_before, argv);
+        }
+        if self.prop.depth == 0 {
+            self.after_command();
+        }
+        if !cmd.has(cmd::flag::SKIP_SLOWLOG) {
+            self.slowlog_push(key, argv, dur);
+        }
+    }
+
+    /// Work that follows every top-level command: propagation, WATCH
+    /// invalidation, keyspace notifications, serving blocked clients.
+    pub fn after_command(&mut self) {
+        self.flush_propagation();
+        if !self.ks.dirty_cas.is_empty() {
+            let ids = std::mem::take(&mut self.ks.dirty_cas);
+            for id in ids {
+                if let Some(k) = self.client_by_id(id) {
+                    self.clients[k].flags |= flags::DIRTY_CAS;
+                }
+            }
+        }
+        if !self.events.is_empty() {
+            let events = std::mem::take(&mut self.events);
+            for ev in &events {
+                self.publish_keyspace_event(ev);
+            }
+        }
+        if !self.ks.ready.is_empty() {
+            self.handle_clients_blocked_on_keys();
+        }
+    }
+
+    /// Keys deleted by lazy or active expiry reach replicas and the AOF as DEL.
+    pub fn propagate_expired(&mut self) {
+        if self.ks.expired.is_empty() {
+            return;
+        }
+        let expired = std::mem::take(&mut self.ks.expired);
+        for (db, key) in expired {
+            let k = Bytes::copy_from_slice(&key);
+            self.events.push(cmd::Notification {
+                class: crate::config::NOTIFY_EXPIRED,
+                event: "expired",
+                db,
+                key: k.clone(),
+            });
+            self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
+        }
+    }
+
+    /// Queues one operation for propagation after the current command.
+    pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
+        self.prop.ops.push((db, argv));
+        if self.prop.depth == 0 {
+            self.flush_propagation();
+        }
+    }
+
+    /// Sends the queued operations to the backlog, replicas and AOF, wrapped
+    /// in MULTI/EXEC when there are several (Redis 7.0 propagatePendingCommands).
+    pub fn flush_propagation(&mut self) {
+        if self.prop.ops.is_empty() {
+            return;
+        }
+        let ops = std::mem::take(&mut self.prop.ops);
+        // A replica re-feeds its master's stream verbatim instead.
+        if self.repl.is_replica() {
+            return;
+        }
+        let wrap = ops.len() > 1;
+        if wrap {
+            self.propagate_now(ops[0].0, &[Bytes::from_static(b"MULTI")]);
+        }
+        for (db, argv) in &ops {
+            self.propagate_now(*db, argv);
+        }
+        if wrap {
+            self.propagate_now(ops[0].0, &[Bytes::from_static(b"EXEC")]);
+        }
+    }
+
+    /// Encodes one command (with a SELECT first when the db changes) and
+    /// feeds it to the replication stream and the AOF.
+    pub fn propagate_now(&mut self, db: usize, argv: &[Bytes]) {
+        self.persist_feed_aof(db, argv);
+        self.repl_feed(db, argv);
+    }
+}

@@ -1,0 +1,480 @@
+//! Introspection: INFO (Redis 7.0's sections and field names), COMMAND,
+//! DEBUG, and memory estimates.
+
+use super::Server;
+use crate::cmd::{self, eq_ic, flag, CommandSpec};
+use crate::db::Value;
+use crate::error::{self, CmdError};
+use crate::net::{flags, Kind};
+use bytes::Bytes;
+use std::fmt::Write;
+
+/// Approximate heap bytes of a value (MEMORY USAGE, used_memory).
+pub fn value_memory(v: &Value) -> usize {
+    match v {
+        Value::Str(s) | Value::Raw(s) => s.heap_size(),
+        Value::Int(_) => 0,
+        Value::List(l) => l.mem_usage(),
+        Value::Hash(h) => h.mem_usage(),
+        Value::Set(s) => s.mem_usage(),
+        Value::ZSet(z) => z.mem_usage(),
+    }
+}
+
+/// Resident set size from /proc (bytes).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Bytes allocated by the process (heap in use), from mallinfo2.
+pub fn used_memory() -> u64 {
+    // SAFETY: mallinfo2 only reads allocator statistics.
+    let mi = unsafe { libc::mallinfo2() };
+    (mi.uordblks + mi.hblkhd) as u64
+}
+
+pub fn human_bytes(n: u64) -> String {
+    let d = n as f64;
+    if n < 1024 {
+        format!("{n}B")
+    } else if n < 1024 * 1024 {
+        format!("{:.2}K", d / 1024.0)
+    } else if n < 1024 * 1024 * 1024 {
+        format!("{:.2}M", d / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", d / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const ALL_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace", "latencystats"];
+
+impl Server {
+    pub fn cmd_info(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        let mut wanted: Vec<String> = Vec::new();
+        for a in &argv[1..] {
+            let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+            match s.as_str() {
+                "all" | "everything" => wanted.extend(ALL_SECTIONS.iter().map(|s| s.to_string())),
+                "default" => wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+                _ => wanted.push(s),
+            }
+        }
+        if argv.len() == 1 {
+            wanted = DEFAULT_SECTIONS.iter().map(|s| s.to_string()).collect();
+        }
+        let text = self.info_text(&wanted);
+        self.reply(key, |o| o.verbatim(text.as_bytes()));
+        Ok(())
+    }
+
+    /// The INFO text for the given (lowercase) section names.
+    pub fn info_text(&mut self, wanted: &[String]) -> String {
+        let mut out = String::new();
+        for sec in ALL_SECTIONS {
+            if !wanted.iter().any(|w| w == sec) {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push_str("\r\n");
+            }
+            match *sec {
+                "server" => self.info_server(&mut out),
+                "clients" => self.info_clients(&mut out),
+                "memory" => self.info_memory(&mut out),
+                "persistence" => self.info_persistence(&mut out),
+                "stats" => self.info_stats(&mut out),
+                "replication" => self.info_replication(&mut out),
+                "cpu" => info_cpu(&mut out),
+                "modules" => out.push_str("# Modules\r\n"),
+                "commandstats" => self.info_commandstats(&mut out),
+                "errorstats" => self.info_errorstats(&mut out),
+                "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+                "keyspace" => self.info_keyspace(&mut out),
+                "latencystats" => out.push_str("# Latencystats\r\n"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn info_server(&self, o: &mut String) {
+        let uptime = (self.ks.now_ms - self.start_ms) / 1000;
+        let uname = nix::sys::utsname::uname().ok();
+        let os = uname.map_or_else(|| "Linux".to_string(), |u| format!("{} {} {}", u.sysname().to_string_lossy(), u.release().to_string_lossy(), u.machine().to_string_lossy()));
+        let port = self.cfg.port;
+        let _ = write!(
+            o,
+            "# Server\r\nredis_version:{}\r\nferrodis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+            crate::REDIS_VERSION,
+            env!("CARGO_PKG_VERSION"),
+            os,
+            std::process::id(),
+            self.run_id,
+            port,
+            crate::util::ustime(),
+            uptime,
+            uptime / 86400,
+            self.cfg.hz,
+            self.cfg.hz,
+            self.ks.lru_clock,
+            self.executable,
+            self.cfg.config_file.as_deref().unwrap_or(""),
+        );
+    }
+
+    fn info_clients(&self, o: &mut String) {
+        let connected = self.clients.iter().filter(|(_, c)| c.kind != Kind::Replica).count();
+        let pubsub = self.clients.iter().filter(|(_, c)| c.has(flags::PUBSUB)).count();
+        let max_in = self.clients.iter().map(|(_, c)| c.query.capacity()).max().unwrap_or(0);
+        let max_out = self.clients.iter().map(|(_, c)| c.reply.len()).max().unwrap_or(0);
+        let _ = write!(
+            o,
+            "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+            connected,
+            self.cfg.maxclients,
+            max_in,
+            max_out,
+            self.blocking.count,
+            self.blocking.count,
+        );
+        let _ = pubsub;
+    }
+
+    fn info_memory(&self, o: &mut String) {
+        let used = used_memory();
+        let rss = rss_bytes();
+        let _ = write!(
+            o,
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            human_bytes(used),
+            human_bytes(rss),
+            human_bytes(used),
+            total_system_memory(),
+            human_bytes(total_system_memory()),
+            self.cfg.maxmemory,
+            human_bytes(self.cfg.maxmemory),
+            self.cfg.get(&[b"maxmemory-policy"]).first().map_or("noeviction".to_string(), |p| p.1.clone()),
+            if used > 0 { rss as f64 / used as f64 } else { 1.0 },
+            rss as i64 - used as i64,
+            self.repl.backlog_memory(),
+            self.repl.backlog_memory(),
+        );
+    }
+
+    fn info_stats(&self, o: &mut String) {
+        let up = ((self.ks.now_ms - self.start_ms) / 1000).max(1) as u64;
+        let s = &self.stats;
+        let _ = write!(
+            o,
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:0\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+            s.numconnections,
+            s.numcommands,
+            s.numcommands / up,
+            s.net_input_bytes,
+            s.net_output_bytes,
+            s.rejected_conn,
+            s.sync_full,
+            s.sync_partial_ok,
+            s.sync_partial_err,
+            self.ks.stat_expired_keys,
+            s.evicted_keys,
+            self.ks.stat_keyspace_hits,
+            self.ks.stat_keyspace_misses,
+            self.pubsub.channels.len(),
+            self.pubsub.patterns.len(),
+            s.latest_fork_usec,
+            s.total_forks,
+            s.unexpected_error_replies,
+            s.total_error_replies,
+            s.io_reads,
+            s.io_writes,
+        );
+    }
+
+    fn info_commandstats(&self, o: &mut String) {
+        o.push_str("# Commandstats\r\n");
+        let mut names: Vec<&&str> = self.cmdstats.keys().collect();
+        names.sort();
+        for n in names {
+            let s = self.cmdstats[*n];
+            let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+            let _ = write!(o, "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n", n, s.calls, s.usec, per, s.rejected, s.failed);
+        }
+    }
+
+    fn info_errorstats(&self, o: &mut String) {
+        o.push_str("# Errorstats\r\n");
+        let mut names: Vec<&String> = self.errorstats.keys().collect();
+        names.sort();
+        for n in names {
+            let _ = write!(o, "errorstat_{}:count={}\r\n", n, self.errorstats[n]);
+        }
+    }
+
+    fn info_keyspace(&self, o: &mut String) {
+        o.push_str("# Keyspace\r\n");
+        for (i, d) in self.ks.dbs.iter().enumerate() {
+            if d.len() > 0 {
+                let _ = write!(o, "db{}:keys={},expires={},avg_ttl={}\r\n", i, d.len(), d.expires.len(), d.avg_ttl);
+            }
+        }
+    }
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok())))
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn info_cpu(o: &mut String) {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let _ = write!(
+        o,
+        "# CPU\r\nused_cpu_sys:{:.6}\r\nused_cpu_user:{:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\nused_cpu_sys_main_thread:{:.6}\r\nused_cpu_user_main_thread:{:.6}\r\n",
+        t(ru.ru_stime),
+        t(ru.ru_utime),
+        t(ru.ru_stime),
+        t(ru.ru_utime)
+    );
+}
+
+/// Redis 7.0's flag names for COMMAND INFO.
+fn flag_names(c: &CommandSpec) -> Vec<&'static str> {
+    let table = [
+        (flag::WRITE, "write"),
+        (flag::READONLY, "readonly"),
+        (flag::DENYOOM, "denyoom"),
+        (flag::ADMIN, "admin"),
+        (flag::PUBSUB, "pubsub"),
+        (flag::NOSCRIPT, "noscript"),
+        (flag::BLOCKING, "blocking"),
+        (flag::LOADING, "loading"),
+        (flag::STALE, "stale"),
+        (flag::SKIP_MONITOR, "skip_monitor"),
+        (flag::SKIP_SLOWLOG, "skip_slowlog"),
+        (flag::FAST, "fast"),
+        (flag::NO_AUTH, "no_auth"),
+        (flag::MAY_REPLICATE, "may_replicate"),
+        (flag::NO_MULTI, "no_multi"),
+        (flag::ALLOW_BUSY, "allow_busy"),
+    ];
+    table.iter().filter(|(f, _)| c.flags & f != 0).map(|(_, n)| *n).collect()
+}
+
+fn reply_command_info(o: &mut crate::resp::Out<'_>, c: &CommandSpec) {
+    let fl = flag_names(c);
+    o.array(10);
+    o.bulk(c.name.as_bytes());
+    o.int(c.arity as i64);
+    o.set(fl.len());
+    for f in fl {
+        o.simple(f);
+    }
+    o.int(c.first_key as i64);
+    o.int(c.last_key as i64);
+    o.int(c.key_step as i64);
+    o.set(1);
+    o.simple(&format!("@{}", c.group));
+    o.set(0);
+    o.array(0);
+    o.array(0);
+}
+
+/// COMMAND, COMMAND COUNT|INFO|DOCS|LIST|GETKEYS.
+pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+    let all: Vec<&'static CommandSpec> = cmd::table::all().collect();
+    if argv.len() == 1 {
+        s.reply(key, |o| {
+            o.array(all.len());
+            for c in &all {
+                reply_command_info(o, c);
+            }
+        });
+        return Ok(());
+    }
+    let sub = &argv[1][..];
+    if eq_ic(sub, "count") && argv.len() == 2 {
+        s.reply(key, |o| o.int(all.len() as i64));
+    } else if eq_ic(sub, "info") {
+        let names: Vec<Bytes> = if argv.len() == 2 { all.iter().map(|c| Bytes::from_static(c.name.as_bytes())).collect() } else { argv[2..].to_vec() };
+        s.reply(key, |o| {
+            o.array(names.len());
+            for n in &names {
+                match cmd::lookup(n) {
+                    Some(c) => reply_command_info(o, c),
+                    None => o.null_array(),
+                }
+            }
+        });
+    } else if eq_ic(sub, "docs") {
+        let names: Vec<&'static CommandSpec> = if argv.len() == 2 { all.clone() } else { argv[2..].iter().filter_map(|n| cmd::lookup(n)).collect() };
+        s.reply(key, |o| {
+            o.map(names.len());
+            for c in &names {
+                o.bulk(c.name.as_bytes());
+                o.map(3);
+                o.bulk(b"summary");
+                o.bulk(c.name.as_bytes());
+                o.bulk(b"since");
+                o.bulk(b"1.0.0");
+                o.bulk(b"group");
+                o.bulk(c.group.as_bytes());
+            }
+        });
+    } else if eq_ic(sub, "list") {
+        let mut pat: Option<Bytes> = None;
+        if argv.len() == 5 && eq_ic(&argv[2], "filterby") && eq_ic(&argv[3], "pattern") {
+            pat = Some(argv[4].clone());
+        } else if argv.len() != 2 {
+            return Err(error::SYNTAX.into());
+        }
+        let names: Vec<&str> = all.iter().map(|c| c.name).filter(|n| pat.as_ref().is_none_or(|p| crate::util::string_match(p, n.as_bytes(), true))).collect();
+        s.reply(key, |o| {
+            o.array(names.len());
+            for n in &names {
+                o.bulk(n.as_bytes());
+            }
+        });
+    } else if eq_ic(sub, "getkeys") && argv.len() >= 3 {
+        let Some(c) = cmd::lookup(&argv[2]) else {
+            return Err("ERR Invalid command specified".into());
+        };
+        let args = &argv[2..];
+        if !c.arity_ok(args.len()) {
+            return Err("ERR Invalid number of arguments specified for command".into());
+        }
+        if c.first_key == 0 {
+            return Err("ERR The command has no key arguments".into());
+        }
+        let last = if c.last_key < 0 { args.len() as i32 + c.last_key } else { c.last_key };
+        let mut keys = Vec::new();
+        let mut i = c.first_key;
+        while i <= last && (i as usize) < args.len() {
+            keys.push(args[i as usize].clone());
+            i += c.key_step.max(1);
+        }
+        s.reply(key, |o| {
+            o.array(keys.len());
+            for k in &keys {
+                o.bulk(k);
+            }
+        });
+    } else if eq_ic(sub, "help") && argv.len() == 2 {
+        let lines = [
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+            "HELP",
+            "    Prints this help.",
+        ];
+        s.reply(key, |o| {
+            o.array(lines.len());
+            for l in lines {
+                o.simple(l);
+            }
+        });
+    } else {
+        return Err(super::admin::unknown_subcommand(sub, "COMMAND"));
+    }
+    Ok(())
+}
+
+/// DEBUG subcommands.
+pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+    let sub = &argv[1][..];
+    let db = s.clients.get(key).map_or(0, |c| c.db);
+    if eq_ic(sub, "sleep") && argv.len() == 3 {
+        let secs = cmd::parse_f64(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
+        std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+        s.reply_ok(key);
+    } else if eq_ic(sub, "set-active-expire") && argv.len() == 3 {
+        s.active_expire_enabled = crate::resp::parse_i64(&argv[2]).unwrap_or(1) != 0;
+        s.reply_ok(key);
+    } else if eq_ic(sub, "log") && argv.len() == 3 {
+        log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
+        s.reply_ok(key);
+    } else if eq_ic(sub, "object") && argv.len() == 3 {
+        let lru_clock = s.ks.lru_clock;
+        let Some(e) = s.ks.db(db).dict.get(&argv[2]) else {
+            return Err(error::NO_SUCH_KEY.into());
+        };
+        let idle = crate::cmd::keys::idle_seconds(lru_clock, e);
+        let ser = value_memory(&e.val);
+        let text = format!("Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}", e.val.encoding(), ser, e.lru, idle);
+        s.reply(key, |o| o.simple(&text));
+    } else if eq_ic(sub, "populate") && (3..=5).contains(&argv.len()) {
+        let count = crate::resp::parse_i64(&argv[2]).filter(|&n| n >= 0).ok_or(CmdError::from(error::MUST_POSITIVE))?;
+        let prefix = argv.get(3).map_or(&b"key"[..], |p| &p[..]).to_vec();
+        let size = match argv.get(4) {
+            Some(a) => Some(crate::resp::parse_i64(a).filter(|&n| n >= 0).ok_or(CmdError::from(error::MUST_POSITIVE))? as usize),
+            None => None,
+        };
+        for i in 0..count {
+            let mut k = prefix.clone();
+            k.push(b':');
+            k.extend_from_slice(i.to_string().as_bytes());
+            if s.ks.db(db).dict.contains_key(&k) {
+                continue;
+            }
+            let mut v = format!("value:{i}").into_bytes();
+            if let Some(sz) = size {
+                v.resize(sz, 0);
+            }
+            s.ks.add(db, &k, Value::Str(crate::sds::Sds::from_vec(v)));
+        }
+        s.reply_ok(key);
+    } else if eq_ic(sub, "reload") {
+        s.debug_reload()?;
+        s.reply_ok(key);
+    } else if eq_ic(sub, "digest") && argv.len() == 2 {
+        let d = s.debug_digest();
+        s.reply(key, |o| o.simple(&d));
+    } else if eq_ic(sub, "digest-value") {
+        let ds: Vec<String> = argv[2..].iter().map(|k| s.debug_digest_value(db, k)).collect();
+        s.reply(key, |o| {
+            o.array(ds.len());
+            for d in &ds {
+                o.simple(d);
+            }
+        });
+    } else if eq_ic(sub, "change-repl-id") {
+        s.repl.change_replid();
+        s.reply_ok(key);
+    } else if eq_ic(sub, "help") {
+        let lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "SLEEP <seconds>", "SET-ACTIVE-EXPIRE <0|1>", "OBJECT <key>", "POPULATE <count> [<prefix>] [<size>]", "LOG <message>", "RELOAD", "DIGEST", "DIGEST-VALUE <key> [<key> ...]", "CHANGE-REPL-ID", "HELP"];
+        s.reply(key, |o| {
+            o.array(lines.len());
+            for l in lines {
+                o.simple(l);
+            }
+        });
+    } else {
+        return Err(super::admin::unknown_subcommand(sub, "DEBUG"));
+    }
+    Ok(())
+}

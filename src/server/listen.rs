@@ -1,0 +1,294 @@
+//! Sockets and process setup: TCP and unix listeners, accept, protected
+//! mode, maxclients, signals, daemonize, pidfile.
+
+use super::{Server, SHUTDOWN_SIGNAL};
+use crate::net::{flags, Stream};
+use crate::resp::Out;
+use mio::net::{TcpListener, UnixListener};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+
+pub enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Listener::Tcp(l) => l,
+            Listener::Unix(l) => l,
+        }
+    }
+}
+
+/// Binds a TCP listener with SO_REUSEADDR and the configured backlog.
+fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    use std::os::fd::FromRawFd;
+    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    // SAFETY: plain socket syscalls on a descriptor we own until it is
+    // handed to TcpListener.
+    unsafe {
+        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let one: libc::c_int = 1;
+        let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const _ as *const libc::c_void, sz);
+        if addr.is_ipv6() {
+            libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &one as *const _ as *const libc::c_void, sz);
+        }
+        let std_l = std::net::TcpListener::from_raw_fd(fd);
+        let sock = socket_addr_bytes(addr);
+        if libc::bind(fd, sock.0.as_ptr() as *const libc::sockaddr, sock.1) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::listen(fd, backlog) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(TcpListener::from_std(std_l))
+    }
+}
+
+/// A sockaddr for bind(2), as bytes plus its length.
+fn socket_addr_bytes(addr: SocketAddr) -> ([u8; 28], libc::socklen_t) {
+    let mut buf = [0u8; 28];
+    match addr {
+        SocketAddr::V4(a) => {
+            let sa = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            let n = std::mem::size_of::<libc::sockaddr_in>();
+            // SAFETY: copying a plain-old-data struct into a large enough buffer.
+            unsafe { std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n) };
+            (buf, n as libc::socklen_t)
+        }
+        SocketAddr::V6(a) => {
+            let sa = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: 0,
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: 0,
+            };
+            let n = std::mem::size_of::<libc::sockaddr_in6>();
+            // SAFETY: as above.
+            unsafe { std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n) };
+            (buf, n as libc::socklen_t)
+        }
+    }
+}
+
+impl Server {
+    /// Opens every configured listener. A `-` prefix on a bind address
+    /// makes it optional (Redis's "-::*"), as does `*` for IPv6.
+    pub fn listen(&mut self) -> io::Result<()> {
+        let port = self.cfg.port;
+        if port != 0 {
+            let binds = self.cfg.bind.clone();
+            for b in binds {
+                let (optional, host) = match b.strip_prefix('-') {
+                    Some(h) => (true, h.to_string()),
+                    None => (false, b.clone()),
+                };
+                let ip = match host.as_str() {
+                    "*" => "0.0.0.0".to_string(),
+                    "::*" => "::".to_string(),
+                    h => h.to_string(),
+                };
+                let addr: SocketAddr = match ip.parse::<std::net::IpAddr>() {
+                    Ok(ip) => SocketAddr::new(ip, port),
+                    Err(_) => {
+                        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{host}'")));
+                    }
+                };
+                match bind_tcp(addr, self.cfg.tcp_backlog) {
+                    Ok(l) => {
+                        let mut l = Listener::Tcp(l);
+                        self.register_listener(&mut l)?;
+                        self.listeners.push(l);
+                    }
+                    Err(e) if optional || (addr.is_ipv6() && e.raw_os_error() == Some(libc::EAFNOSUPPORT)) => {
+                        log::warn!("Warning: Could not create server TCP listening socket {host}:{port}: {e}");
+                    }
+                    Err(e) => {
+                        log::warn!("Warning: Could not create server TCP listening socket {host}:{port}: {e}");
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        if !self.cfg.unixsocket.is_empty() {
+            let path = self.cfg.unixsocket.clone();
+            let _ = std::fs::remove_file(&path);
+            let l = UnixListener::bind(&path)?;
+            if self.cfg.unixsocketperm != 0 {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(self.cfg.unixsocketperm));
+            }
+            let mut l = Listener::Unix(l);
+            self.register_listener(&mut l)?;
+            self.listeners.push(l);
+        }
+        if self.listeners.is_empty() {
+            return Err(io::Error::other("Configured to not listen anywhere, exiting."));
+        }
+        Ok(())
+    }
+
+    /// Accepts every pending connection on listener `i`.
+    pub fn accept(&mut self, i: usize) {
+        loop {
+            let accepted = match self.listeners.get_mut(i) {
+                Some(Listener::Tcp(l)) => l.accept().map(|(s, a)| {
+                    let laddr = s.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    let _ = s.set_nodelay(true);
+                    (Stream::Tcp(s), a.to_string(), laddr, Some(a))
+                }),
+                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| (Stream::Unix(s), format!("{}:0", self.cfg.unixsocket), format!("{}:0", self.cfg.unixsocket), None)),
+                None => return,
+            };
+            match accepted {
+                Ok((stream, addr, laddr, peer)) => self.accept_one(stream, addr, laddr, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn accept_one(&mut self, stream: Stream, addr: String, laddr: String, peer: Option<SocketAddr>) {
+        let unix = peer.is_none();
+        if self.cfg.tcp_keepalive > 0 && !unix {
+            set_keepalive(stream.raw_fd(), self.cfg.tcp_keepalive);
+        }
+        let key = match self.add_client(stream, addr, laddr) {
+            Ok(k) => k,
+            Err(e) => {
+                log::warn!("Error registering fd event for the new client: {e}");
+                return;
+            }
+        };
+        if unix {
+            self.clients[key].flags |= flags::UNIX_SOCKET;
+        }
+        let msg = if self.clients.len() as u64 > self.cfg.maxclients {
+            Some("ERR max number of clients reached")
+        } else if self.cfg.protected_mode && self.cfg.requirepass.is_empty() && peer.is_some_and(|p| !p.ip().is_loopback()) && !self.bound_to_specific() {
+            Some(PROTECTED_MODE_MSG)
+        } else {
+            None
+        };
+        if let Some(m) = msg {
+            self.stats.rejected_conn += 1;
+            let c = &mut self.clients[key];
+            Out::new(&mut c.reply, 2).error(m);
+            let _ = c.flush();
+            self.free_client(key);
+        }
+    }
+
+    /// Protected mode only applies when listening on every interface.
+    fn bound_to_specific(&self) -> bool {
+        !self.cfg.bind.iter().any(|b| matches!(b.trim_start_matches('-'), "*" | "::*" | "0.0.0.0" | "::"))
+    }
+}
+
+const PROTECTED_MODE_MSG: &str = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
+
+pub fn set_keepalive(fd: i32, interval: u64) {
+    let one: libc::c_int = 1;
+    let idle = interval as libc::c_int;
+    let intvl = (interval / 3).max(1) as libc::c_int;
+    let cnt: libc::c_int = 3;
+    let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: setsockopt on a valid descriptor with int options.
+    unsafe {
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, &one as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, &idle as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &intvl as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt as *const _ as *const libc::c_void, sz);
+    }
+}
+
+extern "C" fn on_shutdown_signal(_sig: libc::c_int) {
+    SHUTDOWN_SIGNAL.store(true, Ordering::Relaxed);
+}
+
+/// SIGTERM/SIGINT request a clean shutdown; SIGPIPE is ignored.
+pub fn install_signal_handlers() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(SigHandler::Handler(on_shutdown_signal), SaFlags::empty(), SigSet::empty());
+    let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let _ = sigaction(Signal::SIGTERM, &act);
+        let _ = sigaction(Signal::SIGINT, &act);
+        let _ = sigaction(Signal::SIGPIPE, &ign);
+    }
+}
+
+/// Detaches into the background: fork, the child starts a new session with
+/// stdio on /dev/null; the parent waits until the child reports that it is
+/// listening (a byte on a pipe) and exits with its status. Called before any
+/// socket is opened. Returns the pipe the child must signal through.
+pub fn daemonize() -> Option<std::fs::File> {
+    use nix::unistd::{fork, pipe, setsid, ForkResult};
+    use std::io::Read;
+    let (rd, wr) = match pipe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("pipe failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    // SAFETY: the process is single-threaded at this point.
+    match unsafe { fork() } {
+        Ok(ForkResult::Parent { .. }) => {
+            drop(wr);
+            let mut f = std::fs::File::from(rd);
+            let mut b = [0u8; 1];
+            let ok = matches!(f.read(&mut b), Ok(1) if b[0] == b'1');
+            std::process::exit(if ok { 0 } else { 1 });
+        }
+        Ok(ForkResult::Child) => {}
+        Err(e) => {
+            eprintln!("fork failed: {e}");
+            std::process::exit(1);
+        }
+    }
+    drop(rd);
+    let _ = setsid();
+    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        let fd = null.as_raw_fd();
+        // SAFETY: dup2 onto the standard descriptors.
+        unsafe {
+            libc::dup2(fd, 0);
+            libc::dup2(fd, 1);
+            libc::dup2(fd, 2);
+        }
+    }
+    Some(std::fs::File::from(wr))
+}
+
+pub fn write_pidfile(path: &str) {
+    if path.is_empty() {
+        return;
+    }
+    if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        log::warn!("Failed to write PID file: {e}");
+    }
+}

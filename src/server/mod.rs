@@ -1,0 +1,382 @@
+//! The server: the `mio::Poll`, the listeners, the `Slab<Client>`, the
+//! keyspace, the config, replication and persistence state, and the loop.
+//!
+//! One thread. Each loop iteration: `before_sleep` (write pending replies,
+//! close clients marked for it), poll, handle events (accept, read + execute,
+//! write), then `cron` when its time has come. Submodules:
+//! - `exec`: processCommand / call / propagation;
+//! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
+//! - `admin`: server commands (INFO, CONFIG, DEBUG, COMMAND, SHUTDOWN...);
+//! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
+//! - `cron`: the periodic tasks (active expiry, timeouts, reaping children);
+//! - `listen`: sockets, daemonize, pidfile, signals.
+
+pub mod admin;
+pub mod blocking;
+pub mod conn;
+pub mod cron;
+pub mod exec;
+pub mod info;
+pub mod listen;
+pub mod multi;
+pub mod persistence;
+pub mod pubsub;
+pub mod replication;
+
+pub use admin::start;
+use crate::cmd::Notification;
+use crate::config::Config;
+use crate::db::Keyspace;
+use crate::net::{flags, Client, Kind};
+use crate::resp::Span;
+use bytes::Bytes;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Set by the SIGTERM/SIGINT handler; the loop shuts down when it sees it.
+pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+/// Listener tokens count down from the top so they never meet slab keys.
+const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
+
+/// Most bytes read from one client per event before others get a turn.
+const MAX_READ_PER_EVENT: usize = 1024 * 1024;
+
+#[derive(Default, Clone, Copy)]
+pub struct CmdStat {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// Counters behind INFO stats.
+#[derive(Default)]
+pub struct Stats {
+    pub numconnections: u64,
+    pub numcommands: u64,
+    pub rejected_conn: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub evicted_keys: u64,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+    pub expired_stale_perc: f64,
+    pub expire_cycle_time_used: u64,
+    pub io_reads: u64,
+    pub io_writes: u64,
+    pub total_forks: u64,
+    pub latest_fork_usec: u64,
+    pub pubsub_messages: u64,
+}
+
+pub struct Server {
+    pub cfg: Config,
+    pub ks: Keyspace,
+    poll: Poll,
+    pub listeners: Vec<listen::Listener>,
+    pub clients: Slab<Client>,
+    next_client_id: u64,
+    pub run_id: String,
+    pub start_ms: i64,
+    /// Writes since the last successful save.
+    pub dirty: u64,
+    pub stats: Stats,
+    pub cmdstats: HashMap<&'static str, CmdStat>,
+    pub errorstats: HashMap<String, u64>,
+    /// Keyspace notifications raised by the current command.
+    pub events: Vec<Notification>,
+    /// Scratch for the parser's spans and the current argv.
+    spans: Vec<Span>,
+    argv: Vec<Bytes>,
+    /// Reply sink for clients that get no replies (the master link).
+    pub sink: Vec<u8>,
+    /// Clients with replies waiting to be written.
+    pending_write: Vec<usize>,
+    /// Clients that still have unread input (read cap hit) or unparsed
+    /// commands (they were unblocked).
+    pending_input: Vec<usize>,
+    /// Clients to free in before_sleep.
+    close_list: Vec<usize>,
+    pub rng: crate::util::Rng,
+    pub prop: exec::PropState,
+    pub pubsub: pubsub::PubSub,
+    pub blocking: blocking::Blocking,
+    pub monitors: Vec<usize>,
+    pub slowlog: admin::Slowlog,
+    pub clients_paused_until_ms: i64,
+    pub pause_writes_only: bool,
+    pub shutdown_asap: bool,
+    pub cron_loops: u64,
+    pub executable: String,
+    pub lastsave: i64,
+    pub repl: crate::repl::Repl,
+    pub persist: crate::persist::State,
+    pub active_expire_enabled: bool,
+}
+
+impl Server {
+    pub fn new(cfg: Config) -> io::Result<Server> {
+        let now = crate::util::mstime();
+        let ks = Keyspace::new(cfg.databases);
+        let mut s = Server {
+            ks,
+            poll: Poll::new()?,
+            listeners: Vec::new(),
+            clients: Slab::with_capacity(1024),
+            next_client_id: 1,
+            run_id: crate::util::random_hex40(),
+            start_ms: now,
+            dirty: 0,
+            stats: Stats::default(),
+            cmdstats: HashMap::new(),
+            errorstats: HashMap::new(),
+            events: Vec::new(),
+            spans: Vec::with_capacity(16),
+            argv: Vec::with_capacity(16),
+            sink: Vec::new(),
+            pending_write: Vec::with_capacity(1024),
+            pending_input: Vec::new(),
+            close_list: Vec::new(),
+            rng: crate::util::Rng::new(),
+            prop: exec::PropState::default(),
+            pubsub: pubsub::PubSub::default(),
+            blocking: blocking::Blocking::default(),
+            monitors: Vec::new(),
+            slowlog: admin::Slowlog::default(),
+            clients_paused_until_ms: 0,
+            pause_writes_only: false,
+            shutdown_asap: false,
+            cron_loops: 0,
+            executable: std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            lastsave: now / 1000,
+            repl: crate::repl::Repl::new(),
+            persist: crate::persist::State::default(),
+            active_expire_enabled: true,
+            cfg,
+        };
+        s.update_clock();
+        Ok(s)
+    }
+
+    /// Fixes the clock for the commands of this iteration.
+    pub fn update_clock(&mut self) {
+        let now = crate::util::mstime();
+        self.ks.now_ms = now;
+        self.ks.lru_clock = ((now / 1000) as u32) & ((1 << 24) - 1);
+    }
+
+    pub fn register_listener(&mut self, l: &mut listen::Listener) -> io::Result<Token> {
+        let token = Token(LISTENER_TOKEN_BASE + self.listeners.len());
+        self.poll.registry().register(l.source(), token, Interest::READABLE)?;
+        Ok(token)
+    }
+
+    /// Adds a connection to the slab and the poller.
+    pub fn add_client(&mut self, stream: crate::net::Stream, addr: String, laddr: String) -> io::Result<usize> {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        let now = self.ks.now_ms;
+        let entry = self.clients.vacant_entry();
+        let key = entry.key();
+        let mut c = Client::new(id, stream, addr, laddr, now);
+        if self.cfg.requirepass.is_empty() {
+            c.flags |= flags::AUTHENTICATED;
+        }
+        // Edge-triggered: register both interests once, no re-registration.
+        self.poll
+            .registry()
+            .register(c.stream.source(), Token(key), Interest::READABLE | Interest::WRITABLE)?;
+        entry.insert(c);
+        self.stats.numconnections += 1;
+        Ok(key)
+    }
+
+    pub fn client_by_id(&self, id: u64) -> Option<usize> {
+        self.clients.iter().find(|(_, c)| c.id == id).map(|(k, _)| k)
+    }
+
+    /// Marks a client to be freed before the next poll.
+    pub fn close_async(&mut self, key: usize) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if !c.has(flags::IN_CLOSE_LIST) {
+                c.flags |= flags::CLOSE_ASAP | flags::IN_CLOSE_LIST;
+                self.close_list.push(key);
+            }
+        }
+    }
+
+    /// Frees a client now: deregisters it and drops every reference to it.
+    pub fn free_client(&mut self, key: usize) {
+        if !self.clients.contains(key) {
+            return;
+        }
+        self.unwatch_all(key);
+        self.pubsub_unsubscribe_all(key);
+        self.blocking_remove(key);
+        self.monitors.retain(|&k| k != key);
+        let kind = self.clients[key].kind;
+        match kind {
+            Kind::Replica => self.repl_replica_gone(key),
+            Kind::Master => self.repl_master_gone(key),
+            Kind::Normal => {}
+        }
+        let mut c = self.clients.remove(key);
+        let _ = self.poll.registry().deregister(c.stream.source());
+        c.stream.shutdown();
+        self.pending_write.retain(|&k| k != key);
+        self.pending_input.retain(|&k| k != key);
+    }
+
+    /// Queues a client for writing in before_sleep.
+    #[inline]
+    pub fn mark_pending_write(&mut self, key: usize) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if !c.has(flags::PENDING_WRITE) {
+                c.flags |= flags::PENDING_WRITE;
+                self.pending_write.push(key);
+            }
+        }
+    }
+
+    /// The main loop. Returns when the server shuts down.
+    pub fn run(&mut self) -> io::Result<()> {
+        let mut events = Events::with_capacity(1024);
+        let mut next_cron = crate::util::monotonic_us();
+        loop {
+            self.before_sleep();
+            if self.shutdown_asap || SHUTDOWN_SIGNAL.load(Ordering::Relaxed) {
+                if self.prepare_shutdown(admin::ShutdownMode::Default, true) {
+                    return Ok(());
+                }
+                SHUTDOWN_SIGNAL.store(false, Ordering::Relaxed);
+                self.shutdown_asap = false;
+            }
+            let now = crate::util::monotonic_us();
+            let timeout = if !self.pending_input.is_empty() {
+                Duration::ZERO
+            } else {
+                Duration::from_micros(next_cron.saturating_sub(now))
+            };
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+            self.update_clock();
+            for ev in events.iter() {
+                let t = ev.token().0;
+                if t >= LISTENER_TOKEN_BASE {
+                    self.accept(t - LISTENER_TOKEN_BASE);
+                    continue;
+                }
+                if ev.is_writable() {
+                    self.handle_writable(t);
+                }
+                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                    self.handle_readable(t);
+                }
+            }
+            let pending = std::mem::take(&mut self.pending_input);
+            for key in pending {
+                self.handle_readable(key);
+            }
+            if crate::util::monotonic_us() >= next_cron {
+                self.cron();
+                let hz = self.cfg.hz.clamp(1, 500) as u64;
+                next_cron = crate::util::monotonic_us() + 1_000_000 / hz;
+            }
+        }
+    }
+
+    fn handle_writable(&mut self, key: usize) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.pending_reply() == 0 {
+            return;
+        }
+        match c.flush() {
+            Ok(_) => {
+                if c.pending_reply() == 0 && c.has(flags::CLOSE_AFTER_REPLY) {
+                    self.close_async(key);
+                }
+            }
+            Err(_) => self.close_async(key),
+        }
+        self.repl_after_write(key);
+    }
+
+    /// Reads what the socket has and executes every complete command.
+    fn handle_readable(&mut self, key: usize) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY) {
+            return;
+        }
+        let before = c.query.len();
+        let r = c.read_some(MAX_READ_PER_EVENT);
+        let read = c.query.len() - before;
+        self.stats.net_input_bytes += read as u64;
+        if read > 0 {
+            self.stats.io_reads += 1;
+        }
+        match r {
+            Ok(open) => {
+                if read >= MAX_READ_PER_EVENT {
+                    // There may be more: come back after the others had a turn.
+                    self.pending_input.push(key);
+                }
+                self.process_input(key);
+                if !open {
+                    self.close_async(key);
+                }
+            }
+            Err(_) => self.close_async(key),
+        }
+    }
+
+    /// Writes pending replies and frees clients marked for closing.
+    pub fn before_sleep(&mut self) {
+        self.handle_blocked_timeouts_fast();
+        self.repl_before_sleep();
+        let pending = std::mem::take(&mut self.pending_write);
+        for &key in &pending {
+            let Some(c) = self.clients.get_mut(key) else {
+                continue;
+            };
+            c.flags &= !flags::PENDING_WRITE;
+            if c.pending_reply() == 0 {
+                continue;
+            }
+            let sent_before = c.stat_net_out;
+            let r = c.flush();
+            self.stats.net_output_bytes += c.stat_net_out - sent_before;
+            self.stats.io_writes += 1;
+            match r {
+                Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
+                Ok(_) => {}
+                Err(_) => self.close_async(key),
+            }
+        }
+        let mut pending = pending;
+        pending.clear();
+        if self.pending_write.is_empty() {
+            self.pending_write = pending;
+        }
+        let closing = std::mem::take(&mut self.close_list);
+        for key in closing {
+            self.free_client(key);
+        }
+    }
+}

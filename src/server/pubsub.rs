@@ -1,0 +1,257 @@
+//! Pub/Sub: channels and patterns, PUBLISH, PUBSUB introspection, and
+//! keyspace notifications (`__keyspace@N__:key`, `__keyevent@N__:event`).
+
+use super::Server;
+use crate::cmd::{eq_ic, Notification};
+use crate::config::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE};
+use crate::error::CmdError;
+use crate::net::flags;
+use crate::util::string_match;
+use bytes::Bytes;
+use std::collections::HashMap;
+
+type R = Result<(), CmdError>;
+
+#[derive(Default)]
+pub struct PubSub {
+    /// channel -> subscribed client keys, in subscription order.
+    pub channels: HashMap<Vec<u8>, Vec<usize>>,
+    /// pattern -> subscribed client keys.
+    pub patterns: HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl Server {
+    fn subscription_count(&self, key: usize) -> usize {
+        self.clients.get(key).map_or(0, |c| c.channels.len() + c.patterns.len())
+    }
+
+    fn update_pubsub_flag(&mut self, key: usize) {
+        let n = self.subscription_count(key);
+        if let Some(c) = self.clients.get_mut(key) {
+            if n > 0 {
+                c.flags |= flags::PUBSUB;
+            } else {
+                c.flags &= !flags::PUBSUB;
+            }
+        }
+    }
+
+    pub fn cmd_subscribe(&mut self, key: usize, argv: &[Bytes], pattern: bool) -> R {
+        if self.clients.get(key).is_some_and(|c| c.has(flags::MULTI)) {
+            return Err(CmdError::msg(format!("ERR Command not allowed inside a transaction")));
+        }
+        for ch in &argv[1..] {
+            let name = ch.to_vec();
+            let Some(c) = self.clients.get_mut(key) else {
+                return Ok(());
+            };
+            let list = if pattern { &mut c.patterns } else { &mut c.channels };
+            if !list.contains(&name) {
+                list.push(name.clone());
+                let map = if pattern { &mut self.pubsub.patterns } else { &mut self.pubsub.channels };
+                map.entry(name.clone()).or_default().push(key);
+            }
+            self.update_pubsub_flag(key);
+            let n = self.subscription_count(key);
+            let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
+            self.reply(key, |o| {
+                o.push(3);
+                o.bulk(kind);
+                o.bulk(&name);
+                o.int(n as i64);
+            });
+        }
+        Ok(())
+    }
+
+    pub fn cmd_unsubscribe(&mut self, key: usize, argv: &[Bytes], pattern: bool) -> R {
+        let names: Vec<Vec<u8>> = if argv.len() > 1 {
+            argv[1..].iter().map(|a| a.to_vec()).collect()
+        } else {
+            match self.clients.get(key) {
+                Some(c) if pattern => c.patterns.clone(),
+                Some(c) => c.channels.clone(),
+                None => return Ok(()),
+            }
+        };
+        let kind: &[u8] = if pattern { b"punsubscribe" } else { b"unsubscribe" };
+        if names.is_empty() {
+            let n = self.subscription_count(key);
+            self.reply(key, |o| {
+                o.push(3);
+                o.bulk(kind);
+                o.null();
+                o.int(n as i64);
+            });
+            return Ok(());
+        }
+        for name in names {
+            self.unsubscribe_one(key, &name, pattern);
+            let n = self.subscription_count(key);
+            self.reply(key, |o| {
+                o.push(3);
+                o.bulk(kind);
+                o.bulk(&name);
+                o.int(n as i64);
+            });
+        }
+        self.update_pubsub_flag(key);
+        Ok(())
+    }
+
+    fn unsubscribe_one(&mut self, key: usize, name: &[u8], pattern: bool) {
+        if let Some(c) = self.clients.get_mut(key) {
+            let list = if pattern { &mut c.patterns } else { &mut c.channels };
+            list.retain(|x| x != name);
+        }
+        let map = if pattern { &mut self.pubsub.patterns } else { &mut self.pubsub.channels };
+        if let Some(v) = map.get_mut(name) {
+            v.retain(|&k| k != key);
+            if v.is_empty() {
+                map.remove(name);
+            }
+        }
+    }
+
+    /// Removes every subscription of a client (on close or RESET).
+    pub fn pubsub_unsubscribe_all(&mut self, key: usize) {
+        let (chs, pats) = match self.clients.get(key) {
+            Some(c) => (c.channels.clone(), c.patterns.clone()),
+            None => return,
+        };
+        for ch in chs {
+            self.unsubscribe_one(key, &ch, false);
+        }
+        for p in pats {
+            self.unsubscribe_one(key, &p, true);
+        }
+        self.update_pubsub_flag(key);
+    }
+
+    /// Delivers a message; returns the number of receivers.
+    pub fn publish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
+        let mut n = 0;
+        if let Some(subs) = self.pubsub.channels.get(channel).cloned() {
+            for k in subs {
+                self.reply(k, |o| {
+                    o.push(3);
+                    o.bulk(b"message");
+                    o.bulk(channel);
+                    o.bulk(msg);
+                });
+                self.mark_pending_write(k);
+                n += 1;
+            }
+        }
+        if !self.pubsub.patterns.is_empty() {
+            let matching: Vec<(Vec<u8>, Vec<usize>)> = self
+                .pubsub
+                .patterns
+                .iter()
+                .filter(|(p, _)| string_match(p, channel, false))
+                .map(|(p, v)| (p.clone(), v.clone()))
+                .collect();
+            for (p, subs) in matching {
+                for k in subs {
+                    self.reply(k, |o| {
+                        o.push(4);
+                        o.bulk(b"pmessage");
+                        o.bulk(&p);
+                        o.bulk(channel);
+                        o.bulk(msg);
+                    });
+                    self.mark_pending_write(k);
+                    n += 1;
+                }
+            }
+        }
+        self.stats.pubsub_messages += 1;
+        n
+    }
+
+    pub fn cmd_publish(&mut self, key: usize, argv: &[Bytes]) -> R {
+        let n = self.publish(&argv[1], &argv[2]);
+        // PUBLISH is propagated so replicas' subscribers get it too.
+        let db = self.clients.get(key).map_or(0, |c| c.db);
+        self.also_propagate(db, argv.to_vec());
+        self.reply(key, |o| o.int(n as i64));
+        Ok(())
+    }
+
+    pub fn cmd_pubsub(&mut self, key: usize, argv: &[Bytes]) -> R {
+        let sub = &argv[1][..];
+        if eq_ic(sub, "channels") && argv.len() <= 3 {
+            let pat = argv.get(2).map(|p| p.to_vec());
+            let list: Vec<Vec<u8>> = self.pubsub.channels.keys().filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false))).cloned().collect();
+            self.reply(key, |o| {
+                o.array(list.len());
+                for c in &list {
+                    o.bulk(c);
+                }
+            });
+        } else if eq_ic(sub, "numsub") {
+            let counts: Vec<(Bytes, usize)> = argv[2..].iter().map(|c| (c.clone(), self.pubsub.channels.get(&c[..]).map_or(0, |v| v.len()))).collect();
+            self.reply(key, |o| {
+                o.map(counts.len());
+                for (c, n) in &counts {
+                    o.bulk(c);
+                    o.int(*n as i64);
+                }
+            });
+        } else if eq_ic(sub, "numpat") && argv.len() == 2 {
+            let n = self.pubsub.patterns.len();
+            self.reply(key, |o| o.int(n as i64));
+        } else if eq_ic(sub, "shardchannels") {
+            self.reply(key, |o| o.array(0));
+        } else if eq_ic(sub, "shardnumsub") {
+            let chans: Vec<Bytes> = argv[2..].to_vec();
+            self.reply(key, |o| {
+                o.map(chans.len());
+                for c in &chans {
+                    o.bulk(c);
+                    o.int(0);
+                }
+            });
+        } else if eq_ic(sub, "help") && argv.len() == 2 {
+            let lines = [
+                "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "CHANNELS [<pattern>]",
+                "    Return the currently active channels matching a <pattern> (default: '*').",
+                "NUMPAT",
+                "    Return number of subscriptions to patterns.",
+                "NUMSUB [<channel> ...]",
+                "    Return the number of subscribers for the specified channels, excluding",
+                "    pattern subscriptions(default: no channels).",
+                "SHARDCHANNELS [<pattern>]",
+                "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+                "SHARDNUMSUB [<shardchannel> ...]",
+                "    Return the number of subscribers for the specified shard level channel(s)",
+                "HELP",
+                "    Prints this help.",
+            ];
+            self.reply(key, |o| {
+                o.array(lines.len());
+                for l in lines {
+                    o.simple(l);
+                }
+            });
+        } else {
+            return Err(super::admin::unknown_subcommand(sub, "PUBSUB"));
+        }
+        Ok(())
+    }
+
+    /// Publishes one keyspace notification on the channels it enables.
+    pub fn publish_keyspace_event(&mut self, ev: &Notification) {
+        let flags = self.cfg.notify_keyspace_events;
+        if flags & NOTIFY_KEYSPACE != 0 {
+            let mut ch = format!("__keyspace@{}__:", ev.db).into_bytes();
+            ch.extend_from_slice(&ev.key);
+            self.publish(&ch, ev.event.as_bytes());
+        }
+        if flags & NOTIFY_KEYEVENT != 0 {
+            let ch = format!("__keyevent@{}__:{}", ev.db, ev.event);
+            self.publish(ch.as_bytes(), &ev.key);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Sorted set values (placeholder representation until the data-types work lands).
+use crate::dict::Dict;
+
+#[derive(Default, Clone)]
+pub struct ZSet {
+    pub map: Dict<f64>,
+}
+
+impl ZSet {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn mem_usage(&self) -> usize {
+        self.len() * 48
+    }
+    pub fn encoding(&self) -> &'static str {
+        "skiplist"
+    }
+}
+
+
