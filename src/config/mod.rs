@@ -7,6 +7,7 @@
 //! Side effects (binding sockets, chdir, resizing structures) are the
 //! server's job: `set` only reports which directives changed.
 
+mod directives;
 mod parse;
 mod rewrite;
 mod table;
@@ -582,7 +583,9 @@ impl Config {
                 };
             }
             "save" => {
+                // `save ""` always clears, even after earlier lines of a file.
                 let args = if args.len() == 1 && arg0.is_empty() {
+                    self.save.clear();
                     &[][..]
                 } else {
                     args
@@ -633,7 +636,7 @@ impl Config {
                     .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             }
             "client-output-buffer-limit" => {
-                if args.len() % 4 != 0 {
+                if !args.len().is_multiple_of(4) {
                     return Err("Wrong number of arguments in buffer limit configuration.".into());
                 }
                 let mut new = self.client_output_buffer_limit;

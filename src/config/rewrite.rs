@@ -29,11 +29,12 @@ impl State {
             rewritten: HashSet::new(),
             needs_signature: true,
         };
-        let mut parts: Vec<&str> = text.split('\n').collect();
-        // A trailing newline does not make an extra (empty) line.
-        if parts.last() == Some(&"") {
-            parts.pop();
-        }
+        // Like sdssplitlen, a trailing newline yields a final empty line.
+        let parts: Vec<&str> = if text.is_empty() {
+            vec![]
+        } else {
+            text.split('\n').collect()
+        };
         for raw in parts {
             let line = raw.trim_matches(|c| matches!(c, '\r' | '\n' | '\t' | ' '));
             if line.is_empty() || line.starts_with('#') {
