@@ -2,7 +2,7 @@
 //! line as redis-server.
 
 use ferrodis::config::Config;
-use ferrodis::server::{listen, Server};
+use ferrodis::server::listen;
 
 fn usage() -> ! {
     eprintln!("Usage: ./ferrodis-server [/path/to/redis.conf] [options] [-]");

@@ -172,12 +172,8 @@ pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
 
 /// The string value of a key for a read: Ok(None) when missing,
 /// WRONGTYPE when the key holds another type. Integers are formatted into `buf`.
-pub fn get_string<'b>(
-    ctx: &'b mut Ctx<'_>,
-    key: &[u8],
-    buf: &'b mut [u8; 20],
-) -> Result<Option<&'b [u8]>, CmdError> {
-    match ctx.ks.lookup_read(ctx.db, key) {
+pub fn get_string<'b>(ks: &'b mut Keyspace, db: usize, key: &[u8], buf: &'b mut [u8; 20]) -> Result<Option<&'b [u8]>, CmdError> {
+    match ks.lookup_read(db, key) {
         None => Ok(None),
         Some(e) => match e.val.str_bytes(buf) {
             Some(b) => Ok(Some(b)),

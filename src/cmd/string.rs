@@ -100,11 +100,8 @@ fn int_bytes(n: i64) -> Bytes {
 fn set_generic(ctx: &mut Ctx<'_>, key: &Bytes, val: &Bytes, flags: u32, expire: Option<i64>, nx_reply_int: bool) -> CmdResult {
     if flags & SET_GET != 0 {
         let mut buf = itoa_buf();
-        match get_string(ctx, key, &mut buf)? {
-            Some(old) => {
-                let old: &[u8] = old;
-                ctx.out.bulk(old)
-            }
+        match get_string(ctx.ks, ctx.db, key, &mut buf)? {
+            Some(old) => ctx.out.bulk(old),
             None => ctx.out.null(),
         }
     }
@@ -243,15 +240,12 @@ pub fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let mut buf = itoa_buf();
-    match get_string(ctx, key, &mut buf)? {
+    match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
             return Ok(());
         }
-        Some(v) => {
-            let v: &[u8] = v;
-            ctx.out.bulk(v)
-        }
+        Some(v) => ctx.out.bulk(v),
     }
     ctx.ks.delete(ctx.db, key);
     ctx.notify(NOTIFY_GENERIC, "del", key);
@@ -264,15 +258,12 @@ pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let (flags, expire) = parse_options(argv, 2, Cmd::GetEx, ctx.now_ms())?;
     let mut buf = itoa_buf();
-    match get_string(ctx, key, &mut buf)? {
+    match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
             return Ok(());
         }
-        Some(v) => {
-            let v: &[u8] = v;
-            ctx.out.bulk(v)
-        }
+        Some(v) => ctx.out.bulk(v),
     }
     if let Some(when) = expire {
         if when <= ctx.now_ms() && ctx.ks.expire_mode == crate::db::ExpireMode::Master {
@@ -293,7 +284,7 @@ pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut buf = itoa_buf();
-    let n = get_string(ctx, &argv[1], &mut buf)?.map_or(0, |s| s.len());
+    let n = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)?.map_or(0, |s| s.len());
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -408,7 +399,7 @@ pub fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut start = arg_i64(&argv[2])?;
     let mut end = arg_i64(&argv[3])?;
     let mut buf = itoa_buf();
-    let Some(s) = get_string(ctx, &argv[1], &mut buf)? else {
+    let Some(s) = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)? else {
         ctx.out.bulk(b"");
         return Ok(());
     };

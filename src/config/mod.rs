@@ -712,3 +712,16 @@ fn expand_include(pattern: &str) -> Vec<String> {
     out.sort();
     out
 }
+
+impl Config {
+    /// The loglevel as its redis.conf name (for the logger).
+    pub fn loglevel_name(&self) -> &'static str {
+        match self.loglevel {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "verbose",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+            LogLevel::Nothing => "nothing",
+        }
+    }
+}

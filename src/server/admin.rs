@@ -448,7 +448,7 @@ impl Server {
         Ok(())
     }
 
-    fn cmd_shutdown(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+    fn cmd_shutdown(&mut self, _key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let mut mode = ShutdownMode::Default;
         for a in &argv[1..] {
             if eq_ic(a, "nosave") {

@@ -103,8 +103,7 @@ impl Server {
 
     fn info_server(&self, o: &mut String) {
         let uptime = (self.ks.now_ms - self.start_ms) / 1000;
-        let uname = nix::sys::utsname::uname().ok();
-        let os = uname.map_or_else(|| "Linux".to_string(), |u| format!("{} {} {}", u.sysname().to_string_lossy(), u.release().to_string_lossy(), u.machine().to_string_lossy()));
+        let os = os_name();
         let port = self.cfg.port;
         let _ = write!(
             o,
@@ -222,6 +221,19 @@ impl Server {
                 let _ = write!(o, "db{}:keys={},expires={},avg_ttl={}\r\n", i, d.len(), d.expires.len(), d.avg_ttl);
             }
         }
+    }
+}
+
+/// "Linux 6.1.0 x86_64", from uname(2).
+fn os_name() -> String {
+    // SAFETY: uname fills the struct we own; the fields are NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return "Linux".into();
+        }
+        let f = |b: &[libc::c_char]| std::ffi::CStr::from_ptr(b.as_ptr()).to_string_lossy().into_owned();
+        format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
     }
 }
 
