@@ -274,7 +274,9 @@ impl Keyspace {
     /// Adds a key that does not exist (the caller checked).
     pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
         let lru = self.lru_clock;
-        self.dbs[db].dict.insert_new(Sds::new(key), Entry { val, lru });
+        self.dbs[db]
+            .dict
+            .insert_new(Sds::new(key), Entry { val, lru });
         self.signal_ready_if_blocked(db, key);
     }
 

@@ -11,7 +11,9 @@ pub fn set_role(c: u8) {
     ROLE.store(c, Ordering::Relaxed);
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// "25 Nov 2026 13:32:50.123" in UTC.
 pub fn timestamp() -> String {
@@ -21,7 +23,16 @@ pub fn timestamp() -> String {
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{:02} {} {} {:02}:{:02}:{:02}.{:03}", d, MONTHS[(m - 1) as usize], y, tod / 3600, (tod / 60) % 60, tod % 60, ms)
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60,
+        ms
+    )
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
@@ -56,10 +67,22 @@ pub fn init(logfile: &str, level: &str) {
             log::Level::Info => '*',
             log::Level::Warn | log::Level::Error => '#',
         };
-        writeln!(buf, "{}:{} {} {} {}", std::process::id(), ROLE.load(Ordering::Relaxed) as char, timestamp(), c, rec.args())
+        writeln!(
+            buf,
+            "{}:{} {} {} {}",
+            std::process::id(),
+            ROLE.load(Ordering::Relaxed) as char,
+            timestamp(),
+            c,
+            rec.args()
+        )
     });
     if !logfile.is_empty() {
-        match std::fs::OpenOptions::new().create(true).append(true).open(logfile) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+        {
             Ok(f) => {
                 b.target(env_logger::Target::Pipe(Box::new(f)));
             }

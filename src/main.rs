@@ -42,7 +42,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let ready_pipe = if cfg.daemonize { listen::daemonize() } else { None };
+    let ready_pipe = if cfg.daemonize {
+        listen::daemonize()
+    } else {
+        None
+    };
     ferrodis::logging::init(&cfg.logfile, cfg.loglevel_name());
     std::process::exit(ferrodis::server::start(cfg, ready_pipe));
 }

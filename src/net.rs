@@ -172,7 +172,8 @@ impl Client {
         let mut total = 0;
         loop {
             if self.query.capacity() - self.query.len() < IOBUF_LEN {
-                self.query.reserve(IOBUF_LEN.max(self.query_need.saturating_sub(self.query.len())));
+                self.query
+                    .reserve(IOBUF_LEN.max(self.query_need.saturating_sub(self.query.len())));
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();

@@ -112,7 +112,9 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
         if buf.len() > INLINE_MAX_SIZE {
             return Err(ProtoError("too big mbulk count string"));
         }
-        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+        return Ok(Parsed::Incomplete {
+            need: buf.len() + 1,
+        });
     };
     let count = match parse_i64(&buf[1..eol]) {
         Some(n) if n <= i32::MAX as i64 => n,
@@ -136,7 +138,9 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
             if buf.len() - pos > INLINE_MAX_SIZE {
                 return Err(ProtoError("too big bulk count string"));
             }
-            return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+            return Ok(Parsed::Incomplete {
+                need: buf.len() + 1,
+            });
         };
         let len = match parse_i64(&buf[pos + 1..eol]) {
             Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len => n as usize,
@@ -185,7 +189,9 @@ fn parse_inline(buf: &[u8], args: &mut Vec<Span>) -> Result<Parsed, ProtoError> 
         if buf.len() > INLINE_MAX_SIZE {
             return Err(ProtoError("too big inline request"));
         }
-        return Ok(Parsed::Incomplete { need: buf.len() + 1 });
+        return Ok(Parsed::Incomplete {
+            need: buf.len() + 1,
+        });
     };
     let mut line_end = nl;
     if line_end > 0 && buf[line_end - 1] == b'\r' {
@@ -333,7 +339,8 @@ impl<'a> Out<'a> {
         self.buf.push(b'-');
         // Newlines would break the protocol; Redis replaces them with spaces.
         for &c in text.as_bytes() {
-            self.buf.push(if c == b'\r' || c == b'\n' { b' ' } else { c });
+            self.buf
+                .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }
         self.buf.extend_from_slice(b"\r\n");
     }
@@ -461,7 +468,11 @@ pub fn fmt_double(d: f64) -> String {
 /// `printf("%.17g")`, the shortest form Redis uses for scores.
 fn fmt_g17(d: f64) -> String {
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if d.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // %.17g: scientific with 17 significant digits, then trailing zeros trimmed;
     // exponent form when exp < -4 or exp >= 17.
@@ -524,10 +535,22 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(parse(b"*x\r\n").0, Err(ProtoError("invalid multibulk length")));
-        assert_eq!(parse(b"*1\r\n+a\r\n").0, Err(ProtoError("expected '$', got '+'")));
-        assert_eq!(parse(b"*1\r\n$-5\r\n").0, Err(ProtoError("invalid bulk length")));
-        assert_eq!(parse(b"\"abc\n").0, Err(ProtoError("unbalanced quotes in request")));
+        assert_eq!(
+            parse(b"*x\r\n").0,
+            Err(ProtoError("invalid multibulk length"))
+        );
+        assert_eq!(
+            parse(b"*1\r\n+a\r\n").0,
+            Err(ProtoError("expected '$', got '+'"))
+        );
+        assert_eq!(
+            parse(b"*1\r\n$-5\r\n").0,
+            Err(ProtoError("invalid bulk length"))
+        );
+        assert_eq!(
+            parse(b"\"abc\n").0,
+            Err(ProtoError("unbalanced quotes in request"))
+        );
     }
 
     #[test]

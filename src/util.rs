@@ -240,7 +240,11 @@ mod tests {
         assert!(string_match(b"key:*", b"key:1", false));
         assert!(!string_match(b"key:*", b"kez:1", false));
         assert!(string_match(b"a\\*b", b"a*b", false));
-        assert!(string_match(b"*ziplist*", b"HASH-MAX-ZIPLIST-ENTRIES", true));
+        assert!(string_match(
+            b"*ziplist*",
+            b"HASH-MAX-ZIPLIST-ENTRIES",
+            true
+        ));
         assert!(string_match(b"a*", b"a", false));
         assert!(!string_match(b"a?", b"a", false));
     }

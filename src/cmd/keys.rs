@@ -25,7 +25,10 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let n = argv[1..].iter().filter(|k| ctx.ks.lookup_read(ctx.db, k).is_some()).count();
+    let n = argv[1..]
+        .iter()
+        .filter(|k| ctx.ks.lookup_read(ctx.db, k).is_some())
+        .count();
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -35,7 +38,10 @@ pub fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let t = ctx.ks.lookup_read(ctx.db, &argv[1]).map_or("none", |e| e.val.type_name());
+    let t = ctx
+        .ks
+        .lookup_read(ctx.db, &argv[1])
+        .map_or("none", |e| e.val.type_name());
     ctx.out.simple(t);
     Ok(())
 }
@@ -43,7 +49,11 @@ pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// Whether a key is logically expired, without deleting it.
 fn is_expired(ctx: &Ctx<'_>, key: &[u8]) -> bool {
     ctx.ks.expire_mode != ExpireMode::ApplyingMaster
-        && ctx.ks.db(ctx.db).get_expire(key).is_some_and(|t| t <= ctx.ks.now_ms)
+        && ctx
+            .ks
+            .db(ctx.db)
+            .get_expire(key)
+            .is_some_and(|t| t <= ctx.ks.now_ms)
 }
 
 pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -68,7 +78,9 @@ pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
     if let Ok(v) = s.parse::<u64>() {
         return Ok(v);
     }
-    s.parse::<i64>().map(|v| v as u64).map_err(|_| "ERR invalid cursor".into())
+    s.parse::<i64>()
+        .map(|v| v as u64)
+        .map_err(|_| "ERR invalid cursor".into())
 }
 
 /// Parsed MATCH / COUNT / TYPE options shared by SCAN, SSCAN, HSCAN, ZSCAN.
@@ -78,7 +90,11 @@ pub struct ScanOpts<'a> {
     pub type_name: Option<String>,
 }
 
-pub fn parse_scan_opts(argv: &[Bytes], from: usize, allow_type: bool) -> Result<ScanOpts<'_>, CmdError> {
+pub fn parse_scan_opts(
+    argv: &[Bytes],
+    from: usize,
+    allow_type: bool,
+) -> Result<ScanOpts<'_>, CmdError> {
     let mut o = ScanOpts {
         pattern: None,
         count: 10,
@@ -115,7 +131,10 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let dict = &ctx.ks.db(ctx.db).dict;
     loop {
         cursor = dict.scan(cursor, |k, e| {
-            if o.type_name.as_deref().is_some_and(|t| t != e.val.type_name()) {
+            if o.type_name
+                .as_deref()
+                .is_some_and(|t| t != e.val.type_name())
+            {
                 return;
             }
             if o.pattern.is_some_and(|p| !string_match(p, k, false)) {
@@ -327,7 +346,9 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     use crate::config::MaxmemoryPolicy as P;
     let lfu = matches!(ctx.cfg.maxmemory_policy, P::VolatileLfu | P::AllKeysLfu);
-    let known = ["encoding", "refcount", "idletime", "freq"].iter().any(|s| eq_ic(sub, s));
+    let known = ["encoding", "refcount", "idletime", "freq"]
+        .iter()
+        .any(|s| eq_ic(sub, s));
     if argv.len() != 3 || !known {
         return Err(CmdError::msg(format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
@@ -348,7 +369,11 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let enc = e.val.encoding();
         ctx.out.bulk(enc.as_bytes());
     } else if eq_ic(sub, "refcount") {
-        let shared = matches!(e.val, Value::Int(n) if (0..10000).contains(&n)) && !matches!(ctx.cfg.maxmemory_policy, P::VolatileLfu | P::AllKeysLfu | P::VolatileLru | P::AllKeysLru);
+        let shared = matches!(e.val, Value::Int(n) if (0..10000).contains(&n))
+            && !matches!(
+                ctx.cfg.maxmemory_policy,
+                P::VolatileLfu | P::AllKeysLfu | P::VolatileLru | P::AllKeysLru
+            );
         ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
     } else if eq_ic(sub, "idletime") {
         if lfu {
@@ -383,7 +408,13 @@ enum Unit {
 }
 
 /// EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (Redis's expireGenericCommand).
-fn expire_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], relative: bool, unit: Unit, name: &str) -> CmdResult {
+fn expire_generic(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    relative: bool,
+    unit: Unit,
+    name: &str,
+) -> CmdResult {
     let key = &argv[1];
     let mut when = arg_i64(&argv[2])?;
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
@@ -397,7 +428,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], relative: bool, unit: Unit,
         } else if eq_ic(opt, "lt") {
             lt = true;
         } else {
-            return Err(CmdError::msg(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))));
+            return Err(CmdError::msg(format!(
+                "ERR Unsupported option {}",
+                String::from_utf8_lossy(opt)
+            )));
         }
     }
     if nx && (xx || gt || lt) {
@@ -443,7 +477,11 @@ fn expire_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], relative: bool, unit: Unit,
     ctx.ks.db_mut(ctx.db).set_expire(key, when);
     ctx.written(key, NOTIFY_GENERIC, "expire");
     let mut b = itoa_buf();
-    let mut cmd = vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), Bytes::copy_from_slice(fmt_i64(when, &mut b))];
+    let mut cmd = vec![
+        Bytes::from_static(b"PEXPIREAT"),
+        key.clone(),
+        Bytes::copy_from_slice(fmt_i64(when, &mut b)),
+    ];
     cmd.extend(argv[3..].iter().cloned());
     ctx.propagate_as(cmd);
     ctx.out.int(1);
@@ -476,7 +514,11 @@ fn ttl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ms: bool, absolute: bool) -> C
     match ctx.ks.db(ctx.db).get_expire(key) {
         None => ctx.out.int(-1),
         Some(t) => {
-            let v = if absolute { t } else { (t - ctx.now_ms()).max(0) };
+            let v = if absolute {
+                t
+            } else {
+                (t - ctx.now_ms()).max(0)
+            };
             ctx.out.int(if ms { v } else { (v + 500) / 1000 });
         }
     }

@@ -96,7 +96,9 @@ impl<'a> Ctx<'a> {
     /// Raises a keyspace notification when the class is enabled.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &Bytes) {
         let enabled = self.cfg.notify_keyspace_events;
-        if enabled & class != 0 && enabled & (crate::config::NOTIFY_KEYSPACE | crate::config::NOTIFY_KEYEVENT) != 0 {
+        if enabled & class != 0
+            && enabled & (crate::config::NOTIFY_KEYSPACE | crate::config::NOTIFY_KEYEVENT) != 0
+        {
             self.events.push(Notification {
                 class,
                 event,
@@ -141,7 +143,11 @@ pub fn arg_i64(arg: &[u8]) -> Result<i64, CmdError> {
 /// A float argument as Redis's getDoubleFromObject (no NaN, no spaces).
 pub fn parse_f64(arg: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(arg).ok()?;
-    if s.is_empty() || s.len() > 5000 || s.starts_with(|c: char| c.is_ascii_whitespace()) || s.ends_with(|c: char| c.is_ascii_whitespace()) {
+    if s.is_empty()
+        || s.len() > 5000
+        || s.starts_with(|c: char| c.is_ascii_whitespace())
+        || s.ends_with(|c: char| c.is_ascii_whitespace())
+    {
         return None;
     }
     let v: f64 = match s.to_ascii_lowercase().as_str() {
@@ -172,7 +178,12 @@ pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
 
 /// The string value of a key for a read: Ok(None) when missing,
 /// WRONGTYPE when the key holds another type. Integers are formatted into `buf`.
-pub fn get_string<'b>(ks: &'b mut Keyspace, db: usize, key: &[u8], buf: &'b mut [u8; 20]) -> Result<Option<&'b [u8]>, CmdError> {
+pub fn get_string<'b>(
+    ks: &'b mut Keyspace,
+    db: usize,
+    key: &[u8],
+    buf: &'b mut [u8; 20],
+) -> Result<Option<&'b [u8]>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
         Some(e) => match e.val.str_bytes(buf) {

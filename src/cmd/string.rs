@@ -29,7 +29,12 @@ enum Cmd {
 /// Parses SET/GETEX options into flags and an absolute expiry (unix ms).
 /// Mirrors parseExtendedStringArgumentsOrReply, including which combinations
 /// are syntax errors.
-fn parse_options(argv: &[Bytes], from: usize, cmd: Cmd, now_ms: i64) -> Result<(u32, Option<i64>), CmdError> {
+fn parse_options(
+    argv: &[Bytes],
+    from: usize,
+    cmd: Cmd,
+    now_ms: i64,
+) -> Result<(u32, Option<i64>), CmdError> {
     let mut flags = 0u32;
     let mut expire_arg: Option<&Bytes> = None;
     let mut j = from;
@@ -97,7 +102,14 @@ fn int_bytes(n: i64) -> Bytes {
 }
 
 /// The body shared by SET, SETNX, SETEX, PSETEX (Redis's setGenericCommand).
-fn set_generic(ctx: &mut Ctx<'_>, key: &Bytes, val: &Bytes, flags: u32, expire: Option<i64>, nx_reply_int: bool) -> CmdResult {
+fn set_generic(
+    ctx: &mut Ctx<'_>,
+    key: &Bytes,
+    val: &Bytes,
+    flags: u32,
+    expire: Option<i64>,
+    nx_reply_int: bool,
+) -> CmdResult {
     if flags & SET_GET != 0 {
         let mut buf = itoa_buf();
         match get_string(ctx.ks, ctx.db, key, &mut buf)? {
@@ -116,14 +128,25 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &Bytes, val: &Bytes, flags: u32, expire: 
         }
         return Ok(());
     }
-    ctx.ks.set_key(ctx.db, key, Value::from_bytes(val), flags & SET_KEEPTTL != 0);
+    ctx.ks.set_key(
+        ctx.db,
+        key,
+        Value::from_bytes(val),
+        flags & SET_KEEPTTL != 0,
+    );
     ctx.dirty += 1;
     ctx.notify(NOTIFY_STRING, "set", key);
     if let Some(when) = expire {
         ctx.ks.db_mut(ctx.db).set_expire(key, when);
         ctx.notify(NOTIFY_GENERIC, "expire", key);
         // Replicas must get an absolute time, whatever the client sent.
-        ctx.propagate_as(vec![Bytes::from_static(b"SET"), key.clone(), val.clone(), Bytes::from_static(b"PXAT"), int_bytes(when)]);
+        ctx.propagate_as(vec![
+            Bytes::from_static(b"SET"),
+            key.clone(),
+            val.clone(),
+            Bytes::from_static(b"PXAT"),
+            int_bytes(when),
+        ]);
     } else if flags & SET_GET != 0 {
         let mut cmd = vec![Bytes::from_static(b"SET"), key.clone(), val.clone()];
         if flags & SET_NX != 0 {
@@ -192,7 +215,11 @@ pub fn psetex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     set_generic(ctx, &argv[1], &argv[2], SET_GET, None, false)?;
     ctx.rewritten.clear();
-    ctx.propagate_as(vec![Bytes::from_static(b"SET"), argv[1].clone(), argv[2].clone()]);
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        argv[1].clone(),
+        argv[2].clone(),
+    ]);
     Ok(())
 }
 
@@ -200,7 +227,11 @@ pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.out.array(argv.len() - 1);
     let mut buf = itoa_buf();
     for key in &argv[1..] {
-        match ctx.ks.lookup_read(ctx.db, key).and_then(|e| e.val.str_bytes(&mut buf)) {
+        match ctx
+            .ks
+            .lookup_read(ctx.db, key)
+            .and_then(|e| e.val.str_bytes(&mut buf))
+        {
             Some(b) => ctx.out.bulk(b),
             None => ctx.out.null(),
         }
@@ -212,12 +243,17 @@ fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> CmdResult {
     if argv.len() % 2 == 0 {
         return Err(CmdError::arity(if nx { "msetnx" } else { "mset" }));
     }
-    if nx && argv[1..].chunks(2).any(|kv| ctx.ks.lookup_write(ctx.db, &kv[0]).is_some()) {
+    if nx
+        && argv[1..]
+            .chunks(2)
+            .any(|kv| ctx.ks.lookup_write(ctx.db, &kv[0]).is_some())
+    {
         ctx.out.int(0);
         return Ok(());
     }
     for kv in argv[1..].chunks(2) {
-        ctx.ks.set_key(ctx.db, &kv[0], Value::from_bytes(&kv[1]), false);
+        ctx.ks
+            .set_key(ctx.db, &kv[0], Value::from_bytes(&kv[1]), false);
         ctx.notify(NOTIFY_STRING, "set", &kv[0]);
     }
     ctx.dirty += (argv.len() as u64 - 1) / 2;
@@ -273,7 +309,11 @@ pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         } else {
             ctx.ks.db_mut(ctx.db).set_expire(key, when);
             ctx.written(key, NOTIFY_GENERIC, "expire");
-            ctx.propagate_as(vec![Bytes::from_static(b"PEXPIREAT"), key.clone(), int_bytes(when)]);
+            ctx.propagate_as(vec![
+                Bytes::from_static(b"PEXPIREAT"),
+                key.clone(),
+                int_bytes(when),
+            ]);
         }
     } else if flags & SET_PERSIST != 0 && ctx.ks.db_mut(ctx.db).remove_expire(key) {
         ctx.written(key, NOTIFY_GENERIC, "persist");
@@ -306,7 +346,10 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         Some(e) => {
             let mut buf = itoa_buf();
-            let cur = e.val.str_bytes(&mut buf).ok_or(CmdError::from(error::WRONGTYPE))?;
+            let cur = e
+                .val
+                .str_bytes(&mut buf)
+                .ok_or(CmdError::from(error::WRONGTYPE))?;
             if (cur.len() + add.len()) as u64 > max {
                 return err(error::STRING_TOO_LONG);
             }
@@ -374,7 +417,10 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let cur = match ctx.ks.lookup_write(ctx.db, key) {
         None => 0.0,
         Some(e) => {
-            let s = e.val.str_bytes(&mut buf).ok_or(CmdError::from(error::WRONGTYPE))?;
+            let s = e
+                .val
+                .str_bytes(&mut buf)
+                .ok_or(CmdError::from(error::WRONGTYPE))?;
             super::parse_f64(s).ok_or(CmdError::from(error::NOT_FLOAT))?
         }
     };
@@ -391,7 +437,12 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.written(key, NOTIFY_STRING, "incrbyfloat");
     ctx.out.bulk(&text);
     // Float formatting may differ between machines: replicas get the result.
-    ctx.propagate_as(vec![Bytes::from_static(b"SET"), key.clone(), text, Bytes::from_static(b"KEEPTTL")]);
+    ctx.propagate_as(vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        text,
+        Bytes::from_static(b"KEEPTTL"),
+    ]);
     Ok(())
 }
 
@@ -456,7 +507,10 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let mut buf = itoa_buf();
-    let cur = e.val.str_bytes(&mut buf).ok_or(CmdError::from(error::WRONGTYPE))?;
+    let cur = e
+        .val
+        .str_bytes(&mut buf)
+        .ok_or(CmdError::from(error::WRONGTYPE))?;
     if val.is_empty() {
         let n = cur.len();
         ctx.out.int(n as i64);

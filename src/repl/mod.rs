@@ -92,7 +92,10 @@ impl Repl {
             .iter()
             .filter(|(_, c)| {
                 c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| r.state == ReplicaState::Online && (now_ms - r.ack_time_ms) / 1000 <= max_lag as i64)
+                    && c.repl.as_ref().is_some_and(|r| {
+                        r.state == ReplicaState::Online
+                            && (now_ms - r.ack_time_ms) / 1000 <= max_lag as i64
+                    })
             })
             .count()
     }

@@ -34,7 +34,10 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
     log::info!("Running mode=standalone, port={}.", server.cfg.port);
     log::info!("Server initialized");
     if let Err(e) = server.listen() {
-        log::error!("Failed listening on port {} (tcp), aborting: {e}", server.cfg.port);
+        log::error!(
+            "Failed listening on port {} (tcp), aborting: {e}",
+            server.cfg.port
+        );
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
@@ -150,7 +153,9 @@ impl Server {
     }
 
     fn cmd_flush(&mut self, key: usize, argv: &[Bytes], all: bool) -> Result<(), CmdError> {
-        if argv.len() > 2 || (argv.len() == 2 && !eq_ic(&argv[1], "async") && !eq_ic(&argv[1], "sync")) {
+        if argv.len() > 2
+            || (argv.len() == 2 && !eq_ic(&argv[1], "async") && !eq_ic(&argv[1], "sync"))
+        {
             return Err(error::SYNTAX.into());
         }
         let db = self.clients.get(key).map_or(0, |c| c.db);
@@ -175,11 +180,14 @@ impl Server {
 
     fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let parse = |a: &[u8]| -> Result<usize, CmdError> {
-            let n = crate::resp::parse_i64(a).ok_or(CmdError::from("ERR invalid first DB index"))?;
+            let n =
+                crate::resp::parse_i64(a).ok_or(CmdError::from("ERR invalid first DB index"))?;
             Ok(n as usize)
         };
-        let a = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from("ERR invalid first DB index"))?;
-        let b = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from("ERR invalid second DB index"))?;
+        let a =
+            crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from("ERR invalid first DB index"))?;
+        let b = crate::resp::parse_i64(&argv[2])
+            .ok_or(CmdError::from("ERR invalid second DB index"))?;
         let _ = parse;
         let n = self.ks.dbs.len() as i64;
         if a < 0 || a >= n || b < 0 || b >= n {
@@ -191,7 +199,13 @@ impl Server {
             self.ks.signal_flushed(Some(b));
             self.ks.dbs.swap(a, b);
             // Keys that now exist in the other db may wake blocked clients.
-            let keys: Vec<(usize, crate::sds::Sds)> = self.ks.blocking.keys().filter(|(d, _)| *d == a || *d == b).cloned().collect();
+            let keys: Vec<(usize, crate::sds::Sds)> = self
+                .ks
+                .blocking
+                .keys()
+                .filter(|(d, _)| *d == a || *d == b)
+                .cloned()
+                .collect();
             for (d, k) in keys {
                 self.ks.signal_ready_if_blocked(d, &k);
             }
@@ -258,7 +272,13 @@ impl Server {
             return;
         }
         let (addr, name) = match self.clients.get(key) {
-            Some(c) => (c.addr.clone(), c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default()),
+            Some(c) => (
+                c.addr.clone(),
+                c.name
+                    .as_deref()
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .unwrap_or_default(),
+            ),
             None => return,
         };
         // Like Redis: at most 32 arguments, each at most 128 bytes.
@@ -521,7 +541,10 @@ impl Server {
                 }
             });
         } else if eq_ic(sub, "set") && argv.len() >= 4 && argv.len() % 2 == 0 {
-            let pairs: Vec<(&[u8], &[u8])> = argv[2..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+            let pairs: Vec<(&[u8], &[u8])> = argv[2..]
+                .chunks(2)
+                .map(|p| (&p[0][..], &p[1][..]))
+                .collect();
             let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
             self.apply_config_changes(&changed);
             self.reply_ok(key);
@@ -593,7 +616,9 @@ impl Server {
 
     fn cmd_debug(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         use crate::config::EnableDebug;
-        let local = self.clients.get(key).is_some_and(|c| c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]"));
+        let local = self.clients.get(key).is_some_and(|c| {
+            c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]")
+        });
         let allowed = match self.cfg.enable_debug_command {
             EnableDebug::Yes => true,
             EnableDebug::Local => local,

@@ -30,7 +30,14 @@ pub struct Blocking {
 
 impl Server {
     /// Blocks a client after its handler asked to (Effect::Block).
-    pub fn block_client(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes], keys: Vec<Bytes>, deadline_ms: i64) {
+    pub fn block_client(
+        &mut self,
+        key: usize,
+        cmd: &'static CommandSpec,
+        argv: &[Bytes],
+        keys: Vec<Bytes>,
+        deadline_ms: i64,
+    ) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
@@ -127,7 +134,11 @@ impl Server {
         let expired: Vec<usize> = self
             .clients
             .iter()
-            .filter(|(_, c)| c.blocked.as_ref().is_some_and(|b| b.deadline_ms != 0 && b.deadline_ms <= now))
+            .filter(|(_, c)| {
+                c.blocked
+                    .as_ref()
+                    .is_some_and(|b| b.deadline_ms != 0 && b.deadline_ms <= now)
+            })
             .map(|(k, _)| k)
             .collect();
         for key in expired {
@@ -147,7 +158,9 @@ impl Server {
             return false;
         };
         if with_error {
-            self.reply(key, |o| o.error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+            self.reply(key, |o| {
+                o.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+            });
         } else {
             self.timeout_reply(key, st.cmd);
         }

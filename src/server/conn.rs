@@ -29,7 +29,12 @@ impl Server {
             c.db = 0;
             c.resp = 2;
             c.name = None;
-            c.flags &= !(flags::MONITOR | flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT | flags::NO_EVICT | flags::PUBSUB);
+            c.flags &= !(flags::MONITOR
+                | flags::REPLY_OFF
+                | flags::REPLY_SKIP
+                | flags::REPLY_SKIP_NEXT
+                | flags::NO_EVICT
+                | flags::PUBSUB);
             if auth_needed {
                 c.flags &= !flags::AUTHENTICATED;
             }
@@ -41,14 +46,19 @@ impl Server {
     /// Checks a user/password pair against requirepass (the only user is
     /// "default").
     fn check_password(&self, user: &[u8], pass: &[u8]) -> bool {
-        user == b"default" && (self.cfg.requirepass.is_empty() || pass == self.cfg.requirepass.as_bytes())
+        user == b"default"
+            && (self.cfg.requirepass.is_empty() || pass == self.cfg.requirepass.as_bytes())
     }
 
     pub fn cmd_auth(&mut self, key: usize, argv: &[Bytes]) -> R {
         if argv.len() > 3 {
             return Err(error::SYNTAX.into());
         }
-        let (user, pass): (&[u8], &[u8]) = if argv.len() == 3 { (&argv[1], &argv[2]) } else { (b"default", &argv[1]) };
+        let (user, pass): (&[u8], &[u8]) = if argv.len() == 3 {
+            (&argv[1], &argv[2])
+        } else {
+            (b"default", &argv[1])
+        };
         if argv.len() == 2 && self.cfg.requirepass.is_empty() {
             return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
@@ -67,7 +77,9 @@ impl Server {
         let mut ver = None;
         let mut j = 1;
         if argv.len() >= 2 {
-            let v = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from("ERR Protocol version is not an integer or out of range"))?;
+            let v = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(
+                "ERR Protocol version is not an integer or out of range",
+            ))?;
             if !(2..=3).contains(&v) {
                 return Err("NOPROTO unsupported protocol version".into());
             }
@@ -90,13 +102,24 @@ impl Server {
                 setname = Some(argv[j + 1].to_vec());
                 j += 2;
             } else {
-                return Err(CmdError::msg(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[j]))));
+                return Err(CmdError::msg(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(&argv[j])
+                )));
             }
         }
-        if self.clients.get(key).is_some_and(|c| !c.has(flags::AUTHENTICATED)) {
+        if self
+            .clients
+            .get(key)
+            .is_some_and(|c| !c.has(flags::AUTHENTICATED))
+        {
             return Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into());
         }
-        let role = if self.repl.is_replica() { "replica" } else { "master" };
+        let role = if self.repl.is_replica() {
+            "replica"
+        } else {
+            "master"
+        };
         let Some(c) = self.clients.get_mut(key) else {
             return Ok(());
         };
@@ -147,7 +170,11 @@ impl Server {
         } else if eq_ic(sub, "setname") && n == 3 {
             validate_client_name(&argv[2])?;
             if let Some(c) = self.clients.get_mut(key) {
-                c.name = if argv[2].is_empty() { None } else { Some(argv[2].to_vec()) };
+                c.name = if argv[2].is_empty() {
+                    None
+                } else {
+                    Some(argv[2].to_vec())
+                };
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "getname") && n == 2 {
@@ -158,8 +185,13 @@ impl Server {
             });
         } else if eq_ic(sub, "setinfo") && n == 4 {
             let v = &argv[3];
-            if v.iter().any(|&b| b == b' ' || b == b'\n' || b < b'!' || b > b'~') {
-                return Err(CmdError::msg(format!("ERR {} cannot contain spaces, newlines or special characters.", String::from_utf8_lossy(&argv[2]).to_ascii_lowercase())));
+            if v.iter()
+                .any(|&b| b == b' ' || b == b'\n' || b < b'!' || b > b'~')
+            {
+                return Err(CmdError::msg(format!(
+                    "ERR {} cannot contain spaces, newlines or special characters.",
+                    String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
+                )));
             }
             let c = match self.clients.get_mut(key) {
                 Some(c) => c,
@@ -170,11 +202,18 @@ impl Server {
             } else if eq_ic(&argv[2], "lib-ver") {
                 c.lib_ver = Some(v.to_vec());
             } else {
-                return Err(CmdError::msg(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(&argv[2]))));
+                return Err(CmdError::msg(format!(
+                    "ERR Unrecognized option '{}'",
+                    String::from_utf8_lossy(&argv[2])
+                )));
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "info") && n == 2 {
-            let line = self.clients.get(key).map(|c| self.client_info_line(c)).unwrap_or_default();
+            let line = self
+                .clients
+                .get(key)
+                .map(|c| self.client_info_line(c))
+                .unwrap_or_default();
             self.reply(key, |o| o.verbatim(line.as_bytes()));
         } else if eq_ic(sub, "list") {
             self.client_list(key, argv)?;
@@ -211,7 +250,9 @@ impl Server {
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "pause") && (n == 3 || n == 4) {
-            let ms = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from("ERR timeout is not an integer or out of range"))?;
+            let ms = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
+                "ERR timeout is not an integer or out of range",
+            ))?;
             if ms < 0 {
                 return Err("ERR timeout is negative".into());
             }
@@ -233,7 +274,9 @@ impl Server {
                 None => false,
                 Some(a) if eq_ic(a, "error") => true,
                 Some(a) if eq_ic(a, "timeout") => false,
-                Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+                Some(_) => {
+                    return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into())
+                }
             };
             let done = self.unblock_by_id(id as u64, with_error);
             self.reply(key, |o| o.int(done as i64));
@@ -292,7 +335,11 @@ impl Server {
             fl.push('N');
         }
         let now = self.ks.now_ms;
-        let name = c.name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+        let name = c
+            .name
+            .as_deref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
@@ -340,13 +387,18 @@ impl Server {
                 } else if eq_ic(t, "pubsub") {
                     pubsub_only = true;
                 } else {
-                    return Err(CmdError::msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
+                    return Err(CmdError::msg(format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(t)
+                    )));
                 }
                 j += 2;
             } else if eq_ic(&argv[j], "id") && j + 1 < argv.len() {
                 let mut v = Vec::new();
                 for a in &argv[j + 1..] {
-                    let n = crate::resp::parse_i64(a).filter(|&n| n > 0).ok_or(CmdError::from("ERR Invalid client ID"))?;
+                    let n = crate::resp::parse_i64(a)
+                        .filter(|&n| n > 0)
+                        .ok_or(CmdError::from("ERR Invalid client ID"))?;
                     v.push(n as u64);
                 }
                 ids = Some(v);
@@ -359,7 +411,9 @@ impl Server {
         let mut list: Vec<&Client> = self.clients.iter().map(|(_, c)| c).collect();
         list.sort_by_key(|c| c.id);
         for c in list {
-            if kind_filter.is_some_and(|k| k != c.kind || (k == Kind::Normal && c.has(flags::PUBSUB))) {
+            if kind_filter
+                .is_some_and(|k| k != c.kind || (k == Kind::Normal && c.has(flags::PUBSUB)))
+            {
                 continue;
             }
             if pubsub_only && !c.has(flags::PUBSUB) {
@@ -378,7 +432,12 @@ impl Server {
         // Old form: CLIENT KILL addr:port
         if argv.len() == 3 {
             let addr = String::from_utf8_lossy(&argv[2]).into_owned();
-            let Some(victim) = self.clients.iter().find(|(_, c)| c.addr == addr).map(|(k, _)| k) else {
+            let Some(victim) = self
+                .clients
+                .iter()
+                .find(|(_, c)| c.addr == addr)
+                .map(|(k, _)| k)
+            else {
                 return Err("ERR No such client".into());
             };
             self.kill_client(victim, key);
@@ -394,7 +453,12 @@ impl Server {
         while j + 1 < argv.len() {
             let (opt, val) = (&argv[j], &argv[j + 1]);
             if eq_ic(opt, "id") {
-                id = Some(crate::resp::parse_i64(val).filter(|&n| n > 0).ok_or(CmdError::from("ERR client-id should be greater than 0"))? as u64);
+                id = Some(
+                    crate::resp::parse_i64(val)
+                        .filter(|&n| n > 0)
+                        .ok_or(CmdError::from("ERR client-id should be greater than 0"))?
+                        as u64,
+                );
             } else if eq_ic(opt, "type") {
                 kind = Some(if eq_ic(val, "normal") {
                     Kind::Normal
@@ -403,7 +467,10 @@ impl Server {
                 } else if eq_ic(val, "master") {
                     Kind::Master
                 } else {
-                    return Err(CmdError::msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(val))));
+                    return Err(CmdError::msg(format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(val)
+                    )));
                 });
             } else if eq_ic(opt, "addr") {
                 addr = Some(String::from_utf8_lossy(val).into_owned());
@@ -461,7 +528,9 @@ impl Server {
 
 fn validate_client_name(name: &[u8]) -> R {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
-        return Err("ERR Client names cannot contain spaces, newlines or special characters.".into());
+        return Err(
+            "ERR Client names cannot contain spaces, newlines or special characters.".into(),
+        );
     }
     Ok(())
 }

@@ -42,14 +42,25 @@ impl Server {
             match resp::parse_request(&c.query, limits, &mut self.spans) {
                 Ok(Parsed::Incomplete { need }) => {
                     c.query_need = need;
-                    if c.query.len() as u64 > self.cfg.client_query_buffer_limit && c.kind != Kind::Master {
-                        log::warn!("Closing client that reached max query buffer length: id={} addr={}", c.id, c.addr);
+                    if c.query.len() as u64 > self.cfg.client_query_buffer_limit
+                        && c.kind != Kind::Master
+                    {
+                        log::warn!(
+                            "Closing client that reached max query buffer length: id={} addr={}",
+                            c.id,
+                            c.addr
+                        );
                         self.close_async(key);
                     }
                     break;
                 }
                 Err(e) => {
-                    log::debug!("Protocol error ({}) from client: id={} addr={}", e.0, c.id, c.addr);
+                    log::debug!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.0,
+                        c.id,
+                        c.addr
+                    );
                     let msg = format!("ERR Protocol error: {}", e.0);
                     Out::new(&mut c.reply, c.resp).error(&msg);
                     c.flags |= flags::CLOSE_AFTER_REPLY;
@@ -94,7 +105,10 @@ impl Server {
         if let Some(c) = self.clients.get_mut(key) {
             if c.kind == Kind::Master {
                 // Errors from applying the master's stream are worth a log line.
-                log::warn!("== CRITICAL == This replica is sending an error to its master: '{}'", e.text());
+                log::warn!(
+                    "== CRITICAL == This replica is sending an error to its master: '{}'",
+                    e.text()
+                );
                 return;
             }
             let resp = c.resp;
@@ -128,8 +142,13 @@ impl Server {
                 let s: String = s.chars().take(room).collect();
                 args.push_str(&format!("'{s}' "));
             }
-            let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
-            let e = CmdError::msg(format!("ERR unknown command '{name}', with args beginning with: {args}"));
+            let name: String = String::from_utf8_lossy(&argv[0])
+                .chars()
+                .take(128)
+                .collect();
+            let e = CmdError::msg(format!(
+                "ERR unknown command '{name}', with args beginning with: {args}"
+            ));
             self.reject(key, None, e);
             return;
         };
@@ -145,9 +164,25 @@ impl Server {
             self.reject(key, Some(cmd), error::NOAUTH.into());
             return;
         }
-        if c.has(flags::MULTI) && !matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec | cmd::Srv::Discard | cmd::Srv::Multi | cmd::Srv::Watch | cmd::Srv::Quit | cmd::Srv::Reset)) {
+        if c.has(flags::MULTI)
+            && !matches!(
+                cmd.proc,
+                Proc::Srv(
+                    cmd::Srv::Exec
+                        | cmd::Srv::Discard
+                        | cmd::Srv::Multi
+                        | cmd::Srv::Watch
+                        | cmd::Srv::Quit
+                        | cmd::Srv::Reset
+                )
+            )
+        {
             if cmd.has(cmd::flag::NO_MULTI) {
-                self.reject(key, Some(cmd), "ERR Command not allowed inside a transaction".into());
+                self.reject(
+                    key,
+                    Some(cmd),
+                    "ERR Command not allowed inside a transaction".into(),
+                );
                 return;
             }
             self.queue_multi(key, argv);
@@ -158,7 +193,21 @@ impl Server {
             self.reject(key, Some(cmd), error::READONLY.into());
             return;
         }
-        if c.resp == 2 && c.has(flags::PUBSUB) && !matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping | cmd::Srv::Subscribe | cmd::Srv::Unsubscribe | cmd::Srv::PSubscribe | cmd::Srv::PUnsubscribe | cmd::Srv::Quit | cmd::Srv::Reset)) {
+        if c.resp == 2
+            && c.has(flags::PUBSUB)
+            && !matches!(
+                cmd.proc,
+                Proc::Srv(
+                    cmd::Srv::Ping
+                        | cmd::Srv::Subscribe
+                        | cmd::Srv::Unsubscribe
+                        | cmd::Srv::PSubscribe
+                        | cmd::Srv::PUnsubscribe
+                        | cmd::Srv::Quit
+                        | cmd::Srv::Reset
+                )
+            )
+        {
             let e = CmdError::msg(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 cmd.name
@@ -174,20 +223,38 @@ impl Server {
     }
 
     /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
-    fn deny_write_reason(&mut self, cmd: &'static CommandSpec, from_master: bool) -> Option<CmdError> {
+    fn deny_write_reason(
+        &mut self,
+        cmd: &'static CommandSpec,
+        from_master: bool,
+    ) -> Option<CmdError> {
         if from_master {
             return None;
         }
-        if self.repl.is_replica() && !self.repl.link_up() && !self.cfg.replica_serve_stale_data && !cmd.has(cmd::flag::STALE) {
+        if self.repl.is_replica()
+            && !self.repl.link_up()
+            && !self.cfg.replica_serve_stale_data
+            && !cmd.has(cmd::flag::STALE)
+        {
             return Some(error::MASTERDOWN.into());
         }
         if !cmd.has(cmd::flag::WRITE) {
             return None;
         }
-        if !self.repl.is_replica() && self.persist.bgsave_failed() && self.cfg.stop_writes_on_bgsave_error && !self.cfg.save.is_empty() {
+        if !self.repl.is_replica()
+            && self.persist.bgsave_failed()
+            && self.cfg.stop_writes_on_bgsave_error
+            && !self.cfg.save.is_empty()
+        {
             return Some(error::MISCONF.into());
         }
-        if !self.repl.is_replica() && self.cfg.min_replicas_to_write > 0 && self.repl.good_replicas(&self.clients, self.ks.now_ms, self.cfg.min_replicas_max_lag) < self.cfg.min_replicas_to_write as usize {
+        if !self.repl.is_replica()
+            && self.cfg.min_replicas_to_write > 0
+            && self
+                .repl
+                .good_replicas(&self.clients, self.ks.now_ms, self.cfg.min_replicas_max_lag)
+                < self.cfg.min_replicas_to_write as usize
+        {
             return Some(error::NOREPLICAS.into());
         }
         if cmd.has(cmd::flag::DENYOOM) && self.cfg.maxmemory > 0 && !self.perform_evictions() {

@@ -25,7 +25,11 @@ pub fn value_memory(v: &Value) -> usize {
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
@@ -49,8 +53,34 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
-const ALL_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace", "latencystats"];
+const DEFAULT_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+    "latencystats",
+];
 
 impl Server {
     pub fn cmd_info(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
@@ -126,10 +156,28 @@ impl Server {
     }
 
     fn info_clients(&self, o: &mut String) {
-        let connected = self.clients.iter().filter(|(_, c)| c.kind != Kind::Replica).count();
-        let pubsub = self.clients.iter().filter(|(_, c)| c.has(flags::PUBSUB)).count();
-        let max_in = self.clients.iter().map(|(_, c)| c.query.capacity()).max().unwrap_or(0);
-        let max_out = self.clients.iter().map(|(_, c)| c.reply.len()).max().unwrap_or(0);
+        let connected = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.kind != Kind::Replica)
+            .count();
+        let pubsub = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.has(flags::PUBSUB))
+            .count();
+        let max_in = self
+            .clients
+            .iter()
+            .map(|(_, c)| c.query.capacity())
+            .max()
+            .unwrap_or(0);
+        let max_out = self
+            .clients
+            .iter()
+            .map(|(_, c)| c.reply.len())
+            .max()
+            .unwrap_or(0);
         let _ = write!(
             o,
             "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
@@ -200,7 +248,11 @@ impl Server {
         names.sort();
         for n in names {
             let s = self.cmdstats[*n];
-            let per = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+            let per = if s.calls > 0 {
+                s.usec as f64 / s.calls as f64
+            } else {
+                0.0
+            };
             let _ = write!(o, "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n", n, s.calls, s.usec, per, s.rejected, s.failed);
         }
     }
@@ -218,7 +270,14 @@ impl Server {
         o.push_str("# Keyspace\r\n");
         for (i, d) in self.ks.dbs.iter().enumerate() {
             if d.len() > 0 {
-                let _ = write!(o, "db{}:keys={},expires={},avg_ttl={}\r\n", i, d.len(), d.expires.len(), d.avg_ttl);
+                let _ = write!(
+                    o,
+                    "db{}:keys={},expires={},avg_ttl={}\r\n",
+                    i,
+                    d.len(),
+                    d.expires.len(),
+                    d.avg_ttl
+                );
             }
         }
     }
@@ -232,7 +291,11 @@ fn os_name() -> String {
         if libc::uname(&mut u) != 0 {
             return "Linux".into();
         }
-        let f = |b: &[libc::c_char]| std::ffi::CStr::from_ptr(b.as_ptr()).to_string_lossy().into_owned();
+        let f = |b: &[libc::c_char]| {
+            std::ffi::CStr::from_ptr(b.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
         format!("{} {} {}", f(&u.sysname), f(&u.release), f(&u.machine))
     }
 }
@@ -240,7 +303,13 @@ fn os_name() -> String {
 fn total_system_memory() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok())))
+        .and_then(|s| {
+            s.lines().next().and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+        })
         .map_or(0, |kb| kb * 1024)
 }
 
@@ -279,7 +348,11 @@ fn flag_names(c: &CommandSpec) -> Vec<&'static str> {
         (flag::NO_MULTI, "no_multi"),
         (flag::ALLOW_BUSY, "allow_busy"),
     ];
-    table.iter().filter(|(f, _)| c.flags & f != 0).map(|(_, n)| *n).collect()
+    table
+        .iter()
+        .filter(|(f, _)| c.flags & f != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 fn reply_command_info(o: &mut crate::resp::Out<'_>, c: &CommandSpec) {
@@ -317,7 +390,13 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
     if eq_ic(sub, "count") && argv.len() == 2 {
         s.reply(key, |o| o.int(all.len() as i64));
     } else if eq_ic(sub, "info") {
-        let names: Vec<Bytes> = if argv.len() == 2 { all.iter().map(|c| Bytes::from_static(c.name.as_bytes())).collect() } else { argv[2..].to_vec() };
+        let names: Vec<Bytes> = if argv.len() == 2 {
+            all.iter()
+                .map(|c| Bytes::from_static(c.name.as_bytes()))
+                .collect()
+        } else {
+            argv[2..].to_vec()
+        };
         s.reply(key, |o| {
             o.array(names.len());
             for n in &names {
@@ -328,7 +407,11 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
             }
         });
     } else if eq_ic(sub, "docs") {
-        let names: Vec<&'static CommandSpec> = if argv.len() == 2 { all.clone() } else { argv[2..].iter().filter_map(|n| cmd::lookup(n)).collect() };
+        let names: Vec<&'static CommandSpec> = if argv.len() == 2 {
+            all.clone()
+        } else {
+            argv[2..].iter().filter_map(|n| cmd::lookup(n)).collect()
+        };
         s.reply(key, |o| {
             o.map(names.len());
             for c in &names {
@@ -349,7 +432,14 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
         } else if argv.len() != 2 {
             return Err(error::SYNTAX.into());
         }
-        let names: Vec<&str> = all.iter().map(|c| c.name).filter(|n| pat.as_ref().is_none_or(|p| crate::util::string_match(p, n.as_bytes(), true))).collect();
+        let names: Vec<&str> = all
+            .iter()
+            .map(|c| c.name)
+            .filter(|n| {
+                pat.as_ref()
+                    .is_none_or(|p| crate::util::string_match(p, n.as_bytes(), true))
+            })
+            .collect();
         s.reply(key, |o| {
             o.array(names.len());
             for n in &names {
@@ -367,7 +457,11 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
         if c.first_key == 0 {
             return Err("ERR The command has no key arguments".into());
         }
-        let last = if c.last_key < 0 { args.len() as i32 + c.last_key } else { c.last_key };
+        let last = if c.last_key < 0 {
+            args.len() as i32 + c.last_key
+        } else {
+            c.last_key
+        };
         let mut keys = Vec::new();
         let mut i = c.first_key;
         while i <= last && (i as usize) < args.len() {
@@ -437,13 +531,25 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         };
         let idle = crate::cmd::keys::idle_seconds(lru_clock, e);
         let ser = value_memory(&e.val);
-        let text = format!("Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}", e.val.encoding(), ser, e.lru, idle);
+        let text = format!(
+            "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+            e.val.encoding(),
+            ser,
+            e.lru,
+            idle
+        );
         s.reply(key, |o| o.simple(&text));
     } else if eq_ic(sub, "populate") && (3..=5).contains(&argv.len()) {
-        let count = crate::resp::parse_i64(&argv[2]).filter(|&n| n >= 0).ok_or(CmdError::from(error::MUST_POSITIVE))?;
+        let count = crate::resp::parse_i64(&argv[2])
+            .filter(|&n| n >= 0)
+            .ok_or(CmdError::from(error::MUST_POSITIVE))?;
         let prefix = argv.get(3).map_or(&b"key"[..], |p| &p[..]).to_vec();
         let size = match argv.get(4) {
-            Some(a) => Some(crate::resp::parse_i64(a).filter(|&n| n >= 0).ok_or(CmdError::from(error::MUST_POSITIVE))? as usize),
+            Some(a) => Some(
+                crate::resp::parse_i64(a)
+                    .filter(|&n| n >= 0)
+                    .ok_or(CmdError::from(error::MUST_POSITIVE))? as usize,
+            ),
             None => None,
         };
         for i in 0..count {
@@ -467,7 +573,10 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         let d = s.debug_digest();
         s.reply(key, |o| o.simple(&d));
     } else if eq_ic(sub, "digest-value") {
-        let ds: Vec<String> = argv[2..].iter().map(|k| s.debug_digest_value(db, k)).collect();
+        let ds: Vec<String> = argv[2..]
+            .iter()
+            .map(|k| s.debug_digest_value(db, k))
+            .collect();
         s.reply(key, |o| {
             o.array(ds.len());
             for d in &ds {
@@ -478,7 +587,19 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         s.repl.change_replid();
         s.reply_ok(key);
     } else if eq_ic(sub, "help") {
-        let lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", "SLEEP <seconds>", "SET-ACTIVE-EXPIRE <0|1>", "OBJECT <key>", "POPULATE <count> [<prefix>] [<size>]", "LOG <message>", "RELOAD", "DIGEST", "DIGEST-VALUE <key> [<key> ...]", "CHANGE-REPL-ID", "HELP"];
+        let lines = [
+            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "SLEEP <seconds>",
+            "SET-ACTIVE-EXPIRE <0|1>",
+            "OBJECT <key>",
+            "POPULATE <count> [<prefix>] [<size>]",
+            "LOG <message>",
+            "RELOAD",
+            "DIGEST",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "CHANGE-REPL-ID",
+            "HELP",
+        ];
         s.reply(key, |o| {
             o.array(lines.len());
             for l in lines {

@@ -26,19 +26,39 @@ impl Listener {
 /// Binds a TCP listener with SO_REUSEADDR and the configured backlog.
 fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     use std::os::fd::FromRawFd;
-    let domain = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
     // SAFETY: plain socket syscalls on a descriptor we own until it is
     // handed to TcpListener.
     unsafe {
-        let fd = libc::socket(domain, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
+        let fd = libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         let one: libc::c_int = 1;
         let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            &one as *const _ as *const libc::c_void,
+            sz,
+        );
         if addr.is_ipv6() {
-            libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &one as *const _ as *const libc::c_void, sz);
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                &one as *const _ as *const libc::c_void,
+                sz,
+            );
         }
         let std_l = std::net::TcpListener::from_raw_fd(fd);
         let sock = socket_addr_bytes(addr);
@@ -67,7 +87,9 @@ fn socket_addr_bytes(addr: SocketAddr) -> ([u8; 28], libc::socklen_t) {
             };
             let n = std::mem::size_of::<libc::sockaddr_in>();
             // SAFETY: copying a plain-old-data struct into a large enough buffer.
-            unsafe { std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n)
+            };
             (buf, n as libc::socklen_t)
         }
         SocketAddr::V6(a) => {
@@ -82,7 +104,9 @@ fn socket_addr_bytes(addr: SocketAddr) -> ([u8; 28], libc::socklen_t) {
             };
             let n = std::mem::size_of::<libc::sockaddr_in6>();
             // SAFETY: as above.
-            unsafe { std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n)
+            };
             (buf, n as libc::socklen_t)
         }
     }
@@ -108,7 +132,10 @@ impl Server {
                 let addr: SocketAddr = match ip.parse::<std::net::IpAddr>() {
                     Ok(ip) => SocketAddr::new(ip, port),
                     Err(_) => {
-                        return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("Invalid bind address '{host}'")));
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            format!("Invalid bind address '{host}'"),
+                        ));
                     }
                 };
                 match bind_tcp(addr, self.cfg.tcp_backlog) {
@@ -117,7 +144,10 @@ impl Server {
                         self.register_listener(&mut l)?;
                         self.listeners.push(l);
                     }
-                    Err(e) if optional || (addr.is_ipv6() && e.raw_os_error() == Some(libc::EAFNOSUPPORT)) => {
+                    Err(e)
+                        if optional
+                            || (addr.is_ipv6() && e.raw_os_error() == Some(libc::EAFNOSUPPORT)) =>
+                    {
                         log::warn!("Warning: Could not create server TCP listening socket {host}:{port}: {e}");
                     }
                     Err(e) => {
@@ -133,14 +163,19 @@ impl Server {
             let l = UnixListener::bind(&path)?;
             if self.cfg.unixsocketperm != 0 {
                 use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(self.cfg.unixsocketperm));
+                let _ = std::fs::set_permissions(
+                    &path,
+                    std::fs::Permissions::from_mode(self.cfg.unixsocketperm),
+                );
             }
             let mut l = Listener::Unix(l);
             self.register_listener(&mut l)?;
             self.listeners.push(l);
         }
         if self.listeners.is_empty() {
-            return Err(io::Error::other("Configured to not listen anywhere, exiting."));
+            return Err(io::Error::other(
+                "Configured to not listen anywhere, exiting.",
+            ));
         }
         Ok(())
     }
@@ -154,7 +189,14 @@ impl Server {
                     let _ = s.set_nodelay(true);
                     (Stream::Tcp(s), a.to_string(), laddr, Some(a))
                 }),
-                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| (Stream::Unix(s), format!("{}:0", self.cfg.unixsocket), format!("{}:0", self.cfg.unixsocket), None)),
+                Some(Listener::Unix(l)) => l.accept().map(|(s, _)| {
+                    (
+                        Stream::Unix(s),
+                        format!("{}:0", self.cfg.unixsocket),
+                        format!("{}:0", self.cfg.unixsocket),
+                        None,
+                    )
+                }),
                 None => return,
             };
             match accepted {
@@ -169,7 +211,13 @@ impl Server {
         }
     }
 
-    fn accept_one(&mut self, stream: Stream, addr: String, laddr: String, peer: Option<SocketAddr>) {
+    fn accept_one(
+        &mut self,
+        stream: Stream,
+        addr: String,
+        laddr: String,
+        peer: Option<SocketAddr>,
+    ) {
         let unix = peer.is_none();
         if self.cfg.tcp_keepalive > 0 && !unix {
             set_keepalive(stream.raw_fd(), self.cfg.tcp_keepalive);
@@ -186,7 +234,11 @@ impl Server {
         }
         let msg = if self.clients.len() as u64 > self.cfg.maxclients {
             Some("ERR max number of clients reached")
-        } else if self.cfg.protected_mode && self.cfg.requirepass.is_empty() && peer.is_some_and(|p| !p.ip().is_loopback()) && !self.bound_to_specific() {
+        } else if self.cfg.protected_mode
+            && self.cfg.requirepass.is_empty()
+            && peer.is_some_and(|p| !p.ip().is_loopback())
+            && !self.bound_to_specific()
+        {
             Some(PROTECTED_MODE_MSG)
         } else {
             None
@@ -202,7 +254,11 @@ impl Server {
 
     /// Protected mode only applies when listening on every interface.
     fn bound_to_specific(&self) -> bool {
-        !self.cfg.bind.iter().any(|b| matches!(b.trim_start_matches('-'), "*" | "::*" | "0.0.0.0" | "::"))
+        !self
+            .cfg
+            .bind
+            .iter()
+            .any(|b| matches!(b.trim_start_matches('-'), "*" | "::*" | "0.0.0.0" | "::"))
     }
 }
 
@@ -216,10 +272,34 @@ pub fn set_keepalive(fd: i32, interval: u64) {
     let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: setsockopt on a valid descriptor with int options.
     unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, &one as *const _ as *const libc::c_void, sz);
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, &idle as *const _ as *const libc::c_void, sz);
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, &intvl as *const _ as *const libc::c_void, sz);
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, &cnt as *const _ as *const libc::c_void, sz);
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            &one as *const _ as *const libc::c_void,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPIDLE,
+            &idle as *const _ as *const libc::c_void,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPINTVL,
+            &intvl as *const _ as *const libc::c_void,
+            sz,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPCNT,
+            &cnt as *const _ as *const libc::c_void,
+            sz,
+        );
     }
 }
 
@@ -230,7 +310,11 @@ extern "C" fn on_shutdown_signal(_sig: libc::c_int) {
 /// SIGTERM/SIGINT request a clean shutdown; SIGPIPE is ignored.
 pub fn install_signal_handlers() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let act = SigAction::new(SigHandler::Handler(on_shutdown_signal), SaFlags::empty(), SigSet::empty());
+    let act = SigAction::new(
+        SigHandler::Handler(on_shutdown_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     let ign = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
@@ -271,7 +355,11 @@ pub fn daemonize() -> Option<std::fs::File> {
     }
     drop(rd);
     let _ = setsid();
-    if let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
         use std::os::fd::AsRawFd;
         let fd = null.as_raw_fd();
         // SAFETY: dup2 onto the standard descriptors.

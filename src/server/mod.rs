@@ -23,12 +23,12 @@ pub mod persistence;
 pub mod pubsub;
 pub mod replication;
 
-pub use admin::start;
 use crate::cmd::Notification;
 use crate::config::Config;
 use crate::db::Keyspace;
 use crate::net::{flags, Client, Kind};
 use crate::resp::Span;
+pub use admin::start;
 use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -177,12 +177,19 @@ impl Server {
 
     pub fn register_listener(&mut self, l: &mut listen::Listener) -> io::Result<Token> {
         let token = Token(LISTENER_TOKEN_BASE + self.listeners.len());
-        self.poll.registry().register(l.source(), token, Interest::READABLE)?;
+        self.poll
+            .registry()
+            .register(l.source(), token, Interest::READABLE)?;
         Ok(token)
     }
 
     /// Adds a connection to the slab and the poller.
-    pub fn add_client(&mut self, stream: crate::net::Stream, addr: String, laddr: String) -> io::Result<usize> {
+    pub fn add_client(
+        &mut self,
+        stream: crate::net::Stream,
+        addr: String,
+        laddr: String,
+    ) -> io::Result<usize> {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let now = self.ks.now_ms;
@@ -193,16 +200,21 @@ impl Server {
             c.flags |= flags::AUTHENTICATED;
         }
         // Edge-triggered: register both interests once, no re-registration.
-        self.poll
-            .registry()
-            .register(c.stream.source(), Token(key), Interest::READABLE | Interest::WRITABLE)?;
+        self.poll.registry().register(
+            c.stream.source(),
+            Token(key),
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
         entry.insert(c);
         self.stats.numconnections += 1;
         Ok(key)
     }
 
     pub fn client_by_id(&self, id: u64) -> Option<usize> {
-        self.clients.iter().find(|(_, c)| c.id == id).map(|(k, _)| k)
+        self.clients
+            .iter()
+            .find(|(_, c)| c.id == id)
+            .map(|(k, _)| k)
     }
 
     /// Marks a client to be freed before the next poll.

@@ -27,7 +27,8 @@ impl Server {
     /// Queues a command inside MULTI (argv is copied out of the query buffer).
     pub fn queue_multi(&mut self, key: usize, argv: &[Bytes]) {
         if let Some(c) = self.clients.get_mut(key) {
-            c.mstate.push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());
+            c.mstate
+                .push(argv.iter().map(|a| Bytes::copy_from_slice(a)).collect());
         }
         self.reply(key, |o| o.simple("QUEUED"));
     }
@@ -76,7 +77,14 @@ impl Server {
             };
             // A write on a replica turned read-only after queueing, or a
             // command refused by state checks, fails here like in Redis.
-            if self.repl.is_replica() && self.cfg.replica_read_only && spec.has(cmd::flag::WRITE) && self.clients.get(key).is_some_and(|c| c.kind != crate::net::Kind::Master) {
+            if self.repl.is_replica()
+                && self.cfg.replica_read_only
+                && spec.has(cmd::flag::WRITE)
+                && self
+                    .clients
+                    .get(key)
+                    .is_some_and(|c| c.kind != crate::net::Kind::Master)
+            {
                 self.reply_error(key, &crate::error::READONLY.into());
                 continue;
             }

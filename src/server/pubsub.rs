@@ -22,7 +22,9 @@ pub struct PubSub {
 
 impl Server {
     fn subscription_count(&self, key: usize) -> usize {
-        self.clients.get(key).map_or(0, |c| c.channels.len() + c.patterns.len())
+        self.clients
+            .get(key)
+            .map_or(0, |c| c.channels.len() + c.patterns.len())
     }
 
     fn update_pubsub_flag(&mut self, key: usize) {
@@ -38,17 +40,27 @@ impl Server {
 
     pub fn cmd_subscribe(&mut self, key: usize, argv: &[Bytes], pattern: bool) -> R {
         if self.clients.get(key).is_some_and(|c| c.has(flags::MULTI)) {
-            return Err(CmdError::msg(format!("ERR Command not allowed inside a transaction")));
+            return Err(CmdError::msg(format!(
+                "ERR Command not allowed inside a transaction"
+            )));
         }
         for ch in &argv[1..] {
             let name = ch.to_vec();
             let Some(c) = self.clients.get_mut(key) else {
                 return Ok(());
             };
-            let list = if pattern { &mut c.patterns } else { &mut c.channels };
+            let list = if pattern {
+                &mut c.patterns
+            } else {
+                &mut c.channels
+            };
             if !list.contains(&name) {
                 list.push(name.clone());
-                let map = if pattern { &mut self.pubsub.patterns } else { &mut self.pubsub.channels };
+                let map = if pattern {
+                    &mut self.pubsub.patterns
+                } else {
+                    &mut self.pubsub.channels
+                };
                 map.entry(name.clone()).or_default().push(key);
             }
             self.update_pubsub_flag(key);
@@ -74,7 +86,11 @@ impl Server {
                 None => return Ok(()),
             }
         };
-        let kind: &[u8] = if pattern { b"punsubscribe" } else { b"unsubscribe" };
+        let kind: &[u8] = if pattern {
+            b"punsubscribe"
+        } else {
+            b"unsubscribe"
+        };
         if names.is_empty() {
             let n = self.subscription_count(key);
             self.reply(key, |o| {
@@ -101,10 +117,18 @@ impl Server {
 
     fn unsubscribe_one(&mut self, key: usize, name: &[u8], pattern: bool) {
         if let Some(c) = self.clients.get_mut(key) {
-            let list = if pattern { &mut c.patterns } else { &mut c.channels };
+            let list = if pattern {
+                &mut c.patterns
+            } else {
+                &mut c.channels
+            };
             list.retain(|x| x != name);
         }
-        let map = if pattern { &mut self.pubsub.patterns } else { &mut self.pubsub.channels };
+        let map = if pattern {
+            &mut self.pubsub.patterns
+        } else {
+            &mut self.pubsub.channels
+        };
         if let Some(v) = map.get_mut(name) {
             v.retain(|&k| k != key);
             if v.is_empty() {
@@ -182,7 +206,13 @@ impl Server {
         let sub = &argv[1][..];
         if eq_ic(sub, "channels") && argv.len() <= 3 {
             let pat = argv.get(2).map(|p| p.to_vec());
-            let list: Vec<Vec<u8>> = self.pubsub.channels.keys().filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false))).cloned().collect();
+            let list: Vec<Vec<u8>> = self
+                .pubsub
+                .channels
+                .keys()
+                .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
+                .cloned()
+                .collect();
             self.reply(key, |o| {
                 o.array(list.len());
                 for c in &list {
@@ -190,7 +220,15 @@ impl Server {
                 }
             });
         } else if eq_ic(sub, "numsub") {
-            let counts: Vec<(Bytes, usize)> = argv[2..].iter().map(|c| (c.clone(), self.pubsub.channels.get(&c[..]).map_or(0, |v| v.len()))).collect();
+            let counts: Vec<(Bytes, usize)> = argv[2..]
+                .iter()
+                .map(|c| {
+                    (
+                        c.clone(),
+                        self.pubsub.channels.get(&c[..]).map_or(0, |v| v.len()),
+                    )
+                })
+                .collect();
             self.reply(key, |o| {
                 o.map(counts.len());
                 for (c, n) in &counts {

@@ -48,7 +48,10 @@ impl Server {
         }
         let mut buf = Vec::new();
         if self.repl.slave_seldb != Some(db) {
-            encode_command(&mut buf, &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())]);
+            encode_command(
+                &mut buf,
+                &[Bytes::from_static(b"SELECT"), Bytes::from(db.to_string())],
+            );
             self.repl.slave_seldb = Some(db);
         }
         encode_command(&mut buf, argv);
@@ -61,7 +64,12 @@ impl Server {
             b.feed(data);
         }
         self.repl.master_repl_offset += data.len() as i64;
-        let replicas: Vec<usize> = self.clients.iter().filter(|(_, c)| c.kind == Kind::Replica).map(|(k, _)| k).collect();
+        let replicas: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.kind == Kind::Replica)
+            .map(|(k, _)| k)
+            .collect();
         for k in replicas {
             self.clients[k].reply.extend_from_slice(data);
             self.mark_pending_write(k);
@@ -73,8 +81,15 @@ impl Server {
         if let Some((h, p)) = &r.master_host {
             let _ = write!(o, "# Replication\r\nrole:slave\r\nmaster_host:{h}\r\nmaster_port:{p}\r\nmaster_link_status:{}\r\n", if r.master_link_up { "up" } else { "down" });
         } else {
-            let n = self.clients.iter().filter(|(_, c)| c.kind == Kind::Replica).count();
-            let _ = write!(o, "# Replication\r\nrole:master\r\nconnected_slaves:{n}\r\n");
+            let n = self
+                .clients
+                .iter()
+                .filter(|(_, c)| c.kind == Kind::Replica)
+                .count();
+            let _ = write!(
+                o,
+                "# Replication\r\nrole:master\r\nconnected_slaves:{n}\r\n"
+            );
         }
         let (active, size, first, hist) = match &r.backlog {
             Some(b) => (1, b.capacity(), b.offset, b.histlen()),
