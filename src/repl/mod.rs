@@ -3,6 +3,9 @@
 //! The server module drives it; this module owns the data and decisions.
 
 pub mod backlog;
+pub mod link;
+pub mod sockets;
+pub mod tmp_rdb;
 
 use crate::net::{Client, Kind};
 use slab::Slab;
@@ -17,6 +20,19 @@ pub struct ReplicaInfo {
     pub ack_offset: i64,
     pub ack_time_ms: i64,
     pub state: ReplicaState,
+    /// Stream produced while the replica waits for or receives its RDB;
+    /// appended to its output once the RDB is through.
+    pub pending: Vec<u8>,
+    /// Disk-based transfer: the RDB file and how much of it was sent.
+    pub rdb_file: Option<std::fs::File>,
+    pub rdb_off: u64,
+    pub rdb_size: u64,
+    /// The offset announced with +FULLRESYNC.
+    pub psync_offset: i64,
+    /// Sent SYNC (no +FULLRESYNC line, no ACKs) rather than PSYNC.
+    pub old_sync: bool,
+    /// When the output exceeded the soft limit (0 = not over it).
+    pub soft_limit_since_ms: i64,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).
@@ -55,6 +71,39 @@ pub struct Repl {
     pub master_link_up: bool,
     /// When the backlog lost its last replica (for repl-backlog-ttl).
     pub no_replicas_since_ms: i64,
+    /// The replica side: our link to our master.
+    pub link: link::Link,
+    /// Whether our (replid, offset) name a history a master can continue
+    /// with PSYNC (false after a restart without repl info, or a failed sync).
+    pub psync_possible: bool,
+    /// The background child producing an RDB for replicas, if any.
+    pub child: Option<ReplChild>,
+    /// When to start a diskless sync (repl-diskless-sync-delay), if pending.
+    pub diskless_start_at_ms: Option<i64>,
+    /// A GETACK should be sent to replicas before sleeping (WAIT).
+    pub getack_pending: bool,
+    /// Clients blocked in WAIT.
+    pub waiters: Vec<Waiter>,
+    pub last_ping_ms: i64,
+}
+
+/// A background RDB child working for replicas.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplChild {
+    pub pid: i32,
+    pub diskless: bool,
+    pub started_ms: i64,
+}
+
+/// A client blocked in WAIT numreplicas timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct Waiter {
+    pub key: usize,
+    pub client_id: u64,
+    pub numreplicas: usize,
+    pub offset: i64,
+    /// Absolute unix ms; 0 = forever.
+    pub deadline_ms: i64,
 }
 
 impl Default for Repl {
@@ -75,6 +124,13 @@ impl Repl {
             master_host: None,
             master_link_up: false,
             no_replicas_since_ms: 0,
+            link: link::Link::default(),
+            psync_possible: false,
+            child: None,
+            diskless_start_at_ms: None,
+            getack_pending: false,
+            waiters: Vec::new(),
+            last_ping_ms: 0,
         }
     }
 
@@ -104,9 +160,25 @@ impl Repl {
         self.backlog.as_ref().map_or(0, |b| b.capacity())
     }
 
-    /// A new replication history: new ID, the old one kept as replid2.
+    /// A new replication history (DEBUG CHANGE-REPL-ID, first backlog).
     pub fn change_replid(&mut self) {
         self.replid = crate::util::random_hex40();
+    }
+
+    /// Forgets the secondary history.
+    pub fn clear_replid2(&mut self) {
+        self.replid2 = "0".repeat(40);
+        self.second_replid_offset = -1;
+    }
+
+    /// PSYNC decision (Redis's masterTryPartialResynchronization): can the
+    /// history named by (replid, offset) continue from our backlog?
+    pub fn can_continue(&self, replid: &str, offset: i64) -> bool {
+        let known = replid == self.replid
+            || (replid == self.replid2 && offset <= self.second_replid_offset);
+        known
+            && offset <= self.master_repl_offset + 1
+            && self.backlog.as_ref().is_some_and(|b| b.covers(offset))
     }
 
     /// Keeps the current history as the secondary one (PSYNC2) and starts a

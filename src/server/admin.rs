@@ -138,9 +138,11 @@ impl Server {
     }
 
     /// Writes a reply to a client (nothing for the master link).
+    /// Our master gets no replies, and a replica's output buffer is the
+    /// replication stream: neither receives command replies.
     pub fn reply(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
         if let Some(c) = self.clients.get_mut(key) {
-            if c.kind == Kind::Master {
+            if c.kind != Kind::Normal {
                 return;
             }
             let resp = c.resp;

@@ -87,9 +87,14 @@ impl Server {
                         self.argv = argv;
                         continue;
                     }
+                    let from_master = c.kind == Kind::Master;
                     self.process_command(key, &argv);
                     argv.clear();
                     self.argv = argv;
+                    if from_master {
+                        // Applied: proxy the exact bytes to our sub-replicas.
+                        self.repl_master_applied(&frame);
+                    }
                 }
             }
         }
@@ -286,7 +291,7 @@ impl Server {
         match cmd.proc {
             Proc::Db(handler) => {
                 let in_multi = self.prop.depth > 1;
-                let (reply, resp) = if is_master {
+                let (reply, resp) = if c.kind != Kind::Normal {
                     self.sink.clear();
                     (&mut self.sink, 2)
                 } else {
@@ -346,6 +351,17 @@ impl Server {
         }
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
+        if self.prop.depth == 0 {
+            let before = self.repl.master_repl_offset;
+            self.flush_propagation();
+            // WAIT counts acknowledgements up to this client's last write.
+            if self.repl.master_repl_offset != before {
+                let off = self.repl.master_repl_offset;
+                if let Some(c) = self.clients.get_mut(key) {
+                    c.woff = off;
+                }
+            }
+        }
         if !self.monitors.is_empty() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
             self.feed_monitors(key, db_before, argv);
         }

@@ -21,6 +21,8 @@ pub mod listen;
 pub mod multi;
 pub mod persistence;
 pub mod pubsub;
+pub mod repl_master;
+pub mod repl_replica;
 pub mod replication;
 
 use crate::cmd::Notification;
@@ -292,6 +294,9 @@ impl Server {
                     continue;
                 }
                 if ev.is_writable() {
+                    if self.link_in_handshake(t) {
+                        self.repl_link_writable(t);
+                    }
                     self.handle_writable(t);
                 }
                 if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -349,7 +354,11 @@ impl Server {
                     // There may be more: come back after the others had a turn.
                     self.pending_input.push(key);
                 }
-                self.process_input(key);
+                if self.link_in_handshake(key) {
+                    self.repl_link_readable(key);
+                } else {
+                    self.process_input(key);
+                }
                 if !open {
                     self.close_async(key);
                 }

@@ -1,0 +1,716 @@
+//! Master side of replication: SYNC/PSYNC, the partial-or-full decision, the
+//! full sync through a forked child (RDB to disk then sent with sendfile, or
+//! diskless: the child writes the EOF-framed RDB straight to the sockets),
+//! buffering the stream of replicas that are syncing, ACKs and WAIT.
+
+use super::Server;
+use crate::error::CmdError;
+use crate::net::{flags, Kind};
+use crate::repl::{ReplChild, ReplicaInfo, ReplicaState};
+use bytes::Bytes;
+
+type R = Result<(), CmdError>;
+
+impl Server {
+    /// The replica-info of a client, created on first use (REPLCONF comes
+    /// before PSYNC).
+    pub fn replica_info(&mut self, key: usize) -> Option<&mut ReplicaInfo> {
+        let c = self.clients.get_mut(key)?;
+        Some(c.repl.get_or_insert_with(Default::default))
+    }
+
+    pub fn cmd_sync(&mut self, key: usize) -> R {
+        self.sync_common(key, None)
+    }
+
+    pub fn cmd_psync(&mut self, key: usize, argv: &[Bytes]) -> R {
+        let replid = String::from_utf8_lossy(&argv[1]).into_owned();
+        let offset =
+            crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        self.sync_common(key, Some((replid, offset)))
+    }
+
+    fn sync_common(&mut self, key: usize, psync: Option<(String, i64)>) -> R {
+        let Some(c) = self.clients.get(key) else {
+            return Ok(());
+        };
+        if c.kind == Kind::Replica {
+            return Ok(());
+        }
+        if self.repl.is_replica() && !self.repl.link_up() {
+            return Err("NOMASTERLINK Can't SYNC while not connected with my master".into());
+        }
+        if c.pending_reply() > 0 {
+            return Err("ERR SYNC and PSYNC are invalid with pending output".into());
+        }
+        let addr = c.addr.clone();
+        let name = self.replica_name(key);
+        log::info!("Replica {name} asks for synchronization");
+        if let Some((replid, offset)) = &psync {
+            if self.try_partial_resync(key, replid, *offset) {
+                return Ok(());
+            }
+            if replid != "?" {
+                self.stats.sync_partial_err += 1;
+            }
+        }
+        let _ = addr;
+        self.stats.sync_full += 1;
+        // Become a replica client: no more command replies, stream only.
+        let info = self.replica_info(key);
+        if let Some(info) = info {
+            info.state = ReplicaState::WaitBgsaveStart;
+            info.old_sync = psync.is_none();
+            info.pending.clear();
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            c.kind = Kind::Replica;
+        }
+        if self.repl.backlog.is_none() {
+            // A new backlog starts a new history.
+            self.repl.change_replid();
+            self.repl.clear_replid2();
+            self.create_backlog();
+        }
+        log::info!("Full resync requested by replica {name}");
+        self.maybe_start_sync_save(key);
+        Ok(())
+    }
+
+    pub fn create_backlog(&mut self) {
+        let size = self.cfg.repl_backlog_size as usize;
+        self.repl.backlog = Some(crate::repl::backlog::Backlog::new(
+            size,
+            self.repl.master_repl_offset + 1,
+        ));
+        log::info!(
+            "Replication backlog created, my new replication IDs are '{}' and '{}'",
+            self.repl.replid,
+            self.repl.replid2
+        );
+    }
+
+    /// Answers +CONTINUE and sends the backlog tail when possible.
+    fn try_partial_resync(&mut self, key: usize, replid: &str, offset: i64) -> bool {
+        let name = self.replica_name(key);
+        if !self.repl.can_continue(replid, offset) {
+            if replid != "?" {
+                if replid != self.repl.replid && replid != self.repl.replid2 {
+                    log::info!("Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{replid}', my replication IDs are '{}' and '{}')", self.repl.replid, self.repl.replid2);
+                } else {
+                    log::info!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {offset}).");
+                }
+            }
+            return false;
+        }
+        let psync2 = self
+            .clients
+            .get(key)
+            .and_then(|c| c.repl.as_ref())
+            .is_some_and(|r| r.capa_psync2);
+        let line = if psync2 {
+            format!("+CONTINUE {}\r\n", self.repl.replid)
+        } else {
+            "+CONTINUE\r\n".to_string()
+        };
+        let mut data = line.into_bytes();
+        let before = data.len();
+        if let Some(b) = &self.repl.backlog {
+            b.copy_from(offset, &mut data);
+        }
+        let sent = data.len() - before;
+        let now = self.ks.now_ms;
+        if let Some(info) = self.replica_info(key) {
+            info.state = ReplicaState::Online;
+            info.ack_time_ms = now;
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            c.kind = Kind::Replica;
+            c.reply.extend_from_slice(&data);
+        }
+        self.mark_pending_write(key);
+        self.stats.sync_partial_ok += 1;
+        log::info!("Partial resynchronization request from {name} accepted. Sending {sent} bytes of backlog starting from offset {offset}.");
+        true
+    }
+
+    /// Attaches a replica to a save in progress, or starts one, or waits.
+    fn maybe_start_sync_save(&mut self, key: usize) {
+        let capa_eof = self
+            .clients
+            .get(key)
+            .and_then(|c| c.repl.as_ref())
+            .is_some_and(|r| r.capa_eof);
+        if let Some(child) = self.repl.child {
+            // A disk save for replicas is running: share it if another
+            // replica waits on it (its buffered stream is ours too).
+            if !child.diskless {
+                let donor = self.clients.iter().find(|(k, c)| {
+                    *k != key
+                        && c.kind == Kind::Replica
+                        && c.repl
+                            .as_ref()
+                            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
+                });
+                if let Some((_, d)) = donor {
+                    let (pending, off) = d
+                        .repl
+                        .as_ref()
+                        .map(|r| (r.pending.clone(), r.psync_offset))
+                        .unwrap_or_default();
+                    self.setup_full_resync(key, off);
+                    if let Some(info) = self.replica_info(key) {
+                        info.pending = pending;
+                    }
+                    log::info!("Waiting for end of BGSAVE for SYNC");
+                    return;
+                }
+            }
+            log::info!(
+                "Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC"
+            );
+            return;
+        }
+        if self.persist.child_pid().is_some() {
+            // A user BGSAVE or AOF rewrite runs; cron starts ours afterwards.
+            return;
+        }
+        if self.cfg.repl_diskless_sync && capa_eof {
+            if self.repl.diskless_start_at_ms.is_none() {
+                let delay = self.cfg.repl_diskless_sync_delay as i64 * 1000;
+                self.repl.diskless_start_at_ms = Some(self.ks.now_ms + delay);
+                if delay > 0 {
+                    log::info!("Delay next BGSAVE for diskless SYNC");
+                }
+            }
+            return;
+        }
+        self.start_sync_save(false);
+    }
+
+    /// Sends +FULLRESYNC (PSYNC replicas) and marks the replica as waiting
+    /// for the end of the save.
+    fn setup_full_resync(&mut self, key: usize, offset: i64) {
+        let replid = self.repl.replid.clone();
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let old_sync = c.repl.as_ref().is_some_and(|r| r.old_sync);
+        if !old_sync {
+            c.reply
+                .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+        }
+        if let Some(info) = c.repl.as_mut() {
+            info.state = ReplicaState::WaitBgsaveEnd;
+            info.psync_offset = offset;
+            info.pending.clear();
+        }
+        self.mark_pending_write(key);
+    }
+
+    /// Forks the child that produces the RDB for every replica waiting to
+    /// start (Redis's startBgsaveForReplication).
+    pub fn start_sync_save(&mut self, diskless: bool) {
+        self.repl.diskless_start_at_ms = None;
+        let max = self.cfg.repl_diskless_sync_max_replicas as usize;
+        let mut waiting: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl.as_ref().is_some_and(|r| {
+                        r.state == ReplicaState::WaitBgsaveStart && (!diskless || r.capa_eof)
+                    })
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if diskless && max > 0 {
+            waiting.truncate(max);
+        }
+        if waiting.is_empty() {
+            return;
+        }
+        // Everything after the fork point must start with a SELECT.
+        self.repl.slave_seldb = None;
+        let offset = self.repl.master_repl_offset;
+        for &k in &waiting {
+            self.setup_full_resync(k, offset);
+        }
+        // The +FULLRESYNC lines must reach the sockets before the child
+        // writes to them (diskless) or the bulk follows (disk).
+        for &k in &waiting {
+            if let Some(c) = self.clients.get_mut(k) {
+                let _ = c.flush();
+            }
+        }
+        let aux = crate::repl::tmp_rdb::RdbAux {
+            repl_id: self.repl.replid.clone(),
+            repl_offset: offset,
+            repl_stream_db: 0,
+        };
+        let result = if diskless {
+            let fds: Vec<i32> = waiting
+                .iter()
+                .filter_map(|&k| self.clients.get(k).map(|c| c.stream.raw_fd()))
+                .collect();
+            log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
+            self.fork_rdb_to_sockets(fds, aux)
+        } else {
+            log::info!("Starting BGSAVE for SYNC with target: disk");
+            self.fork_rdb_to_disk(aux)
+        };
+        match result {
+            Ok(pid) => {
+                log::info!("Background RDB transfer started by pid {pid}");
+                self.repl.child = Some(ReplChild {
+                    pid,
+                    diskless,
+                    started_ms: self.ks.now_ms,
+                });
+            }
+            Err(e) => {
+                log::warn!("BGSAVE for replication failed: {e}");
+                for k in waiting {
+                    self.close_async(k);
+                }
+            }
+        }
+    }
+
+    /// The replication child exited: hand the RDB to the replicas waiting
+    /// for it, or drop them on failure.
+    pub fn repl_child_done(&mut self, ok: bool) {
+        let Some(child) = self.repl.child.take() else {
+            return;
+        };
+        let waiting: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl
+                        .as_ref()
+                        .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if !ok {
+            log::warn!("Background transfer error");
+            for k in waiting {
+                self.close_async(k);
+            }
+            return;
+        }
+        log::info!("Background RDB transfer terminated with success");
+        for k in waiting {
+            if child.diskless {
+                log::info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming", self.replica_name(k));
+                self.replica_online(k);
+            } else {
+                self.replica_send_rdb_file(k);
+            }
+        }
+        // Replicas that arrived during this save need another one.
+        let more = self.clients.iter().any(|(_, c)| {
+            c.kind == Kind::Replica
+                && c.repl
+                    .as_ref()
+                    .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
+        });
+        if more {
+            let diskless = self.cfg.repl_diskless_sync;
+            if diskless {
+                self.repl.diskless_start_at_ms.get_or_insert(self.ks.now_ms);
+            } else {
+                self.start_sync_save(false);
+            }
+        }
+    }
+
+    /// Disk-based: open the RDB and announce its size; before_sleep streams
+    /// the file with sendfile.
+    fn replica_send_rdb_file(&mut self, key: usize) {
+        let path = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                log::warn!("SYNC failed. Can't open/stat DB after BGSAVE: {e}");
+                self.close_async(key);
+                return;
+            }
+        };
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        c.reply.extend_from_slice(format!("${size}\r\n").as_bytes());
+        if let Some(info) = c.repl.as_mut() {
+            info.state = ReplicaState::SendBulk;
+            info.rdb_file = Some(file);
+            info.rdb_off = 0;
+            info.rdb_size = size;
+        }
+        self.mark_pending_write(key);
+    }
+
+    /// Pushes RDB file bytes to replicas in SendBulk with sendfile(2).
+    pub fn send_bulk_to_replicas(&mut self) {
+        let sending: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl
+                        .as_ref()
+                        .is_some_and(|r| r.state == ReplicaState::SendBulk)
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for k in sending {
+            let Some(c) = self.clients.get_mut(k) else {
+                continue;
+            };
+            // The "$<size>" header goes first.
+            if c.pending_reply() > 0 {
+                match c.flush() {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(_) => {
+                        self.close_async(k);
+                        continue;
+                    }
+                }
+            }
+            let fd = c.stream.raw_fd();
+            let Some(info) = c.repl.as_mut() else {
+                continue;
+            };
+            let Some(file) = info.rdb_file.as_ref() else {
+                continue;
+            };
+            use std::os::fd::AsRawFd;
+            let mut failed = false;
+            while info.rdb_off < info.rdb_size {
+                let mut off = info.rdb_off as libc::off_t;
+                let left = (info.rdb_size - info.rdb_off) as usize;
+                // SAFETY: sendfile between two descriptors we own.
+                let n =
+                    unsafe { libc::sendfile(fd, file.as_raw_fd(), &mut off, left.min(1 << 20)) };
+                if n > 0 {
+                    info.rdb_off += n as u64;
+                    self.stats.net_output_bytes += n as u64;
+                    continue;
+                }
+                let err = std::io::Error::last_os_error();
+                if n < 0 && err.kind() == std::io::ErrorKind::WouldBlock {
+                    break;
+                }
+                if n < 0 && err.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                failed = true;
+                break;
+            }
+            if failed {
+                log::warn!("Write error sending DB to replica");
+                self.close_async(k);
+            } else if info.rdb_off >= info.rdb_size {
+                info.rdb_file = None;
+                log::info!(
+                    "Synchronization with replica {} succeeded",
+                    self.replica_name(k)
+                );
+                self.replica_online(k);
+            }
+        }
+    }
+
+    /// The RDB is through: the buffered stream follows, then the live one.
+    fn replica_online(&mut self, key: usize) {
+        let now = self.ks.now_ms;
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if let Some(info) = c.repl.as_mut() {
+            info.state = ReplicaState::Online;
+            info.ack_time_ms = now;
+            let pending = std::mem::take(&mut info.pending);
+            c.reply.extend_from_slice(&pending);
+        }
+        self.mark_pending_write(key);
+    }
+
+    /// "ip:port" of a replica, as Redis names them in logs.
+    pub fn replica_name(&self, key: usize) -> String {
+        match self.clients.get(key) {
+            Some(c) => {
+                let ip = c
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(c.addr.as_str(), |(h, _)| h)
+                    .to_string();
+                let port = c.repl.as_ref().map_or(0, |r| r.listening_port);
+                format!("{ip}:{port}")
+            }
+            None => "?".into(),
+        }
+    }
+
+    /// Starts the diskless save once its delay passed; starts saves for
+    /// replicas that waited for another child to finish.
+    pub fn repl_master_cron(&mut self) {
+        let now = self.ks.now_ms;
+        if self.repl.child.is_none() && self.persist.child_pid().is_none() {
+            if let Some(at) = self.repl.diskless_start_at_ms {
+                let max = self.cfg.repl_diskless_sync_max_replicas as usize;
+                let waiting = self
+                    .clients
+                    .iter()
+                    .filter(|(_, c)| {
+                        c.kind == Kind::Replica
+                            && c.repl
+                                .as_ref()
+                                .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
+                    })
+                    .count();
+                if now >= at || (max > 0 && waiting >= max) {
+                    self.start_sync_save(true);
+                }
+            } else {
+                let waiting = self.clients.iter().any(|(_, c)| {
+                    c.kind == Kind::Replica
+                        && c.repl.as_ref().is_some_and(|r| {
+                            r.state == ReplicaState::WaitBgsaveStart
+                                && !(self.cfg.repl_diskless_sync && r.capa_eof)
+                        })
+                });
+                if waiting {
+                    self.start_sync_save(false);
+                } else if self.clients.iter().any(|(_, c)| {
+                    c.kind == Kind::Replica
+                        && c.repl
+                            .as_ref()
+                            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
+                }) {
+                    self.repl.diskless_start_at_ms = Some(now);
+                }
+            }
+        }
+        // Newlines keep replicas that wait for a disk save from timing out.
+        let waiting: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl.as_ref().is_some_and(|r| {
+                        r.state == ReplicaState::WaitBgsaveStart
+                            || (r.state == ReplicaState::WaitBgsaveEnd
+                                && !self.repl.child.is_some_and(|ch| ch.diskless))
+                    })
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if self.cron_loops % (self.cfg.hz.max(1) as u64) == 0 {
+            for k in waiting {
+                if let Some(c) = self.clients.get_mut(k) {
+                    c.reply.push(b'\n');
+                }
+                self.mark_pending_write(k);
+            }
+        }
+        // PING the replicas every repl-ping-replica-period seconds.
+        let has_replicas = self.clients.iter().any(|(_, c)| c.kind == Kind::Replica);
+        let period = self.cfg.repl_ping_replica_period.max(1) as i64 * 1000;
+        if has_replicas && !self.repl.is_replica() && now - self.repl.last_ping_ms >= period {
+            self.repl.last_ping_ms = now;
+            self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
+        }
+        // Drop replicas that stopped acknowledging.
+        let timeout = self.cfg.repl_timeout as i64 * 1000;
+        let dead: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl.as_ref().is_some_and(|r| {
+                        r.state == ReplicaState::Online
+                            && !r.old_sync
+                            && now - r.ack_time_ms > timeout
+                    })
+            })
+            .map(|(k, _)| k)
+            .collect();
+        for k in dead {
+            log::warn!(
+                "Disconnecting timedout replica (streaming sync): {}",
+                self.replica_name(k)
+            );
+            self.close_async(k);
+        }
+        // Free the backlog after repl-backlog-ttl without replicas.
+        if !self.repl.is_replica() && self.repl.backlog.is_some() && self.cfg.repl_backlog_ttl > 0 {
+            if has_replicas {
+                self.repl.no_replicas_since_ms = 0;
+            } else if self.repl.no_replicas_since_ms == 0 {
+                self.repl.no_replicas_since_ms = now;
+            } else if now - self.repl.no_replicas_since_ms > self.cfg.repl_backlog_ttl as i64 * 1000
+            {
+                self.repl.change_replid();
+                self.repl.clear_replid2();
+                self.repl.backlog = None;
+                log::info!(
+                    "Replication backlog freed after {} seconds without connected replicas.",
+                    self.cfg.repl_backlog_ttl
+                );
+            }
+        }
+    }
+
+    /// Feeds a command to the stream without a SELECT (PING, GETACK).
+    pub fn propagate_now_raw_command(&mut self, argv: &[Bytes]) {
+        if self.repl.backlog.is_none() {
+            return;
+        }
+        let mut buf = Vec::new();
+        super::replication::encode_command(&mut buf, argv);
+        self.repl_feed_raw(&buf);
+    }
+
+    /// Forks a child writing the RDB to `temp-<pid>.rdb` and renaming it
+    /// over the dump file.
+    fn fork_rdb_to_disk(&mut self, aux: crate::repl::tmp_rdb::RdbAux) -> std::io::Result<i32> {
+        let dir = std::path::PathBuf::from(&self.cfg.dir);
+        let dbfile = self.cfg.dbfilename.clone();
+        let ks = &self.ks;
+        crate::repl::tmp_rdb::fork_child(|| {
+            let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
+            let r = (|| -> std::io::Result<()> {
+                let f = std::fs::File::create(&tmp)?;
+                let mut w = std::io::BufWriter::with_capacity(64 * 1024, f);
+                crate::repl::tmp_rdb::write_rdb(ks, &mut w, &aux)?;
+                let f = w.into_inner().map_err(|e| e.into_error())?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, dir.join(&dbfile))
+            })();
+            match r {
+                Ok(()) => {
+                    log::info!("DB saved on disk");
+                    0
+                }
+                Err(e) => {
+                    log::warn!("Write error saving DB on disk: {e}");
+                    let _ = std::fs::remove_file(&tmp);
+                    1
+                }
+            }
+        })
+    }
+
+    /// Forks a child writing `$EOF:<mark>`, the RDB and the mark straight to
+    /// the replicas' sockets.
+    fn fork_rdb_to_sockets(
+        &mut self,
+        fds: Vec<i32>,
+        aux: crate::repl::tmp_rdb::RdbAux,
+    ) -> std::io::Result<i32> {
+        let ks = &self.ks;
+        let mark = crate::util::random_hex40();
+        let timeout_ms = (self.cfg.repl_timeout.max(1) * 1000) as i32;
+        crate::repl::tmp_rdb::fork_child(|| {
+            let mut w = crate::repl::sockets::SocketsWriter::new(fds, timeout_ms);
+            let r = (|| -> std::io::Result<()> {
+                use std::io::Write;
+                let mut bw = std::io::BufWriter::with_capacity(64 * 1024, &mut w);
+                bw.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
+                crate::repl::tmp_rdb::write_rdb(ks, &mut bw, &aux)?;
+                bw.write_all(mark.as_bytes())?;
+                bw.flush()
+            })();
+            if r.is_ok() && w.any_alive() {
+                0
+            } else {
+                1
+            }
+        })
+    }
+
+    // ---- WAIT ----
+
+    pub fn cmd_wait(&mut self, key: usize, argv: &[Bytes]) -> R {
+        if self.repl.is_replica() {
+            return Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.".into());
+        }
+        let n = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let timeout = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
+            "ERR timeout is not an integer or out of range",
+        ))?;
+        if timeout < 0 {
+            return Err("ERR timeout is negative".into());
+        }
+        let Some(c) = self.clients.get(key) else {
+            return Ok(());
+        };
+        let offset = c.woff;
+        let acked = self.replicas_acked(offset);
+        if acked >= n.max(0) as usize || c.has(flags::MULTI) {
+            self.reply(key, |o| o.int(acked as i64));
+            return Ok(());
+        }
+        let id = c.id;
+        let deadline = if timeout == 0 {
+            0
+        } else {
+            self.ks.now_ms + timeout
+        };
+        self.repl.waiters.push(crate::repl::Waiter {
+            key,
+            client_id: id,
+            numreplicas: n as usize,
+            offset,
+            deadline_ms: deadline,
+        });
+        if let Some(c) = self.clients.get_mut(key) {
+            c.flags |= flags::BLOCKED;
+        }
+        self.repl.getack_pending = true;
+        Ok(())
+    }
+
+    fn replicas_acked(&self, offset: i64) -> usize {
+        self.clients
+            .iter()
+            .filter(|(_, c)| {
+                c.kind == Kind::Replica
+                    && c.repl
+                        .as_ref()
+                        .is_some_and(|r| r.state == ReplicaState::Online && r.ack_offset >= offset)
+            })
+            .count()
+    }
+
+    /// Replies to WAIT clients that are satisfied or timed out.
+    pub fn process_waiters(&mut self) {
+        if self.repl.waiters.is_empty() {
+            return;
+        }
+        let now = crate::util::mstime();
+        let waiters = std::mem::take(&mut self.repl.waiters);
+        for w in waiters {
+            let alive = self.clients.get(w.key).is_some_and(|c| c.id == w.client_id);
+            if !alive {
+                continue;
+            }
+            let acked = self.replicas_acked(w.offset);
+            if acked >= w.numreplicas || (w.deadline_ms != 0 && now >= w.deadline_ms) {
+                if let Some(c) = self.clients.get_mut(w.key) {
+                    c.flags &= !flags::BLOCKED;
+                }
+                self.reply(w.key, |o| o.int(acked as i64));
+                self.mark_pending_write(w.key);
+                self.pending_input.push(w.key);
+            } else {
+                self.repl.waiters.push(w);
+            }
+        }
+    }
+}

@@ -1,0 +1,688 @@
+//! Replica side of replication: REPLICAOF, the connection to our master as
+//! an ordinary slab client driven by a state machine (connect, handshake,
+//! PSYNC, transfer, streaming), loading the RDB, ACKs, reconnection.
+
+use super::Server;
+use crate::error::CmdError;
+use crate::net::{flags, Kind, Stream};
+use crate::repl::link::{take_line, Framing, LinkState, Transfer};
+use bytes::Bytes;
+
+type R = Result<(), CmdError>;
+
+impl Server {
+    pub fn cmd_replicaof(&mut self, key: usize, argv: &[Bytes]) -> R {
+        if crate::cmd::eq_ic(&argv[1], "no") && crate::cmd::eq_ic(&argv[2], "one") {
+            if self.repl.is_replica() {
+                self.replication_unset_master();
+                let who = self
+                    .clients
+                    .get(key)
+                    .map(|c| self.client_info_line(c))
+                    .unwrap_or_default();
+                log::info!(
+                    "MASTER MODE enabled (user request from '{}')",
+                    who.trim_end()
+                );
+            }
+            self.reply_ok(key);
+            return Ok(());
+        }
+        let port = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        if !(0..=65535).contains(&port) {
+            return Err("ERR Invalid master port".into());
+        }
+        let host = String::from_utf8_lossy(&argv[1]).into_owned();
+        if self
+            .repl
+            .master_host
+            .as_ref()
+            .is_some_and(|(h, p)| h.eq_ignore_ascii_case(&host) && *p == port as u16)
+        {
+            log::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            self.reply(key, |o| {
+                o.simple("OK Already connected to specified master")
+            });
+            return Ok(());
+        }
+        self.replication_set_master(host.clone(), port as u16);
+        let who = self
+            .clients
+            .get(key)
+            .map(|c| self.client_info_line(c))
+            .unwrap_or_default();
+        log::info!(
+            "REPLICAOF {host}:{port} enabled (user request from '{}')",
+            who.trim_end()
+        );
+        self.reply_ok(key);
+        Ok(())
+    }
+
+    /// Config `replicaof` at startup.
+    pub fn repl_init_from_config(&mut self) {
+        if let Some((h, p)) = self.cfg.replicaof.clone() {
+            self.replication_set_master(h, p);
+        }
+    }
+
+    /// Becomes a replica of host:port (Redis's replicationSetMaster).
+    pub fn replication_set_master(&mut self, host: String, port: u16) {
+        let was_master = !self.repl.is_replica();
+        self.drop_master_link();
+        // Clients blocked on keys would never be served by our own writes.
+        let blocked: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.has(flags::BLOCKED))
+            .map(|(k, _)| k)
+            .collect();
+        for k in blocked {
+            if self.blocking_remove(k).is_some() {
+                self.reply(k, |o| o.error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"));
+                self.mark_pending_write(k);
+            }
+        }
+        if was_master {
+            // Our own history lets us try a partial resync with the new master.
+            self.repl.psync_possible =
+                self.repl.backlog.is_some() || self.repl.master_repl_offset > 0;
+        }
+        self.repl.master_host = Some((host, port));
+        self.repl.master_link_up = false;
+        self.repl.link.state = LinkState::Connect;
+        self.repl.link.down_since_ms = self.ks.now_ms;
+        self.repl.link.last_attempt_ms = 0;
+        crate::logging::set_role(b'S');
+        self.repl_connect_master();
+    }
+
+    /// Turns back into a master, keeping the data (REPLICAOF NO ONE).
+    pub fn replication_unset_master(&mut self) {
+        self.drop_master_link();
+        self.repl.master_host = None;
+        self.repl.master_link_up = false;
+        self.repl.link.state = LinkState::None;
+        // PSYNC2: the old history stays valid as replid2 so the other
+        // replicas of the old master can continue with us.
+        self.repl.shift_replid();
+        log::info!("Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}", self.repl.replid2, self.repl.second_replid_offset, self.repl.replid);
+        if self.repl.backlog.is_none() {
+            self.create_backlog();
+        }
+        // Replicas must learn the new ID: they reconnect and PSYNC.
+        self.disconnect_replicas();
+        self.repl.slave_seldb = None;
+        crate::logging::set_role(b'M');
+    }
+
+    pub fn disconnect_replicas(&mut self) {
+        let replicas: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.kind == Kind::Replica)
+            .map(|(k, _)| k)
+            .collect();
+        for k in replicas {
+            self.close_async(k);
+        }
+    }
+
+    /// Closes the connection to our master, whatever its state.
+    fn drop_master_link(&mut self) {
+        if let Some(t) = self.repl.link.transfer.take() {
+            if let Some((_, path)) = t.file {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if let Some(k) = self.repl.link.key.take() {
+            if let Some(c) = self.clients.get_mut(k) {
+                // Freed as a normal client: no "master lost" handling.
+                c.kind = Kind::Normal;
+            }
+            self.free_client(k);
+        }
+    }
+
+    /// Starts a non-blocking connect to the master.
+    pub fn repl_connect_master(&mut self) {
+        let Some((host, port)) = self.repl.master_host.clone() else {
+            return;
+        };
+        self.repl.link.last_attempt_ms = self.ks.now_ms;
+        log::info!("Connecting to MASTER {host}:{port}");
+        use std::net::ToSocketAddrs;
+        let addr = match (host.as_str(), port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+        {
+            Some(a) => a,
+            None => {
+                log::warn!("Unable to connect to MASTER: can't resolve {host}");
+                return;
+            }
+        };
+        let stream = match mio::net::TcpStream::connect(addr) {
+            Ok(s) => s,
+            Err(e) => {
+                log::warn!("Unable to connect to MASTER: {e}");
+                return;
+            }
+        };
+        let _ = stream.set_nodelay(!self.cfg.repl_disable_tcp_nodelay);
+        match self.add_client(Stream::Tcp(stream), format!("{host}:{port}"), String::new()) {
+            Ok(k) => {
+                let c = &mut self.clients[k];
+                c.kind = Kind::Master;
+                c.flags |= flags::AUTHENTICATED;
+                self.repl.link.key = Some(k);
+                self.repl.link.state = LinkState::Connecting;
+                self.repl.link.handshake_start_ms = self.ks.now_ms;
+                log::info!("MASTER <-> REPLICA sync started");
+            }
+            Err(e) => log::warn!("Unable to connect to MASTER: {e}"),
+        }
+    }
+
+    /// Sends a command on the master link (bypassing the no-reply rule).
+    fn send_to_master(&mut self, argv: &[&[u8]]) {
+        let Some(k) = self.repl.link.key else {
+            return;
+        };
+        if let Some(c) = self.clients.get_mut(k) {
+            let mut o = crate::resp::Out::new(&mut c.reply, 2);
+            o.array(argv.len());
+            for a in argv {
+                o.bulk(a);
+            }
+        }
+        self.mark_pending_write(k);
+    }
+
+    /// Whether the master link's events go to the handshake machinery
+    /// rather than the command processor.
+    pub fn link_in_handshake(&self, key: usize) -> bool {
+        self.repl.link.key == Some(key) && self.repl.link.state != LinkState::Connected
+    }
+
+    /// The socket is writable: a pending connect finished.
+    pub fn repl_link_writable(&mut self, key: usize) {
+        if self.repl.link.state != LinkState::Connecting {
+            return;
+        }
+        let ok = match self.clients.get(key).map(|c| &c.stream) {
+            Some(Stream::Tcp(s)) => {
+                s.take_error().ok().flatten().is_none() && s.peer_addr().is_ok()
+            }
+            _ => false,
+        };
+        if !ok {
+            return;
+        }
+        log::info!("Non blocking connect for SYNC fired the event.");
+        self.repl.link.state = LinkState::ReceivePong;
+        self.send_to_master(&[b"PING"]);
+    }
+
+    /// Drives the handshake and the transfer with the bytes read so far.
+    pub fn repl_link_readable(&mut self, key: usize) {
+        loop {
+            let state = self.repl.link.state;
+            if state == LinkState::Transfer {
+                self.read_transfer(key);
+                return;
+            }
+            if state == LinkState::Connected {
+                self.process_input(key);
+                return;
+            }
+            let line = match self.clients.get_mut(key).map(|c| take_line(&mut c.query)) {
+                Some(Some(l)) => l,
+                _ => return,
+            };
+            if let Some(c) = self.clients.get_mut(key) {
+                c.last_interaction_ms = self.ks.now_ms;
+            }
+            if !self.handshake_step(key, state, &line) {
+                self.close_async(key);
+                return;
+            }
+        }
+    }
+
+    /// One reply of the handshake. False = give up this connection.
+    fn handshake_step(&mut self, key: usize, state: LinkState, line: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(line).into_owned();
+        let is_err = line.first() == Some(&b'-');
+        match state {
+            LinkState::ReceivePong => {
+                if is_err
+                    && !text.starts_with("-NOAUTH")
+                    && !text.starts_with("-NOPERM")
+                    && !text.starts_with("-ERR operation not permitted")
+                {
+                    log::warn!("Error reply to PING from master: '{text}'");
+                    return false;
+                }
+                log::info!("Master replied to PING, replication can continue...");
+                let mut next = LinkState::ReceivePort;
+                if !self.cfg.masterauth.is_empty() {
+                    let pass = self.cfg.masterauth.clone();
+                    let user = self.cfg.masteruser.clone();
+                    if user.is_empty() {
+                        self.send_to_master(&[b"AUTH", pass.as_bytes()]);
+                    } else {
+                        self.send_to_master(&[b"AUTH", user.as_bytes(), pass.as_bytes()]);
+                    }
+                    next = LinkState::ReceiveAuth;
+                }
+                let port = if self.cfg.replica_announce_port != 0 {
+                    self.cfg.replica_announce_port
+                } else {
+                    self.cfg.port
+                };
+                self.send_to_master(&[b"REPLCONF", b"listening-port", port.to_string().as_bytes()]);
+                if !self.cfg.replica_announce_ip.is_empty() {
+                    let ip = self.cfg.replica_announce_ip.clone();
+                    self.send_to_master(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
+                }
+                self.send_to_master(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+                self.repl.link.state = next;
+            }
+            LinkState::ReceiveAuth => {
+                if is_err {
+                    log::warn!("Unable to AUTH to MASTER: {text}");
+                    return false;
+                }
+                self.repl.link.state = LinkState::ReceivePort;
+            }
+            LinkState::ReceivePort => {
+                if is_err {
+                    log::info!(
+                        "(Non critical) Master does not understand REPLCONF listening-port: {text}"
+                    );
+                }
+                self.repl.link.state = if self.cfg.replica_announce_ip.is_empty() {
+                    LinkState::ReceiveCapa
+                } else {
+                    LinkState::ReceiveIp
+                };
+            }
+            LinkState::ReceiveIp => {
+                if is_err {
+                    log::info!(
+                        "(Non critical) Master does not understand REPLCONF ip-address: {text}"
+                    );
+                }
+                self.repl.link.state = LinkState::ReceiveCapa;
+            }
+            LinkState::ReceiveCapa => {
+                if is_err {
+                    log::info!("(Non critical) Master does not understand REPLCONF capa: {text}");
+                }
+                self.send_psync();
+            }
+            LinkState::ReceivePsync => return self.psync_reply(key, &text),
+            _ => {}
+        }
+        true
+    }
+
+    fn send_psync(&mut self) {
+        let (id, off) = if self.repl.psync_possible {
+            (
+                self.repl.replid.clone(),
+                (self.repl.master_repl_offset + 1).to_string(),
+            )
+        } else {
+            ("?".to_string(), "-1".to_string())
+        };
+        if self.repl.psync_possible {
+            log::info!("Trying a partial resynchronization (request {id}:{off}).");
+        } else {
+            log::info!("Partial resynchronization not possible (no cached master)");
+        }
+        self.send_to_master(&[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        self.repl.link.state = LinkState::ReceivePsync;
+        self.repl.link.old_sync = false;
+    }
+
+    fn psync_reply(&mut self, key: usize, text: &str) -> bool {
+        if text.is_empty() {
+            // Keep-alive newline while the master prepares.
+            return true;
+        }
+        if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
+            let mut it = rest.split_whitespace();
+            let id = it.next().unwrap_or("").to_string();
+            let off = it.next().and_then(|o| o.parse::<i64>().ok()).unwrap_or(-1);
+            log::info!("Full resync from master: {id}:{off}");
+            self.repl.link.fullsync_replid = id;
+            self.repl.link.fullsync_offset = off;
+            self.begin_transfer();
+            return true;
+        }
+        if let Some(rest) = text.strip_prefix("+CONTINUE") {
+            let newid = rest.trim();
+            if !newid.is_empty() && newid != self.repl.replid {
+                // The master's history has a new name: keep ours as replid2.
+                self.repl.replid2 = std::mem::replace(&mut self.repl.replid, newid.to_string());
+                self.repl.second_replid_offset = self.repl.master_repl_offset + 1;
+                log::info!("Master replication ID changed to {newid}");
+                self.disconnect_replicas();
+            }
+            log::info!("Successful partial resynchronization with master.");
+            log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+            if self.repl.backlog.is_none() {
+                self.create_backlog();
+            }
+            self.link_established(key);
+            return true;
+        }
+        if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
+            log::info!("Master is currently unable to PSYNC but should be in the future: {text}");
+            return false;
+        }
+        if text.starts_with('-') {
+            // An old master without PSYNC: fall back to SYNC.
+            log::warn!("Unexpected reply to PSYNC from master: {text}");
+            self.send_to_master(&[b"SYNC"]);
+            self.repl.link.old_sync = true;
+            self.repl.link.fullsync_replid = crate::util::random_hex40();
+            self.repl.link.fullsync_offset = -1;
+            self.begin_transfer();
+            return true;
+        }
+        log::warn!("Unexpected reply to PSYNC from master: {text}");
+        false
+    }
+
+    fn begin_transfer(&mut self) {
+        let disk = self.cfg.repl_diskless_load == crate::config::DisklessLoad::Disabled;
+        let file = if disk {
+            let name = format!("temp-{}.{}.rdb", self.ks.now_ms / 1000, std::process::id());
+            let path = std::path::Path::new(&self.cfg.dir)
+                .join(name)
+                .display()
+                .to_string();
+            match std::fs::File::create(&path) {
+                Ok(f) => Some((f, path)),
+                Err(e) => {
+                    log::warn!(
+                        "Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        self.repl.link.transfer = Some(Transfer {
+            framing: None,
+            read: 0,
+            file,
+            mem: Vec::new(),
+            tail: Vec::new(),
+            last_io_ms: self.ks.now_ms,
+        });
+        self.repl.link.state = LinkState::Transfer;
+    }
+
+    /// Consumes payload bytes from the master's buffer.
+    fn read_transfer(&mut self, key: usize) {
+        use std::io::Write;
+        let now = self.ks.now_ms;
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let Some(t) = self.repl.link.transfer.as_mut() else {
+            return;
+        };
+        if t.framing.is_none() {
+            loop {
+                let Some(line) = take_line(&mut c.query) else {
+                    return;
+                };
+                if line.is_empty() {
+                    // Newlines keep the link alive while the master saves.
+                    t.last_io_ms = now;
+                    continue;
+                }
+                if line.first() == Some(&b'-') {
+                    log::warn!(
+                        "MASTER aborted replication with an error: {}",
+                        String::from_utf8_lossy(&line)
+                    );
+                    self.close_async(key);
+                    return;
+                }
+                if line.first() != Some(&b'$') {
+                    log::warn!("Bad protocol from MASTER, the first byte is not '$' (we received '{}'), are you sure the host and port are right?", String::from_utf8_lossy(&line));
+                    self.close_async(key);
+                    return;
+                }
+                if let Some(mark) = line.strip_prefix(b"$EOF:") {
+                    let Ok(mark): Result<[u8; 40], _> = mark.try_into() else {
+                        self.close_async(key);
+                        return;
+                    };
+                    log::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                    t.framing = Some(Framing::Eof { mark });
+                } else {
+                    let Some(total) = std::str::from_utf8(&line[1..])
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                    else {
+                        self.close_async(key);
+                        return;
+                    };
+                    log::info!(
+                        "MASTER <-> REPLICA sync: receiving {total} bytes from master to disk"
+                    );
+                    t.framing = Some(Framing::Len { total });
+                }
+                break;
+            }
+        }
+        let take = match &t.framing {
+            Some(Framing::Len { total }) => ((total - t.read) as usize).min(c.query.len()),
+            _ => c.query.len(),
+        };
+        if take == 0 && !matches!(t.framing, Some(Framing::Len { total: 0 })) {
+            return;
+        }
+        let chunk = c.query.split_to(take);
+        t.read += take as u64;
+        t.last_io_ms = now;
+        let done = match &t.framing {
+            Some(Framing::Len { total }) => t.read >= *total,
+            Some(Framing::Eof { mark }) => {
+                t.tail.extend_from_slice(&chunk);
+                if t.tail.len() > 40 {
+                    t.tail.drain(..t.tail.len() - 40);
+                }
+                t.tail.len() == 40 && t.tail[..] == mark[..]
+            }
+            None => false,
+        };
+        let write_ok = match t.file.as_mut() {
+            Some((f, _)) => f.write_all(&chunk).is_ok(),
+            None => {
+                t.mem.extend_from_slice(&chunk);
+                true
+            }
+        };
+        if !write_ok {
+            log::warn!("Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization");
+            self.close_async(key);
+            return;
+        }
+        if done {
+            self.finish_full_sync(key);
+        }
+    }
+
+    /// The whole RDB arrived: flush old data, load it, start streaming.
+    fn finish_full_sync(&mut self, key: usize) {
+        let Some(mut t) = self.repl.link.transfer.take() else {
+            return;
+        };
+        let eof = matches!(t.framing, Some(Framing::Eof { .. }));
+        log::info!("MASTER <-> REPLICA sync: Flushing old data");
+        self.ks.signal_flushed(None);
+        for d in &mut self.ks.dbs {
+            d.clear();
+        }
+        log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let lim = crate::types::Limits::from_config(&self.cfg);
+        self.ks.expire_mode = crate::db::ExpireMode::ApplyingMaster;
+        let started = std::time::Instant::now();
+        let result = match t.file.take() {
+            Some((f, path)) => {
+                drop(f);
+                let r = std::fs::File::open(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| {
+                        let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
+                        crate::repl::tmp_rdb::load_rdb(&mut r, &mut self.ks, &lim)
+                    });
+                if r.is_ok() {
+                    let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
+                    if std::fs::rename(&path, &target).is_err() {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                } else {
+                    let _ = std::fs::remove_file(&path);
+                }
+                r
+            }
+            None => {
+                let mut data = &t.mem[..];
+                if eof && data.len() >= 40 {
+                    data = &data[..data.len() - 40];
+                }
+                crate::repl::tmp_rdb::load_rdb(&mut data, &mut self.ks, &lim)
+            }
+        };
+        if let Err(e) = result {
+            log::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
+            self.repl.psync_possible = false;
+            self.close_async(key);
+            return;
+        }
+        log::info!(
+            "Done loading RDB, keys loaded: {}, elapsed: {:.3} seconds",
+            self.ks.total_keys(),
+            started.elapsed().as_secs_f64()
+        );
+        // Our history is now the master's.
+        self.repl.replid = std::mem::take(&mut self.repl.link.fullsync_replid);
+        self.repl.master_repl_offset = self.repl.link.fullsync_offset.max(0);
+        self.repl.clear_replid2();
+        self.repl.backlog = None;
+        self.create_backlog();
+        // Our sub-replicas hold the old data set: they must resync.
+        self.disconnect_replicas();
+        log::info!("MASTER <-> REPLICA sync: Finished with success");
+        self.link_established(key);
+    }
+
+    /// Streaming from now on; what is left in the buffer is stream.
+    fn link_established(&mut self, key: usize) {
+        self.repl.link.state = LinkState::Connected;
+        self.repl.master_link_up = true;
+        self.repl.psync_possible = !self.repl.link.old_sync;
+        if let Some(c) = self.clients.get_mut(key) {
+            c.db = 0;
+            c.last_interaction_ms = self.ks.now_ms;
+        }
+        self.send_ack();
+        self.process_input(key);
+    }
+
+    /// REPLCONF ACK <offset> to the master.
+    pub fn send_ack(&mut self) {
+        if self.repl.link.state != LinkState::Connected || self.repl.link.old_sync {
+            return;
+        }
+        let off = self.repl.master_repl_offset.to_string();
+        self.send_to_master(&[b"REPLCONF", b"ACK", off.as_bytes()]);
+    }
+
+    /// Our master's connection went away.
+    pub fn repl_master_gone(&mut self, key: usize) {
+        if self.repl.link.key != Some(key) {
+            return;
+        }
+        self.repl.link.key = None;
+        if let Some(t) = self.repl.link.transfer.take() {
+            if let Some((_, path)) = t.file {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if self.repl.link.state == LinkState::Connected {
+            log::info!("Connection with master lost.");
+            log::info!("Caching the disconnected master state.");
+            self.repl.link.down_since_ms = self.ks.now_ms;
+        }
+        self.repl.master_link_up = false;
+        if self.repl.is_replica() {
+            self.repl.link.state = LinkState::Connect;
+        }
+    }
+
+    /// Reconnects, sends ACKs, and enforces repl-timeout (once a second).
+    pub fn repl_replica_cron(&mut self) {
+        if !self.repl.is_replica() {
+            return;
+        }
+        let now = self.ks.now_ms;
+        let timeout = self.cfg.repl_timeout as i64 * 1000;
+        match self.repl.link.state {
+            LinkState::Connect => {
+                if now - self.repl.link.last_attempt_ms >= 1000 {
+                    self.repl_connect_master();
+                }
+            }
+            LinkState::Connected => {
+                let idle = self
+                    .repl
+                    .link
+                    .key
+                    .and_then(|k| self.clients.get(k))
+                    .map_or(0, |c| now - c.last_interaction_ms);
+                if idle > timeout {
+                    log::warn!("MASTER timeout: no data nor PING received...");
+                    if let Some(k) = self.repl.link.key {
+                        self.close_async(k);
+                    }
+                } else {
+                    self.send_ack();
+                }
+            }
+            LinkState::Transfer => {
+                let last = self
+                    .repl
+                    .link
+                    .transfer
+                    .as_ref()
+                    .map_or(now, |t| t.last_io_ms);
+                if now - last > timeout {
+                    log::warn!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
+                    if let Some(k) = self.repl.link.key {
+                        self.close_async(k);
+                    }
+                }
+            }
+            _ => {
+                if now - self.repl.link.handshake_start_ms > timeout {
+                    log::warn!("Timeout connecting to the MASTER...");
+                    if let Some(k) = self.repl.link.key {
+                        self.close_async(k);
+                    }
+                }
+            }
+        }
+    }
+}
