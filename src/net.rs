@@ -177,6 +177,7 @@ impl Client {
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();
+            let spare_len = spare.len();
             // read(2) straight into the spare capacity: no zero-fill, no copy,
             // and no reference to uninitialised memory is ever formed.
             let r = unsafe {
@@ -194,11 +195,15 @@ impl Client {
             match r {
                 Ok(0) => return Ok(false),
                 Ok(n) => {
+                    let offered = spare_len;
                     // SAFETY: the kernel initialised n bytes past len.
                     unsafe { self.query.set_len(len + n) };
                     total += n;
                     self.stat_net_in += n as u64;
-                    if total >= max {
+                    // A short read means the socket is drained: with edge
+                    // triggering, data arriving later raises a new event, so
+                    // the extra read that would only return EAGAIN is skipped.
+                    if total >= max || n < offered {
                         return Ok(true);
                     }
                 }

@@ -251,6 +251,29 @@ impl Server {
         self.pending_input.retain(|&k| k != key);
     }
 
+    /// Asks for (or stops asking for) WRITABLE events on a client's socket.
+    pub fn want_write(&mut self, key: usize, on: bool) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.has(flags::WANT_WRITE) == on {
+            return;
+        }
+        let interest = if on {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if self
+            .poll
+            .registry()
+            .reregister(c.stream.source(), Token(key), interest)
+            .is_ok()
+        {
+            c.flags ^= flags::WANT_WRITE;
+        }
+    }
+
     /// Queues a client for writing in before_sleep.
     #[inline]
     pub fn mark_pending_write(&mut self, key: usize) {
@@ -320,12 +343,21 @@ impl Server {
             return;
         };
         if c.pending_reply() == 0 {
+            let bulk = c.repl.as_ref().is_some_and(|r| r.rdb_file.is_some());
+            if bulk {
+                self.send_bulk_to_replicas();
+            } else if !self.link_connecting(key) {
+                self.want_write(key, false);
+            }
             return;
         }
         match c.flush() {
-            Ok(_) => {
-                if c.pending_reply() == 0 && c.has(flags::CLOSE_AFTER_REPLY) {
+            Ok(done) => {
+                if done && c.has(flags::CLOSE_AFTER_REPLY) {
                     self.close_async(key);
+                }
+                if done {
+                    self.want_write(key, false);
                 }
             }
             Err(_) => self.close_async(key),
@@ -386,7 +418,8 @@ impl Server {
             self.stats.io_writes += 1;
             match r {
                 Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-                Ok(_) => {}
+                Ok(true) => {}
+                Ok(false) => self.want_write(key, true),
                 Err(_) => self.close_async(key),
             }
         }

@@ -374,7 +374,10 @@ impl Server {
             if c.pending_reply() > 0 {
                 match c.flush() {
                     Ok(true) => {}
-                    Ok(false) => continue,
+                    Ok(false) => {
+                        self.want_write(k, true);
+                        continue;
+                    }
                     Err(_) => {
                         self.close_async(k);
                         continue;
@@ -390,6 +393,7 @@ impl Server {
             };
             use std::os::fd::AsRawFd;
             let mut failed = false;
+            let mut blocked = false;
             while info.rdb_off < info.rdb_size {
                 let mut off = info.rdb_off as libc::off_t;
                 let left = (info.rdb_size - info.rdb_off) as usize;
@@ -403,6 +407,7 @@ impl Server {
                 }
                 let err = std::io::Error::last_os_error();
                 if n < 0 && err.kind() == std::io::ErrorKind::WouldBlock {
+                    blocked = true;
                     break;
                 }
                 if n < 0 && err.kind() == std::io::ErrorKind::Interrupted {
@@ -411,7 +416,9 @@ impl Server {
                 failed = true;
                 break;
             }
-            if failed {
+            if blocked {
+                self.want_write(k, true);
+            } else if failed {
                 log::warn!("Write error sending DB to replica");
                 self.close_async(k);
             } else if info.rdb_off >= info.rdb_size {

@@ -178,6 +178,8 @@ impl Server {
                 c.flags |= flags::AUTHENTICATED;
                 self.repl.link.key = Some(k);
                 self.repl.link.state = LinkState::Connecting;
+                // The connect completes with a WRITABLE event.
+                self.want_write(k, true);
                 self.repl.link.handshake_start_ms = self.ks.now_ms;
                 log::info!("MASTER <-> REPLICA sync started");
             }
@@ -204,6 +206,11 @@ impl Server {
     /// rather than the command processor.
     pub fn link_in_handshake(&self, key: usize) -> bool {
         self.repl.link.key == Some(key) && self.repl.link.state != LinkState::Connected
+    }
+
+    /// Whether `key` is our master link with a connect in progress.
+    pub fn link_connecting(&self, key: usize) -> bool {
+        self.repl.link.key == Some(key) && self.repl.link.state == LinkState::Connecting
     }
 
     /// The socket is writable: a pending connect finished.
