@@ -88,7 +88,9 @@ impl Server {
                         continue;
                     }
                     let from_master = c.kind == Kind::Master;
+                    let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
+                    self.apply_reply_mode(key, reply_mark);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -100,6 +102,24 @@ impl Server {
         }
         if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
             self.mark_pending_write(key);
+        }
+    }
+
+    /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
+    /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
+    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
+            return;
+        }
+        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+            c.reply.truncate(mark.max(c.sent));
+        }
+        c.flags &= !flags::REPLY_SKIP;
+        if c.has(flags::REPLY_SKIP_NEXT) {
+            c.flags = (c.flags & !flags::REPLY_SKIP_NEXT) | flags::REPLY_SKIP;
         }
     }
 

@@ -406,7 +406,14 @@ impl Server {
     }
 
     fn begin_transfer(&mut self) {
-        let disk = self.cfg.repl_diskless_load == crate::config::DisklessLoad::Disabled;
+        // repl-diskless-load: "disabled" stores the payload in a temp file
+        // (kept as our dump afterwards); "on-empty-db" only skips the disk
+        // when we hold no data; "swapdb" always loads from memory.
+        let disk = match self.cfg.repl_diskless_load {
+            crate::config::DisklessLoad::Disabled => true,
+            crate::config::DisklessLoad::OnEmptyDb => self.ks.total_keys() > 0,
+            crate::config::DisklessLoad::SwapDb => false,
+        };
         let file = if disk {
             let name = format!("temp-{}.{}.rdb", self.ks.now_ms / 1000, std::process::id());
             let path = std::path::Path::new(&self.cfg.dir)
@@ -536,24 +543,20 @@ impl Server {
             return;
         };
         let eof = matches!(t.framing, Some(Framing::Eof { .. }));
-        log::info!("MASTER <-> REPLICA sync: Flushing old data");
-        self.ks.signal_flushed(None);
-        for d in &mut self.ks.dbs {
-            d.clear();
-        }
         log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         let lim = crate::types::Limits::from_config(&self.cfg);
-        self.ks.expire_mode = crate::db::ExpireMode::ApplyingMaster;
         let started = std::time::Instant::now();
+        // Load into a fresh keyspace and swap it in only on success: a bad
+        // transfer never costs the data we had.
+        let mut fresh = crate::db::Keyspace::new(self.ks.dbs.len());
+        fresh.expire_mode = crate::db::ExpireMode::ApplyingMaster;
         let result = match t.file.take() {
             Some((f, path)) => {
                 drop(f);
-                let r = std::fs::File::open(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|f| {
-                        let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
-                        crate::repl::tmp_rdb::load_rdb(&mut r, &mut self.ks, &lim)
-                    });
+                let r = std::fs::File::open(&path).map_err(|e| e.to_string()).and_then(|f| {
+                    let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
+                    crate::repl::tmp_rdb::load_rdb(&mut r, &mut fresh, &lim)
+                });
                 if r.is_ok() {
                     let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
                     if std::fs::rename(&path, &target).is_err() {
@@ -569,7 +572,7 @@ impl Server {
                 if eof && data.len() >= 40 {
                     data = &data[..data.len() - 40];
                 }
-                crate::repl::tmp_rdb::load_rdb(&mut data, &mut self.ks, &lim)
+                crate::repl::tmp_rdb::load_rdb(&mut data, &mut fresh, &lim)
             }
         };
         if let Err(e) = result {
@@ -578,6 +581,14 @@ impl Server {
             self.close_async(key);
             return;
         }
+        log::info!("MASTER <-> REPLICA sync: Flushing old data");
+        self.ks.signal_flushed(None);
+        // Swap the databases only: server-level bookkeeping (watchers,
+        // blocked keys, stats) stays.
+        for (old, new) in self.ks.dbs.iter_mut().zip(fresh.dbs.iter_mut()) {
+            std::mem::swap(old, new);
+        }
+        drop(fresh);
         log::info!(
             "Done loading RDB, keys loaded: {}, elapsed: {:.3} seconds",
             self.ks.total_keys(),
