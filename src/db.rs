@@ -168,7 +168,14 @@ pub struct Keyspace {
     pub stat_expired_keys: u64,
     pub stat_keyspace_hits: u64,
     pub stat_keyspace_misses: u64,
+    /// LFU mode (an LFU maxmemory policy): `Entry::lru` holds minutes and a
+    /// logarithmic counter instead of the LRU clock. (log_factor, decay_time)
+    pub lfu: Option<(u32, u32)>,
+    lfu_rand: u64,
 }
+
+/// Initial LFU counter of a new key (Redis's LFU_INIT_VAL).
+pub const LFU_INIT_VAL: u32 = 5;
 
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
@@ -186,7 +193,33 @@ impl Keyspace {
             stat_expired_keys: 0,
             stat_keyspace_hits: 0,
             stat_keyspace_misses: 0,
+            lfu: None,
+            lfu_rand: 0x9E3779B97F4A7C15,
         }
+    }
+
+    /// The access-clock value a new or touched entry gets.
+    fn access_stamp(&mut self, old: Option<u32>) -> u32 {
+        let Some((log_factor, decay)) = self.lfu else {
+            return self.lru_clock;
+        };
+        let minutes = ((self.now_ms / 60_000) & 0xffff) as u32;
+        let Some(old) = old else {
+            return (minutes << 8) | LFU_INIT_VAL;
+        };
+        let mut counter = lfu_decayed(old, minutes, decay);
+        // Logarithmic increment: the higher the counter, the less likely.
+        if counter < 255 {
+            self.lfu_rand ^= self.lfu_rand << 13;
+            self.lfu_rand ^= self.lfu_rand >> 7;
+            self.lfu_rand ^= self.lfu_rand << 17;
+            let r = (self.lfu_rand >> 11) as f64 / (1u64 << 53) as f64;
+            let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+            if r < 1.0 / (base * log_factor as f64 + 1.0) {
+                counter += 1;
+            }
+        }
+        (minutes << 8) | counter
     }
 
     pub fn db(&self, id: usize) -> &Db {
@@ -237,12 +270,22 @@ impl Keyspace {
             self.stat_keyspace_misses += 1;
             return None;
         }
-        let (lru, update) = (self.lru_clock, self.update_lru);
+        let update = self.update_lru;
+        let old = if update {
+            self.dbs[db].dict.get(key).map(|e| e.lru)
+        } else {
+            None
+        };
+        let stamp = if update && old.is_some() {
+            self.access_stamp(old)
+        } else {
+            0
+        };
         match self.dbs[db].dict.get_mut(key) {
             Some(e) => {
                 self.stat_keyspace_hits += 1;
                 if update {
-                    e.lru = lru;
+                    e.lru = stamp;
                 }
                 Some(e)
             }
@@ -258,7 +301,15 @@ impl Keyspace {
         if self.expire_if_needed(db, key) {
             return None;
         }
-        let (lru, update) = (self.lru_clock, self.update_lru);
+        let update = self.update_lru;
+        if update && self.lfu.is_some() {
+            let old = self.dbs[db].dict.get(key).map(|e| e.lru);
+            let stamp = self.access_stamp(old);
+            let e = self.dbs[db].dict.get_mut(key)?;
+            e.lru = stamp;
+            return Some(e);
+        }
+        let lru = self.lru_clock;
         let e = self.dbs[db].dict.get_mut(key)?;
         if update {
             e.lru = lru;
@@ -273,7 +324,7 @@ impl Keyspace {
 
     /// Adds a key that does not exist (the caller checked).
     pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
-        let lru = self.lru_clock;
+        let lru = self.access_stamp(None);
         self.dbs[db]
             .dict
             .insert_new(Sds::new(key), Entry { val, lru });
@@ -283,7 +334,7 @@ impl Keyspace {
     /// Sets a key to a value, creating or overwriting it (Redis's setKey).
     /// The expiry is removed unless `keep_ttl`.
     pub fn set_key(&mut self, db: usize, key: &[u8], val: Value, keep_ttl: bool) {
-        let lru = self.lru_clock;
+        let lru = self.access_stamp(None);
         let d = &mut self.dbs[db];
         match d.dict.get_mut(key) {
             Some(e) => {
@@ -379,4 +430,17 @@ impl Value {
             Value::ZSet(z) => Value::ZSet(z.clone()),
         }
     }
+}
+
+/// The LFU counter of `stamp` after decaying one step per `decay` minutes.
+pub fn lfu_decayed(stamp: u32, now_minutes: u32, decay: u32) -> u32 {
+    let last = stamp >> 8;
+    let counter = stamp & 0xff;
+    let elapsed = if now_minutes >= last {
+        now_minutes - last
+    } else {
+        65535 - last + now_minutes
+    };
+    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    counter.saturating_sub(periods)
 }

@@ -385,7 +385,10 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if !lfu {
             return err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         }
-        ctx.out.int((e.lru & 0xff) as i64);
+        let decay = ctx.cfg.lfu_decay_time as u32;
+        let minutes = ((ctx.ks.now_ms / 60_000) & 0xffff) as u32;
+        ctx.out
+            .int(crate::db::lfu_decayed(e.lru, minutes, decay) as i64);
     }
     Ok(())
 }

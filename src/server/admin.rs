@@ -601,6 +601,7 @@ impl Server {
                 "maxmemory" => {
                     self.perform_evictions();
                 }
+                "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 _ => {}
             }

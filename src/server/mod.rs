@@ -15,6 +15,7 @@ pub mod admin;
 pub mod blocking;
 pub mod conn;
 pub mod cron;
+pub mod evict;
 pub mod exec;
 pub mod info;
 pub mod listen;
@@ -167,7 +168,20 @@ impl Server {
             cfg,
         };
         s.update_clock();
+        s.update_lfu_mode();
         Ok(s)
+    }
+
+    /// Follows the maxmemory-policy: LFU policies keep access counters.
+    pub fn update_lfu_mode(&mut self) {
+        use crate::config::MaxmemoryPolicy as P;
+        self.ks.lfu = match self.cfg.maxmemory_policy {
+            P::AllKeysLfu | P::VolatileLfu => Some((
+                self.cfg.lfu_log_factor as u32,
+                self.cfg.lfu_decay_time as u32,
+            )),
+            _ => None,
+        };
     }
 
     /// Fixes the clock for the commands of this iteration.

@@ -553,10 +553,12 @@ impl Server {
         let result = match t.file.take() {
             Some((f, path)) => {
                 drop(f);
-                let r = std::fs::File::open(&path).map_err(|e| e.to_string()).and_then(|f| {
-                    let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
-                    crate::repl::tmp_rdb::load_rdb(&mut r, &mut fresh, &lim)
-                });
+                let r = std::fs::File::open(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| {
+                        let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
+                        crate::repl::tmp_rdb::load_rdb(&mut r, &mut fresh, &lim)
+                    });
                 if r.is_ok() {
                     let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
                     if std::fs::rename(&path, &target).is_err() {
