@@ -262,11 +262,16 @@ impl Server {
                 Some(a) if eq_ic(a, "all") => false,
                 Some(_) => return Err(error::SYNTAX.into()),
             };
-            self.clients_paused_until_ms = self.ks.now_ms + ms;
-            self.pause_writes_only = writes_only;
+            // A longer or stricter pause wins over the current one.
+            let until = self.ks.now_ms + ms;
+            let was_active = self.clients_paused_until_ms != 0;
+            if !was_active || until > self.clients_paused_until_ms {
+                self.clients_paused_until_ms = until;
+            }
+            self.pause_writes_only = writes_only && (!was_active || self.pause_writes_only);
             self.reply_ok(key);
         } else if eq_ic(sub, "unpause") && n == 2 {
-            self.clients_paused_until_ms = 0;
+            self.unpause_clients();
             self.reply_ok(key);
         } else if eq_ic(sub, "unblock") && (n == 3 || n == 4) {
             let id = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(error::NOT_INT))?;

@@ -17,7 +17,11 @@ impl Server {
     pub fn cron(&mut self) {
         self.cron_loops += 1;
         self.update_clock();
-        if self.active_expire_enabled && !self.repl.is_replica() {
+        // No deletions while writes are paused (they would be propagated).
+        if self.active_expire_enabled
+            && !self.repl.is_replica()
+            && self.clients_paused_until_ms == 0
+        {
             self.active_expire_cycle();
         }
         self.databases_cron();

@@ -71,6 +71,21 @@ impl Server {
                 }
                 Ok(Parsed::Request { consumed }) => {
                     c.query_need = 0;
+                    // CLIENT PAUSE: leave the command in the buffer until the
+                    // pause ends (all commands, or only those that write).
+                    if self.clients_paused_until_ms != 0
+                        && c.kind == Kind::Normal
+                        && !self.spans.is_empty()
+                    {
+                        let (a, b) = self.spans[0];
+                        let writes = cmd::lookup(&c.query[a..b]).is_some_and(|s| {
+                            s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
+                        });
+                        if !self.pause_writes_only || writes {
+                            self.paused.push(key);
+                            break;
+                        }
+                    }
                     let frame = c.query.split_to(consumed).freeze();
                     let mut argv = std::mem::take(&mut self.argv);
                     argv.clear();

@@ -17,6 +17,7 @@ pub mod conn;
 pub mod cron;
 pub mod evict;
 pub mod exec;
+pub mod failover;
 pub mod info;
 pub mod listen;
 pub mod multi;
@@ -116,6 +117,9 @@ pub struct Server {
     pub slowlog: admin::Slowlog,
     pub clients_paused_until_ms: i64,
     pub pause_writes_only: bool,
+    /// Clients holding commands back until the pause ends.
+    pub paused: Vec<usize>,
+    pub failover: Option<failover::Failover>,
     pub shutdown_asap: bool,
     pub cron_loops: u64,
     pub executable: String,
@@ -156,6 +160,8 @@ impl Server {
             slowlog: admin::Slowlog::default(),
             clients_paused_until_ms: 0,
             pause_writes_only: false,
+            paused: Vec::new(),
+            failover: None,
             shutdown_asap: false,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -315,6 +321,13 @@ impl Server {
             let now = crate::util::monotonic_us();
             let timeout = if !self.pending_input.is_empty() {
                 Duration::ZERO
+            } else if self.clients_paused_until_ms != 0 {
+                let left = (self
+                    .clients_paused_until_ms
+                    .saturating_sub(crate::util::mstime()))
+                .max(0) as u64;
+                let left = left.saturating_mul(1000);
+                Duration::from_micros(next_cron.saturating_sub(now).min(left))
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
@@ -413,8 +426,24 @@ impl Server {
         }
     }
 
+    /// Ends a CLIENT PAUSE (timeout or UNPAUSE): held commands run now.
+    pub fn check_pause_end(&mut self) {
+        if self.clients_paused_until_ms != 0
+            && crate::util::mstime() >= self.clients_paused_until_ms
+        {
+            self.unpause_clients();
+        }
+    }
+
+    pub fn unpause_clients(&mut self) {
+        self.clients_paused_until_ms = 0;
+        let held = std::mem::take(&mut self.paused);
+        self.pending_input.extend(held);
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
+        self.check_pause_end();
         self.handle_blocked_timeouts_fast();
         self.repl_before_sleep();
         let pending = std::mem::take(&mut self.pending_write);

@@ -27,6 +27,20 @@ impl Server {
         let replid = String::from_utf8_lossy(&argv[1]).into_owned();
         let offset =
             crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        if argv.len() > 3 {
+            if argv.len() > 4 || !crate::cmd::eq_ic(&argv[3], "failover") {
+                return Err(crate::error::SYNTAX.into());
+            }
+            // Our master hands its role over to us (FAILOVER on its side).
+            if !self.repl.is_replica() {
+                return Err("ERR PSYNC FAILOVER can't be sent to a master.".into());
+            }
+            if replid != self.repl.replid {
+                return Err("ERR PSYNC FAILOVER replid must match my replid.".into());
+            }
+            log::info!("Failover request received for replid {replid}.");
+            self.replication_unset_master();
+        }
         self.sync_common(key, Some((replid, offset)))
     }
 

@@ -350,7 +350,11 @@ impl Server {
         } else {
             log::info!("Partial resynchronization not possible (no cached master)");
         }
-        self.send_to_master(&[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        if self.failover_in_progress() {
+            self.send_to_master(&[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"]);
+        } else {
+            self.send_to_master(&[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+        }
         self.repl.link.state = LinkState::ReceivePsync;
         self.repl.link.old_sync = false;
     }
@@ -359,6 +363,14 @@ impl Server {
         if text.is_empty() {
             // Keep-alive newline while the master prepares.
             return true;
+        }
+        if self.failover_in_progress() {
+            if text.starts_with("+FULLRESYNC") || text.starts_with("+CONTINUE") {
+                self.failover_done();
+            } else {
+                self.abort_failover("Failover target rejected psync request");
+                return false;
+            }
         }
         if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
             let mut it = rest.split_whitespace();

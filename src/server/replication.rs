@@ -32,6 +32,7 @@ impl Server {
         }
         self.repl_replica_cron();
         self.repl_master_cron();
+        self.update_failover_status();
     }
 
     fn reap_repl_child(&mut self) {
@@ -210,6 +211,7 @@ impl Server {
                         i.ack_time_ms = now;
                     }
                 }
+                self.update_failover_status();
                 return Ok(());
             } else if crate::cmd::eq_ic(opt, "getack") {
                 if kind == Some(Kind::Master) {
@@ -281,16 +283,6 @@ impl Server {
             }
         });
         Ok(())
-    }
-
-    pub fn cmd_failover(&mut self, _key: usize, argv: &[Bytes]) -> R {
-        if self.repl.is_replica() {
-            return Err("ERR FAILOVER is not valid when server is a replica.".into());
-        }
-        if argv.len() == 2 && crate::cmd::eq_ic(&argv[1], "abort") {
-            return Err("ERR No failover in progress.".into());
-        }
-        Err("ERR FAILOVER requires connected replicas.".into())
     }
 
     pub fn info_replication(&self, o: &mut String) {
@@ -388,8 +380,16 @@ impl Server {
         };
         let _ = write!(
             o,
-            "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
-            r.replid, r.replid2, r.master_repl_offset, r.second_replid_offset, active, size, first, hist
+            "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:{}\r\nrepl_backlog_histlen:{}\r\n",
+            self.failover_state_name(),
+            r.replid,
+            r.replid2,
+            r.master_repl_offset,
+            r.second_replid_offset,
+            active,
+            size,
+            first,
+            hist
         );
     }
 }
