@@ -1,0 +1,439 @@
+//! Replication, end to end, with real processes: ferrodis and real Redis 7.0
+//! in every topology the product promises (SEED.md, issue 5). Each topology
+//! test runs a write load during the sync and ends with identical data on
+//! every node (compared key by key, and by DEBUG DIGEST).
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn s(r: &[u8]) -> String {
+    String::from_utf8_lossy(r).into_owned()
+}
+
+/// Every key of every db with its type and a canonical rendering of its
+/// value and whether it has a TTL.
+fn dataset(c: &mut Conn) -> BTreeMap<(usize, Vec<u8>), String> {
+    let mut out = BTreeMap::new();
+    for db in 0..16 {
+        c.cmd(&["SELECT", &db.to_string()]);
+        let keys = c.cmd(&["KEYS", "*"]);
+        for k in parse_array(&keys) {
+            let key = String::from_utf8_lossy(&k).into_owned();
+            let t = s(&c.cmd(&["TYPE", &key]));
+            let v = match t.trim_end() {
+                "+string" => s(&c.cmd(&["GET", &key])),
+                "+list" => s(&c.cmd(&["LRANGE", &key, "0", "-1"])),
+                "+hash" => sorted(&c.cmd(&["HGETALL", &key])),
+                "+set" => sorted(&c.cmd(&["SMEMBERS", &key])),
+                "+zset" => s(&c.cmd(&["ZRANGE", &key, "0", "-1", "WITHSCORES"])),
+                other => other.to_string(),
+            };
+            let ttl = c.cmd_int(&["TTL", &key]) >= 0;
+            out.insert((db, k), format!("{} {} ttl={}", t.trim_end(), v, ttl));
+        }
+    }
+    c.cmd(&["SELECT", "0"]);
+    out
+}
+
+/// Bulk elements of a flat array reply.
+fn parse_array(r: &[u8]) -> Vec<Vec<u8>> {
+    let mut v = Vec::new();
+    let mut i = match r.iter().position(|&b| b == b'\n') {
+        Some(p) => p + 1,
+        None => return v,
+    };
+    while i < r.len() {
+        let Some(eol) = r[i..].iter().position(|&b| b == b'\n') else { break };
+        let line = &r[i..i + eol - 1];
+        i += eol + 1;
+        if line.first() == Some(&b'$') {
+            let n: usize = String::from_utf8_lossy(&line[1..]).parse().unwrap_or(0);
+            v.push(r[i..i + n].to_vec());
+            i += n + 2;
+        }
+    }
+    v
+}
+
+fn sorted(r: &[u8]) -> String {
+    let mut v = parse_array(r);
+    v.sort();
+    format!("{v:?}")
+}
+
+fn offset(c: &mut Conn) -> i64 {
+    info_field(c, "replication", "master_repl_offset").and_then(|v| v.parse().ok()).unwrap_or(-1)
+}
+
+fn link_up(c: &mut Conn) -> bool {
+    info_field(c, "replication", "master_link_status").as_deref() == Some("up")
+}
+
+fn stat(c: &mut Conn, field: &str) -> i64 {
+    info_field(c, "stats", field).and_then(|v| v.parse().ok()).unwrap_or(-1)
+}
+
+/// Waits until every replica's link is up and its offset equals the master's.
+fn wait_in_sync(master: &Server, replicas: &[&Server]) {
+    let mut m = master.conn();
+    for r in replicas {
+        let mut rc = r.conn();
+        let ok = wait_until(SYNC_TIMEOUT, || link_up(&mut rc) && offset(&mut rc) == offset(&mut m));
+        assert!(ok, "{} replica on {} never caught up (master offset {}, replica {})", r.name, r.port, offset(&mut m), offset(&mut rc));
+    }
+}
+
+/// Same keys, values, TTL presence and DEBUG DIGEST on every node.
+fn assert_same_data(nodes: &[&Server]) {
+    let mut first = nodes[0].conn();
+    let reference = dataset(&mut first);
+    assert!(!reference.is_empty(), "the dataset should not be empty");
+    let digest = s(&first.cmd(&["DEBUG", "DIGEST"]));
+    for n in &nodes[1..] {
+        let mut c = n.conn();
+        let d = dataset(&mut c);
+        if d != reference {
+            let missing: Vec<_> = reference.keys().filter(|k| !d.contains_key(*k)).take(5).collect();
+            let differ: Vec<_> = reference.iter().filter(|(k, v)| d.get(*k).is_some_and(|x| x != *v)).take(5).collect();
+            panic!("{} on {} differs: {} vs {} keys; missing {missing:?}; differing {differ:?}", n.name, n.port, d.len(), reference.len());
+        }
+        assert_eq!(s(&c.cmd(&["DEBUG", "DIGEST"])), digest, "DEBUG DIGEST differs on {} {}", n.name, n.port);
+    }
+}
+
+/// Loads a varied dataset: several dbs, expiries, counters, big values.
+fn seed_data(c: &mut Conn, n: usize) {
+    let mut pipe = Vec::new();
+    for i in 0..n {
+        pipe.extend(multibulk(&[b"SET", format!("key:{i}").as_bytes(), format!("value-{i}").as_bytes()]));
+    }
+    pipe.extend(multibulk(&[b"SET", b"big", &vec![b'x'; 100_000]]));
+    pipe.extend(multibulk(&[b"SET", b"withttl", b"v", b"EX", b"1000"]));
+    pipe.extend(multibulk(&[b"SELECT", b"3"]));
+    pipe.extend(multibulk(&[b"SET", b"in-db-3", b"yes"]));
+    pipe.extend(multibulk(&[b"SELECT", b"0"]));
+    c.send_raw(&pipe);
+    for _ in 0..n + 5 {
+        c.read_reply();
+    }
+}
+
+/// Writes continuously to `port` until stopped; returns the writer thread.
+fn write_load(port: u16) -> (Arc<AtomicBool>, thread::JoinHandle<u64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let h = thread::spawn(move || {
+        let mut c = Conn::connect(port);
+        let mut i = 0u64;
+        while !flag.load(Ordering::Relaxed) {
+            c.cmd(&["SET", &format!("load:{}", i % 500), &i.to_string()]);
+            c.cmd(&["INCR", "counter"]);
+            if i % 7 == 0 {
+                c.cmd(&["DEL", &format!("key:{}", i % 300)]);
+            }
+            if i % 11 == 0 {
+                c.cmd(&["SET", &format!("exp:{i}"), "v", "PX", "100000"]);
+            }
+            i += 1;
+        }
+        i
+    });
+    (stop, h)
+}
+
+fn replicate_with_load(master: &Server, replica: &Server) {
+    let (stop, h) = write_load(master.port);
+    let mut r = replica.conn();
+    assert_eq!(s(&r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()])), "+OK\r\n");
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)), "link never came up");
+    thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let writes = h.join().expect("writer");
+    assert!(writes > 0);
+    wait_in_sync(master, &[replica]);
+}
+
+#[test]
+fn ferrodis_to_ferrodis_diskless_with_writes_during_sync() {
+    let m = Server::start(&["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    seed_data(&mut m.conn(), 5000);
+    replicate_with_load(&m, &r);
+    assert_same_data(&[&m, &r]);
+    assert!(m.log().contains("target: replicas sockets"), "diskless path not taken");
+}
+
+#[test]
+fn ferrodis_to_ferrodis_disk_based_with_writes_during_sync() {
+    let m = Server::start(&["--repl-diskless-sync", "no"]);
+    let r = Server::start(&["--repl-diskless-load", "disabled"]);
+    seed_data(&mut m.conn(), 5000);
+    replicate_with_load(&m, &r);
+    assert_same_data(&[&m, &r]);
+    assert!(m.log().contains("target: disk"), "disk path not taken");
+    // The replica keeps the received RDB as its dump file.
+    assert!(r.dir.join("dump.rdb").exists());
+}
+
+#[test]
+fn real_redis_master_to_ferrodis_replica() {
+    let m = RedisServer::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    seed_data(&mut m.conn(), 3000);
+    replicate_with_load(&m, &r);
+    assert_same_data(&[&m, &r]);
+}
+
+#[test]
+fn ferrodis_master_to_real_redis_replica() {
+    for diskless in ["yes", "no"] {
+        let m = Server::start(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
+        let r = RedisServer::start(&[]);
+        seed_data(&mut m.conn(), 3000);
+        replicate_with_load(&m, &r);
+        assert_same_data(&[&m, &r]);
+    }
+}
+
+#[test]
+fn chain_ferrodis_redis_ferrodis_gets_the_same_stream() {
+    let a = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let b = RedisServer::start(&["--repl-diskless-sync-delay", "0"]);
+    let c = Server::start(&[]);
+    seed_data(&mut a.conn(), 2000);
+    b.conn().cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
+    c.conn().cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
+    let (stop, h) = write_load(a.port);
+    thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    h.join().expect("writer");
+    wait_in_sync(&a, &[&b]);
+    wait_in_sync(&b, &[&c]);
+    // Exactly the same byte stream: the offsets match all along the chain.
+    assert_eq!(offset(&mut a.conn()), offset(&mut c.conn()));
+    assert_same_data(&[&a, &b, &c]);
+}
+
+#[test]
+fn three_replicas_attaching_during_one_save_share_it() {
+    for diskless in ["yes", "no"] {
+        let m = Server::start(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "1", "--rdb-key-save-delay", "0"]);
+        seed_data(&mut m.conn(), 20_000);
+        let rs: Vec<Server> = (0..3).map(|_| Server::start(&[])).collect();
+        for r in &rs {
+            r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+        }
+        let (stop, h) = write_load(m.port);
+        let refs: Vec<&Server> = rs.iter().collect();
+        for r in &refs {
+            let mut c = r.conn();
+            assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut c)));
+        }
+        stop.store(true, Ordering::Relaxed);
+        h.join().expect("writer");
+        wait_in_sync(&m, &refs);
+        let saves = m.log().matches("Background RDB transfer started").count();
+        assert_eq!(saves, 1, "diskless={diskless}: expected one shared save, log:\n{}", m.log());
+        let mut all = vec![&m];
+        all.extend(refs);
+        assert_same_data(&all);
+    }
+}
+
+#[test]
+fn dropped_link_resyncs_partially_then_fully_past_the_backlog() {
+    let m = Server::start(&["--repl-backlog-size", "16kb", "--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    seed_data(&mut m.conn(), 100);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    let mut mc = m.conn();
+    assert_eq!(stat(&mut mc, "sync_full"), 1);
+    // A short gap: partial.
+    assert_eq!(rc.cmd_int(&["CLIENT", "KILL", "TYPE", "master"]), 1);
+    mc.cmd(&["SET", "during-gap", "1"]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(stat(&mut mc, "sync_partial_ok"), 1);
+    assert_eq!(stat(&mut mc, "sync_full"), 1);
+    assert_eq!(s(&rc.cmd(&["GET", "during-gap"])), "$1\r\n1\r\n");
+    // A gap larger than the backlog: full.
+    rc.cmd(&["CLIENT", "KILL", "TYPE", "master"]);
+    let big = vec![b'z'; 4096];
+    let mut pipe = Vec::new();
+    for i in 0..20 {
+        pipe.extend(multibulk(&[b"SET", format!("gap:{i}").as_bytes(), &big]));
+    }
+    mc.send_raw(&pipe);
+    for _ in 0..20 {
+        mc.read_reply();
+    }
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(stat(&mut mc, "sync_full"), 2);
+    assert_same_data(&[&m, &r]);
+}
+
+#[test]
+fn promoted_replica_keeps_data_and_other_replicas_continue_partially() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r1 = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r2 = Server::start(&[]);
+    seed_data(&mut m.conn(), 500);
+    for r in [&r1, &r2] {
+        r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    }
+    wait_in_sync(&m, &[&r1, &r2]);
+    let old_id = info_field(&mut m.conn(), "replication", "master_replid").expect("replid");
+    drop(m);
+    let mut c1 = r1.conn();
+    assert_eq!(s(&c1.cmd(&["REPLICAOF", "NO", "ONE"])), "+OK\r\n");
+    assert_eq!(info_field(&mut c1, "replication", "role").as_deref(), Some("master"));
+    assert_eq!(info_field(&mut c1, "replication", "master_replid2").as_deref(), Some(old_id.as_str()));
+    assert!(c1.cmd_int(&["DBSIZE"]) > 500, "promotion must keep the data");
+    r2.conn().cmd(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
+    c1.cmd(&["SET", "after-promotion", "1"]);
+    wait_in_sync(&r1, &[&r2]);
+    assert_eq!(stat(&mut c1, "sync_partial_ok"), 1, "r2 should continue partially");
+    assert_eq!(stat(&mut c1, "sync_full"), 0);
+    assert_same_data(&[&r1, &r2]);
+}
+
+#[test]
+fn replica_is_read_only_and_never_expires_keys_itself() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    let mut mc = m.conn();
+    let mut rc = r.conn();
+    mc.cmd(&["SET", "k", "v"]);
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(s(&rc.cmd(&["SET", "x", "1"])), "-READONLY You can't write against a read only replica.\r\n");
+    // With active expiry off on the master, only the master's DEL removes it.
+    mc.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    mc.cmd(&["SET", "short", "v", "PX", "50"]);
+    wait_in_sync(&m, &[&r]);
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(s(&rc.cmd(&["GET", "short"])), "$-1\r\n", "expired keys read as missing");
+    assert_eq!(rc.cmd_int(&["DBSIZE"]), 2, "but the replica keeps them until the DEL");
+    assert_eq!(s(&mc.cmd(&["GET", "short"])), "$-1\r\n");
+    assert!(wait_until(Duration::from_secs(5), || rc.cmd_int(&["DBSIZE"]) == 1));
+}
+
+#[test]
+fn stale_data_and_min_replicas_errors() {
+    let r = Server::start(&["--replica-serve-stale-data", "no"]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &free_port().to_string()]);
+    assert_eq!(s(&rc.cmd(&["GET", "a"])), "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+    let m = Server::start(&["--min-replicas-to-write", "1"]);
+    assert_eq!(s(&m.conn().cmd(&["SET", "a", "1"])), "-NOREPLICAS Not enough good replicas to write.\r\n");
+}
+
+#[test]
+fn wait_counts_acknowledging_replicas() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "a", "1"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "0", "100"]), 0);
+    r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    mc.cmd(&["SET", "b", "2"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
+    // Asking for more replicas than exist times out with the real count.
+    mc.cmd(&["SET", "c", "3"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "2", "300"]), 1);
+    assert!(s(&r.conn().cmd(&["WAIT", "1", "10"])).starts_with("-ERR WAIT cannot be used with replica instances"));
+}
+
+/// Reads the stream a master sends to a raw SYNC client, after the RDB.
+fn sync_client(port: u16) -> Conn {
+    let mut c = Conn::connect(port);
+    c.send_raw(b"SYNC\r\n");
+    // "$<len>\r\n<rdb>" (disk) after optional "\n" keep-alives.
+    let mut line = c.read_line();
+    while line.is_empty() {
+        line = c.read_line();
+    }
+    assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
+    let len: usize = line[1..].parse().expect("bulk length");
+    let rdb = c.read_exact_bytes(len);
+    assert!(rdb.starts_with(b"REDIS"));
+    c
+}
+
+#[test]
+fn stream_uses_deterministic_forms() {
+    let m = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "seed", "1"]);
+    let mut sc = sync_client(m.port);
+    mc.cmd(&["SET", "a", "1", "EX", "100"]);
+    mc.cmd(&["EXPIRE", "seed", "100"]);
+    mc.cmd(&["SET", "f", "10.5"]);
+    mc.cmd(&["INCRBYFLOAT", "f", "0.1"]);
+    mc.cmd(&["MULTI"]);
+    mc.cmd(&["SET", "x", "1"]);
+    mc.cmd(&["INCR", "x"]);
+    mc.cmd(&["EXEC"]);
+    mc.cmd(&["SELECT", "2"]);
+    mc.cmd(&["SET", "in2", "v"]);
+    let mut seen = Vec::new();
+    while seen.len() < 12 {
+        let r = sc.read_reply();
+        let parts: Vec<String> = parse_array(&r).iter().map(|p| s(p)).collect();
+        if parts.first().is_some_and(|p| p == "PING") {
+            continue;
+        }
+        seen.push(parts.join(" "));
+    }
+    assert_eq!(seen[0], "SELECT 0");
+    assert!(seen[1].starts_with("SET a 1 PXAT "), "{}", seen[1]);
+    assert!(seen[2].starts_with("PEXPIREAT seed "), "{}", seen[2]);
+    assert_eq!(seen[3], "SET f 10.5");
+    assert_eq!(seen[4], "SET f 10.6 KEEPTTL");
+    assert_eq!(&seen[5..9], ["MULTI", "SET x 1", "INCR x", "EXEC"]);
+    assert_eq!(&seen[9..11], ["SELECT 2", "SET in2 v"]);
+}
+
+#[test]
+fn redis_cli_rdb_and_replica_modes_work_against_ferrodis() {
+    let rdb_check = require_tool("redis-check-rdb");
+    let cli = require_tool("redis-cli");
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    seed_data(&mut m.conn(), 1000);
+    let out = m.dir.join("from-cli.rdb");
+    let st = std::process::Command::new(&cli).args(["-p", &m.port.to_string(), "--rdb"]).arg(&out).output().expect("redis-cli --rdb");
+    assert!(st.status.success(), "redis-cli --rdb failed: {}", String::from_utf8_lossy(&st.stderr));
+    let chk = std::process::Command::new(rdb_check).arg(&out).output().expect("redis-check-rdb");
+    assert!(chk.status.success() && String::from_utf8_lossy(&chk.stdout).contains("RDB looks OK"), "{}", String::from_utf8_lossy(&chk.stdout));
+}
+
+#[test]
+fn failover_switches_roles_with_a_partial_resync() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    seed_data(&mut m.conn(), 200);
+    r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    let mut mc = m.conn();
+    assert_eq!(s(&mc.cmd(&["FAILOVER", "TO", "127.0.0.1", &r.port.to_string(), "TIMEOUT", "5000"])), "+OK\r\n");
+    let mut rc = r.conn();
+    assert!(wait_until(SYNC_TIMEOUT, || info_field(&mut rc, "replication", "role").as_deref() == Some("master")));
+    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut mc)));
+    assert_eq!(info_field(&mut mc, "replication", "master_failover_state").as_deref(), Some("no-failover"));
+    assert_eq!(stat(&mut rc, "sync_partial_ok"), 1);
+    rc.cmd(&["SET", "after", "failover"]);
+    wait_in_sync(&r, &[&m]);
+    assert_same_data(&[&r, &m]);
+    assert_eq!(s(&mc.cmd(&["FAILOVER"])), "-ERR FAILOVER is not valid when server is a replica.\r\n");
+}
