@@ -1,0 +1,578 @@
+//! Shared integration-test harness: start `ferrodis-server` (or the real
+//! `redis-server`) on a free port in a private temp dir, talk RESP to it with
+//! a tiny blocking client, and poll for conditions without fixed sleeps.
+//!
+//! Std only. Every blocking read has a timeout, so no test hangs forever.
+//! A server is killed on `Drop`; its log is printed if the test panicked.
+#![allow(dead_code)]
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long any single reply may take before the test fails.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a server may take to answer its first PING.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+// ---- temp dirs and ports ----
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!(
+            "ferrodis-{tag}-{}-{}-{nanos}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path).expect("create temp dir");
+        TempDir { path }
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A port nobody in this process was handed before and that was free a
+/// moment ago (bind 127.0.0.1:0 and let the kernel choose).
+pub fn free_port() -> u16 {
+    static GIVEN: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("bind 127.0.0.1:0")
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if given.get_or_insert_with(HashSet::new).insert(port) {
+            return port;
+        }
+    }
+}
+
+/// Looks a program up in PATH.
+pub fn which(prog: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+}
+
+/// Panics with the standard hint when a Redis tool is missing.
+pub fn require_tool(prog: &str) -> PathBuf {
+    which(prog).unwrap_or_else(|| panic!("{prog} not found: run make deps"))
+}
+
+pub fn ferrodis_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ferrodis-server")
+}
+
+// ---- servers ----
+
+/// A running server process (ferrodis or real Redis) owned by a test.
+pub struct Server {
+    pub port: u16,
+    pub dir: TempDir,
+    pub log_path: PathBuf,
+    pub name: &'static str,
+    child: Option<Child>,
+}
+
+/// Starts the real redis-server with the same harness.
+pub struct RedisServer;
+
+impl RedisServer {
+    pub fn start(args: &[&str]) -> Server {
+        let bin = which("redis-server").expect("redis-server not found: run make deps");
+        Server::start_bin("redis-server", &bin, args)
+    }
+}
+
+impl Server {
+    /// Starts ferrodis with `--port <free> --bind 127.0.0.1 --save ""
+    /// --enable-debug-command yes --dir <temp>` followed by `args`. A first
+    /// argument not starting with `--` (a config file or `-`) is put first,
+    /// as the command line requires.
+    pub fn start(args: &[&str]) -> Server {
+        Server::start_bin("ferrodis", Path::new(ferrodis_bin()), args)
+    }
+
+    fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let dir = TempDir::new(name);
+            let port = free_port();
+            let log_path = dir.join("server.log");
+            let log = File::create(&log_path).expect("create server log");
+            let log2 = log.try_clone().expect("clone log handle");
+            let (head, rest) = match args.first() {
+                Some(a) if !a.starts_with("--") => (Some(*a), &args[1..]),
+                _ => (None, args),
+            };
+            let mut cmd = Command::new(bin);
+            if let Some(h) = head {
+                cmd.arg(h);
+            }
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args(["--enable-debug-command", "yes", "--daemonize", "no"])
+                .arg("--dir")
+                .arg(&dir.path)
+                .args(rest)
+                .current_dir(&dir.path)
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(log2);
+            let child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+            let mut srv = Server {
+                port,
+                dir,
+                log_path,
+                name,
+                child: Some(child),
+            };
+            match srv.wait_ready() {
+                Ok(()) => return srv,
+                Err(why) => {
+                    let log = srv.log();
+                    // Another process may have grabbed the port in between.
+                    if attempt < 3 && log.contains("in use") {
+                        continue;
+                    }
+                    panic!("{name} on port {port} did not start: {why}\n---- log ----\n{log}");
+                }
+            }
+        }
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(st) = self.try_wait() {
+                return Err(format!("process exited with {st}"));
+            }
+            if let Ok(mut c) = Conn::try_connect(self.port) {
+                if let Ok(r) = c.try_cmd(&["PING"]) {
+                    if !r.starts_with(b"-LOADING") {
+                        return Ok(());
+                    }
+                }
+            }
+            if Instant::now() > deadline {
+                return Err("no PING reply in time".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.port)
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The exit status, if the process has exited.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(st) = self.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends a signal to the process.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid has no memory effects.
+        unsafe {
+            libc::kill(self.pid() as libc::pid_t, sig);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "---- {} log (port {}) ----\n{}",
+                self.name,
+                self.port,
+                self.log()
+            );
+        }
+    }
+}
+
+// ---- RESP client ----
+
+trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+/// A blocking RESP client with timeouts.
+pub struct Conn {
+    stream: Box<dyn Stream>,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn connect(port: u16) -> Conn {
+        Conn::try_connect(port).unwrap_or_else(|e| panic!("connect to port {port}: {e}"))
+    }
+
+    pub fn try_connect(port: u16) -> io::Result<Conn> {
+        let s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(IO_TIMEOUT))?;
+        s.set_write_timeout(Some(IO_TIMEOUT))?;
+        s.set_nodelay(true)?;
+        Ok(Conn {
+            stream: Box::new(s),
+            buf: Vec::new(),
+        })
+    }
+
+    pub fn connect_unix(path: &Path) -> Conn {
+        let s = UnixStream::connect(path)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", path.display()));
+        s.set_read_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        s.set_write_timeout(Some(IO_TIMEOUT)).expect("timeout");
+        Conn {
+            stream: Box::new(s),
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends one request as a multibulk.
+    pub fn send(&mut self, args: &[&[u8]]) {
+        let req = multibulk(args);
+        self.send_raw(&req);
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream
+            .write_all(bytes)
+            .unwrap_or_else(|e| panic!("write: {e}"));
+    }
+
+    /// Like `send_raw` but tolerates a peer that already closed.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    /// The raw bytes of exactly one complete reply; panics on EOF/timeout.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        self.try_read_reply()
+            .unwrap_or_else(|e| panic!("reading reply: {e} (buffered: {})", escape(&self.buf)))
+    }
+
+    pub fn try_read_reply(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                let rest = self.buf.split_off(n);
+                return Ok(std::mem::replace(&mut self.buf, rest));
+            }
+            self.fill()?;
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        let mut tmp = [0u8; 16384];
+        let n = self.stream.read(&mut tmp)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+        }
+        self.buf.extend_from_slice(&tmp[..n]);
+        Ok(())
+    }
+
+    /// Reads one line (up to CRLF, excluded), e.g. for MONITOR output.
+    pub fn read_line(&mut self) -> String {
+        loop {
+            if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let line = String::from_utf8_lossy(&self.buf[..p]).into_owned();
+                self.buf.drain(..p + 2);
+                return line;
+            }
+            self.fill().unwrap_or_else(|e| panic!("read line: {e}"));
+        }
+    }
+
+    /// True if the peer closes the connection (EOF or reset) within the timeout,
+    /// discarding anything it sends before.
+    pub fn is_closed(&mut self) -> bool {
+        loop {
+            match self.fill() {
+                Ok(()) => continue,
+                Err(e) => {
+                    return !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+                }
+            }
+        }
+    }
+
+    pub fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.send(&a);
+        self.read_reply()
+    }
+
+    pub fn try_cmd(&mut self, args: &[&str]) -> io::Result<Vec<u8>> {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        self.stream.write_all(&multibulk(&a))?;
+        self.try_read_reply()
+    }
+
+    /// `cmd` returning the reply as a lossy string, for short assertions.
+    pub fn cmd_str(&mut self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&self.cmd(args)).into_owned()
+    }
+
+    /// An integer reply's value; panics on anything else.
+    pub fn cmd_int(&mut self, args: &[&str]) -> i64 {
+        let r = self.cmd(args);
+        parse_int_reply(&r).unwrap_or_else(|| panic!("{args:?}: not an integer: {}", escape(&r)))
+    }
+}
+
+pub fn parse_int_reply(r: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(r).ok()?;
+    s.strip_prefix(':')?.trim_end().parse().ok()
+}
+
+/// Encodes a request as a RESP multibulk.
+pub fn multibulk(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Length of the first complete RESP2/RESP3 reply in `buf`, if complete.
+pub fn reply_len(buf: &[u8]) -> Option<usize> {
+    value_end(buf, 0, 0)
+}
+
+fn line_end(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|p| from + p)
+}
+
+fn value_end(buf: &[u8], pos: usize, depth: usize) -> Option<usize> {
+    if depth > 512 {
+        return None;
+    }
+    let kind = *buf.get(pos)?;
+    let eol = line_end(buf, pos + 1)?;
+    let after = eol + 2;
+    let header = || -> Option<i64> { std::str::from_utf8(&buf[pos + 1..eol]).ok()?.parse().ok() };
+    match kind {
+        b'+' | b'-' | b':' | b'_' | b'#' | b',' | b'(' => Some(after),
+        b'$' | b'!' | b'=' => {
+            let n = header()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let end = after + n as usize + 2;
+            (buf.len() >= end).then_some(end)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let n = header()?;
+            if n < 0 {
+                return Some(after);
+            }
+            let elems = if matches!(kind, b'%' | b'|') { n * 2 } else { n };
+            let mut p = after;
+            for _ in 0..elems {
+                p = value_end(buf, p, depth + 1)?;
+            }
+            // An attribute decorates the value that follows it.
+            if kind == b'|' {
+                p = value_end(buf, p, depth + 1)?;
+            }
+            Some(p)
+        }
+        // Not RESP: treat up to the end of line as one unit.
+        _ => Some(after),
+    }
+}
+
+/// Printable form of raw bytes (`\r\n` and non-ASCII escaped).
+pub fn escape(b: &[u8]) -> String {
+    let mut s = String::new();
+    for &c in b {
+        match c {
+            b'\r' => s.push_str("\\r"),
+            b'\n' => s.push_str("\\n"),
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            0x20..=0x7e => s.push(c as char),
+            _ => s.push_str(&format!("\\x{c:02x}")),
+        }
+    }
+    s
+}
+
+// ---- polling and INFO ----
+
+/// Polls `cond` every 10 ms until it holds (true) or `timeout` passes (false).
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The body of a bulk string reply (`$n\r\n...\r\n` or RESP3 verbatim).
+pub fn bulk_body(r: &[u8]) -> Option<&[u8]> {
+    let eol = line_end(r, 0)?;
+    if !matches!(r.first(), Some(b'$') | Some(b'=')) || r.len() < eol + 4 {
+        return None;
+    }
+    let body = &r[eol + 2..r.len() - 2];
+    Some(if r[0] == b'=' { body.get(4..)? } else { body })
+}
+
+/// A field of `INFO <section>`, e.g. `info_field(c, "server", "tcp_port")`.
+pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<String> {
+    let r = conn.cmd(&["INFO", section]);
+    let body = String::from_utf8_lossy(bulk_body(&r)?).into_owned();
+    let prefix = format!("{field}:");
+    body.lines()
+        .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim_end().to_string()))
+}
+
+// ---- redis-cli style argument splitting (sdssplitargs) ----
+
+/// Splits a line like redis-cli does: whitespace separated, "double quotes"
+/// with \n \r \t \b \a \xHH escapes, 'single quotes' with \' only. None on
+/// unbalanced quotes.
+pub fn split_args(line: &str) -> Option<Vec<Vec<u8>>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return Some(out);
+        }
+        let mut cur = Vec::new();
+        match b[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    let c = *b.get(i)?;
+                    if c == b'\\' && i + 1 < b.len() {
+                        let n = b[i + 1];
+                        let hex = |x: u8| (x as char).to_digit(16);
+                        if n == b'x' && i + 3 < b.len() {
+                            if let (Some(h), Some(l)) = (hex(b[i + 2]), hex(b[i + 3])) {
+                                cur.push((h * 16 + l) as u8);
+                                i += 4;
+                                continue;
+                            }
+                        }
+                        cur.push(match n {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 8,
+                            b'a' => 7,
+                            o => o,
+                        });
+                        i += 2;
+                    } else if c == b'"' {
+                        i += 1;
+                        if i < b.len() && !b[i].is_ascii_whitespace() {
+                            return None;
+                        }
+                        break;
+                    } else {
+                        cur.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            b'\'' => {
+                i += 1;
+                loop {
+                    let c = *b.get(i)?;
+                    if c == b'\\' && b.get(i + 1) == Some(&b'\'') {
+                        cur.push(b'\'');
+                        i += 2;
+                    } else if c == b'\'' {
+                        i += 1;
+                        if i < b.len() && !b[i].is_ascii_whitespace() {
+                            return None;
+                        }
+                        break;
+                    } else {
+                        cur.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            _ => {
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    cur.push(b[i]);
+                    i += 1;
+                }
+            }
+        }
+        out.push(cur);
+    }
+}
