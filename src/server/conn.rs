@@ -342,7 +342,7 @@ impl Server {
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -365,8 +365,6 @@ impl Server {
             events,
             c.last_cmd,
             c.resp,
-            c.lib_name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
-            c.lib_ver.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
         )
     }
 
