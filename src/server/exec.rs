@@ -87,7 +87,18 @@ impl Server {
                         self.argv = argv;
                         continue;
                     }
+                    // CLIENT REPLY OFF|SKIP: run the command, drop its reply.
+                    let mark = c.reply.len();
+                    if c.has(flags::REPLY_SKIP_NEXT) {
+                        c.flags = (c.flags & !flags::REPLY_SKIP_NEXT) | flags::REPLY_SKIP;
+                    }
                     self.process_command(key, &argv);
+                    if let Some(c) = self.clients.get_mut(key) {
+                        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() >= mark {
+                            c.reply.truncate(mark);
+                        }
+                        c.flags &= !flags::REPLY_SKIP;
+                    }
                     argv.clear();
                     self.argv = argv;
                 }
