@@ -576,3 +576,116 @@ pub fn split_args(line: &str) -> Option<Vec<Vec<u8>>> {
         out.push(cur);
     }
 }
+
+// ---- decoded replies, for structural assertions ----
+
+/// A decoded reply (RESP3 aggregates folded into `Array`/`Map`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Nil,
+    Double(String),
+    Bool(bool),
+    Array(Vec<Value>),
+    Map(Vec<(Value, Value)>),
+}
+
+impl Value {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Value::Bulk(b) => b,
+            Value::Simple(s) | Value::Error(s) | Value::Double(s) => s.as_bytes(),
+            _ => panic!("not a string reply: {self:?}"),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(self.bytes()).into_owned()
+    }
+
+    pub fn array(&self) -> &[Value] {
+        match self {
+            Value::Array(a) => a,
+            _ => panic!("not an array reply: {self:?}"),
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Value::Int(n) => *n,
+            _ => panic!("not an integer reply: {self:?}"),
+        }
+    }
+}
+
+/// Decodes one complete reply; panics on malformed input (tests only).
+pub fn parse(r: &[u8]) -> Value {
+    let (v, _) = parse_at(r, 0);
+    v
+}
+
+fn parse_at(r: &[u8], pos: usize) -> (Value, usize) {
+    let eol = line_end(r, pos + 1).unwrap_or_else(|| panic!("incomplete reply: {}", escape(r)));
+    let line = String::from_utf8_lossy(&r[pos + 1..eol]).into_owned();
+    let after = eol + 2;
+    let num = || line.parse::<i64>().unwrap_or_else(|_| panic!("bad header {line:?}"));
+    match r[pos] {
+        b'+' => (Value::Simple(line), after),
+        b'-' => (Value::Error(line), after),
+        b':' => (Value::Int(num()), after),
+        b'_' => (Value::Nil, after),
+        b',' => (Value::Double(line), after),
+        b'#' => (Value::Bool(line == "t"), after),
+        b'(' => (Value::Simple(line), after),
+        b'$' | b'=' | b'!' => {
+            let n = num();
+            if n < 0 {
+                return (Value::Nil, after);
+            }
+            let end = after + n as usize;
+            let mut body = r[after..end].to_vec();
+            if r[pos] == b'=' {
+                body.drain(..4.min(body.len()));
+            }
+            (Value::Bulk(body), end + 2)
+        }
+        b'*' | b'~' | b'>' => {
+            let n = num();
+            if n < 0 {
+                return (Value::Nil, after);
+            }
+            let mut p = after;
+            let mut items = Vec::new();
+            for _ in 0..n {
+                let (v, np) = parse_at(r, p);
+                items.push(v);
+                p = np;
+            }
+            (Value::Array(items), p)
+        }
+        b'%' => {
+            let mut p = after;
+            let mut items = Vec::new();
+            for _ in 0..num() {
+                let (k, np) = parse_at(r, p);
+                let (v, np) = parse_at(r, np);
+                items.push((k, v));
+                p = np;
+            }
+            (Value::Map(items), p)
+        }
+        c => panic!("unknown reply type {:?} in {}", c as char, escape(r)),
+    }
+}
+
+/// Waits until `port` answers PING (any reply); false on timeout.
+pub fn wait_for_ping(port: u16, timeout: Duration) -> bool {
+    wait_until(timeout, || {
+        Conn::try_connect(port)
+            .and_then(|mut c| c.try_cmd(&["PING"]))
+            .is_ok()
+    })
+}
