@@ -47,9 +47,13 @@ fn parse_options(
             flags |= SET_XX;
         } else if eq_ic(opt, "get") && cmd == Cmd::Set {
             flags |= SET_GET;
-        } else if eq_ic(opt, "keepttl") && flags & ANY_EXPIRE & !SET_KEEPTTL == 0 && cmd == Cmd::Set {
+        } else if eq_ic(opt, "keepttl") && flags & ANY_EXPIRE & !SET_KEEPTTL == 0 && cmd == Cmd::Set
+        {
             flags |= SET_KEEPTTL;
-        } else if eq_ic(opt, "persist") && flags & ANY_EXPIRE & !SET_PERSIST == 0 && cmd == Cmd::GetEx {
+        } else if eq_ic(opt, "persist")
+            && flags & ANY_EXPIRE & !SET_PERSIST == 0
+            && cmd == Cmd::GetEx
+        {
             flags |= SET_PERSIST;
         } else if let (Some(f), Some(n)) = (expire_flag(opt), next) {
             // As in Redis, repeating the same option is allowed (last wins).
@@ -241,7 +245,7 @@ pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(CmdError::arity(if nx { "msetnx" } else { "mset" }));
     }
     if nx

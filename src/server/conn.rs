@@ -186,7 +186,7 @@ impl Server {
         } else if eq_ic(sub, "setinfo") && n == 4 {
             let v = &argv[3];
             if v.iter()
-                .any(|&b| b == b' ' || b == b'\n' || b < b'!' || b > b'~')
+                .any(|&b| b == b' ' || b == b'\n' || !(b'!'..=b'~').contains(&b))
             {
                 return Err(CmdError::msg(format!(
                     "ERR {} cannot contain spaces, newlines or special characters.",

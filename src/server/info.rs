@@ -269,7 +269,7 @@ impl Server {
     fn info_keyspace(&self, o: &mut String) {
         o.push_str("# Keyspace\r\n");
         for (i, d) in self.ks.dbs.iter().enumerate() {
-            if d.len() > 0 {
+            if !d.is_empty() {
                 let _ = write!(
                     o,
                     "db{}:keys={},expires={},avg_ttl={}\r\n",
