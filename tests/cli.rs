@@ -26,11 +26,20 @@ fn redis_cli_commands() {
     assert_eq!(stdout(&cli(s.port, &["set", "a", "b"])), "OK\n");
     assert_eq!(stdout(&cli(s.port, &["get", "a"])), "b\n");
     assert_eq!(stdout(&cli(s.port, &["get", "nosuch"])), "\n");
-    assert_eq!(stdout(&cli(s.port, &["--no-raw", "get", "nosuch"])), "(nil)\n");
-    assert_eq!(stdout(&cli(s.port, &["--no-raw", "incr", "n"])), "(integer) 1\n");
+    assert_eq!(
+        stdout(&cli(s.port, &["--no-raw", "get", "nosuch"])),
+        "(nil)\n"
+    );
+    assert_eq!(
+        stdout(&cli(s.port, &["--no-raw", "incr", "n"])),
+        "(integer) 1\n"
+    );
     assert_eq!(stdout(&cli(s.port, &["set", "bin", "x\ny"])), "OK\n");
     assert_eq!(stdout(&cli(s.port, &["--raw", "get", "bin"])), "x\ny\n");
-    assert_eq!(stdout(&cli(s.port, &["--no-raw", "get", "bin"])), "\"x\\ny\"\n");
+    assert_eq!(
+        stdout(&cli(s.port, &["--no-raw", "get", "bin"])),
+        "\"x\\ny\"\n"
+    );
     assert_eq!(
         stdout(&cli(s.port, &["--no-raw", "mget", "a", "nosuch"])),
         "1) \"b\"\n2) (nil)\n"
@@ -48,7 +57,8 @@ fn redis_cli_commands() {
         .spawn()
         .expect("spawn redis-cli");
     if let Some(mut i) = child.stdin.take() {
-        i.write_all(b"set x 1\nincrby x 41\nget x\n").expect("stdin");
+        i.write_all(b"set x 1\nincrby x 41\nget x\n")
+            .expect("stdin");
     }
     let out = child.wait_with_output().expect("redis-cli output");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "OK\n42\n42\n");
@@ -100,7 +110,17 @@ fn redis_cli_pipe_mass_insert_and_scan() {
 fn redis_benchmark_runs_against_ferrodis() {
     let s = Server::start(&[]);
     let out = Command::new(require_tool("redis-benchmark"))
-        .args(["-p", &s.port.to_string(), "-q", "-n", "2000", "-t", "set,get", "-P", "16"])
+        .args([
+            "-p",
+            &s.port.to_string(),
+            "-q",
+            "-n",
+            "2000",
+            "-t",
+            "set,get",
+            "-P",
+            "16",
+        ])
         .stdin(Stdio::null())
         .output()
         .expect("run redis-benchmark");

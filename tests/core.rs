@@ -136,7 +136,9 @@ fn requirepass_auth_and_hello_auth() {
     assert_eq!(c.cmd(&["AUTH", "default", "secret"]), b"+OK\r\n");
     let mut c = s.conn();
     assert_eq!(c.cmd(&["HELLO", "3", "AUTH", "default", "nope"]), wrongpass);
-    assert!(c.cmd(&["HELLO", "3", "AUTH", "default", "secret"]).starts_with(b"%7\r\n"));
+    assert!(c
+        .cmd(&["HELLO", "3", "AUTH", "default", "secret"])
+        .starts_with(b"%7\r\n"));
     assert_eq!(c.cmd(&["GET", "a"]), b"$1\r\n1\r\n");
     let mut c = s.conn();
     assert!(c.cmd(&["HELLO"]).starts_with(b"-NOAUTH"));
@@ -201,10 +203,7 @@ fn maxclients_rejects_extra_connections() {
     let mut c2 = s.conn();
     assert_eq!(c2.cmd(&["PING"]), b"+PONG\r\n");
     let mut c3 = s.conn();
-    assert_eq!(
-        c3.read_reply(),
-        b"-ERR max number of clients reached\r\n"
-    );
+    assert_eq!(c3.read_reply(), b"-ERR max number of clients reached\r\n");
     assert!(c3.is_closed());
     assert!(wait_until(T, || {
         info_field(&mut c1, "stats", "rejected_connections").as_deref() == Some("1")
@@ -229,8 +228,14 @@ fn client_subcommands() {
     let other_id = other.cmd_int(&["CLIENT", "ID"]);
     assert!(other_id > id);
     let info = parse(&c.cmd(&["CLIENT", "INFO"])).text();
-    assert!(info.starts_with(&format!("id={id} addr=127.0.0.1:")), "{info}");
-    assert!(info.contains(" name=worker-1 ") && info.ends_with('\n'), "{info}");
+    assert!(
+        info.starts_with(&format!("id={id} addr=127.0.0.1:")),
+        "{info}"
+    );
+    assert!(
+        info.contains(" name=worker-1 ") && info.ends_with('\n'),
+        "{info}"
+    );
     let list = parse(&c.cmd(&["CLIENT", "LIST"])).text();
     assert_eq!(list.lines().count(), 2, "{list}");
     // Same field names, in the same order, as Redis.
@@ -241,7 +246,10 @@ fn client_subcommands() {
             .map(|kv| kv.split('=').next().unwrap_or("").to_string())
             .collect()
     };
-    assert_eq!(names(list.lines().next().unwrap_or("")), names(rlist.trim_end()));
+    assert_eq!(
+        names(list.lines().next().unwrap_or("")),
+        names(rlist.trim_end())
+    );
     // CLIENT REPLY OFF/ON
     c.send(&[b"CLIENT", b"REPLY", b"OFF"]);
     c.send(&[b"SET", b"silent", b"1"]);
@@ -249,7 +257,10 @@ fn client_subcommands() {
     assert_eq!(c.read_reply(), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "silent"]), b"$1\r\n1\r\n");
     // CLIENT KILL by id and by address.
-    assert_eq!(c.cmd_int(&["CLIENT", "KILL", "ID", &other_id.to_string()]), 1);
+    assert_eq!(
+        c.cmd_int(&["CLIENT", "KILL", "ID", &other_id.to_string()]),
+        1
+    );
     assert!(other.is_closed());
     assert_eq!(c.cmd_int(&["CLIENT", "KILL", "ID", "999999"]), 0);
     let mut third = s.conn();
@@ -287,7 +298,10 @@ fn monitor_output_format() {
     let line = m.read_line();
     assert!(line.ends_with("] \"SELECT\" \"2\""), "{line}");
     let line = m.read_line();
-    assert!(line.contains(" [2 127.0.0.1:") && line.ends_with("] \"GET\" \"x\""), "{line}");
+    assert!(
+        line.contains(" [2 127.0.0.1:") && line.ends_with("] \"GET\" \"x\""),
+        "{line}"
+    );
 }
 
 // ---- keyspace iteration and expiry ----
@@ -334,17 +348,17 @@ fn scan_returns_every_key_present_throughout() {
     });
     let set: std::collections::HashSet<Vec<u8>> = seen.into_iter().collect();
     for i in 0..2000 {
-        assert!(set.contains(format!("orig:{i}").as_bytes()), "orig:{i} missed");
+        assert!(
+            set.contains(format!("orig:{i}").as_bytes()),
+            "orig:{i} missed"
+        );
     }
     // MATCH and TYPE filters.
     let r = parse(&c.cmd(&["SCAN", "0", "MATCH", "orig:1*", "COUNT", "100000"]));
     assert_eq!(r.array()[1].array().len(), 1111);
     let r = parse(&c.cmd(&["SCAN", "0", "TYPE", "hash", "COUNT", "100000"]));
     assert_eq!(r.array()[1].array().len(), 0);
-    assert_eq!(
-        c.cmd(&["SCAN", "abc"]),
-        b"-ERR invalid cursor\r\n"
-    );
+    assert_eq!(c.cmd(&["SCAN", "abc"]), b"-ERR invalid cursor\r\n");
 }
 
 #[test]
@@ -406,7 +420,14 @@ fn daemonize_with_pidfile_and_logfile() {
     let pidfile = tmp.join("d.pid");
     let logfile = tmp.join("d.log");
     let st = Command::new(ferrodis_bin())
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
         .args(["--daemonize", "yes"])
         .arg("--pidfile")
         .arg(&pidfile)
@@ -445,8 +466,11 @@ fn daemonize_with_pidfile_and_logfile() {
 fn config_file_with_port_override() {
     let tmp = TempDir::new("conf");
     let conf = tmp.join("test.conf");
-    std::fs::write(&conf, "port 1\nmaxmemory 3mb\ndatabases 4\n# comment\n\nhz 20\n")
-        .expect("write conf");
+    std::fs::write(
+        &conf,
+        "port 1\nmaxmemory 3mb\ndatabases 4\n# comment\n\nhz 20\n",
+    )
+    .expect("write conf");
     let s = Server::start(&[conf.to_str().unwrap_or("")]);
     let mut c = s.conn();
     assert_eq!(
@@ -455,10 +479,18 @@ fn config_file_with_port_override() {
     );
     assert_eq!(
         c.cmd(&["CONFIG", "GET", "port"]),
-        format!("*2\r\n$4\r\nport\r\n${}\r\n{}\r\n", s.port.to_string().len(), s.port).into_bytes()
+        format!(
+            "*2\r\n$4\r\nport\r\n${}\r\n{}\r\n",
+            s.port.to_string().len(),
+            s.port
+        )
+        .into_bytes()
     );
     assert_eq!(c.cmd(&["SELECT", "3"]), b"+OK\r\n");
-    assert_eq!(c.cmd(&["SELECT", "4"]), b"-ERR DB index is out of range\r\n");
+    assert_eq!(
+        c.cmd(&["SELECT", "4"]),
+        b"-ERR DB index is out of range\r\n"
+    );
     let cf = info_field(&mut c, "server", "config_file").unwrap_or_default();
     assert!(cf.ends_with("test.conf"), "{cf}");
 }
@@ -501,12 +533,21 @@ fn bad_directive_is_a_fatal_config_error() {
         .output()
         .expect("run ferrodis");
     assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stderr).into_owned()
-        + &String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{text}");
-    assert!(text.contains("Reading the configuration file, at line 2"), "{text}");
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Reading the configuration file, at line 2"),
+        "{text}"
+    );
     assert!(text.contains(">>> 'nosuchdirective yes'"), "{text}");
-    assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
+    assert!(
+        text.contains("Bad directive or wrong number of arguments"),
+        "{text}"
+    );
     // Bad values on the command line too.
     let out = Command::new(ferrodis_bin())
         .args(["--port", "notaport"])
@@ -517,7 +558,10 @@ fn bad_directive_is_a_fatal_config_error() {
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(text.contains("*** FATAL CONFIG FILE ERROR"), "{text}");
     assert!(text.contains(">>> 'port \"notaport\"'"), "{text}");
-    assert!(text.contains("argument couldn't be parsed into an integer"), "{text}");
+    assert!(
+        text.contains("argument couldn't be parsed into an integer"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -551,16 +595,36 @@ fn info_names(c: &mut Conn, section: &str) -> Vec<String> {
 fn info_sections_and_fields() {
     let s = Server::start(&[]);
     let mut c = s.conn();
-    assert_eq!(info_field(&mut c, "server", "redis_version").as_deref(), Some("7.0.15"));
+    assert_eq!(
+        info_field(&mut c, "server", "redis_version").as_deref(),
+        Some("7.0.15")
+    );
     let run_id = info_field(&mut c, "server", "run_id").unwrap_or_default();
-    assert!(run_id.len() == 40 && run_id.bytes().all(|b| b.is_ascii_hexdigit()), "{run_id}");
-    assert_eq!(info_field(&mut c, "server", "tcp_port"), Some(s.port.to_string()));
-    assert_eq!(info_field(&mut c, "server", "process_id"), Some(s.pid().to_string()));
+    assert!(
+        run_id.len() == 40 && run_id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{run_id}"
+    );
+    assert_eq!(
+        info_field(&mut c, "server", "tcp_port"),
+        Some(s.port.to_string())
+    );
+    assert_eq!(
+        info_field(&mut c, "server", "process_id"),
+        Some(s.pid().to_string())
+    );
     // Every field the real server reports in the default sections exists.
     let redis = RedisServer::start(&[]);
     let mut rc = redis.conn();
     let mut missing = Vec::new();
-    for section in ["server", "clients", "memory", "persistence", "stats", "replication", "cpu"] {
+    for section in [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+    ] {
         let ours = info_names(&mut c, section);
         for name in info_names(&mut rc, section) {
             if !ours.contains(&name) {
@@ -581,7 +645,10 @@ fn info_sections_and_fields() {
     c.cmd(&["SET", "x", "1"]);
     rc.cmd(&["SET", "x", "1"]);
     assert_eq!(headers(&mut c), headers(&mut rc));
-    assert_eq!(info_field(&mut c, "keyspace", "db0").as_deref(), Some("keys=1,expires=0,avg_ttl=0"));
+    assert_eq!(
+        info_field(&mut c, "keyspace", "db0").as_deref(),
+        Some("keys=1,expires=0,avg_ttl=0")
+    );
 }
 
 #[test]
@@ -619,7 +686,10 @@ fn command_introspection() {
 fn slowlog_and_latency() {
     let s = Server::start(&[]);
     let mut c = s.conn();
-    assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), b"+OK\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]),
+        b"+OK\r\n"
+    );
     assert_eq!(c.cmd(&["SLOWLOG", "RESET"]), b"+OK\r\n");
     c.cmd(&["CLIENT", "SETNAME", "slowpoke"]);
     c.cmd(&["SET", "slow", "value"]);

@@ -47,7 +47,10 @@ fn sort_reply(r: &[u8]) -> Vec<u8> {
     let Some(eol) = r.windows(2).position(|w| w == b"\r\n") else {
         return r.to_vec();
     };
-    let Ok(n) = std::str::from_utf8(&r[1..eol]).unwrap_or("x").parse::<i64>() else {
+    let Ok(n) = std::str::from_utf8(&r[1..eol])
+        .unwrap_or("x")
+        .parse::<i64>()
+    else {
         return r.to_vec();
     };
     let per = if kind == b'%' { 2 } else { 1 };
@@ -80,7 +83,10 @@ fn send_args(c: &mut Conn, args: &[Vec<u8>]) -> Vec<u8> {
 
 fn run_script(path: &Path) -> Outcome {
     let text = std::fs::read_to_string(path).expect("read script");
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let redis = RedisServer::start(&[]);
     let ferrodis = Server::start(&[]);
     let mut rc = redis.conn();

@@ -28,13 +28,17 @@ impl Rng {
     }
 }
 
-const WORDS: &[&str] = &["SET", "GET", "PING", "ECHO", "MGET", "EXISTS", "INCR", "APPEND", "x", "key", "12", "-1", ""];
+const WORDS: &[&str] = &[
+    "SET", "GET", "PING", "ECHO", "MGET", "EXISTS", "INCR", "APPEND", "x", "key", "12", "-1", "",
+];
 
 fn random_arg(r: &mut Rng) -> Vec<u8> {
     match r.below(4) {
         0 => r.pick(WORDS).as_bytes().to_vec(),
         1 => (0..r.below(20)).map(|_| r.next() as u8).collect(),
-        2 => (0..r.below(10)).map(|_| *r.pick(b"\r\n*$\"' \\x0")).collect(),
+        2 => (0..r.below(10))
+            .map(|_| *r.pick(b"\r\n*$\"' \\x0"))
+            .collect(),
         _ => r.below(100000).to_string().into_bytes(),
     }
 }
@@ -141,7 +145,11 @@ fn feed(input: &[u8], cuts: &[usize], lim: Limits) -> Outcome {
                     break;
                 }
                 Ok(Parsed::Request { consumed }) => {
-                    assert!(consumed > 0 && consumed <= buf.len(), "consumed {consumed} of {}", buf.len());
+                    assert!(
+                        consumed > 0 && consumed <= buf.len(),
+                        "consumed {consumed} of {}",
+                        buf.len()
+                    );
                     let args: Vec<Vec<u8>> = spans
                         .iter()
                         .map(|&(a, b)| {
@@ -175,19 +183,31 @@ fn any_split_parses_like_the_whole() {
         // Every single split point...
         for i in 1..input.len() {
             let split = feed(&input, &[i], lim);
-            assert_eq!(split, whole, "case {case}, split at {i}, input {}", escape(&input));
+            assert_eq!(
+                split,
+                whole,
+                "case {case}, split at {i}, input {}",
+                escape(&input)
+            );
         }
         // ...and a few random multi-way splits, including byte by byte.
         for k in 0..3 {
             let mut cuts: Vec<usize> = if k == 0 {
                 (1..input.len()).collect()
             } else {
-                (0..r.below(8)).map(|_| r.below(input.len().max(1))).collect()
+                (0..r.below(8))
+                    .map(|_| r.below(input.len().max(1)))
+                    .collect()
             };
             cuts.sort();
             cuts.dedup();
             cuts.retain(|&c| c > 0 && c < input.len());
-            assert_eq!(feed(&input, &cuts, lim), whole, "case {case}, cuts {cuts:?}, input {}", escape(&input));
+            assert_eq!(
+                feed(&input, &cuts, lim),
+                whole,
+                "case {case}, cuts {cuts:?}, input {}",
+                escape(&input)
+            );
         }
     }
 }
@@ -195,7 +215,13 @@ fn any_split_parses_like_the_whole() {
 #[test]
 fn huge_counts_do_not_allocate_or_fail_early() {
     let mut spans = Vec::new();
-    for input in [&b"*2147483647\r\n"[..], b"*1\r\n$536870912\r\n", b"*9999999999\r\n", b"*-5\r\n", b"$5\r\n"] {
+    for input in [
+        &b"*2147483647\r\n"[..],
+        b"*1\r\n$536870912\r\n",
+        b"*9999999999\r\n",
+        b"*-5\r\n",
+        b"$5\r\n",
+    ] {
         let r = parse_request(input, limits(true), &mut spans);
         assert!(r.is_ok() || r.is_err(), "{r:?}");
         assert!(spans.len() <= 1);
@@ -215,7 +241,11 @@ fn random_bytes_over_tcp_never_kill_the_server() {
             }
         }
     }
-    for big in [&b"*2147483647\r\n"[..], b"*1\r\n$536870912\r\nabc", b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\n"] {
+    for big in [
+        &b"*2147483647\r\n"[..],
+        b"*1\r\n$536870912\r\nabc",
+        b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\n",
+    ] {
         let mut c = s.conn();
         let _ = c.try_send_raw(big);
     }

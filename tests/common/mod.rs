@@ -136,15 +136,22 @@ impl Server {
             if let Some(h) = head {
                 cmd.arg(h);
             }
-            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
-                .args(["--enable-debug-command", "yes", "--daemonize", "no"])
-                .arg("--dir")
-                .arg(&dir.path)
-                .args(rest)
-                .current_dir(&dir.path)
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log2);
+            cmd.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--enable-debug-command", "yes", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(&dir.path)
+            .args(rest)
+            .current_dir(&dir.path)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2);
             let child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
@@ -203,7 +210,9 @@ impl Server {
 
     /// The exit status, if the process has exited.
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     /// Waits for the process to exit by itself.
@@ -321,7 +330,10 @@ impl Conn {
         let mut tmp = [0u8; 16384];
         let n = self.stream.read(&mut tmp)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         self.buf.extend_from_slice(&tmp[..n]);
         Ok(())
@@ -346,7 +358,10 @@ impl Conn {
             match self.fill() {
                 Ok(()) => continue,
                 Err(e) => {
-                    return !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+                    return !matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    )
                 }
             }
         }
@@ -427,7 +442,11 @@ fn value_end(buf: &[u8], pos: usize, depth: usize) -> Option<usize> {
             if n < 0 {
                 return Some(after);
             }
-            let elems = if matches!(kind, b'%' | b'|') { n * 2 } else { n };
+            let elems = if matches!(kind, b'%' | b'|') {
+                n * 2
+            } else {
+                n
+            };
             let mut p = after;
             for _ in 0..elems {
                 p = value_end(buf, p, depth + 1)?;
@@ -631,7 +650,10 @@ fn parse_at(r: &[u8], pos: usize) -> (Value, usize) {
     let eol = line_end(r, pos + 1).unwrap_or_else(|| panic!("incomplete reply: {}", escape(r)));
     let line = String::from_utf8_lossy(&r[pos + 1..eol]).into_owned();
     let after = eol + 2;
-    let num = || line.parse::<i64>().unwrap_or_else(|_| panic!("bad header {line:?}"));
+    let num = || {
+        line.parse::<i64>()
+            .unwrap_or_else(|_| panic!("bad header {line:?}"))
+    };
     match r[pos] {
         b'+' => (Value::Simple(line), after),
         b'-' => (Value::Error(line), after),
