@@ -256,6 +256,11 @@ fn client_subcommands() {
     c.send(&[b"CLIENT", b"REPLY", b"ON"]);
     assert_eq!(c.read_reply(), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "silent"]), b"$1\r\n1\r\n");
+    // CLIENT REPLY SKIP silences exactly the next command.
+    c.send(&[b"CLIENT", b"REPLY", b"SKIP"]);
+    c.send(&[b"INCR", b"skipped"]);
+    c.send(&[b"INCR", b"skipped"]);
+    assert_eq!(c.read_reply(), b":2\r\n");
     // CLIENT KILL by id and by address.
     assert_eq!(
         c.cmd_int(&["CLIENT", "KILL", "ID", &other_id.to_string()]),
