@@ -6,6 +6,7 @@
 //! - `scan` uses the reverse-binary cursor, so a full iteration returns every
 //!   element present for its whole duration, even across resizes;
 //! - growing never stalls the loop: each write moves one bucket, cron moves more.
+//!
 //! Pure: no I/O, no clock. The hash is SipHash with a per-process random key.
 
 use crate::sds::Sds;
@@ -491,6 +492,16 @@ impl<V> Drop for Dict<V> {
     }
 }
 
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut d = Dict::new();
+        for (k, v) in self.iter() {
+            d.insert_new(k.clone(), v.clone());
+        }
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,15 +581,5 @@ mod tests {
             seen.insert(k.clone());
         }
         assert!(seen.len() > 90);
-    }
-}
-
-impl<V: Clone> Clone for Dict<V> {
-    fn clone(&self) -> Self {
-        let mut d = Dict::new();
-        for (k, v) in self.iter() {
-            d.insert_new(k.clone(), v.clone());
-        }
-        d
     }
 }

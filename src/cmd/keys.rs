@@ -444,7 +444,7 @@ fn expire_generic(
         return err("ERR GT and LT options at the same time are not compatible");
     }
     if unit == Unit::Seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(CmdError::invalid_expire(name));
         }
         when *= 1000;

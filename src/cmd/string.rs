@@ -47,12 +47,17 @@ fn parse_options(
             flags |= SET_XX;
         } else if eq_ic(opt, "get") && cmd == Cmd::Set {
             flags |= SET_GET;
-        } else if eq_ic(opt, "keepttl") && flags & ANY_EXPIRE == 0 && cmd == Cmd::Set {
+        } else if eq_ic(opt, "keepttl") && flags & ANY_EXPIRE & !SET_KEEPTTL == 0 && cmd == Cmd::Set
+        {
             flags |= SET_KEEPTTL;
-        } else if eq_ic(opt, "persist") && flags & ANY_EXPIRE == 0 && cmd == Cmd::GetEx {
+        } else if eq_ic(opt, "persist")
+            && flags & ANY_EXPIRE & !SET_PERSIST == 0
+            && cmd == Cmd::GetEx
+        {
             flags |= SET_PERSIST;
         } else if let (Some(f), Some(n)) = (expire_flag(opt), next) {
-            if flags & ANY_EXPIRE != 0 {
+            // As in Redis, repeating the same option is allowed (last wins).
+            if flags & ANY_EXPIRE & !f != 0 {
                 return err(error::SYNTAX);
             }
             flags |= f;
@@ -240,7 +245,7 @@ pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> CmdResult {
-    if argv.len() % 2 == 0 {
+    if argv.len().is_multiple_of(2) {
         return Err(CmdError::arity(if nx { "msetnx" } else { "mset" }));
     }
     if nx
@@ -412,24 +417,27 @@ pub fn decrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    // Redis adds in an x87 `long double`: the software model reproduces its
+    // rounding and its `%.17Lf` output ("5005.60000000000000009").
+    use crate::encoding::longdouble::LongDouble;
     let key = &argv[1];
     let mut buf = itoa_buf();
     let cur = match ctx.ks.lookup_write(ctx.db, key) {
-        None => 0.0,
+        None => LongDouble::from_i64(0),
         Some(e) => {
             let s = e
                 .val
                 .str_bytes(&mut buf)
                 .ok_or(CmdError::from(error::WRONGTYPE))?;
-            super::parse_f64(s).ok_or(CmdError::from(error::NOT_FLOAT))?
+            LongDouble::parse(s).ok_or(CmdError::from(error::NOT_FLOAT))?
         }
     };
-    let by = super::arg_f64(&argv[2])?;
-    let n = cur + by;
-    if n.is_nan() || n.is_infinite() {
-        return err("ERR increment would produce NaN or Infinity");
-    }
-    let text = Bytes::from(crate::util::fmt_long_double(n).into_bytes());
+    let by = LongDouble::parse(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
+    let n = match cur.checked_add(by) {
+        Some(n) if n.is_finite() => n,
+        _ => return err("ERR increment would produce NaN or Infinity"),
+    };
+    let text = Bytes::from(n.to_human_string());
     match ctx.ks.lookup_write(ctx.db, key) {
         Some(e) => e.val = Value::Str(Sds::new(&text)),
         None => ctx.ks.add(ctx.db, key, Value::Str(Sds::new(&text))),

@@ -542,7 +542,7 @@ impl Server {
                     o.bulk(v.as_bytes());
                 }
             });
-        } else if eq_ic(sub, "set") && argv.len() >= 4 && argv.len() % 2 == 0 {
+        } else if eq_ic(sub, "set") && argv.len() >= 4 && argv.len().is_multiple_of(2) {
             let pairs: Vec<(&[u8], &[u8])> = argv[2..]
                 .chunks(2)
                 .map(|p| (&p[0][..], &p[1][..]))

@@ -186,7 +186,7 @@ impl Server {
         } else if eq_ic(sub, "setinfo") && n == 4 {
             let v = &argv[3];
             if v.iter()
-                .any(|&b| b == b' ' || b == b'\n' || b < b'!' || b > b'~')
+                .any(|&b| b == b' ' || b == b'\n' || !(b'!'..=b'~').contains(&b))
             {
                 return Err(CmdError::msg(format!(
                     "ERR {} cannot contain spaces, newlines or special characters.",
@@ -347,7 +347,7 @@ impl Server {
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -370,8 +370,6 @@ impl Server {
             events,
             c.last_cmd,
             c.resp,
-            c.lib_name.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
-            c.lib_ver.as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default(),
         )
     }
 

@@ -40,9 +40,9 @@ impl Server {
 
     pub fn cmd_subscribe(&mut self, key: usize, argv: &[Bytes], pattern: bool) -> R {
         if self.clients.get(key).is_some_and(|c| c.has(flags::MULTI)) {
-            return Err(CmdError::msg(format!(
-                "ERR Command not allowed inside a transaction"
-            )));
+            return Err(CmdError::msg(
+                "ERR Command not allowed inside a transaction".to_string(),
+            ));
         }
         for ch in &argv[1..] {
             let name = ch.to_vec();

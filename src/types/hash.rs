@@ -38,6 +38,7 @@ impl Hash {
         self.map.insert(Sds::new(field), Sds::new(value)).is_none()
     }
     /// (field, value) pairs in storage order.
+    #[allow(clippy::type_complexity)]
     pub fn iter(&self) -> Box<dyn Iterator<Item = (Cow<'_, [u8]>, Cow<'_, [u8]>)> + '_> {
         Box::new(
             self.map

@@ -1,0 +1,73 @@
+# ferrodis: build, run, test, lint and benchmark.
+# Every target is a recipe a person types; `make help` lists them.
+
+SHELL      := /bin/bash
+CARGO      ?= cargo
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
+SERVER     := $(TARGET_DIR)/release/ferrodis-server
+# Integration tests start servers of their own: keep parallelism modest so
+# `make test` stays fast and stable on a 2-core machine.
+TEST_THREADS ?= 2
+REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
+
+.PHONY: help build run deps test lint fmt bench clean
+
+## help: list the targets
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
+
+## build: optimized build of target/release/ferrodis-server
+build:
+	$(CARGO) build --release
+
+## run: build, then start the server with ./redis.conf
+run: build
+	$(SERVER) ./redis.conf
+
+## deps: install the test prerequisites (real Redis 7 tools) if missing
+# Idempotent: apt runs only when a tool is absent. Debian starts a
+# redis-server service on install; it is stopped and disabled so that port
+# 6379 stays free.
+deps:
+	@missing=""; for t in $(REDIS_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: missing$$missing: installing redis-server redis-tools"; \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+		$$SUDO apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y redis-server redis-tools && \
+		{ $$SUDO service redis-server stop >/dev/null 2>&1 || true; \
+		  $$SUDO update-rc.d redis-server disable >/dev/null 2>&1 || true; \
+		  $$SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true; }; \
+	else \
+		echo "deps: $(REDIS_TOOLS) present"; \
+	fi
+	@redis-server --version
+
+## test: unit, integration, differential (vs real redis-server) and CLI tests
+test: deps
+	@start=$$(date +%s); log=$$(mktemp); \
+	if $(CARGO) test --all-targets -- --test-threads=$(TEST_THREADS) 2>&1 | tee $$log; \
+	   status=$${PIPESTATUS[0]}; [ $$status -eq 0 ]; then result=PASSED; else result=FAILED; fi; \
+	echo; echo "==== test summary ===="; \
+	grep -E '^     Running|^test result:' $$log | sed 's/^     //'; \
+	grep -E '^test .* FAILED$$' $$log || true; \
+	echo "make test: $$result in $$(( $$(date +%s) - start ))s"; \
+	rm -f $$log; [ $$result = PASSED ]
+
+## lint: formatting check and clippy with warnings as errors
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+## fmt: format the code
+fmt:
+	$(CARGO) fmt --all
+
+## bench: throughput (redis-benchmark) and memory, ferrodis vs redis-server
+bench: build
+	bench/compare.sh
+	bench/memory.sh
+
+## clean: remove build output
+clean:
+	$(CARGO) clean

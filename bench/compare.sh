@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Throughput: redis-benchmark against ferrodis and the real redis-server,
+# same settings (--save "" --appendonly no), run ALTERNATELY (each test:
+# ferrodis then redis, ROUNDS times) so that machine noise hits both alike;
+# the median round is reported.
+#
+# Environment:
+#   TESTS       comma list for redis-benchmark -t  (default ping,set,get,incr,mset)
+#   EXTRA_TESTS appended to TESTS (e.g. lpush,rpop,sadd,hset,zadd)
+#   PIPELINES   space list of -P values              (default "1 16")
+#   N           requests per run                     (default 200000)
+#   CLIENTS     parallel connections                 (default 50)
+#   ROUNDS      rounds per test, odd                 (default 3)
+#   NO_BUILD=1  skip cargo build --release
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TESTS="${TESTS:-ping,set,get,incr,mset}${EXTRA_TESTS:+,$EXTRA_TESTS}"
+PIPELINES="${PIPELINES:-1 16}"
+N="${N:-200000}"
+CLIENTS="${CLIENTS:-50}"
+ROUNDS="${ROUNDS:-3}"
+
+build_release
+start_server FERRODIS "$FERRODIS_BIN"
+start_server REDIS "$(command -v redis-server)"
+
+declare -A RPS   # "name|pipeline|server" -> rps values
+ORDER=()         # "name|pipeline" in first-seen order
+
+# run_one SERVER PORT TEST PIPELINE: one redis-benchmark run, CSV parsed.
+run_one() {
+    local server=$1 port=$2 test=$3 p=$4 name rps
+    while IFS=, read -r name rps _; do
+        name=${name//\"/}
+        rps=${rps//\"/}
+        [ "$name" = test ] && continue
+        [ -z "$rps" ] && continue
+        local k="$name|$p"
+        if [ -z "${RPS[$k|seen]:-}" ]; then
+            RPS[$k|seen]=1
+            ORDER+=("$k")
+        fi
+        RPS[$k|$server]="${RPS[$k|$server]:-} $rps"
+    done < <(redis-benchmark -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -P "$p" --csv 2>/dev/null)
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
+
+IFS=, read -r -a test_list <<<"$TESTS"
+echo "redis-benchmark -n $N -c $CLIENTS, $ROUNDS alternating rounds, median; $(nproc) cores"
+for test in "${test_list[@]}"; do
+    for p in $PIPELINES; do
+        for _ in $(seq 1 "$ROUNDS"); do
+            run_one ferrodis "$FERRODIS_PORT" "$test" "$p"
+            run_one redis "$REDIS_PORT" "$test" "$p"
+        done
+    done
+done
+
+printf '\n%-24s %8s %14s %14s %8s\n' test pipeline ferrodis redis ratio
+for k in "${ORDER[@]}"; do
+    f=$(echo "${RPS[$k|ferrodis]:-}" | median)
+    r=$(echo "${RPS[$k|redis]:-}" | median)
+    printf '%-24s %8s %14.0f %14.0f %8s\n' "${k%|*}" "${k#*|}" "$f" "$r" "$(ratio "$f" "$r")"
+done
