@@ -20,6 +20,7 @@ pub mod info;
 pub mod listen;
 pub mod multi;
 pub mod persistence;
+pub mod persistence_aof;
 pub mod pubsub;
 pub mod replication;
 
