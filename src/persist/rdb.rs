@@ -134,7 +134,7 @@ impl<W: Write> RdbWriter<W> {
     }
 
     /// rdbSaveLen: 6 bits, 14 bits, 32 bits or 64 bits (big endian).
-    pub fn len(&mut self, n: u64) -> io::Result<()> {
+    pub fn save_len(&mut self, n: u64) -> io::Result<()> {
         if n < (1 << 6) {
             self.byte(n as u8)
         } else if n < (1 << 14) {
@@ -158,7 +158,7 @@ impl<W: Write> RdbWriter<W> {
         }
         let mut buf = [0u8; 20];
         let s = crate::encoding::numbers::ll2string(v, &mut buf);
-        self.len(s.len() as u64)?;
+        self.save_len(s.len() as u64)?;
         self.raw(s)
     }
 
@@ -181,8 +181,8 @@ impl<W: Write> RdbWriter<W> {
             if let Some(clen) = lzf::compress(s, &mut out) {
                 let r = (|| {
                     self.byte(0xC0 | ENC_LZF)?;
-                    self.len(clen as u64)?;
-                    self.len(s.len() as u64)?;
+                    self.save_len(clen as u64)?;
+                    self.save_len(s.len() as u64)?;
                     self.raw(&out[..clen])
                 })();
                 self.lzf_buf = out;
@@ -190,7 +190,7 @@ impl<W: Write> RdbWriter<W> {
             }
             self.lzf_buf = out;
         }
-        self.len(s.len() as u64)?;
+        self.save_len(s.len() as u64)?;
         self.raw(s)
     }
 
@@ -228,9 +228,9 @@ impl<W: Write> RdbWriter<W> {
 
     fn list(&mut self, l: &List, fill: i64) -> io::Result<()> {
         let nodes = build_quicklist_nodes(l, fill);
-        self.len(nodes.len() as u64)?;
+        self.save_len(nodes.len() as u64)?;
         for n in &nodes {
-            self.len(QUICKLIST_NODE_PACKED)?;
+            self.save_len(QUICKLIST_NODE_PACKED)?;
             self.string(n.as_bytes())?;
         }
         Ok(())
@@ -240,7 +240,7 @@ impl<W: Write> RdbWriter<W> {
         if let Some(is) = s.as_intset() {
             return self.string(is.as_bytes());
         }
-        self.len(s.len() as u64)?;
+        self.save_len(s.len() as u64)?;
         for m in s.iter() {
             self.string(&m)?;
         }
@@ -251,7 +251,7 @@ impl<W: Write> RdbWriter<W> {
         if let Some(lp) = z.as_listpack() {
             return self.string(lp.as_bytes());
         }
-        self.len(z.len() as u64)?;
+        self.save_len(z.len() as u64)?;
         for (m, score) in z.iter() {
             self.string(&m)?;
             self.raw(&score.to_le_bytes())?;
@@ -263,7 +263,7 @@ impl<W: Write> RdbWriter<W> {
         if let Some(lp) = h.as_listpack() {
             return self.string(lp.as_bytes());
         }
-        self.len(h.len() as u64)?;
+        self.save_len(h.len() as u64)?;
         for (f, v) in h.iter() {
             self.string(&f)?;
             self.string(&v)?;
@@ -319,7 +319,7 @@ fn build_quicklist_nodes(l: &List, fill: i64) -> Vec<Listpack> {
     for e in l.iter() {
         let full = cur.len() >= max_count
             || (fill <= 0 && cur.bytes_len() + e.len() + 11 > max_bytes)
-            || (fill > 0 && cur.bytes_len() + e.len() > max_bytes && cur.len() > 0);
+            || (fill > 0 && cur.bytes_len() + e.len() > max_bytes && !cur.is_empty());
         if !cur.is_empty() && full {
             nodes.push(std::mem::take(&mut cur));
         }
@@ -368,10 +368,10 @@ pub fn write_rdb_with(
             continue;
         }
         w.byte(OPCODE_SELECTDB)?;
-        w.len(i as u64)?;
+        w.save_len(i as u64)?;
         w.byte(OPCODE_RESIZEDB)?;
-        w.len(db.dict.len() as u64)?;
-        w.len(db.expires.len() as u64)?;
+        w.save_len(db.dict.len() as u64)?;
+        w.save_len(db.expires.len() as u64)?;
         for (k, e) in db.dict.iter() {
             if let Some(&when) = db.expires.get(k) {
                 w.byte(OPCODE_EXPIRETIME_MS)?;
@@ -413,10 +413,10 @@ mod tests {
     #[test]
     fn lengths() {
         let mut w = RdbWriter::new(Vec::new(), false, false);
-        w.len(10).unwrap();
-        w.len(300).unwrap();
-        w.len(70000).unwrap();
-        w.len(1 << 40).unwrap();
+        w.save_len(10).unwrap();
+        w.save_len(300).unwrap();
+        w.save_len(70000).unwrap();
+        w.save_len(1 << 40).unwrap();
         let b = w.into_inner();
         assert_eq!(&b[..3], &[10, 0x41, 0x2c]);
         assert_eq!(&b[3..8], &[0x80, 0, 1, 0x11, 0x70]);

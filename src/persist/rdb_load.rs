@@ -153,7 +153,7 @@ impl<Rd: Read> RdbReader<Rd> {
         }
     }
 
-    pub fn len(&mut self) -> R<u64> {
+    pub fn load_len(&mut self) -> R<u64> {
         match self.len_enc()? {
             (n, false) => Ok(n),
             _ => self.corrupt("Unexpected encoded length"),
@@ -171,8 +171,8 @@ impl<Rd: Read> RdbReader<Rd> {
             ENC_INT16 => Ok(i16::from_le_bytes(self.arr()?).to_string().into_bytes()),
             ENC_INT32 => Ok(i32::from_le_bytes(self.arr()?).to_string().into_bytes()),
             ENC_LZF => {
-                let clen = self.len()?;
-                let len = self.len()?;
+                let clen = self.load_len()?;
+                let len = self.load_len()?;
                 let c = self.bytes(clen)?;
                 if len == 0 {
                     return self.corrupt("Invalid LZF compressed string");
@@ -220,7 +220,7 @@ impl<Rd: Read> RdbReader<Rd> {
         let v = match t {
             TYPE_STRING => Value::from_bytes(&self.string()?),
             TYPE_LIST => {
-                let n = self.len()?;
+                let n = self.load_len()?;
                 let mut l = List::new();
                 for _ in 0..n {
                     l.push_back(&self.string()?, lim);
@@ -228,7 +228,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 Value::List(Box::new(l))
             }
             TYPE_SET => {
-                let n = self.len()?;
+                let n = self.load_len()?;
                 let mut s = Set::new();
                 for _ in 0..n {
                     let m = self.string()?;
@@ -239,7 +239,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 Value::Set(Box::new(s))
             }
             TYPE_ZSET | TYPE_ZSET_2 => {
-                let n = self.len()?;
+                let n = self.load_len()?;
                 let mut z = ZSet::new();
                 for _ in 0..n {
                     let m = self.string()?;
@@ -256,7 +256,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 Value::ZSet(Box::new(z))
             }
             TYPE_HASH => {
-                let n = self.len()?;
+                let n = self.load_len()?;
                 let mut h = Hash::new();
                 for _ in 0..n {
                     let f = self.string()?;
@@ -268,11 +268,11 @@ impl<Rd: Read> RdbReader<Rd> {
                 Value::Hash(Box::new(h))
             }
             TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
-                let n = self.len()?;
+                let n = self.load_len()?;
                 let mut l = List::new();
                 for _ in 0..n {
                     let container = if t == TYPE_LIST_QUICKLIST_2 {
-                        self.len()?
+                        self.load_len()?
                     } else {
                         QUICKLIST_NODE_PACKED
                     };
@@ -426,10 +426,10 @@ impl<Rd: Read> RdbReader<Rd> {
     /// Skips a module value (rdbLoadCheckModuleValue) up to its EOF opcode.
     fn skip_module_value(&mut self) -> R<()> {
         loop {
-            match self.len()? {
+            match self.load_len()? {
                 0 => return Ok(()), // RDB_MODULE_OPCODE_EOF
                 1 | 2 => {
-                    self.len()?;
+                    self.load_len()?;
                 }
                 3 => {
                     self.arr::<4>()?;
@@ -501,12 +501,12 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_IDLE => {
-                r.len()?;
+                r.load_len()?;
                 continue;
             }
             OPCODE_EOF => break,
             OPCODE_SELECTDB => {
-                let n = r.len()?;
+                let n = r.load_len()?;
                 if n as usize >= ks.dbs.len() {
                     return Err(RdbError::Unsupported(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", ks.dbs.len())));
                 }
@@ -514,14 +514,14 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_RESIZEDB => {
-                r.len()?;
-                r.len()?;
+                r.load_len()?;
+                r.load_len()?;
                 continue;
             }
             OPCODE_SLOT_INFO => {
-                r.len()?;
-                r.len()?;
-                r.len()?;
+                r.load_len()?;
+                r.load_len()?;
+                r.load_len()?;
                 continue;
             }
             OPCODE_AUX => {
@@ -561,9 +561,9 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_MODULE_AUX => {
-                let _module_id = r.len()?;
-                let _when_opcode = r.len()?;
-                let _when = r.len()?;
+                let _module_id = r.load_len()?;
+                let _when_opcode = r.load_len()?;
+                let _when = r.load_len()?;
                 r.skip_module_value()?;
                 log::warn!("Skipping module AUX data in the RDB file (ferrodis has no modules)");
                 continue;

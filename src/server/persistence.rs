@@ -419,7 +419,7 @@ impl Server {
     }
 
     /// FLUSHALL: kill a saving child, and with save points write the empty
-    /// dataset at once (keeping `dirty`, so FLUSHALL still propagates).
+    /// dataset at once.
     pub fn after_flushall(&mut self) {
         if self
             .persist
@@ -428,10 +428,10 @@ impl Server {
         {
             self.persist_kill_child();
         }
-        if !self.cfg.save.is_empty() {
-            let saved = self.dirty;
-            let _ = self.save_rdb_foreground();
-            self.dirty = saved;
+        // Redis 7.0 saves at once and the save resets `dirty` (FLUSHALL is
+        // propagated regardless).
+        if !self.cfg.save.is_empty() && self.save_rdb_foreground().is_ok() {
+            self.persist.rdb_saves += 1;
         }
     }
 
