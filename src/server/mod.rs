@@ -361,6 +361,8 @@ impl Server {
 
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
+        // The AOF is written before any reply goes out (appendfsync always).
+        self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
         self.repl_before_sleep();
         let pending = std::mem::take(&mut self.pending_write);

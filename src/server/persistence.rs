@@ -318,7 +318,10 @@ impl Server {
                     }
                 }
             }
-            ChildKind::Aof => self.aof_rewrite_done(c.pid.as_raw(), exit, cow),
+            ChildKind::Aof => {
+                self.persist.aof.last_rewrite_time_sec = now - c.start_time;
+                self.aof_rewrite_done(c.pid.as_raw(), exit, cow);
+            }
         }
         self.persist.child_done = Some((c.kind, exit.ok()));
         self.on_child_done(c.kind, exit.ok());
