@@ -492,3 +492,97 @@ fn save_points_and_lastsave() {
     let f = Srv::ferrodis(&dir, &[]);
     assert_eq!(f.q(&["DBSIZE"]), ":0");
 }
+
+fn check_aof(dir: &Path) {
+    let m = dir.join("appendonlydir").join("appendonly.aof.manifest");
+    let out = Command::new(tool("redis-check-aof"))
+        .arg(&m)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("All AOF files and manifest are valid"),
+        "redis-check-aof refused {}:\n{text}",
+        m.display()
+    );
+}
+
+/// The AOF directory passes redis-check-aof before and after a rewrite
+/// (with and without the RDB preamble), and both ferrodis and Redis load it
+/// back to the same dataset.
+#[test]
+fn aof_is_valid_and_loads_everywhere() {
+    for preamble in ["yes", "no"] {
+        let dir = temp_dir("a");
+        let opts = [
+            "--appendonly",
+            "yes",
+            "--aof-use-rdb-preamble",
+            preamble,
+            "--appendfsync",
+            "always",
+        ];
+        let f = Srv::ferrodis(&dir, &opts);
+        fill_strings(&f);
+        check_aof(&dir);
+        assert_eq!(
+            f.q(&["BGREWRITEAOF"]),
+            "+Background append only file rewriting started"
+        );
+        f.q(&["SET", "during", "rewrite"]);
+        f.wait_bgsave_done();
+        f.q(&["SET", "after", "rewrite"]);
+        f.q(&["SELECT", "5"]);
+        let digest = f.q(&["DEBUG", "DIGEST"]);
+        assert_eq!(f.info_field("aof_rewrites"), "1");
+        assert_eq!(f.info_field("aof_last_bgrewrite_status"), "ok");
+        check_aof(&dir);
+        let manifest =
+            std::fs::read_to_string(dir.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+        let ext = if preamble == "yes" { "rdb" } else { "aof" };
+        assert!(
+            manifest.starts_with(&format!("file appendonly.aof.2.base.{ext} seq 2 type b\n")),
+            "{manifest}"
+        );
+        assert!(!manifest.contains("type h"), "{manifest}");
+        drop(f);
+        let f = Srv::ferrodis(&dir, &opts);
+        assert_eq!(f.q(&["DEBUG", "DIGEST"]), digest);
+        drop(f);
+        let r = Srv::redis(&dir, &opts);
+        assert_eq!(r.q(&["DEBUG", "DIGEST"]), digest);
+    }
+}
+
+/// CONFIG SET appendonly yes at runtime starts a rewrite that produces the
+/// first base; a truncated tail is cut when aof-load-truncated is on.
+#[test]
+fn aof_enabled_at_runtime_and_truncated_tail() {
+    let dir = temp_dir("t");
+    let f = Srv::ferrodis(&dir, &[]);
+    f.q(&["DEBUG", "POPULATE", "2000"]);
+    assert_eq!(f.q(&["CONFIG", "SET", "appendonly", "yes"]), "+OK");
+    f.q(&["SET", "x", "1"]);
+    f.wait_bgsave_done();
+    f.q(&["SET", "y", "2"]);
+    let digest = f.q(&["DEBUG", "DIGEST"]);
+    assert_eq!(f.info_field("aof_enabled"), "1");
+    check_aof(&dir);
+    drop(f);
+    let incr = dir.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&incr)
+        .unwrap();
+    file.write_all(b"*3\r\n$3\r\nSET\r\n$1\r\nz\r\n$3\r\nab")
+        .unwrap();
+    drop(file);
+    let f = Srv::ferrodis(&dir, &["--appendonly", "yes"]);
+    assert_eq!(f.q(&["DEBUG", "DIGEST"]), digest);
+    assert!(f
+        .log_text()
+        .contains("loaded anyway because aof-load-truncated is enabled"));
+    drop(f);
+    check_aof(&dir);
+}
