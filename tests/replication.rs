@@ -360,10 +360,9 @@ fn sync_client(port: u16) -> Conn {
     let mut c = Conn::connect(port);
     c.send_raw(b"SYNC\r\n");
     // "$<len>\r\n<rdb>" (disk) after optional "\n" keep-alives.
-    let mut line = c.read_line();
-    while line.is_empty() {
-        line = c.read_line();
-    }
+    // Keep-alive newlines may precede the header.
+    let line = c.read_line().trim_start_matches('\n').to_string();
+
     assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
     let len: usize = line[1..].parse().expect("bulk length");
     let rdb = c.read_exact_bytes(len);
@@ -388,7 +387,8 @@ fn stream_uses_deterministic_forms() {
     mc.cmd(&["SELECT", "2"]);
     mc.cmd(&["SET", "in2", "v"]);
     let mut seen = Vec::new();
-    while seen.len() < 12 {
+    while seen.len() < 11 {
+
         let r = sc.read_reply();
         let parts: Vec<String> = parse_array(&r).iter().map(|p| s(p)).collect();
         if parts.first().is_some_and(|p| p == "PING") {

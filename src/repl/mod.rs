@@ -5,7 +5,6 @@
 pub mod backlog;
 pub mod link;
 pub mod sockets;
-pub mod tmp_rdb;
 
 use crate::net::{Client, Kind};
 use slab::Slab;

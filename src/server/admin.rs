@@ -598,6 +598,7 @@ impl Server {
                     log::set_max_level(f);
                 }
                 "appendonly" => self.persist_appendonly_changed(),
+                "dir" => self.persist_chdir(),
                 "maxmemory" => {
                     self.perform_evictions();
                 }

@@ -464,10 +464,15 @@ impl Server {
             return;
         }
         let ops = std::mem::take(&mut self.prop.ops);
-        // A replica re-feeds its master's stream verbatim instead.
+        // A replica re-feeds its master's stream verbatim to its own
+        // replicas; only its AOF gets the commands it applied.
         if self.repl.is_replica() {
+            for (db, argv) in &ops {
+                self.persist_feed_aof(*db, argv);
+            }
             return;
         }
+
         let wrap = ops.len() > 1;
         if wrap {
             self.propagate_now(ops[0].0, &[Bytes::from_static(b"MULTI")]);

@@ -22,6 +22,7 @@ pub mod info;
 pub mod listen;
 pub mod multi;
 pub mod persistence;
+pub mod persistence_aof;
 pub mod pubsub;
 pub mod repl_master;
 pub mod repl_replica;
@@ -444,6 +445,8 @@ impl Server {
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         self.check_pause_end();
+        // The AOF is written before any reply goes out (appendfsync always).
+        self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
         self.repl_before_sleep();
         let pending = std::mem::take(&mut self.pending_write);

@@ -257,21 +257,16 @@ impl Server {
                 let _ = c.flush();
             }
         }
-        let aux = crate::repl::tmp_rdb::RdbAux {
-            repl_id: self.repl.replid.clone(),
-            repl_offset: offset,
-            repl_stream_db: 0,
-        };
         let result = if diskless {
             let fds: Vec<i32> = waiting
                 .iter()
                 .filter_map(|&k| self.clients.get(k).map(|c| c.stream.raw_fd()))
                 .collect();
             log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
-            self.fork_rdb_to_sockets(fds, aux)
+            self.fork_rdb_to_sockets(fds)
         } else {
             log::info!("Starting BGSAVE for SYNC with target: disk");
-            self.fork_rdb_to_disk(aux)
+            self.fork_rdb_to_disk()
         };
         match result {
             Ok(pid) => {
@@ -598,52 +593,34 @@ impl Server {
     }
 
     /// Forks a child writing the RDB to `temp-<pid>.rdb` and renaming it
-    /// over the dump file.
-    fn fork_rdb_to_disk(&mut self, aux: crate::repl::tmp_rdb::RdbAux) -> std::io::Result<i32> {
+    /// over the dump file (a BGSAVE that replicas wait for).
+    fn fork_rdb_to_disk(&mut self) -> Result<i32, String> {
+        let aux = self.rdb_aux();
         let dir = std::path::PathBuf::from(&self.cfg.dir);
-        let dbfile = self.cfg.dbfilename.clone();
-        let ks = &self.ks;
-        crate::repl::tmp_rdb::fork_child(|| {
-            let tmp = dir.join(format!("temp-{}.rdb", std::process::id()));
-            let r = (|| -> std::io::Result<()> {
-                let f = std::fs::File::create(&tmp)?;
-                let mut w = std::io::BufWriter::with_capacity(64 * 1024, f);
-                crate::repl::tmp_rdb::write_rdb(ks, &mut w, &aux)?;
-                let f = w.into_inner().map_err(|e| e.into_error())?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, dir.join(&dbfile))
-            })();
-            match r {
-                Ok(()) => {
-                    log::info!("DB saved on disk");
-                    0
-                }
-                Err(e) => {
-                    log::warn!("Write error saving DB on disk: {e}");
-                    let _ = std::fs::remove_file(&tmp);
-                    1
-                }
+        let file = self.cfg.dbfilename.clone();
+        let fill = self.cfg.list_max_listpack_size;
+        self.persist.dirty_before_bgsave = self.dirty;
+        self.start_child(crate::persist::fork::ChildKind::ReplDisk, move |s| {
+            match super::persistence::rdb_save_file(&s.ks, &dir, &file, &aux, fill) {
+                Ok(()) => 0,
+                Err(_) => 1,
             }
         })
     }
 
     /// Forks a child writing `$EOF:<mark>`, the RDB and the mark straight to
     /// the replicas' sockets.
-    fn fork_rdb_to_sockets(
-        &mut self,
-        fds: Vec<i32>,
-        aux: crate::repl::tmp_rdb::RdbAux,
-    ) -> std::io::Result<i32> {
-        let ks = &self.ks;
+    fn fork_rdb_to_sockets(&mut self, fds: Vec<i32>) -> Result<i32, String> {
+        let aux = self.rdb_aux();
         let mark = crate::util::random_hex40();
         let timeout_ms = (self.cfg.repl_timeout.max(1) * 1000) as i32;
-        crate::repl::tmp_rdb::fork_child(|| {
+        self.start_child(crate::persist::fork::ChildKind::ReplDiskless, move |s| {
             let mut w = crate::repl::sockets::SocketsWriter::new(fds, timeout_ms);
             let r = (|| -> std::io::Result<()> {
                 use std::io::Write;
                 let mut bw = std::io::BufWriter::with_capacity(64 * 1024, &mut w);
                 bw.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
-                crate::repl::tmp_rdb::write_rdb(ks, &mut bw, &aux)?;
+                crate::persist::rdb::write_rdb(&s.ks, &mut bw, &aux)?;
                 bw.write_all(mark.as_bytes())?;
                 bw.flush()
             })();

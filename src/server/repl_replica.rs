@@ -59,12 +59,30 @@ impl Server {
         Ok(())
     }
 
-    /// Config `replicaof` at startup.
+    /// Config `replicaof` at startup, and the replication position saved
+    /// in the RDB we loaded: a replica continues its master's history with
+    /// PSYNC; a master keeps it as replid2 so its replicas can continue.
     pub fn repl_init_from_config(&mut self) {
+        let saved = self.persist.last_load_info.as_ref().and_then(|i| Some((i.repl_id.clone()?, i.repl_offset?)));
+        if let Some((id, off)) = saved.filter(|(id, _)| id.len() == 40) {
+            if self.cfg.replicaof.is_some() {
+                self.repl.replid = id;
+                self.repl.master_repl_offset = off;
+                self.repl.psync_possible = true;
+            } else {
+                self.repl.replid2 = id;
+                self.repl.second_replid_offset = off + 1;
+                self.repl.master_repl_offset = off;
+                self.create_backlog();
+            }
+        }
         if let Some((h, p)) = self.cfg.replicaof.clone() {
+            let resume = self.repl.psync_possible;
             self.replication_set_master(h, p);
+            self.repl.psync_possible = resume;
         }
     }
+
 
     /// Becomes a replica of host:port (Redis's replicationSetMaster).
     pub fn replication_set_master(&mut self, host: String, port: u16) {
@@ -568,8 +586,8 @@ impl Server {
                 let r = std::fs::File::open(&path)
                     .map_err(|e| e.to_string())
                     .and_then(|f| {
-                        let mut r = std::io::BufReader::with_capacity(64 * 1024, f);
-                        crate::repl::tmp_rdb::load_rdb(&mut r, &mut fresh, &lim)
+                        let r = std::io::BufReader::with_capacity(64 * 1024, f);
+                        crate::persist::load_rdb(r, &mut fresh, &lim, true).map_err(|e| e.to_string())
                     });
                 if r.is_ok() {
                     let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
@@ -586,7 +604,7 @@ impl Server {
                 if eof && data.len() >= 40 {
                     data = &data[..data.len() - 40];
                 }
-                crate::repl::tmp_rdb::load_rdb(&mut data, &mut fresh, &lim)
+                crate::persist::load_rdb(&mut data, &mut fresh, &lim, true).map_err(|e| e.to_string())
             }
         };
         if let Err(e) = result {

@@ -25,7 +25,6 @@ pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
 
 impl Server {
     pub fn repl_cron(&mut self) {
-        self.reap_repl_child();
         // Once a second for the heartbeat work, like Redis's replicationCron.
         if self.cron_loops % (self.cfg.hz.max(1) as u64) != 0 {
             return;
@@ -33,22 +32,6 @@ impl Server {
         self.repl_replica_cron();
         self.repl_master_cron();
         self.update_failover_status();
-    }
-
-    fn reap_repl_child(&mut self) {
-        let Some(child) = self.repl.child else {
-            return;
-        };
-        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-        match waitpid(
-            nix::unistd::Pid::from_raw(child.pid),
-            Some(WaitPidFlag::WNOHANG),
-        ) {
-            Ok(WaitStatus::Exited(_, code)) => self.repl_child_done(code == 0),
-            Ok(WaitStatus::Signaled(..)) => self.repl_child_done(false),
-            Ok(_) => {}
-            Err(_) => self.repl_child_done(false),
-        }
     }
 
     pub fn repl_before_sleep(&mut self) {

@@ -339,7 +339,16 @@ impl Conn {
         Ok(())
     }
 
+    /// Reads exactly `n` raw bytes (e.g. an RDB payload after SYNC).
+    pub fn read_exact_bytes(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            self.fill().unwrap_or_else(|e| panic!("read {n} bytes: {e}"));
+        }
+        self.buf.drain(..n).collect()
+    }
+
     /// Reads one line (up to CRLF, excluded), e.g. for MONITOR output.
+
     pub fn read_line(&mut self) -> String {
         loop {
             if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {

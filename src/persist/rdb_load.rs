@@ -1,0 +1,748 @@
+//! RDB reader: versions 1 to 12 (Redis 2.x to 7.4), every type and legacy
+//! encoding (zipmap, ziplist, intset, quicklist v1 and v2, listpacks).
+//! Input is untrusted: corrupt or truncated data gives an `RdbError`, never a
+//! panic, and allocations grow with the bytes actually read, never with a
+//! length read from the input.
+
+use super::rdb::*;
+use crate::db::{Keyspace, Value};
+use crate::encoding::{crc64::crc64, intset::Intset, listpack::Listpack, lzf, ziplist, zipmap};
+use crate::sds::Sds;
+use crate::types::{Hash, Limits, List, Set, ZSet};
+use std::fmt;
+use std::io::{self, Read};
+
+#[derive(Debug)]
+pub enum RdbError {
+    /// The input ended early (a truncated file or a closed socket).
+    ShortRead,
+    Io(io::Error),
+    /// Malformed content at a byte offset.
+    Corrupt {
+        offset: u64,
+        what: String,
+    },
+    Checksum {
+        expected: u64,
+        got: u64,
+    },
+    Version(u32),
+    /// Valid but not something ferrodis can hold (streams, modules...).
+    Unsupported(String),
+}
+
+impl fmt::Display for RdbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RdbError::ShortRead => f.write_str("Short read or OOM loading DB"),
+            RdbError::Io(e) => write!(f, "{e}"),
+            RdbError::Corrupt { offset, what } => {
+                write!(f, "Internal error in RDB reading offset {offset}, function at rdb_load.rs -> {what}")
+            }
+            RdbError::Checksum { expected, got } => write!(
+                f,
+                "Wrong RDB checksum expected: ({expected:x}) got ({got:x})."
+            ),
+            RdbError::Version(v) => write!(f, "Can't handle RDB format version {v}"),
+            RdbError::Unsupported(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl std::error::Error for RdbError {}
+
+impl From<io::Error> for RdbError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            RdbError::ShortRead
+        } else {
+            RdbError::Io(e)
+        }
+    }
+}
+
+type R<T> = Result<T, RdbError>;
+
+/// What a load found besides the data.
+#[derive(Debug, Default, Clone)]
+pub struct RdbInfo {
+    pub version: u32,
+    pub redis_ver: Option<String>,
+    pub ctime: Option<i64>,
+    pub repl_id: Option<String>,
+    pub repl_offset: Option<i64>,
+    pub repl_stream_db: Option<i64>,
+    pub aof_base: bool,
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+}
+
+/// A byte reader keeping the offset and the running CRC64.
+pub struct RdbReader<Rd: Read> {
+    r: Rd,
+    pub pos: u64,
+    crc: u64,
+}
+
+/// Chunk by which a long string's buffer grows while it is read.
+const READ_CHUNK: usize = 1 << 20;
+
+impl<Rd: Read> RdbReader<Rd> {
+    pub fn new(r: Rd) -> Self {
+        RdbReader { r, pos: 0, crc: 0 }
+    }
+
+    pub fn into_inner(self) -> Rd {
+        self.r
+    }
+
+    fn corrupt<T>(&self, what: impl Into<String>) -> R<T> {
+        Err(RdbError::Corrupt {
+            offset: self.pos,
+            what: what.into(),
+        })
+    }
+
+    pub fn exact(&mut self, buf: &mut [u8]) -> R<()> {
+        self.r.read_exact(buf)?;
+        self.crc = crc64(self.crc, buf);
+        self.pos += buf.len() as u64;
+        Ok(())
+    }
+
+    pub fn u8(&mut self) -> R<u8> {
+        let mut b = [0u8; 1];
+        self.exact(&mut b)?;
+        Ok(b[0])
+    }
+
+    fn arr<const N: usize>(&mut self) -> R<[u8; N]> {
+        let mut b = [0u8; N];
+        self.exact(&mut b)?;
+        Ok(b)
+    }
+
+    /// `n` bytes, allocating as they arrive rather than trusting `n`.
+    pub fn bytes(&mut self, n: u64) -> R<Vec<u8>> {
+        let n = usize::try_from(n).map_err(|_| RdbError::ShortRead)?;
+        let mut v = Vec::with_capacity(n.min(READ_CHUNK));
+        while v.len() < n {
+            let take = (n - v.len()).min(READ_CHUNK);
+            let start = v.len();
+            v.resize(start + take, 0);
+            self.r.read_exact(&mut v[start..])?;
+            self.crc = crc64(self.crc, &v[start..]);
+            self.pos += take as u64;
+        }
+        Ok(v)
+    }
+
+    /// rdbLoadLenByRef: (length, is_encoded).
+    fn len_enc(&mut self) -> R<(u64, bool)> {
+        let b = self.u8()?;
+        match b >> 6 {
+            0 => Ok(((b & 0x3F) as u64, false)),
+            1 => {
+                let b2 = self.u8()?;
+                Ok(((((b & 0x3F) as u64) << 8) | b2 as u64, false))
+            }
+            2 if b == 0x80 => Ok((u32::from_be_bytes(self.arr()?) as u64, false)),
+            2 if b == 0x81 => Ok((u64::from_be_bytes(self.arr()?), false)),
+            2 => self.corrupt(format!("Unknown length encoding {b} in rdbLoadLen()")),
+            _ => Ok(((b & 0x3F) as u64, true)),
+        }
+    }
+
+    pub fn load_len(&mut self) -> R<u64> {
+        match self.len_enc()? {
+            (n, false) => Ok(n),
+            _ => self.corrupt("Unexpected encoded length"),
+        }
+    }
+
+    /// rdbGenericLoadStringObject: plain, integer-encoded or LZF strings.
+    pub fn string(&mut self) -> R<Vec<u8>> {
+        let (n, enc) = self.len_enc()?;
+        if !enc {
+            return self.bytes(n);
+        }
+        match n as u8 {
+            ENC_INT8 => Ok((self.u8()? as i8).to_string().into_bytes()),
+            ENC_INT16 => Ok(i16::from_le_bytes(self.arr()?).to_string().into_bytes()),
+            ENC_INT32 => Ok(i32::from_le_bytes(self.arr()?).to_string().into_bytes()),
+            ENC_LZF => {
+                let clen = self.load_len()?;
+                let len = self.load_len()?;
+                let c = self.bytes(clen)?;
+                if len == 0 {
+                    return self.corrupt("Invalid LZF compressed string");
+                }
+                match lzf::decompress(&c, len as usize) {
+                    Ok(v) => Ok(v),
+                    Err(_) => self.corrupt("Invalid LZF compressed string"),
+                }
+            }
+            _ => self.corrupt(format!("Unknown RDB string encoding type {n}")),
+        }
+    }
+
+    /// Old-style zset score: a length byte then text (253 nan, 254 inf, 255 -inf).
+    fn double_text(&mut self) -> R<f64> {
+        let n = self.u8()?;
+        match n {
+            253 => self.corrupt("Zset with NAN score detected"),
+            254 => Ok(f64::INFINITY),
+            255 => Ok(f64::NEG_INFINITY),
+            _ => {
+                let b = self.bytes(n as u64)?;
+                match std::str::from_utf8(&b)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok())
+                {
+                    Some(v) if !v.is_nan() => Ok(v),
+                    _ => self.corrupt("Invalid double value"),
+                }
+            }
+        }
+    }
+
+    fn double_bin(&mut self) -> R<f64> {
+        let v = f64::from_le_bytes(self.arr()?);
+        if v.is_nan() {
+            return self.corrupt("Zset with NAN score detected");
+        }
+        Ok(v)
+    }
+
+    /// rdbLoadObject: a value of type `t`. Ok(None) for an empty collection
+    /// (Redis skips those keys).
+    pub fn object(&mut self, t: u8, lim: &Limits) -> R<Option<Value>> {
+        let v = match t {
+            TYPE_STRING => Value::from_bytes(&self.string()?),
+            TYPE_LIST => {
+                let n = self.load_len()?;
+                let mut l = List::new();
+                for _ in 0..n {
+                    l.push_back(&self.string()?, lim);
+                }
+                Value::List(Box::new(l))
+            }
+            TYPE_SET => {
+                let n = self.load_len()?;
+                let mut s = Set::new();
+                for _ in 0..n {
+                    let m = self.string()?;
+                    if !s.add(&m, lim) {
+                        return self.corrupt("Duplicate set members detected");
+                    }
+                }
+                Value::Set(Box::new(s))
+            }
+            TYPE_ZSET | TYPE_ZSET_2 => {
+                let n = self.load_len()?;
+                let mut z = ZSet::new();
+                for _ in 0..n {
+                    let m = self.string()?;
+                    let score = if t == TYPE_ZSET {
+                        self.double_text()?
+                    } else {
+                        self.double_bin()?
+                    };
+                    if z.score(&m).is_some() {
+                        return self.corrupt("Duplicate zset fields detected");
+                    }
+                    z.insert(&m, score, lim);
+                }
+                Value::ZSet(Box::new(z))
+            }
+            TYPE_HASH => {
+                let n = self.load_len()?;
+                let mut h = Hash::new();
+                for _ in 0..n {
+                    let f = self.string()?;
+                    let v = self.string()?;
+                    if !h.set(&f, &v, lim) {
+                        return self.corrupt("Duplicate hash fields detected");
+                    }
+                }
+                Value::Hash(Box::new(h))
+            }
+            TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
+                let n = self.load_len()?;
+                let mut l = List::new();
+                for _ in 0..n {
+                    let container = if t == TYPE_LIST_QUICKLIST_2 {
+                        self.load_len()?
+                    } else {
+                        QUICKLIST_NODE_PACKED
+                    };
+                    let blob = self.string()?;
+                    if container == QUICKLIST_NODE_PLAIN {
+                        l.push_back(&blob, lim);
+                        continue;
+                    } else if container != QUICKLIST_NODE_PACKED {
+                        return self.corrupt(format!(
+                            "Quicklist integrity check failed: unknown container {container}"
+                        ));
+                    }
+                    if t == TYPE_LIST_QUICKLIST {
+                        let items =
+                            self.check(ziplist::decode(&blob), "Ziplist integrity check failed.")?;
+                        for i in items {
+                            l.push_back(&i, lim);
+                        }
+                    } else {
+                        let lp = self.check(
+                            Listpack::from_bytes(blob),
+                            "Listpack integrity check failed.",
+                        )?;
+                        for i in lp.iter() {
+                            l.push_back(&i.to_vec(), lim);
+                        }
+                    }
+                }
+                Value::List(Box::new(l))
+            }
+            TYPE_LIST_ZIPLIST => {
+                let blob = self.string()?;
+                let items =
+                    self.check(ziplist::decode(&blob), "Ziplist integrity check failed.")?;
+                let mut l = List::new();
+                for i in items {
+                    l.push_back(&i, lim);
+                }
+                Value::List(Box::new(l))
+            }
+            TYPE_SET_INTSET => {
+                let blob = self.string()?;
+                let is = self.check(Intset::from_bytes(blob), "Intset integrity check failed.")?;
+                Value::Set(Box::new(Set::from_intset(is, lim)))
+            }
+            TYPE_SET_LISTPACK => {
+                let blob = self.string()?;
+                let lp = self.check(
+                    Listpack::from_bytes(blob),
+                    "Set listpack integrity check failed.",
+                )?;
+                let mut s = Set::new();
+                for i in lp.iter() {
+                    if !s.add(&i.to_vec(), lim) {
+                        return self.corrupt("Duplicate set members detected");
+                    }
+                }
+                Value::Set(Box::new(s))
+            }
+            TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST | TYPE_ZSET_ZIPLIST => {
+                let blob = self.string()?;
+                let items = if t == TYPE_HASH_ZIPMAP {
+                    self.check(zipmap::decode(&blob), "Zipmap integrity check failed.")?
+                } else {
+                    self.check(ziplist::decode(&blob), "Ziplist integrity check failed.")?
+                };
+                if items.len() % 2 != 0 {
+                    return self.corrupt("Ziplist integrity check failed.");
+                }
+                self.pairs_value(
+                    t == TYPE_ZSET_ZIPLIST,
+                    items.chunks(2).map(|p| (p[0].clone(), p[1].clone())),
+                    lim,
+                )?
+            }
+            TYPE_HASH_LISTPACK | TYPE_ZSET_LISTPACK => {
+                let raw = self.string()?;
+                let blob = self.check(
+                    Listpack::from_bytes(raw),
+                    "Listpack integrity check failed.",
+                )?;
+                if blob.len() % 2 != 0 {
+                    return self.corrupt("Listpack integrity check failed.");
+                }
+                let items: Vec<Vec<u8>> = blob.iter().map(|v| v.to_vec()).collect();
+                self.pairs_value(
+                    t == TYPE_ZSET_LISTPACK,
+                    items.chunks(2).map(|p| (p[0].clone(), p[1].clone())),
+                    lim,
+                )?
+            }
+            TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
+                return Err(RdbError::Unsupported(
+                    "The RDB file contains a stream, which ferrodis does not support".into(),
+                ))
+            }
+            TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
+                return Err(RdbError::Unsupported(
+                    "The RDB file contains module data I can't load: ferrodis has no modules"
+                        .into(),
+                ))
+            }
+            _ => return self.corrupt(format!("Unknown RDB encoding type {t}")),
+        };
+        let empty = match &v {
+            Value::List(l) => l.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            _ => false,
+        };
+        Ok(if empty { None } else { Some(v) })
+    }
+
+    fn check<T, E>(&self, r: Result<T, E>, what: &str) -> R<T> {
+        r.or_else(|_| self.corrupt(what))
+    }
+
+    /// A hash or sorted set from (field, value) / (member, score) pairs,
+    /// refusing duplicates as Redis's deep integrity check does.
+    fn pairs_value(
+        &self,
+        zset: bool,
+        pairs: impl Iterator<Item = (Vec<u8>, Vec<u8>)>,
+        lim: &Limits,
+    ) -> R<Value> {
+        if zset {
+            let mut z = ZSet::new();
+            for (m, s) in pairs {
+                let score = match crate::encoding::numbers::string2d(&s) {
+                    Some(v) if !v.is_nan() => v,
+                    _ => return self.corrupt("Invalid zset score"),
+                };
+                if z.score(&m).is_some() {
+                    return self.corrupt("Duplicate zset fields detected");
+                }
+                z.insert(&m, score, lim);
+            }
+            Ok(Value::ZSet(Box::new(z)))
+        } else {
+            let mut h = Hash::new();
+            for (f, v) in pairs {
+                if !h.set(&f, &v, lim) {
+                    return self.corrupt("Duplicate hash fields detected");
+                }
+            }
+            Ok(Value::Hash(Box::new(h)))
+        }
+    }
+
+    /// Skips a module value (rdbLoadCheckModuleValue) up to its EOF opcode.
+    fn skip_module_value(&mut self) -> R<()> {
+        loop {
+            match self.load_len()? {
+                0 => return Ok(()), // RDB_MODULE_OPCODE_EOF
+                1 | 2 => {
+                    self.load_len()?;
+                }
+                3 => {
+                    self.arr::<4>()?;
+                }
+                4 => {
+                    self.arr::<8>()?;
+                }
+                5 => {
+                    self.string()?;
+                }
+                op => return self.corrupt(format!("Unknown module opcode {op}")),
+            }
+        }
+    }
+}
+
+/// Loads a snapshot into `ks` (which the caller emptied as needed).
+/// `keep_expired`: a replica keeps keys whose time passed (its master's
+/// DEL will come); a master drops them. Returns the AUX fields replication
+/// needs. Stops right after the trailer, so a reader positioned on an AOF
+/// with an RDB preamble can go on with the commands that follow.
+pub fn load_rdb<Rd: Read>(
+    reader: Rd,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    keep_expired: bool,
+) -> Result<RdbInfo, RdbError> {
+    let mut r = RdbReader::new(reader);
+    load_from(&mut r, ks, lim, keep_expired)
+}
+
+pub fn load_from<Rd: Read>(
+    r: &mut RdbReader<Rd>,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    keep_expired: bool,
+) -> Result<RdbInfo, RdbError> {
+    let magic: [u8; 9] = r.arr()?;
+    if &magic[..5] != b"REDIS" {
+        return r.corrupt("Wrong signature trying to load DB from file");
+    }
+    let version = std::str::from_utf8(&magic[5..])
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(0);
+    if !(1..=RDB_VERSION_MAX_READ).contains(&version) {
+        return Err(RdbError::Version(version));
+    }
+    let mut info = RdbInfo {
+        version,
+        ..Default::default()
+    };
+    let now = ks.now_ms;
+    let mut db = 0usize;
+    let mut expire: i64 = -1;
+    loop {
+        let t = r.u8()?;
+        match t {
+            OPCODE_EXPIRETIME => {
+                expire = i32::from_le_bytes(r.arr()?) as i64 * 1000;
+                continue;
+            }
+            OPCODE_EXPIRETIME_MS => {
+                expire = i64::from_le_bytes(r.arr()?);
+                continue;
+            }
+            OPCODE_FREQ => {
+                r.u8()?;
+                continue;
+            }
+            OPCODE_IDLE => {
+                r.load_len()?;
+                continue;
+            }
+            OPCODE_EOF => break,
+            OPCODE_SELECTDB => {
+                let n = r.load_len()?;
+                if n as usize >= ks.dbs.len() {
+                    return Err(RdbError::Unsupported(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", ks.dbs.len())));
+                }
+                db = n as usize;
+                continue;
+            }
+            OPCODE_RESIZEDB => {
+                r.load_len()?;
+                r.load_len()?;
+                continue;
+            }
+            OPCODE_SLOT_INFO => {
+                r.load_len()?;
+                r.load_len()?;
+                r.load_len()?;
+                continue;
+            }
+            OPCODE_AUX => {
+                let k = r.string()?;
+                let v = r.string()?;
+                let s = String::from_utf8_lossy(&v).into_owned();
+                match &k[..] {
+                    b"redis-ver" => {
+                        log::info!("Loading RDB produced by version {s}");
+                        info.redis_ver = Some(s);
+                    }
+                    b"ctime" => {
+                        info.ctime = s.parse().ok();
+                        if let Some(c) = info.ctime {
+                            let age = (now / 1000 - c).max(0);
+                            log::info!("RDB age {age} seconds");
+                        }
+                    }
+                    b"used-mem" => {
+                        if let Ok(m) = s.parse::<u64>() {
+                            log::info!(
+                                "RDB memory usage when created {:.2} Mb",
+                                m as f64 / (1024.0 * 1024.0)
+                            );
+                        }
+                    }
+                    b"repl-id" => info.repl_id = Some(s),
+                    b"repl-offset" => info.repl_offset = s.parse().ok(),
+                    b"repl-stream-db" => info.repl_stream_db = s.parse().ok(),
+                    b"aof-base" => info.aof_base = s == "1",
+                    b"lua" => {}
+                    _ => log::debug!(
+                        "Unrecognized RDB AUX field: '{}'",
+                        String::from_utf8_lossy(&k)
+                    ),
+                }
+                continue;
+            }
+            OPCODE_MODULE_AUX => {
+                let _module_id = r.load_len()?;
+                let _when_opcode = r.load_len()?;
+                let _when = r.load_len()?;
+                r.skip_module_value()?;
+                log::warn!("Skipping module AUX data in the RDB file (ferrodis has no modules)");
+                continue;
+            }
+            OPCODE_FUNCTION2 => {
+                let _code = r.string()?;
+                log::warn!(
+                    "Skipping a function library in the RDB file (ferrodis has no functions)"
+                );
+                continue;
+            }
+            OPCODE_FUNCTION_PRE_GA => {
+                return Err(RdbError::Unsupported(
+                    "Pre-release function format not supported".into(),
+                ))
+            }
+            _ => {}
+        }
+        let key = r.string()?;
+        let val = r.object(t, lim)?;
+        let when = std::mem::replace(&mut expire, -1);
+        let Some(val) = val else {
+            log::debug!(
+                "rdbLoadObject skipping empty key: {}",
+                String::from_utf8_lossy(&key)
+            );
+            continue;
+        };
+        if !keep_expired && when != -1 && when < now {
+            info.keys_expired += 1;
+            continue;
+        }
+        let d = &mut ks.dbs[db];
+        if d.dict.contains_key(&key) {
+            return r.corrupt(format!(
+                "RDB has duplicated key '{}' in DB {db}",
+                String::from_utf8_lossy(&key)
+            ));
+        }
+        let k = Sds::from_vec(key);
+        if when != -1 {
+            d.expires.insert_new(k.clone(), when);
+        }
+        d.dict.insert_new(
+            k,
+            crate::db::Entry {
+                val,
+                lru: ks.lru_clock,
+            },
+        );
+        info.keys_loaded += 1;
+    }
+    if version >= 5 {
+        let computed = r.crc;
+        let mut b = [0u8; 8];
+        r.r.read_exact(&mut b)?;
+        r.pos += 8;
+        let expected = u64::from_le_bytes(b);
+        if expected != 0 && expected != computed {
+            return Err(RdbError::Checksum {
+                expected,
+                got: computed,
+            });
+        }
+    }
+    Ok(info)
+}
+
+/// RESTORE: checks a DUMP payload's footer (Redis 7.0 verifyDumpPayload).
+pub fn verify_dump_payload(p: &[u8]) -> bool {
+    if p.len() < 10 {
+        return false;
+    }
+    let footer = &p[p.len() - 10..];
+    let ver = u16::from_le_bytes([footer[0], footer[1]]);
+    if ver > RDB_VERSION {
+        return false;
+    }
+    let crc = crc64(0, &p[..p.len() - 8]);
+    crc.to_le_bytes() == footer[2..]
+}
+
+/// RESTORE: the value inside a verified DUMP payload.
+pub fn load_dump_payload(p: &[u8], lim: &Limits) -> Option<Value> {
+    let body = p.get(..p.len().checked_sub(10)?)?;
+    let mut r = RdbReader::new(body);
+    let t = r.u8().ok()?;
+    r.object(t, lim).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Keyspace;
+
+    fn roundtrip(ks: &Keyspace, compression: bool) -> Keyspace {
+        let mut out = Vec::new();
+        let aux = RdbAux {
+            compression,
+            ..Default::default()
+        };
+        write_rdb(ks, &mut out, &aux).unwrap();
+        let mut ks2 = Keyspace::new(16);
+        load_rdb(&out[..], &mut ks2, &Limits::default(), false).unwrap();
+        ks2
+    }
+
+    #[test]
+    fn roundtrip_all_types() {
+        let lim = Limits::default();
+        let mut ks = Keyspace::new(16);
+        ks.add(0, b"s", Value::from_bytes(b"hello"));
+        ks.add(0, b"i", Value::Int(123456789012));
+        ks.add(0, b"big", Value::from_bytes(&[b'x'; 5000]));
+        ks.add(3, b"e", Value::from_bytes(b"v"));
+        ks.dbs[3].set_expire(b"e", 4_000_000_000_000);
+        let mut l = List::new();
+        for i in 0..3000 {
+            l.push_back(format!("elem{i}").as_bytes(), &lim);
+        }
+        ks.add(1, b"l", Value::List(Box::new(l)));
+        let mut s = Set::new();
+        s.add(b"a", &lim);
+        s.add(b"1", &lim);
+        ks.add(1, b"set", Value::Set(Box::new(s)));
+        let mut z = ZSet::new();
+        z.insert(b"m", 1.5, &lim);
+        z.insert(b"n", f64::INFINITY, &lim);
+        ks.add(1, b"z", Value::ZSet(Box::new(z)));
+        let mut h = Hash::new();
+        h.set(b"f", b"v", &lim);
+        ks.add(1, b"h", Value::Hash(Box::new(h)));
+        for c in [true, false] {
+            let ks2 = roundtrip(&ks, c);
+            assert_eq!(
+                crate::persist::digest::dataset_digest(&ks),
+                crate::persist::digest::dataset_digest(&ks2)
+            );
+            assert_eq!(ks2.total_keys(), 8);
+            assert_eq!(ks2.dbs[3].get_expire(b"e"), Some(4_000_000_000_000));
+        }
+    }
+
+    #[test]
+    fn corrupt_never_panics() {
+        let lim = Limits::default();
+        let mut ks = Keyspace::new(16);
+        for i in 0..50 {
+            ks.add(
+                0,
+                format!("k{i}").as_bytes(),
+                Value::from_bytes(&vec![b'a' + (i % 26) as u8; i * 7]),
+            );
+        }
+        let mut l = List::new();
+        l.push_back(b"x", &lim);
+        ks.add(0, b"l", Value::List(Box::new(l)));
+        let mut out = Vec::new();
+        write_rdb(&ks, &mut out, &RdbAux::default()).unwrap();
+        let mut rng = crate::encoding::TestRng(42);
+        for _ in 0..3000 {
+            let mut b = out.clone();
+            rng.mutate(&mut b);
+            let mut ks2 = Keyspace::new(16);
+            let _ = load_rdb(&b[..], &mut ks2, &lim, false);
+        }
+        for cut in 0..out.len() {
+            let mut ks2 = Keyspace::new(16);
+            assert!(load_rdb(&out[..cut], &mut ks2, &lim, false).is_err());
+        }
+    }
+
+    #[test]
+    fn dump_roundtrip() {
+        let v = Value::from_bytes(b"hello world");
+        let p = dump_payload(&v, true, -2);
+        assert!(verify_dump_payload(&p));
+        let back = load_dump_payload(&p, &Limits::default()).unwrap();
+        let mut b = [0u8; 20];
+        assert_eq!(back.str_bytes(&mut b).unwrap(), b"hello world");
+    }
+}

@@ -1,0 +1,640 @@
+//! Server side of the AOF (Redis 7.0 multi-part): feeding propagated
+//! commands, the fsync policy, BGREWRITEAOF through the fork path, turning
+//! the AOF on and off at runtime, loading at startup, INFO aof_* fields.
+
+use super::Server;
+use crate::cmd::{Ctx, Effect, Proc};
+use crate::config::AppendFsync;
+use crate::db::{ExpireMode, Value};
+use crate::error::CmdError;
+use crate::persist::aof::{aof_dir, cat_command, Aof, AofState, Manifest};
+use crate::persist::fork::{ChildExit, ChildKind};
+use crate::persist::{rdb, RdbAux};
+use crate::types::Limits;
+use bytes::Bytes;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+type R = Result<(), CmdError>;
+
+/// Writes the rewrite of the dataset as commands (aof-use-rdb-preamble no).
+fn write_aof_commands(
+    ks: &crate::db::Keyspace,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let mut buf = Vec::new();
+    let b = |s: &[u8]| Bytes::copy_from_slice(s);
+    for (i, db) in ks.dbs.iter().enumerate() {
+        if db.dict.is_empty() {
+            continue;
+        }
+        cat_command(&mut buf, &[b(b"SELECT"), Bytes::from(i.to_string())]);
+        for (k, e) in db.dict.iter() {
+            let key = b(k.as_bytes());
+            let mut argv: Vec<Bytes> = Vec::new();
+            let mut ibuf = [0u8; 20];
+            match &e.val {
+                v @ (Value::Str(_) | Value::Raw(_) | Value::Int(_)) => {
+                    argv.extend([
+                        b(b"SET"),
+                        key.clone(),
+                        b(v.str_bytes(&mut ibuf).unwrap_or(b"")),
+                    ]);
+                }
+                Value::List(l) => {
+                    argv.extend([b(b"RPUSH"), key.clone()]);
+                    argv.extend(l.iter().map(|x| b(&x)));
+                }
+                Value::Set(s) => {
+                    argv.extend([b(b"SADD"), key.clone()]);
+                    argv.extend(s.iter().map(|x| b(&x)));
+                }
+                Value::ZSet(z) => {
+                    argv.extend([b(b"ZADD"), key.clone()]);
+                    for (m, sc) in z.iter() {
+                        argv.push(Bytes::from(crate::encoding::numbers::fmt_g(sc, 17)));
+                        argv.push(b(&m));
+                    }
+                }
+                Value::Hash(h) => {
+                    argv.extend([b(b"HSET"), key.clone()]);
+                    for (f, v) in h.iter() {
+                        argv.push(b(&f));
+                        argv.push(b(&v));
+                    }
+                }
+            }
+            cat_command(&mut buf, &argv);
+            if let Some(when) = db.expires.get(k) {
+                cat_command(
+                    &mut buf,
+                    &[b(b"PEXPIREAT"), key, Bytes::from(when.to_string())],
+                );
+            }
+            if buf.len() > 32 * 1024 {
+                w.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+    }
+    w.write_all(&buf)?;
+    w.flush()
+}
+
+/// Writes a new base file at `path` (RDB preamble or commands), fsynced.
+fn write_base(
+    ks: &crate::db::Keyspace,
+    path: &Path,
+    preamble: bool,
+    aux: &RdbAux,
+    fill: i64,
+) -> std::io::Result<()> {
+    let mut f = std::fs::File::create(path)?;
+    if preamble {
+        rdb::write_rdb_with(ks, &mut f, aux, fill, &mut |_| {})?;
+    } else {
+        write_aof_commands(ks, &mut f)?;
+    }
+    f.sync_all()
+}
+
+impl Server {
+    fn aof_dir(&self) -> PathBuf {
+        aof_dir(&self.cfg.dir, &self.cfg.appenddirname)
+    }
+
+    fn aof_temp_incr(&self) -> PathBuf {
+        self.aof_dir()
+            .join(format!("temp-{}.incr", self.cfg.appendfilename))
+    }
+
+    fn aof_file_size(&self, name: &str) -> u64 {
+        std::fs::metadata(self.aof_dir().join(name)).map_or(0, |m| m.len())
+    }
+
+    // ---- loading ----
+
+    /// appendonly yes at startup: load manifest, base and incr files, then
+    /// make sure a base exists and open the last incr file for appending.
+    pub fn aof_load_on_startup(&mut self) {
+        let start = std::time::Instant::now();
+        let dir = self.aof_dir();
+        let prefix = self.cfg.appendfilename.clone();
+        let mpath = dir.join(format!("{prefix}.manifest"));
+        let mut manifest = Manifest::default();
+        let mut loaded_any = false;
+        if let Ok(text) = std::fs::read_to_string(&mpath) {
+            manifest = match Manifest::parse(&text) {
+                Ok(m) => m,
+                Err(e) => {
+                    log::warn!("{e}");
+                    std::process::exit(1);
+                }
+            };
+            self.persist.loading = true;
+            let files: Vec<String> = manifest
+                .base
+                .iter()
+                .chain(&manifest.incrs)
+                .map(|f| f.name.clone())
+                .collect();
+            let n = files.len();
+            for (i, name) in files.iter().enumerate() {
+                let last = i + 1 == n;
+                if let Err(e) = self.aof_load_file(&dir.join(name), last) {
+                    log::warn!("{e}");
+                    std::process::exit(1);
+                }
+                log::info!(
+                    "DB loaded from {} file {name}",
+                    if i == 0 && manifest.base.is_some() {
+                        "base"
+                    } else {
+                        "incr"
+                    }
+                );
+                loaded_any = true;
+            }
+            self.persist.loading = false;
+        }
+        if loaded_any {
+            log::info!(
+                "DB loaded from append only file: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            );
+        }
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            log::warn!(
+                "Can't open or create append-only dir {}: {e}",
+                dir.display()
+            );
+            std::process::exit(1);
+        }
+        let mut dirty_manifest = false;
+        if manifest.base.is_none() && manifest.incrs.is_empty() {
+            let name = manifest.new_base(&prefix, self.cfg.aof_use_rdb_preamble);
+            let aux = RdbAux {
+                aof_base: true,
+                key_save_delay_us: 0,
+                ..self.rdb_aux()
+            };
+            if let Err(e) = write_base(
+                &self.ks,
+                &dir.join(&name),
+                self.cfg.aof_use_rdb_preamble,
+                &aux,
+                self.cfg.list_max_listpack_size,
+            ) {
+                log::warn!("Can't write the AOF base file {name}: {e}");
+                std::process::exit(1);
+            }
+            log::info!("Creating AOF base file {name} on server start");
+            dirty_manifest = true;
+        }
+        let incr = match manifest.incrs.last() {
+            Some(f) => f.name.clone(),
+            None => {
+                let n = manifest.new_incr(&prefix);
+                log::info!("Creating AOF incr file {n} on server start");
+                dirty_manifest = true;
+                n
+            }
+        };
+        match Aof::open_append(&dir.join(&incr)) {
+            Ok(f) => self.persist.aof.file = Some(f),
+            Err(e) => {
+                log::warn!("Can't open the append-only file {incr}: {e}");
+                std::process::exit(1);
+            }
+        }
+        if dirty_manifest {
+            if let Err(e) = manifest.persist(&dir, &prefix) {
+                log::warn!("Can't persist the AOF manifest: {e}");
+                std::process::exit(1);
+            }
+        }
+        let base_size = manifest
+            .base
+            .as_ref()
+            .map_or(0, |b| self.aof_file_size(&b.name));
+        let incr_size: u64 = manifest
+            .incrs
+            .iter()
+            .map(|f| self.aof_file_size(&f.name))
+            .sum();
+        let a = &mut self.persist.aof;
+        a.manifest = manifest;
+        a.state = AofState::On;
+        a.seldb = None;
+        a.base_size = base_size + incr_size;
+        a.current_size = base_size + incr_size;
+        self.dirty = 0;
+    }
+
+    /// Loads one AOF file: an optional RDB preamble, then commands. A
+    /// truncated last file is cut back to its last complete command when
+    /// aof-load-truncated is on.
+    fn aof_load_file(&mut self, path: &Path, last: bool) -> Result<(), String> {
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && last => return Ok(()),
+            Err(e) => {
+                return Err(format!(
+                    "Fatal error: can't open the append log file {} for reading: {e}",
+                    path.display()
+                ))
+            }
+        };
+        let mut rest: &[u8] = &data;
+        if data.starts_with(b"REDIS") {
+            log::info!("Reading RDB base file on AOF loading...");
+            let lim = Limits::from_config(&self.cfg);
+            let mut r = crate::persist::rdb_load::RdbReader::new(&mut rest);
+            crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true).map_err(|e| {
+                format!(
+                    "Bad file format reading the append only file {}: {e}",
+                    path.display()
+                )
+            })?;
+            log::info!("Reading the remaining AOF tail...");
+        }
+        let total = data.len();
+        let mut db = 0usize;
+        let mode = self.ks.expire_mode;
+        self.ks.expire_mode = ExpireMode::ApplyingMaster;
+        let mut spans = Vec::new();
+        let limits = crate::resp::Limits {
+            proto_max_bulk_len: u64::MAX,
+            authenticated: true,
+        };
+        let res = loop {
+            if rest.is_empty() {
+                break Ok(());
+            }
+            let consumed_before = total - rest.len();
+            if rest[0] != b'*' {
+                break Err(format!("Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", path.display()));
+            }
+            match crate::resp::parse_request(rest, limits, &mut spans) {
+                Ok(crate::resp::Parsed::Request { consumed }) => {
+                    let argv: Vec<Bytes> = spans
+                        .iter()
+                        .map(|&(a, b)| Bytes::copy_from_slice(&rest[a..b]))
+                        .collect();
+                    rest = &rest[consumed..];
+                    self.aof_apply(&mut db, &argv);
+                }
+                Ok(crate::resp::Parsed::Incomplete { .. }) => {
+                    if last && self.cfg.aof_load_truncated {
+                        log::warn!(
+                            "!!! Warning: short read while loading the AOF file {}!!!",
+                            path.display()
+                        );
+                        log::warn!("!!! Truncating the AOF at offset {consumed_before} !!!");
+                        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) {
+                            let _ = f.set_len(consumed_before as u64);
+                        }
+                        log::warn!(
+                            "AOF {} loaded anyway because aof-load-truncated is enabled",
+                            path.display()
+                        );
+                        break Ok(());
+                    }
+                    break Err(format!("Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", path.display()));
+                }
+                Err(e) => {
+                    break Err(format!(
+                        "Bad file format reading the append only file {}: {}",
+                        path.display(),
+                        e.0
+                    ))
+                }
+            }
+        };
+        self.ks.expire_mode = mode;
+        res
+    }
+
+    /// Applies one command read from the AOF (no client, no reply).
+    fn aof_apply(&mut self, db: &mut usize, argv: &[Bytes]) {
+        let Some(cmd) = crate::cmd::lookup(&argv[0]) else {
+            log::warn!(
+                "Unknown command '{}' reading the append only file",
+                String::from_utf8_lossy(&argv[0])
+            );
+            return;
+        };
+        if !cmd.arity_ok(argv.len()) {
+            return;
+        }
+        self.update_clock();
+        match cmd.proc {
+            Proc::Db(handler) => {
+                let mut sink = Vec::new();
+                let mut events = Vec::new();
+                let mut ctx = Ctx {
+                    ks: &mut self.ks,
+                    cfg: &self.cfg,
+                    db: *db,
+                    out: crate::resp::Out::new(&mut sink, 2),
+                    client_id: 0,
+                    dirty: 0,
+                    rewritten: Vec::new(),
+                    events: &mut events,
+                    effect: Effect::None,
+                    no_block: true,
+                };
+                let _ = handler(&mut ctx, argv);
+                *db = ctx.db;
+            }
+            Proc::Srv(tag) => {
+                use crate::cmd::Srv;
+                match tag {
+                    Srv::Select => {
+                        if let Some(n) = crate::resp::parse_i64(&argv[1]) {
+                            if n >= 0 && (n as usize) < self.ks.dbs.len() {
+                                *db = n as usize;
+                            }
+                        }
+                    }
+                    Srv::FlushAll => self.ks.dbs.iter_mut().for_each(|d| d.clear()),
+                    Srv::FlushDb => self.ks.dbs[*db].clear(),
+                    Srv::SwapDb => {
+                        let a = crate::resp::parse_i64(&argv[1]).unwrap_or(-1);
+                        let b = crate::resp::parse_i64(&argv[2]).unwrap_or(-1);
+                        let n = self.ks.dbs.len() as i64;
+                        if (0..n).contains(&a) && (0..n).contains(&b) {
+                            self.ks.dbs.swap(a as usize, b as usize);
+                        }
+                    }
+                    // MULTI/EXEC: the commands inside are applied one by one.
+                    _ => {}
+                }
+            }
+        }
+        self.ks.expired.clear();
+        self.ks.dirty_cas.clear();
+        self.ks.ready.clear();
+    }
+
+    // ---- feeding ----
+
+    pub fn persist_feed_aof(&mut self, db: usize, argv: &[Bytes]) {
+        if self.persist.aof.state == AofState::Off {
+            return;
+        }
+        self.persist.aof.feed(db, argv);
+    }
+
+    /// Writes the AOF buffer before replies go out (fsync when `always`).
+    pub fn persist_before_sleep(&mut self) {
+        let a = &mut self.persist.aof;
+        if a.state == AofState::Off || a.buf.is_empty() {
+            return;
+        }
+        let always = self.cfg.appendfsync == AppendFsync::Always;
+        a.flush(always, self.ks.now_ms);
+    }
+
+    pub fn aof_cron(&mut self) {
+        let now = crate::util::mstime();
+        let everysec = self.cfg.appendfsync == AppendFsync::EverySec;
+        let a = &mut self.persist.aof;
+        if a.state != AofState::Off {
+            a.flush(everysec && now - a.last_fsync_ms >= 1000, now);
+        }
+        if self.persist.child.is_some() {
+            return;
+        }
+        if self.persist.aof.rewrite_scheduled {
+            let _ = self.aof_rewrite_background();
+            return;
+        }
+        let a = &self.persist.aof;
+        let perc = self.cfg.auto_aof_rewrite_percentage;
+        if a.state == AofState::On
+            && perc > 0
+            && a.current_size > self.cfg.auto_aof_rewrite_min_size
+        {
+            let base = a.base_size.max(1);
+            let growth = (a.current_size * 100 / base) as i64 - 100;
+            if growth >= perc as i64 {
+                log::info!("Starting automatic rewriting of AOF on {growth}% growth");
+                let _ = self.aof_rewrite_background();
+            }
+        }
+    }
+
+    pub fn persist_flush_aof_on_shutdown(&mut self) {
+        if self.persist.aof.state == AofState::Off {
+            return;
+        }
+        log::info!("Calling fsync() on the AOF file.");
+        let now = self.ks.now_ms;
+        self.persist.aof.flush(true, now);
+    }
+
+    // ---- rewrite ----
+
+    /// BGREWRITEAOF (rewriteAppendOnlyFileBackground): flush, open a new
+    /// incr file for the writes that follow, fork a child writing the base.
+    pub fn aof_rewrite_background(&mut self) -> Result<(), String> {
+        if self.persist.child.is_some() {
+            return Err("child active".into());
+        }
+        let dir = self.aof_dir();
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let now = self.ks.now_ms;
+        self.persist.aof.flush(true, now);
+        let prefix = self.cfg.appendfilename.clone();
+        // New writes go to a new incr file from now on.
+        if self.persist.aof.state == AofState::On {
+            let mut m = self.persist.aof.manifest.clone();
+            let name = m.new_incr(&prefix);
+            let f = Aof::open_append(&dir.join(&name)).map_err(|e| e.to_string())?;
+            m.persist(&dir, &prefix).map_err(|e| e.to_string())?;
+            self.persist.aof.manifest = m;
+            self.persist.aof.file = Some(f);
+        } else {
+            let f = std::fs::File::create(self.aof_temp_incr()).map_err(|e| e.to_string())?;
+            self.persist.aof.file = Some(f);
+        }
+        self.persist.aof.seldb = None;
+        self.persist.aof.rewrite_scheduled = false;
+        let preamble = self.cfg.aof_use_rdb_preamble;
+        let aux = RdbAux {
+            aof_base: true,
+            ..self.rdb_aux()
+        };
+        let fill = self.cfg.list_max_listpack_size;
+        let r = self.start_child(ChildKind::Aof, move |s| {
+            let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+            match write_base(&s.ks, &tmp, preamble, &aux, fill) {
+                Ok(()) => {
+                    log::info!(
+                        "Successfully created the temporary AOF base file {}",
+                        tmp.file_name().map_or("".into(), |n| n.to_string_lossy())
+                    );
+                    0
+                }
+                Err(e) => {
+                    log::warn!("Error writing the AOF rewrite: {e}");
+                    1
+                }
+            }
+        });
+        match r {
+            Ok(pid) => {
+                log::info!("Background append only file rewriting started by pid {pid}");
+                Ok(())
+            }
+            Err(e) => {
+                log::warn!("Can't rewrite append only file in background: fork: {e}");
+                self.persist.aof.last_rewrite_ok = false;
+                Err(e)
+            }
+        }
+    }
+
+    /// backgroundRewriteDoneHandler: install the new base, switch the
+    /// manifest, drop what the base now covers.
+    pub fn aof_rewrite_done(&mut self, pid: i32, exit: ChildExit, cow: u64) {
+        let dir = self.aof_dir();
+        let tmp = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
+        self.persist.aof_last_cow_size = cow;
+        if !exit.ok() || self.persist.aof.state == AofState::Off {
+            match exit {
+                ChildExit::Signal(s) => {
+                    log::warn!("Background AOF rewrite terminated by signal {s}")
+                }
+                _ => log::warn!("Background AOF rewrite terminated with error"),
+            }
+            let _ = std::fs::remove_file(&tmp);
+            if !matches!(exit, ChildExit::Signal(libc::SIGUSR1)) {
+                self.persist.aof.last_rewrite_ok = false;
+                self.persist.aof.consecutive_failures += 1;
+            }
+            return;
+        }
+        let prefix = self.cfg.appendfilename.clone();
+        let mut m = self.persist.aof.manifest.clone();
+        let base = m.new_base(&prefix, self.cfg.aof_use_rdb_preamble);
+        let mut r = std::fs::rename(&tmp, dir.join(&base));
+        if r.is_ok() && self.persist.aof.state == AofState::WaitRewrite {
+            let incr = m.new_incr(&prefix);
+            r = std::fs::rename(self.aof_temp_incr(), dir.join(&incr));
+        }
+        m.mark_rewritten_incrs_as_history();
+        let r = r.and_then(|_| m.persist(&dir, &prefix));
+        if let Err(e) = r {
+            log::warn!("Error trying to install the rewritten AOF: {e}");
+            let _ = std::fs::remove_file(&tmp);
+            self.persist.aof.last_rewrite_ok = false;
+            self.persist.aof.consecutive_failures += 1;
+            return;
+        }
+        if !m.history.is_empty() {
+            m.delete_history(&dir);
+            let _ = m.persist(&dir, &prefix);
+        }
+        let size = self.aof_file_size(&base)
+            + m.incrs
+                .iter()
+                .map(|f| self.aof_file_size(&f.name))
+                .sum::<u64>();
+        let a = &mut self.persist.aof;
+        a.manifest = m;
+        if a.state == AofState::WaitRewrite {
+            a.state = AofState::On;
+            log::info!("Background AOF rewrite terminated with success");
+        } else {
+            log::info!("Background AOF rewrite terminated with success");
+        }
+        a.base_size = size;
+        a.current_size = size;
+        a.last_rewrite_ok = true;
+        a.consecutive_failures = 0;
+        a.rewrites += 1;
+        log::info!("Background AOF rewrite finished successfully");
+    }
+
+    pub fn cmd_bgrewriteaof(&mut self, key: usize) -> R {
+        match self.persist.child_kind() {
+            Some(ChildKind::Aof) => Err("ERR Background append only file rewriting already in progress".into()),
+            Some(_) => {
+                self.persist.aof.rewrite_scheduled = true;
+                self.reply(key, |o| o.simple("Background append only file rewriting scheduled"));
+                Ok(())
+            }
+            None => match self.aof_rewrite_background() {
+                Ok(()) => {
+                    self.reply(key, |o| o.simple("Background append only file rewriting started"));
+                    Ok(())
+                }
+                Err(_) => Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into()),
+            },
+        }
+    }
+
+    /// CONFIG SET appendonly: start (through a rewrite) or stop the AOF.
+    pub fn persist_appendonly_changed(&mut self) {
+        let on = self.cfg.appendonly;
+        let state = self.persist.aof.state;
+        if on && state == AofState::Off {
+            self.persist.aof.state = AofState::WaitRewrite;
+            if self
+                .persist
+                .child_kind()
+                .is_some_and(|k| k != ChildKind::Aof)
+            {
+                self.persist.aof.rewrite_scheduled = true;
+                log::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+            } else if self.aof_rewrite_background().is_err() {
+                self.persist.aof.state = AofState::Off;
+                log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+            }
+        } else if !on && state != AofState::Off {
+            let now = self.ks.now_ms;
+            self.persist.aof.flush(true, now);
+            if self.persist.child_kind() == Some(ChildKind::Aof) {
+                self.persist_kill_child();
+            }
+            let a = &mut self.persist.aof;
+            a.file = None;
+            a.state = AofState::Off;
+            a.rewrite_scheduled = false;
+            a.buf.clear();
+            let _ = std::fs::remove_file(self.aof_temp_incr());
+        }
+    }
+
+    pub fn info_aof(&self, o: &mut String, current: Option<i64>) {
+        let a = &self.persist.aof;
+        let _ = write!(
+            o,
+            "aof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            u8::from(a.state != AofState::Off),
+            u8::from(current.is_some()),
+            u8::from(a.rewrite_scheduled),
+            a.last_rewrite_time_sec,
+            current.unwrap_or(-1),
+            if a.last_rewrite_ok { "ok" } else { "err" },
+            a.rewrites,
+            a.consecutive_failures,
+            if a.last_write_ok { "ok" } else { "err" },
+            self.persist.aof_last_cow_size,
+        );
+        if a.state != AofState::Off {
+            let _ = write!(
+                o,
+                "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:{}\r\naof_buffer_length:{}\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+                a.current_size,
+                a.base_size,
+                u8::from(a.rewrite_scheduled),
+                a.buf.len()
+            );
+        }
+    }
+}
