@@ -86,10 +86,11 @@ impl Server {
         Some(st)
     }
 
-    /// The reply a blocked command gives on timeout.
-    fn timeout_reply(&mut self, key: usize, cmd: &CommandSpec) {
-        let null_bulk = matches!(cmd.name, "brpoplpush" | "blmove");
-        self.reply(key, |o| if null_bulk { o.null() } else { o.null_array() });
+    /// The reply a blocked command gives on timeout: the null array for
+    /// every list/zset pop, BLMOVE and BRPOPLPUSH included (Redis 7.0's
+    /// replyToBlockedClientTimedOut; only their MULTI form replies a null bulk).
+    fn timeout_reply(&mut self, key: usize, _cmd: &CommandSpec) {
+        self.reply(key, |o| o.null_array());
         self.mark_pending_write(key);
     }
 
