@@ -280,8 +280,8 @@ pub fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     if count >= size {
-        // As SMEMBERS (a set reply in RESP3).
-        ctx.out.set(size);
+        // The whole set (still an array in RESP3, unlike SPOP).
+        ctx.out.array(size);
         for m in s.iter() {
             ctx.out.bulk(&m);
         }
