@@ -12,18 +12,45 @@ use crate::db::{Keyspace, Value};
 use crate::encoding::longdouble::LongDouble;
 use crate::encoding::numbers::string2ll;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::types::{Hash, Limits};
 use crate::resp::Out;
+use crate::types::hash::Pair;
+use crate::types::{Hash, Limits};
 use crate::util::string_match;
 use bytes::Bytes;
-use std::borrow::Cow;
 
 use Proc::Db;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    spec("hset", Db(hset), -4, WRITE | DENYOOM | FAST, 1, 1, 1, "hash"),
-    spec("hmset", Db(hset), -4, WRITE | DENYOOM | FAST, 1, 1, 1, "hash"),
-    spec("hsetnx", Db(hsetnx), 4, WRITE | DENYOOM | FAST, 1, 1, 1, "hash"),
+    spec(
+        "hset",
+        Db(hset),
+        -4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+    ),
+    spec(
+        "hmset",
+        Db(hset),
+        -4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+    ),
+    spec(
+        "hsetnx",
+        Db(hsetnx),
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+    ),
     spec("hget", Db(hget), 3, READONLY | FAST, 1, 1, 1, "hash"),
     spec("hmget", Db(hmget), -3, READONLY | FAST, 1, 1, 1, "hash"),
     spec("hgetall", Db(hgetall), 2, READONLY, 1, 1, 1, "hash"),
@@ -33,13 +60,35 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("hlen", Db(hlen), 2, READONLY | FAST, 1, 1, 1, "hash"),
     spec("hexists", Db(hexists), 3, READONLY | FAST, 1, 1, 1, "hash"),
     spec("hstrlen", Db(hstrlen), 3, READONLY | FAST, 1, 1, 1, "hash"),
-    spec("hincrby", Db(hincrby), 4, WRITE | DENYOOM | FAST, 1, 1, 1, "hash"),
-    spec("hincrbyfloat", Db(hincrbyfloat), 4, WRITE | DENYOOM | FAST, 1, 1, 1, "hash"),
+    spec(
+        "hincrby",
+        Db(hincrby),
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+    ),
+    spec(
+        "hincrbyfloat",
+        Db(hincrbyfloat),
+        4,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "hash",
+    ),
     spec("hrandfield", Db(hrandfield), -2, READONLY, 1, 1, 1, "hash"),
     spec("hscan", Db(hscan), -3, READONLY, 1, 1, 1, "hash"),
 ];
 
-fn hash_read<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
+fn hash_read<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a Hash>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
         Some(e) => match &e.val {
@@ -49,7 +98,11 @@ fn hash_read<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&
     }
 }
 
-fn hash_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
+fn hash_mut<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut Hash>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
         Some(e) => match &mut e.val {
@@ -219,7 +272,9 @@ pub fn hincrby(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         Some(v) => string2ll(&v).ok_or(CmdError::from("ERR hash value is not an integer"))?,
         None => 0,
     };
-    let new = old.checked_add(incr).ok_or(CmdError::from(error::OVERFLOW))?;
+    let new = old
+        .checked_add(incr)
+        .ok_or(CmdError::from(error::OVERFLOW))?;
     h.set(&argv[2], new.to_string().as_bytes(), &lim);
     ctx.out.int(new);
     ctx.written(key, NOTIFY_HASH, "hincrby");
@@ -241,7 +296,9 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let new = old
         .checked_add(incr)
         .filter(|v| v.is_finite())
-        .ok_or(CmdError::from("ERR increment would produce NaN or Infinity"))?;
+        .ok_or(CmdError::from(
+            "ERR increment would produce NaN or Infinity",
+        ))?;
     let text = new.to_human_string();
     h.set(&argv[2], &text, &lim);
     ctx.out.bulk(&text);
@@ -330,9 +387,9 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 /// `count` distinct random pairs (count < len).
-fn sample_unique(h: &Hash, count: usize) -> Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> {
+fn sample_unique(h: &Hash, count: usize) -> Vec<Pair<'_>> {
     let size = h.len();
-    let mut all: Vec<Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)>> = h.iter().map(Some).collect();
+    let mut all: Vec<Option<Pair<'_>>> = h.iter().map(Some).collect();
     // Partial Fisher-Yates over indexes: O(size) memory, bounded by the hash.
     let mut idx: Vec<usize> = (0..size).collect();
     for i in 0..count {
@@ -363,7 +420,10 @@ pub fn hscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         None => {
             cursor = 0;
-            items = h.iter().map(|(f, v)| (f.into_owned(), v.into_owned())).collect();
+            items = h
+                .iter()
+                .map(|(f, v)| (f.into_owned(), v.into_owned()))
+                .collect();
         }
     }
     if let Some(p) = o.pattern {

@@ -45,10 +45,46 @@ pub(crate) const fn spec(
 use Proc::Db;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    spec("lpush", Db(lpush), -3, WRITE | DENYOOM | FAST, 1, 1, 1, "list"),
-    spec("rpush", Db(rpush), -3, WRITE | DENYOOM | FAST, 1, 1, 1, "list"),
-    spec("lpushx", Db(lpushx), -3, WRITE | DENYOOM | FAST, 1, 1, 1, "list"),
-    spec("rpushx", Db(rpushx), -3, WRITE | DENYOOM | FAST, 1, 1, 1, "list"),
+    spec(
+        "lpush",
+        Db(lpush),
+        -3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "list",
+    ),
+    spec(
+        "rpush",
+        Db(rpush),
+        -3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "list",
+    ),
+    spec(
+        "lpushx",
+        Db(lpushx),
+        -3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "list",
+    ),
+    spec(
+        "rpushx",
+        Db(rpushx),
+        -3,
+        WRITE | DENYOOM | FAST,
+        1,
+        1,
+        1,
+        "list",
+    ),
     spec("lpop", Db(lpop), -2, WRITE | FAST, 1, 1, 1, "list"),
     spec("rpop", Db(rpop), -2, WRITE | FAST, 1, 1, 1, "list"),
     spec("llen", Db(llen), 2, READONLY | FAST, 1, 1, 1, "list"),
@@ -60,12 +96,57 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("ltrim", Db(ltrim), 4, WRITE, 1, 1, 1, "list"),
     spec("lpos", Db(lpos), -3, READONLY, 1, 1, 1, "list"),
     spec("lmove", Db(lmove), 5, WRITE | DENYOOM, 1, 2, 1, "list"),
-    spec("rpoplpush", Db(rpoplpush), 3, WRITE | DENYOOM, 1, 2, 1, "list"),
+    spec(
+        "rpoplpush",
+        Db(rpoplpush),
+        3,
+        WRITE | DENYOOM,
+        1,
+        2,
+        1,
+        "list",
+    ),
     spec("lmpop", Db(lmpop), -4, WRITE, 0, 0, 0, "list"),
-    spec("blpop", Db(blpop), -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, "list"),
-    spec("brpop", Db(brpop), -3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1, "list"),
-    spec("blmove", Db(blmove), 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, "list"),
-    spec("brpoplpush", Db(brpoplpush), 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1, "list"),
+    spec(
+        "blpop",
+        Db(blpop),
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        1,
+        -2,
+        1,
+        "list",
+    ),
+    spec(
+        "brpop",
+        Db(brpop),
+        -3,
+        WRITE | NOSCRIPT | BLOCKING,
+        1,
+        -2,
+        1,
+        "list",
+    ),
+    spec(
+        "blmove",
+        Db(blmove),
+        6,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        1,
+        2,
+        1,
+        "list",
+    ),
+    spec(
+        "brpoplpush",
+        Db(brpoplpush),
+        4,
+        WRITE | DENYOOM | NOSCRIPT | BLOCKING,
+        1,
+        2,
+        1,
+        "list",
+    ),
     spec("blmpop", Db(blmpop), -5, WRITE | BLOCKING, 0, 0, 0, "list"),
 ];
 
@@ -91,17 +172,29 @@ impl Where {
         }
     }
     fn pop_cmd(self) -> Bytes {
-        Bytes::from_static(if self == Where::Head { b"LPOP" } else { b"RPOP" })
+        Bytes::from_static(if self == Where::Head {
+            b"LPOP"
+        } else {
+            b"RPOP"
+        })
     }
     fn word(self) -> Bytes {
-        Bytes::from_static(if self == Where::Head { b"LEFT" } else { b"RIGHT" })
+        Bytes::from_static(if self == Where::Head {
+            b"LEFT"
+        } else {
+            b"RIGHT"
+        })
     }
 }
 
 // ---- shared helpers ----
 
 /// The list at `key` for a write: Ok(None) when missing, WRONGTYPE otherwise.
-fn list_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a mut List>, CmdError> {
+fn list_mut<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut List>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
         Some(e) => match &mut e.val {
@@ -112,7 +205,11 @@ fn list_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'
 }
 
 /// The list at `key` for a read.
-fn list_read<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
+fn list_read<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a List>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
         Some(e) => match &e.val {
@@ -289,7 +386,11 @@ pub fn rpushx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 fn pop_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], wh: Where) -> CmdResult {
     if argv.len() > 3 {
-        return Err(CmdError::arity(if wh == Where::Head { "lpop" } else { "rpop" }));
+        return Err(CmdError::arity(if wh == Where::Head {
+            "lpop"
+        } else {
+            "rpop"
+        }));
     }
     let count = match argv.get(2) {
         Some(a) => Some(arg_positive(a, error::MUST_POSITIVE)?),
@@ -426,7 +527,11 @@ pub fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let llen = l.len();
     let mut found: Vec<i64> = Vec::new();
     let mut matches = 0i64;
-    let limit = if maxlen == 0 { usize::MAX } else { maxlen as usize };
+    let limit = if maxlen == 0 {
+        usize::MAX
+    } else {
+        maxlen as usize
+    };
     let mut check = |index: usize, v: LpValue<'_>| -> bool {
         if !v.eq_bytes(ele) {
             return false;
@@ -435,7 +540,11 @@ pub fn lpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if matches < rank {
             return false;
         }
-        found.push(if from_tail { (llen - index - 1) as i64 } else { index as i64 });
+        found.push(if from_tail {
+            (llen - index - 1) as i64
+        } else {
+            index as i64
+        });
         count == -1 || (count != 0 && matches - rank + 1 >= count)
     };
     if from_tail {
@@ -622,7 +731,12 @@ fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(&[Bytes], Where, us
 
 /// Pops from the first non-empty list of `keys`: replies [key, [elements]]
 /// and propagates [LR]POP key n. Ok(false) when every list is empty.
-fn mpop_serve(ctx: &mut Ctx<'_>, keys: &[Bytes], wh: Where, count: usize) -> Result<bool, CmdError> {
+fn mpop_serve(
+    ctx: &mut Ctx<'_>,
+    keys: &[Bytes],
+    wh: Where,
+    count: usize,
+) -> Result<bool, CmdError> {
     for key in keys {
         let Some(l) = list_mut(ctx.ks, ctx.db, key)? else {
             continue;
@@ -697,7 +811,13 @@ pub fn brpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     bpop_generic(ctx, argv, Where::Tail)
 }
 
-fn blmove_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], from: Where, to: Where, deadline: i64) -> CmdResult {
+fn blmove_generic(
+    ctx: &mut Ctx<'_>,
+    argv: &[Bytes],
+    from: Where,
+    to: Where,
+    deadline: i64,
+) -> CmdResult {
     let (src, dst) = (&argv[1], &argv[2]);
     if list_mut(ctx.ks, ctx.db, src)?.is_none() {
         block_or_timeout(ctx, std::slice::from_ref(src), deadline, true);
@@ -734,7 +854,11 @@ pub fn brpoplpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     lmove_generic(ctx, src, dst, Where::Tail, Where::Head)?;
     if ctx.dirty > dirty {
-        ctx.propagate_as(vec![Bytes::from_static(b"RPOPLPUSH"), src.clone(), dst.clone()]);
+        ctx.propagate_as(vec![
+            Bytes::from_static(b"RPOPLPUSH"),
+            src.clone(),
+            dst.clone(),
+        ]);
     }
     Ok(())
 }
@@ -747,4 +871,3 @@ pub fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     Ok(())
 }
-

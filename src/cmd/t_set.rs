@@ -21,19 +21,64 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("sadd", Db(sadd), -3, WRITE | DENYOOM | FAST, 1, 1, 1, "set"),
     spec("srem", Db(srem), -3, WRITE | FAST, 1, 1, 1, "set"),
     spec("smembers", Db(smembers), 2, READONLY, 1, 1, 1, "set"),
-    spec("sismember", Db(sismember), 3, READONLY | FAST, 1, 1, 1, "set"),
-    spec("smismember", Db(smismember), -3, READONLY | FAST, 1, 1, 1, "set"),
+    spec(
+        "sismember",
+        Db(sismember),
+        3,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "set",
+    ),
+    spec(
+        "smismember",
+        Db(smismember),
+        -3,
+        READONLY | FAST,
+        1,
+        1,
+        1,
+        "set",
+    ),
     spec("scard", Db(scard), 2, READONLY | FAST, 1, 1, 1, "set"),
     spec("spop", Db(spop), -2, WRITE | FAST, 1, 1, 1, "set"),
     spec("srandmember", Db(srandmember), -2, READONLY, 1, 1, 1, "set"),
     spec("smove", Db(smove), 4, WRITE | FAST, 1, 2, 1, "set"),
     spec("sinter", Db(sinter), -2, READONLY, 1, -1, 1, "set"),
     spec("sintercard", Db(sintercard), -3, READONLY, 0, 0, 0, "set"),
-    spec("sinterstore", Db(sinterstore), -3, WRITE | DENYOOM, 1, -1, 1, "set"),
+    spec(
+        "sinterstore",
+        Db(sinterstore),
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        "set",
+    ),
     spec("sunion", Db(sunion), -2, READONLY, 1, -1, 1, "set"),
-    spec("sunionstore", Db(sunionstore), -3, WRITE | DENYOOM, 1, -1, 1, "set"),
+    spec(
+        "sunionstore",
+        Db(sunionstore),
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        "set",
+    ),
     spec("sdiff", Db(sdiff), -2, READONLY, 1, -1, 1, "set"),
-    spec("sdiffstore", Db(sdiffstore), -3, WRITE | DENYOOM, 1, -1, 1, "set"),
+    spec(
+        "sdiffstore",
+        Db(sdiffstore),
+        -3,
+        WRITE | DENYOOM,
+        1,
+        -1,
+        1,
+        "set",
+    ),
     spec("sscan", Db(sscan), -3, READONLY, 1, 1, 1, "set"),
 ];
 
@@ -63,7 +108,11 @@ fn set_read<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'
     }
 }
 
-fn set_mut<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a mut Set>, CmdError> {
+fn set_mut<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut Set>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
         Some(e) => match &mut e.val {
@@ -198,7 +247,13 @@ fn spop_with_count(ctx: &mut Ctx<'_>, key: &Bytes, arg: &[u8]) -> CmdResult {
         return Ok(());
     }
     let size = s.len();
-    let srem = |m: &[u8]| vec![Bytes::from_static(b"SREM"), key.clone(), Bytes::copy_from_slice(m)];
+    let srem = |m: &[u8]| {
+        vec![
+            Bytes::from_static(b"SREM"),
+            key.clone(),
+            Bytes::copy_from_slice(m),
+        ]
+    };
     let mut props: Vec<Vec<Bytes>> = Vec::new();
     if count >= size {
         ctx.out.set(size);
@@ -344,7 +399,11 @@ pub fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 // ---- set algebra ----
 
 /// Looks up every key as a set (None = missing); WRONGTYPE wins over a miss.
-fn lookup_sets<'a>(ks: &'a mut Keyspace, db: usize, keys: &[Bytes]) -> Result<Vec<Option<&'a Set>>, CmdError> {
+fn lookup_sets<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    keys: &[Bytes],
+) -> Result<Vec<Option<&'a Set>>, CmdError> {
     let mut found = Vec::with_capacity(keys.len());
     for k in keys {
         found.push(set_read(ks, db, k)?.is_some());
@@ -373,7 +432,10 @@ fn inter_members(sets: &[Option<&Set>], limit: usize) -> Vec<Vec<u8>> {
         return out;
     };
     for m in first.iter() {
-        if rest.iter().all(|s| std::ptr::eq(*s, *first) || s.contains(&m)) {
+        if rest
+            .iter()
+            .all(|s| std::ptr::eq(*s, *first) || s.contains(&m))
+        {
             out.push(m.into_owned());
             if limit != 0 && out.len() >= limit {
                 break;
@@ -495,7 +557,11 @@ fn union_diff_store(ctx: &mut Ctx<'_>, argv: &[Bytes], diff: bool) -> CmdResult 
         let n = s.len();
         ctx.ks.set_key(ctx.db, dst, Value::Set(Box::new(s)), false);
         ctx.out.int(n as i64);
-        ctx.notify(NOTIFY_SET, if diff { "sdiffstore" } else { "sunionstore" }, dst);
+        ctx.notify(
+            NOTIFY_SET,
+            if diff { "sdiffstore" } else { "sunionstore" },
+            dst,
+        );
         ctx.dirty += 1;
     } else {
         ctx.out.int(0);

@@ -10,6 +10,9 @@ use crate::encoding::listpack::Listpack;
 use crate::sds::Sds;
 use std::borrow::Cow;
 
+/// A (field, value) pair, borrowed when stored as bytes.
+pub type Pair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 #[derive(Clone)]
 pub enum Hash {
     Listpack(Listpack),
@@ -139,7 +142,7 @@ impl Hash {
         }
     }
     /// (field, value) pairs in storage order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (Cow<'_, [u8]>, Cow<'_, [u8]>)> + '_> {
+    pub fn iter(&self) -> Box<dyn Iterator<Item = Pair<'_>> + '_> {
         match self {
             Hash::Listpack(lp) => {
                 let mut it = lp.iter();
@@ -156,7 +159,7 @@ impl Hash {
         }
     }
     /// The pair at position `i` of a listpack-encoded hash.
-    pub fn lp_pair(&self, i: usize) -> Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> {
+    pub fn lp_pair(&self, i: usize) -> Option<Pair<'_>> {
         match self {
             Hash::Listpack(lp) => {
                 let f = lp.get(2 * i as isize)?;
@@ -167,10 +170,7 @@ impl Hash {
         }
     }
     /// A random (field, value), roughly uniform; `rnd` supplies randomness.
-    pub fn random(
-        &self,
-        mut rnd: impl FnMut() -> u64,
-    ) -> Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> {
+    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<Pair<'_>> {
         match self {
             Hash::Listpack(_) => {
                 let n = self.len() as u64;

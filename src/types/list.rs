@@ -84,11 +84,7 @@ impl List {
         "quicklist"
     }
     pub fn mem_usage(&self) -> usize {
-        48 + self
-            .nodes
-            .iter()
-            .map(|n| 32 + n.bytes_len())
-            .sum::<usize>()
+        48 + self.nodes.iter().map(|n| 32 + n.bytes_len()).sum::<usize>()
     }
     pub fn push_back(&mut self, v: &[u8], lim: &Limits) {
         let fill = lim.list_max_listpack_size;
