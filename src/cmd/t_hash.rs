@@ -136,6 +136,7 @@ pub fn hset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for p in argv[2..].chunks(2) {
         created += h.set(&p[0], &p[1], &lim) as i64;
     }
+    h.shrink();
     if argv[0].len() > 1 && argv[0][1].eq_ignore_ascii_case(&b's') {
         ctx.out.int(created);
     } else {

@@ -16,7 +16,8 @@ pub type Pair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
 #[derive(Clone)]
 pub enum Hash {
     Listpack(Listpack),
-    Table(Dict<Sds>),
+    /// Boxed so that the common listpack case stays small.
+    Table(Box<Dict<Sds>>),
 }
 
 impl Default for Hash {
@@ -92,7 +93,7 @@ impl Hash {
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 d.insert(Sds::from_vec(f.to_vec()), Sds::from_vec(v.to_vec()));
             }
-            *self = Hash::Table(d);
+            *self = Hash::Table(Box::new(d));
         }
     }
     /// Sets a field; true when the field is new.
@@ -120,6 +121,13 @@ impl Hash {
                     true
                 }
             }
+        }
+    }
+    /// Drops a listpack's growth slack (after a command's inserts): many
+    /// small hashes must not each carry spare capacity.
+    pub fn shrink(&mut self) {
+        if let Hash::Listpack(lp) = self {
+            lp.shrink_to_fit();
         }
     }
     /// Removes a field; true when it existed.

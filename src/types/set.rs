@@ -12,7 +12,8 @@ use std::borrow::Cow;
 #[derive(Clone)]
 pub enum Set {
     Intset(Intset),
-    Table(Dict<()>),
+    /// Boxed so that the common intset case stays small.
+    Table(Box<Dict<()>>),
 }
 
 impl Default for Set {
@@ -29,7 +30,7 @@ impl Set {
     }
     /// An empty hash-table set (Redis's createSetObject).
     pub fn new_table() -> Set {
-        Set::Table(Dict::new())
+        Set::Table(Box::default())
     }
     pub fn len(&self) -> usize {
         match self {
@@ -61,7 +62,7 @@ impl Set {
             for v in is.iter() {
                 d.insert_new(Sds::from_i64(v), ());
             }
-            *self = Set::Table(d);
+            *self = Set::Table(Box::new(d));
         }
     }
     /// Adds a member; true when it is new.
