@@ -838,3 +838,19 @@ fn set_model() {
         }
     }
 }
+
+#[test]
+fn key_of_another_type_keeps_clients_blocked() {
+    let srv = Server::start();
+    let mut ctl = srv.client();
+    let mut c = srv.client();
+    c.send(&["BLPOP", "k", "0"]);
+    ctl.wait_blocked(1);
+    ctl.cmd(&["SET", "k", "v"]);
+    ctl.cmd(&["PING"]);
+    ctl.wait_blocked(1);
+    ctl.cmd(&["DEL", "k"]);
+    ctl.cmd(&["RPUSH", "k", "x"]);
+    assert_eq!(c.read(), pair("k", "x"));
+    ctl.wait_blocked(0);
+}

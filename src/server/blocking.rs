@@ -107,6 +107,17 @@ impl Server {
                     if !self.ks.exists(db, &k) {
                         break;
                     }
+                    // As Redis 7.0, a key of another type (SET over a key a
+                    // BLPOP waits on) leaves its clients blocked.
+                    let want = self
+                        .clients
+                        .get(ckey)
+                        .and_then(|c| c.blocked.as_ref())
+                        .map(|b| waited_type(b.cmd.name));
+                    let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
+                    if want.is_some() && want != have {
+                        continue;
+                    }
                     let Some(st) = self.blocking_remove(ckey) else {
                         continue;
                     };
@@ -168,5 +179,16 @@ impl Server {
         self.mark_pending_write(key);
         self.pending_input.push(key);
         true
+    }
+}
+
+/// The value type a blocking command waits for.
+fn waited_type(cmd: &str) -> &'static str {
+    if cmd.starts_with("bz") {
+        "zset"
+    } else if cmd.starts_with('x') {
+        "stream"
+    } else {
+        "list"
     }
 }
