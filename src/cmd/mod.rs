@@ -11,6 +11,9 @@
 pub mod dump;
 pub mod keys;
 pub mod string;
+pub mod t_hash;
+pub mod t_list;
+pub mod t_set;
 pub mod table;
 
 use crate::config::Config;
@@ -205,5 +208,9 @@ pub fn check_type(v: &Value, name: &str) -> CmdResult {
 
 /// Command tables of the data-type families, chained after the core table.
 pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    dump::COMMANDS.iter()
+    dump::COMMANDS
+        .iter()
+        .chain(t_list::COMMANDS.iter())
+        .chain(t_hash::COMMANDS.iter())
+        .chain(t_set::COMMANDS.iter())
 }

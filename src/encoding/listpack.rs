@@ -293,6 +293,10 @@ impl Listpack {
     pub fn bytes_len(&self) -> usize {
         self.buf.len()
     }
+    /// Drops growth slack (small collections are stored exact-size).
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
 
     /// Redis `lpSafeToAdd`: whether `add` more bytes keep us under 1GB.
     pub fn safe_to_add(&self, add: usize) -> bool {

@@ -86,10 +86,11 @@ impl Server {
         Some(st)
     }
 
-    /// The reply a blocked command gives on timeout.
-    fn timeout_reply(&mut self, key: usize, cmd: &CommandSpec) {
-        let null_bulk = matches!(cmd.name, "brpoplpush" | "blmove");
-        self.reply(key, |o| if null_bulk { o.null() } else { o.null_array() });
+    /// The reply a blocked command gives on timeout: the null array for
+    /// every list/zset pop, BLMOVE and BRPOPLPUSH included (Redis 7.0's
+    /// replyToBlockedClientTimedOut; only their MULTI form replies a null bulk).
+    fn timeout_reply(&mut self, key: usize, _cmd: &CommandSpec) {
+        self.reply(key, |o| o.null_array());
         self.mark_pending_write(key);
     }
 
@@ -105,6 +106,17 @@ impl Server {
                 for ckey in queue {
                     if !self.ks.exists(db, &k) {
                         break;
+                    }
+                    // As Redis 7.0, a key of another type (SET over a key a
+                    // BLPOP waits on) leaves its clients blocked.
+                    let want = self
+                        .clients
+                        .get(ckey)
+                        .and_then(|c| c.blocked.as_ref())
+                        .map(|b| waited_type(b.cmd.name));
+                    let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
+                    if want.is_some() && want != have {
+                        continue;
                     }
                     let Some(st) = self.blocking_remove(ckey) else {
                         continue;
@@ -167,5 +179,16 @@ impl Server {
         self.mark_pending_write(key);
         self.pending_input.push(key);
         true
+    }
+}
+
+/// The value type a blocking command waits for.
+fn waited_type(cmd: &str) -> &'static str {
+    if cmd.starts_with("bz") {
+        "zset"
+    } else if cmd.starts_with('x') {
+        "stream"
+    } else {
+        "list"
     }
 }

@@ -1,45 +1,398 @@
-//! List values (PLACEHOLDER representation; the API is the contract).
+//! List values as Redis 7.0's quicklist: a deque of listpack nodes, each
+//! node bounded by `list-max-listpack-size` (negative: a byte budget of
+//! 4KB..64KB, positive: an element count). OBJECT ENCODING is always
+//! "quicklist" (7.0 has no plain listpack lists). Node compression
+//! (list-compress-depth) is not implemented.
+
 use super::Limits;
-use crate::sds::Sds;
+use crate::encoding::listpack::{Listpack, LpValue};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
+/// Byte budgets for fill -1..-5 (quicklist.c optimization_level).
+const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
+/// A node never grows past this with a positive (count) fill.
+const SIZE_SAFETY_LIMIT: usize = 8192;
+
 #[derive(Clone, Default)]
 pub struct List {
-    items: VecDeque<Sds>,
+    nodes: VecDeque<Listpack>,
+    len: usize,
+}
+
+/// Redis 7.0 `_quicklistNodeAllowInsert`: may an element of `sz` bytes
+/// join `node` under `fill`?
+fn allow_insert(node: &Listpack, fill: i64, sz: usize) -> bool {
+    let mut overhead = if sz < 254 { 1 } else { 5 };
+    overhead += if sz < 64 {
+        1
+    } else if sz < 16384 {
+        2
+    } else {
+        5
+    };
+    let new_sz = node.bytes_len() + sz + overhead;
+    if fill < 0 {
+        let off = (-fill - 1) as usize;
+        if off < OPTIMIZATION_LEVEL.len() && new_sz <= OPTIMIZATION_LEVEL[off] {
+            return true;
+        }
+    }
+    if new_sz > SIZE_SAFETY_LIMIT {
+        return false;
+    }
+    fill >= 0 && (node.len() as i64) < fill
+}
+
+/// Whether a node (after an in-place change) is over its budget and
+/// should be split.
+fn node_too_big(node: &Listpack, fill: i64) -> bool {
+    if node.len() <= 1 {
+        return false;
+    }
+    if fill < 0 {
+        let off = ((-fill - 1) as usize).min(OPTIMIZATION_LEVEL.len() - 1);
+        node.bytes_len() > OPTIMIZATION_LEVEL[off]
+    } else {
+        node.bytes_len() > SIZE_SAFETY_LIMIT || node.len() as i64 > fill.max(1)
+    }
+}
+
+/// A listpack value as bytes without allocating for strings.
+pub fn lp_cow(v: LpValue<'_>) -> Cow<'_, [u8]> {
+    match v {
+        LpValue::Str(s) => Cow::Borrowed(s),
+        LpValue::Int(_) => Cow::Owned(v.to_vec()),
+    }
 }
 
 impl List {
     pub fn new() -> List {
-        List::default()
+        List {
+            nodes: VecDeque::with_capacity(1),
+            len: 0,
+        }
     }
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
     /// Redis 7.0 lists are always "quicklist".
     pub fn encoding(&self) -> &'static str {
         "quicklist"
     }
     pub fn mem_usage(&self) -> usize {
-        self.items.iter().map(|s| 24 + s.heap_size()).sum()
+        48 + self.nodes.iter().map(|n| 32 + n.bytes_len()).sum::<usize>()
     }
-    pub fn push_back(&mut self, v: &[u8], _lim: &Limits) {
-        self.items.push_back(Sds::new(v));
+    pub fn push_back(&mut self, v: &[u8], lim: &Limits) {
+        let fill = lim.list_max_listpack_size;
+        match self.nodes.back_mut() {
+            Some(n) if allow_insert(n, fill, v.len()) => n.push_back(v),
+            _ => {
+                let mut n = Listpack::new();
+                n.push_back(v);
+                self.nodes.push_back(n);
+            }
+        }
+        self.len += 1;
     }
-    pub fn push_front(&mut self, v: &[u8], _lim: &Limits) {
-        self.items.push_front(Sds::new(v));
+    pub fn push_front(&mut self, v: &[u8], lim: &Limits) {
+        let fill = lim.list_max_listpack_size;
+        match self.nodes.front_mut() {
+            Some(n) if allow_insert(n, fill, v.len()) => n.push_front(v),
+            _ => {
+                let mut n = Listpack::new();
+                n.push_front(v);
+                self.nodes.push_front(n);
+            }
+        }
+        self.len += 1;
     }
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        self.items.pop_front().map(|s| s.into_vec())
+        let n = self.nodes.front_mut()?;
+        let v = n.get(0)?.to_vec();
+        n.remove(0);
+        if n.is_empty() {
+            self.nodes.pop_front();
+        }
+        self.len -= 1;
+        Some(v)
     }
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        self.items.pop_back().map(|s| s.into_vec())
+        let n = self.nodes.back_mut()?;
+        let last = n.len().checked_sub(1)?;
+        let v = n.get(last as isize)?.to_vec();
+        n.remove(last);
+        if n.is_empty() {
+            self.nodes.pop_back();
+        }
+        self.len -= 1;
+        Some(v)
     }
     /// Elements from head to tail.
     pub fn iter(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + '_> {
-        Box::new(self.items.iter().map(|s| Cow::Borrowed(s.as_bytes())))
+        Box::new(self.values().map(lp_cow))
+    }
+
+    /// Elements from head to tail as listpack values (no allocation);
+    /// reversible for tail-first walks.
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = LpValue<'_>> + '_ {
+        self.nodes.iter().flat_map(|n| n.iter())
+    }
+
+    /// Elements from index `start` (0-based, must be < len) towards the tail.
+    pub fn values_from(&self, start: usize) -> impl Iterator<Item = LpValue<'_>> + '_ {
+        let (ni, off) = self.locate(start).unwrap_or((self.nodes.len(), 0));
+        self.nodes.range(ni..).flat_map(|n| n.iter()).skip(off)
+    }
+
+    /// The quicklist nodes, head first (RDB save).
+    pub fn nodes(&self) -> impl Iterator<Item = &Listpack> {
+        self.nodes.iter()
+    }
+
+    /// A list from RDB quicklist nodes (empty nodes are dropped).
+    pub fn from_nodes(nodes: Vec<Listpack>, _lim: &Limits) -> List {
+        let nodes: VecDeque<Listpack> = nodes.into_iter().filter(|n| !n.is_empty()).collect();
+        let len = nodes.iter().map(|n| n.len()).sum();
+        List { nodes, len }
+    }
+
+    /// (node index, index inside the node) of element `index`.
+    fn locate(&self, index: usize) -> Option<(usize, usize)> {
+        if index >= self.len {
+            return None;
+        }
+        if index < self.len / 2 {
+            let mut i = index;
+            for (ni, n) in self.nodes.iter().enumerate() {
+                if i < n.len() {
+                    return Some((ni, i));
+                }
+                i -= n.len();
+            }
+        } else {
+            // Walk from the tail: distance from the end.
+            let mut back = self.len - 1 - index;
+            for (ni, n) in self.nodes.iter().enumerate().rev() {
+                if back < n.len() {
+                    return Some((ni, n.len() - 1 - back));
+                }
+                back -= n.len();
+            }
+        }
+        None
+    }
+
+    /// Redis-style index (negative counts from the tail) to a position.
+    pub fn resolve(&self, index: i64) -> Option<usize> {
+        let i = if index < 0 {
+            self.len as i64 + index
+        } else {
+            index
+        };
+        (i >= 0 && (i as usize) < self.len).then_some(i as usize)
+    }
+
+    /// Element at position `index` (0-based).
+    pub fn get(&self, index: usize) -> Option<LpValue<'_>> {
+        let (ni, off) = self.locate(index)?;
+        self.nodes[ni].get(off as isize)
+    }
+
+    /// Replaces element `index`; false when out of range.
+    pub fn set(&mut self, index: usize, v: &[u8], lim: &Limits) -> bool {
+        let Some((ni, off)) = self.locate(index) else {
+            return false;
+        };
+        self.nodes[ni].replace(off, v);
+        self.split_if_needed(ni, lim.list_max_listpack_size);
+        true
+    }
+
+    /// Inserts `v` so that it becomes element `index` (index == len appends).
+    pub fn insert(&mut self, index: usize, v: &[u8], lim: &Limits) {
+        if index == 0 {
+            return self.push_front(v, lim);
+        }
+        if index >= self.len {
+            return self.push_back(v, lim);
+        }
+        let fill = lim.list_max_listpack_size;
+        let Some((ni, off)) = self.locate(index) else {
+            return;
+        };
+        // At a node's head the previous node's tail is the same position.
+        if off == 0 && ni > 0 && allow_insert(&self.nodes[ni - 1], fill, v.len()) {
+            self.nodes[ni - 1].push_back(v);
+        } else {
+            self.nodes[ni].insert(off, v);
+            self.split_if_needed(ni, fill);
+        }
+        self.len += 1;
+    }
+
+    /// Splits an over-budget node in two halves (after LINSERT / LSET).
+    fn split_if_needed(&mut self, ni: usize, fill: i64) {
+        let node = &self.nodes[ni];
+        if !node_too_big(node, fill) {
+            return;
+        }
+        let half = node.len() / 2;
+        let mut right = Listpack::new();
+        for v in node.iter().skip(half) {
+            match v {
+                LpValue::Int(i) => right.push_back_int(i),
+                LpValue::Str(s) => right.push_back(s),
+            }
+        }
+        let n = node.len();
+        self.nodes[ni].remove_range(half, n - half);
+        self.nodes.insert(ni + 1, right);
+        self.split_if_needed(ni + 1, fill);
+        self.split_if_needed(ni, fill);
+    }
+
+    /// Removes `count` elements starting at `start` (clamped to the list).
+    pub fn remove_range(&mut self, start: usize, count: usize) {
+        let Some((mut ni, mut off)) = self.locate(start) else {
+            return;
+        };
+        let mut left = count.min(self.len - start);
+        self.len -= left;
+        while left > 0 && ni < self.nodes.len() {
+            let n = &mut self.nodes[ni];
+            let take = left.min(n.len() - off);
+            if off == 0 && take == n.len() {
+                self.nodes.remove(ni);
+            } else {
+                n.remove_range(off, take);
+                ni += 1;
+            }
+            left -= take;
+            off = 0;
+        }
+    }
+
+    /// Removes the element at `index`.
+    pub fn remove(&mut self, index: usize) {
+        self.remove_range(index, 1);
+    }
+
+    /// LREM: removes up to `count` elements equal to `v` (0 = all;
+    /// negative = from the tail). Returns how many were removed.
+    pub fn remove_matching(&mut self, v: &[u8], count: i64) -> usize {
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
+        let mut removed = 0;
+        let from_tail = count < 0;
+        let order: Vec<usize> = if from_tail {
+            (0..self.nodes.len()).rev().collect()
+        } else {
+            (0..self.nodes.len()).collect()
+        };
+        for ni in order {
+            if removed >= limit {
+                break;
+            }
+            let node = &self.nodes[ni];
+            let mut hits: Vec<usize> = Vec::new();
+            if from_tail {
+                for (i, e) in node.iter().enumerate().rev() {
+                    if removed + hits.len() >= limit {
+                        break;
+                    }
+                    if e.eq_bytes(v) {
+                        hits.push(i);
+                    }
+                }
+            } else {
+                for (i, e) in node.iter().enumerate() {
+                    if removed + hits.len() >= limit {
+                        break;
+                    }
+                    if e.eq_bytes(v) {
+                        hits.push(i);
+                    }
+                }
+                hits.reverse();
+            }
+            // `hits` is in descending index order: removal keeps the rest valid.
+            let node = &mut self.nodes[ni];
+            for &i in &hits {
+                node.remove(i);
+            }
+            removed += hits.len();
+        }
+        self.nodes.retain(|n| !n.is_empty());
+        self.len -= removed;
+        removed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim(fill: i64) -> Limits {
+        Limits {
+            list_max_listpack_size: fill,
+            ..Limits::default()
+        }
+    }
+
+    fn items(l: &List) -> Vec<Vec<u8>> {
+        l.iter().map(|c| c.to_vec()).collect()
+    }
+
+    #[test]
+    fn nodes_split_by_count_and_ops_keep_order() {
+        let lm = lim(3);
+        let mut l = List::new();
+        let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+        for i in 0..20 {
+            let v = format!("v{i}").into_bytes();
+            if i % 3 == 0 {
+                l.push_front(&v, &lm);
+                model.push_front(v);
+            } else {
+                l.push_back(&v, &lm);
+                model.push_back(v);
+            }
+        }
+        assert!(l.nodes().all(|n| n.len() <= 3));
+        assert_eq!(items(&l), Vec::from(model.clone()));
+        l.insert(5, b"x", &lm);
+        model.insert(5, b"x".to_vec());
+        l.set(7, b"12345", &lm);
+        model[7] = b"12345".to_vec();
+        l.remove_range(2, 6);
+        model.drain(2..8);
+        assert_eq!(items(&l), Vec::from(model.clone()));
+        assert_eq!(l.len(), model.len());
+        assert!(l.nodes().all(|n| n.len() <= 3 && !n.is_empty()));
+        assert_eq!(l.get(3).map(|v| v.to_vec()), Some(model[3].clone()));
+        assert_eq!(l.values_from(4).count(), model.len() - 4);
+    }
+
+    #[test]
+    fn byte_budget_and_lrem() {
+        let lm = lim(-1);
+        let mut l = List::new();
+        for _ in 0..1000 {
+            l.push_back(&[b'a'; 40], &lm);
+            l.push_back(b"7", &lm);
+        }
+        assert!(l.nodes().count() > 5);
+        assert!(l.nodes().all(|n| n.bytes_len() <= 4096));
+        assert_eq!(l.remove_matching(b"7", -10), 10);
+        assert_eq!(l.remove_matching(b"7", 0), 990);
+        assert_eq!(l.len(), 1000);
+        assert!(l.values().all(|v| v.to_vec() == vec![b'a'; 40]));
     }
 }
