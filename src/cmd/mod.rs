@@ -10,6 +10,9 @@
 
 pub mod keys;
 pub mod string;
+pub mod t_zset;
+pub mod t_zset_ops;
+pub mod t_zset_range;
 pub mod table;
 
 use crate::config::Config;
@@ -204,5 +207,5 @@ pub fn check_type(v: &Value, name: &str) -> CmdResult {
 
 /// Command tables of the data-type families, chained after the core table.
 pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    std::iter::empty()
+    std::iter::empty().chain(t_zset::COMMANDS.iter())
 }
