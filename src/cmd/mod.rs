@@ -8,6 +8,7 @@
 //! Handlers know nothing of replication: `server` propagates a command when
 //! the handler's `dirty` count grew, in the form the handler chose.
 
+pub mod bitops;
 pub mod keys;
 pub mod string;
 pub mod t_zset;
@@ -207,5 +208,7 @@ pub fn check_type(v: &Value, name: &str) -> CmdResult {
 
 /// Command tables of the data-type families, chained after the core table.
 pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
-    std::iter::empty().chain(t_zset::COMMANDS.iter())
+    std::iter::empty()
+        .chain(t_zset::COMMANDS.iter())
+        .chain(bitops::COMMANDS.iter())
 }
