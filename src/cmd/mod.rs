@@ -9,6 +9,7 @@
 //! the handler's `dirty` count grew, in the form the handler chose.
 
 pub mod bitops;
+pub mod hyperloglog;
 pub mod keys;
 pub mod string;
 pub mod t_zset;
@@ -211,4 +212,5 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
     std::iter::empty()
         .chain(t_zset::COMMANDS.iter())
         .chain(bitops::COMMANDS.iter())
+        .chain(hyperloglog::COMMANDS.iter())
 }

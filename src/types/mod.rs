@@ -10,6 +10,7 @@
 //! RDB save/load can copy them without re-encoding.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod skiplist;
