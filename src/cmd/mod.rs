@@ -11,6 +11,7 @@
 pub mod bitops;
 pub mod hyperloglog;
 pub mod keys;
+pub mod sort;
 pub mod string;
 pub mod t_zset;
 pub mod t_zset_ops;
@@ -213,4 +214,5 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(t_zset::COMMANDS.iter())
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
 }

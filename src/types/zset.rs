@@ -288,7 +288,8 @@ impl ZSet {
         }
     }
 
-    fn convert_to_skiplist(&mut self) {
+    /// Forces the skiplist encoding (SORT does this to its input, as Redis).
+    pub fn convert_to_skiplist(&mut self) {
         if let Repr::Lp(lp) = &self.repr {
             let mut s = Sl {
                 dict: Dict::new(),
