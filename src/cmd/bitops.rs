@@ -324,7 +324,9 @@ fn field_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
         _ => return err(BAD_TYPE),
     };
     match parse_i64(&arg[1..]) {
-        Some(b) if b >= 1 && ((signed && b <= 64) || (!signed && b <= 63)) => Ok((signed, b as u32)),
+        Some(b) if b >= 1 && ((signed && b <= 64) || (!signed && b <= 63)) => {
+            Ok((signed, b as u32))
+        }
         _ => err(BAD_TYPE),
     }
 }
@@ -333,7 +335,9 @@ fn get_unsigned(p: &[u8], offset: u64, bits: u32) -> u64 {
     let mut v = 0u64;
     for j in 0..bits as u64 {
         let i = offset + j;
-        let b = p.get((i >> 3) as usize).map_or(0, |x| (x >> (7 - (i & 7))) & 1);
+        let b = p
+            .get((i >> 3) as usize)
+            .map_or(0, |x| (x >> (7 - (i & 7))) & 1);
         v = (v << 1) | b as u64;
     }
     v
@@ -359,7 +363,11 @@ fn set_bits(p: &mut [u8], offset: u64, bits: u32, value: u64) {
 
 /// checkUnsignedBitfieldOverflow: Some(value to store) when it overflows.
 fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> Option<u64> {
-    let max = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let max = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let maxincr = max.wrapping_sub(value) as i64;
     let minincr = value.wrapping_neg() as i64;
     let wrap = || value.wrapping_add(incr as u64) & !(u64::MAX << bits);
@@ -374,7 +382,11 @@ fn unsigned_overflow(value: u64, incr: i64, bits: u32, ow: Overflow) -> Option<u
 
 /// checkSignedBitfieldOverflow: Some(value to store) when it overflows.
 fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<i64> {
-    let max = if bits == 64 { i64::MAX } else { (1i64 << (bits - 1)) - 1 };
+    let max = if bits == 64 {
+        i64::MAX
+    } else {
+        (1i64 << (bits - 1)) - 1
+    };
     let min = -max - 1;
     let maxincr = (max as u64).wrapping_sub(value as u64) as i64;
     let minincr = min.wrapping_sub(value);
@@ -390,8 +402,7 @@ fn signed_overflow(value: i64, incr: i64, bits: u32, ow: Overflow) -> Option<i64
         }
         c as i64
     };
-    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr)
-    {
+    if value > max || (bits != 64 && incr > maxincr) || (value >= 0 && incr > 0 && incr > maxincr) {
         Some(if ow == Overflow::Sat { max } else { wrap() })
     } else if value < min
         || (bits != 64 && incr < minincr)
@@ -585,7 +596,10 @@ mod tests {
         assert_eq!(unsigned_overflow(250, 10, 8, Overflow::Sat), Some(255));
         assert_eq!(signed_overflow(120, 10, 8, Overflow::Wrap), Some(-126));
         assert_eq!(signed_overflow(-120, -10, 8, Overflow::Sat), Some(-128));
-        assert_eq!(signed_overflow(i64::MAX, 1, 64, Overflow::Wrap), Some(i64::MIN));
+        assert_eq!(
+            signed_overflow(i64::MAX, 1, 64, Overflow::Wrap),
+            Some(i64::MIN)
+        );
         assert_eq!(signed_overflow(5, 1, 64, Overflow::Wrap), None);
     }
 }

@@ -141,35 +141,32 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         cmp: None,
     };
     match val {
-        Some(Value::List(l)) if dontsort => {
-            if end >= start {
-                let n = (end - start + 1) as usize;
-                let len = l.len();
-                let all: Box<dyn Iterator<Item = _>> = if desc {
-                    Box::new(l.iter().collect::<Vec<_>>().into_iter().rev())
-                } else {
-                    Box::new(l.iter())
-                };
-                items.extend(all.skip(start as usize).take(n.min(len)).map(|v| item(&v)));
-                end -= start;
-                start = 0;
-            }
+        Some(Value::List(l)) if dontsort && end >= start => {
+            let n = (end - start + 1) as usize;
+            let len = l.len();
+            let all: Box<dyn Iterator<Item = _>> = if desc {
+                Box::new(l.iter().collect::<Vec<_>>().into_iter().rev())
+            } else {
+                Box::new(l.iter())
+            };
+            items.extend(all.skip(start as usize).take(n.min(len)).map(|v| item(&v)));
+            end -= start;
+            start = 0;
         }
-        Some(Value::ZSet(z)) if dontsort => {
-            if end >= start {
-                let n = (end - start + 1) as usize;
-                let len = z.len();
-                let s = start as usize;
-                let range = if desc {
-                    z.range(len.saturating_sub(s + n), len - s, true)
-                } else {
-                    z.range(s, s + n, false)
-                };
-                items.extend(range.map(|(m, _)| item(&m)));
-                end -= start;
-                start = 0;
-            }
+        Some(Value::ZSet(z)) if dontsort && end >= start => {
+            let n = (end - start + 1) as usize;
+            let len = z.len();
+            let s = start as usize;
+            let range = if desc {
+                z.range(len.saturating_sub(s + n), len - s, true)
+            } else {
+                z.range(s, s + n, false)
+            };
+            items.extend(range.map(|(m, _)| item(&m)));
+            end -= start;
+            start = 0;
         }
+        Some(Value::List(_)) | Some(Value::ZSet(_)) if dontsort => {}
         Some(Value::List(l)) => items.extend(l.iter().map(|v| item(&v))),
         Some(Value::Set(s)) => items.extend(s.iter().map(|v| item(&v))),
         Some(Value::ZSet(z)) => items.extend(z.iter().map(|(m, _)| item(&m))),
@@ -266,8 +263,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         }
     }
     if outputlen > 0 {
-        ctx.ks
-            .set_key(db, dst, Value::List(Box::new(list)), false);
+        ctx.ks.set_key(db, dst, Value::List(Box::new(list)), false);
         ctx.notify(NOTIFY_LIST, "sortstore", dst);
         ctx.dirty += outputlen as u64;
     } else if ctx.ks.delete(db, dst) {

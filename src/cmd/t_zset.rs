@@ -137,7 +137,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u32) -> CmdResult 
         idx += 1;
     }
     let elements = argv.len() - idx;
-    if elements % 2 != 0 || elements == 0 {
+    if !elements.is_multiple_of(2) || elements == 0 {
         return err(error::SYNTAX);
     }
     if flags & Z_NX != 0 && flags & Z_XX != 0 {
@@ -163,8 +163,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u32) -> CmdResult 
             reply_zadd(ctx, flags, 0, 0, None);
             return Ok(());
         }
-        ctx.ks
-            .add(ctx.db, key, Value::ZSet(Box::new(ZSet::new())));
+        ctx.ks.add(ctx.db, key, Value::ZSet(Box::default()));
     }
     let Some(z) = zget(ctx.ks, ctx.db, key, true)? else {
         return Ok(());
@@ -277,8 +276,10 @@ pub fn zmscore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 fn zrank_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], rev: bool) -> CmdResult {
-    let r = zget(ctx.ks, ctx.db, &argv[1], false)?
-        .and_then(|z| z.rank(&argv[2]).map(|r| if rev { z.len() - 1 - r } else { r }));
+    let r = zget(ctx.ks, ctx.db, &argv[1], false)?.and_then(|z| {
+        z.rank(&argv[2])
+            .map(|r| if rev { z.len() - 1 - r } else { r })
+    });
     match r {
         Some(r) => ctx.out.int(r as i64),
         None => ctx.out.null(),

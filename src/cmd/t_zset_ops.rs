@@ -271,11 +271,27 @@ pub fn zintercard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn zunionstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    zsetop_generic(ctx, argv, Some(&argv[1]), 2, Op::Union, false, "zunionstore")
+    zsetop_generic(
+        ctx,
+        argv,
+        Some(&argv[1]),
+        2,
+        Op::Union,
+        false,
+        "zunionstore",
+    )
 }
 
 pub fn zinterstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    zsetop_generic(ctx, argv, Some(&argv[1]), 2, Op::Inter, false, "zinterstore")
+    zsetop_generic(
+        ctx,
+        argv,
+        Some(&argv[1]),
+        2,
+        Op::Inter,
+        false,
+        "zinterstore",
+    )
 }
 
 pub fn zdiffstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {

@@ -21,7 +21,10 @@ fn strtod_full(b: &[u8]) -> Option<f64> {
     if b.is_empty() {
         return Some(0.0);
     }
-    let t = &b[b.iter().take_while(|c| c.is_ascii_whitespace() || **c == 0x0b).count()..];
+    let t = &b[b
+        .iter()
+        .take_while(|c| c.is_ascii_whitespace() || **c == 0x0b)
+        .count()..];
     let v = string2d(t).or_else(|| {
         let s = std::str::from_utf8(t).ok()?;
         if s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
@@ -139,7 +142,9 @@ fn zrange_generic(
         by = By::Rank;
     }
     if limit != -1 && by == By::Rank {
-        return err("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+        return err(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        );
     }
     if withscores && by == By::Lex {
         return err("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
@@ -154,7 +159,9 @@ fn zrange_generic(
         By::Score => {
             srange = Some(parse_score_range(&argv[minidx], &argv[maxidx]).ok_or(BAD_SCORE_RANGE)?)
         }
-        By::Lex => lrange = Some(parse_lex_range(&argv[minidx], &argv[maxidx]).ok_or(BAD_LEX_RANGE)?),
+        By::Lex => {
+            lrange = Some(parse_lex_range(&argv[minidx], &argv[maxidx]).ok_or(BAD_LEX_RANGE)?)
+        }
         _ => {
             rstart = arg_i64(&argv[minidx])?;
             rend = arg_i64(&argv[maxidx])?;
@@ -189,7 +196,11 @@ fn zrange_generic(
             if offset < 0 {
                 (0, 0, 0, 0)
             } else {
-                let take = if limit < 0 { usize::MAX } else { limit as usize };
+                let take = if limit < 0 {
+                    usize::MAX
+                } else {
+                    limit as usize
+                };
                 (s, e, offset.min(e as i64) as usize, take)
             }
         }
@@ -225,8 +236,7 @@ pub fn store_zset(ctx: &mut Ctx<'_>, dst: &Bytes, z: Option<ZSet>, event: &'stat
     match z.filter(|z| !z.is_empty()) {
         Some(z) => {
             let n = z.len();
-            ctx.ks
-                .set_key(ctx.db, dst, Value::ZSet(Box::new(z)), false);
+            ctx.ks.set_key(ctx.db, dst, Value::ZSet(Box::new(z)), false);
             ctx.out.int(n as i64);
             ctx.notify(NOTIFY_ZSET, event, dst);
             ctx.dirty += 1;

@@ -422,7 +422,10 @@ mod tests {
             assert_eq!(sl.rank(*s, e), Some(r));
             assert_eq!(sl.iter_from(r, false).next().map(|x| x.0), Some(&e[..]));
         }
-        let back: Vec<Vec<u8>> = sl.iter_from(model.len() - 1, true).map(|x| x.0.to_vec()).collect();
+        let back: Vec<Vec<u8>> = sl
+            .iter_from(model.len() - 1, true)
+            .map(|x| x.0.to_vec())
+            .collect();
         assert_eq!(back.len(), model.len());
         let n = sl.delete_range_by_rank(3, 10, |_| {});
         assert_eq!(n, 7);

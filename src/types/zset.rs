@@ -198,7 +198,10 @@ impl ZSet {
             Repr::Sl(s) => {
                 s.zsl.mem_usage()
                     + s.dict.buckets() * 8
-                    + s.dict.iter().map(|(k, _)| 32 + k.heap_size()).sum::<usize>()
+                    + s.dict
+                        .iter()
+                        .map(|(k, _)| 32 + k.heap_size())
+                        .sum::<usize>()
             }
         }
     }
@@ -485,7 +488,7 @@ impl ZSet {
     }
 
     fn lp_well_formed(lp: &Listpack) -> bool {
-        if lp.len() % 2 != 0 {
+        if !lp.len().is_multiple_of(2) {
             return false;
         }
         let mut prev: Option<(f64, Vec<u8>)> = None;
