@@ -8,12 +8,18 @@
 //! Handlers know nothing of replication: `server` propagates a command when
 //! the handler's `dirty` count grew, in the form the handler chose.
 
+pub mod bitops;
 pub mod dump;
+pub mod hyperloglog;
 pub mod keys;
+pub mod sort;
 pub mod string;
 pub mod t_hash;
 pub mod t_list;
 pub mod t_set;
+pub mod t_zset;
+pub mod t_zset_ops;
+pub mod t_zset_range;
 pub mod table;
 
 use crate::config::Config;
@@ -213,4 +219,8 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(t_list::COMMANDS.iter())
         .chain(t_hash::COMMANDS.iter())
         .chain(t_set::COMMANDS.iter())
+        .chain(t_zset::COMMANDS.iter())
+        .chain(bitops::COMMANDS.iter())
+        .chain(hyperloglog::COMMANDS.iter())
+        .chain(sort::COMMANDS.iter())
 }

@@ -10,8 +10,10 @@
 //! RDB save/load can copy them without re-encoding.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
+pub mod skiplist;
 pub mod zset;
 
 pub use hash::Hash;

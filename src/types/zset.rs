@@ -1,62 +1,589 @@
-//! Sorted set values (PLACEHOLDER representation; the API is the contract).
+//! Sorted set values, as Redis's t_zset.c data layer: a listpack of
+//! (member, score) pairs in (score, member) order while small, else a
+//! skiplist (ranks, ranges) plus a dict (member -> score).
+//!
+//! Ranks are 0-based and ascending everywhere in this API; the commands map
+//! reverse ranks onto them. Range queries are expressed as rank intervals
+//! `start..end` so that both encodings answer them the same way.
+
+use super::skiplist::SkipList;
 use super::Limits;
 use crate::dict::Dict;
-use crate::encoding::listpack::Listpack;
+use crate::encoding::listpack::{Listpack, LpValue, MAX_SAFETY_SIZE};
+use crate::encoding::numbers::{d2string, string2d};
 use crate::sds::Sds;
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
-#[derive(Default, Clone)]
+/// A score interval (Redis's zrangespec).
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreRange {
+    pub min: f64,
+    pub max: f64,
+    pub minex: bool,
+    pub maxex: bool,
+}
+
+/// One end of a lexicographic interval (Redis's zlexrangespec items).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LexBound {
+    NegInf,
+    PosInf,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
+#[derive(Clone, Debug)]
+pub struct LexRange {
+    pub min: LexBound,
+    pub max: LexBound,
+}
+
+impl ScoreRange {
+    /// Elements strictly below the interval's start.
+    fn below_min(&self, s: f64) -> bool {
+        if self.minex {
+            s <= self.min
+        } else {
+            s < self.min
+        }
+    }
+    /// Elements not beyond the interval's end.
+    fn within_max(&self, s: f64) -> bool {
+        if self.maxex {
+            s < self.max
+        } else {
+            s <= self.max
+        }
+    }
+}
+
+impl LexRange {
+    fn below_min(&self, e: &[u8]) -> bool {
+        match &self.min {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(m) => e < &m[..],
+            LexBound::Excl(m) => e <= &m[..],
+        }
+    }
+    fn within_max(&self, e: &[u8]) -> bool {
+        match &self.max {
+            LexBound::NegInf => false,
+            LexBound::PosInf => true,
+            LexBound::Incl(m) => e <= &m[..],
+            LexBound::Excl(m) => e < &m[..],
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Sl {
+    dict: Dict<f64>,
+    zsl: SkipList,
+}
+
+#[derive(Clone)]
+enum Repr {
+    Lp(Listpack),
+    Sl(Box<Sl>),
+}
+
+#[derive(Clone)]
 pub struct ZSet {
-    map: Dict<f64>,
+    repr: Repr,
+}
+
+impl Default for ZSet {
+    fn default() -> Self {
+        ZSet::new()
+    }
+}
+
+/// A listpack score entry as a double (zzlGetScore).
+fn lp_score(v: LpValue<'_>) -> f64 {
+    match v {
+        LpValue::Int(i) => i as f64,
+        LpValue::Str(s) => string2d(s).unwrap_or(0.0),
+    }
+}
+
+fn lp_member(v: LpValue<'_>) -> Cow<'_, [u8]> {
+    match v {
+        LpValue::Int(i) => Cow::Owned(i.to_string().into_bytes()),
+        LpValue::Str(s) => Cow::Borrowed(s),
+    }
+}
+
+/// Orders a listpack member against bytes (integers compare as decimal text).
+fn lp_cmp_member(v: LpValue<'_>, b: &[u8]) -> Ordering {
+    match v {
+        LpValue::Str(s) => s.cmp(b),
+        LpValue::Int(i) => {
+            let mut buf = crate::sds::itoa_buf();
+            crate::sds::fmt_i64(i, &mut buf).cmp(b)
+        }
+    }
+}
+
+/// Iterator over listpack pairs from a pair index, either direction.
+struct LpPairs<'a> {
+    lp: &'a Listpack,
+    off: Option<usize>,
+    remaining: usize,
+    rev: bool,
+}
+
+impl<'a> Iterator for LpPairs<'a> {
+    type Item = (Cow<'a, [u8]>, f64);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let m_off = self.off?;
+        let s_off = self.lp.next_offset(m_off)?;
+        let m = lp_member(self.lp.value_at(m_off)?);
+        let s = lp_score(self.lp.value_at(s_off)?);
+        self.off = if self.rev {
+            self.lp
+                .prev_offset(m_off)
+                .and_then(|o| self.lp.prev_offset(o))
+        } else {
+            self.lp.next_offset(s_off)
+        };
+        Some((m, s))
+    }
 }
 
 impl ZSet {
     pub fn new() -> ZSet {
-        ZSet::default()
+        ZSet {
+            repr: Repr::Lp(Listpack::new()),
+        }
     }
+
+    /// An empty skiplist-encoded set (ZUNIONSTORE builds into one).
+    pub fn new_skiplist() -> ZSet {
+        ZSet {
+            repr: Repr::Sl(Box::new(Sl {
+                dict: Dict::new(),
+                zsl: SkipList::new(),
+            })),
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.map.len()
+        match &self.repr {
+            Repr::Lp(lp) => lp.len() / 2,
+            Repr::Sl(s) => s.zsl.len(),
+        }
     }
+
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len() == 0
     }
+
     /// "listpack" or "skiplist".
     pub fn encoding(&self) -> &'static str {
-        "skiplist"
+        match &self.repr {
+            Repr::Lp(_) => "listpack",
+            Repr::Sl(_) => "skiplist",
+        }
     }
+
     pub fn mem_usage(&self) -> usize {
-        self.map.iter().map(|(k, _)| 64 + k.heap_size()).sum()
+        match &self.repr {
+            Repr::Lp(lp) => lp.bytes_len(),
+            Repr::Sl(s) => {
+                s.zsl.mem_usage()
+                    + s.dict.buckets() * 8
+                    + s.dict
+                        .iter()
+                        .map(|(k, _)| 32 + k.heap_size())
+                        .sum::<usize>()
+            }
+        }
     }
-    /// Adds or updates a member's score.
-    pub fn insert(&mut self, member: &[u8], score: f64, _lim: &Limits) {
-        self.map.insert(Sds::new(member), score);
+
+    fn lp_pairs(lp: &Listpack, pair: usize, rev: bool, n: usize) -> LpPairs<'_> {
+        LpPairs {
+            lp,
+            off: lp.seek(pair * 2),
+            remaining: n,
+            rev,
+        }
     }
-    pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.map.get(member).copied()
-    }
-    /// (member, score) in ascending (score, member) order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (Cow<'_, [u8]>, f64)> + '_> {
-        let mut v: Vec<(&Sds, f64)> = self.map.iter().map(|(k, s)| (k, *s)).collect();
-        v.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(b.0)));
-        Box::new(v.into_iter().map(|(k, s)| (Cow::Borrowed(k.as_bytes()), s)))
-    }
-    /// The listpack blob when listpack-encoded (member, score, member, score...).
-    pub fn as_listpack(&self) -> Option<&Listpack> {
+
+    /// Pair index and score of a member in a listpack.
+    fn lp_find(lp: &Listpack, member: &[u8]) -> Option<(usize, f64)> {
+        let mut it = lp.iter();
+        let mut i = 0;
+        while let Some(m) = it.next() {
+            let s = it.next()?;
+            if m.eq_bytes(member) {
+                return Some((i, lp_score(s)));
+            }
+            i += 1;
+        }
         None
     }
+
+    /// Adds or updates a member's score, converting to a skiplist when the
+    /// listpack limits would be exceeded (zsetAdd's conversion rule).
+    pub fn insert(&mut self, member: &[u8], score: f64, lim: &Limits) {
+        if let Repr::Lp(lp) = &mut self.repr {
+            if let Some((i, old)) = Self::lp_find(lp, member) {
+                if old == score {
+                    return;
+                }
+                lp.remove_range(i * 2, 2);
+                Self::lp_insert(lp, member, score);
+                return;
+            }
+            if lp.len() / 2 + 1 > lim.zset_max_listpack_entries
+                || member.len() > lim.zset_max_listpack_value
+                || !lp.safe_to_add(member.len())
+            {
+                self.convert_to_skiplist();
+            } else {
+                Self::lp_insert(lp, member, score);
+                return;
+            }
+        }
+        if let Repr::Sl(s) = &mut self.repr {
+            match s.dict.get_mut(member) {
+                Some(cur) => {
+                    if *cur != score {
+                        let old = *cur;
+                        *cur = score;
+                        s.zsl.delete(old, member);
+                        s.zsl.insert(score, member);
+                    }
+                }
+                None => {
+                    s.dict.insert_new(Sds::new(member), score);
+                    s.zsl.insert(score, member);
+                }
+            }
+        }
+    }
+
+    /// Inserts a new pair at its ordered position (zzlInsert).
+    fn lp_insert(lp: &mut Listpack, member: &[u8], score: f64) {
+        let mut it = lp.iter();
+        let mut i = 0;
+        while let Some(m) = it.next() {
+            let Some(s) = it.next() else { break };
+            let s = lp_score(s);
+            if s > score || (s == score && lp_cmp_member(m, member) == Ordering::Greater) {
+                break;
+            }
+            i += 1;
+        }
+        let sc = d2string(score);
+        if i * 2 >= lp.len() {
+            lp.push_back(member);
+            lp.push_back(sc.as_bytes());
+        } else {
+            lp.insert(i * 2, member);
+            lp.insert(i * 2 + 1, sc.as_bytes());
+        }
+    }
+
+    /// Forces the skiplist encoding (SORT does this to its input, as Redis).
+    pub fn convert_to_skiplist(&mut self) {
+        if let Repr::Lp(lp) = &self.repr {
+            let mut s = Sl {
+                dict: Dict::new(),
+                zsl: SkipList::new(),
+            };
+            for (m, sc) in Self::lp_pairs(lp, 0, false, lp.len() / 2) {
+                s.dict.insert_new(Sds::new(&m), sc);
+                s.zsl.insert(sc, &m);
+            }
+            self.repr = Repr::Sl(Box::new(s));
+        }
+    }
+
+    /// Back to a listpack when small enough (zsetConvertToListpackIfNeeded).
+    pub fn convert_to_listpack_if_needed(&mut self, lim: &Limits) {
+        let Repr::Sl(s) = &self.repr else { return };
+        if s.zsl.len() > lim.zset_max_listpack_entries {
+            return;
+        }
+        let mut maxlen = 0;
+        let mut total = 0usize;
+        for (m, _) in s.zsl.iter() {
+            maxlen = maxlen.max(m.len());
+            total += m.len();
+        }
+        if maxlen > lim.zset_max_listpack_value || total > MAX_SAFETY_SIZE {
+            return;
+        }
+        let mut lp = Listpack::new();
+        for (m, sc) in s.zsl.iter() {
+            lp.push_back(m);
+            lp.push_back(d2string(sc).as_bytes());
+        }
+        self.repr = Repr::Lp(lp);
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.repr {
+            Repr::Lp(lp) => Self::lp_find(lp, member).map(|x| x.1),
+            Repr::Sl(s) => s.dict.get(member).copied(),
+        }
+    }
+
+    /// Removes a member; true when it existed.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Lp(lp) => match Self::lp_find(lp, member) {
+                Some((i, _)) => {
+                    lp.remove_range(i * 2, 2);
+                    true
+                }
+                None => false,
+            },
+            Repr::Sl(s) => match s.dict.remove(member) {
+                Some((_, score)) => {
+                    s.zsl.delete(score, member);
+                    s.dict.shrink_if_needed();
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// Ascending 0-based rank of a member.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match &self.repr {
+            Repr::Lp(lp) => Self::lp_find(lp, member).map(|x| x.0),
+            Repr::Sl(s) => {
+                let score = *s.dict.get(member)?;
+                s.zsl.rank(score, member)
+            }
+        }
+    }
+
+    /// Elements of ascending ranks `start..end`, yielded in descending
+    /// order when `rev`.
+    pub fn range(
+        &self,
+        start: usize,
+        end: usize,
+        rev: bool,
+    ) -> Box<dyn Iterator<Item = (Cow<'_, [u8]>, f64)> + '_> {
+        let end = end.min(self.len());
+        if start >= end {
+            return Box::new(std::iter::empty());
+        }
+        let first = if rev { end - 1 } else { start };
+        match &self.repr {
+            Repr::Lp(lp) => Box::new(Self::lp_pairs(lp, first, rev, end - start)),
+            Repr::Sl(s) => Box::new(
+                s.zsl
+                    .iter_from(first, rev)
+                    .take(end - start)
+                    .map(|(m, sc)| (Cow::Borrowed(m), sc)),
+            ),
+        }
+    }
+
+    /// Number of leading elements satisfying a prefix predicate.
+    fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.repr {
+            Repr::Lp(lp) => Self::lp_pairs(lp, 0, false, lp.len() / 2)
+                .take_while(|(m, s)| pred(*s, m))
+                .count(),
+            Repr::Sl(s) => s.zsl.count_while(pred),
+        }
+    }
+
+    /// The ascending rank interval `start..end` of a score range.
+    pub fn score_ranks(&self, r: &ScoreRange) -> (usize, usize) {
+        if r.min > r.max || (r.min == r.max && (r.minex || r.maxex)) {
+            return (0, 0);
+        }
+        let start = self.count_while(|s, _| r.below_min(s));
+        let end = self.count_while(|s, _| r.within_max(s));
+        (start, end.max(start))
+    }
+
+    /// The ascending rank interval `start..end` of a lex range.
+    pub fn lex_ranks(&self, r: &LexRange) -> (usize, usize) {
+        let start = self.count_while(|_, m| r.below_min(m));
+        let end = self.count_while(|_, m| r.within_max(m));
+        (start, end.max(start))
+    }
+
+    /// Removes ascending ranks `start..end`; returns how many went.
+    pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        match &mut self.repr {
+            Repr::Lp(lp) => {
+                lp.remove_range(start * 2, (end - start) * 2);
+                end - start
+            }
+            Repr::Sl(s) => {
+                let dict = &mut s.dict;
+                let n = s.zsl.delete_range_by_rank(start, end, |m| {
+                    dict.remove(m);
+                });
+                dict.shrink_if_needed();
+                n
+            }
+        }
+    }
+
+    /// One SCAN step over a skiplist set's dict (None for a listpack,
+    /// which is returned whole): calls `f` per member, returns the cursor.
+    pub fn scan_dict(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> Option<u64> {
+        match &self.repr {
+            Repr::Lp(_) => None,
+            Repr::Sl(s) => Some(s.dict.scan(cursor, |k, v| f(k.as_bytes(), *v))),
+        }
+    }
+
+    /// (member, score) in ascending (score, member) order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (Cow<'_, [u8]>, f64)> + '_> {
+        self.range(0, self.len(), false)
+    }
+
+    /// The listpack blob when listpack-encoded (member, score, member, score...).
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match &self.repr {
+            Repr::Lp(lp) => Some(lp),
+            Repr::Sl(_) => None,
+        }
+    }
+
     /// From an RDB listpack blob; converts when it exceeds the limits.
+    /// A blob that is not a valid sorted-set listpack (odd count, unsorted,
+    /// bad scores, duplicates) is rebuilt by insertion instead of trusted.
     pub fn from_listpack(lp: Listpack, lim: &Limits) -> ZSet {
+        if Self::lp_well_formed(&lp)
+            && lp.len() / 2 <= lim.zset_max_listpack_entries
+            && lp
+                .iter()
+                .step_by(2)
+                .all(|m| m.to_vec().len() <= lim.zset_max_listpack_value)
+        {
+            return ZSet { repr: Repr::Lp(lp) };
+        }
         let mut z = ZSet::new();
-        let items: Vec<Vec<u8>> = lp.iter().map(|v| v.to_vec()).collect();
-        for p in items.chunks(2) {
-            if p.len() == 2 {
-                let s = std::str::from_utf8(&p[1])
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0.0);
-                z.insert(&p[0], s, lim);
+        let mut it = lp.iter();
+        while let (Some(m), Some(s)) = (it.next(), it.next()) {
+            let sc = lp_score(s);
+            if !sc.is_nan() {
+                z.insert(&m.to_vec(), sc, lim);
             }
         }
         z
+    }
+
+    fn lp_well_formed(lp: &Listpack) -> bool {
+        if !lp.len().is_multiple_of(2) {
+            return false;
+        }
+        let mut prev: Option<(f64, Vec<u8>)> = None;
+        let mut it = lp.iter();
+        while let (Some(m), Some(s)) = (it.next(), it.next()) {
+            if let LpValue::Str(t) = s {
+                if string2d(t).is_none_or(|v| v.is_nan()) {
+                    return false;
+                }
+            }
+            let cur = (lp_score(s), m.to_vec());
+            if let Some(p) = &prev {
+                if p.0 > cur.0 || (p.0 == cur.0 && p.1 >= cur.1) {
+                    return false;
+                }
+            }
+            prev = Some(cur);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim(entries: usize) -> Limits {
+        Limits {
+            zset_max_listpack_entries: entries,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn both_encodings_agree() {
+        for entries in [0usize, 1000] {
+            let l = lim(entries);
+            let mut z = ZSet::new();
+            for i in 0..300i64 {
+                let m = format!("m{}", (i * 37) % 101);
+                z.insert(m.as_bytes(), ((i * 13) % 17) as f64 + 0.5, &l);
+            }
+            assert_eq!(
+                z.encoding(),
+                if entries == 0 { "skiplist" } else { "listpack" }
+            );
+            let all: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+            assert_eq!(all.len(), 101);
+            for w in all.windows(2) {
+                assert!(w[0].1 < w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0));
+            }
+            for (r, (m, s)) in all.iter().enumerate() {
+                assert_eq!(z.rank(m), Some(r));
+                assert_eq!(z.score(m), Some(*s));
+            }
+            let rev: Vec<Vec<u8>> = z.range(10, 20, true).map(|x| x.0.to_vec()).collect();
+            let fwd: Vec<Vec<u8>> = all[10..20].iter().rev().map(|x| x.0.clone()).collect();
+            assert_eq!(rev, fwd);
+            let r = ScoreRange {
+                min: 3.5,
+                max: 7.5,
+                minex: true,
+                maxex: false,
+            };
+            let (a, b) = z.score_ranks(&r);
+            let want = all.iter().filter(|x| x.1 > 3.5 && x.1 <= 7.5).count();
+            assert_eq!(b - a, want);
+            assert_eq!(z.remove_ranks(a, b), want);
+            assert_eq!(z.len(), 101 - want);
+            assert!(z.remove(b"m0") || z.score(b"m0").is_none());
+        }
+    }
+
+    #[test]
+    fn listpack_scores_like_redis() {
+        let mut z = ZSet::new();
+        let l = Limits::default();
+        z.insert(b"a", 1.0, &l);
+        z.insert(b"b", 1.5, &l);
+        z.insert(b"12", f64::INFINITY, &l);
+        let lp = z.as_listpack().expect("listpack");
+        let items: Vec<Vec<u8>> = lp.iter().map(|v| v.to_vec()).collect();
+        assert_eq!(
+            items,
+            vec![
+                b"a".to_vec(),
+                b"1".to_vec(),
+                b"b".to_vec(),
+                b"1.5".to_vec(),
+                b"12".to_vec(),
+                b"inf".to_vec()
+            ]
+        );
+        let z2 = ZSet::from_listpack(lp.clone(), &l);
+        assert_eq!(z2.encoding(), "listpack");
+        assert_eq!(z2.score(b"12"), Some(f64::INFINITY));
     }
 }

@@ -1,0 +1,355 @@
+//! Integration tests for sorted sets, HyperLogLog and blocking pops, run
+//! against the real binary: a randomized model check of the sorted set
+//! across the listpack -> skiplist conversion, HLL bytes compared with a
+//! real redis-server (skipped when none is installed), BZPOPMIN serving
+//! and timing out.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn start(bin: &str) -> Option<Server> {
+    let port = free_port();
+    let child = Command::new(bin)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(["--enable-debug-command", "yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let srv = Server { child, port };
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if let Ok(mut c) = Conn::open(port) {
+            if c.cmd(&["PING"]) == Reply::Simple("PONG".into()) {
+                return Some(srv);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{bin} did not start");
+}
+
+fn ferrodis() -> Server {
+    start(env!("CARGO_BIN_EXE_ferrodis-server")).expect("ferrodis starts")
+}
+
+#[derive(Debug, PartialEq, Clone)]
+enum Reply {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Option<Vec<Reply>>),
+}
+
+impl Reply {
+    fn int(&self) -> i64 {
+        match self {
+            Reply::Int(n) => *n,
+            r => panic!("not an int: {r:?}"),
+        }
+    }
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Reply::Bulk(Some(b)) => b.clone(),
+            r => panic!("not a bulk: {r:?}"),
+        }
+    }
+    fn strings(&self) -> Vec<String> {
+        match self {
+            Reply::Array(Some(v)) => v
+                .iter()
+                .map(|r| String::from_utf8_lossy(&r.bytes()).into_owned())
+                .collect(),
+            r => panic!("not an array: {r:?}"),
+        }
+    }
+}
+
+struct Conn {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Conn {
+    fn open(port: u16) -> std::io::Result<Conn> {
+        let s = TcpStream::connect(("127.0.0.1", port))?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))?;
+        Ok(Conn {
+            r: BufReader::new(s.try_clone()?),
+            w: s,
+        })
+    }
+
+    fn send(&mut self, args: &[&str]) {
+        let mut m = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            m.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+        self.w.write_all(&m).expect("write");
+    }
+
+    fn read(&mut self) -> Reply {
+        let mut line = String::new();
+        self.r.read_line(&mut line).expect("read");
+        let body = line[1..].trim_end().to_string();
+        match line.as_bytes().first() {
+            Some(b'+') => Reply::Simple(body),
+            Some(b'-') => Reply::Error(body),
+            Some(b':') => Reply::Int(body.parse().expect("int")),
+            Some(b'$') => {
+                let n: i64 = body.parse().expect("len");
+                if n < 0 {
+                    return Reply::Bulk(None);
+                }
+                let mut b = vec![0u8; n as usize + 2];
+                self.r.read_exact(&mut b).expect("bulk");
+                b.truncate(n as usize);
+                Reply::Bulk(Some(b))
+            }
+            Some(b'*') => {
+                let n: i64 = body.parse().expect("len");
+                if n < 0 {
+                    return Reply::Array(None);
+                }
+                Reply::Array(Some((0..n).map(|_| self.read()).collect()))
+            }
+            _ => panic!("bad reply line {line:?}"),
+        }
+    }
+
+    fn cmd(&mut self, args: &[&str]) -> Reply {
+        self.send(args);
+        self.read()
+    }
+}
+
+/// xorshift64: deterministic randomness without crates.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn fmt_score(s: f64) -> String {
+    if s == s.trunc() && s.abs() < 1e15 {
+        format!("{}", s as i64)
+    } else {
+        format!("{s}")
+    }
+}
+
+/// The model's (member, score) list in sorted-set order.
+fn model_order(m: &BTreeMap<String, f64>) -> Vec<(String, f64)> {
+    let mut v: Vec<(String, f64)> = m.iter().map(|(k, s)| (k.clone(), *s)).collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+#[test]
+fn zset_matches_model_across_conversion() {
+    let srv = ferrodis();
+    let mut c = Conn::open(srv.port).expect("connect");
+    for seed in [0x9E37_79B9_7F4A_7C15u64, 42, 7777] {
+        c.cmd(&["DEL", "z"]);
+        let mut rng = Rng(seed);
+        let mut model: BTreeMap<String, f64> = BTreeMap::new();
+        let mut saw = (false, false);
+        for step in 0..1500 {
+            let member = format!("m{}", rng.below(260));
+            let score = (rng.below(80) as f64 - 40.0) / 2.0;
+            match rng.below(10) {
+                0..=5 => {
+                    let r = c.cmd(&["ZADD", "z", &fmt_score(score), &member]);
+                    let new = model.insert(member, score).is_none();
+                    assert_eq!(r.int(), new as i64);
+                }
+                6 => {
+                    let r = c.cmd(&["ZINCRBY", "z", &fmt_score(score), &member]);
+                    let v = model.entry(member).or_insert(0.0);
+                    *v += score;
+                    let got: f64 = String::from_utf8_lossy(&r.bytes()).parse().expect("f64");
+                    assert_eq!(got, *v);
+                }
+                7 | 8 => {
+                    let r = c.cmd(&["ZREM", "z", &member]);
+                    assert_eq!(r.int(), model.remove(&member).is_some() as i64);
+                }
+                _ => {
+                    let r = c.cmd(&["ZREMRANGEBYSCORE", "z", "(9", "10"]);
+                    let before = model.len();
+                    model.retain(|_, s| !(*s > 9.0 && *s <= 10.0));
+                    assert_eq!(r.int(), (before - model.len()) as i64);
+                }
+            }
+            let enc = match c.cmd(&["OBJECT", "ENCODING", "z"]) {
+                Reply::Bulk(Some(b)) => String::from_utf8_lossy(&b).into_owned(),
+                _ => String::new(),
+            };
+            if enc == "listpack" {
+                saw.0 = true;
+                assert!(model.len() <= 128);
+            } else if enc == "skiplist" {
+                saw.1 = true;
+            }
+            if step % 25 != 0 && step < 1490 {
+                continue;
+            }
+            let order = model_order(&model);
+            let got = c.cmd(&["ZRANGE", "z", "0", "-1", "WITHSCORES"]).strings();
+            let want: Vec<String> = order
+                .iter()
+                .flat_map(|(m, s)| [m.clone(), fmt_score(*s)])
+                .collect();
+            assert_eq!(got, want, "seed {seed} step {step}");
+            for (rank, (m, _)) in order.iter().enumerate().step_by(7) {
+                assert_eq!(c.cmd(&["ZRANK", "z", m]).int(), rank as i64);
+                let rev = order.len() - 1 - rank;
+                assert_eq!(c.cmd(&["ZREVRANK", "z", m]).int(), rev as i64);
+            }
+            let lo = (rng.below(40) as f64 - 20.0) / 2.0;
+            let hi = lo + rng.below(20) as f64 / 2.0;
+            let want = model.values().filter(|&&s| s > lo && s <= hi).count();
+            let got = c.cmd(&[
+                "ZCOUNT",
+                "z",
+                &format!("({}", fmt_score(lo)),
+                &fmt_score(hi),
+            ]);
+            assert_eq!(got.int(), want as i64);
+            let got = c
+                .cmd(&[
+                    "ZRANGEBYSCORE",
+                    "z",
+                    &fmt_score(lo),
+                    &fmt_score(hi),
+                    "LIMIT",
+                    "1",
+                    "5",
+                ])
+                .strings();
+            let want: Vec<String> = order
+                .iter()
+                .filter(|(_, s)| *s >= lo && *s <= hi)
+                .skip(1)
+                .take(5)
+                .map(|(m, _)| m.clone())
+                .collect();
+            assert_eq!(got, want);
+        }
+        assert!(saw.0 && saw.1, "both encodings exercised: {saw:?}");
+    }
+}
+
+#[test]
+fn hll_bytes_match_real_redis() {
+    let Some(real) = start("redis-server") else {
+        eprintln!("redis-server not installed: skipped");
+        return;
+    };
+    let ours = ferrodis();
+    let mut a = Conn::open(real.port).expect("redis");
+    let mut b = Conn::open(ours.port).expect("ferrodis");
+    let mut rng = Rng(12345);
+    for round in 0..40 {
+        let n = 1 + rng.below(if round < 20 { 30 } else { 400 });
+        let els: Vec<String> = (0..n)
+            .map(|_| format!("el{}", rng.below(100_000)))
+            .collect();
+        let mut args = vec!["PFADD", "h"];
+        args.extend(els.iter().map(String::as_str));
+        assert_eq!(a.cmd(&args), b.cmd(&args), "round {round}");
+        if round % 3 == 0 {
+            assert_eq!(a.cmd(&["PFCOUNT", "h"]), b.cmd(&["PFCOUNT", "h"]));
+        }
+        assert_eq!(a.cmd(&["GET", "h"]), b.cmd(&["GET", "h"]), "round {round}");
+    }
+    // A value made by the real server is understood by ours and vice versa.
+    let dense = a.cmd(&["GET", "h"]).bytes();
+    assert_eq!(dense.len(), 12304);
+    let text = String::from_utf8_lossy(&dense).into_owned();
+    if text.as_bytes() == dense.as_slice() {
+        b.cmd(&["SET", "copy", &text]);
+        assert_eq!(b.cmd(&["PFCOUNT", "copy"]), a.cmd(&["PFCOUNT", "h"]));
+    }
+    assert_eq!(
+        a.cmd(&["PFCOUNT", "h", "nokey"]),
+        b.cmd(&["PFCOUNT", "h", "nokey"])
+    );
+}
+
+#[test]
+fn bzpopmin_blocks_serves_and_times_out() {
+    let srv = ferrodis();
+    let mut a = Conn::open(srv.port).expect("connect");
+    let mut b = Conn::open(srv.port).expect("connect");
+    let t = Instant::now();
+    assert_eq!(a.cmd(&["BZPOPMIN", "nokey", "0.2"]), Reply::Array(None));
+    assert!(t.elapsed() >= Duration::from_millis(150));
+    a.send(&["BZPOPMIN", "k1", "k2", "0"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(b.cmd(&["ZADD", "k2", "5", "x", "3", "y"]).int(), 2);
+    assert_eq!(a.read().strings(), vec!["k2", "y", "3"]);
+    a.send(&["BZMPOP", "0", "1", "k3", "MAX", "COUNT", "2"]);
+    std::thread::sleep(Duration::from_millis(100));
+    b.cmd(&["ZADD", "k3", "1", "a", "2", "b", "3", "c"]);
+    let r = a.read();
+    let want = Reply::Array(Some(vec![
+        Reply::Bulk(Some(b"k3".to_vec())),
+        Reply::Array(Some(vec![
+            Reply::Array(Some(vec![
+                Reply::Bulk(Some(b"c".to_vec())),
+                Reply::Bulk(Some(b"3".to_vec())),
+            ])),
+            Reply::Array(Some(vec![
+                Reply::Bulk(Some(b"b".to_vec())),
+                Reply::Bulk(Some(b"2".to_vec())),
+            ])),
+        ])),
+    ]));
+    assert_eq!(r, want);
+    assert_eq!(b.cmd(&["ZCARD", "k3"]).int(), 1);
+    // Inside MULTI a blocking pop never blocks.
+    a.cmd(&["MULTI"]);
+    a.cmd(&["BZPOPMAX", "empty", "0"]);
+    assert_eq!(
+        a.cmd(&["EXEC"]),
+        Reply::Array(Some(vec![Reply::Array(None)]))
+    );
+}
