@@ -441,6 +441,6 @@ pub fn lfu_decayed(stamp: u32, now_minutes: u32, decay: u32) -> u32 {
     } else {
         65535 - last + now_minutes
     };
-    let periods = if decay > 0 { elapsed / decay } else { 0 };
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
 }

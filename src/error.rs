@@ -70,6 +70,100 @@ impl From<&'static str> for CmdError {
     }
 }
 
+/// Redis 7.0's subcommands of each container command.
+const SUBCOMMANDS: &[(&str, &[&str])] = &[
+    (
+        "OBJECT",
+        &["encoding", "freq", "help", "idletime", "refcount"],
+    ),
+    ("CONFIG", &["get", "help", "resetstat", "rewrite", "set"]),
+    (
+        "CLIENT",
+        &[
+            "caching",
+            "getname",
+            "getredir",
+            "help",
+            "id",
+            "info",
+            "kill",
+            "list",
+            "no-evict",
+            "pause",
+            "reply",
+            "setinfo",
+            "setname",
+            "tracking",
+            "trackinginfo",
+            "unblock",
+            "unpause",
+        ],
+    ),
+    (
+        "COMMAND",
+        &[
+            "count",
+            "docs",
+            "getkeys",
+            "getkeysandflags",
+            "help",
+            "info",
+            "list",
+        ],
+    ),
+    ("SLOWLOG", &["get", "help", "len", "reset"]),
+    (
+        "LATENCY",
+        &[
+            "doctor",
+            "graph",
+            "help",
+            "histogram",
+            "history",
+            "latest",
+            "reset",
+        ],
+    ),
+    (
+        "MEMORY",
+        &["doctor", "help", "malloc-stats", "purge", "stats", "usage"],
+    ),
+    (
+        "PUBSUB",
+        &[
+            "channels",
+            "help",
+            "numpat",
+            "numsub",
+            "shardchannels",
+            "shardnumsub",
+        ],
+    ),
+];
+
+/// The error for a subcommand that did not run, worded as Redis 7.0: a
+/// known subcommand with the wrong arguments gets the arity error
+/// (`'config|get'`), anything else `unknown subcommand 'x'. Try CMD HELP.`
+pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
+    let lower = String::from_utf8_lossy(sub).to_ascii_lowercase();
+    let known = SUBCOMMANDS
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .is_some_and(|(_, subs)| subs.contains(&lower.as_str()));
+    if known {
+        return CmdError::msg(format!(
+            "ERR wrong number of arguments for '{}|{}' command",
+            cmd.to_ascii_lowercase(),
+            lower
+        ));
+    }
+    CmdError::msg(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        cmd
+    ))
+}
+
 pub type CmdResult = Result<(), CmdError>;
 
 /// Shorthand for `Err(CmdError::from(text))`.

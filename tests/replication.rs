@@ -52,7 +52,9 @@ fn parse_array(r: &[u8]) -> Vec<Vec<u8>> {
         None => return v,
     };
     while i < r.len() {
-        let Some(eol) = r[i..].iter().position(|&b| b == b'\n') else { break };
+        let Some(eol) = r[i..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
         let line = &r[i..i + eol - 1];
         i += eol + 1;
         if line.first() == Some(&b'$') {
@@ -71,7 +73,9 @@ fn sorted(r: &[u8]) -> String {
 }
 
 fn offset(c: &mut Conn) -> i64 {
-    info_field(c, "replication", "master_repl_offset").and_then(|v| v.parse().ok()).unwrap_or(-1)
+    info_field(c, "replication", "master_repl_offset")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
 }
 
 fn link_up(c: &mut Conn) -> bool {
@@ -79,7 +83,9 @@ fn link_up(c: &mut Conn) -> bool {
 }
 
 fn stat(c: &mut Conn, field: &str) -> i64 {
-    info_field(c, "stats", field).and_then(|v| v.parse().ok()).unwrap_or(-1)
+    info_field(c, "stats", field)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
 }
 
 /// Waits until every replica's link is up and its offset equals the master's.
@@ -87,8 +93,17 @@ fn wait_in_sync(master: &Server, replicas: &[&Server]) {
     let mut m = master.conn();
     for r in replicas {
         let mut rc = r.conn();
-        let ok = wait_until(SYNC_TIMEOUT, || link_up(&mut rc) && offset(&mut rc) == offset(&mut m));
-        assert!(ok, "{} replica on {} never caught up (master offset {}, replica {})", r.name, r.port, offset(&mut m), offset(&mut rc));
+        let ok = wait_until(SYNC_TIMEOUT, || {
+            link_up(&mut rc) && offset(&mut rc) == offset(&mut m)
+        });
+        assert!(
+            ok,
+            "{} replica on {} never caught up (master offset {}, replica {})",
+            r.name,
+            r.port,
+            offset(&mut m),
+            offset(&mut rc)
+        );
     }
 }
 
@@ -102,11 +117,31 @@ fn assert_same_data(nodes: &[&Server]) {
         let mut c = n.conn();
         let d = dataset(&mut c);
         if d != reference {
-            let missing: Vec<_> = reference.keys().filter(|k| !d.contains_key(*k)).take(5).collect();
-            let differ: Vec<_> = reference.iter().filter(|(k, v)| d.get(*k).is_some_and(|x| x != *v)).take(5).collect();
-            panic!("{} on {} differs: {} vs {} keys; missing {missing:?}; differing {differ:?}", n.name, n.port, d.len(), reference.len());
+            let missing: Vec<_> = reference
+                .keys()
+                .filter(|k| !d.contains_key(*k))
+                .take(5)
+                .collect();
+            let differ: Vec<_> = reference
+                .iter()
+                .filter(|(k, v)| d.get(*k).is_some_and(|x| x != *v))
+                .take(5)
+                .collect();
+            panic!(
+                "{} on {} differs: {} vs {} keys; missing {missing:?}; differing {differ:?}",
+                n.name,
+                n.port,
+                d.len(),
+                reference.len()
+            );
         }
-        assert_eq!(s(&c.cmd(&["DEBUG", "DIGEST"])), digest, "DEBUG DIGEST differs on {} {}", n.name, n.port);
+        assert_eq!(
+            s(&c.cmd(&["DEBUG", "DIGEST"])),
+            digest,
+            "DEBUG DIGEST differs on {} {}",
+            n.name,
+            n.port
+        );
     }
 }
 
@@ -114,7 +149,11 @@ fn assert_same_data(nodes: &[&Server]) {
 fn seed_data(c: &mut Conn, n: usize) {
     let mut pipe = Vec::new();
     for i in 0..n {
-        pipe.extend(multibulk(&[b"SET", format!("key:{i}").as_bytes(), format!("value-{i}").as_bytes()]));
+        pipe.extend(multibulk(&[
+            b"SET",
+            format!("key:{i}").as_bytes(),
+            format!("value-{i}").as_bytes(),
+        ]));
     }
     pipe.extend(multibulk(&[b"SET", b"big", &vec![b'x'; 100_000]]));
     pipe.extend(multibulk(&[b"SET", b"withttl", b"v", b"EX", b"1000"]));
@@ -153,8 +192,14 @@ fn write_load(port: u16) -> (Arc<AtomicBool>, thread::JoinHandle<u64>) {
 fn replicate_with_load(master: &Server, replica: &Server) {
     let (stop, h) = write_load(master.port);
     let mut r = replica.conn();
-    assert_eq!(s(&r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()])), "+OK\r\n");
-    assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut r)), "link never came up");
+    assert_eq!(
+        s(&r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()])),
+        "+OK\r\n"
+    );
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
+        "link never came up"
+    );
     thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);
     let writes = h.join().expect("writer");
@@ -164,12 +209,20 @@ fn replicate_with_load(master: &Server, replica: &Server) {
 
 #[test]
 fn ferrodis_to_ferrodis_diskless_with_writes_during_sync() {
-    let m = Server::start(&["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
+    let m = Server::start(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let r = Server::start(&[]);
     seed_data(&mut m.conn(), 5000);
     replicate_with_load(&m, &r);
     assert_same_data(&[&m, &r]);
-    assert!(m.log().contains("target: replicas sockets"), "diskless path not taken");
+    assert!(
+        m.log().contains("target: replicas sockets"),
+        "diskless path not taken"
+    );
 }
 
 #[test]
@@ -196,7 +249,12 @@ fn real_redis_master_to_ferrodis_replica() {
 #[test]
 fn ferrodis_master_to_real_redis_replica() {
     for diskless in ["yes", "no"] {
-        let m = Server::start(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0"]);
+        let m = Server::start(&[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+        ]);
         let r = RedisServer::start(&[]);
         seed_data(&mut m.conn(), 3000);
         replicate_with_load(&m, &r);
@@ -210,8 +268,10 @@ fn chain_ferrodis_redis_ferrodis_gets_the_same_stream() {
     let b = RedisServer::start(&["--repl-diskless-sync-delay", "0"]);
     let c = Server::start(&[]);
     seed_data(&mut a.conn(), 2000);
-    b.conn().cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
-    c.conn().cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
+    b.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &a.port.to_string()]);
+    c.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
     let (stop, h) = write_load(a.port);
     thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
@@ -226,11 +286,19 @@ fn chain_ferrodis_redis_ferrodis_gets_the_same_stream() {
 #[test]
 fn three_replicas_attaching_during_one_save_share_it() {
     for diskless in ["yes", "no"] {
-        let m = Server::start(&["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "1", "--rdb-key-save-delay", "0"]);
+        let m = Server::start(&[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "1",
+            "--rdb-key-save-delay",
+            "0",
+        ]);
         seed_data(&mut m.conn(), 20_000);
         let rs: Vec<Server> = (0..3).map(|_| Server::start(&[])).collect();
         for r in &rs {
-            r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+            r.conn()
+                .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
         }
         let (stop, h) = write_load(m.port);
         let refs: Vec<&Server> = rs.iter().collect();
@@ -242,7 +310,12 @@ fn three_replicas_attaching_during_one_save_share_it() {
         h.join().expect("writer");
         wait_in_sync(&m, &refs);
         let saves = m.log().matches("Background RDB transfer started").count();
-        assert_eq!(saves, 1, "diskless={diskless}: expected one shared save, log:\n{}", m.log());
+        assert_eq!(
+            saves,
+            1,
+            "diskless={diskless}: expected one shared save, log:\n{}",
+            m.log()
+        );
         let mut all = vec![&m];
         all.extend(refs);
         assert_same_data(&all);
@@ -251,7 +324,12 @@ fn three_replicas_attaching_during_one_save_share_it() {
 
 #[test]
 fn dropped_link_resyncs_partially_then_fully_past_the_backlog() {
-    let m = Server::start(&["--repl-backlog-size", "16kb", "--repl-diskless-sync-delay", "0"]);
+    let m = Server::start(&[
+        "--repl-backlog-size",
+        "16kb",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let r = Server::start(&[]);
     seed_data(&mut m.conn(), 100);
     let mut rc = r.conn();
@@ -289,20 +367,35 @@ fn promoted_replica_keeps_data_and_other_replicas_continue_partially() {
     let r2 = Server::start(&[]);
     seed_data(&mut m.conn(), 500);
     for r in [&r1, &r2] {
-        r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+        r.conn()
+            .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     }
     wait_in_sync(&m, &[&r1, &r2]);
     let old_id = info_field(&mut m.conn(), "replication", "master_replid").expect("replid");
     drop(m);
     let mut c1 = r1.conn();
     assert_eq!(s(&c1.cmd(&["REPLICAOF", "NO", "ONE"])), "+OK\r\n");
-    assert_eq!(info_field(&mut c1, "replication", "role").as_deref(), Some("master"));
-    assert_eq!(info_field(&mut c1, "replication", "master_replid2").as_deref(), Some(old_id.as_str()));
-    assert!(c1.cmd_int(&["DBSIZE"]) > 500, "promotion must keep the data");
-    r2.conn().cmd(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
+    assert_eq!(
+        info_field(&mut c1, "replication", "role").as_deref(),
+        Some("master")
+    );
+    assert_eq!(
+        info_field(&mut c1, "replication", "master_replid2").as_deref(),
+        Some(old_id.as_str())
+    );
+    assert!(
+        c1.cmd_int(&["DBSIZE"]) > 500,
+        "promotion must keep the data"
+    );
+    r2.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
     c1.cmd(&["SET", "after-promotion", "1"]);
     wait_in_sync(&r1, &[&r2]);
-    assert_eq!(stat(&mut c1, "sync_partial_ok"), 1, "r2 should continue partially");
+    assert_eq!(
+        stat(&mut c1, "sync_partial_ok"),
+        1,
+        "r2 should continue partially"
+    );
     assert_eq!(stat(&mut c1, "sync_full"), 0);
     assert_same_data(&[&r1, &r2]);
 }
@@ -316,16 +409,29 @@ fn replica_is_read_only_and_never_expires_keys_itself() {
     mc.cmd(&["SET", "k", "v"]);
     rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     wait_in_sync(&m, &[&r]);
-    assert_eq!(s(&rc.cmd(&["SET", "x", "1"])), "-READONLY You can't write against a read only replica.\r\n");
+    assert_eq!(
+        s(&rc.cmd(&["SET", "x", "1"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
     // With active expiry off on the master, only the master's DEL removes it.
     mc.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     mc.cmd(&["SET", "short", "v", "PX", "50"]);
     wait_in_sync(&m, &[&r]);
     thread::sleep(Duration::from_millis(100));
-    assert_eq!(s(&rc.cmd(&["GET", "short"])), "$-1\r\n", "expired keys read as missing");
-    assert_eq!(rc.cmd_int(&["DBSIZE"]), 2, "but the replica keeps them until the DEL");
+    assert_eq!(
+        s(&rc.cmd(&["GET", "short"])),
+        "$-1\r\n",
+        "expired keys read as missing"
+    );
+    assert_eq!(
+        rc.cmd_int(&["DBSIZE"]),
+        2,
+        "but the replica keeps them until the DEL"
+    );
     assert_eq!(s(&mc.cmd(&["GET", "short"])), "$-1\r\n");
-    assert!(wait_until(Duration::from_secs(5), || rc.cmd_int(&["DBSIZE"]) == 1));
+    assert!(wait_until(Duration::from_secs(5), || rc
+        .cmd_int(&["DBSIZE"])
+        == 1));
 }
 
 #[test]
@@ -333,9 +439,15 @@ fn stale_data_and_min_replicas_errors() {
     let r = Server::start(&["--replica-serve-stale-data", "no"]);
     let mut rc = r.conn();
     rc.cmd(&["REPLICAOF", "127.0.0.1", &free_port().to_string()]);
-    assert_eq!(s(&rc.cmd(&["GET", "a"])), "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n");
+    assert_eq!(
+        s(&rc.cmd(&["GET", "a"])),
+        "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n"
+    );
     let m = Server::start(&["--min-replicas-to-write", "1"]);
-    assert_eq!(s(&m.conn().cmd(&["SET", "a", "1"])), "-NOREPLICAS Not enough good replicas to write.\r\n");
+    assert_eq!(
+        s(&m.conn().cmd(&["SET", "a", "1"])),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
 }
 
 #[test]
@@ -345,14 +457,16 @@ fn wait_counts_acknowledging_replicas() {
     let mut mc = m.conn();
     mc.cmd(&["SET", "a", "1"]);
     assert_eq!(mc.cmd_int(&["WAIT", "0", "100"]), 0);
-    r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    r.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     wait_in_sync(&m, &[&r]);
     mc.cmd(&["SET", "b", "2"]);
     assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
     // Asking for more replicas than exist times out with the real count.
     mc.cmd(&["SET", "c", "3"]);
     assert_eq!(mc.cmd_int(&["WAIT", "2", "300"]), 1);
-    assert!(s(&r.conn().cmd(&["WAIT", "1", "10"])).starts_with("-ERR WAIT cannot be used with replica instances"));
+    assert!(s(&r.conn().cmd(&["WAIT", "1", "10"]))
+        .starts_with("-ERR WAIT cannot be used with replica instances"));
 }
 
 /// Reads the stream a master sends to a raw SYNC client, after the RDB.
@@ -388,7 +502,6 @@ fn stream_uses_deterministic_forms() {
     mc.cmd(&["SET", "in2", "v"]);
     let mut seen = Vec::new();
     while seen.len() < 11 {
-
         let r = sc.read_reply();
         let parts: Vec<String> = parse_array(&r).iter().map(|p| s(p)).collect();
         if parts.first().is_some_and(|p| p == "PING") {
@@ -412,10 +525,25 @@ fn redis_cli_rdb_and_replica_modes_work_against_ferrodis() {
     let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
     seed_data(&mut m.conn(), 1000);
     let out = m.dir.join("from-cli.rdb");
-    let st = std::process::Command::new(&cli).args(["-p", &m.port.to_string(), "--rdb"]).arg(&out).output().expect("redis-cli --rdb");
-    assert!(st.status.success(), "redis-cli --rdb failed: {}", String::from_utf8_lossy(&st.stderr));
-    let chk = std::process::Command::new(rdb_check).arg(&out).output().expect("redis-check-rdb");
-    assert!(chk.status.success() && String::from_utf8_lossy(&chk.stdout).contains("RDB looks OK"), "{}", String::from_utf8_lossy(&chk.stdout));
+    let st = std::process::Command::new(&cli)
+        .args(["-p", &m.port.to_string(), "--rdb"])
+        .arg(&out)
+        .output()
+        .expect("redis-cli --rdb");
+    assert!(
+        st.status.success(),
+        "redis-cli --rdb failed: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let chk = std::process::Command::new(rdb_check)
+        .arg(&out)
+        .output()
+        .expect("redis-check-rdb");
+    assert!(
+        chk.status.success() && String::from_utf8_lossy(&chk.stdout).contains("RDB looks OK"),
+        "{}",
+        String::from_utf8_lossy(&chk.stdout)
+    );
 }
 
 #[test]
@@ -423,17 +551,40 @@ fn failover_switches_roles_with_a_partial_resync() {
     let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let r = Server::start(&[]);
     seed_data(&mut m.conn(), 200);
-    r.conn().cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    r.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     wait_in_sync(&m, &[&r]);
     let mut mc = m.conn();
-    assert_eq!(s(&mc.cmd(&["FAILOVER", "TO", "127.0.0.1", &r.port.to_string(), "TIMEOUT", "5000"])), "+OK\r\n");
+    assert_eq!(
+        s(&mc.cmd(&[
+            "FAILOVER",
+            "TO",
+            "127.0.0.1",
+            &r.port.to_string(),
+            "TIMEOUT",
+            "5000"
+        ])),
+        "+OK\r\n"
+    );
     let mut rc = r.conn();
-    assert!(wait_until(SYNC_TIMEOUT, || info_field(&mut rc, "replication", "role").as_deref() == Some("master")));
+    assert!(wait_until(SYNC_TIMEOUT, || info_field(
+        &mut rc,
+        "replication",
+        "role"
+    )
+    .as_deref()
+        == Some("master")));
     assert!(wait_until(SYNC_TIMEOUT, || link_up(&mut mc)));
-    assert_eq!(info_field(&mut mc, "replication", "master_failover_state").as_deref(), Some("no-failover"));
+    assert_eq!(
+        info_field(&mut mc, "replication", "master_failover_state").as_deref(),
+        Some("no-failover")
+    );
     assert_eq!(stat(&mut rc, "sync_partial_ok"), 1);
     rc.cmd(&["SET", "after", "failover"]);
     wait_in_sync(&r, &[&m]);
     assert_same_data(&[&r, &m]);
-    assert_eq!(s(&mc.cmd(&["FAILOVER"])), "-ERR FAILOVER is not valid when server is a replica.\r\n");
+    assert_eq!(
+        s(&mc.cmd(&["FAILOVER"])),
+        "-ERR FAILOVER is not valid when server is a replica.\r\n"
+    );
 }

@@ -350,10 +350,7 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .iter()
         .any(|s| eq_ic(sub, s));
     if argv.len() != 3 || !known {
-        return Err(CmdError::msg(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-            String::from_utf8_lossy(sub)
-        )));
+        return Err(crate::error::unknown_subcommand(sub, "OBJECT"));
     }
     let lru_clock = ctx.ks.lru_clock;
     // OBJECT does not count as an access: peek without touching the clock.

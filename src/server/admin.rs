@@ -657,14 +657,7 @@ impl Server {
     }
 }
 
-/// `ERR unknown subcommand 'x'. Try CMD HELP.`
-pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
-    CmdError::msg(format!(
-        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(sub),
-        cmd
-    ))
-}
+pub use crate::error::unknown_subcommand;
 
 /// Re-export for `main`.
 pub use cmd::Srv as SrvTag;

@@ -526,7 +526,7 @@ impl Server {
             })
             .map(|(k, _)| k)
             .collect();
-        if self.cron_loops % (self.cfg.hz.max(1) as u64) == 0 {
+        if self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
             for k in waiting {
                 if let Some(c) = self.clients.get_mut(k) {
                     c.reply.push(b'\n');

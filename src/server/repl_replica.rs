@@ -63,7 +63,11 @@ impl Server {
     /// in the RDB we loaded: a replica continues its master's history with
     /// PSYNC; a master keeps it as replid2 so its replicas can continue.
     pub fn repl_init_from_config(&mut self) {
-        let saved = self.persist.last_load_info.as_ref().and_then(|i| Some((i.repl_id.clone()?, i.repl_offset?)));
+        let saved = self
+            .persist
+            .last_load_info
+            .as_ref()
+            .and_then(|i| Some((i.repl_id.clone()?, i.repl_offset?)));
         if let Some((id, off)) = saved.filter(|(id, _)| id.len() == 40) {
             if self.cfg.replicaof.is_some() {
                 self.repl.replid = id;
@@ -82,7 +86,6 @@ impl Server {
             self.repl.psync_possible = resume;
         }
     }
-
 
     /// Becomes a replica of host:port (Redis's replicationSetMaster).
     pub fn replication_set_master(&mut self, host: String, port: u16) {
@@ -587,7 +590,8 @@ impl Server {
                     .map_err(|e| e.to_string())
                     .and_then(|f| {
                         let r = std::io::BufReader::with_capacity(64 * 1024, f);
-                        crate::persist::load_rdb(r, &mut fresh, &lim, true).map_err(|e| e.to_string())
+                        crate::persist::load_rdb(r, &mut fresh, &lim, true)
+                            .map_err(|e| e.to_string())
                     });
                 if r.is_ok() {
                     let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
@@ -604,7 +608,8 @@ impl Server {
                 if eof && data.len() >= 40 {
                     data = &data[..data.len() - 40];
                 }
-                crate::persist::load_rdb(&mut data, &mut fresh, &lim, true).map_err(|e| e.to_string())
+                crate::persist::load_rdb(&mut data, &mut fresh, &lim, true)
+                    .map_err(|e| e.to_string())
             }
         };
         if let Err(e) = result {

@@ -26,7 +26,7 @@ pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
 impl Server {
     pub fn repl_cron(&mut self) {
         // Once a second for the heartbeat work, like Redis's replicationCron.
-        if self.cron_loops % (self.cfg.hz.max(1) as u64) != 0 {
+        if !self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
             return;
         }
         self.repl_replica_cron();
@@ -159,7 +159,7 @@ impl Server {
     }
 
     pub fn cmd_replconf(&mut self, key: usize, argv: &[Bytes]) -> R {
-        if argv.len() % 2 == 0 {
+        if argv.len().is_multiple_of(2) {
             return Err(crate::error::SYNTAX.into());
         }
         let kind = self.clients.get(key).map(|c| c.kind);

@@ -342,7 +342,8 @@ impl Conn {
     /// Reads exactly `n` raw bytes (e.g. an RDB payload after SYNC).
     pub fn read_exact_bytes(&mut self, n: usize) -> Vec<u8> {
         while self.buf.len() < n {
-            self.fill().unwrap_or_else(|e| panic!("read {n} bytes: {e}"));
+            self.fill()
+                .unwrap_or_else(|e| panic!("read {n} bytes: {e}"));
         }
         self.buf.drain(..n).collect()
     }
