@@ -349,7 +349,6 @@ impl Conn {
     }
 
     /// Reads one line (up to CRLF, excluded), e.g. for MONITOR output.
-
     pub fn read_line(&mut self) -> String {
         loop {
             if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
