@@ -176,10 +176,10 @@ fn write_load(port: u16) -> (Arc<AtomicBool>, thread::JoinHandle<u64>) {
         while !flag.load(Ordering::Relaxed) {
             c.cmd(&["SET", &format!("load:{}", i % 500), &i.to_string()]);
             c.cmd(&["INCR", "counter"]);
-            if i % 7 == 0 {
+            if i.is_multiple_of(7) {
                 c.cmd(&["DEL", &format!("key:{}", i % 300)]);
             }
-            if i % 11 == 0 {
+            if i.is_multiple_of(11) {
                 c.cmd(&["SET", &format!("exp:{i}"), "v", "PX", "100000"]);
             }
             i += 1;
