@@ -588,3 +588,31 @@ fn failover_switches_roles_with_a_partial_resync() {
         "-ERR FAILOVER is not valid when server is a replica.\r\n"
     );
 }
+
+#[test]
+fn restarted_replica_resyncs_partially_from_its_saved_position() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    seed_data(&mut m.conn(), 1000);
+    let mp = m.port.to_string();
+    let mut r = Server::start(&["--replicaof", "127.0.0.1", &mp]);
+    wait_in_sync(&m, &[&r]);
+    // SHUTDOWN SAVE stores repl-id / repl-offset in the replica's RDB.
+    let _ = r.conn().try_cmd(&["SHUTDOWN", "SAVE"]);
+    assert!(
+        r.wait_exit(Duration::from_secs(10)).is_some(),
+        "replica did not exit"
+    );
+    let dir = r.dir.path.display().to_string();
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "while-down", "1"]);
+    let r2 = Server::start(&["--dir", &dir, "--replicaof", "127.0.0.1", &mp]);
+    wait_in_sync(&m, &[&r2]);
+    assert_eq!(
+        stat(&mut mc, "sync_full"),
+        1,
+        "the restart must not cost a full sync"
+    );
+    assert_eq!(stat(&mut mc, "sync_partial_ok"), 1);
+    assert!(r2.log().contains("Trying a partial resynchronization"));
+    assert_same_data(&[&m, &r2]);
+}

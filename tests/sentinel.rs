@@ -1,0 +1,149 @@
+//! High availability with the real Redis Sentinel (`redis-server --sentinel`)
+//! watching a ferrodis master and two ferrodis replicas: when the master
+//! dies, Sentinel promotes a replica (REPLICAOF NO ONE inside MULTI, CONFIG
+//! REWRITE, CLIENT KILL) and points the other replica at it.
+
+mod common;
+
+use common::*;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A Sentinel process, killed on drop (log printed if the test failed).
+struct Sentinel {
+    port: u16,
+    child: Child,
+    dir: TempDir,
+}
+
+impl Sentinel {
+    fn start(master_port: u16) -> Sentinel {
+        let bin = require_tool("redis-server");
+        let dir = TempDir::new("sentinel");
+        let port = free_port();
+        let conf = dir.join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nlogfile {}\n\
+                 sentinel monitor mymaster 127.0.0.1 {master_port} 1\n\
+                 sentinel down-after-milliseconds mymaster 1000\n\
+                 sentinel failover-timeout mymaster 10000\n\
+                 sentinel parallel-syncs mymaster 2\n",
+                dir.path.display(),
+                dir.join("sentinel.log").display()
+            ),
+        )
+        .expect("write sentinel.conf");
+        let child = Command::new(bin)
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sentinel");
+        let s = Sentinel { port, child, dir };
+        assert!(
+            wait_until(Duration::from_secs(10), || Conn::try_connect(port).is_ok()),
+            "sentinel did not start"
+        );
+        s
+    }
+
+    fn master_port(&self) -> Option<u16> {
+        let mut c = Conn::connect(self.port);
+        let r = c.cmd(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"]);
+        let text = String::from_utf8_lossy(&r).into_owned();
+        text.lines().rev().find_map(|l| l.parse::<u16>().ok())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("sentinel.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- sentinel log ----\n{}", self.log());
+        }
+    }
+}
+
+fn role(s: &Server) -> String {
+    info_field(&mut s.conn(), "replication", "role").unwrap_or_default()
+}
+
+#[test]
+fn sentinel_fails_over_a_ferrodis_group() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let mp = m.port.to_string();
+    let r1 = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &mp,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let r2 = Server::start(&["--replicaof", "127.0.0.1", &mp]);
+    m.conn().cmd(&["SET", "before", "failover"]);
+    for r in [&r1, &r2] {
+        let mut c = r.conn();
+        assert!(wait_until(Duration::from_secs(20), || info_field(
+            &mut c,
+            "replication",
+            "master_link_status"
+        )
+        .as_deref()
+            == Some("up")));
+    }
+    let sentinel = Sentinel::start(m.port);
+    // Sentinel discovers the replicas through INFO replication.
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            let r = Conn::connect(sentinel.port).cmd(&["SENTINEL", "REPLICAS", "mymaster"]);
+            let t = String::from_utf8_lossy(&r).into_owned();
+            t.contains(&r1.port.to_string()) && t.contains(&r2.port.to_string())
+        }),
+        "sentinel never saw both replicas"
+    );
+    let old = m.port;
+    drop(m);
+    assert!(
+        wait_until(Duration::from_secs(30), || sentinel
+            .master_port()
+            .is_some_and(|p| p != old)),
+        "no failover happened"
+    );
+    let new_port = sentinel.master_port().expect("new master");
+    let (new_master, other) = if new_port == r1.port {
+        (&r1, &r2)
+    } else {
+        (&r2, &r1)
+    };
+    assert_eq!(new_port, new_master.port);
+    assert!(wait_until(Duration::from_secs(10), || role(new_master) == "master"));
+    // The other replica is reconfigured to follow the new master. Sentinel
+    // ends each reconfiguration with CLIENT KILL TYPE normal, so every poll
+    // uses a fresh connection.
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            let mut oc = other.conn();
+            info_field(&mut oc, "replication", "master_port").as_deref()
+                == Some(new_port.to_string().as_str())
+                && info_field(&mut oc, "replication", "master_link_status").as_deref() == Some("up")
+        }),
+        "the other replica never followed the new master"
+    );
+    assert!(wait_until(Duration::from_secs(10), || new_master
+        .conn()
+        .try_cmd(&["SET", "after", "failover"])
+        .is_ok_and(|r| r == b"+OK\r\n")));
+    assert!(wait_until(Duration::from_secs(10), || other
+        .conn()
+        .try_cmd(&["GET", "after"])
+        .is_ok_and(|r| r == b"$8\r\nfailover\r\n")));
+    assert_eq!(other.conn().cmd(&["GET", "before"]), b"$8\r\nfailover\r\n");
+}
