@@ -709,8 +709,25 @@ fn slowlog_and_latency() {
     assert_eq!(args, ["SET", "slow", "value"]);
     assert!(e[4].text().starts_with("127.0.0.1:"));
     assert_eq!(e[5].text(), "slowpoke");
+    // With the monitor off (threshold 0) nothing is recorded.
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
-    // The latency monitor records nothing yet (LATENCY is a stub in src):
-    // only the empty shape is checked.
     assert_eq!(c.cmd(&["LATENCY", "RESET"]), b":0\r\n");
+    // A slow command crosses a 1 ms threshold: LATEST, HISTORY, DOCTOR.
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    c.cmd(&["DEBUG", "POPULATE", "200000"]);
+    c.cmd(&["KEYS", "*"]);
+    let latest = parse(&c.cmd(&["LATENCY", "LATEST"]));
+    let row = latest.array()[0].array();
+    assert_eq!(row[0].text(), "command");
+    assert!(row[2].int() >= 1 && row[3].int() >= row[2].int(), "{row:?}");
+    assert_eq!(
+        parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
+            .array()
+            .len(),
+        1
+    );
+    let doctor = String::from_utf8_lossy(&c.cmd(&["LATENCY", "DOCTOR"])).into_owned();
+    assert!(doctor.contains("1. command: 1 latency spikes"), "{doctor}");
+    assert_eq!(c.cmd(&["LATENCY", "RESET", "command"]), b":1\r\n");
+    assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
 }

@@ -382,46 +382,6 @@ impl Server {
         Ok(())
     }
 
-    fn cmd_latency(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        let sub = &argv[1][..];
-        if eq_ic(sub, "latest") && argv.len() == 2 {
-            self.reply(key, |o| o.array(0));
-        } else if eq_ic(sub, "reset") {
-            self.reply(key, |o| o.int(0));
-        } else if eq_ic(sub, "history") && argv.len() == 3 {
-            self.reply(key, |o| o.array(0));
-        } else if eq_ic(sub, "help") && argv.len() == 2 {
-            let lines = [
-                "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "DOCTOR",
-                "    Return a human readable latency analysis report.",
-                "GRAPH <event>",
-                "    Return an ASCII latency graph for the <event> class.",
-                "HISTORY <event>",
-                "    Return time-latency samples for the <event> class.",
-                "LATEST",
-                "    Return the latest latency samples for all events.",
-                "RESET [<event> ...]",
-                "    Reset latency data of one or more <event> classes.",
-                "    (default: reset all data for all event classes)",
-                "HISTOGRAM [COMMAND ...]",
-                "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
-                "    If no commands are specified then all histograms are replied.",
-                "HELP",
-                "    Prints this help.",
-            ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
-        } else {
-            return Err(unknown_subcommand(sub, "LATENCY"));
-        }
-        Ok(())
-    }
-
     fn cmd_memory(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let sub = &argv[1][..];
         if eq_ic(sub, "usage") && argv.len() >= 3 {

@@ -405,6 +405,14 @@ impl Server {
         }
         if !cmd.has(cmd::flag::SKIP_SLOWLOG) {
             self.slowlog_push(key, argv, dur);
+            if !cmd.has(cmd::flag::ADMIN) {
+                let event = if cmd.has(cmd::flag::FAST) {
+                    "fast-command"
+                } else {
+                    "command"
+                };
+                self.latency_add(event, dur / 1000);
+            }
         }
     }
 

@@ -19,6 +19,7 @@ pub mod evict;
 pub mod exec;
 pub mod failover;
 pub mod info;
+pub mod latency;
 pub mod listen;
 pub mod multi;
 pub mod persistence;
@@ -121,6 +122,7 @@ pub struct Server {
     /// Clients holding commands back until the pause ends.
     pub paused: Vec<usize>,
     pub failover: Option<failover::Failover>,
+    pub latency: latency::Latency,
     pub shutdown_asap: bool,
     pub cron_loops: u64,
     pub executable: String,
@@ -163,6 +165,7 @@ impl Server {
             pause_writes_only: false,
             paused: Vec::new(),
             failover: None,
+            latency: latency::Latency::default(),
             shutdown_asap: false,
             cron_loops: 0,
             executable: std::env::current_exe()

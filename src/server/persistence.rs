@@ -215,6 +215,7 @@ impl Server {
         let me: &Server = self;
         let (pid, info) = fork::fork_child(kind, || f(me)).map_err(|e| e.to_string())?;
         self.stats.latest_fork_usec = crate::util::monotonic_us().saturating_sub(start);
+        self.latency_add("fork", self.stats.latest_fork_usec / 1000);
         self.stats.total_forks += 1;
         self.persist.child = Some(fork::Child {
             pid,
