@@ -23,19 +23,123 @@ impl Rng {
 /// Commands that change the connection or server state in ways that would
 /// stop the fuzz loop itself (they have their own tests).
 const SKIP: &[&str] = &[
-    "shutdown", "debug", "monitor", "sync", "psync", "replicaof", "slaveof", "subscribe", "psubscribe", "client", "quit", "reset", "failover", "bgrewriteaof",
-    "save", "bgsave", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "wait", "config", "multi", "exec", "replconf", "hello",
-    "auth", "select", "swapdb",
+    "shutdown",
+    "debug",
+    "monitor",
+    "sync",
+    "psync",
+    "replicaof",
+    "slaveof",
+    "subscribe",
+    "psubscribe",
+    "client",
+    "quit",
+    "reset",
+    "failover",
+    "bgrewriteaof",
+    "save",
+    "bgsave",
+    "blpop",
+    "brpop",
+    "blmove",
+    "brpoplpush",
+    "blmpop",
+    "bzpopmin",
+    "bzpopmax",
+    "bzmpop",
+    "wait",
+    "config",
+    "multi",
+    "exec",
+    "replconf",
+    "hello",
+    "auth",
+    "select",
+    "swapdb",
 ];
 
 const VALUES: &[&str] = &[
-    "0", "1", "-1", "2", "10", "-10", "100000000000", "9223372036854775807", "-9223372036854775808", "1.5", "-inf", "+inf", "nan", "(1", "[a", "-", "+", "a", "",
-    "LIMIT", "WITHSCORES", "BYSCORE", "BYLEX", "REV", "COUNT", "MATCH", "TYPE", "STORE", "BY", "GET", "#", "->", "NX", "XX", "GT", "LT", "CH", "INCR", "EX", "PX",
-    "KEEPTTL", "LEFT", "RIGHT", "BEFORE", "AFTER", "RANK", "MAXLEN", "IDX", "LEN", "WEIGHTS", "AGGREGATE", "SUM", "OVERFLOW", "WRAP", "SAT", "FAIL", "u8", "i64",
-    "#1", "4294967296", "ALPHA", "DESC", "ENCODING", "REPLACE", "ABSTTL", "DB", "1e308", "-0", "u63", "i65", "WITHVALUES", "BIT", "BYTE", "AND", "NOT", "*",
+    "0",
+    "1",
+    "-1",
+    "2",
+    "10",
+    "-10",
+    "100000000000",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1.5",
+    "-inf",
+    "+inf",
+    "nan",
+    "(1",
+    "[a",
+    "-",
+    "+",
+    "a",
+    "",
+    "LIMIT",
+    "WITHSCORES",
+    "BYSCORE",
+    "BYLEX",
+    "REV",
+    "COUNT",
+    "MATCH",
+    "TYPE",
+    "STORE",
+    "BY",
+    "GET",
+    "#",
+    "->",
+    "NX",
+    "XX",
+    "GT",
+    "LT",
+    "CH",
+    "INCR",
+    "EX",
+    "PX",
+    "KEEPTTL",
+    "LEFT",
+    "RIGHT",
+    "BEFORE",
+    "AFTER",
+    "RANK",
+    "MAXLEN",
+    "IDX",
+    "LEN",
+    "WEIGHTS",
+    "AGGREGATE",
+    "SUM",
+    "OVERFLOW",
+    "WRAP",
+    "SAT",
+    "FAIL",
+    "u8",
+    "i64",
+    "#1",
+    "4294967296",
+    "ALPHA",
+    "DESC",
+    "ENCODING",
+    "REPLACE",
+    "ABSTTL",
+    "DB",
+    "1e308",
+    "-0",
+    "u63",
+    "i65",
+    "WITHVALUES",
+    "BIT",
+    "BYTE",
+    "AND",
+    "NOT",
+    "*",
 ];
 
-const KEYS: &[&str] = &["k1", "k2", "list", "hash", "set", "zset", "str", "hll", "intset"];
+const KEYS: &[&str] = &[
+    "k1", "k2", "list", "hash", "set", "zset", "str", "hll", "intset",
+];
 
 fn setup(c: &mut Conn) {
     for cmd in [
@@ -58,7 +162,12 @@ fn random_commands_never_kill_the_server() {
     let mut c = s.conn();
     let list = c.cmd(&["COMMAND", "LIST"]);
     let text = String::from_utf8_lossy(&list).into_owned();
-    let names: Vec<String> = text.lines().filter(|l| !l.is_empty() && !l.starts_with(['*', '$'])).map(|l| l.trim().to_string()).filter(|n| !SKIP.contains(&n.as_str())).collect();
+    let names: Vec<String> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with(['*', '$']))
+        .map(|l| l.trim().to_string())
+        .filter(|n| !SKIP.contains(&n.as_str()))
+        .collect();
     let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     assert!(names.len() > 150, "COMMAND LIST too short: {}", names.len());
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -68,7 +177,11 @@ fn random_commands_never_kill_the_server() {
         }
         let mut args = vec![rng.pick(&names)];
         for _ in 0..rng.next() % 8 {
-            args.push(if rng.next() % 3 == 0 { rng.pick(KEYS) } else { rng.pick(VALUES) });
+            args.push(if rng.next() % 3 == 0 {
+                rng.pick(KEYS)
+            } else {
+                rng.pick(VALUES)
+            });
         }
         let r = c.try_cmd(&args);
         assert!(r.is_ok(), "no reply to {args:?}: {r:?}\n{}", s.log());

@@ -867,18 +867,37 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-static INDEX: OnceLock<HashMap<&'static [u8], &'static CommandSpec>> = OnceLock::new();
+static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec>> = OnceLock::new();
+
+fn build_index() -> HashMap<Vec<u8>, &'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .chain(crate::cmd::extra_commands())
+        .map(|c| (c.name.as_bytes().to_vec(), c))
+        .collect()
+}
+
+/// Applies `rename-command old new` (new = "" disables the command). Must
+/// run once at startup, before the first lookup.
+pub fn install_renames(renames: &[(String, String)]) -> Result<(), String> {
+    let mut index = build_index();
+    for (from, to) in renames {
+        let Some(spec) = index.remove(from.to_ascii_lowercase().as_bytes()) else {
+            return Err(format!("No such command in rename-command: '{from}'"));
+        };
+        if !to.is_empty() {
+            index.insert(to.to_ascii_lowercase().into_bytes(), spec);
+        }
+    }
+    INDEX
+        .set(index)
+        .map_err(|_| "commands were already looked up".to_string())
+}
 
 /// Finds a command by name, case-insensitively, without allocating.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    let index = INDEX.get_or_init(|| {
-        COMMANDS
-            .iter()
-            .chain(crate::cmd::extra_commands())
-            .map(|c| (c.name.as_bytes(), c))
-            .collect()
-    });
-    let mut buf = [0u8; 32];
+    let index = INDEX.get_or_init(build_index);
+    let mut buf = [0u8; 64];
     if name.len() > buf.len() {
         return None;
     }

@@ -19,6 +19,15 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         crate::REDIS_VERSION,
         std::process::id()
     );
+    if let Err(e) = crate::cmd::table::install_renames(&cfg.rename_commands) {
+        log::error!("Fatal config error: {e}");
+        return 1;
+    }
+    for d in cfg.ignored_directives_used() {
+        log::info!(
+            "Config directive '{d}' is accepted for compatibility and has no effect in ferrodis"
+        );
+    }
     if cfg.config_file.is_none() {
         log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ferrodis-server /path/to/redis.conf");
     } else {

@@ -79,6 +79,12 @@ impl Server {
         }
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
+            // repl-disable-tcp-nodelay: fewer, bigger packets to replicas.
+            if let (true, crate::net::Stream::Tcp(s)) =
+                (self.cfg.repl_disable_tcp_nodelay, &c.stream)
+            {
+                let _ = s.set_nodelay(false);
+            }
         }
         if self.repl.backlog.is_none() {
             // A new backlog starts a new history.
