@@ -177,7 +177,7 @@ fn random_commands_never_kill_the_server() {
         }
         let mut args = vec![rng.pick(&names)];
         for _ in 0..rng.next() % 8 {
-            args.push(if rng.next() % 3 == 0 {
+            args.push(if rng.next().is_multiple_of(3) {
                 rng.pick(KEYS)
             } else {
                 rng.pick(VALUES)

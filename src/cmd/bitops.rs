@@ -5,6 +5,7 @@
 
 use super::flag::*;
 use super::{arg_i64, eq_ic, CommandSpec, Ctx, Proc};
+use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::db::Value;
 use crate::error::{self, err, CmdError, CmdResult};
@@ -556,30 +557,17 @@ pub fn bitfield_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     bitfield_generic(ctx, argv, true)
 }
 
-macro_rules! c {
-    ($name:literal, $f:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr) => {
-        CommandSpec {
-            name: $name,
-            proc: Proc::Db($f),
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: "bitmap",
-        }
-    };
-}
+const GROUP: &str = "bitmap";
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    c!("setbit", setbit, 4, WRITE | DENYOOM, 1, 1, 1),
-    c!("getbit", getbit, 3, READONLY | FAST, 1, 1, 1),
-    c!("bitcount", bitcount, -2, READONLY, 1, 1, 1),
-    c!("bitpos", bitpos, -3, READONLY, 1, 1, 1),
-    c!("bitop", bitop, -4, WRITE | DENYOOM, 2, -1, 1),
-    c!("bitfield", bitfield, -2, WRITE | DENYOOM, 1, 1, 1),
-    c!("bitfield_ro", bitfield_ro, -2, READONLY | FAST, 1, 1, 1),
+    spec("setbit", Proc::Db(setbit), 4, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("getbit", Proc::Db(getbit), 3, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("bitcount", Proc::Db(bitcount), -2, READONLY, 1, 1, 1, GROUP),
+    spec("bitpos", Proc::Db(bitpos), -3, READONLY, 1, 1, 1, GROUP),
+    spec("bitop", Proc::Db(bitop), -4, WRITE | DENYOOM, 2, -1, 1, GROUP),
+    spec("bitfield", Proc::Db(bitfield), -2, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("bitfield_ro", Proc::Db(bitfield_ro), -2, READONLY | FAST, 1, 1, 1, GROUP),
 ];
 
 #[cfg(test)]

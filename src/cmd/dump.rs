@@ -4,32 +4,27 @@
 
 use super::{arg_i64, eq_ic, Ctx};
 use crate::cmd::table::CommandSpec;
+use crate::cmd::table::{spec, Proc};
 use crate::config::NOTIFY_GENERIC;
 use crate::error::{self, err, CmdResult};
 use crate::persist::{rdb, rdb_load};
 use crate::types::Limits;
 use bytes::Bytes;
 
-macro_rules! c {
-    ($name:literal, $run:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr, $group:literal) => {
-        CommandSpec {
-            name: $name,
-            proc: crate::cmd::Proc::Db($run),
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: $group,
-        }
-    };
-}
-
 use super::flag::*;
 
 pub static COMMANDS: &[CommandSpec] = &[
-    c!("dump", dump, 2, READONLY, 1, 1, 1, "generic"),
-    c!("restore", restore, -4, WRITE | DENYOOM, 1, 1, 1, "generic"),
+    spec("dump", Proc::Db(dump), 2, READONLY, 1, 1, 1, "generic"),
+    spec(
+        "restore",
+        Proc::Db(restore),
+        -4,
+        WRITE | DENYOOM,
+        1,
+        1,
+        1,
+        "generic",
+    ),
 ];
 
 /// DUMP key: the serialized value, or nil.

@@ -4,6 +4,7 @@
 
 use super::flag::*;
 use super::{CommandSpec, Ctx, Proc};
+use crate::cmd::table::spec;
 use crate::config::NOTIFY_STRING;
 use crate::db::Value;
 use crate::error::{err, CmdError, CmdResult};
@@ -166,24 +167,11 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-macro_rules! c {
-    ($name:literal, $f:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr) => {
-        CommandSpec {
-            name: $name,
-            proc: Proc::Db($f),
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: "hyperloglog",
-        }
-    };
-}
+const GROUP: &str = "hyperloglog";
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    c!("pfadd", pfadd, -2, WRITE | DENYOOM | FAST, 1, 1, 1),
-    c!("pfcount", pfcount, -2, READONLY | MAY_REPLICATE, 1, -1, 1),
-    c!("pfmerge", pfmerge, -2, WRITE | DENYOOM, 1, -1, 1),
+    spec("pfadd", Proc::Db(pfadd), -2, WRITE | DENYOOM | FAST, 1, 1, 1, GROUP),
+    spec("pfcount", Proc::Db(pfcount), -2, READONLY | MAY_REPLICATE, 1, -1, 1, GROUP),
+    spec("pfmerge", Proc::Db(pfmerge), -2, WRITE | DENYOOM, 1, -1, 1, GROUP),
 ];

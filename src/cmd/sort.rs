@@ -5,6 +5,7 @@
 
 use super::flag::*;
 use super::{arg_i64, eq_ic, CommandSpec, Ctx, Proc};
+use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::db::{Keyspace, Value};
 use crate::encoding::numbers::string2d;
@@ -281,23 +282,10 @@ pub fn sort_ro(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     sort_generic(ctx, argv, true)
 }
 
-macro_rules! c {
-    ($name:literal, $f:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr) => {
-        CommandSpec {
-            name: $name,
-            proc: Proc::Db($f),
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: "generic",
-        }
-    };
-}
+const GROUP: &str = "generic";
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    c!("sort", sort, -2, WRITE | DENYOOM, 1, 1, 1),
-    c!("sort_ro", sort_ro, -2, READONLY, 1, 1, 1),
+    spec("sort", Proc::Db(sort), -2, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("sort_ro", Proc::Db(sort_ro), -2, READONLY, 1, 1, 1, GROUP),
 ];

@@ -3,8 +3,8 @@
 
 use super::flag::*;
 use super::keys::{parse_cursor, parse_scan_opts};
-use super::t_list::spec;
 use super::t_set::rand_u64;
+use super::table::spec;
 use super::table::{CommandSpec, Proc};
 use super::{arg_i64, eq_ic, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_HASH};

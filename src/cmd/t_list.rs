@@ -7,7 +7,7 @@
 //! (`Effect::Block`) and is run again when one of its keys gets data.
 
 use super::flag::*;
-use super::table::{CommandSpec, Proc};
+use super::table::{spec, CommandSpec, Proc};
 use super::{arg_i64, eq_ic, Ctx, Effect};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::db::{Keyspace, Value};
@@ -17,30 +17,6 @@ use crate::error::{self, err, CmdError, CmdResult};
 use crate::resp::Out;
 use crate::types::{Limits, List};
 use bytes::Bytes;
-
-/// A table entry (the core table's `c!` macro is private to it).
-#[allow(clippy::too_many_arguments)]
-pub(crate) const fn spec(
-    name: &'static str,
-    proc: Proc,
-    arity: i32,
-    flags: u32,
-    first_key: i32,
-    last_key: i32,
-    key_step: i32,
-    group: &'static str,
-) -> CommandSpec {
-    CommandSpec {
-        name,
-        proc,
-        arity,
-        flags,
-        first_key,
-        last_key,
-        key_step,
-        group,
-    }
-}
 
 use Proc::Db;
 

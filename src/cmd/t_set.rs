@@ -4,7 +4,8 @@
 
 use super::flag::*;
 use super::keys::{parse_cursor, parse_scan_opts};
-use super::t_list::{arg_positive, spec};
+use super::t_list::arg_positive;
+use super::table::spec;
 use super::table::{CommandSpec, Proc};
 use super::{arg_i64, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_SET};

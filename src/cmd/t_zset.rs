@@ -7,6 +7,7 @@ use super::flag::*;
 use super::keys::{parse_cursor, parse_scan_opts};
 use super::{arg_i64, eq_ic, parse_f64, t_zset_ops as ops, t_zset_range as rng};
 use super::{CommandSpec, Ctx, Effect, Proc};
+use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::db::{Keyspace, Value};
 use crate::encoding::numbers::d2string;
@@ -666,56 +667,43 @@ pub fn zscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 // ---- the table ----
 
-macro_rules! c {
-    ($name:literal, $f:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr) => {
-        CommandSpec {
-            name: $name,
-            proc: Proc::Db($f),
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: "sorted_set",
-        }
-    };
-}
+const GROUP: &str = "sorted_set";
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    c!("zadd", zadd, -4, WRITE | DENYOOM | FAST, 1, 1, 1),
-    c!("zincrby", zincrby, 4, WRITE | DENYOOM | FAST, 1, 1, 1),
-    c!("zrem", zrem, -3, WRITE | FAST, 1, 1, 1),
-    c!("zcard", zcard, 2, READONLY | FAST, 1, 1, 1),
-    c!("zscore", zscore, 3, READONLY | FAST, 1, 1, 1),
-    c!("zmscore", zmscore, -3, READONLY | FAST, 1, 1, 1),
-    c!("zrank", zrank, 3, READONLY | FAST, 1, 1, 1),
-    c!("zrevrank", zrevrank, 3, READONLY | FAST, 1, 1, 1),
-    c!("zcount", rng::zcount, 4, READONLY | FAST, 1, 1, 1),
-    c!("zlexcount", rng::zlexcount, 4, READONLY | FAST, 1, 1, 1),
-    c!("zrange", rng::zrange, -4, READONLY, 1, 1, 1),
-    c!("zrangestore", rng::zrangestore, -5, WRITE | DENYOOM, 1, 2, 1),
-    c!("zrangebyscore", rng::zrangebyscore, -4, READONLY, 1, 1, 1),
-    c!("zrevrangebyscore", rng::zrevrangebyscore, -4, READONLY, 1, 1, 1),
-    c!("zrangebylex", rng::zrangebylex, -4, READONLY, 1, 1, 1),
-    c!("zrevrangebylex", rng::zrevrangebylex, -4, READONLY, 1, 1, 1),
-    c!("zrevrange", rng::zrevrange, -4, READONLY, 1, 1, 1),
-    c!("zremrangebyrank", rng::zremrangebyrank, 4, WRITE, 1, 1, 1),
-    c!("zremrangebyscore", rng::zremrangebyscore, 4, WRITE, 1, 1, 1),
-    c!("zremrangebylex", rng::zremrangebylex, 4, WRITE, 1, 1, 1),
-    c!("zpopmin", zpopmin, -2, WRITE | FAST, 1, 1, 1),
-    c!("zpopmax", zpopmax, -2, WRITE | FAST, 1, 1, 1),
-    c!("zmpop", zmpop, -4, WRITE, 0, 0, 0),
-    c!("bzpopmin", bzpopmin, -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1),
-    c!("bzpopmax", bzpopmax, -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1),
-    c!("bzmpop", bzmpop, -5, WRITE | BLOCKING, 0, 0, 0),
-    c!("zrandmember", zrandmember, -2, READONLY, 1, 1, 1),
-    c!("zunion", ops::zunion, -3, READONLY, 0, 0, 0),
-    c!("zinter", ops::zinter, -3, READONLY, 0, 0, 0),
-    c!("zdiff", ops::zdiff, -3, READONLY, 0, 0, 0),
-    c!("zunionstore", ops::zunionstore, -4, WRITE | DENYOOM, 1, 1, 1),
-    c!("zinterstore", ops::zinterstore, -4, WRITE | DENYOOM, 1, 1, 1),
-    c!("zdiffstore", ops::zdiffstore, -4, WRITE | DENYOOM, 1, 1, 1),
-    c!("zintercard", ops::zintercard, -3, READONLY, 0, 0, 0),
-    c!("zscan", zscan, -3, READONLY, 1, 1, 1),
+    spec("zadd", Proc::Db(zadd), -4, WRITE | DENYOOM | FAST, 1, 1, 1, GROUP),
+    spec("zincrby", Proc::Db(zincrby), 4, WRITE | DENYOOM | FAST, 1, 1, 1, GROUP),
+    spec("zrem", Proc::Db(zrem), -3, WRITE | FAST, 1, 1, 1, GROUP),
+    spec("zcard", Proc::Db(zcard), 2, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zscore", Proc::Db(zscore), 3, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zmscore", Proc::Db(zmscore), -3, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zrank", Proc::Db(zrank), 3, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zrevrank", Proc::Db(zrevrank), 3, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zcount", Proc::Db(rng::zcount), 4, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zlexcount", Proc::Db(rng::zlexcount), 4, READONLY | FAST, 1, 1, 1, GROUP),
+    spec("zrange", Proc::Db(rng::zrange), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zrangestore", Proc::Db(rng::zrangestore), -5, WRITE | DENYOOM, 1, 2, 1, GROUP),
+    spec("zrangebyscore", Proc::Db(rng::zrangebyscore), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zrevrangebyscore", Proc::Db(rng::zrevrangebyscore), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zrangebylex", Proc::Db(rng::zrangebylex), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zrevrangebylex", Proc::Db(rng::zrevrangebylex), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zrevrange", Proc::Db(rng::zrevrange), -4, READONLY, 1, 1, 1, GROUP),
+    spec("zremrangebyrank", Proc::Db(rng::zremrangebyrank), 4, WRITE, 1, 1, 1, GROUP),
+    spec("zremrangebyscore", Proc::Db(rng::zremrangebyscore), 4, WRITE, 1, 1, 1, GROUP),
+    spec("zremrangebylex", Proc::Db(rng::zremrangebylex), 4, WRITE, 1, 1, 1, GROUP),
+    spec("zpopmin", Proc::Db(zpopmin), -2, WRITE | FAST, 1, 1, 1, GROUP),
+    spec("zpopmax", Proc::Db(zpopmax), -2, WRITE | FAST, 1, 1, 1, GROUP),
+    spec("zmpop", Proc::Db(zmpop), -4, WRITE, 0, 0, 0, GROUP),
+    spec("bzpopmin", Proc::Db(bzpopmin), -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, GROUP),
+    spec("bzpopmax", Proc::Db(bzpopmax), -3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1, GROUP),
+    spec("bzmpop", Proc::Db(bzmpop), -5, WRITE | BLOCKING, 0, 0, 0, GROUP),
+    spec("zrandmember", Proc::Db(zrandmember), -2, READONLY, 1, 1, 1, GROUP),
+    spec("zunion", Proc::Db(ops::zunion), -3, READONLY, 0, 0, 0, GROUP),
+    spec("zinter", Proc::Db(ops::zinter), -3, READONLY, 0, 0, 0, GROUP),
+    spec("zdiff", Proc::Db(ops::zdiff), -3, READONLY, 0, 0, 0, GROUP),
+    spec("zunionstore", Proc::Db(ops::zunionstore), -4, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("zinterstore", Proc::Db(ops::zinterstore), -4, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("zdiffstore", Proc::Db(ops::zdiffstore), -4, WRITE | DENYOOM, 1, 1, 1, GROUP),
+    spec("zintercard", Proc::Db(ops::zintercard), -3, READONLY, 0, 0, 0, GROUP),
+    spec("zscan", Proc::Db(zscan), -3, READONLY, 1, 1, 1, GROUP),
 ];

@@ -80,26 +80,35 @@ impl CommandSpec {
     }
 }
 
-macro_rules! c {
-    ($name:literal, $proc:expr, $arity:expr, $flags:expr, $fk:expr, $lk:expr, $st:expr, $group:literal) => {
-        CommandSpec {
-            name: $name,
-            proc: $proc,
-            arity: $arity,
-            flags: $flags,
-            first_key: $fk,
-            last_key: $lk,
-            key_step: $st,
-            group: $group,
-        }
-    };
+/// A table entry. Every family's table is a list of these, one per line.
+#[allow(clippy::too_many_arguments)]
+pub const fn spec(
+    name: &'static str,
+    proc: Proc,
+    arity: i32,
+    flags: u32,
+    first_key: i32,
+    last_key: i32,
+    key_step: i32,
+    group: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        proc,
+        arity,
+        flags,
+        first_key,
+        last_key,
+        key_step,
+        group,
+    }
 }
 
 use Proc::{Db, Srv as S};
 
 pub static COMMANDS: &[CommandSpec] = &[
     // ---- strings (t_string) ----
-    c!(
+    spec(
         "get",
         Db(string::get),
         2,
@@ -107,9 +116,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "set",
         Db(string::set),
         -3,
@@ -117,9 +126,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "setnx",
         Db(string::setnx),
         3,
@@ -127,9 +136,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "setex",
         Db(string::setex),
         4,
@@ -137,9 +146,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "psetex",
         Db(string::psetex),
         4,
@@ -147,9 +156,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "mget",
         Db(string::mget),
         -2,
@@ -157,9 +166,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "mset",
         Db(string::mset),
         -3,
@@ -167,9 +176,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         2,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "msetnx",
         Db(string::msetnx),
         -3,
@@ -177,9 +186,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         2,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "getset",
         Db(string::getset),
         3,
@@ -187,9 +196,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "getdel",
         Db(string::getdel),
         2,
@@ -197,9 +206,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "getex",
         Db(string::getex),
         -2,
@@ -207,9 +216,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "append",
         Db(string::append),
         3,
@@ -217,9 +226,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "strlen",
         Db(string::strlen),
         2,
@@ -227,9 +236,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "incr",
         Db(string::incr),
         2,
@@ -237,9 +246,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "decr",
         Db(string::decr),
         2,
@@ -247,9 +256,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "incrby",
         Db(string::incrby),
         3,
@@ -257,9 +266,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "decrby",
         Db(string::decrby),
         3,
@@ -267,9 +276,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "incrbyfloat",
         Db(string::incrbyfloat),
         3,
@@ -277,9 +286,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "getrange",
         Db(string::getrange),
         4,
@@ -287,9 +296,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "substr",
         Db(string::getrange),
         4,
@@ -297,9 +306,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!(
+    spec(
         "setrange",
         Db(string::setrange),
         4,
@@ -307,12 +316,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "string"
+        "string",
     ),
-    c!("lcs", Db(string::lcs), -3, READONLY, 1, 2, 1, "string"),
+    spec("lcs", Db(string::lcs), -3, READONLY, 1, 2, 1, "string"),
     // ---- keyspace (db.c, expire.c) ----
-    c!("del", Db(keys::del), -2, WRITE, 1, -1, 1, "generic"),
-    c!(
+    spec("del", Db(keys::del), -2, WRITE, 1, -1, 1, "generic"),
+    spec(
         "unlink",
         Db(keys::del),
         -2,
@@ -320,9 +329,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "exists",
         Db(keys::exists),
         -2,
@@ -330,9 +339,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "type",
         Db(keys::type_),
         2,
@@ -340,11 +349,11 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!("keys", Db(keys::keys), 2, READONLY, 0, 0, 0, "generic"),
-    c!("scan", Db(keys::scan), -2, READONLY, 0, 0, 0, "generic"),
-    c!(
+    spec("keys", Db(keys::keys), 2, READONLY, 0, 0, 0, "generic"),
+    spec("scan", Db(keys::scan), -2, READONLY, 0, 0, 0, "generic"),
+    spec(
         "randomkey",
         Db(keys::randomkey),
         1,
@@ -352,9 +361,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "dbsize",
         Db(keys::dbsize),
         1,
@@ -362,10 +371,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!("rename", Db(keys::rename), 3, WRITE, 1, 2, 1, "generic"),
-    c!(
+    spec("rename", Db(keys::rename), 3, WRITE, 1, 2, 1, "generic"),
+    spec(
         "renamenx",
         Db(keys::renamenx),
         3,
@@ -373,9 +382,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         2,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "copy",
         Db(keys::copy),
         -3,
@@ -383,10 +392,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         2,
         1,
-        "generic"
+        "generic",
     ),
-    c!("move", Db(keys::move_), 3, WRITE | FAST, 1, 1, 1, "generic"),
-    c!(
+    spec("move", Db(keys::move_), 3, WRITE | FAST, 1, 1, 1, "generic"),
+    spec(
         "touch",
         Db(keys::touch),
         -2,
@@ -394,10 +403,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         1,
-        "generic"
+        "generic",
     ),
-    c!("object", Db(keys::object), -2, READONLY, 2, 2, 1, "generic"),
-    c!(
+    spec("object", Db(keys::object), -2, READONLY, 2, 2, 1, "generic"),
+    spec(
         "expire",
         Db(keys::expire),
         -3,
@@ -405,9 +414,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "pexpire",
         Db(keys::pexpire),
         -3,
@@ -415,9 +424,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "expireat",
         Db(keys::expireat),
         -3,
@@ -425,9 +434,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "pexpireat",
         Db(keys::pexpireat),
         -3,
@@ -435,10 +444,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!("ttl", Db(keys::ttl), 2, READONLY | FAST, 1, 1, 1, "generic"),
-    c!(
+    spec("ttl", Db(keys::ttl), 2, READONLY | FAST, 1, 1, 1, "generic"),
+    spec(
         "pttl",
         Db(keys::pttl),
         2,
@@ -446,9 +455,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "expiretime",
         Db(keys::expiretime),
         2,
@@ -456,9 +465,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "pexpiretime",
         Db(keys::pexpiretime),
         2,
@@ -466,9 +475,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!(
+    spec(
         "persist",
         Db(keys::persist),
         2,
@@ -476,10 +485,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         1,
         1,
-        "generic"
+        "generic",
     ),
-    c!("echo", Db(keys::echo), 2, FAST, 0, 0, 0, "connection"),
-    c!(
+    spec("echo", Db(keys::echo), 2, FAST, 0, 0, 0, "connection"),
+    spec(
         "time",
         Db(keys::time),
         1,
@@ -487,10 +496,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
     // ---- server, connection, replication (carried out by `server`) ----
-    c!(
+    spec(
         "ping",
         S(Srv::Ping),
         -1,
@@ -498,9 +507,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "quit",
         S(Srv::Quit),
         -1,
@@ -508,9 +517,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "reset",
         S(Srv::Reset),
         1,
@@ -518,9 +527,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "info",
         S(Srv::Info),
         -1,
@@ -528,9 +537,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "command",
         S(Srv::Command),
         -1,
@@ -538,9 +547,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "client",
         S(Srv::Client),
         -2,
@@ -548,9 +557,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "config",
         S(Srv::Config),
         -2,
@@ -558,9 +567,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "debug",
         S(Srv::Debug),
         -2,
@@ -568,9 +577,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "auth",
         S(Srv::Auth),
         -2,
@@ -578,9 +587,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "hello",
         S(Srv::Hello),
         -1,
@@ -588,9 +597,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!(
+    spec(
         "select",
         S(Srv::Select),
         2,
@@ -598,12 +607,12 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "connection"
+        "connection",
     ),
-    c!("flushdb", S(Srv::FlushDb), -1, WRITE, 0, 0, 0, "server"),
-    c!("flushall", S(Srv::FlushAll), -1, WRITE, 0, 0, 0, "server"),
-    c!("swapdb", S(Srv::SwapDb), 3, WRITE | FAST, 0, 0, 0, "server"),
-    c!(
+    spec("flushdb", S(Srv::FlushDb), -1, WRITE, 0, 0, 0, "server"),
+    spec("flushall", S(Srv::FlushAll), -1, WRITE, 0, 0, 0, "server"),
+    spec("swapdb", S(Srv::SwapDb), 3, WRITE | FAST, 0, 0, 0, "server"),
+    spec(
         "monitor",
         S(Srv::Monitor),
         1,
@@ -611,9 +620,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "slowlog",
         S(Srv::Slowlog),
         -2,
@@ -621,9 +630,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "latency",
         S(Srv::Latency),
         -2,
@@ -631,10 +640,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!("memory", S(Srv::Memory), -2, READONLY, 0, 0, 0, "server"),
-    c!(
+    spec("memory", S(Srv::Memory), -2, READONLY, 0, 0, 0, "server"),
+    spec(
         "lastsave",
         S(Srv::LastSave),
         1,
@@ -642,9 +651,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "save",
         S(Srv::Save),
         1,
@@ -652,9 +661,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "bgsave",
         S(Srv::BgSave),
         -1,
@@ -662,9 +671,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "bgrewriteaof",
         S(Srv::BgRewriteAof),
         1,
@@ -672,9 +681,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "shutdown",
         S(Srv::Shutdown),
         -1,
@@ -682,9 +691,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "replicaof",
         S(Srv::ReplicaOf),
         3,
@@ -692,9 +701,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "slaveof",
         S(Srv::ReplicaOf),
         3,
@@ -702,9 +711,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "psync",
         S(Srv::Psync),
         -3,
@@ -712,9 +721,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "sync",
         S(Srv::Sync),
         1,
@@ -722,9 +731,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "replconf",
         S(Srv::Replconf),
         -1,
@@ -732,10 +741,10 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!("wait", S(Srv::Wait), 3, NOSCRIPT, 0, 0, 0, "generic"),
-    c!(
+    spec("wait", S(Srv::Wait), 3, NOSCRIPT, 0, 0, 0, "generic"),
+    spec(
         "role",
         S(Srv::Role),
         1,
@@ -743,9 +752,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "failover",
         S(Srv::Failover),
         -1,
@@ -753,9 +762,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "server"
+        "server",
     ),
-    c!(
+    spec(
         "multi",
         S(Srv::Multi),
         1,
@@ -763,9 +772,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "transactions"
+        "transactions",
     ),
-    c!(
+    spec(
         "exec",
         S(Srv::Exec),
         1,
@@ -773,9 +782,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "transactions"
+        "transactions",
     ),
-    c!(
+    spec(
         "discard",
         S(Srv::Discard),
         1,
@@ -783,9 +792,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "transactions"
+        "transactions",
     ),
-    c!(
+    spec(
         "watch",
         S(Srv::Watch),
         -2,
@@ -793,9 +802,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         -1,
         1,
-        "transactions"
+        "transactions",
     ),
-    c!(
+    spec(
         "unwatch",
         S(Srv::Unwatch),
         1,
@@ -803,9 +812,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "transactions"
+        "transactions",
     ),
-    c!(
+    spec(
         "subscribe",
         S(Srv::Subscribe),
         -2,
@@ -813,9 +822,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
-    c!(
+    spec(
         "unsubscribe",
         S(Srv::Unsubscribe),
         -1,
@@ -823,9 +832,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
-    c!(
+    spec(
         "psubscribe",
         S(Srv::PSubscribe),
         -2,
@@ -833,9 +842,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
-    c!(
+    spec(
         "punsubscribe",
         S(Srv::PUnsubscribe),
         -1,
@@ -843,9 +852,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
-    c!(
+    spec(
         "publish",
         S(Srv::Publish),
         3,
@@ -853,9 +862,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
-    c!(
+    spec(
         "pubsub",
         S(Srv::Pubsub),
         -2,
@@ -863,7 +872,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         0,
-        "pubsub"
+        "pubsub",
     ),
 ];
 

@@ -159,6 +159,16 @@ impl Server {
         }
     }
 
+    /// A subcommand HELP reply: one status line per entry.
+    pub fn reply_help(&mut self, key: usize, lines: &[&str]) {
+        self.reply(key, |o| {
+            o.array(lines.len());
+            for l in lines {
+                o.simple(l);
+            }
+        });
+    }
+
     pub fn reply_ok(&mut self, key: usize) {
         self.reply(key, |o| o.ok());
     }
@@ -339,12 +349,7 @@ impl Server {
                 "HELP",
                 "    Prints this help.",
             ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, &lines);
         } else if eq_ic(sub, "reset") && argv.len() == 2 {
             self.slowlog.entries.clear();
             self.reply_ok(key);
@@ -423,12 +428,7 @@ impl Server {
                 "HELP",
                 "    Prints this help.",
             ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, &lines);
         } else if eq_ic(sub, "doctor") {
             self.reply(key, |o| o.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."));
         } else if eq_ic(sub, "purge") {
@@ -540,12 +540,7 @@ impl Server {
                 "HELP",
                 "    Prints this help.",
             ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, &lines);
         } else {
             return Err(unknown_subcommand(sub, "CONFIG"));
         }

@@ -290,13 +290,7 @@ impl Server {
         } else if eq_ic(sub, "tracking") && n >= 3 {
             return Err("ERR CLIENT TRACKING is not supported by ferrodis".into());
         } else if eq_ic(sub, "help") && n == 2 {
-            let lines = CLIENT_HELP;
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, CLIENT_HELP);
         } else {
             return Err(unknown_subcommand(sub, "CLIENT"));
         }

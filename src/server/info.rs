@@ -498,12 +498,7 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
             "HELP",
             "    Prints this help.",
         ];
-        s.reply(key, |o| {
-            o.array(lines.len());
-            for l in lines {
-                o.simple(l);
-            }
-        });
+        s.reply_help(key, &lines);
     } else {
         return Err(super::admin::unknown_subcommand(sub, "COMMAND"));
     }
@@ -600,12 +595,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "CHANGE-REPL-ID",
             "HELP",
         ];
-        s.reply(key, |o| {
-            o.array(lines.len());
-            for l in lines {
-                o.simple(l);
-            }
-        });
+        s.reply_help(key, &lines);
     } else {
         return Err(super::admin::unknown_subcommand(sub, "DEBUG"));
     }

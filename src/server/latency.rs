@@ -145,12 +145,7 @@ impl Server {
                 "HELP",
                 "    Prints this help.",
             ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, &lines);
         } else {
             return Err(crate::error::unknown_subcommand(sub, "LATENCY"));
         }

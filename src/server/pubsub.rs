@@ -267,12 +267,7 @@ impl Server {
                 "HELP",
                 "    Prints this help.",
             ];
-            self.reply(key, |o| {
-                o.array(lines.len());
-                for l in lines {
-                    o.simple(l);
-                }
-            });
+            self.reply_help(key, &lines);
         } else {
             return Err(super::admin::unknown_subcommand(sub, "PUBSUB"));
         }

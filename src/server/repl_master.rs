@@ -12,6 +12,15 @@ use bytes::Bytes;
 type R = Result<(), CmdError>;
 
 impl Server {
+    /// Slab keys of our replicas whose sync state matches `pred`.
+    pub fn replicas_where(&self, pred: impl Fn(&ReplicaInfo) -> bool) -> Vec<usize> {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.kind == Kind::Replica && c.repl.as_deref().is_some_and(&pred))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
     /// The replica-info of a client, created on first use (REPLCONF comes
     /// before PSYNC).
     pub fn replica_info(&mut self, key: usize) -> Option<&mut ReplicaInfo> {
@@ -298,17 +307,7 @@ impl Server {
         let Some(child) = self.repl.child.take() else {
             return;
         };
-        let waiting: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl
-                        .as_ref()
-                        .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let waiting: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::WaitBgsaveEnd);
         if !ok {
             log::warn!("Background transfer error");
             for k in waiting {
@@ -370,17 +369,7 @@ impl Server {
 
     /// Pushes RDB file bytes to replicas in SendBulk with sendfile(2).
     pub fn send_bulk_to_replicas(&mut self) {
-        let sending: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl
-                        .as_ref()
-                        .is_some_and(|r| r.state == ReplicaState::SendBulk)
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let sending: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::SendBulk);
         for k in sending {
             let Some(c) = self.clients.get_mut(k) else {
                 continue;
