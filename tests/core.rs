@@ -731,3 +731,30 @@ fn slowlog_and_latency() {
     assert_eq!(c.cmd(&["LATENCY", "RESET", "command"]), b":1\r\n");
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
 }
+
+#[test]
+fn config_set_port_and_bind_rebind_or_roll_back() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let new_port = free_port();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()]),
+        b"+OK\r\n"
+    );
+    let mut moved = Conn::connect(new_port);
+    assert_eq!(moved.cmd(&["PING"]), b"+PONG\r\n");
+    assert!(
+        Conn::try_connect(s.port).is_err(),
+        "the old port must be closed"
+    );
+    // An address we cannot bind: Redis's error, and the old sockets stay.
+    assert_eq!(
+        moved.cmd(&["CONFIG", "SET", "bind", "192.0.2.1"]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n".to_vec()
+    );
+    assert_eq!(Conn::connect(new_port).cmd(&["PING"]), b"+PONG\r\n");
+    assert_eq!(
+        moved.cmd(&["CONFIG", "GET", "bind"]),
+        b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n".to_vec()
+    );
+}

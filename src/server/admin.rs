@@ -516,7 +516,18 @@ impl Server {
                 .chunks(2)
                 .map(|p| (&p[0][..], &p[1][..]))
                 .collect();
+            let before = self.cfg.clone();
             let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
+            // New listening addresses are the one change that can still fail:
+            // on failure the old config (and its sockets) come back.
+            if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
+                if let Err(e) = self.rebind() {
+                    log::warn!("Failed to bind to the new addresses: {e}");
+                    self.cfg = before;
+                    let _ = self.rebind();
+                    return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to bind to specified addresses.")));
+                }
+            }
             self.apply_config_changes(&changed);
             self.reply_ok(key);
         } else if eq_ic(sub, "resetstat") && argv.len() == 2 {

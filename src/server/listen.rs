@@ -180,6 +180,31 @@ impl Server {
         Ok(())
     }
 
+    /// Closes the TCP listeners and opens them again from the config
+    /// (CONFIG SET port / bind). The unix socket stays.
+    pub fn rebind(&mut self) -> io::Result<()> {
+        let old = std::mem::take(&mut self.listeners);
+        let mut unix = Vec::new();
+        for mut l in old {
+            match l {
+                Listener::Tcp(_) => {
+                    let _ = self.deregister_listener(&mut l);
+                }
+                Listener::Unix(_) => unix.push(l),
+            }
+        }
+        let unixsocket = std::mem::take(&mut self.cfg.unixsocket);
+        let r = self.listen();
+        self.cfg.unixsocket = unixsocket;
+        // Unix listeners keep their tokens: re-register them after the TCP ones.
+        for mut l in unix {
+            let _ = self.deregister_listener(&mut l);
+            self.register_listener(&mut l)?;
+            self.listeners.push(l);
+        }
+        r
+    }
+
     /// Accepts every pending connection on listener `i`.
     pub fn accept(&mut self, i: usize) {
         loop {

@@ -209,6 +209,10 @@ impl Server {
         Ok(token)
     }
 
+    pub fn deregister_listener(&mut self, l: &mut listen::Listener) -> io::Result<()> {
+        self.poll.registry().deregister(l.source())
+    }
+
     /// Adds a connection to the slab and the poller.
     pub fn add_client(
         &mut self,
