@@ -7,6 +7,12 @@
 //! entries with `Proc::Srv(tag)`: the server module carries them out.
 //! Handlers know nothing of replication: `server` propagates a command when
 //! the handler's `dirty` count grew, in the form the handler chose.
+//!
+//! Why `fn(&mut Ctx, &[Bytes]) -> Result<(), CmdError>` and not a returned
+//! `Reply` value (as DESIGN.md sketches): replies are encoded straight into
+//! the client's output buffer through `ctx.out` (RESP2 or RESP3 decided
+//! there), so a GET or an LRANGE never builds an intermediate reply tree —
+//! no allocation per command on the hot path. Errors still travel as values.
 
 pub mod bitops;
 pub mod dump;
