@@ -616,3 +616,29 @@ fn restarted_replica_resyncs_partially_from_its_saved_position() {
     assert!(r2.log().contains("Trying a partial resynchronization"));
     assert_same_data(&[&m, &r2]);
 }
+
+#[test]
+fn partial_resync_continues_in_the_db_the_master_stream_selected() {
+    // A real Redis master does not SELECT again after +CONTINUE.
+    let m = RedisServer::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&[]);
+    let mut mc = m.conn();
+    mc.cmd(&["SELECT", "5"]);
+    mc.cmd(&["SET", "x", "1"]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    mc.cmd(&["SET", "x2", "1"]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(rc.cmd_int(&["CLIENT", "KILL", "TYPE", "master"]), 1);
+    mc.cmd(&["SET", "y", "2"]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(stat(&mut mc, "sync_partial_ok"), 1);
+    rc.cmd(&["SELECT", "5"]);
+    assert_eq!(
+        rc.cmd(&["GET", "y"]),
+        b"$1\r\n2\r\n",
+        "the write must land in db 5"
+    );
+    assert_same_data(&[&m, &r]);
+}

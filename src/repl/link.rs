@@ -61,6 +61,9 @@ pub struct Link {
     pub last_attempt_ms: i64,
     /// Used SYNC instead of PSYNC (master refused PSYNC).
     pub old_sync: bool,
+    /// The db the master's stream had selected when the link went down: a
+    /// partial resync continues there (the master does not SELECT again).
+    pub master_db: usize,
 }
 
 impl Link {

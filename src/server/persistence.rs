@@ -83,8 +83,18 @@ impl Server {
     /// Replication may refine this.
     pub fn rdb_save_info(&self) -> Option<ReplAux> {
         if self.repl.is_replica() || self.repl.backlog.is_some() {
+            // A replica saves the db its master's stream is in; a master
+            // the db its own stream last selected.
+            let stream_db = if self.repl.is_replica() {
+                match self.repl.link.key.and_then(|k| self.clients.get(k)) {
+                    Some(c) => c.db,
+                    None => self.repl.link.master_db,
+                }
+            } else {
+                self.repl.slave_seldb.unwrap_or(0)
+            };
             Some(ReplAux {
-                stream_db: self.repl.slave_seldb.map_or(0, |d| d as i64),
+                stream_db: stream_db as i64,
                 replid: self.repl.replid.clone(),
                 offset: self.repl.master_repl_offset,
             })

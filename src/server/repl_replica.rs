@@ -73,6 +73,14 @@ impl Server {
                 self.repl.replid = id;
                 self.repl.master_repl_offset = off;
                 self.repl.psync_possible = true;
+                let db = self
+                    .persist
+                    .last_load_info
+                    .as_ref()
+                    .and_then(|i| i.repl_stream_db)
+                    .unwrap_or(0);
+                self.repl.link.master_db =
+                    usize::try_from(db).unwrap_or(0).min(self.ks.dbs.len() - 1);
             } else {
                 self.repl.replid2 = id;
                 self.repl.second_replid_offset = off + 1;
@@ -417,7 +425,8 @@ impl Server {
             if self.repl.backlog.is_none() {
                 self.create_backlog();
             }
-            self.link_established(key);
+            let db = self.repl.link.master_db;
+            self.link_established(key, db);
             return true;
         }
         if text.starts_with("-NOMASTERLINK") || text.starts_with("-LOADING") {
@@ -640,16 +649,17 @@ impl Server {
         // Our sub-replicas hold the old data set: they must resync.
         self.disconnect_replicas();
         log::info!("MASTER <-> REPLICA sync: Finished with success");
-        self.link_established(key);
+        // After a full sync the master selects a db before its next command.
+        self.link_established(key, 0);
     }
 
     /// Streaming from now on; what is left in the buffer is stream.
-    fn link_established(&mut self, key: usize) {
+    fn link_established(&mut self, key: usize, db: usize) {
         self.repl.link.state = LinkState::Connected;
         self.repl.master_link_up = true;
         self.repl.psync_possible = !self.repl.link.old_sync;
         if let Some(c) = self.clients.get_mut(key) {
-            c.db = 0;
+            c.db = db;
             c.last_interaction_ms = self.ks.now_ms;
         }
         self.send_ack();
@@ -671,6 +681,11 @@ impl Server {
             return;
         }
         self.repl.link.key = None;
+        if let Some(c) = self.clients.get(key) {
+            if self.repl.link.state == LinkState::Connected {
+                self.repl.link.master_db = c.db;
+            }
+        }
         if let Some(t) = self.repl.link.transfer.take() {
             if let Some((_, path)) = t.file {
                 let _ = std::fs::remove_file(path);
