@@ -123,6 +123,8 @@ pub struct Server {
     pub paused: Vec<usize>,
     pub failover: Option<failover::Failover>,
     pub latency: latency::Latency,
+    /// Slab keys of our replicas (the stream is fed to each on every write).
+    pub replica_keys: Vec<usize>,
     pub shutdown_asap: bool,
     pub cron_loops: u64,
     pub executable: String,
@@ -166,6 +168,7 @@ impl Server {
             paused: Vec::new(),
             failover: None,
             latency: latency::Latency::default(),
+            replica_keys: Vec::new(),
             shutdown_asap: false,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -268,7 +271,10 @@ impl Server {
         self.monitors.retain(|&k| k != key);
         let kind = self.clients[key].kind;
         match kind {
-            Kind::Replica => self.repl_replica_gone(key),
+            Kind::Replica => {
+                self.repl_replica_gone(key);
+                self.replica_keys.retain(|&k| k != key);
+            }
             Kind::Master => self.repl_master_gone(key),
             Kind::Normal => {}
         }

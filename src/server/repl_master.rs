@@ -14,10 +14,15 @@ type R = Result<(), CmdError>;
 impl Server {
     /// Slab keys of our replicas whose sync state matches `pred`.
     pub fn replicas_where(&self, pred: impl Fn(&ReplicaInfo) -> bool) -> Vec<usize> {
-        self.clients
+        self.replica_keys
             .iter()
-            .filter(|(_, c)| c.kind == Kind::Replica && c.repl.as_deref().is_some_and(&pred))
-            .map(|(k, _)| k)
+            .copied()
+            .filter(|&k| {
+                self.clients
+                    .get(k)
+                    .and_then(|c| c.repl.as_deref())
+                    .is_some_and(&pred)
+            })
             .collect()
     }
 
@@ -88,6 +93,9 @@ impl Server {
         }
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
+            if !self.replica_keys.contains(&key) {
+                self.replica_keys.push(key);
+            }
             // repl-disable-tcp-nodelay: fewer, bigger packets to replicas.
             if let (true, crate::net::Stream::Tcp(s)) =
                 (self.cfg.repl_disable_tcp_nodelay, &c.stream)
@@ -155,6 +163,9 @@ impl Server {
         }
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
+            if !self.replica_keys.contains(&key) {
+                self.replica_keys.push(key);
+            }
             c.reply.extend_from_slice(&data);
         }
         self.mark_pending_write(key);

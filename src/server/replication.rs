@@ -101,50 +101,53 @@ impl Server {
         self.repl.master_repl_offset += data.len() as i64;
         let limit = self.cfg.client_output_buffer_limit[1];
         let now = self.ks.now_ms;
-        let mut over: Vec<usize> = Vec::new();
-        let mut online: Vec<usize> = Vec::new();
-        for (k, c) in self.clients.iter_mut() {
-            if c.kind != Kind::Replica {
+        // Indexing (not iterating) the key list lets each step borrow self.
+        for i in 0..self.replica_keys.len() {
+            let k = self.replica_keys[i];
+            let Some(c) = self.clients.get_mut(k) else {
                 continue;
-            }
+            };
             let Some(info) = c.repl.as_mut() else {
                 continue;
             };
-            let size = match info.state {
+            let (size, online) = match info.state {
                 // Not yet told the fork offset: the RDB will contain this.
                 ReplicaState::WaitBgsaveStart => continue,
                 ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
                     info.pending.extend_from_slice(data);
-                    info.pending.len()
+                    (info.pending.len() as u64, false)
                 }
                 ReplicaState::Online => {
                     c.reply.extend_from_slice(data);
-                    online.push(k);
-                    c.reply.len() - c.sent
+                    ((c.reply.len() - c.sent) as u64, true)
                 }
-            } as u64;
+            };
             // client-output-buffer-limit replica <hard> <soft> <seconds>
+            let Some(info) = c.repl.as_mut() else {
+                continue;
+            };
+            let mut over = false;
             if limit.hard > 0 && size > limit.hard {
-                over.push(k);
+                over = true;
             } else if limit.soft > 0 && size > limit.soft {
                 if info.soft_limit_since_ms == 0 {
                     info.soft_limit_since_ms = now;
                 } else if now - info.soft_limit_since_ms > limit.soft_seconds as i64 * 1000 {
-                    over.push(k);
+                    over = true;
                 }
             } else {
                 info.soft_limit_since_ms = 0;
             }
-        }
-        for k in online {
-            self.mark_pending_write(k);
-        }
-        for k in over {
-            log::warn!(
-                "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                self.replica_name(k)
-            );
-            self.close_async(k);
+            if online {
+                self.mark_pending_write(k);
+            }
+            if over {
+                log::warn!(
+                    "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    self.replica_name(k)
+                );
+                self.close_async(k);
+            }
         }
     }
 
