@@ -357,7 +357,12 @@ impl Server {
                 self.propagate_expired();
                 if dirty > 0 {
                     self.dirty += dirty;
-                    if rewritten.is_empty() {
+                    if rewritten.is_empty() && self.prop.depth == 1 && self.prop.ops.is_empty() {
+                        // The common case: one top-level command, nothing
+                        // queued before it, so no MULTI wrapping can be
+                        // needed: propagate argv in place, no copy.
+                        self.propagate_single(db, argv);
+                    } else if rewritten.is_empty() {
                         self.also_propagate(db, argv.to_vec());
                     } else {
                         for op in rewritten {
@@ -471,25 +476,32 @@ impl Server {
         if self.prop.ops.is_empty() {
             return;
         }
-        let ops = std::mem::take(&mut self.prop.ops);
-        // A replica re-feeds its master's stream verbatim to its own
-        // replicas; only its AOF gets the commands it applied.
-        if self.repl.is_replica() {
-            for (db, argv) in &ops {
-                self.persist_feed_aof(*db, argv);
-            }
-            return;
-        }
-
-        let wrap = ops.len() > 1;
+        let mut ops = std::mem::take(&mut self.prop.ops);
+        let wrap = ops.len() > 1 && !self.repl.is_replica();
         if wrap {
             self.propagate_now(ops[0].0, &[Bytes::from_static(b"MULTI")]);
         }
         for (db, argv) in &ops {
-            self.propagate_now(*db, argv);
+            self.propagate_single(*db, argv);
         }
         if wrap {
             self.propagate_now(ops[0].0, &[Bytes::from_static(b"EXEC")]);
+        }
+        // Keep the allocation for the next command.
+        ops.clear();
+        if self.prop.ops.is_empty() {
+            self.prop.ops = ops;
+        }
+    }
+
+    /// One operation that needs no MULTI wrapping. A replica re-feeds its
+    /// master's stream verbatim to its own replicas: only its AOF gets the
+    /// commands it applied.
+    fn propagate_single(&mut self, db: usize, argv: &[Bytes]) {
+        if self.repl.is_replica() {
+            self.persist_feed_aof(db, argv);
+        } else {
+            self.propagate_now(db, argv);
         }
     }
 
