@@ -44,6 +44,9 @@ pub enum ReplicaState {
     WaitBgsaveEnd,
     /// The RDB is being sent.
     SendBulk,
+    /// Diskless RDB sent: the stream starts once the replica ACKs, since it
+    /// finds the end of an EOF-framed payload only when nothing follows it.
+    WaitAck,
     Online,
 }
 
@@ -52,7 +55,7 @@ impl ReplicaState {
         match self {
             ReplicaState::WaitBgsaveStart | ReplicaState::WaitBgsaveEnd => "wait_bgsave",
             ReplicaState::SendBulk => "send_bulk",
-            ReplicaState::Online => "online",
+            ReplicaState::WaitAck | ReplicaState::Online => "online",
         }
     }
 }

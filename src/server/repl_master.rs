@@ -326,11 +326,12 @@ impl Server {
             }
             return;
         }
-        log::info!("Background RDB transfer terminated with success");
         for k in waiting {
             if child.diskless {
                 log::info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming", self.replica_name(k));
-                self.replica_online(k);
+                if let Some(info) = self.clients.get_mut(k).and_then(|c| c.repl.as_mut()) {
+                    info.state = ReplicaState::WaitAck;
+                }
             } else {
                 self.replica_send_rdb_file(k);
             }
@@ -448,7 +449,7 @@ impl Server {
     }
 
     /// The RDB is through: the buffered stream follows, then the live one.
-    fn replica_online(&mut self, key: usize) {
+    pub fn replica_online(&mut self, key: usize) {
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;

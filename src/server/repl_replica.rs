@@ -543,7 +543,11 @@ impl Server {
         }
         let take = match &t.framing {
             Some(Framing::Len { total }) => ((total - t.read) as usize).min(c.query.len()),
-            _ => c.query.len(),
+            // Stop right after the mark: whatever follows is stream.
+            Some(Framing::Eof { mark }) => {
+                find_eof_mark(&t.tail, &c.query, mark).unwrap_or(c.query.len())
+            }
+            None => c.query.len(),
         };
         if take == 0 && !matches!(t.framing, Some(Framing::Len { total: 0 })) {
             return;
@@ -754,5 +758,37 @@ impl Server {
                 }
             }
         }
+    }
+}
+
+/// Where an EOF-framed payload ends in `data`, given the `tail` (last <= 40
+/// bytes) already consumed: the count of `data` bytes up to and including
+/// the mark, if it is there.
+fn find_eof_mark(tail: &[u8], data: &[u8], mark: &[u8; 40]) -> Option<usize> {
+    // A mark straddling what was consumed and what arrived.
+    let mut boundary = tail.to_vec();
+    boundary.extend_from_slice(&data[..data.len().min(mark.len())]);
+    if let Some(p) = boundary.windows(mark.len()).position(|w| w == mark) {
+        return Some((p + mark.len()).saturating_sub(tail.len()));
+    }
+    data.windows(mark.len())
+        .position(|w| w == mark)
+        .map(|p| p + mark.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_eof_mark;
+
+    #[test]
+    fn eof_mark_found_across_reads_and_before_stream_bytes() {
+        let mark = [b'a'; 40];
+        let mut data = b"RDB...".to_vec();
+        data.extend_from_slice(&mark);
+        data.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(find_eof_mark(&[], &data, &mark), Some(46));
+        // Split inside the mark: 10 bytes already consumed.
+        assert_eq!(find_eof_mark(&mark[..10], &data[16..], &mark), Some(30));
+        assert_eq!(find_eof_mark(&[], b"no mark here", &mark), None);
     }
 }

@@ -113,7 +113,7 @@ impl Server {
             let (size, online) = match info.state {
                 // Not yet told the fork offset: the RDB will contain this.
                 ReplicaState::WaitBgsaveStart => continue,
-                ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
+                ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk | ReplicaState::WaitAck => {
                     info.pending.extend_from_slice(data);
                     (info.pending.len() as u64, false)
                 }
@@ -190,11 +190,16 @@ impl Server {
             } else if crate::cmd::eq_ic(opt, "ack") {
                 // From a replica of ours: no reply.
                 if let Some(off) = crate::resp::parse_i64(val) {
+                    let mut start_stream = false;
                     if let Some(i) = self.clients.get_mut(key).and_then(|c| c.repl.as_mut()) {
                         if off > i.ack_offset {
                             i.ack_offset = off;
                         }
                         i.ack_time_ms = now;
+                        start_stream = i.state == ReplicaState::WaitAck;
+                    }
+                    if start_stream {
+                        self.replica_online(key);
                     }
                 }
                 self.update_failover_status();
