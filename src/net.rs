@@ -166,9 +166,11 @@ impl Client {
         self.flags & f != 0
     }
 
-    /// Reads until the socket would block or `max` bytes were read.
+    /// Reads until the socket would block or `max` bytes were read (a short
+    /// read counts as "would block" unless `drain`: the caller knows the
+    /// peer hung up and the final zero-length read must be seen).
     /// Returns Ok(false) when the peer closed the connection.
-    pub fn read_some(&mut self, max: usize) -> io::Result<bool> {
+    pub fn read_some(&mut self, max: usize, drain: bool) -> io::Result<bool> {
         let mut total = 0;
         loop {
             if self.query.capacity() - self.query.len() < IOBUF_LEN {
@@ -203,7 +205,7 @@ impl Client {
                     // A short read means the socket is drained: with edge
                     // triggering, data arriving later raises a new event, so
                     // the extra read that would only return EAGAIN is skipped.
-                    if total >= max || n < offered {
+                    if total >= max || (n < offered && !drain) {
                         return Ok(true);
                     }
                 }

@@ -652,3 +652,73 @@ fn partial_resync_continues_in_the_db_the_master_stream_selected() {
     );
     assert_same_data(&[&m, &r]);
 }
+
+/// A TCP proxy to `target` that cuts its first connection after `cut_after`
+/// bytes went from the target to the client; later connections pass.
+fn cutting_proxy(target: u16, cut_after: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let l = TcpListener::bind("127.0.0.1:0").expect("proxy bind");
+    let port = l.local_addr().expect("addr").port();
+    thread::spawn(move || {
+        for (n, client) in l.incoming().enumerate() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                return;
+            };
+            let limit = if n == 0 { cut_after } else { usize::MAX };
+            let (mut c_in, mut s_out) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(k) = c_in.read(&mut buf) {
+                    if k == 0 || s_out.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                }
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut sent = 0;
+                while let Ok(k) = s_in.read(&mut buf) {
+                    let k = k.min(limit - sent);
+                    if k == 0 || c_out.write_all(&buf[..k]).is_err() {
+                        break;
+                    }
+                    sent += k;
+                }
+                let _ = c_out.shutdown(Shutdown::Both);
+                let _ = s_in.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn link_cut_in_the_middle_of_a_full_sync_recovers() {
+    for diskless in ["yes", "no"] {
+        let m = Server::start(&[
+            "--repl-diskless-sync",
+            diskless,
+            "--repl-diskless-sync-delay",
+            "0",
+        ]);
+        seed_data(&mut m.conn(), 20_000);
+        // Cut 100 KB into the RDB transfer.
+        let proxy = cutting_proxy(m.port, 100_000);
+        let r = Server::start(&[]);
+        r.conn()
+            .cmd(&["REPLICAOF", "127.0.0.1", &proxy.to_string()]);
+        wait_in_sync(&m, &[&r]);
+        let mut mc = m.conn();
+        assert!(
+            stat(&mut mc, "sync_full") >= 2,
+            "diskless={diskless}: the cut transfer must have been retried"
+        );
+        assert_same_data(&[&m, &r]);
+    }
+}

@@ -364,12 +364,14 @@ impl Server {
                     self.handle_writable(t);
                 }
                 if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    self.handle_readable(t);
+                    // A hang-up in the same edge as data: read to the end,
+                    // no further event will announce it.
+                    self.handle_readable(t, ev.is_read_closed() || ev.is_error());
                 }
             }
             let pending = std::mem::take(&mut self.pending_input);
             for key in pending {
-                self.handle_readable(key);
+                self.handle_readable(key, false);
             }
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
@@ -407,7 +409,7 @@ impl Server {
     }
 
     /// Reads what the socket has and executes every complete command.
-    fn handle_readable(&mut self, key: usize) {
+    fn handle_readable(&mut self, key: usize, drain: bool) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
@@ -415,7 +417,7 @@ impl Server {
             return;
         }
         let before = c.query.len();
-        let r = c.read_some(MAX_READ_PER_EVENT);
+        let r = c.read_some(MAX_READ_PER_EVENT, drain);
         let read = c.query.len() - before;
         self.stats.net_input_bytes += read as u64;
         if read > 0 {

@@ -275,6 +275,16 @@ impl Server {
             }
             let line = match self.clients.get_mut(key).map(|c| take_line(&mut c.query)) {
                 Some(Some(l)) => l,
+                Some(None)
+                    if self
+                        .clients
+                        .get(key)
+                        .is_some_and(|c| c.query.len() > crate::resp::INLINE_MAX_SIZE) =>
+                {
+                    log::warn!("Bad protocol from MASTER: reply line too long");
+                    self.close_async(key);
+                    return;
+                }
                 _ => return,
             };
             if let Some(c) = self.clients.get_mut(key) {
@@ -498,6 +508,10 @@ impl Server {
         if t.framing.is_none() {
             loop {
                 let Some(line) = take_line(&mut c.query) else {
+                    if c.query.len() > crate::resp::INLINE_MAX_SIZE {
+                        log::warn!("Bad protocol from MASTER: bulk header too long");
+                        self.close_async(key);
+                    }
                     return;
                 };
                 if line.is_empty() {
