@@ -528,6 +528,14 @@ mod tests {
     }
 
     #[test]
+    fn layout_sizes() {
+        // 56 bytes: a 64-byte malloc chunk per small hash/set/zset table.
+        assert_eq!(std::mem::size_of::<Dict<()>>(), 56);
+        // A set member node: next + inline Sds.
+        assert_eq!(std::mem::size_of::<Node<()>>(), 32);
+    }
+
+    #[test]
     fn insert_get_remove_across_rehash() {
         let mut d: Dict<usize> = Dict::new();
         for i in 0..10_000 {
