@@ -176,6 +176,8 @@ impl Intset {
             Ok(_) => false,
             Err(pos) => {
                 let at = HDR + pos * enc;
+                // Exact-size, as Redis's intsetResize.
+                self.buf.reserve_exact(enc);
                 self.buf.resize(self.buf.len() + enc, 0);
                 let end = self.buf.len();
                 self.buf.copy_within(at..end - enc, at + enc);
@@ -196,6 +198,7 @@ impl Intset {
                 let enc = self.encoding();
                 let at = HDR + pos * enc;
                 self.buf.drain(at..at + enc);
+                self.buf.shrink_to_fit();
                 let n = self.len();
                 self.set_len(n - 1);
                 true

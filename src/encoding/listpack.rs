@@ -319,12 +319,17 @@ impl Listpack {
     fn splice(&mut self, off: usize, old_len: usize, e: &Enc) {
         let new_len = e.total();
         let total = self.buf.len();
+        // Exact-size like Redis's lpInsert (one realloc per change, no
+        // growth slack): most listpacks are small and many, and slack would
+        // cost more than the reallocs.
         if new_len > old_len {
+            self.buf.reserve_exact(new_len - old_len);
             self.buf.resize(total + (new_len - old_len), 0);
             self.buf.copy_within(off + old_len..total, off + new_len);
         } else if new_len < old_len {
             self.buf.copy_within(off + old_len..total, off + new_len);
             self.buf.truncate(total - (old_len - new_len));
+            self.buf.shrink_to_fit();
         }
         let mut p = off;
         self.buf[p..p + e.hdr_len].copy_from_slice(&e.hdr[..e.hdr_len]);
@@ -470,6 +475,7 @@ impl Listpack {
             end += self.entry_size(end);
         }
         self.buf.drain(off..end);
+        self.buf.shrink_to_fit();
         self.count -= n;
         self.sync_header();
     }
