@@ -49,7 +49,6 @@ run_one() {
     done < <(redis-benchmark -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -P "$p" --csv 2>/dev/null | tr '\r' '\n')
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 
 IFS=, read -r -a test_list <<<"$TESTS"
 echo "redis-benchmark -n $N -c $CLIENTS, $ROUNDS alternating rounds, median; $(nproc) cores"
