@@ -63,10 +63,12 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput (redis-benchmark) and memory, ferrodis vs redis-server
+## bench: throughput, memory, persistence and replication, ferrodis vs redis-server (not part of test)
 bench: build
-	bench/compare.sh
-	bench/memory.sh
+	NO_BUILD=1 bench/compare.sh
+	NO_BUILD=1 bench/memory.sh
+	NO_BUILD=1 bench/persist.sh
+	NO_BUILD=1 bench/repl.sh
 
 ## clean: remove build output
 clean:

@@ -49,20 +49,30 @@ wait_ready() {
     exit 1
 }
 
-# start_server NAME BIN -> sets ${NAME}_PORT and ${NAME}_PID
+# launch BIN PORT DIR [ARGS...]: the common command line of every bench
+# server (the same for ferrodis and redis-server); sets LAUNCHED_PID.
+launch() {
+    local bin=$1 port=$2 dir=$3
+    shift 3
+    "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+        --dir "$dir" --logfile "$dir/server.log" --daemonize no "$@" &
+    LAUNCHED_PID=$!
+    PIDS+=("$LAUNCHED_PID")
+}
+
+# start_server NAME BIN [ARGS...] -> sets ${NAME}_PORT, ${NAME}_PID, ${NAME}_DIR
 start_server() {
-    local name=$1 bin=$2 port dir pid attempt
+    local name=$1 bin=$2 port dir attempt
+    shift 2
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
         dir="$BENCH_TMP/$name-$port"
         mkdir -p "$dir"
-        "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-            --dir "$dir" --logfile "$dir/server.log" --daemonize no &
-        pid=$!
-        PIDS+=("$pid")
-        if wait_ready "$port" "$pid" "$dir/server.log"; then
+        launch "$bin" "$port" "$dir" "$@"
+        if wait_ready "$port" "$LAUNCHED_PID" "$dir/server.log"; then
             printf -v "${name}_PORT" '%s' "$port"
-            printf -v "${name}_PID" '%s' "$pid"
+            printf -v "${name}_PID" '%s' "$LAUNCHED_PID"
+            printf -v "${name}_DIR" '%s' "$dir"
             return 0
         fi
         grep -q "in use" "$dir/server.log" || break
@@ -81,3 +91,36 @@ stop_server() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# 1234567.8 -> 1,234,568 (independent of the locale)
+commas() { printf '%.0f' "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta'; }
+
+# Wall clock in microseconds.
+now_us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
+ms_since() { echo $(( ($(now_us) - $1) / 1000 )); }
+
+# info PORT FIELD [SECTION]: one INFO field's value.
+info() { redis-cli -p "$1" info ${3:+"$3"} | tr -d '\r' | awk -F: -v f="$2" '$1==f {print $2}'; }
+
+# wait_pong PORT PID: until PING answers PONG (not -LOADING), 1 if PID died.
+wait_pong() {
+    local port=$1 pid=$2
+    while :; do
+        [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.005
+    done
+}
+
+# wait_field PORT FIELD VALUE [TIMEOUT_S]: poll INFO until FIELD == VALUE.
+wait_field() {
+    local port=$1 field=$2 want=$3 limit=$(( $(now_us) + ${4:-600} * 1000000 ))
+    while [ "$(info "$port" "$field")" != "$want" ]; do
+        if [ "$(now_us)" -gt "$limit" ]; then
+            echo "timeout waiting for $field=$want on port $port" >&2
+            return 1
+        fi
+        sleep 0.005
+    done
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
