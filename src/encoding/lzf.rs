@@ -49,10 +49,68 @@ pub fn compress(input: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     res
 }
 
+/// The hash table, kept between calls: zeroing 256 KB for every string
+/// would cost far more than compressing a short one. Each entry carries the
+/// generation of the call that wrote it; an entry from another call reads
+/// as empty, so every call behaves as if the table were freshly zeroed
+/// (INIT_HTAB semantics, hence Redis's exact output). The server is
+/// single-threaded; the thread-local only avoids a global lock.
+struct HashTable {
+    slots: Vec<u64>,
+    generation: u32,
+}
+
+thread_local! {
+    static HTAB: std::cell::RefCell<HashTable> = const {
+        std::cell::RefCell::new(HashTable { slots: Vec::new(), generation: 0 })
+    };
+}
+
+impl HashTable {
+    /// Starts a call: a new generation makes every old entry empty.
+    fn begin(&mut self) {
+        if self.slots.is_empty() {
+            self.slots = vec![0; HSIZE];
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.slots.fill(0);
+            self.generation = 1;
+        }
+    }
+
+    /// The stored position + 1 of this call, or 0 for an empty slot.
+    #[inline]
+    fn get(&self, slot: usize) -> usize {
+        let e = self.slots[slot];
+        if (e >> 32) as u32 == self.generation {
+            (e & 0xffff_ffff) as usize
+        } else {
+            0
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, slot: usize, pos_plus_one: usize) {
+        self.slots[slot] = (u64::from(self.generation) << 32) | pos_plus_one as u64;
+    }
+}
+
 fn compress_into(input: &[u8], o: &mut [u8], out_len: usize) -> Option<usize> {
+    HTAB.with(|t| {
+        let mut t = t.borrow_mut();
+        t.begin();
+        compress_with(input, o, out_len, &mut t)
+    })
+}
+
+fn compress_with(
+    input: &[u8],
+    o: &mut [u8],
+    out_len: usize,
+    htab: &mut HashTable,
+) -> Option<usize> {
     let in_len = input.len();
-    // Positions + 1; 0 means "empty slot" (INIT_HTAB semantics).
-    let mut htab = vec![0u32; HSIZE];
     let mut ip = 0usize;
     let mut op = 1usize; // byte 0 reserved for the first literal run length
     let mut lit = 0usize;
@@ -60,8 +118,8 @@ fn compress_into(input: &[u8], o: &mut [u8], out_len: usize) -> Option<usize> {
     while ip + 2 < in_len {
         hval = (hval << 8) | u32::from(input[ip + 2]);
         let slot = idx(hval);
-        let stored = htab[slot] as usize;
-        htab[slot] = ip as u32 + 1;
+        let stored = htab.get(slot);
+        htab.set(slot, ip + 1);
         let matched = stored > 1 // ref must be > start of input
             && ip - stored < MAX_OFF // off = ip - ref - 1
             && ip + 4 < in_len
@@ -116,7 +174,7 @@ fn compress_into(input: &[u8], o: &mut [u8], out_len: usize) -> Option<usize> {
             hval = (u32::from(input[ip]) << 8) | u32::from(input[ip + 1]);
             for _ in 0..2 {
                 hval = (hval << 8) | u32::from(input[ip + 2]);
-                htab[idx(hval)] = ip as u32 + 1;
+                htab.set(idx(hval), ip + 1);
                 ip += 1;
             }
         } else {

@@ -216,12 +216,13 @@ impl Server {
             return;
         }
         if self.cfg.repl_diskless_sync && capa_eof {
-            if self.repl.diskless_start_at_ms.is_none() {
-                let delay = self.cfg.repl_diskless_sync_delay as i64 * 1000;
+            let delay = self.cfg.repl_diskless_sync_delay as i64 * 1000;
+            if delay == 0 {
+                // No replicas to wait for: start now, not at the next cron.
+                self.start_sync_save(true);
+            } else if self.repl.diskless_start_at_ms.is_none() {
                 self.repl.diskless_start_at_ms = Some(self.ks.now_ms + delay);
-                if delay > 0 {
-                    log::info!("Delay next BGSAVE for diskless SYNC");
-                }
+                log::info!("Delay next BGSAVE for diskless SYNC");
             }
             return;
         }

@@ -709,7 +709,8 @@ impl Server {
                 let _ = std::fs::remove_file(path);
             }
         }
-        if self.repl.link.state == LinkState::Connected {
+        let was_streaming = self.repl.link.state == LinkState::Connected;
+        if was_streaming {
             log::info!("Connection with master lost.");
             log::info!("Caching the disconnected master state.");
             self.repl.link.down_since_ms = self.ks.now_ms;
@@ -717,6 +718,20 @@ impl Server {
         self.repl.master_link_up = false;
         if self.repl.is_replica() {
             self.repl.link.state = LinkState::Connect;
+            // A streaming link that broke is retried at once, as Redis does
+            // ("Reconnecting to MASTER"); failures during a handshake wait
+            // for the once-a-second cron, so a refusing master is not
+            // hammered.
+            if was_streaming {
+                log::info!(
+                    "Reconnecting to MASTER {}",
+                    self.repl
+                        .master_host
+                        .as_ref()
+                        .map_or(String::new(), |(h, p)| format!("{h}:{p}"))
+                );
+                self.repl_connect_master();
+            }
         }
     }
 
