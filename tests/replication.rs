@@ -105,6 +105,17 @@ fn wait_in_sync(master: &Server, replicas: &[&Server]) {
             offset(&mut rc)
         );
     }
+    // And the master streams to all of them (state=online in its INFO).
+    let online = |m: &mut Conn| {
+        let r = m.cmd(&["INFO", "replication"]);
+        String::from_utf8_lossy(bulk_body(&r).unwrap_or_default())
+            .matches("state=online")
+            .count()
+    };
+    assert!(
+        wait_until(SYNC_TIMEOUT, || online(&mut m) >= replicas.len()),
+        "the master does not list every replica as online"
+    );
 }
 
 /// Keys per db, from INFO keyspace.

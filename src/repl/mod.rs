@@ -32,6 +32,9 @@ pub struct ReplicaInfo {
     pub old_sync: bool,
     /// When the output exceeded the soft limit (0 = not over it).
     pub soft_limit_since_ms: i64,
+    /// An ACK came before the diskless child was reaped: the replica loaded
+    /// the whole payload already, so streaming starts with the reaping.
+    pub acked_early: bool,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).

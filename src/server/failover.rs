@@ -82,7 +82,7 @@ impl Server {
             if self.clients[k]
                 .repl
                 .as_ref()
-                .is_none_or(|r| r.state != ReplicaState::Online)
+                .is_none_or(|r| !matches!(r.state, ReplicaState::Online | ReplicaState::WaitAck))
             {
                 return Err("ERR FAILOVER target replica is not online.".into());
             }

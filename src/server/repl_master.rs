@@ -245,6 +245,7 @@ impl Server {
             info.state = ReplicaState::WaitBgsaveEnd;
             info.psync_offset = offset;
             info.pending.clear();
+            info.acked_early = false;
         }
         self.mark_pending_write(key);
     }
@@ -330,8 +331,16 @@ impl Server {
         for k in waiting {
             if child.diskless {
                 log::info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming", self.replica_name(k));
-                if let Some(info) = self.clients.get_mut(k).and_then(|c| c.repl.as_mut()) {
-                    info.state = ReplicaState::WaitAck;
+                let early = self
+                    .clients
+                    .get_mut(k)
+                    .and_then(|c| c.repl.as_mut())
+                    .is_some_and(|info| {
+                        info.state = ReplicaState::WaitAck;
+                        info.acked_early
+                    });
+                if early {
+                    self.replica_online(k);
                 }
             } else {
                 self.replica_send_rdb_file(k);

@@ -197,6 +197,7 @@ impl Server {
                         }
                         i.ack_time_ms = now;
                         start_stream = i.state == ReplicaState::WaitAck;
+                        i.acked_early |= i.state == ReplicaState::WaitBgsaveEnd;
                     }
                     if start_stream {
                         self.replica_online(key);
