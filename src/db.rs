@@ -168,6 +168,12 @@ pub struct Keyspace {
     pub expired: Vec<(usize, Sds)>,
     /// WATCHed keys: (db, key) -> the watching clients, in WATCH order.
     pub watched: HashMap<(usize, Sds), Vec<Watcher>>,
+    /// Which of the keyspace-raised notification classes (`n` new key,
+    /// `m` key miss, `x` expired) are enabled; kept in sync by the server.
+    pub notify_classes: u32,
+    /// Notifications raised by the keyspace itself during the running
+    /// command: (class, event, db, key).
+    pub key_events: Vec<(u32, &'static str, usize, Sds)>,
     /// Clients whose WATCHed keys were modified since (EXEC must fail).
     pub dirty_cas: Vec<u64>,
     /// Keys some client is blocked on, with the number of blocked clients.
@@ -196,6 +202,8 @@ impl Keyspace {
             expire_mode: ExpireMode::Master,
             expired: Vec::new(),
             watched: HashMap::new(),
+            notify_classes: 0,
+            key_events: Vec::new(),
             dirty_cas: Vec::new(),
             blocking: HashMap::new(),
             ready: Vec::new(),
@@ -269,40 +277,54 @@ impl Keyspace {
         if let Some((k, _)) = d.dict.remove(key) {
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
+            // Raised here so it precedes what the command notifies next.
+            if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
+                self.key_events
+                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, k.clone()));
+            }
             self.expired.push((db, k));
+        }
+    }
+
+    /// Redis's dbAdd raises `new`.
+    fn notify_new_key(&mut self, db: usize, key: &[u8]) {
+        if self.notify_classes & crate::config::NOTIFY_NEW != 0 {
+            self.key_events
+                .push((crate::config::NOTIFY_NEW, "new", db, Sds::new(key)));
+        }
+    }
+
+    /// A read lookup that found nothing raises `keymiss`.
+    fn key_miss(&mut self, db: usize, key: &[u8]) {
+        self.stat_keyspace_misses += 1;
+        if self.notify_classes & crate::config::NOTIFY_KEY_MISS != 0 {
+            self.key_events
+                .push((crate::config::NOTIFY_KEY_MISS, "keymiss", db, Sds::new(key)));
         }
     }
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
-            self.stat_keyspace_misses += 1;
+            self.key_miss(db, key);
             return None;
         }
-        let update = self.update_lru;
-        let old = if update {
-            self.dbs[db].dict.get(key).map(|e| e.lru)
-        } else {
-            None
+        let Some(old) = self.dbs[db].dict.get(key).map(|e| e.lru) else {
+            self.key_miss(db, key);
+            return None;
         };
-        let stamp = if update && old.is_some() {
-            self.access_stamp(old)
+        let update = self.update_lru;
+        let stamp = if update {
+            self.access_stamp(Some(old))
         } else {
             0
         };
-        match self.dbs[db].dict.get_mut(key) {
-            Some(e) => {
-                self.stat_keyspace_hits += 1;
-                if update {
-                    e.lru = stamp;
-                }
-                Some(e)
-            }
-            None => {
-                self.stat_keyspace_misses += 1;
-                None
-            }
+        self.stat_keyspace_hits += 1;
+        let e = self.dbs[db].dict.get_mut(key)?;
+        if update {
+            e.lru = stamp;
         }
+        Some(e)
     }
 
     /// Lookup for a write: no hit/miss accounting.
@@ -338,6 +360,7 @@ impl Keyspace {
             .dict
             .insert_new(Sds::new(key), Entry { val, lru });
         self.signal_ready_if_blocked(db, key);
+        self.notify_new_key(db, key);
     }
 
     /// Sets a key to a value, creating or overwriting it (Redis's setKey).
@@ -356,6 +379,7 @@ impl Keyspace {
             None => {
                 d.dict.insert_new(Sds::new(key), Entry { val, lru });
                 self.signal_ready_if_blocked(db, key);
+                self.notify_new_key(db, key);
             }
         }
         self.signal_modified(db, key);

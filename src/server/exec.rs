@@ -157,6 +157,8 @@ impl Server {
     }
 
     fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
+        // Keys evicted by the checks were notified before the refusal.
+        self.publish_pending_events(key, None);
         if let Some(cmd) = cmd {
             self.cmdstats.entry(cmd.name).or_default().rejected += 1;
         }
@@ -343,6 +345,7 @@ impl Server {
     pub fn call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
         let start = crate::util::monotonic_us();
         self.prop.depth += 1;
+        self.sync_notify_classes();
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
             return;
@@ -357,6 +360,7 @@ impl Server {
             ExpireMode::Replica
         };
         let db_before = c.db;
+        let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
         let errors_before = self.stats.total_error_replies;
         let mut ok = true;
         match cmd.proc {
@@ -410,6 +414,10 @@ impl Server {
                 self.propagate_expired();
             }
         }
+        if !self.ks.key_events.is_empty() {
+            cmd::take_key_events(&mut self.ks, &mut self.events, None);
+        }
+        self.publish_pending_events(key, reply_mark);
         if self.stats.total_error_replies > errors_before {
             ok = false;
         }
@@ -456,6 +464,9 @@ impl Server {
                 }
             }
         }
+        if !self.ks.key_events.is_empty() {
+            cmd::take_key_events(&mut self.ks, &mut self.events, None);
+        }
         if !self.events.is_empty() {
             let events = std::mem::take(&mut self.events);
             for ev in &events {
@@ -467,20 +478,29 @@ impl Server {
         }
     }
 
+    /// Tells the keyspace which notifications it raises itself (new,
+    /// keymiss, expired) are enabled.
+    pub fn sync_notify_classes(&mut self) {
+        use crate::config::{
+            NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_NEW,
+        };
+        let nke = self.cfg.notify_keyspace_events;
+        self.ks.notify_classes = if nke & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0 {
+            nke & (NOTIFY_NEW | NOTIFY_KEY_MISS | NOTIFY_EXPIRED)
+        } else {
+            0
+        };
+    }
+
     /// Keys deleted by lazy or active expiry reach replicas and the AOF as DEL.
     pub fn propagate_expired(&mut self) {
         if self.ks.expired.is_empty() {
             return;
         }
+        // (The `expired` event was raised by the keyspace when deleting.)
         let expired = std::mem::take(&mut self.ks.expired);
         for (db, key) in expired {
             let k = Bytes::copy_from_slice(&key);
-            self.events.push(cmd::Notification {
-                class: crate::config::NOTIFY_EXPIRED,
-                event: "expired",
-                db,
-                key: k.clone(),
-            });
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
         }
     }

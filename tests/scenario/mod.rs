@@ -6,6 +6,8 @@
 //! - `N CMD args...`  connection N (0-9) sends CMD and reads one reply;
 //! - `N !CMD args...` connection N sends CMD without reading (blocking calls);
 //! - `N <`            connection N reads one more reply (a pushed message);
+//! - `N << TEXT`       connection N reads replies up to one containing TEXT
+//!   (an end marker published after an unknown number of messages);
 //! - `sleep MS`       waits MS milliseconds;
 //! - a `[nd]` prefix sends/reads without comparing, `[sort]` compares the
 //!   elements of the top-level aggregate sorted;
@@ -100,6 +102,18 @@ pub fn run_on(port: u16, script: &str) -> Trace {
         let rest = rest.trim();
         let reply = if rest == "<" {
             read(c)
+        } else if let Some(marker) = rest.strip_prefix("<<") {
+            // Each message is its own trace entry, for readable diffs.
+            let marker = marker.trim().as_bytes();
+            for k in 0..10_000 {
+                let r = read(c);
+                let done = r.starts_with(b"<") || r.windows(marker.len()).any(|w| w == marker);
+                trace.push((format!("{at} #{k}"), r, compare));
+                if done {
+                    break;
+                }
+            }
+            continue;
         } else {
             let (no_read, cmd) = match rest.strip_prefix('!') {
                 Some(r) => (true, r),
