@@ -145,6 +145,15 @@ pub enum ExpireMode {
     ApplyingMaster,
 }
 
+/// One client watching one key (Redis's watchedKey).
+#[derive(Clone, Copy, Debug)]
+pub struct Watcher {
+    pub client_id: u64,
+    /// The key was already logically expired when WATCHed: its deletion
+    /// is no change, and EXEC ignores it being expired.
+    pub expired: bool,
+}
+
 pub struct Keyspace {
     pub dbs: Vec<Db>,
     /// The command's clock (unix ms), fixed for the whole command as Redis does.
@@ -157,8 +166,14 @@ pub struct Keyspace {
     /// Keys deleted because they expired: the server propagates each as DEL
     /// and emits the `expired` notification.
     pub expired: Vec<(usize, Sds)>,
-    /// WATCHed keys: (db, key) -> ids of the watching clients.
-    pub watched: HashMap<(usize, Sds), Vec<u64>>,
+    /// WATCHed keys: (db, key) -> the watching clients, in WATCH order.
+    pub watched: HashMap<(usize, Sds), Vec<Watcher>>,
+    /// Which of the keyspace-raised notification classes (`n` new key,
+    /// `m` key miss, `x` expired) are enabled; kept in sync by the server.
+    pub notify_classes: u32,
+    /// Notifications raised by the keyspace itself during the running
+    /// command: (class, event, db, key).
+    pub key_events: Vec<(u32, &'static str, usize, Sds)>,
     /// Clients whose WATCHed keys were modified since (EXEC must fail).
     pub dirty_cas: Vec<u64>,
     /// Keys some client is blocked on, with the number of blocked clients.
@@ -187,6 +202,8 @@ impl Keyspace {
             expire_mode: ExpireMode::Master,
             expired: Vec::new(),
             watched: HashMap::new(),
+            notify_classes: 0,
+            key_events: Vec::new(),
             dirty_cas: Vec::new(),
             blocking: HashMap::new(),
             ready: Vec::new(),
@@ -260,40 +277,54 @@ impl Keyspace {
         if let Some((k, _)) = d.dict.remove(key) {
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
+            // Raised here so it precedes what the command notifies next.
+            if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
+                self.key_events
+                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, k.clone()));
+            }
             self.expired.push((db, k));
+        }
+    }
+
+    /// Redis's dbAdd raises `new`.
+    fn notify_new_key(&mut self, db: usize, key: &[u8]) {
+        if self.notify_classes & crate::config::NOTIFY_NEW != 0 {
+            self.key_events
+                .push((crate::config::NOTIFY_NEW, "new", db, Sds::new(key)));
+        }
+    }
+
+    /// A read lookup that found nothing raises `keymiss`.
+    fn key_miss(&mut self, db: usize, key: &[u8]) {
+        self.stat_keyspace_misses += 1;
+        if self.notify_classes & crate::config::NOTIFY_KEY_MISS != 0 {
+            self.key_events
+                .push((crate::config::NOTIFY_KEY_MISS, "keymiss", db, Sds::new(key)));
         }
     }
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
-            self.stat_keyspace_misses += 1;
+            self.key_miss(db, key);
             return None;
         }
-        let update = self.update_lru;
-        let old = if update {
-            self.dbs[db].dict.get(key).map(|e| e.lru)
-        } else {
-            None
+        let Some(old) = self.dbs[db].dict.get(key).map(|e| e.lru) else {
+            self.key_miss(db, key);
+            return None;
         };
-        let stamp = if update && old.is_some() {
-            self.access_stamp(old)
+        let update = self.update_lru;
+        let stamp = if update {
+            self.access_stamp(Some(old))
         } else {
             0
         };
-        match self.dbs[db].dict.get_mut(key) {
-            Some(e) => {
-                self.stat_keyspace_hits += 1;
-                if update {
-                    e.lru = stamp;
-                }
-                Some(e)
-            }
-            None => {
-                self.stat_keyspace_misses += 1;
-                None
-            }
+        self.stat_keyspace_hits += 1;
+        let e = self.dbs[db].dict.get_mut(key)?;
+        if update {
+            e.lru = stamp;
         }
+        Some(e)
     }
 
     /// Lookup for a write: no hit/miss accounting.
@@ -329,6 +360,7 @@ impl Keyspace {
             .dict
             .insert_new(Sds::new(key), Entry { val, lru });
         self.signal_ready_if_blocked(db, key);
+        self.notify_new_key(db, key);
     }
 
     /// Sets a key to a value, creating or overwriting it (Redis's setKey).
@@ -347,6 +379,7 @@ impl Keyspace {
             None => {
                 d.dict.insert_new(Sds::new(key), Entry { val, lru });
                 self.signal_ready_if_blocked(db, key);
+                self.notify_new_key(db, key);
             }
         }
         self.signal_modified(db, key);
@@ -379,24 +412,81 @@ impl Keyspace {
         Some((e, exp))
     }
 
-    /// WATCH invalidation: any client watching (db, key) gets EXEC failure.
+    /// Whether a key has a TTL that passed (Redis's keyIsExpired), without
+    /// deleting it.
+    pub fn key_is_expired(&self, db: usize, key: &[u8]) -> bool {
+        let d = &self.dbs[db];
+        !d.expires.is_empty() && d.expires.get(key).is_some_and(|&when| when <= self.now_ms)
+    }
+
+    /// WATCH invalidation (Redis's touchWatchedKey): clients watching
+    /// (db, key) get EXEC failure. A watcher that saw the key already
+    /// expired only drops that mark when the key is now gone, and, as in
+    /// Redis 7.0, stops the scan when the key is still there.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
         if self.watched.is_empty() {
             return;
         }
-        if let Some(clients) = self.watched.get(&(db, Sds::new(key))) {
-            self.dirty_cas.extend_from_slice(clients);
+        let Some(watchers) = self.watched.get_mut(&(db, Sds::new(key))) else {
+            return;
+        };
+        let gone = !self.dbs[db].dict.contains_key(key);
+        for w in watchers.iter_mut() {
+            if w.expired {
+                if gone {
+                    w.expired = false;
+                    continue;
+                }
+                break;
+            }
+            self.dirty_cas.push(w.client_id);
         }
     }
 
-    /// Every key of a database is about to change (FLUSHDB, SWAPDB).
+    /// Every key of a database is about to change (FLUSHDB, FLUSHALL,
+    /// loading a dataset): `None` means every database.
     pub fn signal_flushed(&mut self, db: Option<usize>) {
+        for d in 0..self.dbs.len() {
+            if db.is_none_or(|x| x == d) {
+                self.touch_all_watched_in_db(d, None);
+            }
+        }
+    }
+
+    /// Redis's touchAllWatchedKeysInDb: `emptied` loses its keys, replaced by
+    /// those of `replaced_with` (SWAPDB). A watched key is invalidated when it
+    /// exists in either, except when it stays (or becomes) logically expired.
+    pub fn touch_all_watched_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
         if self.watched.is_empty() {
             return;
         }
-        for ((d, key), clients) in &self.watched {
-            if db.is_none_or(|x| x == *d) && self.dbs[*d].dict.contains_key(key) {
-                self.dirty_cas.extend_from_slice(clients);
+        let now = self.now_ms;
+        let dbs = &self.dbs;
+        let expired_in =
+            |d: usize, key: &[u8]| dbs[d].expires.get(key).is_some_and(|&when| when <= now);
+        for ((d, key), watchers) in self.watched.iter_mut() {
+            if *d != emptied {
+                continue;
+            }
+            let in_emptied = dbs[emptied].dict.contains_key(key);
+            let in_other = replaced_with.is_some_and(|r| dbs[r].dict.contains_key(key));
+            if !in_emptied && !in_other {
+                continue;
+            }
+            let other_expired = replaced_with.is_some_and(|r| expired_in(r, key));
+            for w in watchers.iter_mut() {
+                if w.expired {
+                    if !in_other {
+                        w.expired = false;
+                        continue;
+                    } else if other_expired {
+                        continue;
+                    }
+                } else if !in_emptied && other_expired {
+                    w.expired = true;
+                    continue;
+                }
+                self.dirty_cas.push(w.client_id);
             }
         }
     }

@@ -65,6 +65,10 @@ pub struct Notification {
     pub event: &'static str,
     pub db: usize,
     pub key: Bytes,
+    /// Length of the notifying client's reply buffer when raised: a
+    /// subscribed writer gets the message at that point of its reply, as
+    /// Redis publishes synchronously (None: before the command's reply).
+    pub reply_at: Option<usize>,
 }
 
 /// What a keyspace handler asks the server to do after it returns.
@@ -100,6 +104,24 @@ pub struct Ctx<'a> {
     pub no_block: bool,
 }
 
+/// Moves the notifications the keyspace raised (`new`, `keymiss`; only
+/// recorded while enabled) to the command's event list.
+pub fn take_key_events(
+    ks: &mut crate::db::Keyspace,
+    events: &mut Vec<Notification>,
+    reply_at: Option<usize>,
+) {
+    for (class, event, db, key) in ks.key_events.drain(..) {
+        events.push(Notification {
+            class,
+            event,
+            db,
+            key: Bytes::copy_from_slice(&key),
+            reply_at,
+        });
+    }
+}
+
 impl<'a> Ctx<'a> {
     /// A write happened to `key`: WATCH invalidation, the keyspace event,
     /// and the dirty counter (Redis's signalModifiedKey + notify + dirty++).
@@ -111,6 +133,11 @@ impl<'a> Ctx<'a> {
 
     /// Raises a keyspace notification when the class is enabled.
     pub fn notify(&mut self, class: u32, event: &'static str, key: &Bytes) {
+        // What the keyspace raised so far (new keys, misses) comes first.
+        let reply_at = Some(self.out.buf.len());
+        if !self.ks.key_events.is_empty() {
+            take_key_events(self.ks, self.events, reply_at);
+        }
         let enabled = self.cfg.notify_keyspace_events;
         if enabled & class != 0
             && enabled & (crate::config::NOTIFY_KEYSPACE | crate::config::NOTIFY_KEYEVENT) != 0
@@ -120,6 +147,7 @@ impl<'a> Ctx<'a> {
                 event,
                 db: self.db,
                 key: key.clone(),
+                reply_at,
             });
         }
     }

@@ -119,7 +119,7 @@ pub fn keyspace_events_from_str(s: &str) -> Option<u32> {
     Some(flags)
 }
 
-/// Format flags as Redis 7.0 does (note: 7.0.15 never prints `n`).
+/// Format flags as Redis 7.0 does (`n` only without `A`, after `d`).
 pub fn keyspace_events_to_string(flags: u32) -> String {
     let mut s = String::new();
     if flags & NOTIFY_ALL == NOTIFY_ALL {
@@ -136,6 +136,7 @@ pub fn keyspace_events_to_string(flags: u32) -> String {
             (NOTIFY_EVICTED, 'e'),
             (NOTIFY_STREAM, 't'),
             (NOTIFY_MODULE, 'd'),
+            (NOTIFY_NEW, 'n'),
         ] {
             if flags & f != 0 {
                 s.push(c);

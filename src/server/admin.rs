@@ -216,8 +216,8 @@ impl Server {
         }
         let (a, b) = (a as usize, b as usize);
         if a != b {
-            self.ks.signal_flushed(Some(a));
-            self.ks.signal_flushed(Some(b));
+            self.ks.touch_all_watched_in_db(a, Some(b));
+            self.ks.touch_all_watched_in_db(b, Some(a));
             self.ks.dbs.swap(a, b);
             // Keys that now exist in the other db may wake blocked clients.
             let keys: Vec<(usize, crate::sds::Sds)> = self

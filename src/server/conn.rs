@@ -446,6 +446,7 @@ impl Server {
         let mut addr: Option<String> = None;
         let mut laddr: Option<String> = None;
         let mut skipme = true;
+        let mut subscribed: Option<bool> = None;
         let mut j = 2;
         while j + 1 < argv.len() {
             let (opt, val) = (&argv[j], &argv[j + 1]);
@@ -457,7 +458,14 @@ impl Server {
                         as u64,
                 );
             } else if eq_ic(opt, "type") {
+                // Redis's getClientType: a subscribed client is "pubsub",
+                // not "normal".
+                subscribed = None;
                 kind = Some(if eq_ic(val, "normal") {
+                    subscribed = Some(false);
+                    Kind::Normal
+                } else if eq_ic(val, "pubsub") {
+                    subscribed = Some(true);
                     Kind::Normal
                 } else if eq_ic(val, "replica") || eq_ic(val, "slave") {
                     Kind::Replica
@@ -497,6 +505,7 @@ impl Server {
             .filter(|(k, c)| {
                 id.is_none_or(|i| c.id == i)
                     && kind.is_none_or(|t| c.kind == t)
+                    && subscribed.is_none_or(|s| c.has(flags::PUBSUB) == s)
                     && addr.as_ref().is_none_or(|a| &c.addr == a)
                     && laddr.as_ref().is_none_or(|a| &c.laddr == a)
                     && !(skipme && *k == key)

@@ -44,6 +44,7 @@ impl Server {
                 event: "evicted",
                 db,
                 key: k.clone(),
+                reply_at: None,
             });
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
             if super::info::used_memory().saturating_sub(self.repl.backlog_memory() as u64) <= max {

@@ -157,6 +157,8 @@ impl Server {
     }
 
     fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
+        // Keys evicted by the checks were notified before the refusal.
+        self.publish_pending_events(key, None);
         if let Some(cmd) = cmd {
             self.cmdstats.entry(cmd.name).or_default().rejected += 1;
         }
@@ -165,7 +167,28 @@ impl Server {
                 c.flags |= flags::DIRTY_EXEC;
             }
         }
+        // A refused EXEC discards the transaction and says why (Redis's
+        // execCommandAbort); messages without an error code lose "ERR ".
+        if cmd.is_some_and(|c| matches!(c.proc, Proc::Srv(cmd::Srv::Exec))) {
+            self.cmd_discard_silent(key);
+            let text = e.text();
+            let why = text.strip_prefix("ERR ").unwrap_or(text);
+            let e = CmdError::msg(format!("EXECABORT Transaction discarded because of: {why}"));
+            self.reply_error(key, &e);
+            return;
+        }
         self.reply_error(key, &e);
+    }
+
+    /// Flags of the commands queued by a client in MULTI (Redis's
+    /// mstate.cmd_flags), which EXEC's pre-checks use as its own.
+    fn queued_flags(&self, key: usize) -> u32 {
+        self.clients.get(key).map_or(0, |c| {
+            c.mstate
+                .iter()
+                .filter_map(|argv| cmd::lookup(&argv[0]))
+                .fold(0, |f, spec| f | spec.flags)
+        })
     }
 
     /// Redis's processCommand: lookup, arity, auth, state checks, then call
@@ -204,7 +227,8 @@ impl Server {
             self.reject(key, Some(cmd), error::NOAUTH.into());
             return;
         }
-        if c.has(flags::MULTI)
+        let in_multi = c.has(flags::MULTI);
+        let queues = in_multi
             && !matches!(
                 cmd.proc,
                 Proc::Srv(
@@ -215,20 +239,25 @@ impl Server {
                         | cmd::Srv::Quit
                         | cmd::Srv::Reset
                 )
-            )
-        {
-            if cmd.has(cmd::flag::NO_MULTI) {
-                self.reject(
-                    key,
-                    Some(cmd),
-                    "ERR Command not allowed inside a transaction".into(),
-                );
-                return;
-            }
-            self.queue_multi(key, argv);
+            );
+        if queues && cmd.has(cmd::flag::NO_MULTI) {
+            self.reject(
+                key,
+                Some(cmd),
+                "ERR Command not allowed inside a transaction".into(),
+            );
             return;
         }
-        let is_write = cmd.has(cmd::flag::WRITE);
+        // EXEC is checked with the flags of what it is about to run.
+        let flags_now = if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
+            cmd.flags | self.queued_flags(key)
+        } else {
+            cmd.flags
+        };
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        let is_write = flags_now & cmd::flag::WRITE != 0;
         if self.repl.is_replica() && self.cfg.replica_read_only && !is_master && is_write {
             self.reject(key, Some(cmd), error::READONLY.into());
             return;
@@ -250,13 +279,18 @@ impl Server {
         {
             let e = CmdError::msg(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                cmd.name
+                full_name(cmd.name, argv)
             ));
             self.reject(key, Some(cmd), e);
             return;
         }
-        if let Some(e) = self.deny_write_reason(cmd, is_master) {
+        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
             self.reject(key, Some(cmd), e);
+            return;
+        }
+        // Queued only once every state check passed, as in Redis.
+        if queues {
+            self.queue_multi(key, argv);
             return;
         }
         self.call(key, cmd, argv);
@@ -266,6 +300,8 @@ impl Server {
     fn deny_write_reason(
         &mut self,
         cmd: &'static CommandSpec,
+        flags_now: u32,
+        queueing: bool,
         from_master: bool,
     ) -> Option<CmdError> {
         if from_master {
@@ -278,7 +314,12 @@ impl Server {
         {
             return Some(error::MASTERDOWN.into());
         }
-        if !cmd.has(cmd::flag::WRITE) {
+        // Queueing under OOM is refused whatever the command (unbounded memory).
+        let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
+        if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
+            return Some(error::OOM.into());
+        }
+        if flags_now & cmd::flag::WRITE == 0 {
             return None;
         }
         if !self.repl.is_replica()
@@ -297,9 +338,6 @@ impl Server {
         {
             return Some(error::NOREPLICAS.into());
         }
-        if cmd.has(cmd::flag::DENYOOM) && self.cfg.maxmemory > 0 && !self.perform_evictions() {
-            return Some(error::OOM.into());
-        }
         None
     }
 
@@ -307,6 +345,7 @@ impl Server {
     pub fn call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
         let start = crate::util::monotonic_us();
         self.prop.depth += 1;
+        self.sync_notify_classes();
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
             return;
@@ -321,6 +360,7 @@ impl Server {
             ExpireMode::Replica
         };
         let db_before = c.db;
+        let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
         let errors_before = self.stats.total_error_replies;
         let mut ok = true;
         match cmd.proc {
@@ -379,6 +419,10 @@ impl Server {
                 self.propagate_expired();
             }
         }
+        if !self.ks.key_events.is_empty() {
+            cmd::take_key_events(&mut self.ks, &mut self.events, None);
+        }
+        self.publish_pending_events(key, reply_mark);
         if self.stats.total_error_replies > errors_before {
             ok = false;
         }
@@ -433,6 +477,9 @@ impl Server {
                 }
             }
         }
+        if !self.ks.key_events.is_empty() {
+            cmd::take_key_events(&mut self.ks, &mut self.events, None);
+        }
         if !self.events.is_empty() {
             let events = std::mem::take(&mut self.events);
             for ev in &events {
@@ -444,20 +491,29 @@ impl Server {
         }
     }
 
+    /// Tells the keyspace which notifications it raises itself (new,
+    /// keymiss, expired) are enabled.
+    pub fn sync_notify_classes(&mut self) {
+        use crate::config::{
+            NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_NEW,
+        };
+        let nke = self.cfg.notify_keyspace_events;
+        self.ks.notify_classes = if nke & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) != 0 {
+            nke & (NOTIFY_NEW | NOTIFY_KEY_MISS | NOTIFY_EXPIRED)
+        } else {
+            0
+        };
+    }
+
     /// Keys deleted by lazy or active expiry reach replicas and the AOF as DEL.
     pub fn propagate_expired(&mut self) {
         if self.ks.expired.is_empty() {
             return;
         }
+        // (The `expired` event was raised by the keyspace when deleting.)
         let expired = std::mem::take(&mut self.ks.expired);
         for (db, key) in expired {
             let k = Bytes::copy_from_slice(&key);
-            self.events.push(cmd::Notification {
-                class: crate::config::NOTIFY_EXPIRED,
-                event: "expired",
-                db,
-                key: k.clone(),
-            });
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
         }
     }
@@ -485,7 +541,9 @@ impl Server {
             self.propagate_single(*db, argv);
         }
         if wrap {
-            self.propagate_now(ops[0].0, &[Bytes::from_static(b"EXEC")]);
+            // No SELECT before EXEC: it follows the last operation's db.
+            let last = ops[ops.len() - 1].0;
+            self.propagate_now(last, &[Bytes::from_static(b"EXEC")]);
         }
         // Keep the allocation for the next command.
         ops.clear();
@@ -510,5 +568,23 @@ impl Server {
     pub fn propagate_now(&mut self, db: usize, argv: &[Bytes]) {
         self.persist_feed_aof(db, argv);
         self.repl_feed(db, argv);
+    }
+}
+
+/// A command's name as Redis 7.0 reports it in errors: `container|sub` for
+/// commands with subcommands.
+fn full_name(name: &'static str, argv: &[Bytes]) -> String {
+    const CONTAINERS: &[&str] = &[
+        "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
+        "object", "pubsub", "script", "slowlog", "xgroup", "xinfo",
+    ];
+    match argv.get(1) {
+        Some(sub) if CONTAINERS.contains(&name) => {
+            format!(
+                "{name}|{}",
+                String::from_utf8_lossy(sub).to_ascii_lowercase()
+            )
+        }
+        _ => name.to_string(),
     }
 }

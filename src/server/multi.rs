@@ -4,6 +4,7 @@
 
 use super::Server;
 use crate::cmd;
+use crate::db::Watcher;
 use crate::error::CmdError;
 use crate::net::flags;
 use crate::sds::Sds;
@@ -58,6 +59,15 @@ impl Server {
         if !c.has(flags::MULTI) {
             return Err("ERR EXEC without MULTI".into());
         }
+        // A watched key that expired since WATCH counts as modified.
+        if self.watched_key_expired(key) {
+            if let Some(c) = self.clients.get_mut(key) {
+                c.flags |= flags::DIRTY_CAS;
+            }
+        }
+        let Some(c) = self.clients.get_mut(key) else {
+            return Ok(());
+        };
         if c.has(flags::DIRTY_EXEC) {
             self.cmd_discard_silent(key);
             return Err("EXECABORT Transaction discarded because of previous errors.".into());
@@ -101,6 +111,11 @@ impl Server {
         if c.has(flags::MULTI) {
             return Err("ERR WATCH inside MULTI is not allowed".into());
         }
+        // No point in watching when EXEC is already bound to fail.
+        if c.has(flags::DIRTY_CAS) {
+            self.reply_ok(key);
+            return Ok(());
+        }
         let (db, id) = (c.db, c.id);
         for k in &argv[1..] {
             let entry = (db, Sds::new(k));
@@ -108,10 +123,14 @@ impl Server {
                 continue;
             }
             c.watched.push(entry.clone());
-            self.ks.watched.entry(entry).or_default().push(id);
+            // Redis 7.0 records whether the key is already logically expired:
+            // its later deletion is then no change.
+            let expired = self.ks.key_is_expired(db, k);
+            self.ks.watched.entry(entry).or_default().push(Watcher {
+                client_id: id,
+                expired,
+            });
         }
-        // A key that is already logically expired counts as modified later
-        // only if it changes; Redis 7.0 records expiry state at WATCH time.
         self.reply_ok(key);
         Ok(())
     }
@@ -125,6 +144,22 @@ impl Server {
         Ok(())
     }
 
+    /// Redis's isWatchedKeyExpired: a watched key (not already expired at
+    /// WATCH time) whose TTL has passed.
+    fn watched_key_expired(&self, key: usize) -> bool {
+        let Some(c) = self.clients.get(key) else {
+            return false;
+        };
+        c.watched.iter().any(|entry| {
+            let was_expired = self
+                .ks
+                .watched
+                .get(entry)
+                .is_some_and(|v| v.iter().any(|w| w.client_id == c.id && w.expired));
+            !was_expired && self.ks.key_is_expired(entry.0, &entry.1)
+        })
+    }
+
     /// Drops every WATCH of a client.
     pub fn unwatch_all(&mut self, key: usize) {
         let Some(c) = self.clients.get_mut(key) else {
@@ -133,7 +168,7 @@ impl Server {
         let id = c.id;
         for entry in c.watched.drain(..) {
             if let Some(v) = self.ks.watched.get_mut(&entry) {
-                v.retain(|&x| x != id);
+                v.retain(|w| w.client_id != id);
                 if v.is_empty() {
                     self.ks.watched.remove(&entry);
                 }

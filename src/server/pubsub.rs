@@ -229,8 +229,9 @@ impl Server {
                     )
                 })
                 .collect();
+            // A flat array even in RESP3, as Redis 7.0 replies.
             self.reply(key, |o| {
-                o.map(counts.len());
+                o.array(counts.len() * 2);
                 for (c, n) in &counts {
                     o.bulk(c);
                     o.int(*n as i64);
@@ -244,7 +245,7 @@ impl Server {
         } else if eq_ic(sub, "shardnumsub") {
             let chans: Vec<Bytes> = argv[2..].to_vec();
             self.reply(key, |o| {
-                o.map(chans.len());
+                o.array(chans.len() * 2);
                 for c in &chans {
                     o.bulk(c);
                     o.int(0);
@@ -274,9 +275,56 @@ impl Server {
         Ok(())
     }
 
+    /// Publishes the keyspace notifications a command raised. Redis sends
+    /// them while the command runs, so a subscribed writer gets its own
+    /// events before the command's reply: what it replied since `mark` is
+    /// moved after them.
+    pub fn publish_pending_events(&mut self, key: usize, mark: Option<usize>) {
+        if self.events.is_empty() {
+            return;
+        }
+        let tail = match (mark, self.clients.get_mut(key)) {
+            (Some(mark), Some(c))
+                if (!c.channels.is_empty() || !c.patterns.is_empty())
+                    && mark >= c.sent
+                    && mark <= c.reply.len() =>
+            {
+                Some((mark, c.reply.split_off(mark)))
+            }
+            _ => None,
+        };
+        let events = std::mem::take(&mut self.events);
+        let mut put_back = 0;
+        for ev in &events {
+            // The writer's reply up to where this event was raised goes first.
+            if let (Some((mark, tail)), Some(at)) = (&tail, ev.reply_at) {
+                let upto = at.saturating_sub(*mark).min(tail.len());
+                if upto > put_back {
+                    if let Some(c) = self.clients.get_mut(key) {
+                        c.reply.extend_from_slice(&tail[put_back..upto]);
+                    }
+                    put_back = upto;
+                }
+            }
+            self.publish_keyspace_event(ev);
+        }
+        // Keep the allocation for the next command.
+        self.events = events;
+        self.events.clear();
+        if let Some((_, tail)) = tail {
+            if let Some(c) = self.clients.get_mut(key) {
+                c.reply.extend_from_slice(&tail[put_back..]);
+            }
+        }
+    }
+
     /// Publishes one keyspace notification on the channels it enables.
     pub fn publish_keyspace_event(&mut self, ev: &Notification) {
         let flags = self.cfg.notify_keyspace_events;
+        // Server-side events (expired, evicted) are queued unconditionally.
+        if flags & ev.class == 0 {
+            return;
+        }
         if flags & NOTIFY_KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{}__:", ev.db).into_bytes();
             ch.extend_from_slice(&ev.key);

@@ -1,0 +1,173 @@
+//! Multi-connection differential scenarios: the same script of steps runs
+//! against a real redis-server and against ferrodis, and every reply read
+//! (command replies and pushed Pub/Sub messages alike) must be identical.
+//!
+//! One step per line:
+//! - `N CMD args...`  connection N (0-9) sends CMD and reads one reply;
+//! - `N !CMD args...` connection N sends CMD without reading (blocking calls);
+//! - `N <`            connection N reads one more reply (a pushed message);
+//! - `N << TEXT`       connection N reads replies up to one containing TEXT
+//!   (an end marker published after an unknown number of messages);
+//! - `sleep MS`       waits MS milliseconds;
+//! - a `[nd]` prefix sends/reads without comparing, `[sort]` compares the
+//!   elements of the top-level aggregate sorted;
+//! - `#` comments and blank lines are ignored.
+//!
+//! A mismatched or missing reply never hangs: reads time out (10 s) and the
+//! error text takes the reply's place.
+#![allow(dead_code)]
+
+use crate::common::{escape, reply_len, split_args, Conn, RedisServer, Server};
+use std::io::ErrorKind;
+use std::time::Duration;
+
+/// The replies one run of a script read, with the line they belong to.
+type Trace = Vec<(String, Vec<u8>, bool)>;
+
+fn sort_reply(r: &[u8]) -> Vec<u8> {
+    let Some(kind) = r.first().copied() else {
+        return r.to_vec();
+    };
+    let Some(eol) = r.windows(2).position(|w| w == b"\r\n") else {
+        return r.to_vec();
+    };
+    if !matches!(kind, b'*' | b'~' | b'>' | b'%') {
+        return r.to_vec();
+    }
+    let n: i64 = std::str::from_utf8(&r[1..eol])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let per = if kind == b'%' { 2 } else { 1 };
+    let mut p = eol + 2;
+    let mut elems: Vec<&[u8]> = Vec::new();
+    for _ in 0..n.max(0) {
+        let start = p;
+        for _ in 0..per {
+            match reply_len(&r[p..]) {
+                Some(len) => p += len,
+                None => return r.to_vec(),
+            }
+        }
+        elems.push(&r[start..p]);
+    }
+    elems.sort();
+    let mut out = r[..eol + 2].to_vec();
+    for e in elems {
+        out.extend_from_slice(e);
+    }
+    out.extend_from_slice(&r[p..]);
+    out
+}
+
+fn read(c: &mut Conn) -> Vec<u8> {
+    match c.try_read_reply() {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            b"<timeout>".to_vec()
+        }
+        Err(_) => b"<closed>".to_vec(),
+    }
+}
+
+/// Runs `script` on a server, returning every reply read.
+pub fn run_on(port: u16, script: &str) -> Trace {
+    let mut conns: Vec<Option<Conn>> = (0..10).map(|_| None).collect();
+    let mut trace = Vec::new();
+    for (i, raw) in script.lines().enumerate() {
+        let mut line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (mut compare, mut sort) = (true, false);
+        loop {
+            if let Some(r) = line.strip_prefix("[nd]") {
+                compare = false;
+                line = r.trim_start();
+            } else if let Some(r) = line.strip_prefix("[sort]") {
+                sort = true;
+                line = r.trim_start();
+            } else {
+                break;
+            }
+        }
+        if let Some(ms) = line.strip_prefix("sleep ") {
+            std::thread::sleep(Duration::from_millis(ms.trim().parse().expect("sleep ms")));
+            continue;
+        }
+        let (n, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let n: usize = n.parse().unwrap_or_else(|_| panic!("bad step {line:?}"));
+        let c = conns[n].get_or_insert_with(|| Conn::connect(port));
+        let at = format!("{}: {line}", i + 1);
+        let rest = rest.trim();
+        let reply = if rest == "<" {
+            read(c)
+        } else if let Some(marker) = rest.strip_prefix("<<") {
+            // Each message is its own trace entry, for readable diffs.
+            let marker = marker.trim().as_bytes();
+            for k in 0..10_000 {
+                let r = read(c);
+                let done = r.starts_with(b"<") || r.windows(marker.len()).any(|w| w == marker);
+                trace.push((format!("{at} #{k}"), r, compare));
+                if done {
+                    break;
+                }
+            }
+            continue;
+        } else {
+            let (no_read, cmd) = match rest.strip_prefix('!') {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let args = split_args(cmd).unwrap_or_else(|| panic!("bad quoting: {line}"));
+            let a: Vec<&[u8]> = args.iter().map(|v| v.as_slice()).collect();
+            if c.try_send_raw(&crate::common::multibulk(&a)).is_err() {
+                b"<closed>".to_vec()
+            } else if no_read {
+                continue;
+            } else {
+                read(c)
+            }
+        };
+        let reply = if sort { sort_reply(&reply) } else { reply };
+        trace.push((at, reply, compare));
+    }
+    // Nothing more may be pending on any connection: a PING's reply must
+    // come next (compared too, so extra pushes show up as a mismatch).
+    for (n, c) in conns.iter_mut().enumerate() {
+        if let Some(c) = c {
+            if c.try_send_raw(b"*1\r\n$4\r\nPING\r\n").is_ok() {
+                trace.push((format!("end: {n} PING"), read(c), true));
+            }
+        }
+    }
+    trace
+}
+
+/// Runs `script` against a fresh redis-server and a fresh ferrodis started
+/// with `args` and panics with every difference.
+pub fn check(name: &str, args: &[&str], script: &str) {
+    let redis = RedisServer::start(args);
+    let ferrodis = Server::start(args);
+    check_on(name, redis.port, ferrodis.port, script);
+}
+
+pub fn check_on(name: &str, redis_port: u16, ferrodis_port: u16, script: &str) {
+    let r = run_on(redis_port, script);
+    let f = run_on(ferrodis_port, script);
+    let mut report = String::new();
+    for (i, (at, rr, cmp)) in r.iter().enumerate() {
+        let fr = f.get(i).map(|x| x.1.as_slice()).unwrap_or(b"<missing>");
+        if *cmp && rr.as_slice() != fr {
+            report.push_str(&format!(
+                "{name} line {at}\n    redis:    {}\n    ferrodis: {}\n",
+                escape(rr),
+                escape(fr)
+            ));
+        }
+    }
+    if r.len() != f.len() {
+        report.push_str(&format!("{name}: {} vs {} replies\n", r.len(), f.len()));
+    }
+    assert!(report.is_empty(), "scenario differences:\n{report}");
+}
