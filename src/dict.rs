@@ -218,6 +218,37 @@ impl<V> Dict<V> {
         None
     }
 
+    /// Inserts `key` unless present (one hash, one walk of the chain);
+    /// gives the pair back when the key exists.
+    pub fn insert_if_absent(&mut self, key: Sds, val: V) -> Result<(), (Sds, V)> {
+        self.rehash_step();
+        let h = hash_bytes(&key);
+        if self.ht[0].find(h, &key).is_some()
+            || (self.is_rehashing() && self.ht[1].find(h, &key).is_some())
+        {
+            return Err((key, val));
+        }
+        self.expand_if_needed();
+        let node = Box::new(Node {
+            next: None,
+            key,
+            val,
+        });
+        let t = if self.is_rehashing() { 1 } else { 0 };
+        self.ht[t].push(h, node);
+        Ok(())
+    }
+
+    /// Makes room for `n` elements at once (RDB load: RESIZEDB), so that
+    /// loading never rehashes. Grows only.
+    pub fn reserve(&mut self, n: usize) {
+        let want = n.max(INITIAL_SIZE).next_power_of_two();
+        if self.is_rehashing() || want <= self.ht[0].buckets.len() {
+            return;
+        }
+        self.start_rehash(want);
+    }
+
     /// Inserts a key the caller knows is absent (saves a lookup).
     pub fn insert_new(&mut self, key: Sds, val: V) {
         self.rehash_step();

@@ -514,8 +514,16 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_RESIZEDB => {
-                r.load_len()?;
-                r.load_len()?;
+                // Size the tables once, as Redis does, so loading never
+                // rehashes. The hint comes from the file: cap it, the tables
+                // still grow past the cap if the keys really come.
+                const MAX_HINT: u64 = 1 << 24;
+                let keys = r.load_len()?;
+                let expires = r.load_len()?;
+                if let Some(d) = ks.dbs.get_mut(db) {
+                    d.dict.reserve(keys.min(MAX_HINT) as usize);
+                    d.expires.reserve(expires.min(MAX_HINT) as usize);
+                }
                 continue;
             }
             OPCODE_SLOT_INFO => {
@@ -597,23 +605,20 @@ pub fn load_from<Rd: Read>(
             continue;
         }
         let d = &mut ks.dbs[db];
-        if d.dict.contains_key(&key) {
+        let k = Sds::from_vec(key);
+        let entry = crate::db::Entry {
+            val,
+            lru: ks.lru_clock,
+        };
+        if let Err((k, _)) = d.dict.insert_if_absent(k.clone(), entry) {
             return r.corrupt(format!(
                 "RDB has duplicated key '{}' in DB {db}",
-                String::from_utf8_lossy(&key)
+                String::from_utf8_lossy(&k)
             ));
         }
-        let k = Sds::from_vec(key);
         if when != -1 {
-            d.expires.insert_new(k.clone(), when);
+            d.expires.insert_new(k, when);
         }
-        d.dict.insert_new(
-            k,
-            crate::db::Entry {
-                val,
-                lru: ks.lru_clock,
-            },
-        );
         info.keys_loaded += 1;
     }
     if version >= 5 {
