@@ -81,6 +81,13 @@ pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid,
             drop(rd);
             crate::logging::set_role(b'C');
             reset_child_signals();
+            // A snapshot or rewrite is background work: on a busy machine the
+            // parent serving clients gets the CPU first. Replication children
+            // keep full priority: their speed is the replicas' sync time.
+            if matches!(kind, ChildKind::Rdb | ChildKind::Aof) {
+                // SAFETY: setpriority on our own process; no memory effects.
+                unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+            }
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(1);
             let cow = private_dirty_bytes();
             if code == 0 {
