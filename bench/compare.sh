@@ -28,11 +28,16 @@ start_server FERRODIS "$FERRODIS_BIN"
 start_server REDIS "$(command -v redis-server)"
 
 declare -A RPS   # "name|pipeline|server" -> rps values
+declare -A CPU   # "test|pipeline|server" -> server CPU ns per request values
 ORDER=()         # "name|pipeline" in first-seen order
 
 # run_one SERVER PORT TEST PIPELINE: one redis-benchmark run, CSV parsed.
+# CPU time the server process spent on the CPU, in ns (schedstat field 1).
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+
 run_one() {
-    local server=$1 port=$2 test=$3 p=$4 name rps
+    local server=$1 port=$2 test=$3 p=$4 pid=$5 name rps before after
+    before=$(cpu_ns "$pid")
     while IFS=, read -r name rps _; do
         name=${name//\"/}
         rps=${rps//\"/}
@@ -47,6 +52,9 @@ run_one() {
         fi
         RPS[$k|$server]="${RPS[$k|$server]:-} $rps"
     done < <(redis-benchmark -p "$port" -t "$test" -n "$N" -c "$CLIENTS" -P "$p" --csv 2>/dev/null | tr '\r' '\n')
+    after=$(cpu_ns "$pid")
+    # Server CPU per request: independent of how busy the client was.
+    CPU[$test|$p|$server]="${CPU[$test|$p|$server]:-} $(( (after - before) / N ))"
 }
 
 
@@ -55,8 +63,8 @@ echo "redis-benchmark -n $N -c $CLIENTS, $ROUNDS alternating rounds, median; $(n
 for test in "${test_list[@]}"; do
     for p in $PIPELINES; do
         for _ in $(seq 1 "$ROUNDS"); do
-            run_one ferrodis "$FERRODIS_PORT" "$test" "$p"
-            run_one redis "$REDIS_PORT" "$test" "$p"
+            run_one ferrodis "$FERRODIS_PORT" "$test" "$p" "$FERRODIS_PID"
+            run_one redis "$REDIS_PORT" "$test" "$p" "$REDIS_PID"
         done
     done
 done
@@ -84,9 +92,28 @@ else
     printf '  %s\n' "${SLOWER[@]}"
 fi
 
+# Server CPU per request (ns; for multi-command tests like ping, the
+# tests' sum): the cost that stays when the client is the bottleneck.
+echo
+printf '%-12s %8s %14s %14s %8s\n' test pipeline "ferrodis ns" "redis ns" ratio
+CPU_MD=()
+for test in "${test_list[@]}"; do
+    for p in $PIPELINES; do
+        f=$(echo "${CPU[$test|$p|ferrodis]:-}" | median)
+        r=$(echo "${CPU[$test|$p|redis]:-}" | median)
+        q=$(ratio "$f" "$r")
+        printf '%-12s %8s %14s %14s %8s\n' "$test" "$p" "$f" "$r" "$q"
+        CPU_MD+=("$(printf '| %s | %s | %s | %s | %s |' "$test" "$p" "$f" "$r" "$q")")
+    done
+done
+
 if [ "${MARKDOWN:-0}" = 1 ]; then
     echo
     echo '| test | pipeline | ferrodis | redis 7.0.15 | ratio |'
     echo '|---|---:|---:|---:|---:|'
     printf '%s\n' "${MD[@]}"
+    echo
+    echo '| test | pipeline | ferrodis CPU ns/request | redis CPU ns/request | ratio |'
+    echo '|---|---:|---:|---:|---:|'
+    printf '%s\n' "${CPU_MD[@]}"
 fi

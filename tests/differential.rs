@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::{escape, reply_len, split_args, Conn, RedisServer, Server};
+use common::{escape, sort_reply, split_args, Conn, RedisServer, Server};
 use std::path::{Path, PathBuf};
 
 struct Mismatch {
@@ -34,45 +34,6 @@ struct Outcome {
     compared: usize,
     skipped: usize,
     mismatches: Vec<Mismatch>,
-}
-
-/// Sorts the elements of a top-level array/set/push (pairs for a map).
-fn sort_reply(r: &[u8]) -> Vec<u8> {
-    let Some(kind) = r.first().copied() else {
-        return r.to_vec();
-    };
-    if !matches!(kind, b'*' | b'~' | b'>' | b'%') {
-        return r.to_vec();
-    }
-    let Some(eol) = r.windows(2).position(|w| w == b"\r\n") else {
-        return r.to_vec();
-    };
-    let Ok(n) = std::str::from_utf8(&r[1..eol])
-        .unwrap_or("x")
-        .parse::<i64>()
-    else {
-        return r.to_vec();
-    };
-    let per = if kind == b'%' { 2 } else { 1 };
-    let mut p = eol + 2;
-    let mut elems: Vec<&[u8]> = Vec::new();
-    for _ in 0..n.max(0) {
-        let start = p;
-        for _ in 0..per {
-            match reply_len(&r[p..]) {
-                Some(len) => p += len,
-                None => return r.to_vec(),
-            }
-        }
-        elems.push(&r[start..p]);
-    }
-    elems.sort();
-    let mut out = r[..eol + 2].to_vec();
-    for e in elems {
-        out.extend_from_slice(e);
-    }
-    out.extend_from_slice(&r[p..]);
-    out
 }
 
 fn send_args(c: &mut Conn, args: &[Vec<u8>]) -> Vec<u8> {

@@ -876,9 +876,11 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec>> = OnceLock::new();
+type Index = HashMap<Vec<u8>, &'static CommandSpec, crate::util::FxBuildHasher>;
 
-fn build_index() -> HashMap<Vec<u8>, &'static CommandSpec> {
+static INDEX: OnceLock<Index> = OnceLock::new();
+
+fn build_index() -> Index {
     COMMANDS
         .iter()
         .chain(crate::cmd::extra_commands())

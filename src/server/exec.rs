@@ -24,6 +24,12 @@ pub struct PropState {
 impl Server {
     /// Executes every complete request in a client's query buffer.
     pub fn process_input(&mut self, key: usize) {
+        self.batch_clock_us = None;
+        self.process_input_batch(key);
+        self.batch_clock_us = None;
+    }
+
+    fn process_input_batch(&mut self, key: usize) {
         loop {
             let Some(c) = self.clients.get_mut(key) else {
                 return;
@@ -343,7 +349,10 @@ impl Server {
 
     /// Runs one command and propagates its effects (Redis's call()).
     pub fn call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
-        let start = crate::util::monotonic_us();
+        let start = match self.batch_clock_us.take() {
+            Some(t) if self.prop.depth == 0 => t,
+            _ => crate::util::monotonic_us(),
+        };
         self.prop.depth += 1;
         self.sync_notify_classes();
         let Some(c) = self.clients.get_mut(key) else {
@@ -426,7 +435,11 @@ impl Server {
         if self.stats.total_error_replies > errors_before {
             ok = false;
         }
-        let dur = crate::util::monotonic_us().saturating_sub(start);
+        let end = crate::util::monotonic_us();
+        let dur = end.saturating_sub(start);
+        if self.prop.depth == 1 {
+            self.batch_clock_us = Some(end);
+        }
         let st = self.cmdstats.entry(cmd.name).or_default();
         st.calls += 1;
         st.usec += dur;

@@ -95,7 +95,10 @@ pub struct Server {
     /// Writes since the last successful save.
     pub dirty: u64,
     pub stats: Stats,
-    pub cmdstats: HashMap<&'static str, CmdStat>,
+    pub cmdstats: HashMap<&'static str, CmdStat, crate::util::FxBuildHasher>,
+    /// Within a pipelined batch, the end of one command is the start of the
+    /// next: one clock read per command instead of two.
+    pub batch_clock_us: Option<u64>,
     pub errorstats: HashMap<String, u64>,
     /// Keyspace notifications raised by the current command.
     pub events: Vec<Notification>,
@@ -148,7 +151,8 @@ impl Server {
             start_ms: now,
             dirty: 0,
             stats: Stats::default(),
-            cmdstats: HashMap::new(),
+            cmdstats: HashMap::default(),
+            batch_clock_us: None,
             errorstats: HashMap::new(),
             events: Vec::new(),
             spans: Vec::with_capacity(16),

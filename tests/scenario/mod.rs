@@ -17,48 +17,12 @@
 //! error text takes the reply's place.
 #![allow(dead_code)]
 
-use crate::common::{escape, reply_len, split_args, Conn, RedisServer, Server};
+use crate::common::{escape, sort_reply, split_args, Conn, RedisServer, Server};
 use std::io::ErrorKind;
 use std::time::Duration;
 
 /// The replies one run of a script read, with the line they belong to.
 type Trace = Vec<(String, Vec<u8>, bool)>;
-
-fn sort_reply(r: &[u8]) -> Vec<u8> {
-    let Some(kind) = r.first().copied() else {
-        return r.to_vec();
-    };
-    let Some(eol) = r.windows(2).position(|w| w == b"\r\n") else {
-        return r.to_vec();
-    };
-    if !matches!(kind, b'*' | b'~' | b'>' | b'%') {
-        return r.to_vec();
-    }
-    let n: i64 = std::str::from_utf8(&r[1..eol])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let per = if kind == b'%' { 2 } else { 1 };
-    let mut p = eol + 2;
-    let mut elems: Vec<&[u8]> = Vec::new();
-    for _ in 0..n.max(0) {
-        let start = p;
-        for _ in 0..per {
-            match reply_len(&r[p..]) {
-                Some(len) => p += len,
-                None => return r.to_vec(),
-            }
-        }
-        elems.push(&r[start..p]);
-    }
-    elems.sort();
-    let mut out = r[..eol + 2].to_vec();
-    for e in elems {
-        out.extend_from_slice(e);
-    }
-    out.extend_from_slice(&r[p..]);
-    out
-}
 
 fn read(c: &mut Conn) -> Vec<u8> {
     match c.try_read_reply() {
