@@ -12,9 +12,11 @@
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
 //! - `server`: the loop that owns all of the above;
-//! - `config`, `logging`, `util`, `error`: shared plumbing.
+//! - `config`, `logging`, `util`, `error`, `alloc` (memory accounting):
+//!   shared plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod alloc;
 pub mod cmd;
 pub mod config;
 pub mod db;

@@ -19,7 +19,13 @@ fn usage() -> ! {
     std::process::exit(1);
 }
 
+/// The system allocator with Redis-style accounting (INFO used_memory,
+/// maxmemory): see `ferrodis::alloc`.
+#[global_allocator]
+static GLOBAL: ferrodis::alloc::Counting = ferrodis::alloc::Counting;
+
 fn main() {
+    ferrodis::alloc::activate();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(first) = args.first() {
         match first.as_str() {

@@ -34,7 +34,12 @@ pub fn rss_bytes() -> u64 {
 }
 
 /// Bytes allocated by the process (heap in use), from mallinfo2.
+/// Bytes held by the process's allocations: the running total of the
+/// counting allocator (O(1)), or mallinfo2 when it is not installed.
 pub fn used_memory() -> u64 {
+    if let Some(n) = crate::alloc::used() {
+        return n;
+    }
     // SAFETY: mallinfo2 only reads allocator statistics.
     let mi = unsafe { libc::mallinfo2() };
     (mi.uordblks + mi.hblkhd) as u64
