@@ -365,13 +365,46 @@ impl Keyspace {
 
     /// Sets a key to a value, creating or overwriting it (Redis's setKey).
     /// The expiry is removed unless `keep_ttl`.
+    /// SET's path: like `set_key` with `Value::from_bytes(bytes)`, but a
+    /// string replaced by one of the same length and encoding is overwritten
+    /// in place: no malloc/free, and during a fork a single page to copy.
+    pub fn set_key_bytes(&mut self, db: usize, key: &[u8], bytes: &[u8], keep_ttl: bool) {
+        let update = self.update_lru;
+        let d = &mut self.dbs[db];
+        if let Some(e) = d.dict.get_mut(key) {
+            let same_shape = matches!(&e.val, Value::Str(s) if s.len() == bytes.len() && s.heap_size() > 0)
+                && (bytes.len() > 20 || crate::resp::parse_i64(bytes).is_none());
+            if same_shape {
+                if let Value::Str(s) = &mut e.val {
+                    s.as_bytes_mut().copy_from_slice(bytes);
+                }
+                // LRU: an overwrite is an access; LFU keeps the counter (as
+                // Redis's dbSetValue does).
+                if update && self.lfu.is_none() {
+                    e.lru = self.lru_clock;
+                }
+                if !keep_ttl && !d.expires.is_empty() {
+                    d.expires.remove(key);
+                }
+                self.signal_modified(db, key);
+                return;
+            }
+        }
+        self.set_key(db, key, Value::from_bytes(bytes), keep_ttl);
+    }
+
     pub fn set_key(&mut self, db: usize, key: &[u8], val: Value, keep_ttl: bool) {
         let lru = self.access_stamp(None);
+        let update = self.update_lru;
         let d = &mut self.dbs[db];
         match d.dict.get_mut(key) {
             Some(e) => {
                 e.val = val;
-                e.lru = lru;
+                // While a child saves, untouched fields stay unshared; LFU
+                // keeps the counter across an overwrite.
+                if update && self.lfu.is_none() {
+                    e.lru = lru;
+                }
                 if !keep_ttl && !d.expires.is_empty() {
                     d.expires.remove(key);
                 }

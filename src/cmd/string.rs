@@ -133,12 +133,8 @@ fn set_generic(
         }
         return Ok(());
     }
-    ctx.ks.set_key(
-        ctx.db,
-        key,
-        Value::from_bytes(val),
-        flags & SET_KEEPTTL != 0,
-    );
+    ctx.ks
+        .set_key_bytes(ctx.db, key, val, flags & SET_KEEPTTL != 0);
     ctx.dirty += 1;
     ctx.notify(NOTIFY_STRING, "set", key);
     if let Some(when) = expire {
@@ -257,8 +253,7 @@ fn mset_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], nx: bool) -> CmdResult {
         return Ok(());
     }
     for kv in argv[1..].chunks(2) {
-        ctx.ks
-            .set_key(ctx.db, &kv[0], Value::from_bytes(&kv[1]), false);
+        ctx.ks.set_key_bytes(ctx.db, &kv[0], &kv[1], false);
         ctx.notify(NOTIFY_STRING, "set", &kv[0]);
     }
     ctx.dirty += (argv.len() as u64 - 1) / 2;
