@@ -348,8 +348,11 @@ impl<V> Dict<V> {
         }
     }
 
+    /// One incremental rehash step, skipped while a child process saves:
+    /// moving buckets writes to pages the child still shares (lookups and
+    /// inserts work on both tables meanwhile).
     fn rehash_step(&mut self) {
-        if self.is_rehashing() {
+        if self.is_rehashing() && resize_allowed() {
             self.rehash(1);
         }
     }
