@@ -586,3 +586,68 @@ fn aof_enabled_at_runtime_and_truncated_tail() {
     drop(f);
     check_aof(&dir);
 }
+
+/// kill -9 of the child during BGREWRITEAOF: the manifest and the files it
+/// names are untouched, the temp base is removed, and the AOF still loads
+/// (with the writes made during the failed rewrite).
+#[test]
+fn killed_aof_rewrite_leaves_previous_aof_intact() {
+    let dir = temp_dir("ak");
+    let opts = [
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "yes",
+        "--appendfsync",
+        "always",
+    ];
+    let f = Srv::ferrodis(&dir, &opts);
+    // Real writes (DEBUG POPULATE is not propagated to the AOF, as in Redis).
+    fill_strings(&f);
+    let manifest_path = dir.join("appendonlydir/appendonly.aof.manifest");
+    let manifest = std::fs::read_to_string(&manifest_path).unwrap();
+    let base = dir.join("appendonlydir/appendonly.aof.1.base.rdb");
+    let base_bytes = std::fs::read(&base).unwrap();
+    f.q(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(
+        f.q(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started"
+    );
+    let pid: i32 = f
+        .log_text()
+        .lines()
+        .find_map(|l| {
+            l.split("Background append only file rewriting started by pid ")
+                .nth(1)
+        })
+        .and_then(|p| p.trim().parse().ok())
+        .expect("pid in the log");
+    f.q(&["SET", "during", "the-rewrite"]);
+    std::thread::sleep(Duration::from_millis(200));
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    f.wait_bgsave_done();
+    assert_eq!(f.info_field("aof_last_bgrewrite_status"), "err");
+    // As Redis 7.0: the rewrite opened a new incr file (recorded in the
+    // manifest before the fork); the base and every earlier file stay.
+    let after = std::fs::read_to_string(&manifest_path).unwrap();
+    for line in manifest.lines() {
+        assert!(after.contains(line), "manifest lost '{line}': {after}");
+    }
+    assert_eq!(
+        std::fs::read(&base).unwrap(),
+        base_bytes,
+        "the base must be untouched"
+    );
+    assert!(
+        !dir.join(format!("appendonlydir/temp-rewriteaof-bg-{pid}.aof"))
+            .exists()
+            && !dir.join(format!("temp-rewriteaof-bg-{pid}.aof")).exists()
+    );
+    f.q(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    let digest = f.q(&["DEBUG", "DIGEST"]);
+    check_aof(&dir);
+    drop(f);
+    let f = Srv::ferrodis(&dir, &opts);
+    assert_eq!(f.q(&["DEBUG", "DIGEST"]), digest);
+    assert_eq!(f.q(&["GET", "during"]), "the-rewrite");
+}
