@@ -733,3 +733,30 @@ fn link_cut_in_the_middle_of_a_full_sync_recovers() {
         assert_same_data(&[&m, &r]);
     }
 }
+
+#[test]
+fn rdb_del_sync_files_removes_dumps_that_only_served_a_sync() {
+    let m = Server::start(&["--repl-diskless-sync", "no", "--rdb-del-sync-files", "yes"]);
+    let r = Server::start(&[
+        "--rdb-del-sync-files",
+        "yes",
+        "--repl-diskless-load",
+        "disabled",
+    ]);
+    seed_data(&mut m.conn(), 100);
+    r.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    assert!(
+        wait_until(Duration::from_secs(5), || !m.dir.join("dump.rdb").exists()),
+        "master kept its sync dump"
+    );
+    assert!(
+        !r.dir.join("dump.rdb").exists(),
+        "replica kept the received dump"
+    );
+    assert!(!std::fs::read_dir(&r.dir.path)
+        .expect("dir")
+        .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("temp-"))));
+    assert_same_data(&[&m, &r]);
+}

@@ -454,6 +454,7 @@ impl Server {
                     self.replica_name(k)
                 );
                 self.replica_online(k);
+                self.remove_rdb_used_to_sync();
             }
         }
     }
@@ -471,6 +472,36 @@ impl Server {
             c.reply.extend_from_slice(&pending);
         }
         self.mark_pending_write(key);
+    }
+
+    /// rdb-del-sync-files: with no save points and no AOF, a dump that only
+    /// existed to sync replicas is deleted once no replica needs it.
+    pub fn rdb_del_sync_files_applies(&self) -> bool {
+        self.cfg.rdb_del_sync_files && self.cfg.save.is_empty() && !self.cfg.appendonly
+    }
+
+    fn remove_rdb_used_to_sync(&mut self) {
+        if !self.rdb_del_sync_files_applies() {
+            return;
+        }
+        let busy = !self
+            .replicas_where(|r| {
+                matches!(
+                    r.state,
+                    ReplicaState::WaitBgsaveStart
+                        | ReplicaState::WaitBgsaveEnd
+                        | ReplicaState::SendBulk
+                )
+            })
+            .is_empty();
+        if !busy && self.persist.child_pid().is_none() {
+            log::info!(
+                "Removing the RDB file used to feed replicas in a persistence-less instance"
+            );
+            let _ = std::fs::remove_file(
+                std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename),
+            );
+        }
     }
 
     /// "ip:port" of a replica, as Redis names them in logs.

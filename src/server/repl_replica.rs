@@ -621,9 +621,15 @@ impl Server {
                             .map_err(|e| e.to_string())
                     });
                 if r.is_ok() {
-                    let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
-                    if std::fs::rename(&path, &target).is_err() {
+                    // The payload becomes our dump, unless persistence is
+                    // off and rdb-del-sync-files asks not to keep it.
+                    if self.rdb_del_sync_files_applies() {
                         let _ = std::fs::remove_file(&path);
+                    } else {
+                        let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
+                        if std::fs::rename(&path, &target).is_err() {
+                            let _ = std::fs::remove_file(&path);
+                        }
                     }
                 } else {
                     let _ = std::fs::remove_file(&path);
