@@ -556,6 +556,53 @@ fn redis_cli_rdb_and_replica_modes_work_against_ferrodis() {
         "redis-cli --rdb failed: {}",
         String::from_utf8_lossy(&st.stderr)
     );
+    // --replica: SYNC, then every command of the stream, as it happens.
+    let mut child = std::process::Command::new(&cli)
+        .args(["-p", &m.port.to_string(), "--replica"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli --replica");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_line = |want: &str| {
+        let deadline = std::time::Instant::now() + SYNC_TIMEOUT;
+        while let Ok(l) =
+            rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            if l.contains(want) {
+                return true;
+            }
+        }
+        false
+    };
+    // Its status lines go to stderr: wait for the master to stream to it.
+    let mut mc = m.conn();
+    assert!(
+        wait_until(SYNC_TIMEOUT, || {
+            let r = mc.cmd(&["INFO", "replication"]);
+            String::from_utf8_lossy(bulk_body(&r).unwrap_or_default()).contains("state=online")
+        }),
+        "redis-cli --replica never finished its sync"
+    );
+    m.conn().cmd(&["SET", "marker", "from-master"]);
+    assert!(
+        wait_line("\"marker\",\"from-master\""),
+        "the write never reached redis-cli --replica"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
     let chk = std::process::Command::new(rdb_check)
         .arg(&out)
         .output()

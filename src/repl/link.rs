@@ -89,3 +89,35 @@ pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
     }
     Some(v)
 }
+
+/// Wraps the RDB reader of a full sync: while loading, a newline goes to the
+/// master at most once a second (Redis's replica does the same), so a long
+/// load never looks like a dead link to it.
+pub struct KeepAliveReader<R> {
+    inner: R,
+    master_fd: i32,
+    last: std::time::Instant,
+}
+
+impl<R> KeepAliveReader<R> {
+    pub fn new(inner: R, master_fd: i32) -> Self {
+        KeepAliveReader {
+            inner,
+            master_fd,
+            last: std::time::Instant::now(),
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for KeepAliveReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.master_fd >= 0 && self.last.elapsed() >= std::time::Duration::from_secs(1) {
+            self.last = std::time::Instant::now();
+            // One byte on a non-blocking socket: it goes out or is dropped,
+            // never blocks the load.
+            // SAFETY: write(2) of a static one-byte buffer to a descriptor we own.
+            unsafe { libc::write(self.master_fd, b"\n".as_ptr() as *const libc::c_void, 1) };
+        }
+        self.inner.read(buf)
+    }
+}

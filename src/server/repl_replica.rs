@@ -5,7 +5,7 @@
 use super::Server;
 use crate::error::CmdError;
 use crate::net::{flags, Kind, Stream};
-use crate::repl::link::{take_line, Framing, LinkState, Transfer};
+use crate::repl::link::{take_line, Framing, KeepAliveReader, LinkState, Transfer};
 use bytes::Bytes;
 
 type R = Result<(), CmdError>;
@@ -609,6 +609,7 @@ impl Server {
         // Load into a fresh keyspace and swap it in only on success: a bad
         // transfer never costs the data we had.
         let mut fresh = crate::db::Keyspace::new(self.ks.dbs.len());
+        let master_fd = self.clients.get(key).map_or(-1, |c| c.stream.raw_fd());
         fresh.expire_mode = crate::db::ExpireMode::ApplyingMaster;
         let result = match t.file.take() {
             Some((f, path)) => {
@@ -617,8 +618,13 @@ impl Server {
                     .map_err(|e| e.to_string())
                     .and_then(|f| {
                         let r = std::io::BufReader::with_capacity(64 * 1024, f);
-                        crate::persist::load_rdb(r, &mut fresh, &lim, true)
-                            .map_err(|e| e.to_string())
+                        crate::persist::load_rdb(
+                            KeepAliveReader::new(r, master_fd),
+                            &mut fresh,
+                            &lim,
+                            true,
+                        )
+                        .map_err(|e| e.to_string())
                     });
                 if r.is_ok() {
                     // The payload becomes our dump, unless persistence is
@@ -641,8 +647,13 @@ impl Server {
                 if eof && data.len() >= 40 {
                     data = &data[..data.len() - 40];
                 }
-                crate::persist::load_rdb(&mut data, &mut fresh, &lim, true)
-                    .map_err(|e| e.to_string())
+                crate::persist::load_rdb(
+                    KeepAliveReader::new(&mut data, master_fd),
+                    &mut fresh,
+                    &lim,
+                    true,
+                )
+                .map_err(|e| e.to_string())
             }
         };
         if let Err(e) = result {
