@@ -126,6 +126,8 @@ pub struct Client {
     pub blocked: Option<Box<crate::server::blocking::BlockState>>,
     pub stat_net_in: u64,
     pub stat_net_out: u64,
+    /// When the pending output first exceeded the soft limit (0 = not over).
+    pub obuf_soft_since_ms: i64,
 }
 
 impl Client {
@@ -158,6 +160,7 @@ impl Client {
             blocked: None,
             stat_net_in: 0,
             stat_net_out: 0,
+            obuf_soft_since_ms: 0,
         }
     }
 

@@ -364,3 +364,26 @@ fn publish_reaches_replica_subscribers() {
         b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\ntx\r\n"
     );
 }
+
+/// client-output-buffer-limit pubsub: a subscriber that never reads is
+/// disconnected once its pending output passes the hard limit; the
+/// publisher and the server carry on.
+#[test]
+fn slow_subscriber_is_dropped_at_the_output_buffer_limit() {
+    let s = common::Server::start(&["--client-output-buffer-limit", "pubsub 1mb 0 0"]);
+    let mut sub = s.conn();
+    sub.cmd(&["SUBSCRIBE", "flood"]);
+    let mut publisher = s.conn();
+    let payload = "x".repeat(100_000);
+    let mut gone = false;
+    for _ in 0..400 {
+        publisher.cmd(&["PUBLISH", "flood", &payload]);
+        if publisher.cmd(&["PUBSUB", "NUMSUB", "flood"]) == b"*2\r\n$5\r\nflood\r\n:0\r\n" {
+            gone = true;
+            break;
+        }
+    }
+    assert!(gone, "the subscriber was never dropped");
+    assert!(s.log().contains("overcoming of output buffer limits"));
+    assert_eq!(publisher.cmd(&["PING"]), b"+PONG\r\n");
+}

@@ -438,3 +438,21 @@ fn shipped_redis_conf_loads() {
     assert_eq!(c.save, vec![(3600, 1), (300, 100), (60, 10000)]);
     assert!(c.ignored_directives_used().is_empty());
 }
+
+#[test]
+fn multi_arg_directives_accept_one_space_separated_string() {
+    let args: Vec<String> = [
+        "--save",
+        "100 1 50 2",
+        "--client-output-buffer-limit",
+        "pubsub 1mb 0 0",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let Ok(c) = Config::from_args(&args) else {
+        panic!("one-string multi-arg directives must parse");
+    };
+    assert_eq!(c.save, vec![(100, 1), (50, 2)]);
+    assert_eq!(c.client_output_buffer_limit[2].hard, 1 << 20);
+}

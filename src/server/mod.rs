@@ -461,6 +461,38 @@ impl Server {
         self.pending_input.extend(held);
     }
 
+    /// client-output-buffer-limit for normal and pubsub clients (replicas
+    /// are checked as the stream is fed): a client whose unsent output
+    /// passes the hard limit, or stays over the soft one for its seconds,
+    /// is closed.
+    fn check_output_limits(&mut self, key: usize) {
+        let now = self.ks.now_ms;
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.kind != Kind::Normal {
+            return;
+        }
+        let class = if c.has(flags::PUBSUB) { 2 } else { 0 };
+        let limit = self.cfg.client_output_buffer_limit[class];
+        let size = c.pending_reply() as u64;
+        let over_hard = limit.hard > 0 && size > limit.hard;
+        let over_soft = limit.soft > 0 && size > limit.soft;
+        let expired = if over_soft {
+            if c.obuf_soft_since_ms == 0 {
+                c.obuf_soft_since_ms = now;
+            }
+            now - c.obuf_soft_since_ms > limit.soft_seconds as i64 * 1000
+        } else {
+            c.obuf_soft_since_ms = 0;
+            false
+        };
+        if over_hard || expired {
+            log::warn!("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, c.addr);
+            self.close_async(key);
+        }
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         self.check_pause_end();
@@ -483,8 +515,11 @@ impl Server {
             self.stats.io_writes += 1;
             match r {
                 Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-                Ok(true) => {}
-                Ok(false) => self.want_write(key, true),
+                Ok(true) => c.obuf_soft_since_ms = 0,
+                Ok(false) => {
+                    self.want_write(key, true);
+                    self.check_output_limits(key);
+                }
                 Err(_) => self.close_async(key),
             }
         }
