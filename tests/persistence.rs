@@ -5,16 +5,14 @@
 //! redis-check-aof accepts our AOF directory. Fails loudly when a tool is
 //! missing.
 
+mod common;
+
+use common::free_port;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 fn tool(name: &str) -> String {
     let ok = Command::new("sh")
