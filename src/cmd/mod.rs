@@ -22,6 +22,7 @@ pub mod sort;
 pub mod string;
 pub mod t_hash;
 pub mod t_list;
+pub mod t_list_blocking;
 pub mod t_set;
 pub mod t_zset;
 pub mod t_zset_ops;

@@ -8,7 +8,7 @@
 
 use super::flag::*;
 use super::table::{spec, CommandSpec, Proc};
-use super::{arg_i64, eq_ic, Ctx, Effect};
+use super::{arg_i64, eq_ic, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::db::{Keyspace, Value};
 use crate::encoding::listpack::LpValue;
@@ -18,6 +18,7 @@ use crate::resp::Out;
 use crate::types::{Limits, List};
 use bytes::Bytes;
 
+use super::t_list_blocking::{blmove, blmpop, blpop, brpop, brpoplpush};
 use Proc::Db;
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -127,7 +128,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Where {
+pub(super) enum Where {
     Head,
     Tail,
 }
@@ -140,21 +141,21 @@ impl Where {
             "rpop"
         }
     }
-    fn push_event(self) -> &'static str {
+    pub(super) fn push_event(self) -> &'static str {
         if self == Where::Head {
             "lpush"
         } else {
             "rpush"
         }
     }
-    fn pop_cmd(self) -> Bytes {
+    pub(super) fn pop_cmd(self) -> Bytes {
         Bytes::from_static(if self == Where::Head {
             b"LPOP"
         } else {
             b"RPOP"
         })
     }
-    fn word(self) -> Bytes {
+    pub(super) fn word(self) -> Bytes {
         Bytes::from_static(if self == Where::Head {
             b"LEFT"
         } else {
@@ -166,7 +167,7 @@ impl Where {
 // ---- shared helpers ----
 
 /// The list at `key` for a write: Ok(None) when missing, WRONGTYPE otherwise.
-fn list_mut<'a>(
+pub(super) fn list_mut<'a>(
     ks: &'a mut Keyspace,
     db: usize,
     key: &[u8],
@@ -181,7 +182,7 @@ fn list_mut<'a>(
 }
 
 /// The list at `key` for a read.
-fn list_read<'a>(
+pub(super) fn list_read<'a>(
     ks: &'a mut Keyspace,
     db: usize,
     key: &[u8],
@@ -195,7 +196,7 @@ fn list_read<'a>(
     }
 }
 
-fn reply_value(out: &mut Out<'_>, v: LpValue<'_>) {
+pub(super) fn reply_value(out: &mut Out<'_>, v: LpValue<'_>) {
     match v {
         LpValue::Int(i) => out.bulk_i64(i),
         LpValue::Str(s) => out.bulk(s),
@@ -211,7 +212,7 @@ pub(crate) fn arg_positive(arg: &[u8], msg: &'static str) -> Result<i64, CmdErro
 }
 
 /// LEFT / RIGHT.
-fn arg_where(arg: &[u8]) -> Result<Where, CmdError> {
+pub(super) fn arg_where(arg: &[u8]) -> Result<Where, CmdError> {
     if eq_ic(arg, "left") {
         Ok(Where::Head)
     } else if eq_ic(arg, "right") {
@@ -243,7 +244,7 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
 }
 
 /// Deletes the list at `key` when empty, with its "del" event.
-fn delete_if_empty(ctx: &mut Ctx<'_>, key: &Bytes) {
+pub(super) fn delete_if_empty(ctx: &mut Ctx<'_>, key: &Bytes) {
     let empty = matches!(
         ctx.ks.lookup_write(ctx.db, key).map(|e| &e.val),
         Some(Value::List(l)) if l.is_empty()
@@ -256,7 +257,7 @@ fn delete_if_empty(ctx: &mut Ctx<'_>, key: &Bytes) {
 
 /// Redis's listElementsRemoved: the pop event, the delete of an emptied
 /// list, WATCH invalidation and dirty += count.
-fn elements_removed(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count: u64) {
+pub(super) fn elements_removed(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count: u64) {
     ctx.notify(NOTIFY_LIST, wh.pop_event(), key);
     delete_if_empty(ctx, key);
     ctx.ks.signal_modified(ctx.db, key);
@@ -280,7 +281,7 @@ fn reply_range(out: &mut Out<'_>, l: &List, start: usize, n: usize, reverse: boo
 
 /// Pops up to `count` elements from one end, replying them as an array
 /// (tail pops reply tail first).
-fn pop_range_reply(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count: usize) -> usize {
+pub(super) fn pop_range_reply(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count: usize) -> usize {
     let Ok(Some(l)) = list_mut(ctx.ks, ctx.db, key) else {
         return 0;
     };
@@ -292,7 +293,7 @@ fn pop_range_reply(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count: usize) -> u
 }
 
 /// Pushes `v` into the list at `key`, creating it.
-fn push_one(ctx: &mut Ctx<'_>, key: &Bytes, v: &[u8], wh: Where) {
+pub(super) fn push_one(ctx: &mut Ctx<'_>, key: &Bytes, v: &[u8], wh: Where) {
     let lim = Limits::from_config(ctx.cfg);
     match ctx.ks.lookup_write(ctx.db, key) {
         Some(e) => {
@@ -638,7 +639,13 @@ pub fn ltrim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 // ---- moves ----
 
 /// LMOVE's body once the source is known to hold data (lmoveGenericCommand).
-fn lmove_generic(ctx: &mut Ctx<'_>, src: &Bytes, dst: &Bytes, from: Where, to: Where) -> CmdResult {
+pub(super) fn lmove_generic(
+    ctx: &mut Ctx<'_>,
+    src: &Bytes,
+    dst: &Bytes,
+    from: Where,
+    to: Where,
+) -> CmdResult {
     let has_data = list_mut(ctx.ks, ctx.db, src)?.is_some_and(|l| !l.is_empty());
     if !has_data {
         ctx.out.null();
@@ -676,7 +683,10 @@ pub fn rpoplpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 /// Parsed LMPOP/BLMPOP arguments: keys, direction, count.
-fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(&[Bytes], Where, usize), CmdError> {
+pub(super) fn parse_mpop(
+    argv: &[Bytes],
+    numkeys_idx: usize,
+) -> Result<(&[Bytes], Where, usize), CmdError> {
     let numkeys = match crate::resp::parse_i64(&argv[numkeys_idx]) {
         Some(n) if n >= 1 => n as usize,
         _ => return err("ERR numkeys should be greater than 0"),
@@ -707,7 +717,7 @@ fn parse_mpop(argv: &[Bytes], numkeys_idx: usize) -> Result<(&[Bytes], Where, us
 
 /// Pops from the first non-empty list of `keys`: replies [key, [elements]]
 /// and propagates [LR]POP key n. Ok(false) when every list is empty.
-fn mpop_serve(
+pub(super) fn mpop_serve(
     ctx: &mut Ctx<'_>,
     keys: &[Bytes],
     wh: Where,
@@ -734,116 +744,6 @@ pub fn lmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let (keys, wh, count) = parse_mpop(argv, 1)?;
     if !mpop_serve(ctx, keys, wh, count)? {
         ctx.out.null_array();
-    }
-    Ok(())
-}
-
-// ---- blocking forms ----
-
-/// Blocks on `keys` or, where blocking is not allowed, replies the timeout.
-fn block_or_timeout(ctx: &mut Ctx<'_>, keys: &[Bytes], deadline_ms: i64, null_bulk: bool) {
-    if ctx.no_block {
-        if null_bulk {
-            ctx.out.null();
-        } else {
-            ctx.out.null_array();
-        }
-        return;
-    }
-    ctx.effect = Effect::Block {
-        keys: keys.to_vec(),
-        deadline_ms,
-    };
-}
-
-fn bpop_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], wh: Where) -> CmdResult {
-    let deadline = parse_timeout(&argv[argv.len() - 1], ctx.now_ms())?;
-    let keys = &argv[1..argv.len() - 1];
-    for key in keys {
-        let Some(l) = list_mut(ctx.ks, ctx.db, key)? else {
-            continue;
-        };
-        let v = if wh == Where::Head {
-            l.pop_front()
-        } else {
-            l.pop_back()
-        };
-        let Some(v) = v else { continue };
-        ctx.out.array(2);
-        ctx.out.bulk(key);
-        ctx.out.bulk(&v);
-        elements_removed(ctx, key, wh, 1);
-        ctx.propagate_as(vec![wh.pop_cmd(), key.clone()]);
-        return Ok(());
-    }
-    block_or_timeout(ctx, keys, deadline, false);
-    Ok(())
-}
-
-pub fn blpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    bpop_generic(ctx, argv, Where::Head)
-}
-pub fn brpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    bpop_generic(ctx, argv, Where::Tail)
-}
-
-fn blmove_generic(
-    ctx: &mut Ctx<'_>,
-    argv: &[Bytes],
-    from: Where,
-    to: Where,
-    deadline: i64,
-) -> CmdResult {
-    let (src, dst) = (&argv[1], &argv[2]);
-    if list_mut(ctx.ks, ctx.db, src)?.is_none() {
-        block_or_timeout(ctx, std::slice::from_ref(src), deadline, true);
-        return Ok(());
-    }
-    let dirty = ctx.dirty;
-    lmove_generic(ctx, src, dst, from, to)?;
-    if ctx.dirty > dirty {
-        ctx.propagate_as(vec![
-            Bytes::from_static(b"LMOVE"),
-            src.clone(),
-            dst.clone(),
-            from.word(),
-            to.word(),
-        ]);
-    }
-    Ok(())
-}
-
-pub fn blmove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let from = arg_where(&argv[3])?;
-    let to = arg_where(&argv[4])?;
-    let deadline = parse_timeout(&argv[5], ctx.now_ms())?;
-    blmove_generic(ctx, argv, from, to, deadline)
-}
-
-pub fn brpoplpush(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let deadline = parse_timeout(&argv[3], ctx.now_ms())?;
-    let dirty = ctx.dirty;
-    let (src, dst) = (&argv[1], &argv[2]);
-    if list_mut(ctx.ks, ctx.db, src)?.is_none() {
-        block_or_timeout(ctx, std::slice::from_ref(src), deadline, true);
-        return Ok(());
-    }
-    lmove_generic(ctx, src, dst, Where::Tail, Where::Head)?;
-    if ctx.dirty > dirty {
-        ctx.propagate_as(vec![
-            Bytes::from_static(b"RPOPLPUSH"),
-            src.clone(),
-            dst.clone(),
-        ]);
-    }
-    Ok(())
-}
-
-pub fn blmpop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let (keys, wh, count) = parse_mpop(argv, 2)?;
-    let deadline = parse_timeout(&argv[1], ctx.now_ms())?;
-    if !mpop_serve(ctx, keys, wh, count)? {
-        block_or_timeout(ctx, keys, deadline, false);
     }
     Ok(())
 }
