@@ -27,6 +27,7 @@ pub mod persistence_aof;
 pub mod pubsub;
 pub mod repl_master;
 pub mod repl_replica;
+pub mod repl_transfer;
 pub mod replication;
 
 use crate::cmd::Notification;
