@@ -4,11 +4,19 @@
 //! One thread. Each loop iteration: `before_sleep` (write pending replies,
 //! close clients marked for it), poll, handle events (accept, read + execute,
 //! write), then `cron` when its time has come. Submodules:
-//! - `exec`: processCommand / call / propagation;
+//! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
-//! - `admin`: server commands (INFO, CONFIG, DEBUG, COMMAND, SHUTDOWN...);
+//! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
+//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
-//! - `cron`: the periodic tasks (active expiry, timeouts, reaping children);
+//! - `evict`: maxmemory; `cron`: the periodic tasks (active expiry,
+//!   timeouts, rehashing);
+//! - `persistence`, `persistence_aof`: SAVE/BGSAVE, loading, the child's
+//!   end, AOF (the fork itself is `persist::fork`);
+//! - `replication` (the stream feed, REPLCONF, ROLE, INFO replication),
+//!   `repl_master` (SYNC/PSYNC, full syncs, WAIT), `repl_replica` (the link
+//!   to our master), `repl_transfer` (receiving and loading its RDB),
+//!   `failover` (FAILOVER);
 //! - `listen`: sockets, daemonize, pidfile, signals.
 
 pub mod admin;
