@@ -529,6 +529,11 @@ impl Config {
     }
 
     fn note_ignored(&mut self, name: &str) {
+        // Stored as strings but read by name where they take effect.
+        const READ_BY_NAME: &[&str] = &["disable-thp", "rdb-key-save-delay"];
+        if READ_BY_NAME.contains(&name) {
+            return;
+        }
         if !self.ignored_used.iter().any(|n| n == name) {
             self.ignored_used.push(name.to_string());
         }
