@@ -189,3 +189,28 @@ fn random_commands_never_kill_the_server() {
     assert_eq!(s.conn().cmd(&["PING"]), b"+PONG\r\n");
     assert!(!s.log().contains("panicked"));
 }
+
+/// A negative count makes SRANDMEMBER, HRANDFIELD and ZRANDMEMBER repeat
+/// members: the reply is bounded by the output-buffer limit instead of
+/// growing until the OOM killer ends the server (what Redis 7.0 does).
+#[test]
+fn huge_random_counts_are_bounded() {
+    let s = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut c = s.conn();
+    c.cmd(&["SADD", "s", "a", "b"]);
+    c.cmd(&["HSET", "h", "f", "v"]);
+    c.cmd(&["ZADD", "z", "1", "a"]);
+    let too_big =
+        b"-ERR the reply for this count would exceed the client output buffer limit\r\n".to_vec();
+    for cmd in [
+        &["SRANDMEMBER", "s", "-9223372036854775807"][..],
+        &["HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"],
+        &["ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES"],
+    ] {
+        assert_eq!(c.cmd(cmd), too_big, "{cmd:?}");
+    }
+    // Counts that fit still answer normally.
+    let r = c.cmd(&["SRANDMEMBER", "s", "-3"]);
+    assert!(r.starts_with(b"*3\r\n"), "{}", String::from_utf8_lossy(&r));
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}

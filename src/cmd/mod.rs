@@ -259,3 +259,42 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
 }
+
+/// The reply a client-given count can make a command build (random members
+/// with repetitions: SRANDMEMBER, HRANDFIELD, ZRANDMEMBER with a negative
+/// count) stops at the normal clients' output-buffer hard limit, or at
+/// proto-max-bulk-len when that is unlimited. Redis 7.0 has no such bound:
+/// `SRANDMEMBER s -4611686018427387904` grows until the OOM killer ends the
+/// server, taking the whole data set with it.
+pub struct ReplyGuard {
+    start: usize,
+    ceiling: usize,
+}
+
+pub const REPLY_TOO_BIG: &str =
+    "ERR the reply for this count would exceed the client output buffer limit";
+
+impl ReplyGuard {
+    pub fn new(cfg: &Config, out: &Out<'_>) -> ReplyGuard {
+        let hard = cfg.client_output_buffer_limit[0].hard;
+        let ceiling = if hard > 0 {
+            hard
+        } else {
+            cfg.proto_max_bulk_len
+        };
+        ReplyGuard {
+            start: out.buf.len(),
+            ceiling: usize::try_from(ceiling).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Call inside the loop: on Err the partial reply is already removed.
+    #[inline]
+    pub fn check(&self, out: &mut Out<'_>) -> CmdResult {
+        if out.buf.len() - self.start > self.ceiling {
+            out.buf.truncate(self.start);
+            return Err(REPLY_TOO_BIG.into());
+        }
+        Ok(())
+    }
+}

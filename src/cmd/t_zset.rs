@@ -586,12 +586,14 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if l < 0 || l == 1 {
         // With repetitions, in random order.
         let n = l.unsigned_abs() as usize;
+        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out);
         header(&mut ctx.out, n);
         for _ in 0..n {
             let r = rng.below(size as u64) as usize;
             if let Some((m, s)) = z.range(r, r + 1, false).next() {
                 emit(&mut ctx.out, &m, s);
             }
+            guard.check(&mut ctx.out)?;
         }
         return Ok(());
     }
