@@ -585,6 +585,7 @@ impl Server {
                     self.perform_evictions();
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
+                "notify-keyspace-events" => self.sync_notify_classes(),
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 _ => {}
             }

@@ -22,7 +22,6 @@ impl Server {
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
         {
-            self.sync_notify_classes();
             self.active_expire_cycle();
         }
         self.databases_cron();

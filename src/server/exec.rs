@@ -354,7 +354,6 @@ impl Server {
             _ => crate::util::monotonic_us(),
         };
         self.prop.depth += 1;
-        self.sync_notify_classes();
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
             return;
@@ -504,8 +503,9 @@ impl Server {
         }
     }
 
-    /// Tells the keyspace which notifications it raises itself (new,
-    /// keymiss, expired) are enabled.
+    /// The notification classes the keyspace raises itself (new, keymiss,
+    /// expired), derived from notify-keyspace-events at startup and on
+    /// CONFIG SET.
     pub fn sync_notify_classes(&mut self) {
         use crate::config::{
             NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_NEW,

@@ -195,6 +195,7 @@ impl Server {
         };
         s.update_clock();
         s.update_lfu_mode();
+        s.sync_notify_classes();
         Ok(s)
     }
 
