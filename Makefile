@@ -10,7 +10,7 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench clean
+.PHONY: help build run deps test lint fmt bench redis-suite clean
 
 ## help: list the targets
 help:
@@ -69,6 +69,11 @@ bench: build
 	NO_BUILD=1 bench/memory.sh
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
+
+## redis-suite: Redis 7.0.15's own Tcl suite vs ferrodis (UNITS="unit/x ...", BASELINE=1, ONLY=name; suite/README.md)
+redis-suite: deps build
+	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
+	NO_BUILD=1 suite/redis-suite.sh
 
 ## clean: remove build output
 clean:

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Runs Redis 7.0.15's own Tcl test suite against ferrodis (and, with
+# BASELINE=1, against the real redis-server on the same machine), one unit at
+# a time, with a per-unit time limit and a stall detector.
+#
+# The suite is Redis's code: it is fetched from Debian's source package (or
+# the tarball in REDIS_SRC) into an ignored cache and never committed.
+#
+# Environment (all optional):
+#   UNITS="unit/type/list integration/rdb"  units to run (default: suite/units.txt)
+#   BASELINE=1        also run real redis-server and print both side by side
+#   ONLY="test name"  run only the tests matching (Redis's --only; /regexp)
+#   REDIS_SRC=path    a redis-7.0.15 tarball instead of `apt-get source redis`
+#   SUITE_CACHE=dir   cache directory (default: .cache/redis-suite)
+#   BASEPORT=21111    first port for spawned servers (pick distinct ranges
+#                     when two runs share the machine)
+#   UNIT_TIMEOUT=900  seconds a unit may run in all
+#   STALL=240         seconds without any output before a unit is killed
+#   NO_BUILD=1        do not build target/release/ferrodis-server first
+#   VERBOSE=1         show the suite's own output as it runs
+#   EXTRA="--dump-logs ..."  more arguments for Redis's test_helper.tcl
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${SUITE_CACHE:-$ROOT/.cache/redis-suite}"
+VERSION=7.0.15
+BASEPORT="${BASEPORT:-21111}"
+UNIT_TIMEOUT="${UNIT_TIMEOUT:-900}"
+STALL="${STALL:-240}"
+SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrodis-server"
+[[ "$SERVER_BIN" = /* ]] || SERVER_BIN="$ROOT/$SERVER_BIN"
+
+die() { echo "redis-suite: $*" >&2; exit 2; }
+
+for t in tclsh redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof; do
+    command -v "$t" >/dev/null || die "$t is missing (make deps installs the Redis tools; tclsh: apt-get install tcl)"
+done
+
+# ---- the suite's source, once ----
+fetch_source() {
+    local dest="$CACHE/src-$VERSION"
+    [[ -f "$dest/tests/test_helper.tcl" ]] && return 0
+    local tmp
+    tmp="$(mktemp -d)"
+    if [[ -n "${REDIS_SRC:-}" ]]; then
+        tar -xzf "$REDIS_SRC" -C "$tmp" || die "cannot unpack $REDIS_SRC"
+    else
+        if ! apt-get source --download-only --print-uris redis >/dev/null 2>&1 \
+            || [[ -z "$(apt-get source --print-uris redis 2>/dev/null | grep orig)" ]]; then
+            echo "redis-suite: adding deb-src entries for Debian's redis source package"
+            local sudo=""
+            [[ "$(id -u)" -ne 0 ]] && sudo=sudo
+            local list=/etc/apt/sources.list.d/ferrodis-deb-src.sources
+            # The same suites the binary packages come from, as deb-src.
+            local suites
+            suites="$(. /etc/os-release && echo "$VERSION_CODENAME")"
+            $sudo tee "$list" >/dev/null <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $suites $suites-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $suites-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+            $sudo apt-get update -qq || die "apt-get update failed"
+        fi
+        # The source of the installed package, so the tests match its patches.
+        local pkgver
+        pkgver="$(dpkg-query -W -f='${source:Version}' redis-server 2>/dev/null || true)"
+        (cd "$tmp" && apt-get source --download-only "redis${pkgver:+=$pkgver}" >/dev/null 2>&1 \
+            || apt-get source --download-only redis >/dev/null 2>&1) || die "apt-get source redis failed"
+        local dsc
+        dsc="$(ls "$tmp"/redis_*.dsc | head -1)"
+        if command -v dpkg-source >/dev/null; then
+            (cd "$tmp" && dpkg-source --no-check -x "$dsc" unpacked >/dev/null) || die "dpkg-source failed"
+        else
+            tar -xzf "$tmp"/redis_*.orig.tar.gz -C "$tmp" && mv "$tmp"/redis-*/ "$tmp/unpacked"
+        fi
+    fi
+    local top
+    top="$(dirname "$(find "$tmp" -maxdepth 3 -path '*/tests/test_helper.tcl' | head -1)")/.."
+    [[ -f "$top/tests/test_helper.tcl" ]] || die "no tests/test_helper.tcl in the source"
+    grep -q "\"$VERSION\"" "$top/src/version.h" 2>/dev/null \
+        || echo "redis-suite: warning: the source is not Redis $VERSION" >&2
+    mkdir -p "$dest"
+    # Only the test tree and what it reads; none of Redis's C sources.
+    (cd "$top" && cp -r tests runtest runtest-sentinel redis.conf sentinel.conf "$dest/") || die "copy failed"
+    [[ -d "$top/utils" ]] && cp -r "$top/utils" "$dest/"
+    rm -rf "$tmp"
+}
+
+# A run tree: the test files plus src/ with the binaries under test.
+make_tree() {
+    local name=$1 server=$2 tree="$CACHE/run-$1"
+    rm -rf "$tree"
+    mkdir -p "$tree/src"
+    cp -r "$CACHE/src-$VERSION/." "$tree/"
+    ln -s "$server" "$tree/src/redis-server"
+    for t in redis-cli redis-benchmark redis-check-rdb redis-check-aof redis-sentinel; do
+        command -v "$t" >/dev/null && ln -s "$(command -v "$t")" "$tree/src/$t"
+    done
+    echo "$tree"
+}
+
+# Runs one unit in a tree; prints "passed failed exceptions status".
+run_unit() {
+    local tree=$1 unit=$2 log=$3
+    local args=(--single "$unit" --clients 1 --timeout "$STALL" --baseport "$BASEPORT" --portcount 1000 --durable)
+    if [[ -n "${ONLY:-}" ]]; then args+=(--only "$ONLY"); fi
+    # shellcheck disable=SC2206
+    [[ -n "${EXTRA:-}" ]] && args+=($EXTRA)
+    : >"$log"
+    (cd "$tree" && TERM=dumb exec setsid tclsh tests/test_helper.tcl "${args[@]}") >"$log" 2>&1 &
+    local pid=$! start now last_size=0 last_change status=""
+    start=$(date +%s)
+    last_change=$start
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        now=$(date +%s)
+        local size
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        if [[ "$size" != "$last_size" ]]; then last_size=$size; last_change=$now; fi
+        [[ -n "${VERBOSE:-}" ]] && true
+        if (( now - start > UNIT_TIMEOUT )); then status=timeout; break; fi
+        if (( now - last_change > STALL )); then status=stalled; break; fi
+    done
+    if [[ -n "$status" ]]; then
+        # The suite and every server it spawned share one process group.
+        kill -TERM -- -"$pid" 2>/dev/null; sleep 1; kill -KILL -- -"$pid" 2>/dev/null
+        echo "[$status]: $unit killed after $(( $(date +%s) - start ))s" >>"$log"
+    fi
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    local passed failed exc
+    passed=$(grep -c '^\[ok\]:' "$log")
+    failed=$(grep -c '^\[err\]:' "$log")
+    exc=$(grep -c '^\[exception\]:' "$log")
+    if [[ -z "$status" ]]; then
+        if grep -q 'All tests passed' "$log"; then status=ok
+        elif (( exc > 0 )); then status=exception
+        elif (( failed > 0 )); then status=failed
+        elif (( rc != 0 )); then status="exit-$rc"
+        else status=ok; fi
+    fi
+    echo "$passed $failed $exc $status"
+}
+
+# ---- main ----
+if [[ -z "${NO_BUILD:-}" ]]; then
+    (cd "$ROOT" && cargo build --release --quiet) || die "build failed"
+fi
+[[ -x "$SERVER_BIN" ]] || die "$SERVER_BIN not built"
+mkdir -p "$CACHE"
+fetch_source
+
+if [[ -n "${UNITS:-}" ]]; then
+    read -r -a units <<<"$UNITS"
+else
+    mapfile -t units < <(grep -v '^\s*#' "$ROOT/suite/units.txt" | grep -v '^\s*$')
+fi
+
+targets=(ferrodis)
+[[ -n "${BASELINE:-}" ]] && targets+=(redis)
+declare -A tree
+tree[ferrodis]="$(make_tree ferrodis "$SERVER_BIN")"
+[[ -n "${BASELINE:-}" ]] && tree[redis]="$(make_tree redis "$(command -v redis-server)")"
+
+results="$CACHE/results.tsv"          # unit target passed failed exceptions status
+baseline="$CACHE/baseline.tsv"        # the latest real-Redis figures per unit
+failures="$CACHE/failures.txt"
+touch "$baseline"
+: >"$results"
+: >"$failures"
+mkdir -p "$CACHE/logs"
+
+printf '%-38s %8s %6s %4s %-10s | %8s %6s %-10s\n' unit "ferrodis" fail exc status "redis" fail status
+for unit in "${units[@]}"; do
+    for t in "${targets[@]}"; do
+        log="$CACHE/logs/$t-${unit//\//_}.log"
+        read -r p f e s < <(run_unit "${tree[$t]}" "$unit" "$log")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$unit" "$t" "$p" "$f" "$e" "$s" >>"$results"
+        if [[ $t == redis ]]; then
+            grep -v "^$unit	" "$baseline" >"$baseline.tmp"; mv "$baseline.tmp" "$baseline"
+            printf '%s\t%s\t%s\t%s\n' "$unit" "$p" "$f" "$s" >>"$baseline"
+            rp=$p rf=$f rs=$s
+        else
+            fp=$p ff=$f fe=$e fs=$s
+            grep '^\[err\]:\|^\[exception\]:\|^\[timeout\]:\|^\[stalled\]:' "$log" | sed "s|^|$unit |" >>"$failures"
+        fi
+    done
+    if [[ -z "${BASELINE:-}" ]]; then
+        # Show the last baseline measured on this machine, if any.
+        read -r rp rf rs < <(awk -F'\t' -v u="$unit" '$1==u {print $2, $3, $4}' "$baseline")
+    fi
+    printf '%-38s %8s %6s %4s %-10s | %8s %6s %-10s\n' "$unit" "$fp" "$ff" "$fe" "$fs" "${rp:--}" "${rf:--}" "${rs:--}"
+    unset rp rf rs
+done
+
+# Totals over the units run.
+awk -F'\t' -v b="$baseline" '
+    BEGIN { while ((getline l < b) > 0) { split(l, a, "\t"); bp[a[1]] = a[2] } }
+    $2 == "ferrodis" { fp += $3; ff += $4; if ($1 in bp) { rp += bp[$1]; n++ } ; u++ }
+    END {
+        printf "total: ferrodis passed %d, failed %d", fp, ff
+        if (n == u && rp > 0) printf "; redis passed %d; ratio %.1f%%", rp, 100 * fp / rp
+        printf "\n"
+    }' "$results"
+echo "failing tests: $failures; logs: $CACHE/logs/"
