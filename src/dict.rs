@@ -350,11 +350,24 @@ impl<V> Dict<V> {
 
     /// One incremental rehash step, skipped while a child process saves:
     /// moving buckets writes to pages the child still shares (lookups and
-    /// inserts work on both tables meanwhile).
+    /// inserts work on both tables meanwhile). Once one table is
+    /// FORCE_RESIZE_RATIO times the other, the step is taken anyway (Redis
+    /// 7.0.15's dictRehash): a huge, nearly empty table must not stay.
     fn rehash_step(&mut self) {
-        if self.is_rehashing() && resize_allowed() {
+        if self.is_rehashing() && self.rehash_allowed() {
             self.rehash(1);
         }
+    }
+
+    fn rehash_allowed(&self) -> bool {
+        if resize_allowed() {
+            return true;
+        }
+        let (s0, s1) = (self.ht[0].buckets.len(), self.ht[1].buckets.len());
+        if s0 == 0 || s1 == 0 {
+            return false;
+        }
+        s0.max(s1) / s0.min(s1) >= FORCE_RESIZE_RATIO
     }
 
     /// Moves up to `n` non-empty buckets (visiting at most 10*n empty ones).
@@ -487,6 +500,179 @@ impl<V> Dict<V> {
     }
 }
 
+/// Elements sampled by `fair_random` (Redis's GETFAIR_NUM_ENTRIES).
+const FAIR_SAMPLES: usize = 15;
+
+impl<V> Dict<V> {
+    /// Up to `out.len()` elements from random places (Redis 7.0.15's
+    /// dictGetSomeKeys): after as many rehash steps, consecutive buckets
+    /// from a random start, jumping elsewhere after a run of empty ones.
+    /// A chain longer than the room left is reservoir-sampled, so that the
+    /// end of a long chain gets its fair chance. Returns how many were stored.
+    pub fn some_keys<'a>(
+        &'a mut self,
+        out: &mut [Option<(&'a Sds, &'a V)>],
+        mut rnd: impl FnMut() -> u64,
+    ) -> usize {
+        let count = out.len().min(self.len());
+        self.sample_steps(count);
+        let this: &'a Self = self;
+        this.sample(&mut out[..count], &mut rnd)
+    }
+
+    /// The rehash work dictGetSomeKeys does before sampling `count`.
+    fn sample_steps(&mut self, count: usize) {
+        for _ in 0..count {
+            if !self.is_rehashing() {
+                break;
+            }
+            self.rehash_step();
+        }
+    }
+
+    fn sample<'a>(
+        &'a self,
+        out: &mut [Option<(&'a Sds, &'a V)>],
+        rnd: &mut dyn FnMut() -> u64,
+    ) -> usize {
+        let count = out.len();
+        if count == 0 {
+            return 0;
+        }
+        let rehash_idx = self.rehash_idx();
+        let tables = if rehash_idx.is_some() { 2 } else { 1 };
+        let mut maxmask = self.ht[0].mask();
+        if tables > 1 && self.ht[1].mask() > maxmask {
+            maxmask = self.ht[1].mask();
+        }
+        let mut i = rnd() & maxmask;
+        let mut emptylen = 0;
+        let mut stored = 0usize;
+        let mut maxsteps = count * 10;
+        while stored < count && maxsteps > 0 {
+            maxsteps -= 1;
+            for j in 0..tables {
+                // Buckets of ht[0] below the rehash index are empty; past
+                // the end of ht[1] too (shrinking): jump to the index.
+                if let Some(ri) = rehash_idx.filter(|&ri| j == 0 && (i as usize) < ri) {
+                    if i as usize >= self.ht[1].buckets.len() {
+                        i = ri as u64;
+                    } else {
+                        continue;
+                    }
+                }
+                let t = &self.ht[j];
+                if i as usize >= t.buckets.len() {
+                    continue;
+                }
+                let Some(head) = t.buckets[i as usize].as_deref() else {
+                    emptylen += 1;
+                    if emptylen >= 5 && emptylen > count {
+                        i = rnd() & maxmask;
+                        emptylen = 0;
+                    }
+                    continue;
+                };
+                emptylen = 0;
+                let mut cur = Some(head);
+                while let Some(n) = cur {
+                    if stored < count {
+                        out[stored] = Some((&n.key, &n.val));
+                    } else {
+                        let r = (rnd() % (stored as u64 + 1)) as usize;
+                        if r < count {
+                            out[r] = Some((&n.key, &n.val));
+                        }
+                    }
+                    stored += 1;
+                    cur = n.next.as_deref();
+                }
+                if stored >= count {
+                    return count;
+                }
+            }
+            i = (i + 1) & maxmask;
+        }
+        stored.min(count)
+    }
+
+    /// A random element with a fair chance for each (Redis's
+    /// dictGetFairRandomKey): one of a sample of FAIR_SAMPLES elements, so
+    /// that members of long chains are not favoured less than lone ones.
+    pub fn fair_random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<(&Sds, &V)> {
+        let count = FAIR_SAMPLES.min(self.len());
+        self.sample_steps(count);
+        let this: &Self = self;
+        let mut picks = [None; FAIR_SAMPLES];
+        let n = this.sample(&mut picks[..count], &mut rnd);
+        if n == 0 {
+            // An unlucky run of empty buckets: any element will do.
+            return this.random(rnd);
+        }
+        picks[(rnd() % n as u64) as usize]
+    }
+
+    /// Redis's DEBUG HTSTATS text for this table (dictGetStats): the main
+    /// table, then the rehashing target while rehashing.
+    pub fn stats(&self) -> String {
+        let mut s = self.ht[0].stats(0);
+        if self.is_rehashing() {
+            s.push_str(&self.ht[1].stats(1));
+        }
+        s
+    }
+}
+
+impl<V> Table<V> {
+    fn stats(&self, idx: usize) -> String {
+        use std::fmt::Write;
+        const VECTLEN: usize = 50;
+        let name = if idx == 0 {
+            "main hash table"
+        } else {
+            "rehashing target"
+        };
+        if self.used == 0 {
+            return format!(
+                "Hash table {idx} stats ({name}):\nNo stats available for empty dictionaries\n"
+            );
+        }
+        let mut clvector = [0u64; VECTLEN];
+        let (mut slots, mut maxchain, mut total) = (0u64, 0u64, 0u64);
+        for b in self.buckets.iter() {
+            let Some(head) = b.as_deref() else {
+                clvector[0] += 1;
+                continue;
+            };
+            slots += 1;
+            let mut len = 0u64;
+            let mut cur = Some(head);
+            while let Some(n) = cur {
+                len += 1;
+                cur = n.next.as_deref();
+            }
+            clvector[(len as usize).min(VECTLEN - 1)] += 1;
+            maxchain = maxchain.max(len);
+            total += len;
+        }
+        let size = self.buckets.len();
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "Hash table {idx} stats ({name}):\n table size: {size}\n number of elements: {}\n different slots: {slots}\n max chain length: {maxchain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
+            self.used,
+            total as f32 / slots as f32,
+            self.used as f32 / slots as f32,
+        );
+        for (i, &n) in clvector.iter().enumerate().take(VECTLEN - 1) {
+            if n != 0 {
+                let _ = writeln!(s, "   {i}: {n} ({:.2}%)", n as f32 / size as f32 * 100.0);
+            }
+        }
+        s
+    }
+}
+
 /// Whether tables may grow and shrink freely. Cleared while a forked child
 /// is saving so that copy-on-write copies as few pages as possible.
 static RESIZE_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
@@ -555,7 +741,7 @@ impl<V: Clone> Clone for Dict<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
 
     fn key(i: usize) -> Sds {
         Sds::from_vec(format!("key:{i}").into_bytes())
@@ -617,6 +803,76 @@ mod tests {
         for i in 0..500 {
             assert!(seen.contains(&key(i)), "missed key {i}");
         }
+    }
+
+    #[test]
+    fn fair_random_reaches_the_end_of_a_long_chain() {
+        // One bucket holding a chain of 30: a sample of 15 taken from the
+        // chain's head alone would never return the last 15 (Redis #12276).
+        let mut d: Dict<()> = Dict::new();
+        d.ht[0] = Table::with_size(1);
+        for i in 0..30 {
+            let k = key(i);
+            let h = hash_bytes(&k);
+            d.ht[0].push(
+                h,
+                Box::new(Node {
+                    next: None,
+                    key: k,
+                    val: (),
+                }),
+            );
+        }
+        assert!(d
+            .stats()
+            .contains("different slots: 1\n max chain length: 30\n"));
+        let mut x = 88172645463325252u64;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut hits: HashMap<Sds, u32> = HashMap::new();
+        let draws = 30_000;
+        for _ in 0..draws {
+            let (k, _) = d.fair_random(&mut rnd).expect("non-empty");
+            *hits.entry(k.clone()).or_default() += 1;
+        }
+        assert_eq!(hits.len(), 30, "every member of the chain is drawn");
+        // Chi-square with 29 degrees of freedom: 73 is p = 0.00001.
+        let p = draws as f64 / 30.0;
+        let chi: f64 = hits.values().map(|&n| (n as f64 - p).powi(2) / p).sum();
+        assert!(chi < 73.0, "chi-square {chi}");
+    }
+
+    #[test]
+    fn rehash_goes_on_during_a_save_only_for_extreme_ratios() {
+        let mut d: Dict<()> = Dict::new();
+        for i in 0..1000 {
+            d.insert(key(i), ());
+        }
+        while d.rehash(100) {}
+        for i in 0..990 {
+            d.remove(&key(i));
+        }
+        set_resize_allowed(false);
+        d.shrink_if_needed();
+        let stalled = !d.is_rehashing();
+        set_resize_allowed(true);
+        assert!(stalled, "no shrink starts while a child saves");
+        d.shrink_if_needed();
+        assert!(d.is_rehashing());
+        // 1024 -> 16 buckets: a ratio of 64, so steps go on during a save.
+        set_resize_allowed(false);
+        let mut steps = 0;
+        while d.is_rehashing() && steps < 10_000 {
+            d.fair_random(|| 12345);
+            steps += 1;
+        }
+        set_resize_allowed(true);
+        assert!(!d.is_rehashing());
+        assert_eq!(d.iter().count(), 10);
     }
 
     #[test]

@@ -128,6 +128,9 @@ pub struct Client {
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
     pub obuf_soft_since_ms: i64,
+    /// Pushes written during the current command under CLIENT REPLY
+    /// OFF|SKIP (start, end in `reply`): they survive the reply's removal.
+    pub push_spans: Vec<(usize, usize)>,
 }
 
 impl Client {
@@ -161,6 +164,7 @@ impl Client {
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,
+            push_spans: Vec::new(),
         }
     }
 

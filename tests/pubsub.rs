@@ -387,3 +387,46 @@ fn slow_subscriber_is_dropped_at_the_output_buffer_limit() {
     assert!(s.log().contains("overcoming of output buffer limits"));
     assert_eq!(publisher.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn pushes_reach_clients_under_client_reply_off() {
+    // Pub/Sub pushes are not replies: CLIENT REPLY OFF|SKIP do not drop
+    // them (Redis's CLIENT_PUSHING), in RESP3 and RESP2 alike.
+    check(
+        "reply-off-resp3",
+        &[],
+        r#"
+[nd] 0 HELLO 3
+0 !CLIENT REPLY OFF
+0 SUBSCRIBE ch
+0 PSUBSCRIBE c*
+0 !SET k v
+0 !GET k
+1 PUBLISH ch hello
+0 <
+0 <
+0 PUBLISH ch self
+0 <
+0 UNSUBSCRIBE ch
+0 PUNSUBSCRIBE
+0 CLIENT REPLY ON
+0 GET k
+0 !CLIENT REPLY SKIP
+0 SUBSCRIBE other
+0 GET k
+"#,
+    );
+    check(
+        "reply-skip-resp2",
+        &[],
+        r#"
+0 !CLIENT REPLY SKIP
+0 SUBSCRIBE a
+1 PUBLISH a msg
+0 <
+0 !CLIENT REPLY OFF
+0 UNSUBSCRIBE a
+0 PING
+"#,
+    );
+}

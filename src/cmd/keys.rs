@@ -156,7 +156,7 @@ pub fn randomkey(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
     // Bounded retries: on a replica every key might be logically expired.
     for _ in 0..100 {
         let mut rng = crate::util::Rng::new();
-        let key = match ctx.ks.db(ctx.db).dict.random(|| rng.next_u64()) {
+        let key = match ctx.ks.db_mut(ctx.db).dict.fair_random(|| rng.next_u64()) {
             None => break,
             Some((k, _)) => Bytes::copy_from_slice(k),
         };

@@ -89,9 +89,19 @@ fn hash_read<'a>(
     db: usize,
     key: &[u8],
 ) -> Result<Option<&'a Hash>, CmdError> {
+    Ok(hash_sample(ks, db, key)?.map(|h| &*h))
+}
+
+/// A hash looked up for a read command that samples it (mutable all the
+/// same: random sampling does rehash work, as in Redis).
+fn hash_sample<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut Hash>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
-        Some(e) => match &e.val {
+        Some(e) => match &mut e.val {
             Value::Hash(h) => Ok(Some(h)),
             _ => err(error::WRONGTYPE),
         },
@@ -327,7 +337,7 @@ fn reply_field(out: &mut Out<'_>, f: &[u8], v: &[u8], withvalues: bool) {
 
 pub fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if argv.len() < 3 {
-        let Some(h) = hash_read(ctx.ks, ctx.db, &argv[1])? else {
+        let Some(h) = hash_sample(ctx.ks, ctx.db, &argv[1])? else {
             ctx.out.null();
             return Ok(());
         };
@@ -351,11 +361,10 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         _ => return err(error::SYNTAX),
     };
-    let Some(h) = hash_read(ctx.ks, ctx.db, &argv[1])? else {
+    let Some(h) = hash_sample(ctx.ks, ctx.db, &argv[1])? else {
         ctx.out.array(0);
         return Ok(());
     };
-    let h: &Hash = h;
     let size = h.len();
     let count = l.unsigned_abs() as usize;
     let uniq = l >= 0;

@@ -100,9 +100,19 @@ pub(crate) fn rand_u64() -> u64 {
 }
 
 fn set_read<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
+    Ok(set_sample(ks, db, key)?.map(|s| &*s))
+}
+
+/// A set looked up for a read command that samples it (mutable all the
+/// same: random sampling does rehash work, as in Redis).
+fn set_sample<'a>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+) -> Result<Option<&'a mut Set>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
-        Some(e) => match &e.val {
+        Some(e) => match &mut e.val {
             Value::Set(s) => Ok(Some(s)),
             _ => err(error::WRONGTYPE),
         },
@@ -301,12 +311,17 @@ fn spop_with_count(ctx: &mut Ctx<'_>, key: &Bytes, arg: &[u8]) -> CmdResult {
     Ok(())
 }
 
+/// SRANDMEMBER with a positive count below this share of the set picks
+/// random members; above it, it draws from a copy (Redis's
+/// SRANDMEMBER_SUB_STRATEGY_MUL).
+const SRANDMEMBER_SUB_STRATEGY_MUL: usize = 3;
+
 pub fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if argv.len() > 3 {
         return err(error::SYNTAX);
     }
     if argv.len() == 2 {
-        match set_read(ctx.ks, ctx.db, &argv[1])?.and_then(|s| s.random(rand_u64)) {
+        match set_sample(ctx.ks, ctx.db, &argv[1])?.and_then(|s| s.random(rand_u64)) {
             Some(m) => ctx.out.bulk(&m),
             None => ctx.out.null(),
         }
@@ -316,7 +331,7 @@ pub fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if l == i64::MIN {
         return err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
     }
-    let Some(s) = set_read(ctx.ks, ctx.db, &argv[1])? else {
+    let Some(s) = set_sample(ctx.ks, ctx.db, &argv[1])? else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -345,7 +360,22 @@ pub fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         return Ok(());
     }
-    // Distinct members: partial Fisher-Yates over positions (bounded by size).
+    if count * SRANDMEMBER_SUB_STRATEGY_MUL <= size {
+        // Few of many (Redis's CASE 4): random picks until `count` distinct.
+        let mut seen: std::collections::HashSet<Vec<u8>> = std::collections::HashSet::new();
+        ctx.out.array(count);
+        while seen.len() < count {
+            let Some(m) = s.random(rand_u64) else {
+                break;
+            };
+            if !seen.contains(m.as_ref()) {
+                ctx.out.bulk(&m);
+                seen.insert(m.into_owned());
+            }
+        }
+        return Ok(());
+    }
+    // Many of the set (CASE 3): partial Fisher-Yates over positions.
     let all: Vec<_> = s.iter().collect();
     let mut idx: Vec<usize> = (0..size).collect();
     ctx.out.array(count);

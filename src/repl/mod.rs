@@ -89,7 +89,10 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
-    pub last_ping_ms: i64,
+    /// Runs of the once-a-second replication cron (Redis's
+    /// replication_cron_loops): replicas are PINGed when it is a multiple of
+    /// repl-ping-replica-period, so raising the period stops the pings at once.
+    pub cron_loops: u64,
 }
 
 /// A background RDB child working for replicas.
@@ -135,7 +138,7 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
-            last_ping_ms: 0,
+            cron_loops: 0,
         }
     }
 

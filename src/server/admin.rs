@@ -166,6 +166,23 @@ impl Server {
         }
     }
 
+    /// Writes a Pub/Sub push (a message, a (un)subscribe confirmation):
+    /// it reaches the client even under CLIENT REPLY OFF|SKIP, as Redis's
+    /// CLIENT_PUSHING replies do, so its span is kept for apply_reply_mode.
+    pub fn reply_push(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.kind != Kind::Normal {
+                return;
+            }
+            let start = c.reply.len();
+            let resp = c.resp;
+            f(&mut Out::new(&mut c.reply, resp));
+            if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) {
+                c.push_spans.push((start, c.reply.len()));
+            }
+        }
+    }
+
     /// A subcommand HELP reply: one status line per entry.
     pub fn reply_help(&mut self, key: usize, lines: &[&str]) {
         self.reply(key, |o| {

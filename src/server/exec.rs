@@ -111,6 +111,8 @@ impl Server {
                     }
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
+                    // (Pushes delivered between commands are not this one's.)
+                    c.push_spans.clear();
                     self.process_command(key, &argv);
                     self.apply_reply_mode(key, reply_mark);
                     argv.clear();
@@ -137,8 +139,18 @@ impl Server {
             return;
         }
         if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
-            c.reply.truncate(mark.max(c.sent));
+            // Drop the command's replies but keep its pushes, in order.
+            let from = mark.max(c.sent);
+            let mut end = from;
+            for (a, b) in std::mem::take(&mut c.push_spans) {
+                if a >= end && b <= c.reply.len() {
+                    c.reply.copy_within(a..b, end);
+                    end += b - a;
+                }
+            }
+            c.reply.truncate(end);
         }
+        c.push_spans.clear();
         c.flags &= !flags::REPLY_SKIP;
         if c.has(flags::REPLY_SKIP_NEXT) {
             c.flags = (c.flags & !flags::REPLY_SKIP_NEXT) | flags::REPLY_SKIP;

@@ -584,6 +584,33 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
                 o.simple(d);
             }
         });
+    } else if eq_ic(sub, "htstats") && argv.len() >= 3 {
+        let id =
+            crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(error::NOT_INT))?;
+        if id < 0 || id as usize >= s.ks.dbs.len() {
+            return Err("ERR Out of range database".into());
+        }
+        let d = s.ks.db(id as usize);
+        let text = format!(
+            "[Dictionary HT]\n{}[Expires HT]\n{}",
+            d.dict.stats(),
+            d.expires.stats()
+        );
+        s.reply(key, |o| o.verbatim(text.as_bytes()));
+    } else if eq_ic(sub, "htstats-key") && argv.len() == 3 {
+        let Some(e) = s.ks.db(db).dict.get(&argv[2]) else {
+            return Err(error::NO_SUCH_KEY.into());
+        };
+        let text = match &e.val {
+            Value::Set(v) => v.as_dict().map(|d| d.stats()),
+            Value::Hash(v) => v.as_dict().map(|d| d.stats()),
+            Value::ZSet(v) => v.dict_stats(),
+            _ => None,
+        }
+        .ok_or(CmdError::from(
+            "ERR The value stored at the specified key is not represented using an hash table",
+        ))?;
+        s.reply(key, |o| o.verbatim(text.as_bytes()));
     } else if eq_ic(sub, "change-repl-id") {
         s.repl.change_replid();
         s.reply_ok(key);
@@ -598,6 +625,8 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "RELOAD",
             "DIGEST",
             "DIGEST-VALUE <key> [<key> ...]",
+            "HTSTATS <dbid>",
+            "HTSTATS-KEY <key>",
             "CHANGE-REPL-ID",
             "HELP",
         ];

@@ -66,7 +66,7 @@ impl Server {
             self.update_pubsub_flag(key);
             let n = self.subscription_count(key);
             let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
-            self.reply(key, |o| {
+            self.reply_push(key, |o| {
                 o.push(3);
                 o.bulk(kind);
                 o.bulk(&name);
@@ -93,7 +93,7 @@ impl Server {
         };
         if names.is_empty() {
             let n = self.subscription_count(key);
-            self.reply(key, |o| {
+            self.reply_push(key, |o| {
                 o.push(3);
                 o.bulk(kind);
                 o.null();
@@ -104,7 +104,7 @@ impl Server {
         for name in names {
             self.unsubscribe_one(key, &name, pattern);
             let n = self.subscription_count(key);
-            self.reply(key, |o| {
+            self.reply_push(key, |o| {
                 o.push(3);
                 o.bulk(kind);
                 o.bulk(&name);
@@ -157,7 +157,7 @@ impl Server {
         let mut n = 0;
         if let Some(subs) = self.pubsub.channels.get(channel).cloned() {
             for k in subs {
-                self.reply(k, |o| {
+                self.reply_push(k, |o| {
                     o.push(3);
                     o.bulk(b"message");
                     o.bulk(channel);
@@ -177,7 +177,7 @@ impl Server {
                 .collect();
             for (p, subs) in matching {
                 for k in subs {
-                    self.reply(k, |o| {
+                    self.reply_push(k, |o| {
                         o.push(4);
                         o.bulk(b"pmessage");
                         o.bulk(&p);

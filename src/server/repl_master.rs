@@ -584,9 +584,8 @@ impl Server {
         }
         // PING the replicas every repl-ping-replica-period seconds.
         let has_replicas = self.clients.iter().any(|(_, c)| c.kind == Kind::Replica);
-        let period = self.cfg.repl_ping_replica_period.max(1) as i64 * 1000;
-        if has_replicas && !self.repl.is_replica() && now - self.repl.last_ping_ms >= period {
-            self.repl.last_ping_ms = now;
+        let period = self.cfg.repl_ping_replica_period.max(1);
+        if has_replicas && !self.repl.is_replica() && self.repl.cron_loops.is_multiple_of(period) {
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }
         // Drop replicas that stopped acknowledging.

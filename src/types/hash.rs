@@ -177,8 +177,9 @@ impl Hash {
             Hash::Table(_) => None,
         }
     }
-    /// A random (field, value), roughly uniform; `rnd` supplies randomness.
-    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<Pair<'_>> {
+    /// A random (field, value), each with a fair chance (Redis's
+    /// hashTypeRandomElement: dictGetFairRandomKey); `rnd` supplies randomness.
+    pub fn random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<Pair<'_>> {
         match self {
             Hash::Listpack(_) => {
                 let n = self.len() as u64;
@@ -188,7 +189,7 @@ impl Hash {
                 self.lp_pair((rnd() % n) as usize)
             }
             Hash::Table(d) => d
-                .random(rnd)
+                .fair_random(rnd)
                 .map(|(k, v)| (Cow::Borrowed(k.as_bytes()), Cow::Borrowed(v.as_bytes()))),
         }
     }

@@ -116,11 +116,13 @@ impl Set {
             Set::Table(d) => Box::new(d.iter().map(|(k, _)| Cow::Borrowed(k.as_bytes()))),
         }
     }
-    /// A random member, roughly uniform; `rnd` supplies randomness.
-    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<Cow<'_, [u8]>> {
+    /// A random member, each with a fair chance (Redis's
+    /// setTypeRandomElement: dictGetFairRandomKey, which also does rehash
+    /// work); `rnd` supplies randomness.
+    pub fn random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<Cow<'_, [u8]>> {
         match self {
             Set::Intset(is) => is.random(rnd()).map(|v| Cow::Owned(i64_to_vec(v))),
-            Set::Table(d) => d.random(rnd).map(|(k, _)| Cow::Borrowed(k.as_bytes())),
+            Set::Table(d) => d.fair_random(rnd).map(|(k, _)| Cow::Borrowed(k.as_bytes())),
         }
     }
     /// Removes and returns a random member.

@@ -100,6 +100,16 @@ impl Default for ZSet {
     }
 }
 
+impl ZSet {
+    /// DEBUG HTSTATS-KEY text of a skiplist zset's dict (None: listpack).
+    pub fn dict_stats(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Sl(sl) => Some(sl.dict.stats()),
+            Repr::Lp(_) => None,
+        }
+    }
+}
+
 /// A listpack score entry as a double (zzlGetScore).
 fn lp_score(v: LpValue<'_>) -> f64 {
     match v {
