@@ -572,3 +572,71 @@ fn watch_on_replica_invalidated_by_master_writes() {
     sc.cmd(&["GET", "w"]);
     assert_eq!(sc.cmd(&["EXEC"]), b"*-1\r\n");
 }
+
+#[test]
+fn exec_state_checks_are_made_once_for_the_transaction() {
+    // A REPLICAOF inside the transaction does not stop the writes after it
+    // (Redis checks read-only once, for EXEC); the replica refuses writes
+    // afterwards. Nothing of the transaction reaches the old replicas.
+    check(
+        "replicaof-inside-exec",
+        &[],
+        r#"
+0 MULTI
+0 SET foo2 bar
+0 REPLICAOF 127.0.0.1 1
+0 SET foo3 bar
+0 EXEC
+0 SET foo4 bar
+0 MGET foo2 foo3 foo4
+0 REPLICAOF NO ONE
+"#,
+    );
+    // A stale replica refuses an EXEC holding one command without the
+    // STALE flag, even when it became stale after the command was queued.
+    check(
+        "stale-exec",
+        &[],
+        r#"
+0 CONFIG SET replica-serve-stale-data no
+0 SET xx 1
+0 MULTI
+0 GET xx
+1 REPLICAOF 127.0.0.1 1
+0 EXEC
+1 REPLICAOF NO ONE
+0 MULTI
+0 PING
+1 REPLICAOF 127.0.0.1 1
+0 EXEC
+0 MULTI
+1 REPLICAOF NO ONE
+0 GET xx
+0 EXEC
+# every queued command has STALE: allowed
+1 REPLICAOF 127.0.0.1 1
+0 MULTI
+0 INFO nosuchsection
+0 EXEC
+1 REPLICAOF NO ONE
+"#,
+    );
+    // Inside EXEC nothing forks: background saves are scheduled.
+    check(
+        "bgsave-inside-exec",
+        &[],
+        r#"
+0 MULTI
+0 SET foo bar
+0 BGREWRITEAOF
+0 BGSAVE
+0 EXEC
+0 MULTI
+0 SET foo bar
+0 SAVE
+0 SHUTDOWN
+0 EXEC
+0 GET foo
+"#,
+    );
+}

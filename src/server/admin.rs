@@ -1,5 +1,5 @@
 //! Server commands carried out with access to the whole server: the
-//! dispatch of `Srv` tags, startup (`start`), SHUTDOWN, CONFIG, COMMAND,
+//! dispatch of `Srv` tags, startup (`start`), CONFIG, COMMAND,
 //! DEBUG, FLUSHDB/FLUSHALL/SWAPDB, SLOWLOG, LATENCY, MEMORY, MONITOR.
 
 use super::Server;
@@ -72,14 +72,6 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             1
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum ShutdownMode {
-    /// Save if save points are configured.
-    Default,
-    Save,
-    NoSave,
 }
 
 /// One SLOWLOG entry.
@@ -449,62 +441,6 @@ impl Server {
             return Err(unknown_subcommand(sub, "MEMORY"));
         }
         Ok(())
-    }
-
-    fn cmd_shutdown(&mut self, _key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        let mut mode = ShutdownMode::Default;
-        for a in &argv[1..] {
-            if eq_ic(a, "nosave") {
-                mode = ShutdownMode::NoSave;
-            } else if eq_ic(a, "save") {
-                mode = ShutdownMode::Save;
-            } else if eq_ic(a, "now") || eq_ic(a, "force") || eq_ic(a, "abort") {
-                // Accepted; ferrodis has no shutdown wait to skip or abort.
-            } else {
-                return Err(error::SYNTAX.into());
-            }
-        }
-        if self.prepare_shutdown(mode, false) {
-            std::process::exit(0);
-        }
-        Err("ERR Errors trying to SHUTDOWN. Check logs.".into())
-    }
-
-    /// Saves if asked (or configured), removes the pidfile and unix socket.
-    /// Returns false when the save failed and shutdown must not happen.
-    pub fn prepare_shutdown(&mut self, mode: ShutdownMode, from_signal: bool) -> bool {
-        if from_signal {
-            log::warn!("Received SIGTERM scheduling shutdown...");
-        }
-        log::warn!("User requested shutdown...");
-        self.persist_kill_child();
-        let save = match mode {
-            ShutdownMode::Save => true,
-            ShutdownMode::NoSave => false,
-            ShutdownMode::Default => !self.cfg.save.is_empty(),
-        };
-        if save {
-            log::info!("Saving the final RDB snapshot before exiting.");
-            if let Err(e) = self.save_rdb_foreground() {
-                log::warn!("Error trying to save the DB, can't exit. ({e})");
-                return false;
-            }
-        }
-        self.persist_flush_aof_on_shutdown();
-        if !self.cfg.pidfile.is_empty() {
-            log::info!("Removing the pid file.");
-            let _ = std::fs::remove_file(&self.cfg.pidfile);
-        }
-        if !self.cfg.unixsocket.is_empty() {
-            log::info!("Removing the unix socket file.");
-            let _ = std::fs::remove_file(&self.cfg.unixsocket);
-        }
-        // Flush whatever replies are pending (e.g. to replicas).
-        for (_, c) in self.clients.iter_mut() {
-            let _ = c.flush();
-        }
-        log::warn!("ferrodis is now ready to exit, bye bye...");
-        true
     }
 
     fn cmd_command(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {

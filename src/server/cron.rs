@@ -15,6 +15,9 @@ const EXPIRE_SLOW_TIME_PERC: u64 = 25;
 
 impl Server {
     pub fn cron(&mut self) {
+        if self.pause_cron {
+            return;
+        }
         self.cron_loops += 1;
         self.update_clock();
         // No deletions while writes are paused (they would be propagated).
@@ -29,6 +32,11 @@ impl Server {
         self.persist_cron();
         self.repl_cron();
         self.after_command();
+        // SIGTERM/SIGINT are acted upon here, as in Redis's serverCron (a
+        // SHUTDOWN ABORT can still cancel them until then).
+        if self.shutdown_cron() {
+            std::process::exit(0);
+        }
     }
 
     /// Samples keys with an expiry and deletes those whose time passed,

@@ -5,6 +5,7 @@
 
 use super::Server;
 use crate::config::MaxmemoryPolicy as P;
+use crate::net::Kind;
 use crate::sds::Sds;
 use bytes::Bytes;
 
@@ -12,6 +13,27 @@ use bytes::Bytes;
 const MAX_EVICTIONS_PER_CALL: usize = 1000;
 
 impl Server {
+    /// Bytes waiting in our replicas' output buffers (each replica keeps
+    /// its own copy of the stream here), INFO's mem_clients_slaves.
+    pub fn replica_output_memory(&self) -> u64 {
+        self.clients
+            .iter()
+            .filter(|(_, c)| c.kind == Kind::Replica)
+            .map(|(_, c)| {
+                let pending = c.repl.as_ref().map_or(0, |r| r.pending.len());
+                (c.pending_reply() + pending) as u64
+            })
+            .sum()
+    }
+
+    /// Memory maxmemory does not count (Redis's
+    /// freeMemoryGetNotCountedMemory): the replication stream waiting for
+    /// replicas and the AOF buffer, so that feeding replicas never evicts.
+    /// The backlog is left out too: its size is configured, not data.
+    pub fn memory_not_counted_for_evict(&self) -> u64 {
+        self.replica_output_memory() + self.persist.aof.buf.len() as u64
+    }
+
     /// Frees memory until used_memory <= maxmemory. False when that was not
     /// possible (no candidate keys): the caller replies -OOM.
     pub fn perform_evictions(&mut self) -> bool {
@@ -24,7 +46,8 @@ impl Server {
             return true;
         }
         // The replication and AOF buffers are not counted, as in Redis.
-        used = used.saturating_sub(self.repl.backlog_memory() as u64);
+        let not_counted = self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict();
+        used = used.saturating_sub(not_counted);
         if used <= max {
             return true;
         }
@@ -47,7 +70,9 @@ impl Server {
                 reply_at: None,
             });
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
-            if super::info::used_memory().saturating_sub(self.repl.backlog_memory() as u64) <= max {
+            let not_counted =
+                self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict();
+            if super::info::used_memory().saturating_sub(not_counted) <= max {
                 return true;
             }
         }

@@ -80,7 +80,9 @@ impl Server {
                     c.query_need = 0;
                     // CLIENT PAUSE: leave the command in the buffer until the
                     // pause ends (all commands, or only those that write).
-                    if self.clients_paused_until_ms != 0
+                    // A shutdown waiting for replicas pauses writes too.
+                    let client_pause = self.clients_paused_until_ms != 0;
+                    if (client_pause || self.pending_shutdown.is_some())
                         && c.kind == Kind::Normal
                         && !self.spans.is_empty()
                     {
@@ -88,7 +90,7 @@ impl Server {
                         let writes = cmd::lookup(&c.query[a..b]).is_some_and(|s| {
                             s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
                         });
-                        if !self.pause_writes_only || writes {
+                        if (client_pause && !self.pause_writes_only) || writes {
                             self.paused.push(key);
                             break;
                         }
@@ -199,15 +201,21 @@ impl Server {
         self.reply_error(key, &e);
     }
 
-    /// Flags of the commands queued by a client in MULTI (Redis's
-    /// mstate.cmd_flags), which EXEC's pre-checks use as its own.
-    fn queued_flags(&self, key: usize) -> u32 {
-        self.clients.get(key).map_or(0, |c| {
+    /// The flags EXEC's pre-checks use: any flag of a queued command
+    /// (Redis's mstate.cmd_flags: one write makes EXEC a write), but STALE
+    /// and LOADING only when every queued command has them (cmd_inv_flags:
+    /// one GET makes EXEC refused on a stale replica).
+    fn queued_flags(&self, key: usize, exec_flags: u32) -> u32 {
+        const ALL_MUST: u32 = cmd::flag::STALE | cmd::flag::LOADING;
+        let (any, all) = self.clients.get(key).map_or((0, ALL_MUST), |c| {
             c.mstate
                 .iter()
                 .filter_map(|argv| cmd::lookup(&argv[0]))
-                .fold(0, |f, spec| f | spec.flags)
-        })
+                .fold((0, ALL_MUST), |(any, all), spec| {
+                    (any | spec.flags, all & spec.flags)
+                })
+        });
+        (exec_flags | (any & !ALL_MUST)) & (!ALL_MUST | all)
     }
 
     /// Redis's processCommand: lookup, arity, auth, state checks, then call
@@ -269,7 +277,7 @@ impl Server {
         }
         // EXEC is checked with the flags of what it is about to run.
         let flags_now = if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
-            cmd.flags | self.queued_flags(key)
+            self.queued_flags(key, cmd.flags)
         } else {
             cmd.flags
         };
@@ -318,7 +326,7 @@ impl Server {
     /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-        cmd: &'static CommandSpec,
+        _cmd: &'static CommandSpec,
         flags_now: u32,
         queueing: bool,
         from_master: bool,
@@ -329,7 +337,7 @@ impl Server {
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data
-            && !cmd.has(cmd::flag::STALE)
+            && flags_now & cmd::flag::STALE == 0
         {
             return Some(error::MASTERDOWN.into());
         }

@@ -158,6 +158,10 @@ impl Server {
             self.executable,
             self.cfg.config_file.as_deref().unwrap_or(""),
         );
+        if let Some(p) = &self.pending_shutdown {
+            let left = (p.deadline_ms - self.ks.now_ms).max(0);
+            let _ = write!(o, "shutdown_in_milliseconds:{left}\r\n");
+        }
     }
 
     fn info_clients(&self, o: &mut String) {
@@ -190,7 +194,10 @@ impl Server {
             self.cfg.maxclients,
             max_in,
             max_out,
-            self.blocking.count,
+            // Blocked on keys, in WAIT, in SHUTDOWN (Redis counts every type).
+            self.blocking.count
+                + self.repl.waiters.len()
+                + self.pending_shutdown.as_ref().map_or(0, |p| p.waiters.len()),
             self.blocking.count,
         );
         let _ = pubsub;
@@ -201,7 +208,7 @@ impl Server {
         let rss = rss_bytes();
         let _ = write!(
             o,
-            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{}\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:{}\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human_bytes(used),
             human_bytes(rss),
             human_bytes(used),
@@ -212,8 +219,11 @@ impl Server {
             self.cfg.get(&[b"maxmemory-policy"]).first().map_or("noeviction".to_string(), |p| p.1.clone()),
             if used > 0 { rss as f64 / used as f64 } else { 1.0 },
             rss as i64 - used as i64,
+            self.memory_not_counted_for_evict(),
             self.repl.backlog_memory(),
-            self.repl.backlog_memory(),
+            self.repl.backlog_memory() as u64 + self.replica_output_memory(),
+            self.replica_output_memory(),
+            self.persist.aof.buf.len(),
         );
     }
 
@@ -611,6 +621,9 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "ERR The value stored at the specified key is not represented using an hash table",
         ))?;
         s.reply(key, |o| o.verbatim(text.as_bytes()));
+    } else if eq_ic(sub, "pause-cron") && argv.len() == 3 {
+        s.pause_cron = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
+        s.reply_ok(key);
     } else if eq_ic(sub, "change-repl-id") {
         s.repl.change_replid();
         s.reply_ok(key);
@@ -627,6 +640,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "DIGEST-VALUE <key> [<key> ...]",
             "HTSTATS <dbid>",
             "HTSTATS-KEY <key>",
+            "PAUSE-CRON <0|1>",
             "CHANGE-REPL-ID",
             "HELP",
         ];

@@ -328,7 +328,34 @@ pub fn set_keepalive(fd: i32, interval: u64) {
     }
 }
 
-extern "C" fn on_shutdown_signal(_sig: libc::c_int) {
+extern "C" fn on_shutdown_signal(sig: libc::c_int) {
+    // A second SIGINT while a shutdown is under way (saving, or waiting for
+    // replicas): the user insists, exit now without the temp RDB of a
+    // foreground save (the process is in `dir`). Async-signal-safe only.
+    if sig == libc::SIGINT && SHUTDOWN_SIGNAL.load(Ordering::Relaxed) {
+        let mut name = *b"temp-00000000000000000000.rdb\0";
+        // SAFETY: getpid, unlink and _exit are async-signal-safe.
+        let mut pid = unsafe { libc::getpid() } as u64;
+        let mut digits = [0u8; 20];
+        let mut n = 0;
+        loop {
+            digits[n] = b'0' + (pid % 10) as u8;
+            n += 1;
+            pid /= 10;
+            if pid == 0 {
+                break;
+            }
+        }
+        for i in 0..n {
+            name[5 + i] = digits[n - 1 - i];
+        }
+        name[5 + n..5 + n + 5].copy_from_slice(b".rdb\0");
+        unsafe {
+            libc::unlink(name.as_ptr() as *const libc::c_char);
+            libc::_exit(1);
+        }
+    }
+    super::LAST_SIGNAL.store(sig, Ordering::Relaxed);
     SHUTDOWN_SIGNAL.store(true, Ordering::Relaxed);
 }
 

@@ -37,6 +37,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod shutdown;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -49,11 +50,13 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Set by the SIGTERM/SIGINT handler; the loop shuts down when it sees it.
 pub static SHUTDOWN_SIGNAL: AtomicBool = AtomicBool::new(false);
+/// Which of the two it was (shutdown-on-sigterm or shutdown-on-sigint).
+pub static LAST_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
 /// Listener tokens count down from the top so they never meet slab keys.
 const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
@@ -138,6 +141,10 @@ pub struct Server {
     /// Slab keys of our replicas (the stream is fed to each on every write).
     pub replica_keys: Vec<usize>,
     pub shutdown_asap: bool,
+    /// DEBUG PAUSE-CRON: cron does nothing while set.
+    pub pause_cron: bool,
+    /// A SHUTDOWN waiting for lagging replicas (shutdown-timeout).
+    pub pending_shutdown: Option<shutdown::PendingShutdown>,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
@@ -183,6 +190,8 @@ impl Server {
             latency: latency::Latency::default(),
             replica_keys: Vec::new(),
             shutdown_asap: false,
+            pause_cron: false,
+            pending_shutdown: None,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -339,13 +348,6 @@ impl Server {
         let mut next_cron = crate::util::monotonic_us();
         loop {
             self.before_sleep();
-            if self.shutdown_asap || SHUTDOWN_SIGNAL.load(Ordering::Relaxed) {
-                if self.prepare_shutdown(admin::ShutdownMode::Default, true) {
-                    return Ok(());
-                }
-                SHUTDOWN_SIGNAL.store(false, Ordering::Relaxed);
-                self.shutdown_asap = false;
-            }
             let now = crate::util::monotonic_us();
             let timeout = if !self.pending_input.is_empty() {
                 Duration::ZERO
@@ -467,6 +469,12 @@ impl Server {
 
     pub fn unpause_clients(&mut self) {
         self.clients_paused_until_ms = 0;
+        self.resume_paused_clients();
+    }
+
+    /// Held clients get another look (a pause ended); those another pause
+    /// still covers are held again.
+    pub fn resume_paused_clients(&mut self) {
         let held = std::mem::take(&mut self.paused);
         self.pending_input.extend(held);
     }

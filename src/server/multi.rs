@@ -25,6 +25,12 @@ impl Server {
         Ok(())
     }
 
+    /// True while EXEC runs its queued commands (Redis's server.in_exec):
+    /// background saves are scheduled rather than forked then.
+    pub fn in_exec(&self) -> bool {
+        self.prop.depth > 1
+    }
+
     /// Queues a command inside MULTI (argv is copied out of the query buffer).
     pub fn queue_multi(&mut self, key: usize, argv: &[Bytes]) {
         if let Some(c) = self.clients.get_mut(key) {
@@ -85,19 +91,9 @@ impl Server {
             let Some(spec) = cmd::lookup(&argv[0]) else {
                 continue;
             };
-            // A write on a replica turned read-only after queueing, or a
-            // command refused by state checks, fails here like in Redis.
-            if self.repl.is_replica()
-                && self.cfg.replica_read_only
-                && spec.has(cmd::flag::WRITE)
-                && self
-                    .clients
-                    .get(key)
-                    .is_some_and(|c| c.kind != crate::net::Kind::Master)
-            {
-                self.reply_error(key, &crate::error::READONLY.into());
-                continue;
-            }
+            // The state checks (read-only replica, OOM...) were made once,
+            // for EXEC as a whole: a REPLICAOF inside the transaction does
+            // not stop the commands after it (Redis's execCommand).
             self.call(key, spec, argv);
         }
         self.cmd_discard_silent(key);

@@ -186,14 +186,12 @@ impl Server {
     pub fn save_rdb_foreground(&mut self) -> Result<(), String> {
         let aux = self.rdb_aux();
         let dir = PathBuf::from(&self.cfg.dir);
+        // (rdb-key-save-delay slows a foreground save too, as in Redis.)
         let r = rdb_save_file(
             &self.ks,
             &dir,
             &self.cfg.dbfilename,
-            &RdbAux {
-                key_save_delay_us: 0,
-                ..aux
-            },
+            &aux,
             self.cfg.list_max_listpack_size,
         );
         match r {
@@ -415,7 +413,14 @@ impl Server {
                 return Err(crate::error::SYNTAX.into());
             }
         }
+        // Inside EXEC nothing forks: the save starts from cron.
+        let in_exec = self.in_exec();
         match self.persist.child_kind() {
+            Some(ChildKind::Aof) | None if in_exec => {
+                self.persist.bgsave_scheduled = true;
+                self.reply(key, |o| o.simple("Background saving scheduled"));
+                Ok(())
+            }
             Some(ChildKind::Aof) => {
                 if schedule {
                     self.persist.bgsave_scheduled = true;

@@ -561,13 +561,12 @@ impl Server {
     }
 
     pub fn cmd_bgrewriteaof(&mut self, key: usize) -> R {
+        let in_exec = self.in_exec();
         match self.persist.child_kind() {
             Some(ChildKind::Aof) => Err("ERR Background append only file rewriting already in progress".into()),
-            Some(_) => {
-                self.persist.aof.rewrite_scheduled = true;
-                self.reply(key, |o| o.simple("Background append only file rewriting scheduled"));
-                Ok(())
-            }
+            // Inside EXEC nothing forks: the rewrite starts from cron.
+            Some(_) => self.schedule_aof_rewrite(key),
+            None if in_exec => self.schedule_aof_rewrite(key),
             None => match self.aof_rewrite_background() {
                 Ok(()) => {
                     self.reply(key, |o| o.simple("Background append only file rewriting started"));
@@ -576,6 +575,14 @@ impl Server {
                 Err(_) => Err("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into()),
             },
         }
+    }
+
+    fn schedule_aof_rewrite(&mut self, key: usize) -> R {
+        self.persist.aof.rewrite_scheduled = true;
+        self.reply(key, |o| {
+            o.simple("Background append only file rewriting scheduled")
+        });
+        Ok(())
     }
 
     /// CONFIG SET appendonly: start (through a rewrite) or stop the AOF.
@@ -591,6 +598,9 @@ impl Server {
             {
                 self.persist.aof.rewrite_scheduled = true;
                 log::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+            } else if self.in_exec() {
+                self.persist.aof.rewrite_scheduled = true;
+                log::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
             } else if self.aof_rewrite_background().is_err() {
                 self.persist.aof.state = AofState::Off;
                 log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
