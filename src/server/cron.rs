@@ -24,6 +24,7 @@ impl Server {
         if self.active_expire_enabled
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
+            && self.pending_shutdown.is_none()
         {
             self.active_expire_cycle();
         }

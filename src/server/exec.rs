@@ -79,22 +79,26 @@ impl Server {
                 Ok(Parsed::Request { consumed }) => {
                     c.query_need = 0;
                     // CLIENT PAUSE: leave the command in the buffer until the
-                    // pause ends (all commands, or only those that write).
-                    // A shutdown waiting for replicas pauses writes too.
-                    let client_pause = self.clients_paused_until_ms != 0;
-                    if (client_pause || self.pending_shutdown.is_some())
-                        && c.kind == Kind::Normal
+                    // pause ends (all commands, or only those that may
+                    // write; an EXEC as its queued commands). A shutdown
+                    // waiting for replicas pauses writes too. Our master's
+                    // stream waits as well; replicas never do; a command
+                    // refused for its arity is answered at once.
+                    if (self.clients_paused_until_ms != 0 || self.pending_shutdown.is_some())
+                        && c.kind != Kind::Replica
                         && !self.spans.is_empty()
                     {
                         let (a, b) = self.spans[0];
-                        let writes = cmd::lookup(&c.query[a..b]).is_some_and(|s| {
-                            s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
-                        });
-                        if (client_pause && !self.pause_writes_only) || writes {
+                        let spec =
+                            cmd::lookup(&c.query[a..b]).filter(|s| s.arity_ok(self.spans.len()));
+                        if self.pause_holds(key, spec) {
                             self.paused.push(key);
                             break;
                         }
                     }
+                    let Some(c) = self.clients.get_mut(key) else {
+                        return;
+                    };
                     let frame = c.query.split_to(consumed).freeze();
                     let mut argv = std::mem::take(&mut self.argv);
                     argv.clear();
@@ -129,6 +133,21 @@ impl Server {
         if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
             self.mark_pending_write(key);
         }
+    }
+
+    /// Whether a pause holds this command back: every command under
+    /// CLIENT PAUSE ALL, those that may write otherwise (EXEC judged by
+    /// what it queued). Unknown commands and arity errors are answered.
+    fn pause_holds(&self, key: usize, spec: Option<&'static CommandSpec>) -> bool {
+        let Some(spec) = spec else {
+            return false;
+        };
+        let all = self.clients_paused_until_ms != 0 && !self.pause_writes_only;
+        let mut fl = spec.flags;
+        if matches!(spec.proc, Proc::Srv(cmd::Srv::Exec)) {
+            fl = self.queued_flags(key, fl);
+        }
+        all || fl & (cmd::flag::WRITE | cmd::flag::MAY_REPLICATE) != 0
     }
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
@@ -381,8 +400,13 @@ impl Server {
         };
         let is_master = c.kind == Kind::Master;
         c.last_cmd = cmd.name;
-        self.ks.expire_mode = if !self.repl.is_replica() {
+        // While writes are paused the dataset stays still: expired keys
+        // read as missing but are not deleted (Redis's expireIfNeeded).
+        let paused = self.clients_paused_until_ms != 0 || self.pending_shutdown.is_some();
+        self.ks.expire_mode = if !self.repl.is_replica() && !paused {
             ExpireMode::Master
+        } else if !self.repl.is_replica() {
+            ExpireMode::Replica
         } else if is_master {
             ExpireMode::ApplyingMaster
         } else {

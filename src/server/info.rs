@@ -195,9 +195,11 @@ impl Server {
             max_in,
             max_out,
             // Blocked on keys, in WAIT, in SHUTDOWN (Redis counts every type).
+            // Held by CLIENT PAUSE too (Redis's BLOCKED_POSTPONE).
             self.blocking.count
                 + self.repl.waiters.len()
-                + self.pending_shutdown.as_ref().map_or(0, |p| p.waiters.len()),
+                + self.pending_shutdown.as_ref().map_or(0, |p| p.waiters.len())
+                + self.paused.len(),
             self.blocking.count,
         );
         let _ = pubsub;

@@ -297,7 +297,13 @@ impl Server {
                 if up { "up" } else { "down" },
                 if up { last_io } else { -1 },
                 syncing as i32,
-                r.master_repl_offset,
+                // Received, including what waits in the link's query buffer
+                // (e.g. during CLIENT PAUSE), then applied.
+                r.master_repl_offset
+                    + link
+                        .key
+                        .and_then(|k| self.clients.get(k))
+                        .map_or(0, |c| c.query.len() as i64),
                 r.master_repl_offset,
             );
             if let (true, Some(t)) = (syncing, link.transfer.as_ref()) {
