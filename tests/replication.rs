@@ -488,6 +488,15 @@ fn wait_counts_acknowledging_replicas() {
     assert_eq!(mc.cmd_int(&["WAIT", "2", "300"]), 1);
     assert!(s(&r.conn().cmd(&["WAIT", "1", "10"]))
         .starts_with("-ERR WAIT cannot be used with replica instances"));
+    // A stopped replica acknowledges nothing of the writes that follow:
+    // WAIT counts up to this client's last write, whatever path the write
+    // was propagated by.
+    r.signal(libc::SIGSTOP);
+    mc.cmd(&["SET", "d", "4"]);
+    mc.cmd(&["INCR", "x"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "300"]), 0);
+    r.signal(libc::SIGCONT);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
 }
 
 /// Reads the stream a master sends to a raw SYNC client, after the RDB.

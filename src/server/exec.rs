@@ -13,6 +13,11 @@ use crate::resp::{self, Limits, Out, Parsed};
 use crate::util::splitargs;
 use bytes::Bytes;
 
+/// Argument vectors larger than this are not kept for the next command.
+const SCRATCH_KEEP: usize = 1024;
+/// A request this large leaves the query buffer re-created once drained.
+const BIG_REQUEST: usize = 64 * 1024;
+
 /// Propagation state of the command being executed (Redis's also_propagate).
 #[derive(Default)]
 pub struct PropState {
@@ -122,10 +127,27 @@ impl Server {
                     self.process_command(key, &argv);
                     self.apply_reply_mode(key, reply_mark);
                     argv.clear();
+                    if argv.capacity() > SCRATCH_KEEP {
+                        // One huge command must not pin its argv forever.
+                        argv = Vec::with_capacity(16);
+                        self.spans = Vec::with_capacity(16);
+                    }
                     self.argv = argv;
                     if from_master {
                         // Applied: proxy the exact bytes to our sub-replicas.
                         self.repl_master_applied(&frame);
+                    }
+                    if frame.len() > BIG_REQUEST {
+                        // The frame shared the query buffer's allocation:
+                        // once drained, start a small one so the big one
+                        // is freed with the frame (Redis resizes idle
+                        // query buffers the same way).
+                        drop(frame);
+                        if let Some(c) = self.clients.get_mut(key) {
+                            if c.query.is_empty() {
+                                c.query = bytes::BytesMut::with_capacity(crate::net::IOBUF_LEN);
+                            }
+                        }
                     }
                 }
             }
@@ -393,6 +415,8 @@ impl Server {
             Some(t) if self.prop.depth == 0 => t,
             _ => crate::util::monotonic_us(),
         };
+        // (The common single command is propagated from inside.)
+        let offset_before = self.repl.master_repl_offset;
         self.prop.depth += 1;
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
@@ -493,10 +517,9 @@ impl Server {
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
         if self.prop.depth == 0 {
-            let before = self.repl.master_repl_offset;
             self.flush_propagation();
             // WAIT counts acknowledgements up to this client's last write.
-            if self.repl.master_repl_offset != before {
+            if self.repl.master_repl_offset != offset_before {
                 let off = self.repl.master_repl_offset;
                 if let Some(c) = self.clients.get_mut(key) {
                     c.woff = off;

@@ -89,7 +89,11 @@ impl Server {
         }
         encode_command(&mut buf, argv);
         self.repl_feed_raw(&buf);
-        self.sink = buf;
+        // Keep the scratch for the next command, unless one huge command
+        // grew it (it would stay allocated for good).
+        if buf.capacity() <= 64 * 1024 {
+            self.sink = buf;
+        }
     }
 
     /// Feeds raw stream bytes to the backlog and every replica: online ones
