@@ -72,6 +72,17 @@ pub fn private_dirty_bytes() -> u64 {
 /// Forks. In the child: logging role 'C', run `f`, report the CoW size,
 /// `_exit(code)`. In the parent: the child's pid and the read end of its
 /// info pipe. `kind` only names the CoW log line.
+/// The process's OOM score file (oom-score-adj).
+pub const OOM_PROC_FILE: &str = "/proc/self/oom_score_adj";
+
+/// The oom_score_adj a forked child gives itself (oom-score-adj's
+/// background-child value; i32::MIN: leave it as inherited).
+static CHILD_OOM_SCORE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(i32::MIN);
+
+pub fn set_child_oom_score(v: Option<i32>) {
+    CHILD_OOM_SCORE.store(v.unwrap_or(i32::MIN), std::sync::atomic::Ordering::Relaxed);
+}
+
 pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid, File)> {
     let (rd, wr): (OwnedFd, OwnedFd) = nix::unistd::pipe()?;
     // SAFETY: ferrodis is single-threaded, so the child can safely run
@@ -81,6 +92,10 @@ pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid,
             drop(rd);
             crate::logging::set_role(b'C');
             reset_child_signals();
+            let oom = CHILD_OOM_SCORE.load(std::sync::atomic::Ordering::Relaxed);
+            if oom != i32::MIN {
+                let _ = std::fs::write(OOM_PROC_FILE, format!("{oom}\n"));
+            }
             // A snapshot or rewrite is background work: on a busy machine the
             // parent serving clients gets the CPU first. Replication children
             // keep full priority: their speed is the replicas' sync time.

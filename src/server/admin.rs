@@ -49,6 +49,7 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
     };
     log::info!("Running mode=standalone, port={}.", server.cfg.port);
     log::info!("Server initialized");
+    let _ = server.set_oom_score_adj();
     if let Err(e) = server.listen() {
         log::error!(
             "Failed listening on port {} (tcp), aborting: {e}",
@@ -473,7 +474,24 @@ impl Server {
                     log::warn!("Failed to bind to the new addresses: {e}");
                     self.cfg = before;
                     let _ = self.rebind();
-                    return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to bind to specified addresses.")));
+                    let why = if *name == "port" {
+                        "Unable to listen on this port"
+                    } else {
+                        "Failed to bind to specified addresses."
+                    };
+                    return Err(CmdError::msg(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                    )));
+                }
+            }
+            if let Some(name) = changed
+                .iter()
+                .find(|n| matches!(**n, "oom-score-adj" | "oom-score-adj-values"))
+            {
+                if self.set_oom_score_adj().is_err() {
+                    self.cfg = before;
+                    let _ = self.set_oom_score_adj();
+                    return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to set current oom_score_adj. Check server logs.")));
                 }
             }
             self.apply_config_changes(&changed);

@@ -24,6 +24,51 @@ impl Listener {
 }
 
 /// Binds a TCP listener with SO_REUSEADDR and the configured backlog.
+/// A non-blocking connect to `addr`, from `source` when given (the
+/// bind-source-addr directive; best effort, as Redis's
+/// anetTcpNonBlockBestEffortBindConnect: a source that cannot be bound is
+/// ignored).
+pub fn connect_from(
+    addr: SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> io::Result<mio::net::TcpStream> {
+    let Some(src) = source.filter(|s| s.is_ipv4() == addr.is_ipv4()) else {
+        return mio::net::TcpStream::connect(addr);
+    };
+    use std::os::fd::FromRawFd;
+    let domain = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket syscalls on a descriptor we own until it is
+    // handed to TcpStream.
+    unsafe {
+        let fd = libc::socket(
+            domain,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        );
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (sa, len) = socket_addr_bytes(SocketAddr::new(src, 0));
+        // Best effort: an address we cannot bind is not an error.
+        let _ = libc::bind(fd, sa.as_ptr() as *const libc::sockaddr, len);
+        let (da, dlen) = socket_addr_bytes(addr);
+        if libc::connect(fd, da.as_ptr() as *const libc::sockaddr, dlen) < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINPROGRESS) {
+                libc::close(fd);
+                return Err(e);
+            }
+        }
+        Ok(mio::net::TcpStream::from_std(
+            std::net::TcpStream::from_raw_fd(fd),
+        ))
+    }
+}
+
 fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     use std::os::fd::FromRawFd;
     let domain = if addr.is_ipv4() {
@@ -72,7 +117,7 @@ fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     }
 }
 
-/// A sockaddr for bind(2), as bytes plus its length.
+/// A sockaddr for bind(2)/connect(2), as bytes plus its length.
 fn socket_addr_bytes(addr: SocketAddr) -> ([u8; 28], libc::socklen_t) {
     let mut buf = [0u8; 28];
     match addr {
@@ -116,6 +161,22 @@ impl Server {
     /// Opens every configured listener. A `-` prefix on a bind address
     /// makes it optional (Redis's "-::*"), as does `*` for IPv6.
     pub fn listen(&mut self) -> io::Result<()> {
+        self.open_listeners()?;
+        self.check_listening()
+    }
+
+    /// Redis refuses to run with no listening socket at all.
+    fn check_listening(&self) -> io::Result<()> {
+        if self.listeners.is_empty() {
+            return Err(io::Error::other(
+                "Configured to not listen anywhere, exiting.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Opens the TCP listeners of `bind`/`port` and the unix socket.
+    fn open_listeners(&mut self) -> io::Result<()> {
         let port = self.cfg.port;
         if port != 0 {
             let binds = self.cfg.bind.clone();
@@ -172,11 +233,6 @@ impl Server {
             self.register_listener(&mut l)?;
             self.listeners.push(l);
         }
-        if self.listeners.is_empty() {
-            return Err(io::Error::other(
-                "Configured to not listen anywhere, exiting.",
-            ));
-        }
         Ok(())
     }
 
@@ -194,7 +250,7 @@ impl Server {
             }
         }
         let unixsocket = std::mem::take(&mut self.cfg.unixsocket);
-        let r = self.listen();
+        let r = self.open_listeners();
         self.cfg.unixsocket = unixsocket;
         // Unix listeners keep their tokens: re-register them after the TCP ones.
         for mut l in unix {
@@ -202,7 +258,8 @@ impl Server {
             self.register_listener(&mut l)?;
             self.listeners.push(l);
         }
-        r
+        // `bind ""` is fine while the unix socket listens.
+        r.and_then(|()| self.check_listening())
     }
 
     /// Accepts every pending connection on listener `i`.

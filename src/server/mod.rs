@@ -6,7 +6,7 @@
 //! write), then `cron` when its time has come. Submodules:
 //! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
-//! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
+//! - `admin`: startup, the `Srv` dispatch, CONFIG, SLOWLOG,
 //!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
 //! - `evict`: maxmemory; `cron`: the periodic tasks (active expiry,
@@ -17,7 +17,8 @@
 //!   `repl_master` (SYNC/PSYNC, full syncs, WAIT), `repl_replica` (the link
 //!   to our master), `repl_transfer` (receiving and loading its RDB),
 //!   `failover` (FAILOVER);
-//! - `listen`: sockets, daemonize, pidfile, signals.
+//! - `shutdown`: SHUTDOWN, signals, the wait for lagging replicas;
+//! - `listen`: sockets, daemonize, pidfile, signals; `oom`: oom-score-adj.
 
 pub mod admin;
 pub mod blocking;
@@ -30,6 +31,7 @@ pub mod info;
 pub mod latency;
 pub mod listen;
 pub mod multi;
+pub mod oom;
 pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;

@@ -120,6 +120,7 @@ impl Server {
                 self.repl.backlog.is_some() || self.repl.master_repl_offset > 0;
         }
         self.repl.master_host = Some((host, port));
+        let _ = self.set_oom_score_adj();
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::Connect;
         self.repl.link.down_since_ms = self.ks.now_ms;
@@ -132,6 +133,7 @@ impl Server {
     pub fn replication_unset_master(&mut self) {
         self.drop_master_link();
         self.repl.master_host = None;
+        let _ = self.set_oom_score_adj();
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::None;
         // PSYNC2: the old history stays valid as replid2 so the other
@@ -194,7 +196,8 @@ impl Server {
                 return;
             }
         };
-        let stream = match mio::net::TcpStream::connect(addr) {
+        let source = self.cfg.extra_value("bind-source-addr").parse().ok();
+        let stream = match super::listen::connect_from(addr, source) {
             Ok(s) => s,
             Err(e) => {
                 log::warn!("Unable to connect to MASTER: {e}");

@@ -1,0 +1,112 @@
+//! The process and its sockets as Redis 7.0 manages them: oom-score-adj
+//! following the role (master, replica, background child), CONFIG SET
+//! port/bind failures worded as Redis and leaving the old sockets
+//! listening, `bind ""` with only the unix socket, and bind-source-addr
+//! for the connection to a master.
+
+mod common;
+
+use common::{info_field, wait_until, Conn, Server};
+use std::time::Duration;
+
+fn oom_score(pid: u32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+        .expect("oom_score_adj")
+        .trim()
+        .parse()
+        .expect("number")
+}
+
+#[test]
+fn oom_score_adj_follows_the_role() {
+    let s = Server::start(&[]);
+    let pid = s.pid();
+    let base = oom_score(pid);
+    let mut c = s.conn();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "oom-score-adj-values", "10 20 30"]),
+        b"+OK\r\n"
+    );
+    // Not enabled yet: the values alone change nothing.
+    assert_eq!(oom_score(pid), base);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "oom-score-adj", "yes"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(oom_score(pid), base + 10);
+    c.cmd(&["CONFIG", "SET", "oom-score-adj-values", "15 20 30"]);
+    assert_eq!(oom_score(pid), base + 15);
+    c.cmd(&["REPLICAOF", "127.0.0.1", "1"]);
+    assert_eq!(oom_score(pid), base + 20);
+    c.cmd(&["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(oom_score(pid), base + 15);
+    // A background child takes the third value.
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+    assert_eq!(c.cmd(&["BGSAVE"]), b"+Background saving started\r\n");
+    let child = || -> Option<u32> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+        text.split_whitespace().next()?.parse().ok()
+    };
+    assert!(wait_until(Duration::from_secs(5), || child()
+        .is_some_and(|cp| oom_score(cp) == base + 30)));
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    // absolute: the value itself; no: the score we started with.
+    c.cmd(&["CONFIG", "SET", "oom-score-adj", "absolute"]);
+    assert_eq!(oom_score(pid), 15);
+    c.cmd(&["CONFIG", "SET", "oom-score-adj", "no"]);
+    assert_eq!(oom_score(pid), base);
+    let e = c.cmd(&["CONFIG", "SET", "oom-score-adj-values", "2001 0 0"]);
+    assert!(
+        e.starts_with(b"-ERR CONFIG SET failed (possibly related to argument 'oom-score-adj-values') - Invalid oom-score-adj-values, elements must be between -2000 and 2000."),
+        "{}",
+        String::from_utf8_lossy(&e)
+    );
+}
+
+#[test]
+fn config_set_port_and_bind_failures_keep_listening() {
+    let s = Server::start(&[]);
+    let other = Server::start(&[]);
+    let mut c = s.conn();
+    let e = c.cmd(&["CONFIG", "SET", "port", &other.port.to_string()]);
+    assert_eq!(
+        String::from_utf8_lossy(&e),
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port\r\n"
+    );
+    let e = c.cmd(&["CONFIG", "SET", "bind", "999.999.999.999"]);
+    assert_eq!(
+        String::from_utf8_lossy(&e),
+        "-ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.\r\n"
+    );
+    assert_eq!(Conn::connect(s.port).cmd(&["PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn bind_nothing_but_the_unix_socket() {
+    let dir = common::TempDir::new("bind-empty");
+    let sock = dir.join("s.sock");
+    let sock_s = sock.to_string_lossy().into_owned();
+    let s = Server::start(&["--unixsocket", &sock_s]);
+    let mut u = Conn::connect_unix(&sock);
+    assert_eq!(u.cmd(&["CONFIG", "SET", "bind", ""]), b"+OK\r\n");
+    assert!(Conn::try_connect(s.port).is_err(), "TCP still listening");
+    assert_eq!(u.cmd(&["CONFIG", "SET", "bind", "127.0.0.1"]), b"+OK\r\n");
+    assert_eq!(Conn::connect(s.port).cmd(&["PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn bind_source_addr_is_used_to_reach_the_master() {
+    let m = Server::start(&["--protected-mode", "no"]);
+    let r = Server::start(&["--bind-source-addr", "127.0.0.2"]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    assert!(wait_until(Duration::from_secs(20), || info_field(
+        &mut m.conn(),
+        "replication",
+        "slave0"
+    )
+    .is_some_and(|v| v.contains("state=online"))));
+    let slave0 = info_field(&mut m.conn(), "replication", "slave0").unwrap_or_default();
+    assert!(slave0.starts_with("ip=127.0.0.2,"), "{slave0}");
+}
