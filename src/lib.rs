@@ -12,6 +12,7 @@
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
 //! - `server`: the loop that owns all of the above;
+//! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `config`, `logging`, `util`, `error`, `alloc` (memory accounting):
 //!   shared plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -28,6 +29,7 @@ pub mod net;
 pub mod persist;
 pub mod repl;
 pub mod resp;
+pub mod script;
 pub mod sds;
 pub mod server;
 pub mod types;

@@ -128,6 +128,8 @@ pub struct Client {
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
     pub obuf_soft_since_ms: i64,
+    /// SCRIPT DEBUG mode: 0 off, 1 YES (forked session), 2 SYNC.
+    pub lua_debug: u8,
 }
 
 impl Client {
@@ -161,6 +163,7 @@ impl Client {
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,
+            lua_debug: 0,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod bitops;
 pub mod dump;
 pub mod hyperloglog;
 pub mod keys;
+pub mod scripting;
 pub mod sort;
 pub mod string;
 pub mod t_hash;
@@ -258,6 +259,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

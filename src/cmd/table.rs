@@ -50,6 +50,31 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Script,
+    Function,
+    Fcall,
+    FcallRo,
+}
+
+impl Srv {
+    /// The scripting commands, whose flags depend on the script they run.
+    pub fn is_scripting(self) -> bool {
+        matches!(
+            self,
+            Srv::Eval
+                | Srv::EvalSha
+                | Srv::EvalRo
+                | Srv::EvalShaRo
+                | Srv::Function
+                | Srv::Fcall
+                | Srv::FcallRo
+        )
+    }
 }
 
 pub enum Proc {

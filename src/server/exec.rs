@@ -13,12 +13,28 @@ use crate::resp::{self, Limits, Out, Parsed};
 use bytes::Bytes;
 
 /// Propagation state of the command being executed (Redis's also_propagate).
-#[derive(Default)]
 pub struct PropState {
-    /// Operations to propagate once the top-level command finishes.
-    pub ops: Vec<(usize, Vec<Bytes>)>,
+    /// Operations to propagate once the top-level command finishes, with
+    /// their targets (PROPAGATE_AOF | PROPAGATE_REPL, see script::run).
+    pub ops: Vec<(usize, Vec<Bytes>, u8)>,
     /// Nesting depth of call() (EXEC runs commands inside call()).
     pub depth: u32,
+    /// Targets of what is propagated now (a script's redis.set_repl).
+    pub repl_flags: u8,
+    /// A server command (FUNCTION LOAD...) asks for its argv to be
+    /// propagated as received.
+    pub srv_propagate: bool,
+}
+
+impl Default for PropState {
+    fn default() -> Self {
+        PropState {
+            ops: Vec::new(),
+            depth: 0,
+            repl_flags: crate::script::run::REPL_ALL,
+            srv_propagate: false,
+        }
+    }
 }
 
 impl Server {
@@ -254,11 +270,12 @@ impl Server {
             );
             return;
         }
-        // EXEC is checked with the flags of what it is about to run.
-        let flags_now = if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
-            cmd.flags | self.queued_flags(key)
-        } else {
-            cmd.flags
+        // EXEC is checked with the flags of what it is about to run, a
+        // script with the flags it declared.
+        let flags_now = match cmd.proc {
+            Proc::Srv(cmd::Srv::Exec) => cmd.flags | self.queued_flags(key),
+            Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
+            _ => cmd.flags,
         };
         let Some(c) = self.clients.get(key) else {
             return;
@@ -289,6 +306,13 @@ impl Server {
             ));
             self.reject(key, Some(cmd), e);
             return;
+        }
+        // A script running past busy-reply-threshold: -BUSY for the others.
+        if self.script_timed_out() {
+            if let Some(e) = self.script_busy_refusal(cmd, argv) {
+                self.reject(key, Some(cmd), e);
+                return;
+            }
         }
         if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
             self.reject(key, Some(cmd), e);
@@ -405,7 +429,11 @@ impl Server {
                 self.propagate_expired();
                 if dirty > 0 {
                     self.dirty += dirty;
-                    if rewritten.is_empty() && self.prop.depth == 1 && self.prop.ops.is_empty() {
+                    if rewritten.is_empty()
+                        && self.prop.depth == 1
+                        && self.prop.ops.is_empty()
+                        && self.prop.repl_flags == crate::script::run::REPL_ALL
+                    {
                         // The common case: one top-level command, nothing
                         // queued before it, so no MULTI wrapping can be
                         // needed: propagate argv in place, no copy.
@@ -425,6 +453,9 @@ impl Server {
             Proc::Srv(tag) => {
                 self.run_srv(key, tag, argv);
                 self.propagate_expired();
+                if std::mem::take(&mut self.prop.srv_propagate) {
+                    self.also_propagate(db_before, argv.to_vec());
+                }
             }
         }
         if !self.ks.key_events.is_empty() {
@@ -533,7 +564,11 @@ impl Server {
 
     /// Queues one operation for propagation after the current command.
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
-        self.prop.ops.push((db, argv));
+        let target = self.prop.repl_flags;
+        if target == 0 {
+            return;
+        }
+        self.prop.ops.push((db, argv, target));
         if self.prop.depth == 0 {
             self.flush_propagation();
         }
@@ -550,8 +585,12 @@ impl Server {
         if wrap {
             self.propagate_now(ops[0].0, &[Bytes::from_static(b"MULTI")]);
         }
-        for (db, argv) in &ops {
-            self.propagate_single(*db, argv);
+        for (db, argv, target) in &ops {
+            if *target == crate::script::run::REPL_ALL {
+                self.propagate_single(*db, argv);
+            } else {
+                self.propagate_to(*db, argv, *target);
+            }
         }
         if wrap {
             // No SELECT before EXEC: it follows the last operation's db.
@@ -573,6 +612,16 @@ impl Server {
             self.persist_feed_aof(db, argv);
         } else {
             self.propagate_now(db, argv);
+        }
+    }
+
+    /// One operation for only some targets (redis.set_repl).
+    fn propagate_to(&mut self, db: usize, argv: &[Bytes], target: u8) {
+        if target & crate::script::run::REPL_AOF != 0 {
+            self.persist_feed_aof(db, argv);
+        }
+        if target & crate::script::run::REPL_REPLICA != 0 && !self.repl.is_replica() {
+            self.repl_feed(db, argv);
         }
     }
 

@@ -37,6 +37,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod while_blocked;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -144,6 +145,11 @@ pub struct Server {
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// Lua scripting and functions (script/).
+    pub scripts: crate::script::Scripting,
+    /// Slab key of the client whose script runs past the busy threshold:
+    /// its input waits until the script ends (Redis's protectClient).
+    pub protected_client: Option<usize>,
 }
 
 impl Server {
@@ -191,6 +197,8 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            scripts: crate::script::Scripting::new(),
+            protected_client: None,
             cfg,
         };
         s.update_clock();

@@ -1,0 +1,12 @@
+//! The `cmsgpack` library (placeholder table until implemented).
+
+use super::lua::*;
+use mlua::ffi;
+use std::ffi::c_int;
+
+pub unsafe extern "C-unwind" fn luaopen_cmsgpack(l: *mut lua_State) -> c_int {
+    ffi::lua_newtable(l);
+    ffi::lua_pushvalue(l, -1);
+    ffi::lua_setfield(l, GLOBALS, c"cmsgpack".as_ptr());
+    1
+}
