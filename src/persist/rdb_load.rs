@@ -75,6 +75,8 @@ pub struct RdbInfo {
     pub aof_base: bool,
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// Function library codes (RDB_OPCODE_FUNCTION2), for the server to load.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// A byte reader keeping the offset and the running CRC64.
@@ -577,10 +579,7 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_FUNCTION2 => {
-                let _code = r.string()?;
-                log::warn!(
-                    "Skipping a function library in the RDB file (ferrodis has no functions)"
-                );
+                info.functions.push(r.string()?);
                 continue;
             }
             OPCODE_FUNCTION_PRE_GA => {

@@ -115,6 +115,7 @@ impl Server {
                 .extra_value("rdb-key-save-delay")
                 .parse()
                 .unwrap_or(0),
+            functions: self.scripts.functions.codes(),
         }
     }
 
@@ -161,7 +162,10 @@ impl Server {
             keep_expired,
         );
         self.persist.loading = false;
-        let info = r?;
+        let mut info = r?;
+        let codes = std::mem::take(&mut info.functions);
+        self.functions_load_rdb(codes)
+            .map_err(|e| RdbError::Unsupported(format!("Failed loading library: {e}")))?;
         self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
         self.persist.rdb_last_load_keys_expired = info.keys_expired;
         log::info!(
