@@ -71,6 +71,7 @@ impl EvalCtx {
             set_error_metatable(l);
             protect_recursively(l);
             ffi::lua_pop(l, 1);
+            protect_string_metatable(l);
             r
         };
         EvalCtx {

@@ -253,6 +253,7 @@ impl FunctionsCtx {
             set_error_metatable(l);
             protect_recursively(l);
             ffi::lua_pop(l, 1);
+            protect_string_metatable(l);
             ffi::lua_pushvalue(l, GLOBALS);
             let globals_api = ffi::luaL_ref(l, REGISTRY);
             // New, empty globals reading through to the real ones.

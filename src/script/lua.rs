@@ -346,6 +346,16 @@ pub unsafe fn protect_recursively(l: *mut lua_State) {
     }
 }
 
+/// The metatable of strings is shared by every script: read-only too.
+pub unsafe fn protect_string_metatable(l: *mut lua_State) {
+    push_bytes(l, b"");
+    if ffi::lua_getmetatable(l, -1) != 0 {
+        protect_recursively(l);
+        ffi::lua_pop(l, 1);
+    }
+    ffi::lua_pop(l, 1);
+}
+
 unsafe fn load_lib(l: *mut lua_State, name: &CStr, f: CFn) {
     ffi::lua_pushcfunction(l, f);
     push_cstr(l, name);
@@ -428,5 +438,56 @@ pub unsafe fn push_string_array(l: *mut lua_State, items: &[bytes::Bytes]) {
     for (i, it) in items.iter().enumerate() {
         push_bytes(l, it);
         ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    unsafe fn eval_str(l: *mut lua_State, code: &str) -> String {
+        load_buffer(l, code.as_bytes(), c"@t").expect("compiles");
+        if ffi::lua_pcall(l, 0, 1, 0) != 0 {
+            return format!(
+                "error: {}",
+                String::from_utf8_lossy(to_bytes(l, -1).unwrap_or(b""))
+            );
+        }
+        let s = String::from_utf8_lossy(to_bytes(l, -1).unwrap_or(b"?")).into_owned();
+        ffi::lua_pop(l, 1);
+        s
+    }
+
+    #[test]
+    fn string_metatable_indexes_the_string_library() {
+        let vm = Vm::new();
+        let l = vm.state();
+        unsafe {
+            load_lib(l, c"", ffi::luaopen_base);
+            load_lib(l, c"string", ffi::luaopen_string);
+            assert_eq!(
+                eval_str(l, "return tostring(getmetatable('').__index == string)"),
+                "true"
+            );
+        }
+        let vm = Vm::new();
+        let l = vm.state();
+        unsafe {
+            super::super::api::register_redis_api(l);
+            assert_eq!(
+                eval_str(l, "return tostring(getmetatable('').__index == string)"),
+                "true"
+            );
+        }
+        let e = super::super::eval::EvalCtx::new();
+        unsafe {
+            assert_eq!(
+                eval_str(
+                    e.vm.state(),
+                    "return tostring(getmetatable('').__index == string)"
+                ),
+                "true"
+            );
+        }
     }
 }
