@@ -129,6 +129,58 @@ impl Server {
         }
     }
 
+    /// FUNCTION LOAD|DELETE|FLUSH|RESTORE read from the AOF (no client,
+    /// no reply, no time limit). Failures are logged, as the AOF loads on.
+    pub fn function_apply_from_aof(&mut self, argv: &[Bytes]) {
+        let sub = argv
+            .get(1)
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let r: Result<(), String> = match sub.as_slice() {
+            b"load" => {
+                let replace = argv.len() > 3 && eq_ic(&argv[2], "replace");
+                match argv.last() {
+                    Some(code) if argv.len() >= 3 => {
+                        self.functions_create(code, replace, 0).map(|_| ())
+                    }
+                    _ => Ok(()),
+                }
+            }
+            b"delete" => {
+                if let Some(lib) = argv.get(2).and_then(|n| self.scripts.functions.unlink(n)) {
+                    self.scripts.functions.free_library(lib);
+                }
+                Ok(())
+            }
+            b"flush" => {
+                self.functions_flush();
+                Ok(())
+            }
+            b"restore" => {
+                let policy_flush = argv.get(3).is_some_and(|p| eq_ic(p, "flush"));
+                let replace = argv.get(3).is_some_and(|p| eq_ic(p, "replace"));
+                match argv.get(2) {
+                    Some(p) if crate::persist::rdb_load::verify_dump_payload(p) => {
+                        functions::parse_payload(p).and_then(|codes| {
+                            if policy_flush {
+                                self.functions_flush();
+                            }
+                            codes.into_iter().try_for_each(|c| {
+                                self.functions_create(&Bytes::from(c), replace, 0)
+                                    .map(|_| ())
+                            })
+                        })
+                    }
+                    _ => Err("DUMP payload version or checksum are wrong".into()),
+                }
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = r {
+            log::warn!("Error applying FUNCTION from the append only file: {e}");
+        }
+    }
+
     /// A FUNCTION command changed the libraries: counted as a change (for
     /// save points) and propagated as received.
     fn functions_changed(&mut self) {

@@ -377,6 +377,7 @@ impl Server {
                             self.ks.dbs.swap(a as usize, b as usize);
                         }
                     }
+                    Srv::Function => self.function_apply_from_aof(argv),
                     // MULTI/EXEC: the commands inside are applied one by one.
                     _ => {}
                 }

@@ -78,8 +78,21 @@ impl Server {
     }
 
     /// The caller of a script that timed out: no events for it meanwhile.
+    /// Every other client is read once now: the loop's poll may already
+    /// have taken their (edge-triggered) events before the script started,
+    /// and their input would otherwise wait for the script to end.
     pub fn script_protect(&mut self, key: usize) {
         self.protected_client = Some(key);
+        let others: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(k, c)| *k != key && c.kind == Kind::Normal)
+            .map(|(k, _)| k)
+            .collect();
+        for k in others {
+            self.handle_readable(k, false);
+        }
+        self.write_pending_while_blocked();
     }
 
     /// The script ended: the caller's buffered input is looked at again.
