@@ -78,13 +78,18 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
                 CallOutcome::Value
             }
         }
-        Ok(reply) => {
+        Ok(mut reply) => {
             ffi::lua_checkstack(l, 8);
             convert::reply_to_lua(l, &reply);
             if srv.scripts.ldb.active() {
                 srv.ldb_log_reply(&reply);
             }
-            if raise_error && reply.first() == Some(&b'-') {
+            let is_err = reply.first() == Some(&b'-');
+            if reply.capacity() <= 64 * 1024 {
+                reply.clear();
+                srv.scripts.reply_buf = reply;
+            }
+            if raise_error && is_err {
                 CallOutcome::Raise
             } else {
                 CallOutcome::Value

@@ -233,7 +233,6 @@ const ALLOWED_GLOBALS: &[&[u8]] = &[
     b"__redis__err__handler",
     b"xpcall",
     b"tostring",
-    b"getfenv",
     b"setmetatable",
     b"next",
     b"assert",
@@ -254,13 +253,18 @@ const ALLOWED_GLOBALS: &[&[u8]] = &[
     b"loadstring",
     b"ipairs",
     b"_VERSION",
-    b"setfenv",
     b"load",
     b"error",
-    b"newproxy",
     b"debug",
 ];
 const DENIED_GLOBALS: &[&[u8]] = &[b"dofile", b"loadfile", b"print"];
+/// Builtins only there with `lua-enable-deprecated-api yes` (sandboxing
+/// concerns: CVE-2025-46818, as the installed Redis 7.0.15 has them).
+const DEPRECATED_GLOBALS: &[&[u8]] = &[b"newproxy", b"setfenv", b"getfenv"];
+
+/// lua-enable-deprecated-api, read when a state is created (immutable).
+pub static DEPRECATED_API: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 unsafe extern "C-unwind" fn allow_list_newindex(l: *mut lua_State) -> c_int {
     if ffi::lua_gettop(l) != 3 {
@@ -276,9 +280,12 @@ unsafe extern "C-unwind" fn allow_list_newindex(l: *mut lua_State) -> c_int {
         );
     }
     let name = cstr_prefix(to_bytes(l, -2).unwrap_or(b""));
-    if ALLOWED_GLOBALS.contains(&name) {
+    let deprecated = DEPRECATED_GLOBALS.contains(&name);
+    let allowed = ALLOWED_GLOBALS.contains(&name)
+        || (deprecated && DEPRECATED_API.load(std::sync::atomic::Ordering::Relaxed));
+    if allowed {
         ffi::lua_rawset(l, -3);
-    } else if !DENIED_GLOBALS.contains(&name) {
+    } else if !DENIED_GLOBALS.contains(&name) && !deprecated {
         log::warn!(
             "A key '{}' was added to Lua globals which is not on the globals allow list nor listed on the deny list.",
             String::from_utf8_lossy(name)
@@ -346,14 +353,27 @@ pub unsafe fn protect_recursively(l: *mut lua_State) {
     }
 }
 
-/// The metatable of strings is shared by every script: read-only too.
+/// The metatables of the basic types (strings, numbers...) are shared by
+/// every script: read-only too.
 pub unsafe fn protect_string_metatable(l: *mut lua_State) {
-    push_bytes(l, b"");
-    if ffi::lua_getmetatable(l, -1) != 0 {
-        protect_recursively(l);
+    for t in 0..7 {
+        match t {
+            0 => push_bytes(l, b""),
+            1 => ffi::lua_pushnumber(l, 0.0),
+            2 => ffi::lua_pushboolean(l, 0),
+            3 => ffi::lua_pushnil(l),
+            4 => ffi::lua_pushcfunction(l, protected_table_index),
+            5 => {
+                ffi::lua_newthread(l);
+            }
+            _ => ffi::lua_pushlightuserdata(l, l as *mut std::ffi::c_void),
+        }
+        if ffi::lua_getmetatable(l, -1) != 0 {
+            protect_recursively(l);
+            ffi::lua_pop(l, 1);
+        }
         ffi::lua_pop(l, 1);
     }
-    ffi::lua_pop(l, 1);
 }
 
 unsafe fn load_lib(l: *mut lua_State, name: &CStr, f: CFn) {

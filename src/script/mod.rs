@@ -118,6 +118,9 @@ pub struct Scripting {
     pub rand: Lrand48,
     pub gc_count: u32,
     pub ldb: ldb::Ldb,
+    /// The reply buffer redis.call's commands write into (kept between
+    /// calls: no allocation per call).
+    pub reply_buf: Vec<u8>,
 }
 
 impl Scripting {
@@ -129,6 +132,7 @@ impl Scripting {
             rand: Lrand48::default(),
             gc_count: 0,
             ldb: ldb::Ldb::default(),
+            reply_buf: Vec::new(),
         }
     }
 }

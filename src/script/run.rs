@@ -342,7 +342,8 @@ impl Server {
         };
         // The caller's connection state is the script client's for the
         // duration of the call: its own reply buffer, protocol and db.
-        let saved_reply = std::mem::take(&mut c.reply);
+        let scratch = std::mem::take(&mut self.scripts.reply_buf);
+        let saved_reply = std::mem::replace(&mut c.reply, scratch);
         let saved_sent = std::mem::replace(&mut c.sent, 0);
         let saved_resp = std::mem::replace(&mut c.resp, resp);
         let saved_db = std::mem::replace(&mut c.db, db);

@@ -156,6 +156,10 @@ impl Server {
     pub fn new(cfg: Config) -> io::Result<Server> {
         let now = crate::util::mstime();
         let ks = Keyspace::new(cfg.databases);
+        crate::script::lua::DEPRECATED_API.store(
+            cfg.extra_value("lua-enable-deprecated-api") == "yes",
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut s = Server {
             ks,
             poll: Poll::new()?,
