@@ -70,7 +70,7 @@ unsafe fn register_args(l: *mut lua_State) -> Result<FunctionInfo, &'static str>
         if ffi::lua_isstring(l, 1) == 0 {
             return Err("first argument to redis.register_function must be a string");
         }
-        let name = Bytes::copy_from_slice(cstr_prefix(to_bytes(l, 1).unwrap_or(b"")));
+        let name = Bytes::copy_from_slice(to_bytes(l, 1).unwrap_or(b""));
         if ffi::lua_isfunction(l, 2) == 0 {
             return Err("second argument to redis.register_function must be a function");
         }
@@ -156,7 +156,7 @@ unsafe fn register_args(l: *mut lua_State) -> Result<FunctionInfo, &'static str>
         return Err("redis.register_function must get a callback argument");
     };
     Ok(FunctionInfo {
-        name: Bytes::copy_from_slice(cstr_prefix(&name)),
+        name,
         fref,
         flags,
         desc,
@@ -204,7 +204,11 @@ unsafe fn register_inner(l: *mut lua_State) -> Result<(), String> {
         ffi::luaL_unref(l, REGISTRY, fi.fref);
         return Err("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
     }
-    if lib.functions.iter().any(|g| g.name == fi.name) {
+    if lib
+        .functions
+        .iter()
+        .any(|g| g.name.eq_ignore_ascii_case(&fi.name))
+    {
         ffi::luaL_unref(l, REGISTRY, fi.fref);
         return Err("Function already exists in the library".into());
     }
@@ -281,24 +285,24 @@ impl FunctionsCtx {
     }
 
     pub fn function_flags(&self, name: &[u8]) -> Option<u32> {
-        let lib = self.functions.get(name)?;
-        self.libraries
-            .get(lib)?
-            .functions
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.flags)
+        self.lookup(name).map(|(_, flags, _)| flags)
     }
 
-    /// (function ref, flags) of a function.
+    /// (function ref, flags, name) of a function; names are
+    /// case-insensitive, as Redis's function dict.
     pub fn lookup(&self, name: &[u8]) -> Option<(c_int, u32, Bytes)> {
-        let lib = self.functions.get(name)?;
+        let lib = self.functions.get(&fold(name))?;
         self.libraries
             .get(lib)?
             .functions
             .iter()
-            .find(|f| f.name == name)
+            .find(|f| f.name.eq_ignore_ascii_case(name))
             .map(|f| (f.fref, f.flags, f.name.clone()))
+    }
+
+    /// Is a function of this name (any case) registered?
+    pub fn has_function(&self, name: &[u8]) -> bool {
+        self.functions.contains_key(&fold(name))
     }
 
     pub fn function_count(&self) -> usize {
@@ -309,7 +313,7 @@ impl FunctionsCtx {
     pub fn unlink(&mut self, name: &[u8]) -> Option<Library> {
         let lib = self.libraries.remove(name)?;
         for f in &lib.functions {
-            self.functions.remove(&f.name);
+            self.functions.remove(&fold(&f.name));
         }
         Some(lib)
     }
@@ -324,7 +328,7 @@ impl FunctionsCtx {
 
     pub fn link(&mut self, lib: Library) {
         for f in &lib.functions {
-            self.functions.insert(f.name.clone(), lib.name.clone());
+            self.functions.insert(fold(&f.name), lib.name.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
     }
@@ -347,6 +351,11 @@ impl Default for FunctionsCtx {
     fn default() -> Self {
         FunctionsCtx::new()
     }
+}
+
+/// The key of the function index: names are case-insensitive.
+fn fold(name: &[u8]) -> Bytes {
+    Bytes::from(name.to_ascii_lowercase())
 }
 
 /// Parses the `#!<engine> name=<lib>` first line of a library.
@@ -425,7 +434,7 @@ impl Server {
         let collision = lib
             .functions
             .iter()
-            .find(|f| self.scripts.functions.functions.contains_key(&f.name))
+            .find(|f| self.scripts.functions.has_function(&f.name))
             .map(|f| f.name.clone());
         if let Some(fname) = collision {
             self.scripts.functions.free_library(lib);

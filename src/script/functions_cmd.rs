@@ -115,7 +115,7 @@ impl Server {
             "restore" => self.function_restore(key, argv),
             "flush" => {
                 if argv.len() > 3 {
-                    return Err(error::unknown_subcommand(&argv[1], "FUNCTION"));
+                    return Err(subcommand_syntax_error(&argv[1]));
                 }
                 if argv.len() == 3 && !eq_ic(&argv[2], "sync") && !eq_ic(&argv[2], "async") {
                     return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into());
@@ -338,7 +338,7 @@ impl Server {
 
     fn function_restore(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         if argv.len() > 4 {
-            return Err(error::unknown_subcommand(&argv[1], "FUNCTION"));
+            return Err(subcommand_syntax_error(&argv[1]));
         }
         #[derive(PartialEq)]
         enum Policy {
@@ -406,7 +406,7 @@ impl Server {
         }
         for lib in src.libraries.values() {
             for f in &lib.functions {
-                if let Some(owner) = cur.functions.get(&f.name) {
+                if let Some(owner) = cur.functions.get(&Bytes::from(f.name.to_ascii_lowercase())) {
                     let replaced = replace && src.libraries.contains_key(owner);
                     if !replaced {
                         return Err(format!(
@@ -424,4 +424,12 @@ impl Server {
         }
         Ok(())
     }
+}
+
+/// Redis's addReplySubcommandSyntaxError for FUNCTION.
+fn subcommand_syntax_error(sub: &[u8]) -> CmdError {
+    let sub: String = String::from_utf8_lossy(sub).chars().take(128).collect();
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."
+    ))
 }
