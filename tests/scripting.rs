@@ -326,3 +326,20 @@ fn redis_cli_eval_runs_a_script_file() {
         .expect("redis-cli runs");
     assert_eq!(s(&out.stdout), "k1\nk2\na1\na2\n");
 }
+
+#[test]
+fn shutdown_needs_nosave_while_a_script_is_busy() {
+    let mut srv = Server::start(&["--busy-reply-threshold", "100"]);
+    let mut a = srv.conn();
+    let mut b = srv.conn();
+    a.send(&[
+        b"EVAL",
+        b"redis.call('set', 'x', 1) while true do end",
+        b"0",
+    ]);
+    assert!(wait_until(T, || s(&b.cmd(&["PING"])).starts_with("-BUSY")));
+    assert!(s(&b.cmd(&["SCRIPT", "KILL"])).starts_with("-UNKILLABLE"));
+    assert!(s(&b.cmd(&["SHUTDOWN"])).starts_with("-BUSY"));
+    let _ = b.try_cmd(&["SHUTDOWN", "NOSAVE"]);
+    assert!(srv.wait_exit(T).is_some(), "the server did not exit");
+}

@@ -98,7 +98,10 @@ impl Server {
             return None;
         }
         let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
-        let allowed = cmd.has(flag::ALLOW_BUSY)
+        // SHUTDOWN only with NOSAVE: a save would see the script's half-done writes.
+        let shutdown_nosave =
+            cmd.name != "shutdown" || argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"));
+        let allowed = (cmd.has(flag::ALLOW_BUSY) && shutdown_nosave)
             || match cmd.name {
                 "script" => sub.as_deref() == Some(b"kill"),
                 "function" => matches!(sub.as_deref(), Some(b"kill") | Some(b"stats")),
