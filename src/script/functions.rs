@@ -536,10 +536,13 @@ impl Server {
     /// Replaces every library with those of an RDB (or a full sync).
     /// Codes that do not load are logged and skipped.
     pub fn functions_load_rdb(&mut self, codes: Vec<Vec<u8>>) -> Result<(), String> {
-        self.functions_flush();
+        let policy = self.scripts.rdb_load_policy;
+        if policy == super::RdbFunctions::Replace {
+            self.functions_flush();
+        }
         for code in codes {
             let code = Bytes::from(code);
-            self.functions_create(&code, false, 0)?;
+            self.functions_create(&code, policy == super::RdbFunctions::Merge, 0)?;
         }
         Ok(())
     }

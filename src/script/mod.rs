@@ -121,6 +121,20 @@ pub struct Scripting {
     /// The reply buffer redis.call's commands write into (kept between
     /// calls: no allocation per call).
     pub reply_buf: Vec<u8>,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: noscript commands allowed in scripts.
+    pub disable_deny_script: bool,
+    /// What loading an RDB does with the libraries it holds.
+    pub rdb_load_policy: RdbFunctions,
+}
+
+/// The libraries of a loaded RDB: replace ours (a normal load or sync),
+/// or join them (DEBUG RELOAD NOFLUSH, MERGE replacing on collision).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub enum RdbFunctions {
+    #[default]
+    Replace,
+    Append,
+    Merge,
 }
 
 impl Scripting {
@@ -133,6 +147,8 @@ impl Scripting {
             gc_count: 0,
             ldb: ldb::Ldb::default(),
             reply_buf: Vec::new(),
+            disable_deny_script: false,
+            rdb_load_policy: RdbFunctions::Replace,
         }
     }
 }

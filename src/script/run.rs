@@ -384,7 +384,7 @@ impl Server {
         spec: &cmd::CommandSpec,
         argv: &[Bytes],
     ) -> Result<(), String> {
-        if spec.has(flag::NOSCRIPT) {
+        if spec.has(flag::NOSCRIPT) && !self.scripts.disable_deny_script {
             return Err("This Redis command is not allowed from script".into());
         }
         if self.repl.is_replica()

@@ -457,17 +457,42 @@ impl Server {
         }
     }
 
-    pub fn debug_reload(&mut self) -> R {
-        if self.save_rdb_foreground().is_err() {
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
+    pub fn debug_reload(&mut self, argv: &[Bytes]) -> R {
+        let (mut merge, mut noflush, mut nosave) = (false, false, false);
+        for a in argv.iter().skip(2) {
+            if a.eq_ignore_ascii_case(b"merge") {
+                merge = true;
+            } else if a.eq_ignore_ascii_case(b"noflush") {
+                noflush = true;
+            } else if a.eq_ignore_ascii_case(b"nosave") {
+                nosave = true;
+            } else {
+                return Err(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into(),
+                );
+            }
+        }
+        if !nosave && self.save_rdb_foreground().is_err() {
             return Err("ERR".into());
         }
-        self.empty_keyspace();
-        let f = File::open(self.rdb_path()).map_err(|_| {
-            CmdError::from("ERR Error trying to load the RDB dump, check server logs.")
-        })?;
-        if let Err(e) = self.rdb_load_reader(f) {
+        if !noflush {
+            self.empty_keyspace();
+        }
+        let f = File::open(self.rdb_path())
+            .map_err(|_| CmdError::from("ERR Error trying to load the RDB dump"))?;
+        // The libraries in the dump: replace ours, or join them (an existing
+        // library is an error, unless MERGE replaces it).
+        self.scripts.rdb_load_policy = match (noflush, merge) {
+            (false, _) => crate::script::RdbFunctions::Replace,
+            (true, false) => crate::script::RdbFunctions::Append,
+            (true, true) => crate::script::RdbFunctions::Merge,
+        };
+        let r = self.rdb_load_reader(f);
+        self.scripts.rdb_load_policy = crate::script::RdbFunctions::Replace;
+        if let Err(e) = r {
             log::warn!("{e}");
-            return Err("ERR Error trying to load the RDB dump, check server logs.".into());
+            return Err("ERR Error trying to load the RDB dump".into());
         }
         log::info!("DB reloaded by DEBUG RELOAD");
         Ok(())
