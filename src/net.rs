@@ -86,6 +86,9 @@ pub mod flags {
     /// Registered for WRITABLE because a write was short.
     pub const WANT_WRITE: u32 = 1 << 15;
     pub const IN_CLOSE_LIST: u32 = 1 << 16;
+    /// Closing only drops our descriptor, without shutting the connection
+    /// down: a forked Lua debugging session goes on using it.
+    pub const KEEP_SOCKET: u32 = 1 << 17;
 }
 
 pub struct Client {

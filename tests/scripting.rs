@@ -343,3 +343,52 @@ fn shutdown_needs_nosave_while_a_script_is_busy() {
     let _ = b.try_cmd(&["SHUTDOWN", "NOSAVE"]);
     assert!(srv.wait_exit(T).is_some(), "the server did not exit");
 }
+
+/// One `redis-cli --ldb` (or `--ldb-sync-mode`) session fed from stdin.
+fn ldb_session(port: u16, mode: &str, script: &std::path::Path, input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new(common::require_tool("redis-cli"))
+        .args(["-p", &port.to_string(), mode, "--eval"])
+        .arg(script)
+        .args(["dk", ",", "dv"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("redis-cli runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("feed the session");
+    let out = child.wait_with_output().expect("redis-cli ends");
+    s(&out.stdout)
+}
+
+#[test]
+fn lua_debugger_sessions_match_redis() {
+    let f = Server::start(&[]);
+    let r = RedisServer::start(&[]);
+    let dir = TempDir::new("ldb");
+    let path = dir.join("d.lua");
+    std::fs::write(
+        &path,
+        "local a = 1\nlocal b = redis.call('set', KEYS[1], ARGV[1])\nredis.debug('dbg', a, {1,2})\nlocal c = redis.call('get', KEYS[1])\nreturn {a, c}\n",
+    )
+    .expect("write script");
+    let forked = "help\nstep\nprint\nnext\nprint b\nlist\nbreak 5\neval a+1\nredis ping\ntrace\nmaxlen 10\nwhole\ncontinue\n";
+    let a = ldb_session(f.port, "--ldb", &path, forked);
+    let b = ldb_session(r.port, "--ldb", &path, forked);
+    assert!(a.contains("Stopped at 5, stop reason = break point"), "{a}");
+    assert_eq!(a, b);
+    // A forked session's writes are rolled back.
+    assert_eq!(s(&f.conn().cmd(&["EXISTS", "dk"])), ":0\r\n");
+    let sync = "step\nnext\nprint\nredis get dk\nabort\n";
+    let a = ldb_session(f.port, "--ldb-sync-mode", &path, sync);
+    let b = ldb_session(r.port, "--ldb-sync-mode", &path, sync);
+    assert!(a.contains("script aborted for user request"), "{a}");
+    assert_eq!(a, b);
+    // In sync mode the writes stay.
+    assert_eq!(s(&f.conn().cmd(&["GET", "dk"])), "$2\r\ndv\r\n");
+}

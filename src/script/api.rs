@@ -57,6 +57,9 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
     let argv = match args_to_argv(l) {
         Ok(a) => a,
         Err(e) => {
+            if srv.scripts.ldb.active() {
+                srv.ldb_log_error(e.as_bytes());
+            }
             push_error_table(l, e.as_bytes());
             return if raise_error {
                 CallOutcome::Raise
@@ -81,10 +84,18 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
         Ok(mut reply) => {
             ffi::lua_checkstack(l, 8);
             convert::reply_to_lua(l, &reply);
+            let is_err = reply.first() == Some(&b'-');
             if srv.scripts.ldb.active() {
+                if is_err {
+                    let end = reply
+                        .iter()
+                        .position(|&c| c == b'\r')
+                        .unwrap_or(reply.len());
+                    let line = reply[..end].to_vec();
+                    srv.ldb_log_error(&line);
+                }
                 srv.ldb_log_reply(&reply);
             }
-            let is_err = reply.first() == Some(&b'-');
             if reply.capacity() <= 64 * 1024 {
                 reply.clear();
                 srv.scripts.reply_buf = reply;

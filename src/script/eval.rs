@@ -251,7 +251,7 @@ impl Server {
         eval_mode: bool,
     ) {
         let threshold_on = self.cfg.extra_value("busy-reply-threshold") != "0";
-        let debugging = eval_mode && self.scripts.ldb.active();
+        let debugging = eval_mode && self.scripts.ldb.on;
         if debugging {
             ffi::lua_sethook(
                 l,

@@ -306,7 +306,9 @@ impl Server {
         }
         let mut c = self.clients.remove(key);
         let _ = self.poll.registry().deregister(c.stream.source());
-        c.stream.shutdown();
+        if !c.has(flags::KEEP_SOCKET) {
+            c.stream.shutdown();
+        }
         self.pending_write.retain(|&k| k != key);
         self.pending_input.retain(|&k| k != key);
     }

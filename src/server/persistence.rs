@@ -294,6 +294,8 @@ impl Server {
         self.ks.update_lru = true;
         let now = unix_secs();
         match c.kind {
+            // Debugging sessions are never the persistence child.
+            ChildKind::Ldb => {}
             ChildKind::Rdb | ChildKind::ReplDisk | ChildKind::ReplDiskless => {
                 let disk = c.kind != ChildKind::ReplDiskless;
                 self.persist.rdb_last_bgsave_time_sec = now - c.start_time;
