@@ -17,22 +17,45 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
     if argc == 0 {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    let mut argv = Vec::with_capacity(argc as usize);
+    // All the arguments go into one buffer, then are sliced out of it:
+    // one allocation per call instead of one per argument.
+    let mut ends = [0usize; 16];
+    let mut arena = bytes::BytesMut::new();
+    let mut big_ends = Vec::new();
     for j in 1..=argc {
         if ffi::lua_type(l, j) == ffi::LUA_TNUMBER {
             let n = ffi::lua_tonumber(l, j);
-            argv.push(Bytes::from(super::fmt_g17(n)));
+            if n.fract() == 0.0 && n.abs() < 1e17 && !(n == 0.0 && n.is_sign_negative()) {
+                // %.17g of an integral value is its digits.
+                let mut b = crate::sds::itoa_buf();
+                arena.extend_from_slice(crate::sds::fmt_i64(n as i64, &mut b));
+            } else {
+                arena.extend_from_slice(super::fmt_g17(n).as_bytes());
+            }
         } else {
             match to_bytes(l, j) {
-                Some(b) => argv.push(Bytes::copy_from_slice(b)),
+                Some(b) => arena.extend_from_slice(b),
                 None => {
                     ffi::lua_settop(l, 0);
                     return Err("Lua redis lib command arguments must be strings or integers");
                 }
             }
         }
+        let idx = (j - 1) as usize;
+        if idx < ends.len() {
+            ends[idx] = arena.len();
+        } else {
+            big_ends.push(arena.len());
+        }
     }
     ffi::lua_settop(l, 0);
+    let all = arena.freeze();
+    let mut argv = Vec::with_capacity(argc as usize);
+    let mut start = 0;
+    for &end in ends.iter().take(argc as usize).chain(big_ends.iter()) {
+        argv.push(all.slice(start..end));
+        start = end;
+    }
     Ok(argv)
 }
 

@@ -180,7 +180,9 @@ impl Server {
         self.scripts.eval.scripts.insert(
             sha,
             Script {
-                body: body.clone(),
+                // A copy of its own: the argument is a slice of the
+                // client's read buffer, which it would keep alive.
+                body: Bytes::copy_from_slice(body),
                 flags,
                 fref,
             },

@@ -480,7 +480,7 @@ impl Server {
             let f = &mut self.scripts.functions;
             f.loading = Some(Library {
                 name,
-                code: full.clone(),
+                code: Bytes::copy_from_slice(full),
                 functions: Vec::new(),
             });
             f.load_start_us = crate::util::monotonic_us();

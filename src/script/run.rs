@@ -232,7 +232,8 @@ impl Server {
         self.scripts.run = Some(RunCtx {
             caller: key,
             caller_id,
-            argv: argv.to_vec(),
+            // Only FUNCTION STATS shows it (EVAL's name is its SHA1).
+            argv: if eval_mode { Vec::new() } else { argv.to_vec() },
             funcname,
             flags: rf,
             repl_flags: REPL_ALL,
