@@ -20,7 +20,15 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
     // All the arguments go into one buffer, then are sliced out of it:
     // one allocation per call instead of one per argument.
     let mut ends = [0usize; 16];
-    let mut arena = bytes::BytesMut::new();
+    // Sized once: strings are measured first (numbers take at most 24 bytes).
+    let mut total = 0;
+    for j in 1..=argc {
+        total += match ffi::lua_type(l, j) {
+            ffi::LUA_TSTRING => ffi::lua_objlen(l, j),
+            _ => 24,
+        };
+    }
+    let mut arena = bytes::BytesMut::with_capacity(total);
     let mut big_ends = Vec::new();
     for j in 1..=argc {
         if ffi::lua_type(l, j) == ffi::LUA_TNUMBER {
