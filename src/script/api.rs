@@ -35,10 +35,10 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
             let n = ffi::lua_tonumber(l, j);
             if n.fract() == 0.0 && n.abs() < 1e17 && !(n == 0.0 && n.is_sign_negative()) {
                 // %.17g of an integral value is its digits.
-                let mut b = crate::sds::itoa_buf();
-                arena.extend_from_slice(crate::sds::fmt_i64(n as i64, &mut b));
+                let mut b = [0u8; 20];
+                arena.extend_from_slice(crate::encoding::numbers::ll2string(n as i64, &mut b));
             } else {
-                arena.extend_from_slice(super::fmt_g17(n).as_bytes());
+                arena.extend_from_slice(crate::encoding::numbers::fmt_double(n).as_bytes());
             }
         } else {
             match to_bytes(l, j) {

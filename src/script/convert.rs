@@ -30,7 +30,7 @@ fn line_end(buf: &[u8], from: usize) -> usize {
 }
 
 fn num(b: &[u8]) -> i64 {
-    crate::resp::parse_i64(b).unwrap_or(0)
+    crate::encoding::numbers::string2ll(b).unwrap_or(0)
 }
 
 /// `push` false: skip the value (RESP3 attributes are not shown to Lua).

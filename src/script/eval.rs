@@ -116,7 +116,7 @@ pub fn extract_shebang_flags(body: &[u8]) -> Result<(u32, usize), String> {
         return Err("Invalid script shebang".into());
     };
     let line = &body[..end];
-    let parts = match crate::config::split_args(&String::from_utf8_lossy(line)) {
+    let parts = match crate::util::splitargs::split_args_str(&String::from_utf8_lossy(line)) {
         Some(p) if !p.is_empty() => p,
         _ => return Err("Invalid engine in script shebang".into()),
     };
@@ -427,7 +427,7 @@ pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
 
 /// numkeys of EVAL/FCALL: `bad` when not a number, then the range errors.
 pub fn parse_numkeys(argv: &[Bytes], bad: &'static str) -> Result<usize, CmdError> {
-    let n = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(bad))?;
+    let n = crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(bad))?;
     if n > (argv.len() - 3) as i64 {
         return Err("ERR Number of keys can't be greater than number of args".into());
     }

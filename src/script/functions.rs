@@ -368,7 +368,7 @@ pub fn extract_lib_metadata(code: &[u8]) -> Result<(String, Bytes, usize), Strin
         return Err("Invalid library metadata".into());
     };
     let line = String::from_utf8_lossy(&code[..end]);
-    let parts = match crate::config::split_args(&line) {
+    let parts = match crate::util::splitargs::split_args_str(&line) {
         Some(p) if !p.is_empty() => p,
         _ => return Err("Invalid library metadata".into()),
     };

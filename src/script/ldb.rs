@@ -7,10 +7,10 @@
 //! status lines, as Redis's ldbRepl.
 
 use super::lua::*;
-use crate::config::repr;
 use crate::error::CmdError;
 use crate::net::flags;
 use crate::server::Server;
+use crate::util::splitargs::repr;
 use bytes::Bytes;
 use mlua::ffi;
 use std::ffi::{c_int, CStr};
@@ -160,7 +160,7 @@ unsafe fn cat_value(s: &mut Vec<u8>, l: *mut lua_State, idx: c_int, level: i32) 
     match ffi::lua_type(l, idx) {
         ffi::LUA_TSTRING => {
             let b = to_bytes(l, idx).unwrap_or(b"");
-            s.extend_from_slice(repr(&String::from_utf8_lossy(b)).as_bytes());
+            s.extend_from_slice(repr(b).as_bytes());
         }
         ffi::LUA_TBOOLEAN => s.extend_from_slice(if ffi::lua_toboolean(l, idx) != 0 {
             b"true"
@@ -227,7 +227,7 @@ fn reply_to_human(o: &mut Vec<u8>, r: &[u8], pos: usize) -> usize {
         .map_or(r.len(), |p| pos + p);
     let line = &r[pos + 1..eol];
     let next = (eol + 2).min(r.len());
-    let n = crate::resp::parse_i64(line).unwrap_or(0);
+    let n = crate::encoding::numbers::string2ll(line).unwrap_or(0);
     match r[pos] {
         b':' => {
             o.extend_from_slice(line);
@@ -239,11 +239,11 @@ fn reply_to_human(o: &mut Vec<u8>, r: &[u8], pos: usize) -> usize {
                 return next;
             }
             let end = (next + n as usize).min(r.len());
-            o.extend_from_slice(repr(&String::from_utf8_lossy(&r[next..end])).as_bytes());
+            o.extend_from_slice(repr(&r[next..end]).as_bytes());
             (end + 2).min(r.len())
         }
         b'+' | b'-' => {
-            o.extend_from_slice(repr(&String::from_utf8_lossy(&r[pos..eol])).as_bytes());
+            o.extend_from_slice(repr(&r[pos..eol]).as_bytes());
             next
         }
         b'*' | b'~' => {
@@ -734,7 +734,7 @@ impl Server {
             return;
         }
         for a in &argv[1..] {
-            let Some(line) = crate::resp::parse_i64(a) else {
+            let Some(line) = crate::encoding::numbers::string2ll(a) else {
                 ldb.log(format!("Invalid argument:'{}'", String::from_utf8_lossy(a)));
                 continue;
             };

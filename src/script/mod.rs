@@ -158,11 +158,3 @@ impl Default for Scripting {
         Scripting::new()
     }
 }
-
-/// `%.17g` as C prints it (numbers passed to redis.call).
-pub fn fmt_g17(d: f64) -> String {
-    if d.is_nan() {
-        return if d.is_sign_negative() { "-nan" } else { "nan" }.into();
-    }
-    crate::resp::fmt_double(d)
-}
