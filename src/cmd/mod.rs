@@ -105,6 +105,9 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// Called by a script (redis.call): replies must not depend on a set's
+    /// internal order (SORT BY nosort of a set sorts).
+    pub from_script: bool,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only

@@ -104,6 +104,9 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
     }
     match srv.script_call(&argv) {
         Err(e) => {
+            if srv.scripts.ldb.active() {
+                srv.ldb_log_error(e.as_bytes());
+            }
             push_error_table(l, e.as_bytes());
             mark_error_counted(l);
             if raise_error {

@@ -411,14 +411,14 @@ impl Server {
         }
         if cmd_flags & flag::WRITE != 0 && !run.has(rflag::WRITE_DIRTY) {
             if self.repl.is_replica() && self.cfg.replica_read_only && !run.obey_client {
-                return Err(error::READONLY.into());
+                return Err(format!("-{}", error::READONLY));
             }
             if !self.repl.is_replica()
                 && self.persist.bgsave_failed()
                 && self.cfg.stop_writes_on_bgsave_error
                 && !self.cfg.save.is_empty()
             {
-                return Err(error::MISCONF.into());
+                return Err(format!("-{}", error::MISCONF));
             }
             if !self.repl.is_replica()
                 && self.cfg.min_replicas_to_write > 0
@@ -428,7 +428,7 @@ impl Server {
                     self.cfg.min_replicas_max_lag,
                 ) < self.cfg.min_replicas_to_write as usize
             {
-                return Err(error::NOREPLICAS.into());
+                return Err(format!("-{}", error::NOREPLICAS));
             }
         }
         let run = self.scripts.run.as_ref().ok_or("script ended")?;
@@ -439,7 +439,7 @@ impl Server {
             && run.oom
             && cmd_flags & flag::DENYOOM != 0
         {
-            return Err(error::OOM.into());
+            return Err(format!("-{}", error::OOM));
         }
         Ok(())
     }

@@ -416,6 +416,7 @@ impl Server {
                     events: &mut self.events,
                     effect: Effect::None,
                     no_block: in_multi || is_master,
+                    from_script: in_multi && self.scripts.run.is_some(),
                 };
                 let r = handler(&mut ctx, argv);
                 let dirty = ctx.dirty;

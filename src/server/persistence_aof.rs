@@ -353,6 +353,7 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);
                 *db = ctx.db;
