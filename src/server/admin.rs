@@ -456,6 +456,10 @@ impl Server {
             }
         }
         if self.prepare_shutdown(mode, false) {
+            // Listeners close first (Redis's closeListeningSockets): a client
+            // that sees its connection drop and reconnects is refused, not
+            // queued on a socket that is about to go.
+            self.listeners.clear();
             std::process::exit(0);
         }
         Err("ERR Errors trying to SHUTDOWN. Check logs.".into())

@@ -209,8 +209,12 @@ impl Server {
         self.clients.get(key).map_or(0, |c| {
             c.mstate
                 .iter()
-                .filter_map(|argv| cmd::lookup(&argv[0]))
-                .fold(0, |f, spec| f | spec.flags)
+                .filter_map(|argv| cmd::lookup(&argv[0]).map(|spec| (spec, argv)))
+                .fold(0, |f, (spec, argv)| match spec.proc {
+                    // A script counts with the flags it declared.
+                    Proc::Srv(t) if t.is_scripting() => f | self.script_command_flags(spec, argv),
+                    _ => f | spec.flags,
+                })
         })
     }
 

@@ -28,7 +28,7 @@ impl Server {
                     continue;
                 }
                 let held = self.protected_client == Some(t)
-                    || self.clients.get(t).is_some_and(|c| c.kind != Kind::Normal);
+                    || self.clients.get(t).is_some_and(|c| c.kind == Kind::Master);
                 if held {
                     deferred.push(t);
                     continue;
@@ -41,6 +41,7 @@ impl Server {
                 }
             }
             self.write_pending_while_blocked();
+            self.free_closed_while_blocked();
         }
         for k in deferred {
             if !self.pending_input.contains(&k) {
@@ -75,6 +76,21 @@ impl Server {
             }
         }
         self.pending_write.extend(keep);
+    }
+
+    /// Frees the clients marked for closing (a replica that went away must
+    /// leave INFO while the script runs), except the script's caller.
+    fn free_closed_while_blocked(&mut self) {
+        let closing = std::mem::take(&mut self.close_list);
+        let mut keep = Vec::new();
+        for key in closing {
+            if self.protected_client == Some(key) {
+                keep.push(key);
+            } else {
+                self.free_client(key);
+            }
+        }
+        self.close_list.extend(keep);
     }
 
     /// The caller of a script that timed out: no events for it meanwhile.
