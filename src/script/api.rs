@@ -107,6 +107,12 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
             if srv.scripts.ldb.active() {
                 srv.ldb_log_error(e.as_bytes());
             }
+            // A refused command counts as an error reply (afterErrorReply);
+            // the script's own error reply then does not count again.
+            let code = e
+                .strip_prefix('-')
+                .map_or("ERR", |t| t.split(' ').next().unwrap_or("ERR"));
+            srv.count_error_reply(code);
             push_error_table(l, e.as_bytes());
             mark_error_counted(l);
             if raise_error {

@@ -524,9 +524,9 @@ impl Server {
                     // server; the parent's is untouched (copy-on-write).
                     let s = unsafe { &mut *me };
                     log::warn!("Redis forked for debugging eval");
-                // The child never accepts: if the parent dies, clients get
-                // a reset instead of a silent backlog.
-                s.listeners.clear();
+                    // The child never accepts: if the parent dies, clients get
+                    // a reset instead of a silent backlog.
+                    s.listeners.clear();
                     s.ldb_run(key, fd, &argv, true);
                     0
                 });

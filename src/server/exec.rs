@@ -319,7 +319,7 @@ impl Server {
                 return;
             }
         }
-        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
+        if let Some(e) = self.deny_write_reason(flags_now, queues, is_master) {
             self.reject(key, Some(cmd), e);
             return;
         }
@@ -334,7 +334,7 @@ impl Server {
     /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-        cmd: &'static CommandSpec,
+
         flags_now: u32,
         queueing: bool,
         from_master: bool,
@@ -345,7 +345,7 @@ impl Server {
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data
-            && !cmd.has(cmd::flag::STALE)
+            && flags_now & cmd::flag::STALE == 0
         {
             return Some(error::MASTERDOWN.into());
         }
