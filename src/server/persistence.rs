@@ -490,7 +490,9 @@ impl Server {
             (true, false) => crate::script::RdbFunctions::Append,
             (true, true) => crate::script::RdbFunctions::Merge,
         };
+        crate::persist::rdb_load::ALLOW_DUP.store(merge, std::sync::atomic::Ordering::Relaxed);
         let r = self.rdb_load_reader(f);
+        crate::persist::rdb_load::ALLOW_DUP.store(false, std::sync::atomic::Ordering::Relaxed);
         self.scripts.rdb_load_policy = crate::script::RdbFunctions::Replace;
         if let Err(e) = r {
             log::warn!("{e}");
