@@ -512,7 +512,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         "generic",
     ),
-    spec("echo", Db(keys::echo), 2, FAST, 0, 0, 0, "connection"),
+    spec(
+        "echo",
+        Db(keys::echo),
+        2,
+        LOADING | STALE | FAST,
+        0,
+        0,
+        0,
+        "connection",
+    ),
     spec(
         "time",
         Db(keys::time),

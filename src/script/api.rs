@@ -113,6 +113,7 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
                 .strip_prefix('-')
                 .map_or("ERR", |t| t.split(' ').next().unwrap_or("ERR"));
             srv.count_error_reply(code);
+            srv.stats.nested_error_replies += 1;
             push_error_table(l, e.as_bytes());
             mark_error_counted(l);
             if raise_error {

@@ -333,6 +333,10 @@ impl Server {
             for (code, count) in errs {
                 if count {
                     self.count_error_reply(&String::from_utf8_lossy(&code));
+                } else {
+                    // Counted by the command that produced it; this one
+                    // still failed (Redis's ERR_REPLY_FLAG_NO_STATS_UPDATE).
+                    self.stats.failed_uncounted = true;
                 }
             }
         }
@@ -348,6 +352,8 @@ impl Server {
         if count {
             let code = t.split(' ').next().unwrap_or("ERR").to_string();
             self.count_error_reply(&code);
+        } else {
+            self.stats.failed_uncounted = true;
         }
         if let Some(c) = self.clients.get_mut(key) {
             if c.kind == crate::net::Kind::Normal {

@@ -399,6 +399,7 @@ impl Server {
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
         let errors_before = self.stats.total_error_replies;
+        let nested_before = self.stats.nested_error_replies;
         let mut ok = true;
         match cmd.proc {
             Proc::Db(handler) => {
@@ -468,8 +469,23 @@ impl Server {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
         self.publish_pending_events(key, reply_mark);
-        if self.stats.total_error_replies > errors_before {
+        // Errors of the commands a script ran are theirs, not this one's
+        // (Redis compares with the count at the end of the previous call).
+        // (CONFIG RESETSTAT may have zeroed the counters meanwhile.)
+        let nested = self
+            .stats
+            .nested_error_replies
+            .saturating_sub(nested_before);
+        let own_errors = self
+            .stats
+            .total_error_replies
+            .saturating_sub(errors_before)
+            .saturating_sub(nested);
+        if own_errors > 0 || std::mem::take(&mut self.stats.failed_uncounted) {
             ok = false;
+        }
+        if self.prop.depth > 1 && self.scripts.run.is_some() {
+            self.stats.nested_error_replies += own_errors;
         }
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);

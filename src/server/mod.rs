@@ -91,6 +91,12 @@ pub struct Stats {
     pub total_forks: u64,
     pub latest_fork_usec: u64,
     pub pubsub_messages: u64,
+    /// Error replies counted by commands a script ran (or refused): they
+    /// do not make the script's own command count as failed.
+    pub nested_error_replies: u64,
+    /// The command's error reply was not counted (a script's error that a
+    /// command inside already counted) but the command still failed.
+    pub failed_uncounted: bool,
 }
 
 pub struct Server {
