@@ -62,7 +62,8 @@ pub enum Srv {
 }
 
 impl Srv {
-    /// The scripting commands, whose flags depend on the script they run.
+    /// The scripting commands, whose flags depend on the script they run
+    /// (or on the subcommand).
     pub fn is_scripting(self) -> bool {
         matches!(
             self,
@@ -70,6 +71,7 @@ impl Srv {
                 | Srv::EvalSha
                 | Srv::EvalRo
                 | Srv::EvalShaRo
+                | Srv::Script
                 | Srv::Function
                 | Srv::Fcall
                 | Srv::FcallRo

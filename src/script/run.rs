@@ -134,12 +134,21 @@ impl Server {
                 Some(sf) => script_flags_to_cmd_flags(spec.flags, sf),
                 None => spec.flags,
             },
+            "script" => {
+                let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
+                spec.flags
+                    | match sub.as_deref() {
+                        Some(b"load") | Some(b"exists") | Some(b"help") => flag::STALE,
+                        _ => 0,
+                    }
+            }
             "function" => {
                 let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
                 spec.flags
                     | match sub.as_deref() {
                         Some(b"load") | Some(b"restore") => flag::WRITE | flag::DENYOOM,
                         Some(b"delete") | Some(b"flush") => flag::WRITE,
+                        Some(b"help") => flag::STALE,
                         _ => 0,
                     }
             }
