@@ -7,6 +7,8 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
+const T: Duration = Duration::from_secs(10);
+
 /// CVE-2022-36021: a glob with many stars against a long subject was
 /// exponential. Every command that matches a client's pattern goes through
 /// the one matcher (util::glob), which prunes as Redis 7.0.15 does: 20
@@ -58,4 +60,54 @@ fn glob_with_twenty_stars_answers_at_once() {
         c.cmd(&["KEYS", &pat]),
         format!("*1\r\n$41\r\n{hit}\r\n").into_bytes()
     );
+}
+
+/// The client registry frees every index with the client: a subscriber, a
+/// blocked BLPOP client and a MONITOR that disconnect leave nothing behind,
+/// and the clients that take their slots receive none of their traffic.
+#[test]
+fn freed_clients_leave_no_index_behind() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    {
+        let mut sub = s.conn();
+        sub.send(&[b"SUBSCRIBE", b"ch"]);
+        sub.read_reply();
+        let mut mon = s.conn();
+        assert_eq!(mon.cmd(&["MONITOR"]), b"+OK\r\n");
+        let mut blk = s.conn();
+        blk.send(&[b"BLPOP", b"q", b"0"]);
+        assert!(wait_until(T, || info_field(
+            &mut c,
+            "clients",
+            "blocked_clients"
+        )
+        .as_deref()
+            == Some("1")));
+    }
+    // All three closed: wait for the server to notice.
+    assert!(wait_until(T, || {
+        info_field(&mut c, "clients", "connected_clients").as_deref() == Some("1")
+    }));
+    assert_eq!(
+        info_field(&mut c, "clients", "blocked_clients").as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        c.cmd(&["PUBSUB", "NUMSUB", "ch"]),
+        b"*2\r\n$2\r\nch\r\n:0\r\n"
+    );
+    // New clients take the freed slots.
+    let mut others: Vec<Conn> = (0..3).map(|_| s.conn()).collect();
+    for o in &mut others {
+        assert_eq!(o.cmd(&["PING"]), b"+PONG\r\n");
+    }
+    assert_eq!(c.cmd(&["PUBLISH", "ch", "m"]), b":0\r\n");
+    // Nobody waits on q any more: the pushed element stays.
+    assert_eq!(c.cmd(&["LPUSH", "q", "x"]), b":1\r\n");
+    assert_eq!(c.cmd(&["LLEN", "q"]), b":1\r\n");
+    for o in &mut others {
+        // No message, no MONITOR line, no BLPOP reply: the next reply is ours.
+        assert_eq!(o.cmd(&["ECHO", "mine"]), b"$4\r\nmine\r\n");
+    }
 }

@@ -252,7 +252,7 @@ impl Server {
             return Ok(());
         }
         c.flags |= flags::MONITOR;
-        self.monitors.push(key);
+        self.clients.add_monitor(key);
         self.reply_ok(key);
         Ok(())
     }
@@ -271,7 +271,7 @@ impl Server {
             line.push(' ');
             crate::util::splitargs::repr_into(&mut line, a);
         }
-        let monitors = self.monitors.clone();
+        let monitors = self.clients.monitor_keys();
         for m in monitors {
             if m == key {
                 continue;

@@ -89,7 +89,7 @@ impl Server {
                             s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
                         });
                         if !self.pause_writes_only || writes {
-                            self.paused.push(key);
+                            self.clients.hold_paused(key);
                             break;
                         }
                     }
@@ -338,9 +338,7 @@ impl Server {
         }
         if !self.repl.is_replica()
             && self.cfg.min_replicas_to_write > 0
-            && self
-                .repl
-                .good_replicas(&self.clients, self.ks.now_ms, self.cfg.min_replicas_max_lag)
+            && self.good_replicas(self.ks.now_ms, self.cfg.min_replicas_max_lag)
                 < self.cfg.min_replicas_to_write as usize
         {
             return Some(error::NOREPLICAS.into());
@@ -459,7 +457,7 @@ impl Server {
                 }
             }
         }
-        if !self.monitors.is_empty() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
+        if self.clients.has_monitors() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
             self.feed_monitors(key, db_before, argv);
         }
         if self.prop.depth == 0 {

@@ -190,8 +190,8 @@ impl Server {
             self.cfg.maxclients,
             max_in,
             max_out,
-            self.blocking.count,
-            self.blocking.count,
+            self.clients.blocked_count(),
+            self.clients.blocked_count(),
         );
         let _ = pubsub;
     }
@@ -236,8 +236,8 @@ impl Server {
             s.evicted_keys,
             self.ks.stat_keyspace_hits,
             self.ks.stat_keyspace_misses,
-            self.pubsub.channels.len(),
-            self.pubsub.patterns.len(),
+            self.clients.num_channels(),
+            self.clients.num_patterns(),
             s.latest_fork_usec,
             s.total_forks,
             s.unexpected_error_replies,
