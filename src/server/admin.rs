@@ -201,7 +201,9 @@ impl Server {
             self.ks.dbs[db].clear();
             self.dirty += n as u64 + 1;
         }
-        self.also_propagate(db, argv.to_vec());
+        // Even an empty or just saved data set: replicas and the AOF
+        // must flush too.
+        self.force_propagation(true);
         self.reply_ok(key);
         Ok(())
     }
@@ -238,7 +240,6 @@ impl Server {
                 self.ks.signal_ready_if_blocked(d, &k);
             }
             self.dirty += 1;
-            self.also_propagate(self.clients.get(key).map_or(0, |c| c.db), argv.to_vec());
         }
         self.reply_ok(key);
         Ok(())

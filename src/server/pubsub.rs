@@ -127,9 +127,8 @@ impl Server {
 
     pub fn cmd_publish(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n = self.publish(&argv[1], &argv[2]);
-        // PUBLISH is propagated so replicas' subscribers get it too.
-        let db = self.clients.get(key).map_or(0, |c| c.db);
-        self.also_propagate(db, argv.to_vec());
+        // Replicas' subscribers get it too (not the AOF), as Redis.
+        self.force_propagation(false);
         self.reply(key, |o| o.int(n as i64));
         Ok(())
     }
