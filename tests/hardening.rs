@@ -111,3 +111,56 @@ fn freed_clients_leave_no_index_behind() {
         assert_eq!(o.cmd(&["ECHO", "mine"]), b"$4\r\nmine\r\n");
     }
 }
+
+/// client-query-buffer-limit holds whatever the client's state: a client
+/// blocked in BLPOP keeps sending commands it cannot run yet; Redis closes
+/// it once its query buffer passes the limit, and so must we (before, the
+/// limit was only checked for an incomplete command: 64 MB sent, RSS +80 MB).
+#[test]
+fn query_buffer_limit_closes_a_blocked_client() {
+    let s = Server::start(&["--client-query-buffer-limit", "1mb"]);
+    let mut c = s.conn();
+    let rss_before = rss_kb(s.pid());
+    let mut b = s.conn();
+    b.send(&[b"BLPOP", b"q", b"0"]);
+    assert!(wait_until(T, || {
+        info_field(&mut c, "clients", "blocked_clients").as_deref() == Some("1")
+    }));
+    let value = vec![b'x'; 64 * 1024];
+    let chunk = multibulk(&[b"SET", b"k", &value]);
+    let mut sent = 0usize;
+    let mut closed = false;
+    while sent < 64 << 20 {
+        if b.try_send_raw(&chunk).is_err() {
+            closed = true;
+            break;
+        }
+        sent += chunk.len();
+    }
+    assert!(closed || b.is_closed(), "the blocked client was not closed");
+    assert!(wait_until(T, || {
+        info_field(&mut c, "clients", "connected_clients").as_deref() == Some("1")
+    }));
+    assert_eq!(
+        info_field(&mut c, "clients", "blocked_clients").as_deref(),
+        Some("0")
+    );
+    let grown_kb = rss_kb(s.pid()).saturating_sub(rss_before);
+    assert!(grown_kb < 16 * 1024, "RSS grew by {grown_kb} kB");
+    assert!(s
+        .log()
+        .contains("Closing client that reached max query buffer length"));
+    // Nothing the closed client sent ran.
+    assert_eq!(c.cmd(&["EXISTS", "k"]), b":0\r\n");
+    // A client that pipelines far more than the limit in small commands it
+    // can run is served.
+    let mut p = s.conn();
+    let small = multibulk(&[b"INCR", b"n"]);
+    let n = (3 << 20) / small.len();
+    p.send_raw(&small.repeat(n));
+    for _ in 0..n {
+        p.read_reply();
+    }
+    let n = n.to_string();
+    assert_eq!(p.cmd_str(&["GET", "n"]), format!("${}\r\n{n}\r\n", n.len()));
+}

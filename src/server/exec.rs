@@ -86,17 +86,8 @@ impl Server {
             let is_inline = c.query[0] != b'*';
             match resp::parse_request(&c.query, limits, &mut self.spans) {
                 Ok(Parsed::Incomplete { need }) => {
+                    // (client-query-buffer-limit is checked after the read.)
                     c.query_need = need;
-                    if c.query.len() as u64 > self.cfg.client_query_buffer_limit
-                        && c.kind != Kind::Master
-                    {
-                        log::warn!(
-                            "Closing client that reached max query buffer length: id={} addr={}",
-                            c.id,
-                            c.addr
-                        );
-                        self.close_async(key);
-                    }
                     break;
                 }
                 Err(e) => {

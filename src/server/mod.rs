@@ -435,12 +435,37 @@ impl Server {
                 } else {
                     self.process_input(key);
                 }
+                self.check_query_limit(key);
                 if !open {
                     self.close_async(key);
                 }
             }
             Err(_) => self.close_async(key),
         }
+    }
+
+    /// client-query-buffer-limit, checked after every read whatever the
+    /// client's state (a blocked, paused or MULTI client keeps reading but
+    /// executes nothing), as Redis's readQueryFromClient does. What is left
+    /// after executing the complete commands counts: a long pipeline of
+    /// small commands passes, one unfinished huge command or a client that
+    /// cannot run what it sends is closed. The master link is exempt.
+    fn check_query_limit(&mut self, key: usize) {
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        if c.kind == Kind::Master
+            || (c.query.len() as u64) <= self.cfg.client_query_buffer_limit
+            || c.has(flags::CLOSE_ASAP)
+        {
+            return;
+        }
+        let head = crate::util::splitargs::repr(&c.query[..c.query.len().min(64)]);
+        log::warn!(
+            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {head})",
+            self.client_info_line(key).trim_end()
+        );
+        self.close_async(key);
     }
 
     /// Ends a CLIENT PAUSE (timeout or UNPAUSE): held commands run now.
