@@ -164,3 +164,41 @@ fn query_buffer_limit_closes_a_blocked_client() {
     let n = n.to_string();
     assert_eq!(p.cmd_str(&["GET", "n"]), format!("${}\r\n{n}\r\n", n.len()));
 }
+
+/// A panic inside a command is caught at the command boundary: the client
+/// gets an error, the bug and the command's name are logged, and the server
+/// keeps its data and its other clients (DEBUG PANIC panics on purpose).
+#[test]
+fn a_panicking_command_replies_an_error_and_the_server_goes_on() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let mut other = s.conn();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), b"+OK\r\n");
+    let err =
+        b"-ERR internal error in 'debug': the command panicked (a bug, see the server log)\r\n";
+    assert_eq!(c.cmd(&["DEBUG", "PANIC"]), err);
+    assert_eq!(c.cmd(&["GET", "k"]), b"$1\r\nv\r\n");
+    assert_eq!(other.cmd(&["PING"]), b"+PONG\r\n");
+    // Inside a transaction only that command fails.
+    assert_eq!(c.cmd(&["MULTI"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "a", "1"]), b"+QUEUED\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "PANIC"]), b"+QUEUED\r\n");
+    assert_eq!(c.cmd(&["INCR", "a"]), b"+QUEUED\r\n");
+    let mut want = b"*3\r\n+OK\r\n".to_vec();
+    want.extend_from_slice(err);
+    want.extend_from_slice(b":2\r\n");
+    assert_eq!(c.cmd(&["EXEC"]), want);
+    let log = s.log();
+    assert!(
+        log.contains("=== BUG === command 'debug' panicked"),
+        "{log}"
+    );
+    assert!(
+        log.contains("DEBUG PANIC"),
+        "the panic message is logged: {log}"
+    );
+    assert_eq!(
+        info_field(&mut other, "stats", "total_error_replies").as_deref(),
+        Some("2")
+    );
+}

@@ -584,6 +584,10 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
                 o.simple(d);
             }
         });
+    } else if eq_ic(sub, "panic") && argv.len() == 2 {
+        // Redis ends the process here; ferrodis's command boundary catches
+        // the panic (server/exec.rs): this is how tests exercise it.
+        panic!("DEBUG PANIC");
     } else if eq_ic(sub, "change-repl-id") {
         s.repl.change_replid();
         s.reply_ok(key);
@@ -599,6 +603,8 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "DIGEST",
             "DIGEST-VALUE <key> [<key> ...]",
             "CHANGE-REPL-ID",
+            "PANIC",
+            "    Panic inside the command (caught: the reply is an error, the server goes on).",
             "HELP",
         ];
         s.reply_help(key, &lines);

@@ -272,8 +272,14 @@ impl Conn {
     }
 
     pub fn try_connect(port: u16) -> io::Result<Conn> {
+        Conn::connect_with_timeout(port, IO_TIMEOUT)
+    }
+
+    /// A connection whose reads give up after `timeout` (for commands that
+    /// may legitimately not answer, such as blocking ones).
+    pub fn connect_with_timeout(port: u16, timeout: Duration) -> io::Result<Conn> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
-        s.set_read_timeout(Some(IO_TIMEOUT))?;
+        s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(IO_TIMEOUT))?;
         s.set_nodelay(true)?;
         Ok(Conn {
