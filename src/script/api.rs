@@ -150,18 +150,34 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
     }
 }
 
-unsafe extern "C-unwind" fn redis_call(l: *mut lua_State) -> c_int {
-    match call_generic(l, true) {
-        CallOutcome::Value => 1,
-        CallOutcome::Raise => raise(l),
+/// redis.call/pcall with the command boundary's panic guard: a panic must
+/// never unwind through the Lua VM's C frames (it would leave the state
+/// broken); it becomes a script error instead.
+unsafe fn guarded_call(l: *mut lua_State, raise_error: bool) -> c_int {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        call_generic(l, raise_error)
+    }));
+    match r {
+        Ok(CallOutcome::Value) => 1,
+        Ok(CallOutcome::Raise) => raise(l),
+        Err(payload) => {
+            drop(payload);
+            log::error!("=== BUG === redis.call panicked (see the line above)");
+            push_error_table(
+                l,
+                b"ERR internal error in redis.call (a bug, see the server log)",
+            );
+            raise(l)
+        }
     }
 }
 
+unsafe extern "C-unwind" fn redis_call(l: *mut lua_State) -> c_int {
+    guarded_call(l, true)
+}
+
 unsafe extern "C-unwind" fn redis_pcall(l: *mut lua_State) -> c_int {
-    match call_generic(l, false) {
-        CallOutcome::Value => 1,
-        CallOutcome::Raise => raise(l),
-    }
+    guarded_call(l, false)
 }
 
 /// The global `pcall`: an error table raised inside is returned as its

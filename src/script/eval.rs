@@ -198,6 +198,8 @@ impl Server {
         evalsha: bool,
         ro: bool,
     ) -> Result<(), CmdError> {
+        // The script's writes are propagated one by one, never EVAL itself.
+        self.prevent_propagation();
         self.feed_monitors_for_script(key, argv);
         if evalsha && argv[1].len() != 40 {
             return Err(NOSCRIPT.into());
@@ -421,7 +423,7 @@ impl Server {
 
     /// Redis feeds MONITOR with EVAL/FCALL before the commands they run.
     pub fn feed_monitors_for_script(&mut self, key: usize, argv: &[Bytes]) {
-        if self.monitors.is_empty() {
+        if !self.clients.has_monitors() {
             return;
         }
         let db = self.clients.get(key).map_or(0, |c| c.db);

@@ -513,6 +513,7 @@ impl Server {
 
     /// FCALL / FCALL_RO.
     pub fn cmd_fcall(&mut self, key: usize, argv: &[Bytes], ro: bool) -> Result<(), CmdError> {
+        self.prevent_propagation();
         self.feed_monitors_for_script(key, argv);
         let Some((fref, flags, fname)) = self.scripts.functions.lookup(&argv[1]) else {
             return Err("ERR Function not found".into());

@@ -185,7 +185,6 @@ impl Server {
     /// save points) and propagated as received.
     fn functions_changed(&mut self) {
         self.dirty += 1;
-        self.prop.srv_propagate = true;
     }
 
     fn function_load(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {

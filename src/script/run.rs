@@ -205,11 +205,8 @@ impl Server {
                 if !self.repl.is_replica()
                     && self.cfg.min_replicas_to_write > 0
                     && self.cfg.min_replicas_max_lag > 0
-                    && self.repl.good_replicas(
-                        &self.clients,
-                        self.ks.now_ms,
-                        self.cfg.min_replicas_max_lag,
-                    ) < self.cfg.min_replicas_to_write as usize
+                    && self.good_replicas(self.ks.now_ms, self.cfg.min_replicas_max_lag)
+                        < self.cfg.min_replicas_to_write as usize
                 {
                     return Err(error::NOREPLICAS.into());
                 }
@@ -431,11 +428,8 @@ impl Server {
             }
             if !self.repl.is_replica()
                 && self.cfg.min_replicas_to_write > 0
-                && self.repl.good_replicas(
-                    &self.clients,
-                    self.ks.now_ms,
-                    self.cfg.min_replicas_max_lag,
-                ) < self.cfg.min_replicas_to_write as usize
+                && self.good_replicas(self.ks.now_ms, self.cfg.min_replicas_max_lag)
+                    < self.cfg.min_replicas_to_write as usize
             {
                 return Err(format!("-{}", error::NOREPLICAS));
             }
