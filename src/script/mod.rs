@@ -13,9 +13,9 @@
 //! - `eval`: EVAL/EVALSHA(_RO) and SCRIPT, the script cache, shebang flags;
 //! - `functions`, `functions_cmd`: libraries, FCALL(_RO), FUNCTION *, the
 //!   DUMP/RESTORE payload and the RDB function records;
-//! - `lib_bit`, `lib_struct`, `lib_cjson`, `lib_cmsgpack`: the extra
+//! - `lib_bit`, `lib_struct`, `lib_cjson` (+ `_decode`), `lib_cmsgpack`: the extra
 //!   libraries with Redis's observable behaviour;
-//! - `ldb`: the Lua debugger (SCRIPT DEBUG, `redis-cli --ldb`).
+//! - `ldb`, `ldb_fmt`: the Lua debugger (SCRIPT DEBUG, `redis-cli --ldb`).
 //!
 //! C functions registered in Lua reach the server through `current()`, a
 //! pointer set for the duration of a script run (or a library load): Lua
@@ -31,8 +31,10 @@ pub mod eval;
 pub mod functions;
 pub mod functions_cmd;
 pub mod ldb;
+pub mod ldb_fmt;
 pub mod lib_bit;
 pub mod lib_cjson;
+pub mod lib_cjson_decode;
 pub mod lib_cmsgpack;
 pub mod lib_struct;
 pub mod lua;
