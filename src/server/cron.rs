@@ -31,6 +31,9 @@ impl Server {
         self.databases_cron();
         self.clients_cron();
         self.persist_cron();
+        if !self.scripts.ldb.children.is_empty() {
+            self.ldb_reap_children();
+        }
         self.repl_cron();
         self.after_command();
         // SIGTERM/SIGINT are acted upon here, as in Redis's serverCron (a

@@ -5,7 +5,6 @@
 
 use super::Server;
 use crate::config::MaxmemoryPolicy as P;
-use crate::net::Kind;
 use crate::sds::Sds;
 use bytes::Bytes;
 
@@ -17,12 +16,8 @@ impl Server {
     /// its own copy of the stream here), INFO's mem_clients_slaves.
     pub fn replica_output_memory(&self) -> u64 {
         self.clients
-            .iter()
-            .filter(|(_, c)| c.kind == Kind::Replica)
-            .map(|(_, c)| {
-                let pending = c.repl.as_ref().map_or(0, |r| r.pending.len());
-                (c.pending_reply() + pending) as u64
-            })
+            .replicas()
+            .map(|(_, c, r)| (c.pending_reply() + r.pending.len()) as u64)
             .sum()
     }
 

@@ -170,9 +170,7 @@ impl Server {
     /// Every replica acknowledged the whole stream (isReadyToShutdown).
     fn replicas_caught_up(&self) -> bool {
         let offset = self.repl.master_repl_offset;
-        self.clients.iter().all(|(_, c)| {
-            c.kind != Kind::Replica || c.repl.as_ref().is_some_and(|r| r.ack_offset == offset)
-        })
+        self.clients.replicas().all(|(_, _, r)| r.ack_offset == offset)
     }
 
     /// From cron: a signal starts a shutdown; a waiting shutdown ends when
@@ -200,15 +198,9 @@ impl Server {
         let offset = self.repl.master_repl_offset;
         let now = self.ks.now_ms;
         let (mut replicas, mut lagging) = (0, 0);
-        let keys: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.kind == Kind::Replica)
-            .map(|(k, _)| k)
-            .collect();
-        for k in keys {
+        for k in self.clients.replica_keys() {
             replicas += 1;
-            let Some(r) = self.clients.get(k).and_then(|c| c.repl.as_ref()) else {
+            let Some(r) = self.clients.replica(k) else {
                 continue;
             };
             if r.ack_offset != offset {
