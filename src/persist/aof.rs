@@ -38,52 +38,116 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Parses manifest text (`file <name> seq <n> type <b|h|i>` lines).
+    /// Parses manifest text (`file <name> seq <n> type <b|h|i>` lines) with
+    /// Redis 7.0's strictness (aofLoadManifestFromFile): an empty file, a
+    /// blank line, a line over 1024 bytes, a missing key or an odd number of
+    /// tokens are fatal. The error is Redis's report, ready to be logged.
     pub fn parse(text: &str) -> Result<Manifest, String> {
+        const MAX_LINE: usize = 1024;
+        let fail = |linenum: usize, line: Option<&str>, err: &str| {
+            let mut s = String::from("\n*** FATAL AOF MANIFEST FILE ERROR ***\n");
+            if let Some(l) = line {
+                s.push_str(&format!(
+                    "Reading the manifest file, at line {linenum}\n>>> '{l}'\n"
+                ));
+            }
+            s.push_str(err);
+            s
+        };
+        if text.is_empty() {
+            return Err(fail(0, None, "Found an empty AOF manifest"));
+        }
         let mut m = Manifest::default();
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
+        let mut maxseq = 0;
+        let mut rest = text;
+        let mut linenum = 0;
+        while !rest.is_empty() {
+            linenum += 1;
+            let (raw, next) = match rest.find('\n') {
+                Some(i) if i < MAX_LINE => (&rest[..i], &rest[i + 1..]),
+                // (fgets reads 1024 bytes: a longer line has no newline in them)
+                _ if rest.starts_with('#') => match rest.find('\n') {
+                    Some(i) => (&rest[..i], &rest[i + 1..]),
+                    None => (rest, ""),
+                },
+                _ => {
+                    return Err(fail(
+                        linenum,
+                        None,
+                        "The AOF manifest file contains too long line",
+                    ))
+                }
+            };
+            rest = next;
+            if raw.starts_with('#') {
                 continue;
             }
-            let toks = crate::util::splitargs::split_args_str(line)
-                .ok_or_else(|| "Invalid AOF manifest file format".to_string())?;
-            if toks.len() % 2 != 0 {
-                return Err("Invalid AOF manifest file format".into());
+            let line = raw.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+            let invalid = || {
+                Err(fail(
+                    linenum,
+                    Some(line),
+                    "Invalid AOF manifest file format",
+                ))
+            };
+            if line.is_empty() {
+                return invalid();
             }
-            let (mut name, mut seq, mut kind) = (None, None, None);
+            let Some(toks) = crate::util::splitargs::split_args_str(line) else {
+                return invalid();
+            };
+            // (At least 6 tokens, in pairs: more keys may come in later versions.)
+            if toks.len() < 6 || toks.len() % 2 != 0 {
+                return invalid();
+            }
+            let (mut name, mut seq, mut kind) = (None, 0u64, None);
             for kv in toks.chunks(2) {
-                match kv[0].as_str() {
-                    "file" => name = Some(kv[1].clone()),
-                    "seq" => seq = kv[1].parse::<u64>().ok(),
-                    "type" => kind = kv[1].chars().next(),
-                    _ => {}
+                if kv[0].eq_ignore_ascii_case("file") {
+                    if kv[1].contains('/') {
+                        return Err(fail(
+                            linenum,
+                            Some(line),
+                            "File can't be a path, just a filename",
+                        ));
+                    }
+                    name = Some(kv[1].clone());
+                } else if kv[0].eq_ignore_ascii_case("seq") {
+                    seq = crate::encoding::numbers::string2ll(kv[1].as_bytes())
+                        .map_or(0, |v| v.max(0) as u64);
+                } else if kv[0].eq_ignore_ascii_case("type") {
+                    kind = kv[1].chars().next();
                 }
             }
-            let (Some(name), Some(seq), Some(kind)) = (name, seq, kind) else {
-                return Err("Invalid AOF manifest file format".into());
+            let (Some(name), true, Some(kind)) = (name, seq != 0, kind) else {
+                return invalid();
             };
-            if name.contains('/') {
-                return Err("File can't be a path, just a filename".into());
-            }
             let f = AofFile { name, seq, kind };
             match kind {
                 'b' => {
                     if m.base.is_some() {
-                        return Err("Found duplicate base file information".into());
+                        return Err(fail(
+                            linenum,
+                            Some(line),
+                            "Found duplicate base file information",
+                        ));
                     }
                     m.cur_base_seq = seq;
                     m.base = Some(f);
                 }
                 'h' => m.history.push(f),
                 'i' => {
-                    if seq <= m.cur_incr_seq {
-                        return Err("Found a non-monotonic sequence number".into());
+                    if seq <= maxseq {
+                        return Err(fail(
+                            linenum,
+                            Some(line),
+                            "Found a non-monotonic sequence number",
+                        ));
                     }
+                    maxseq = seq;
                     m.cur_incr_seq = seq;
                     m.incrs.push(f);
                 }
-                _ => return Err("Unknown AOF file type".into()),
+                _ => return Err(fail(linenum, Some(line), "Unknown AOF file type")),
             }
         }
         Ok(m)
@@ -293,5 +357,30 @@ mod tests {
         assert_eq!(m.incrs.len(), 1);
         assert_eq!(m.history.len(), 2);
         assert!(Manifest::parse("file x seq").is_err());
+    }
+
+    #[test]
+    fn manifest_errors_as_redis() {
+        let err = |t: &str| Manifest::parse(t).err().unwrap_or_default();
+        let ok = "file a.1.base.aof seq 1 type b\n";
+        assert!(err("").ends_with("Found an empty AOF manifest"));
+        let blank = format!("{ok}\n{ok}");
+        assert!(err(&blank).ends_with("Invalid AOF manifest file format"));
+        assert!(err(&blank).contains("at line 2"));
+        assert!(err("filx a seq 1 type b\n").ends_with("Invalid AOF manifest file format"));
+        assert!(err("file a type b\n").ends_with("Invalid AOF manifest file format"));
+        assert!(err("file a seq 1 type b k\n").ends_with("Invalid AOF manifest file format"));
+        assert!(err("file a seq 0 type b\n").ends_with("Invalid AOF manifest file format"));
+        assert!(err("file a seq 1 type x\n").ends_with("Unknown AOF file type"));
+        assert!(err("file d/a seq 1 type b\n").ends_with("File can't be a path, just a filename"));
+        let long = format!("{}\n", ok.trim_end().repeat(40));
+        assert!(err(&long).ends_with("The AOF manifest file contains too long line"));
+        // A last line without its newline reads as one too long, as fgets.
+        assert!(err(ok.trim_end()).ends_with("The AOF manifest file contains too long line"));
+        // Comments are skipped; keys are case-insensitive; more pairs allowed.
+        let m = Manifest::parse(&format!("# c\nFILE a seq 1 TYPE b extra v\n{ok}"));
+        assert!(m.is_err(), "two bases");
+        let m = Manifest::parse("# c\nFILE a seq 1 TYPE b extra v\n").expect("parses");
+        assert_eq!(m.base.map(|b| b.name), Some("a".to_string()));
     }
 }

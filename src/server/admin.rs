@@ -58,9 +58,12 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
+    // Before loading, as Redis's logo: supervisors (and Redis's test
+    // suite) watch for this line to know the process is up, even when
+    // loading then fails.
+    log::info!("PID: {}", std::process::id());
     server.load_data_on_startup();
     server.repl_init_from_config();
-    log::info!("PID: {}", std::process::id());
     log::info!("Ready to accept connections");
     if let Some(mut p) = ready_pipe {
         use std::io::Write;

@@ -170,7 +170,9 @@ impl Server {
     /// Every replica acknowledged the whole stream (isReadyToShutdown).
     fn replicas_caught_up(&self) -> bool {
         let offset = self.repl.master_repl_offset;
-        self.clients.replicas().all(|(_, _, r)| r.ack_offset == offset)
+        self.clients
+            .replicas()
+            .all(|(_, _, r)| r.ack_offset == offset)
     }
 
     /// From cron: a signal starts a shutdown; a waiting shutdown ends when
