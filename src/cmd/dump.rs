@@ -82,8 +82,15 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return err("ERR DUMP payload version or checksum are wrong");
     }
     let lim = Limits::from_config(ctx.cfg);
-    let Some(val) = rdb_load::load_dump_payload(&argv[3], &lim) else {
-        return err("ERR Bad data format");
+    let val = match rdb_load::load_dump_payload(&argv[3], &lim) {
+        Ok(Some(v)) => v,
+        Ok(None) => return err("ERR Bad data format"),
+        Err(e) => {
+            // Logged at verbose level in RESTORE's context, as Redis's
+            // rdbReportError (a corrupt RDB file is fatal instead).
+            log::debug!("{e}");
+            return err("ERR Bad data format");
+        }
     };
     let deleted = replace && ctx.ks.delete(ctx.db, key);
     let now = ctx.now_ms();

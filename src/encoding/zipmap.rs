@@ -32,8 +32,9 @@ pub fn decode(b: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
         out.push(key.to_vec());
         out.push(val.to_vec());
     }
-    // Nothing may follow the terminator, and a known count must match.
-    if off != b.len() || (zmlen < 254 && zmlen * 2 != out.len()) {
+    // Nothing may follow the terminator, a known count must match, and an
+    // empty zipmap is refused (Redis's zipmapValidateIntegrity).
+    if off != b.len() || (zmlen < 254 && zmlen * 2 != out.len()) || out.is_empty() {
         return Err(e);
     }
     Ok(out)
@@ -42,7 +43,11 @@ pub fn decode(b: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
 fn read_len(b: &[u8], off: usize) -> Result<(usize, usize), DecodeError> {
     match *b.get(off).ok_or(DecodeError)? {
         n @ 0..=253 => Ok((n as usize, 1)),
-        _ => Ok((rd_u32(b, off + 1).ok_or(DecodeError)? as usize, 5)),
+        // The 5-byte form is only for lengths that do not fit in one byte.
+        _ => match rd_u32(b, off + 1).ok_or(DecodeError)? as usize {
+            n if n < 254 => Err(DecodeError),
+            n => Ok((n, 5)),
+        },
     }
 }
 
@@ -79,7 +84,10 @@ mod tests {
             Vec::new(),
         ];
         assert_eq!(got, want);
-        assert_eq!(decode(&[0, 0xFF]).unwrap(), Vec::<Vec<u8>>::new());
+        // Redis 7.0.15 refuses an empty zipmap (corrupt-dump's "hash empty
+        // zipmap") and a 5-byte length below 254.
+        assert!(decode(&[0, 0xFF]).is_err());
+        assert!(decode(&[1, 0xFE, 4, 0, 0, 0, b'k', b'e', b'y', b'1', 1, 0, b'v', 0xFF]).is_err());
     }
 
     #[test]

@@ -649,6 +649,10 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "ERR The value stored at the specified key is not represented using an hash table",
         ))?;
         s.reply(key, |o| o.verbatim(text.as_bytes()));
+    } else if eq_ic(sub, "set-skip-checksum-validation") && argv.len() == 3 {
+        let on = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
+        crate::persist::rdb_load::SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed);
+        s.reply_ok(key);
     } else if eq_ic(sub, "pause-cron") && argv.len() == 3 {
         s.pause_cron = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
         s.reply_ok(key);
@@ -673,6 +677,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "HTSTATS <dbid>",
             "HTSTATS-KEY <key>",
             "PAUSE-CRON <0|1>",
+            "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
             "CHANGE-REPL-ID",
             "PANIC",
             "    Panic inside the command (caught: the reply is an error, the server goes on).",

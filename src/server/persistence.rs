@@ -168,11 +168,20 @@ impl Server {
             .map_err(|e| RdbError::Unsupported(format!("Failed loading library: {e}")))?;
         self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
         self.persist.rdb_last_load_keys_expired = info.keys_expired;
-        log::info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            info.keys_loaded,
-            info.keys_expired
-        );
+        if info.empty_keys_skipped > 0 {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                info.keys_loaded,
+                info.keys_expired,
+                info.empty_keys_skipped
+            );
+        } else {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                info.keys_loaded,
+                info.keys_expired
+            );
+        }
         self.persist.last_load_info = Some(info.clone());
         Ok(info)
     }
