@@ -316,7 +316,7 @@ fn zpop_generic(
     max: bool,
     count: i64,
     st: PopStyle,
-) -> Result<Option<Bytes>, CmdError> {
+) -> Result<Option<(Bytes, usize)>, CmdError> {
     let mut found = None;
     for k in keys {
         if zget(ctx.ks, ctx.db, k, true)?.is_some() {
@@ -369,7 +369,7 @@ fn zpop_generic(
         ctx.out.double(*s);
     }
     after_remove(ctx, &key, if max { "zpopmax" } else { "zpopmin" }, n);
-    Ok(Some(key))
+    Ok(Some((key, n)))
 }
 
 fn zpop_minmax(ctx: &mut Ctx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
@@ -422,10 +422,11 @@ fn blocking_zpop(
         if z.is_empty() {
             continue;
         }
-        if let Some(key) = zpop_generic(ctx, std::slice::from_ref(k), max, count, st)? {
+        if let Some((key, n)) = zpop_generic(ctx, std::slice::from_ref(k), max, count, st)? {
+            // BZMPOP: as ZPOPMIN/ZPOPMAX with the count actually popped.
             let mut p = vec![pop_name(max), key];
             if count != -1 {
-                p.push(Bytes::from(count.max(1).to_string()));
+                p.push(Bytes::from(n.to_string()));
             }
             ctx.propagate_as(p);
         }
@@ -504,8 +505,9 @@ fn zmpop_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], numkeys_idx: usize, block: b
     if block {
         return blocking_zpop(ctx, keys, max, &argv[1], count, st);
     }
-    if let Some(key) = zpop_generic(ctx, keys, max, count, st)? {
-        ctx.propagate_as(vec![pop_name(max), key, Bytes::from(count.to_string())]);
+    if let Some((key, n)) = zpop_generic(ctx, keys, max, count, st)? {
+        // As ZPOPMIN/ZPOPMAX with the count actually popped (Redis 7.0).
+        ctx.propagate_as(vec![pop_name(max), key, Bytes::from(n.to_string())]);
     }
     Ok(())
 }

@@ -70,8 +70,7 @@ pub static ALLOW_DUP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 
 /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and RDB files are
 /// not checked against their CRC64 (Redis's skip_checksum_validation).
-pub static SKIP_CHECKSUM: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+pub static SKIP_CHECKSUM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn skip_checksum() -> bool {
     SKIP_CHECKSUM.load(std::sync::atomic::Ordering::Relaxed)
@@ -356,8 +355,10 @@ impl<Rd: Read> RdbReader<Rd> {
             }
             TYPE_LIST_ZIPLIST => {
                 let blob = self.string()?;
-                let items =
-                    self.check(ziplist::decode(&blob), "List ziplist integrity check failed.")?;
+                let items = self.check(
+                    ziplist::decode(&blob),
+                    "List ziplist integrity check failed.",
+                )?;
                 let mut l = List::new();
                 for i in items {
                     l.push_back(&i, lim);
@@ -658,7 +659,10 @@ pub fn load_from<Rd: Read>(
                 log::warn!("--- RDB ERROR DETECTED ---");
                 log::warn!("[offset {}] {e}", r.pos);
                 log::warn!("[additional info] While doing: read-object-value");
-                log::warn!("[additional info] Reading key '{}'", String::from_utf8_lossy(&key));
+                log::warn!(
+                    "[additional info] Reading key '{}'",
+                    String::from_utf8_lossy(&key)
+                );
                 log::warn!("[additional info] Reading type {t} ({})", rdb_type_name(t));
                 log::warn!("[info] {} keys read", info.keys_loaded);
                 return Err(e);

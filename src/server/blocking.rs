@@ -86,6 +86,10 @@ impl Server {
 
     /// Serves clients blocked on keys that received data, in FIFO order.
     pub fn handle_clients_blocked_on_keys(&mut self) {
+        // Outside any command the clock is the real one (Redis's
+        // fixed_time_expire is 0 here): a key that expired while the last
+        // command ran (EXEC with DEBUG SLEEP) is gone, and its DEL goes out.
+        self.update_clock();
         // Serving may make more keys ready (BLMOVE pushes): loop until quiet.
         while !self.ks.ready.is_empty() {
             let ready = std::mem::take(&mut self.ks.ready);
@@ -93,6 +97,7 @@ impl Server {
                 let queue = self.clients.blocked_on(db, &k);
                 for ckey in queue {
                     if !self.ks.exists(db, &k) {
+                        self.propagate_expired();
                         break;
                     }
                     // As Redis 7.0, a key of another type (SET over a key a
