@@ -816,3 +816,33 @@ fn rdb_del_sync_files_removes_dumps_that_only_served_a_sync() {
         .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("temp-"))));
     assert_same_data(&[&m, &r]);
 }
+
+#[test]
+fn writable_replica_expires_its_own_volatile_keys() {
+    // The master never sends a DEL for a key it does not have: the replica
+    // expires the volatile keys its own clients wrote (expireSlaveKeys).
+    let m = Server::start(&[]);
+    let port = m.port.to_string();
+    let r = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--replica-read-only",
+        "no",
+    ]);
+    wait_in_sync(&m, &[&r]);
+    let mut rc = r.conn();
+    let expired = |c: &mut Conn| -> i64 {
+        info_field(c, "stats", "expired_keys")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1)
+    };
+    let before = expired(&mut rc);
+    assert_eq!(rc.cmd(&["SET", "foo", "bar", "PX", "1"]), b"+OK\r\n");
+    rc.cmd(&["SET", "keep", "v", "EX", "1000"]);
+    assert!(wait_until(Duration::from_secs(5), || expired(
+        &mut r.conn()
+    ) == before + 1));
+    assert_eq!(rc.cmd(&["DBSIZE"]), b":1\r\n");
+    assert_eq!(rc.cmd(&["GET", "foo"]), b"$-1\r\n");
+}

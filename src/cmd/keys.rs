@@ -152,22 +152,39 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// RANDOMKEY (Redis's dbRandomKey): a fair random key; expired ones met on
+/// the way are deleted (master) and another is drawn. On a replica, where
+/// they are only read as missing, a keyspace of nothing but volatile keys
+/// would loop forever: after 100 tries the last one drawn is returned.
 pub fn randomkey(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
-    // Bounded retries: on a replica every key might be logically expired.
-    for _ in 0..100 {
-        let mut rng = crate::util::Rng::new();
+    let mut rng = crate::util::Rng::new();
+    let mut maxtries = 100;
+    let d = ctx.ks.db(ctx.db);
+    let allvolatile = d.dict.len() == d.expires.len();
+    loop {
         let key = match ctx.ks.db_mut(ctx.db).dict.fair_random(|| rng.next_u64()) {
-            None => break,
+            None => {
+                ctx.out.null();
+                return Ok(());
+            }
             Some((k, _)) => Bytes::copy_from_slice(k),
         };
-        if ctx.ks.expire_if_needed(ctx.db, &key) && ctx.ks.expire_mode == ExpireMode::Master {
-            continue;
+        if ctx.ks.db(ctx.db).expires.contains_key(&key) {
+            let replica = ctx.ks.expire_mode != ExpireMode::Master;
+            if allvolatile && replica {
+                maxtries -= 1;
+                if maxtries == 0 {
+                    ctx.out.bulk(&key);
+                    return Ok(());
+                }
+            }
+            if ctx.ks.expire_if_needed(ctx.db, &key) {
+                continue;
+            }
         }
         ctx.out.bulk(&key);
         return Ok(());
     }
-    ctx.out.null();
-    Ok(())
 }
 
 pub fn dbsize(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {

@@ -60,6 +60,9 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    /// Internal (not shown by COMMAND): may delete expired keys anywhere
+    /// (Redis's CMD_TOUCHES_ARBITRARY_KEYS).
+    pub const TOUCHES_ARBITRARY_KEYS: u32 = 1 << 28;
 }
 
 /// A keyspace notification raised by a write: (type flag, event, db, key).

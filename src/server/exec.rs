@@ -81,6 +81,9 @@ pub struct PropState {
     /// Where operations go now (a script's redis.set_repl: REPL_AOF |
     /// REPL_REPLICA, see script::run).
     pub repl_flags: u8,
+    /// The top-level command may touch arbitrary keys (SCAN, RANDOMKEY):
+    /// the lazy expiries it causes go out one by one, not as a MULTI.
+    pub no_wrap: bool,
 }
 
 impl Default for PropState {
@@ -90,6 +93,7 @@ impl Default for PropState {
             depth: 0,
             call: CallProp::default(),
             repl_flags: crate::script::run::REPL_ALL,
+            no_wrap: false,
         }
     }
 }
@@ -485,6 +489,9 @@ impl Server {
         };
         // (The common single command is propagated from inside.)
         let offset_before = self.repl.master_repl_offset;
+        if self.prop.depth == 0 {
+            self.prop.no_wrap = cmd.has(cmd::flag::TOUCHES_ARBITRARY_KEYS);
+        }
         self.prop.depth += 1;
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
@@ -542,10 +549,14 @@ impl Server {
                         Err(command_panicked(cmd.name))
                     }
                 };
+                let wrote = ctx.dirty > 0;
                 self.dirty += ctx.dirty;
                 rewritten = std::mem::take(&mut ctx.rewritten);
                 let effect = std::mem::take(&mut ctx.effect);
                 drop(ctx);
+                if wrote && !is_master && self.repl.is_replica() && !self.cfg.replica_read_only {
+                    self.remember_replica_keys_with_expire(db_before, cmd, argv);
+                }
                 if let Err(e) = r {
                     ok = false;
                     self.reply_error(key, &e);
@@ -607,6 +618,7 @@ impl Server {
         self.prop.depth -= 1;
         if self.prop.depth == 0 {
             self.flush_propagation();
+            self.prop.no_wrap = false;
             // WAIT counts acknowledgements up to this client's last write.
             if self.repl.master_repl_offset != offset_before {
                 let off = self.repl.master_repl_offset;
@@ -766,7 +778,7 @@ impl Server {
             return;
         }
         let mut ops = std::mem::take(&mut self.prop.ops);
-        let wrap = ops.len() > 1 && !self.repl.is_replica();
+        let wrap = ops.len() > 1 && !self.repl.is_replica() && !self.prop.no_wrap;
         if wrap {
             self.propagate_now(ops[0].db, &[Bytes::from_static(b"MULTI")], true, true);
         }

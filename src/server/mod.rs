@@ -146,6 +146,9 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// DEBUG PAUSE-CRON: cron does nothing while set.
     pub pause_cron: bool,
+    /// Volatile keys written on this (writable) replica by its own
+    /// clients, with a bit per database (cron expires them).
+    pub replica_keys_with_expire: HashMap<Vec<u8>, u64>,
     /// A SHUTDOWN waiting for lagging replicas (shutdown-timeout).
     pub pending_shutdown: Option<shutdown::PendingShutdown>,
     pub cron_loops: u64,
@@ -197,6 +200,7 @@ impl Server {
             latency: latency::Latency::default(),
             shutdown_asap: false,
             pause_cron: false,
+            replica_keys_with_expire: HashMap::new(),
             pending_shutdown: None,
             cron_loops: 0,
             executable: std::env::current_exe()

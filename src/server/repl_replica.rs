@@ -125,6 +125,7 @@ impl Server {
     pub fn replication_unset_master(&mut self) {
         self.drop_master_link();
         self.repl.master_host = None;
+        self.replica_keys_with_expire.clear();
         let _ = self.set_oom_score_adj();
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::None;
