@@ -192,8 +192,11 @@ fn random_commands_never_kill_the_server() {
 }
 
 /// A negative count makes SRANDMEMBER, HRANDFIELD and ZRANDMEMBER repeat
-/// members: the reply is bounded by the output-buffer limit instead of
-/// growing until the OOM killer ends the server (what Redis 7.0 does).
+/// members: the reply is bounded instead of growing until the OOM killer
+/// ends the server (what Redis 7.0 does without a limit). With an
+/// output-buffer hard limit the command stops there and the client is
+/// closed without a reply, as Redis 7.0 does; with none, the reply stops at
+/// proto-max-bulk-len with an error.
 #[test]
 fn huge_random_counts_are_bounded() {
     let s = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
@@ -201,13 +204,28 @@ fn huge_random_counts_are_bounded() {
     c.cmd(&["SADD", "s", "a", "b"]);
     c.cmd(&["HSET", "h", "f", "v"]);
     c.cmd(&["ZADD", "z", "1", "a"]);
-    let too_big =
-        b"-ERR the reply for this count would exceed the client output buffer limit\r\n".to_vec();
-    for cmd in [
+    let cmds = [
         &["SRANDMEMBER", "s", "-9223372036854775807"][..],
         &["HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"],
         &["ZRANDMEMBER", "z", "-4611686018427387903", "WITHSCORES"],
-    ] {
+    ];
+    for cmd in cmds {
+        let mut victim = s.conn();
+        let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+        victim.send(&args);
+        let got = victim.read_until_closed().expect("closed");
+        assert!(got.is_empty(), "{cmd:?}: {}", String::from_utf8_lossy(&got));
+    }
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 0 0 0",
+    ]);
+    c.cmd(&["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+    let too_big =
+        b"-ERR the reply for this count would exceed the client output buffer limit\r\n".to_vec();
+    for cmd in cmds {
         assert_eq!(c.cmd(cmd), too_big, "{cmd:?}");
     }
     // Counts that fit still answer normally.

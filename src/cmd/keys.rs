@@ -60,9 +60,20 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let pat = &argv[1][..];
     let all = pat == b"*";
     let mut found: Vec<Bytes> = Vec::new();
+    // Past the output-buffer hard limit the client is closed without a
+    // reply (Redis's keysCommand stops there too): no point going on.
+    let hard = ctx.cfg.client_output_buffer_limit[0].hard as usize;
+    let mut size = 0usize;
     for (k, _) in ctx.ks.db(ctx.db).dict.iter() {
         if (all || string_match(pat, k, false)) && !is_expired(ctx, k) {
+            // Exactly its bulk's length: `$<len>\r\n<key>\r\n`.
+            let mut digits = [0u8; 20];
+            let n = crate::encoding::numbers::ll2string(k.len() as i64, &mut digits).len();
+            size += k.len() + 5 + n;
             found.push(Bytes::copy_from_slice(k));
+            if hard > 0 && size > hard {
+                break;
+            }
         }
     }
     ctx.out.array(found.len());

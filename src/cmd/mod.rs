@@ -241,17 +241,26 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
 
 /// The reply a client-given count can make a command build (random members
 /// with repetitions: SRANDMEMBER, HRANDFIELD, ZRANDMEMBER with a negative
-/// count) stops at the normal clients' output-buffer hard limit, or at
-/// proto-max-bulk-len when that is unlimited. Redis 7.0 has no such bound:
-/// `SRANDMEMBER s -4611686018427387904` grows until the OOM killer ends the
-/// server, taking the whole data set with it.
+/// count; KEYS) stops where the client would be closed anyway: at the
+/// normal clients' output-buffer hard limit, the command ends early and the
+/// server closes the client without sending it anything, as Redis 7.0 does
+/// (its loops stop once the client is marked to be closed). With no hard
+/// limit the reply stops at proto-max-bulk-len with an error instead: in
+/// Redis 7.0 `SRANDMEMBER s -4611686018427387904` grows until the OOM
+/// killer ends the server, taking the whole data set with it.
 pub struct ReplyGuard {
     start: usize,
     ceiling: usize,
+    /// The client is closed over the ceiling (a hard limit is set).
+    closes: bool,
 }
 
 pub const REPLY_TOO_BIG: &str =
     "ERR the reply for this count would exceed the client output buffer limit";
+
+/// Not an error reply: the command stopped because its client is over its
+/// output-buffer hard limit and will be closed without a reply.
+pub const OUTPUT_LIMIT_STOP: &str = "<output buffer limit reached>";
 
 impl ReplyGuard {
     pub fn new(cfg: &Config, out: &Out<'_>) -> ReplyGuard {
@@ -264,13 +273,19 @@ impl ReplyGuard {
         ReplyGuard {
             start: out.buf.len(),
             ceiling: usize::try_from(ceiling).unwrap_or(usize::MAX),
+            closes: hard > 0,
         }
     }
 
-    /// Call inside the loop: on Err the partial reply is already removed.
+    /// Call inside the loop; on Err, return it. Over a hard limit the
+    /// partial reply stays (the server closes the client for it); without
+    /// one it is removed and an error replied.
     #[inline]
     pub fn check(&self, out: &mut Out<'_>) -> CmdResult {
         if out.buf.len() - self.start > self.ceiling {
+            if self.closes {
+                return Err(OUTPUT_LIMIT_STOP.into());
+            }
             out.buf.truncate(self.start);
             return Err(REPLY_TOO_BIG.into());
         }

@@ -187,5 +187,16 @@ impl Server {
             log::debug!("Closing idle client");
             self.close_async(k);
         }
+        // The soft output limit also runs out when no traffic comes to
+        // check it (Redis's clientsCron).
+        let waiting: Vec<usize> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.kind == Kind::Normal && c.pending_reply() > 0)
+            .map(|(k, _)| k)
+            .collect();
+        for k in waiting {
+            self.check_output_limits(k);
+        }
     }
 }

@@ -187,6 +187,12 @@ impl Server {
                     // (Pushes delivered between commands are not this one's.)
                     c.push_spans.clear();
                     self.process_command(key, &argv);
+                    // Output limits apply as replies grow (Redis checks each
+                    // append): over the hard limit the client is closed
+                    // before anything more is read or written.
+                    if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
+                        self.check_output_limits(key);
+                    }
                     self.apply_reply_mode(key, reply_mark);
                     argv.clear();
                     if argv.capacity() > SCRATCH_KEEP {
@@ -264,6 +270,10 @@ impl Server {
 
     /// Writes an error reply and counts it (errorstats, rejected/failed calls).
     pub fn reply_error(&mut self, key: usize, e: &CmdError) {
+        if e.text() == cmd::OUTPUT_LIMIT_STOP {
+            // No reply: the client is closed for its output (see ReplyGuard).
+            return;
+        }
         self.stats.total_error_replies += 1;
         *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
         if let Some(c) = self.clients.get_mut(key) {

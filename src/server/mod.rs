@@ -521,7 +521,7 @@ impl Server {
     /// are checked as the stream is fed): a client whose unsent output
     /// passes the hard limit, or stays over the soft one for its seconds,
     /// is closed.
-    fn check_output_limits(&mut self, key: usize) {
+    pub fn check_output_limits(&mut self, key: usize) {
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -562,7 +562,8 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
+            // A client closed for its output limits gets nothing more.
+            if c.pending_reply() == 0 || c.has(flags::CLOSE_ASAP) {
                 continue;
             }
             let sent_before = c.stat_net_out;

@@ -366,6 +366,25 @@ impl Conn {
         }
     }
 
+    /// Everything the peer sends until it closes the connection (EOF or
+    /// reset); Err when it stays open past the timeout.
+    pub fn read_until_closed(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            match self.fill() {
+                Ok(()) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Err(e)
+                }
+                Err(_) => return Ok(std::mem::take(&mut self.buf)),
+            }
+        }
+    }
+
     /// True if the peer closes the connection (EOF or reset) within the timeout,
     /// discarding anything it sends before.
     pub fn is_closed(&mut self) -> bool {
