@@ -530,7 +530,16 @@ impl Config {
 
     fn note_ignored(&mut self, name: &str) {
         // Stored as strings but read by name where they take effect.
-        const READ_BY_NAME: &[&str] = &["disable-thp", "rdb-key-save-delay"];
+        const READ_BY_NAME: &[&str] = &[
+            "disable-thp",
+            "rdb-key-save-delay",
+            "shutdown-timeout",
+            "shutdown-on-sigint",
+            "shutdown-on-sigterm",
+            "oom-score-adj",
+            "oom-score-adj-values",
+            "bind-source-addr",
+        ];
         if READ_BY_NAME.contains(&name) {
             return;
         }
@@ -558,6 +567,16 @@ impl Config {
         args: &[String],
         reading_file: bool,
     ) -> Result<(), String> {
+        // Multi-argument directives also take their arguments as one
+        // space-separated string (`--save "3600 1"`, `--shutdown-on-sigint
+        // "now force"`), which Redis 7.0 splits the same way.
+        let split: Vec<String>;
+        let args = if e.flags & MULTI != 0 && args.len() == 1 && args[0].contains(' ') {
+            split = args[0].split_whitespace().map(str::to_string).collect();
+            &split[..]
+        } else {
+            args
+        };
         if let Kind::Special = e.kind {
             return self.set_special(e.name, args, reading_file);
         }
@@ -604,6 +623,17 @@ impl Config {
     /// CONFIG SET name value [name value ...]: all or nothing. Returns the
     /// canonical names whose value changed.
     pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<Vec<&'static str>, String> {
+        self.set_from(pairs, true)
+    }
+
+    /// CONFIG SET from a client: `local` (a loopback or unix-socket
+    /// connection) may change protected configs under
+    /// `enable-protected-configs local`.
+    pub fn set_from(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        local: bool,
+    ) -> Result<Vec<&'static str>, String> {
         let mut chosen: Vec<(&'static Entry, &'static str, String)> = Vec::new();
         let mut unknown: Option<String> = None;
         let mut failure: Option<(String, &str)> = None;
@@ -620,7 +650,7 @@ impl Config {
             }
             if e.flags & IMMUTABLE != 0 {
                 failure = Some((typed, "can't set immutable config"));
-            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed() {
+            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed(local) {
                 failure = Some((typed, "can't set protected config"));
             } else if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, e)) {
                 failure = Some((typed, "duplicate parameter"));
@@ -665,8 +695,12 @@ impl Config {
 
     /// enable-protected-configs: "local" depends on the client, which this
     /// module cannot see; it is treated as allowed.
-    fn protected_configs_allowed(&self) -> bool {
-        self.extra_value("enable-protected-configs") != "no"
+    fn protected_configs_allowed(&self, local: bool) -> bool {
+        match self.extra_value("enable-protected-configs") {
+            "yes" => true,
+            "local" => local,
+            _ => false,
+        }
     }
 }
 

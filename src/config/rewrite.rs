@@ -131,6 +131,13 @@ impl State {
 impl Config {
     /// CONFIG REWRITE. Errors are full Redis error strings.
     pub fn rewrite(&self) -> Result<(), String> {
+        self.rewrite_file(false)
+    }
+
+    /// CONFIG REWRITE; `force_all` writes every directive, defaults
+    /// included (DEBUG CONFIG-REWRITE-FORCE-ALL, used to check that a
+    /// complete file parses back to the same configuration).
+    pub fn rewrite_file(&self, force_all: bool) -> Result<(), String> {
         let Some(path) = &self.config_file else {
             return Err("ERR The server is running without a config file".into());
         };
@@ -144,25 +151,30 @@ impl Config {
                 ))
             }
         };
-        let content = self.rewrite_text(&old);
+        let content = self.rewrite_text_with(&old, force_all);
         write_atomically(path, &content)
             .map_err(|e| format!("ERR Rewriting config file: {}", super::parse::os_err(&e)))
     }
 
     /// The new file content for an old one (pure, for tests).
+    #[cfg(test)]
     pub(crate) fn rewrite_text(&self, old: &str) -> String {
+        self.rewrite_text_with(old, false)
+    }
+
+    fn rewrite_text_with(&self, old: &str, force_all: bool) -> String {
         let defaults = Config::default();
         let mut st = State::from_text(old);
         for e in TABLE {
-            self.rewrite_entry(&mut st, e, &defaults);
+            self.rewrite_entry(&mut st, e, &defaults, force_all);
         }
         st.content()
     }
 
-    fn rewrite_entry(&self, st: &mut State, e: &Entry, defaults: &Config) {
+    fn rewrite_entry(&self, st: &mut State, e: &Entry, defaults: &Config, force_all: bool) {
         let name = e.name;
         let value = self.value_of(e);
-        let differs = value != defaults.value_of(e);
+        let differs = force_all || value != defaults.value_of(e);
         match (e.kind, name) {
             (Kind::Special, "save") => {
                 if self.save.is_empty() {
@@ -189,7 +201,7 @@ impl Config {
                 st.rewrite_line(name, format!("bind {v}"), differs);
             }
             (Kind::Special, "notify-keyspace-events") => {
-                let force = self.notify_keyspace_events != 0;
+                let force = force_all || self.notify_keyspace_events != 0;
                 st.rewrite_line(name, format!("{name} {}", repr(value.as_bytes())), force);
             }
             (Kind::Special, "client-output-buffer-limit") => {
@@ -203,7 +215,11 @@ impl Config {
                         format_memory(l.soft as i64),
                         l.soft_seconds
                     );
-                    st.rewrite_line(name, line, l != defaults.client_output_buffer_limit[i]);
+                    st.rewrite_line(
+                        name,
+                        line,
+                        force_all || l != defaults.client_output_buffer_limit[i],
+                    );
                 }
             }
             (Kind::Special, "latency-tracking-info-percentiles") => {

@@ -16,19 +16,6 @@ impl Config {
         args: &[String],
         reading_file: bool,
     ) -> Result<(), String> {
-        // Multi-argument directives also take their arguments as one
-        // space-separated string (`--save "3600 1"`, CONFIG SET save "..."),
-        // which Redis 7.0 splits the same way.
-        let split: Vec<String>;
-        let args = if args.len() == 1
-            && matches!(name, "save" | "client-output-buffer-limit" | "bind")
-            && args[0].contains(char::is_whitespace)
-        {
-            split = args[0].split_whitespace().map(str::to_string).collect();
-            &split[..]
-        } else {
-            args
-        };
         let arg0 = args.first().map(String::as_str).unwrap_or("");
         match name {
             "bind" => {

@@ -155,14 +155,25 @@ fn one_of(list: &[&str]) -> String {
 /// Validate one value of a non-special kind, returning its canonical form.
 pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
     if let Kind::Words(list) = kind {
-        // An empty list of flags is what Redis accepts as "default".
-        let mut out = Vec::new();
+        // At least one word: an empty value is refused, as Redis does.
+        if args.is_empty() {
+            return Err(one_of(list));
+        }
+        // Flags: shown in the table's order whatever the order given, as
+        // Redis's bit-flag enums; "default" (no flag) only alone.
+        let mut set = vec![false; list.len()];
         for a in args {
-            match list.iter().find(|w| w.eq_ignore_ascii_case(a)) {
-                Some(w) => out.push(*w),
+            match list.iter().position(|w| w.eq_ignore_ascii_case(a)) {
+                Some(i) => set[i] = true,
                 None => return Err(one_of(list)),
             }
         }
+        let out: Vec<&str> = list
+            .iter()
+            .zip(&set)
+            .filter(|(w, on)| **on && **w != "default")
+            .map(|(w, _)| *w)
+            .collect();
         return Ok(if out.is_empty() {
             "default".into()
         } else {

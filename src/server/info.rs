@@ -653,6 +653,9 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         let on = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
         crate::persist::rdb_load::SKIP_CHECKSUM.store(on, std::sync::atomic::Ordering::Relaxed);
         s.reply_ok(key);
+    } else if eq_ic(sub, "config-rewrite-force-all") && argv.len() == 2 {
+        s.cfg.rewrite_file(true).map_err(CmdError::msg)?;
+        s.reply_ok(key);
     } else if eq_ic(sub, "pause-cron") && argv.len() == 3 {
         s.pause_cron = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
         s.reply_ok(key);
@@ -677,6 +680,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "HTSTATS <dbid>",
             "HTSTATS-KEY <key>",
             "PAUSE-CRON <0|1>",
+            "CONFIG-REWRITE-FORCE-ALL",
             "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
             "CHANGE-REPL-ID",
             "PANIC",
