@@ -157,11 +157,6 @@ impl Config {
     }
 
     /// The new file content for an old one (pure, for tests).
-    #[cfg(test)]
-    pub(crate) fn rewrite_text(&self, old: &str) -> String {
-        self.rewrite_text_with(old, false)
-    }
-
     fn rewrite_text_with(&self, old: &str, force_all: bool) -> String {
         let defaults = Config::default();
         let mut st = State::from_text(old);
