@@ -140,3 +140,38 @@ fn redis_benchmark_runs_against_ferrodis() {
     }
     assert!(s.conn().cmd_int(&["DBSIZE"]) >= 1);
 }
+
+#[test]
+fn redis_cli_rdb_and_functions_rdb() {
+    // redis-cli --rdb takes a full snapshot; --functions-rdb one filtered to
+    // the function libraries (REPLCONF rdb-filter-only functions), which
+    // must never replace the server's own dump.
+    let s = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut c = s.conn();
+    c.cmd(&["DEBUG", "POPULATE", "1000"]);
+    let lib = "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), b"$4\r\nlib1\r\n");
+    for (flag, keys) in [("--rdb", 1000), ("--functions-rdb", 0)] {
+        let file = s.dir.join(&format!("cli{keys}.rdb"));
+        let out = cli(s.port, &[flag, &file.to_string_lossy()]);
+        let text = String::from_utf8_lossy(&out.stderr).into_owned() + &stdout(&out);
+        assert!(
+            text.contains("Transfer finished with success"),
+            "{flag}: {text}"
+        );
+        // Load it into a fresh server.
+        let dir = TempDir::new("cli-rdb");
+        std::fs::copy(&file, dir.join("dump.rdb")).expect("copy");
+        let d = Server::start(&["--dir", &dir.path.to_string_lossy()]);
+        let mut dc = d.conn();
+        assert_eq!(dc.cmd_int(&["DBSIZE"]), keys, "{flag}");
+        let libs = String::from_utf8_lossy(&dc.cmd(&["FUNCTION", "LIST"])).into_owned();
+        assert!(libs.contains("lib1"), "{flag}: {libs}");
+    }
+    // The server's own dump (written for the disk-based --rdb) was not
+    // replaced by the filtered snapshot.
+    let dir = TempDir::new("cli-dump");
+    std::fs::copy(s.dir.join("dump.rdb"), dir.join("dump.rdb")).expect("dump.rdb");
+    let d = Server::start(&["--dir", &dir.path.to_string_lossy()]);
+    assert_eq!(d.conn().cmd_int(&["DBSIZE"]), 1000);
+}

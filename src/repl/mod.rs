@@ -33,6 +33,10 @@ pub struct ReplicaInfo {
     /// An ACK came before the diskless child was reaped: the replica loaded
     /// the whole payload already, so streaming starts with the reaping.
     pub acked_early: bool,
+    /// REPLCONF rdb-filter-only (redis-cli --functions-rdb): the RDB it
+    /// gets leaves out the keys / the functions (Redis's slave_req).
+    pub exclude_data: bool,
+    pub exclude_functions: bool,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).

@@ -78,6 +78,15 @@ impl Server {
         if c.pending_reply() > 0 {
             return Err("ERR SYNC and PSYNC are invalid with pending output".into());
         }
+        // A filtered snapshot is never written to disk (it would replace
+        // the real dump): the replica must take it over the socket.
+        if self
+            .clients
+            .replica(key)
+            .is_some_and(|r| (r.exclude_data || r.exclude_functions) && !r.capa_eof)
+        {
+            return Err("ERR Filtered replica requires EOF capability".into());
+        }
         let addr = c.addr.clone();
         let name = self.replica_name(key);
         log::info!("Replica {name} asks for synchronization");
@@ -240,8 +249,20 @@ impl Server {
     pub fn start_sync_save(&mut self, diskless: bool) {
         self.repl.diskless_start_at_ms = None;
         let max = self.cfg.repl_diskless_sync_max_replicas as usize;
+        // One snapshot serves replicas that asked for the same content
+        // (filters); a filtered one always goes over the sockets.
+        let req = self
+            .clients
+            .replicas()
+            .find(|(_, _, r)| r.state == ReplicaState::WaitBgsaveStart)
+            .map_or((false, false), |(_, _, r)| {
+                (r.exclude_data, r.exclude_functions)
+            });
+        let diskless = diskless || req != (false, false);
         let mut waiting: Vec<usize> = self.replicas_where(|r| {
-            r.state == ReplicaState::WaitBgsaveStart && (!diskless || r.capa_eof)
+            r.state == ReplicaState::WaitBgsaveStart
+                && (!diskless || r.capa_eof)
+                && (r.exclude_data, r.exclude_functions) == req
         });
         if diskless && max > 0 {
             waiting.truncate(max);
@@ -268,7 +289,7 @@ impl Server {
                 .filter_map(|&k| self.clients.get(k).map(|c| c.stream.raw_fd()))
                 .collect();
             log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
-            self.fork_rdb_to_sockets(fds)
+            self.fork_rdb_to_sockets(fds, req)
         } else {
             log::info!("Starting BGSAVE for SYNC with target: disk");
             self.fork_rdb_to_disk()
@@ -600,8 +621,16 @@ impl Server {
 
     /// Forks a child writing `$EOF:<mark>`, the RDB and the mark straight to
     /// the replicas' sockets.
-    fn fork_rdb_to_sockets(&mut self, fds: Vec<i32>) -> Result<i32, String> {
-        let aux = self.rdb_aux();
+    fn fork_rdb_to_sockets(
+        &mut self,
+        fds: Vec<i32>,
+        (exclude_data, exclude_functions): (bool, bool),
+    ) -> Result<i32, String> {
+        let mut aux = self.rdb_aux();
+        aux.exclude_data = exclude_data;
+        if exclude_functions {
+            aux.functions.clear();
+        }
         let mark = crate::util::random_hex40();
         let timeout_ms = (self.cfg.repl_timeout.max(1) * 1000) as i32;
         self.start_child(crate::persist::fork::ChildKind::ReplDiskless, move |s| {

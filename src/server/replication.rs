@@ -213,10 +213,30 @@ impl Server {
                     self.send_ack();
                 }
                 return Ok(());
-            } else if crate::cmd::eq_ic(opt, "rdb-only")
-                || crate::cmd::eq_ic(opt, "rdb-filter-only")
-            {
+            } else if crate::cmd::eq_ic(opt, "rdb-only") {
                 // redis-cli --rdb: accepted.
+            } else if crate::cmd::eq_ic(opt, "rdb-filter-only") {
+                // Include filters for the snapshot; "functions" is the only
+                // one, an empty list means everything (Redis 7.0).
+                let Some(filters) = crate::util::splitargs::split_args(val) else {
+                    return Err("ERR Missing rdb-filter-only values".into());
+                };
+                let mut exclude_functions = true;
+                for f in &filters {
+                    if crate::cmd::eq_ic(f, "functions") {
+                        exclude_functions = false;
+                    } else {
+                        return Err(CmdError::msg(format!(
+                            "ERR Unsupported rdb-filter-only option: {}",
+                            String::from_utf8_lossy(f)
+                        )));
+                    }
+                }
+                let all = filters.is_empty();
+                if let Some(i) = self.clients.replica_or_default(key) {
+                    i.exclude_data = !all;
+                    i.exclude_functions = !all && exclude_functions;
+                }
             } else {
                 return Err(CmdError::msg(format!(
                     "ERR Unrecognized REPLCONF option: {}",
