@@ -83,6 +83,27 @@ impl Value {
 pub struct Entry {
     pub val: Value,
     pub lru: u32,
+    /// Cluster mode: the key's position in its slot's list of the slot
+    /// index (it fits in the padding after `lru`: no memory cost).
+    pub slot_pos: u32,
+}
+
+impl Entry {
+    pub fn new(val: Value, lru: u32) -> Entry {
+        Entry {
+            val,
+            lru,
+            slot_pos: 0,
+        }
+    }
+}
+
+/// Cluster mode's per-slot key index of db 0 (COUNTKEYSINSLOT,
+/// GETKEYSINSLOT, deleting a lost slot's keys): each slot's keys, with each
+/// entry remembering its position so removal is O(1) (swap-remove). Absent,
+/// and costing nothing, when cluster mode is off.
+pub struct SlotIndex {
+    keys: Vec<Vec<Sds>>,
 }
 
 /// One numbered database.
@@ -94,6 +115,8 @@ pub struct Db {
     /// Where the active expiry cycle resumes its scan of `expires`.
     pub expires_cursor: u64,
     pub avg_ttl: i64,
+    /// Cluster mode only (db 0).
+    pub slot_index: Option<Box<SlotIndex>>,
 }
 
 impl Db {
@@ -130,6 +153,81 @@ impl Db {
         self.expires.clear();
         self.expires_cursor = 0;
         self.avg_ttl = 0;
+        if let Some(ix) = self.slot_index.as_deref_mut() {
+            ix.keys.iter_mut().for_each(|v| *v = Vec::new());
+        }
+    }
+
+    /// Records a new key in the slot index; returns its position (0 when
+    /// there is no index).
+    #[inline]
+    fn index_push(&mut self, key: &[u8]) -> u32 {
+        let Some(ix) = self.slot_index.as_deref_mut() else {
+            return 0;
+        };
+        let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
+        v.push(Sds::new(key));
+        (v.len() - 1) as u32
+    }
+
+    /// Forgets a removed key (its entry said it was at `pos`).
+    #[inline]
+    fn index_remove(&mut self, key: &[u8], pos: u32) {
+        let Some(ix) = self.slot_index.as_deref_mut() else {
+            return;
+        };
+        let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
+        let pos = match v.get(pos as usize) {
+            Some(k) if k.as_bytes() == key => pos as usize,
+            _ => match v.iter().position(|k| k.as_bytes() == key) {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        v.swap_remove(pos);
+        if let Some(moved) = v.get(pos) {
+            if let Some(e) = self.dict.get_mut(moved.as_bytes()) {
+                e.slot_pos = pos as u32;
+            }
+        }
+    }
+
+    /// Adds a loaded key (RDB); Err(key) when it already exists.
+    pub fn insert_loaded(&mut self, key: Sds, mut entry: Entry) -> Result<(), Sds> {
+        if self.dict.contains_key(key.as_bytes()) {
+            return Err(key);
+        }
+        entry.slot_pos = self.index_push(key.as_bytes());
+        self.dict.insert_new(key, entry);
+        Ok(())
+    }
+
+    /// Builds the slot index from the keys present (cluster mode).
+    pub fn enable_slot_index(&mut self) {
+        if self.slot_index.is_some() {
+            return;
+        }
+        self.slot_index = Some(Box::new(SlotIndex {
+            keys: (0..crate::cluster::SLOTS).map(|_| Vec::new()).collect(),
+        }));
+        let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| k.clone()).collect();
+        for k in keys {
+            let pos = self.index_push(k.as_bytes());
+            if let Some(e) = self.dict.get_mut(k.as_bytes()) {
+                e.slot_pos = pos;
+            }
+        }
+    }
+
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        self.slot_index.as_ref().map_or(0, |ix| ix.keys[slot].len())
+    }
+
+    /// Up to `max` keys of a slot.
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Sds> {
+        self.slot_index.as_ref().map_or(Vec::new(), |ix| {
+            ix.keys[slot].iter().take(max).cloned().collect()
+        })
     }
 }
 
@@ -274,7 +372,8 @@ impl Keyspace {
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         let d = &mut self.dbs[db];
         d.expires.remove(key);
-        if let Some((k, _)) = d.dict.remove(key) {
+        if let Some((k, e)) = d.dict.remove(key) {
+            d.index_remove(&k, e.slot_pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
             // Raised here so it precedes what the command notifies next.
@@ -356,9 +455,10 @@ impl Keyspace {
     /// Adds a key that does not exist (the caller checked).
     pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
         let lru = self.access_stamp(None);
-        self.dbs[db]
-            .dict
-            .insert_new(Sds::new(key), Entry { val, lru });
+        let d = &mut self.dbs[db];
+        let slot_pos = d.index_push(key);
+        d.dict
+            .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
         self.signal_ready_if_blocked(db, key);
         self.notify_new_key(db, key);
     }
@@ -410,7 +510,9 @@ impl Keyspace {
                 }
             }
             None => {
-                d.dict.insert_new(Sds::new(key), Entry { val, lru });
+                let slot_pos = d.index_push(key);
+                d.dict
+                    .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }
@@ -424,7 +526,8 @@ impl Keyspace {
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        if d.dict.remove(key).is_some() {
+        if let Some((k, e)) = d.dict.remove(key) {
+            d.index_remove(&k, e.slot_pos);
             self.signal_modified(db, key);
             true
         } else {
@@ -435,7 +538,8 @@ impl Keyspace {
     /// Takes a key's value and expiry out (RENAME, MOVE).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let d = &mut self.dbs[db];
-        let (_, e) = d.dict.remove(key)?;
+        let (k, e) = d.dict.remove(key)?;
+        d.index_remove(&k, e.slot_pos);
         let exp = if d.expires.is_empty() {
             None
         } else {
@@ -533,6 +637,23 @@ impl Keyspace {
         if self.blocking.contains_key(&k) && !self.ready.contains(&k) {
             self.ready.push(k);
         }
+    }
+
+    /// Cluster mode: index db 0's keys by slot.
+    pub fn enable_slot_index(&mut self) {
+        self.dbs[0].enable_slot_index();
+    }
+
+    pub fn has_slot_index(&self) -> bool {
+        self.dbs[0].slot_index.is_some()
+    }
+
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        self.dbs[0].count_keys_in_slot(slot)
+    }
+
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Sds> {
+        self.dbs[0].keys_in_slot(slot, max)
     }
 
     pub fn total_keys(&self) -> usize {

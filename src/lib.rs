@@ -11,12 +11,14 @@
 //! - `net`: a connection's buffers and flags;
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
+//! - `cluster`: Redis Cluster (the bus, slots, failover, MIGRATE);
 //! - `server`: the loop that owns all of the above;
 //! - `config`, `logging`, `util`, `error`, `alloc` (memory accounting):
 //!   shared plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod alloc;
+pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod db;

@@ -86,6 +86,10 @@ pub mod flags {
     /// Registered for WRITABLE because a write was short.
     pub const WANT_WRITE: u32 = 1 << 15;
     pub const IN_CLOSE_LIST: u32 = 1 << 16;
+    /// Cluster: the next command may touch an importing slot (ASKING).
+    pub const ASKING: u32 = 1 << 17;
+    /// Cluster: reads are served by this replica (READONLY).
+    pub const READONLY: u32 = 1 << 18;
 }
 
 pub struct Client {
@@ -116,6 +120,8 @@ pub struct Client {
     /// Pub/Sub channels and patterns.
     pub channels: Vec<Vec<u8>>,
     pub patterns: Vec<Vec<u8>>,
+    /// Sharded Pub/Sub channels (SSUBSCRIBE).
+    pub shard_channels: Vec<Vec<u8>>,
     /// WATCHed keys (db, key).
     pub watched: Vec<(usize, crate::sds::Sds)>,
     /// Replication offset of this client's last write (for WAIT).
@@ -154,6 +160,7 @@ impl Client {
             mstate: Vec::new(),
             channels: Vec::new(),
             patterns: Vec::new(),
+            shard_channels: Vec::new(),
             watched: Vec::new(),
             woff: 0,
             repl: None,

@@ -50,6 +50,21 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    /// The cluster family (`cmd::cluster`).
+    Cluster(ClusterCmd),
+}
+
+/// Commands of the cluster family, carried out by `crate::cluster`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClusterCmd {
+    Cluster,
+    Asking,
+    ReadOnly,
+    ReadWrite,
+    Migrate,
+    SSubscribe,
+    SUnsubscribe,
+    SPublish,
 }
 
 pub enum Proc {

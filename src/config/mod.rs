@@ -18,7 +18,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use parse::split_args;
+pub use parse::{memtoull, split_args};
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -542,7 +542,12 @@ impl Config {
     /// Directives from the config that ferrodis accepts but does not
     /// implement (stored only), for a startup log line.
     pub fn ignored_directives_used(&self) -> Vec<String> {
-        self.ignored_used.clone()
+        // cluster-* directives are read by name by the cluster module.
+        self.ignored_used
+            .iter()
+            .filter(|d| !d.starts_with("cluster-"))
+            .cloned()
+            .collect()
     }
 
     /// Current value of a stored-only directive ("" if unknown).

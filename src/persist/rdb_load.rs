@@ -606,11 +606,8 @@ pub fn load_from<Rd: Read>(
         }
         let d = &mut ks.dbs[db];
         let k = Sds::from_vec(key);
-        let entry = crate::db::Entry {
-            val,
-            lru: ks.lru_clock,
-        };
-        if let Err((k, _)) = d.dict.insert_if_absent(k.clone(), entry) {
+        let entry = crate::db::Entry::new(val, ks.lru_clock);
+        if let Err(k) = d.insert_loaded(k.clone(), entry) {
             return r.corrupt(format!(
                 "RDB has duplicated key '{}' in DB {db}",
                 String::from_utf8_lossy(&k)

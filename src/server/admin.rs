@@ -47,7 +47,12 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
-    log::info!("Running mode=standalone, port={}.", server.cfg.port);
+    let cluster = crate::cluster::enabled(&server.cfg);
+    log::info!(
+        "Running mode={}, port={}.",
+        if cluster { "cluster" } else { "standalone" },
+        server.cfg.port
+    );
     log::info!("Server initialized");
     if let Err(e) = server.listen() {
         log::error!(
@@ -57,7 +62,20 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
+    if cluster {
+        server.persist_chdir();
+        if let Err(e) = server.cluster_init() {
+            log::error!("{e}");
+            return 1;
+        }
+    }
     server.load_data_on_startup();
+    if cluster && !server.cluster_verify_config_with_data() {
+        log::error!(
+            "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting."
+        );
+        return 1;
+    }
     server.repl_init_from_config();
     log::info!("PID: {}", std::process::id());
     log::info!("Ready to accept connections");
@@ -147,6 +165,7 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Cluster(c) => self.cluster_srv(key, c, argv),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -207,6 +226,9 @@ impl Server {
     }
 
     fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        if self.cluster.is_some() {
+            return Err("ERR SWAPDB is not allowed in cluster mode".into());
+        }
         let parse = |a: &[u8]| -> Result<usize, CmdError> {
             let n =
                 crate::resp::parse_i64(a).ok_or(CmdError::from("ERR invalid first DB index"))?;
@@ -587,6 +609,7 @@ impl Server {
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
                 "repl-backlog-size" => self.repl_resize_backlog(),
+                n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}
             }
         }

@@ -28,6 +28,12 @@ impl Server {
         self.clients_cron();
         self.persist_cron();
         self.repl_cron();
+        if self.cluster.is_some() {
+            self.cluster_cron_maybe();
+        }
+        if !self.migrate_cache.map.is_empty() {
+            self.cluster_migrate_cron();
+        }
         self.after_command();
     }
 

@@ -111,6 +111,9 @@ impl Server {
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
+                    if self.cluster.is_some() {
+                        self.cluster_reset_asking(key, &argv);
+                    }
                     self.apply_reply_mode(key, reply_mark);
                     argv.clear();
                     self.argv = argv;
@@ -260,6 +263,20 @@ impl Server {
         } else {
             cmd.flags
         };
+        // Cluster: the command must hash to a slot this node serves.
+        if self.cluster.is_some() && !is_master {
+            if let Err(r) = self.cluster_check_query(key, cmd, argv) {
+                let e = self.cluster_redirect_error(&r);
+                if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
+                    self.cmdstats.entry(cmd.name).or_default().rejected += 1;
+                    self.cmd_discard_silent(key);
+                    self.reply_error(key, &e);
+                } else {
+                    self.reject(key, Some(cmd), e);
+                }
+                return;
+            }
+        }
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -280,6 +297,10 @@ impl Server {
                         | cmd::Srv::PUnsubscribe
                         | cmd::Srv::Quit
                         | cmd::Srv::Reset
+                        | cmd::Srv::Cluster(
+                            cmd::table::ClusterCmd::SSubscribe
+                                | cmd::table::ClusterCmd::SUnsubscribe
+                        )
                 )
             )
         {

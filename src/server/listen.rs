@@ -24,7 +24,7 @@ impl Listener {
 }
 
 /// Binds a TCP listener with SO_REUSEADDR and the configured backlog.
-fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+pub(crate) fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     use std::os::fd::FromRawFd;
     let domain = if addr.is_ipv4() {
         libc::AF_INET

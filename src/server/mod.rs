@@ -144,6 +144,10 @@ pub struct Server {
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// Cluster mode state (None when cluster-enabled is no).
+    pub cluster: Option<Box<crate::cluster::ClusterCtx>>,
+    /// MIGRATE's cached connections.
+    pub migrate_cache: crate::cluster::migrate::Cache,
 }
 
 impl Server {
@@ -191,6 +195,8 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            cluster: None,
+            migrate_cache: Default::default(),
             cfg,
         };
         s.update_clock();
@@ -216,6 +222,12 @@ impl Server {
         let now = crate::util::mstime();
         self.ks.now_ms = now;
         self.ks.lru_clock = ((now / 1000) as u32) & ((1 << 24) - 1);
+    }
+
+    /// The poller's registry, for connections owned by other modules
+    /// (cluster bus links).
+    pub fn poll_registry(&self) -> &mio::Registry {
+        self.poll.registry()
     }
 
     pub fn register_listener(&mut self, l: &mut listen::Listener) -> io::Result<Token> {
@@ -371,6 +383,11 @@ impl Server {
                     self.accept(t - LISTENER_TOKEN_BASE);
                     continue;
                 }
+                if (crate::cluster::BUS_LISTENER_TOKEN..crate::cluster::TOKEN_END).contains(&t) {
+                    let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                    self.cluster_event(t, readable, ev.is_writable());
+                    continue;
+                }
                 if ev.is_writable() {
                     if self.link_in_handshake(t) {
                         self.repl_link_writable(t);
@@ -505,6 +522,9 @@ impl Server {
 
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
+        if self.cluster.is_some() {
+            self.cluster_before_sleep();
+        }
         self.check_pause_end();
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
@@ -541,6 +561,9 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        if self.cluster.is_some() {
+            self.cluster_flush_pending();
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct PubSub {
     pub channels: HashMap<Vec<u8>, Vec<usize>>,
     /// pattern -> subscribed client keys.
     pub patterns: HashMap<Vec<u8>, Vec<usize>>,
+    /// shard channel -> subscribed client keys (SSUBSCRIBE).
+    pub shard_channels: HashMap<Vec<u8>, Vec<usize>>,
 }
 
 impl Server {
@@ -27,8 +29,14 @@ impl Server {
             .map_or(0, |c| c.channels.len() + c.patterns.len())
     }
 
+    /// Sets or clears the PUBSUB flag from all of a client's subscriptions.
+    pub fn pubsub_refresh_flag(&mut self, key: usize) {
+        self.update_pubsub_flag(key);
+    }
+
     fn update_pubsub_flag(&mut self, key: usize) {
-        let n = self.subscription_count(key);
+        let n = self.subscription_count(key)
+            + self.clients.get(key).map_or(0, |c| c.shard_channels.len());
         if let Some(c) = self.clients.get_mut(key) {
             if n > 0 {
                 c.flags |= flags::PUBSUB;
@@ -146,6 +154,7 @@ impl Server {
         for ch in chs {
             self.unsubscribe_one(key, &ch, false);
         }
+        self.shard_unsubscribe_client(key);
         for p in pats {
             self.unsubscribe_one(key, &p, true);
         }
@@ -240,15 +249,38 @@ impl Server {
         } else if eq_ic(sub, "numpat") && argv.len() == 2 {
             let n = self.pubsub.patterns.len();
             self.reply(key, |o| o.int(n as i64));
-        } else if eq_ic(sub, "shardchannels") {
-            self.reply(key, |o| o.array(0));
-        } else if eq_ic(sub, "shardnumsub") {
-            let chans: Vec<Bytes> = argv[2..].to_vec();
+        } else if eq_ic(sub, "shardchannels") && argv.len() <= 3 {
+            let pat = argv.get(2).map(|p| p.to_vec());
+            let list: Vec<Vec<u8>> = self
+                .pubsub
+                .shard_channels
+                .keys()
+                .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
+                .cloned()
+                .collect();
             self.reply(key, |o| {
-                o.array(chans.len() * 2);
-                for c in &chans {
+                o.array(list.len());
+                for c in &list {
                     o.bulk(c);
-                    o.int(0);
+                }
+            });
+        } else if eq_ic(sub, "shardnumsub") {
+            let counts: Vec<(Bytes, usize)> = argv[2..]
+                .iter()
+                .map(|c| {
+                    let n = self
+                        .pubsub
+                        .shard_channels
+                        .get(&c[..])
+                        .map_or(0, |v| v.len());
+                    (c.clone(), n)
+                })
+                .collect();
+            self.reply(key, |o| {
+                o.array(counts.len() * 2);
+                for (c, n) in &counts {
+                    o.bulk(c);
+                    o.int(*n as i64);
                 }
             });
         } else if eq_ic(sub, "help") && argv.len() == 2 {

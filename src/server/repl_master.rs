@@ -585,7 +585,11 @@ impl Server {
         // PING the replicas every repl-ping-replica-period seconds.
         let has_replicas = self.clients.iter().any(|(_, c)| c.kind == Kind::Replica);
         let period = self.cfg.repl_ping_replica_period.max(1) as i64 * 1000;
-        if has_replicas && !self.repl.is_replica() && now - self.repl.last_ping_ms >= period {
+        if has_replicas
+            && !self.repl.is_replica()
+            && now - self.repl.last_ping_ms >= period
+            && !self.cluster_manual_failover_paused()
+        {
             self.repl.last_ping_ms = now;
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }

@@ -13,6 +13,9 @@ type R = Result<(), CmdError>;
 
 impl Server {
     pub fn cmd_replicaof(&mut self, key: usize, argv: &[Bytes]) -> R {
+        if self.cluster.is_some() {
+            return Err("ERR REPLICAOF not allowed in cluster mode.".into());
+        }
         if crate::cmd::eq_ic(&argv[1], "no") && crate::cmd::eq_ic(&argv[2], "one") {
             if self.repl.is_replica() {
                 self.replication_unset_master();
