@@ -274,6 +274,32 @@ impl Server {
         true
     }
 
+    /// DEBUG CLUSTERLINK KILL to|from|all <node-id>.
+    pub fn cluster_debug_kill_link(&mut self, key: usize, dir: &[u8], name: &[u8]) -> R {
+        let Some(cl) = self.cluster.as_deref() else {
+            return Err("ERR Debug option only available for cluster mode enabled setup!".into());
+        };
+        let Some(id) = cl.st.lookup(name) else {
+            return Err(unknown_node(name));
+        };
+        let n = &cl.st.nodes[id];
+        let links: Vec<usize> = if eq_ic(dir, "from") {
+            n.inbound_link.into_iter().collect()
+        } else if eq_ic(dir, "to") {
+            n.link.into_iter().collect()
+        } else if eq_ic(dir, "all") {
+            n.link.into_iter().chain(n.inbound_link).collect()
+        } else {
+            return Err(CmdError::msg(format!(
+                "ERR Unknown direction {}",
+                String::from_utf8_lossy(dir)
+            )));
+        };
+        self.cluster_free_links(links);
+        self.reply_ok(key);
+        Ok(())
+    }
+
     pub fn cluster_mut(&mut self) -> &mut super::ClusterCtx {
         self.cluster
             .as_deref_mut()

@@ -220,6 +220,9 @@ impl Server {
         if update_state || !cl.st.state_ok {
             self.cluster_update_state();
         }
+        if self.blocking.count > 0 {
+            self.cluster_redirect_blocked_clients();
+        }
     }
 
     /// markNodeAsFailingIfNeeded: PFAIL plus a majority of masters' reports.

@@ -516,6 +516,9 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
 pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
     let sub = &argv[1][..];
     let db = s.clients.get(key).map_or(0, |c| c.db);
+    if eq_ic(sub, "clusterlink") && argv.len() == 5 && eq_ic(&argv[2], "kill") {
+        return s.cluster_debug_kill_link(key, &argv[3], &argv[4]);
+    }
     if eq_ic(sub, "sleep") && argv.len() == 3 {
         let secs = cmd::parse_f64(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
