@@ -10,7 +10,7 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite clean
+.PHONY: help build run deps test lint fmt bench redis-suite cluster-suite cluster clean
 
 ## help: list the targets
 help:
@@ -74,6 +74,14 @@ bench: build
 redis-suite: deps build
 	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
 	NO_BUILD=1 suite/redis-suite.sh
+
+## cluster-suite: long cluster scenarios (redis-cli --cluster, failover, mixed with redis-server, redis-py; RUNTEST_CLUSTER=1 adds Redis's tests/cluster)
+cluster-suite: deps build
+	NO_BUILD=1 suite/cluster-suite.sh
+
+## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006; `make cluster STOP=1` stops it
+cluster: build
+	NO_BUILD=1 utils/create-cluster.sh $(if $(STOP),stop,start)
 
 ## clean: remove build output
 clean:
