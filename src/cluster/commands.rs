@@ -48,7 +48,7 @@ const ARITY: &[(&str, i32)] = &[
 ];
 
 fn slot_arg(a: &[u8]) -> Result<usize, CmdError> {
-    crate::resp::parse_i64(a)
+    crate::encoding::numbers::string2ll(a)
         .filter(|&s| (0..SLOTS as i64).contains(&s))
         .map(|s| s as usize)
         .ok_or_else(|| "ERR Invalid or out of range slot".into())
@@ -315,14 +315,14 @@ impl Server {
     }
 
     fn cluster_meet(&mut self, key: usize, argv: &[Bytes]) -> R {
-        let Some(port) = crate::resp::parse_i64(&argv[3]) else {
+        let Some(port) = crate::encoding::numbers::string2ll(&argv[3]) else {
             return Err(CmdError::msg(format!(
                 "ERR Invalid TCP base port specified: {}",
                 String::from_utf8_lossy(&argv[3])
             )));
         };
         let cport = match argv.get(4) {
-            Some(a) => crate::resp::parse_i64(a).ok_or_else(|| {
+            Some(a) => crate::encoding::numbers::string2ll(a).ok_or_else(|| {
                 CmdError::msg(format!(
                     "ERR Invalid TCP bus port specified: {}",
                     String::from_utf8_lossy(a)

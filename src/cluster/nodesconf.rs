@@ -77,7 +77,7 @@ pub fn parse(text: &[u8], now: i64) -> Option<Cluster> {
         if line.trim().is_empty() {
             continue;
         }
-        let argv = crate::config::split_args(line)?;
+        let argv = crate::util::splitargs::split_args_str(line)?;
         if argv.is_empty() {
             continue;
         }

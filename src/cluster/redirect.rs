@@ -31,7 +31,7 @@ pub fn for_each_key(spec: &CommandSpec, argv: &[Bytes], mut f: impl FnMut(usize)
     let argc = argv.len();
     let numkeys_at = |i: usize| -> usize {
         argv.get(i)
-            .and_then(|a| crate::resp::parse_i64(a))
+            .and_then(|a| crate::encoding::numbers::string2ll(a))
             .filter(|&n| n > 0)
             .map_or(0, |n| n as usize)
     };
