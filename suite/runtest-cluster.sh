@@ -34,10 +34,13 @@ run_all() { # $1 name, $2 binary
     local tree pass=0 fail=0
     tree=$(make_tree "$1" "$2")
     for t in $tests; do
-        local log="$out/logs/$1-$t.log"
-        (cd "$tree" && timeout --kill-after=10 "$timeout_s" tclsh tests/cluster/run.tcl --single "$t" >"$PWD/../../$log" 2>&1)
+        local log="$PWD/$out/logs/$1-$t.log"
+        (cd "$tree" && timeout --kill-after=10 "$timeout_s" tclsh tests/cluster/run.tcl --single "$t" >"$log" 2>&1)
         local st=$?
-        local ok=$(grep -c '\[ok\]' "$log") err=$(grep -c '\[err\]\|\[exception\]' "$log")
+        local plain ok err
+        plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
+        ok=$(grep -c ': OK$' <<<"$plain")
+        err=$(grep -c ': FAILED' <<<"$plain")
         if [[ $st -eq 124 || $st -eq 137 ]]; then err=$((err + 1)); fi
         pass=$((pass + ok)); fail=$((fail + err))
         printf '%-10s %-32s ok %3d  err %3d  exit %d\n' "$1" "$t" "$ok" "$err" "$st"

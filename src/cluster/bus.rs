@@ -80,6 +80,7 @@ impl Server {
             last_cron_ms: 0,
             iteration: 0,
             links_memory: 0,
+            drop_packet_filter: -1,
         };
         let bind = self.cfg.bind.first().cloned().unwrap_or_else(|| "*".into());
         let host = bind.trim_start_matches('-');

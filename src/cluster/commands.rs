@@ -274,6 +274,17 @@ impl Server {
         true
     }
 
+    /// DEBUG DROP-CLUSTER-PACKET-FILTER <type>: ignore received bus
+    /// messages of that type (-1: none), for tests.
+    pub fn cluster_debug_drop_filter(&mut self, key: usize, t: &[u8]) -> R {
+        let t = crate::cmd::arg_i64(t)?;
+        if let Some(cl) = self.cluster.as_deref_mut() {
+            cl.drop_packet_filter = t;
+        }
+        self.reply_ok(key);
+        Ok(())
+    }
+
     /// DEBUG CLUSTERLINK KILL to|from|all <node-id>.
     pub fn cluster_debug_kill_link(&mut self, key: usize, dir: &[u8], name: &[u8]) -> R {
         let Some(cl) = self.cluster.as_deref() else {

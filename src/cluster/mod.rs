@@ -126,6 +126,8 @@ pub struct ClusterCtx {
     pub iteration: u64,
     /// Memory used by the links' buffers (INFO mem_cluster_links).
     pub links_memory: usize,
+    /// DEBUG DROP-CLUSTER-PACKET-FILTER: message type to ignore (-1: none).
+    pub drop_packet_filter: i64,
 }
 
 /// cluster-enabled yes (for handlers, which only see the config).

@@ -31,6 +31,10 @@ impl Server {
                 return false;
             }
         };
+        if i64::from(msg.hdr.ty) == cl.drop_packet_filter {
+            log::warn!("Dropping packet that matches debug drop filter");
+            return true;
+        }
         let Some(link) = cl.links.get(lid) else {
             return false;
         };

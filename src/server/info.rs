@@ -516,6 +516,9 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
 pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
     let sub = &argv[1][..];
     let db = s.clients.get(key).map_or(0, |c| c.db);
+    if eq_ic(sub, "drop-cluster-packet-filter") && argv.len() == 3 {
+        return s.cluster_debug_drop_filter(key, &argv[2]);
+    }
     if eq_ic(sub, "clusterlink") && argv.len() == 5 && eq_ic(&argv[2], "kill") {
         return s.cluster_debug_kill_link(key, &argv[3], &argv[4]);
     }
