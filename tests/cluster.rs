@@ -808,3 +808,102 @@ fn mixed_cluster_with_real_redis() {
         );
     }
 }
+
+/// Replies of a one-node cluster, byte for byte against redis-server 7.0
+/// (node ids and ports masked): the reports, the errors, RESP2 and RESP3.
+#[test]
+fn cluster_replies_match_redis() {
+    require_tool("redis-server");
+    let f = start_node(false, 1000, &[]);
+    let r = start_node(true, 1000, &[]);
+    let script: &[&[&str]] = &[
+        &["CLUSTER", "ADDSLOTSRANGE", "0", "100", "200", "300"],
+        &["CLUSTER", "ADDSLOTS", "5000", "5001"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "3"],
+        &["CLUSTER", "SLOTS"],
+        &["CLUSTER", "SHARDS"],
+        &["CLUSTER", "NODES"],
+        &["CLUSTER", "LINKS"],
+        &["CLUSTER", "INFO"],
+        &["INFO", "cluster"],
+        &["CLUSTER", "MYID"],
+        &["CLUSTER", "KEYSLOT", "{user1}:a"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "5"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "99999"],
+        &["CLUSTER", "GETKEYSINSLOT", "1", "-1"],
+        &["CLUSTER", "GETKEYSINSLOT", "1", "10"],
+        &["CLUSTER", "ADDSLOTS", "16384"],
+        &["CLUSTER", "ADDSLOTS", "0"],
+        &["CLUSTER", "ADDSLOTS", "7", "7"],
+        &["CLUSTER", "DELSLOTS", "9000"],
+        &["CLUSTER", "ADDSLOTSRANGE", "5", "4"],
+        &["CLUSTER", "ADDSLOTSRANGE", "5"],
+        &["CLUSTER", "ADDSLOTSRANGE", "5", "6", "7"],
+        &["CLUSTER", "DELSLOTSRANGE", "5000", "5001"],
+        &["CLUSTER", "SETSLOT", "1", "foo"],
+        &["CLUSTER", "SETSLOT", "1", "MIGRATING", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "SETSLOT", "9000", "MIGRATING", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "SETSLOT", "1", "IMPORTING", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "SETSLOT", "99999", "STABLE"],
+        &["CLUSTER", "SETSLOT", "1", "NODE", "abc"],
+        &["CLUSTER", "MEET", "1.2.3", "5"],
+        &["CLUSTER", "MEET", "1.2.3.4", "abc"],
+        &["CLUSTER", "MEET", "1.2.3.4", "5", "x"],
+        &["CLUSTER", "FORGET", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "REPLICATE", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "REPLICAS", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "COUNT-FAILURE-REPORTS", "0000000000000000000000000000000000000000"],
+        &["CLUSTER", "FAILOVER"],
+        &["CLUSTER", "FAILOVER", "bogus"],
+        &["CLUSTER", "RESET", "bogus"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "-1"],
+        &["CLUSTER", "SET-CONFIG-EPOCH", "5"],
+        &["CLUSTER", "BUMPEPOCH"],
+        &["CLUSTER", "FOO"],
+        &["CLUSTER", "ADDSLOTS"],
+        &["CLUSTER", "INFO", "x"],
+        &["CLUSTER", "HELP"],
+        &["SELECT", "1"],
+        &["SELECT", "0"],
+        &["MOVE", "k", "1"],
+        &["SWAPDB", "0", "1"],
+        &["REPLICAOF", "127.0.0.1", "1"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["ASKING"],
+        &["SET", "{x}a", "1"],
+        &["COPY", "{x}a", "{x}b", "DB", "1"],
+        &["CLUSTER", "COUNTKEYSINSLOT", "16287"],
+        &["CLUSTER", "GETKEYSINSLOT", "16287", "5"],
+        &["SPUBLISH", "ch", "m"],
+        &["PUBSUB", "SHARDNUMSUB", "ch"],
+    ];
+    let (idf, idr) = (id_of(&f), id_of(&r));
+    let mask = |raw: &[u8], n: &Node, id: &str| -> String {
+        String::from_utf8_lossy(raw)
+            .replace(id, "<id>")
+            .replace(&n.bus.to_string(), "<bus>")
+            .replace(&n.srv.port.to_string(), "<port>")
+    };
+    for resp in ["2", "3"] {
+        let mut cf = f.srv.conn();
+        let mut cr = r.srv.conn();
+        cf.cmd(&["HELLO", resp]);
+        cr.cmd(&["HELLO", resp]);
+        for args in script {
+            if resp == "3" && args.len() > 1 && matches!(args[1], "ADDSLOTSRANGE" | "ADDSLOTS" | "SET-CONFIG-EPOCH" | "BUMPEPOCH") {
+                continue;
+            }
+            let a = mask(&cf.cmd(args), &f, &idf);
+            let b = mask(&cr.cmd(args), &r, &idr);
+            // Ports of different lengths would change bulk lengths.
+            if f.srv.port.to_string().len() != r.srv.port.to_string().len()
+                || f.bus.to_string().len() != r.bus.to_string().len()
+            {
+                assert_eq!(a.lines().next().map(|l| l.chars().next()), b.lines().next().map(|l| l.chars().next()));
+                continue;
+            }
+            assert_eq!(a, b, "RESP{resp} {args:?}");
+        }
+    }
+}
