@@ -41,7 +41,7 @@ fn main() {
             _ => {}
         }
     }
-    let cfg = match Config::from_args(&args) {
+    let mut cfg = match Config::from_args(&args) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -53,6 +53,15 @@ fn main() {
     } else {
         None
     };
+    // Redis chdirs to `dir` as soon as it reads it: a relative logfile,
+    // pidfile or cluster-config-file is relative to `dir`.
+    if let Err(e) = std::env::set_current_dir(&cfg.dir) {
+        eprintln!("Can't chdir to '{}': {e}", cfg.dir);
+        std::process::exit(1);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        cfg.dir = cwd.display().to_string();
+    }
     ferrodis::logging::init(&cfg.logfile, cfg.loglevel_name());
     std::process::exit(ferrodis::server::start(cfg, ready_pipe));
 }

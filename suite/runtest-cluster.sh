@@ -40,7 +40,7 @@ run_all() { # $1 name, $2 binary
         local plain ok err
         plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
         ok=$(grep -c ': OK$' <<<"$plain")
-        err=$(grep -c ': FAILED' <<<"$plain")
+        err=$(grep -c 'FAILED' <<<"$plain")
         if [[ $st -eq 124 || $st -eq 137 ]]; then err=$((err + 1)); fi
         pass=$((pass + ok)); fail=$((fail + err))
         printf '%-10s %-32s ok %3d  err %3d  exit %d\n' "$1" "$t" "$ok" "$err" "$st"

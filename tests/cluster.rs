@@ -562,6 +562,15 @@ fn sharded_pubsub_reaches_the_whole_shard() {
         pa.cmd_str(&["PUBSUB", "SHARDNUMSUB", "bar"]),
         "*2\r\n$3\r\nbar\r\n:1\r\n"
     );
+    // Plain PUBLISH reaches subscribers on every node, over the bus.
+    let mut sub_c = c.srv.conn();
+    sub_c.cmd(&["SUBSCRIBE", "news"]);
+    let mut sub_r2 = r.srv.conn();
+    sub_r2.cmd(&["SUBSCRIBE", "news"]);
+    assert_eq!(pa.cmd_int(&["PUBLISH", "news", "hi"]), 0);
+    let expect = b"*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n".to_vec();
+    assert_eq!(sub_c.read_reply(), expect);
+    assert_eq!(sub_r2.read_reply(), expect);
     // Losing the slot unsubscribes its subscribers.
     let idb = id_of(&b);
     let ida = id_of(&a);

@@ -204,9 +204,14 @@ impl Server {
 
     pub fn cmd_publish(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n = self.publish(&argv[1], &argv[2]);
-        // PUBLISH is propagated so replicas' subscribers get it too.
-        let db = self.clients.get(key).map_or(0, |c| c.db);
-        self.also_propagate(db, argv.to_vec());
+        if self.cluster.is_some() {
+            // Cluster: every node gets it over the bus (replicas included).
+            self.cluster_send_publish(None, &argv[1], &argv[2], crate::cluster::codec::ty::PUBLISH);
+        } else {
+            // PUBLISH is propagated so replicas' subscribers get it too.
+            let db = self.clients.get(key).map_or(0, |c| c.db);
+            self.also_propagate(db, argv.to_vec());
+        }
         self.reply(key, |o| o.int(n as i64));
         Ok(())
     }
