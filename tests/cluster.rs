@@ -728,7 +728,8 @@ fn mixed_cluster_with_real_redis() {
     for i in 0..50 {
         c1.cmd(&["SET", &format!("{{bar}}{i}"), "v"]);
     }
-    for (from, to, cfrom, cto, port_to) in [(&id_r1, &id_f1, &mut c1, &mut cf, f1.srv.port)] {
+    {
+        let (from, to, cfrom, cto, port_to) = (&id_r1, &id_f1, &mut c1, &mut cf, f1.srv.port);
         assert_eq!(
             cto.cmd_str(&["CLUSTER", "SETSLOT", "5061", "IMPORTING", from]),
             "+OK\r\n"
@@ -850,18 +851,52 @@ fn cluster_replies_match_redis() {
         &["CLUSTER", "ADDSLOTSRANGE", "5", "6", "7"],
         &["CLUSTER", "DELSLOTSRANGE", "5000", "5001"],
         &["CLUSTER", "SETSLOT", "1", "foo"],
-        &["CLUSTER", "SETSLOT", "1", "MIGRATING", "0000000000000000000000000000000000000000"],
-        &["CLUSTER", "SETSLOT", "9000", "MIGRATING", "0000000000000000000000000000000000000000"],
-        &["CLUSTER", "SETSLOT", "1", "IMPORTING", "0000000000000000000000000000000000000000"],
+        &[
+            "CLUSTER",
+            "SETSLOT",
+            "1",
+            "MIGRATING",
+            "0000000000000000000000000000000000000000",
+        ],
+        &[
+            "CLUSTER",
+            "SETSLOT",
+            "9000",
+            "MIGRATING",
+            "0000000000000000000000000000000000000000",
+        ],
+        &[
+            "CLUSTER",
+            "SETSLOT",
+            "1",
+            "IMPORTING",
+            "0000000000000000000000000000000000000000",
+        ],
         &["CLUSTER", "SETSLOT", "99999", "STABLE"],
         &["CLUSTER", "SETSLOT", "1", "NODE", "abc"],
         &["CLUSTER", "MEET", "1.2.3", "5"],
         &["CLUSTER", "MEET", "1.2.3.4", "abc"],
         &["CLUSTER", "MEET", "1.2.3.4", "5", "x"],
-        &["CLUSTER", "FORGET", "0000000000000000000000000000000000000000"],
-        &["CLUSTER", "REPLICATE", "0000000000000000000000000000000000000000"],
-        &["CLUSTER", "REPLICAS", "0000000000000000000000000000000000000000"],
-        &["CLUSTER", "COUNT-FAILURE-REPORTS", "0000000000000000000000000000000000000000"],
+        &[
+            "CLUSTER",
+            "FORGET",
+            "0000000000000000000000000000000000000000",
+        ],
+        &[
+            "CLUSTER",
+            "REPLICATE",
+            "0000000000000000000000000000000000000000",
+        ],
+        &[
+            "CLUSTER",
+            "REPLICAS",
+            "0000000000000000000000000000000000000000",
+        ],
+        &[
+            "CLUSTER",
+            "COUNT-FAILURE-REPORTS",
+            "0000000000000000000000000000000000000000",
+        ],
         &["CLUSTER", "FAILOVER"],
         &["CLUSTER", "FAILOVER", "bogus"],
         &["CLUSTER", "RESET", "bogus"],
@@ -900,7 +935,13 @@ fn cluster_replies_match_redis() {
         cf.cmd(&["HELLO", resp]);
         cr.cmd(&["HELLO", resp]);
         for args in script {
-            if resp == "3" && args.len() > 1 && matches!(args[1], "ADDSLOTSRANGE" | "ADDSLOTS" | "SET-CONFIG-EPOCH" | "BUMPEPOCH") {
+            if resp == "3"
+                && args.len() > 1
+                && matches!(
+                    args[1],
+                    "ADDSLOTSRANGE" | "ADDSLOTS" | "SET-CONFIG-EPOCH" | "BUMPEPOCH"
+                )
+            {
                 continue;
             }
             let a = mask(&cf.cmd(args), &f, &idf);
@@ -909,7 +950,10 @@ fn cluster_replies_match_redis() {
             if f.srv.port.to_string().len() != r.srv.port.to_string().len()
                 || f.bus.to_string().len() != r.bus.to_string().len()
             {
-                assert_eq!(a.lines().next().map(|l| l.chars().next()), b.lines().next().map(|l| l.chars().next()));
+                assert_eq!(
+                    a.lines().next().map(|l| l.chars().next()),
+                    b.lines().next().map(|l| l.chars().next())
+                );
                 continue;
             }
             assert_eq!(a, b, "RESP{resp} {args:?}");

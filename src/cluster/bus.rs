@@ -93,11 +93,10 @@ impl Server {
             .parse()
             .or_else(|_| format!("[{ip}]:{cport}").parse())
             .map_err(|_| format!("Invalid bind address '{host}'"))?;
-        let mut l = crate::server::listen::bind_tcp(addr, self.cfg.tcp_backlog)
-            .map_err(|e| {
-                log::warn!("Could not create the cluster bus listening socket {addr}: {e}");
-                format!("Failed listening on port {cport} (cluster), aborting.")
-            })?;
+        let mut l = crate::server::listen::bind_tcp(addr, self.cfg.tcp_backlog).map_err(|e| {
+            log::warn!("Could not create the cluster bus listening socket {addr}: {e}");
+            format!("Failed listening on port {cport} (cluster), aborting.")
+        })?;
         self.poll_registry()
             .register(&mut l, Token(BUS_LISTENER_TOKEN), Interest::READABLE)
             .map_err(|e| e.to_string())?;

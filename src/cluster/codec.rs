@@ -303,7 +303,7 @@ pub fn decode(frame: &[u8]) -> Result<Msg, DecodeError> {
                     }
                     let extlen = be32(rest, 0) as usize;
                     let et = be16(rest, 4);
-                    if extlen % 8 != 0 || extlen < 8 {
+                    if !extlen.is_multiple_of(8) || extlen < 8 {
                         return bad(format!(
                             "Received a {name} packet without proper padding ({extlen} bytes)"
                         ));

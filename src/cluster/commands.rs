@@ -384,12 +384,15 @@ impl Server {
                 } else if !del && cl.st.slots[s].is_some() {
                     return Err(CmdError::msg(format!("ERR Slot {s} is already busy")));
                 }
-                if seen[s] {
+                let Some(flag) = seen.get_mut(s) else {
+                    continue;
+                };
+                if *flag {
                     return Err(CmdError::msg(format!(
                         "ERR Slot {s} specified multiple times"
                     )));
                 }
-                seen[s] = true;
+                *flag = true;
             }
         }
         let me = cl.st.myself;

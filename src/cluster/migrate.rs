@@ -234,7 +234,7 @@ impl Server {
             cs.last_use_s = now_s;
             let mut write_error = false;
             let mut timed_out = false;
-            let mut result: Option<Result<Vec<Result<(), Vec<u8>>>, ()>> = None;
+            let mut replies: Vec<Result<(), Vec<u8>>> = Vec::new();
             let mut first_err: Option<Vec<u8>> = None;
             'exchange: {
                 for chunk in cmd.chunks(64 * 1024) {
@@ -266,7 +266,6 @@ impl Server {
                         }
                     }
                 }
-                let mut replies = Vec::new();
                 for _ in &sent {
                     match cs.read_line() {
                         Ok(l) if l.first() == Some(&b'-') => replies.push(Err(l[1..].to_vec())),
@@ -277,12 +276,7 @@ impl Server {
                         }
                     }
                 }
-                result = Some(Ok(replies));
             }
-            let replies = match result {
-                Some(Ok(r)) => r,
-                _ => Vec::new(),
-            };
             let socket_error = replies.len() < sent.len();
             // A stale cached connection fails before any reply: retry once.
             if socket_error && replies.is_empty() && first_err.is_none() && may_retry && !timed_out
@@ -295,15 +289,11 @@ impl Server {
             let mut deleted = Vec::new();
             for (k, r) in sent.iter().zip(replies.iter()) {
                 match r {
-                    Err(e) if first_err.is_none() => {
-                        if error_from_target.is_none() {
-                            error_from_target = Some(e.clone());
-                        }
+                    Err(e) if first_err.is_none() && error_from_target.is_none() => {
+                        error_from_target = Some(e.clone());
                     }
-                    Ok(()) if first_err.is_none() && !copy => {
-                        if self.ks.delete(db, k) {
-                            deleted.push(k.clone());
-                        }
+                    Ok(()) if first_err.is_none() && !copy && self.ks.delete(db, k) => {
+                        deleted.push(k.clone());
                     }
                     _ => {}
                 }

@@ -410,16 +410,14 @@ impl Server {
                     continue;
                 }
                 match cl.st.slots[j] {
-                    Some(o) if o != s => {
-                        if cl.st.nodes[o].config_epoch > sender_config_epoch {
-                            log::debug!(
-                                "Node {} has old slots configuration, sending an UPDATE message about {}",
-                                cl.st.nodes[s].name_str(),
-                                cl.st.nodes[o].name_str()
-                            );
-                            update_about = Some(o);
-                            break;
-                        }
+                    Some(o) if o != s && cl.st.nodes[o].config_epoch > sender_config_epoch => {
+                        log::debug!(
+                            "Node {} has old slots configuration, sending an UPDATE message about {}",
+                            cl.st.nodes[s].name_str(),
+                            cl.st.nodes[o].name_str()
+                        );
+                        update_about = Some(o);
+                        break;
                     }
                     _ => {}
                 }

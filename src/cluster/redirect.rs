@@ -88,8 +88,8 @@ pub fn for_each_key(spec: &CommandSpec, argv: &[Bytes], mut f: impl FnMut(usize)
         }
         "georadius" | "georadiusbymember" => {
             range(1, 1);
-            for i in 2..argc {
-                if (eq_ic(&argv[i], "store") || eq_ic(&argv[i], "storedist")) && i + 1 < argc {
+            for (i, a) in argv.iter().enumerate().skip(2) {
+                if (eq_ic(a, "store") || eq_ic(a, "storedist")) && i + 1 < argc {
                     range(i + 1, 1);
                 }
             }
@@ -205,7 +205,7 @@ impl Server {
                 }
                 if (migrating || importing) && !pubsubshard {
                     let live =
-                        db0.dict.contains_key(k) && !db0.get_expire(k).is_some_and(|t| t <= now);
+                        db0.dict.contains_key(k) && db0.get_expire(k).is_none_or(|t| t > now);
                     if live {
                         existing += 1;
                     } else {

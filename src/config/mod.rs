@@ -18,8 +18,8 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use parse::memtoull;
 use crate::util::splitargs::{repr, split_args_str as split_args};
+pub use parse::memtoull;
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
