@@ -415,14 +415,7 @@ fn bus_fuzz_random_and_truncated_messages() {
 /// election delay, every node agrees, writes acknowledged by WAIT survive.
 #[test]
 fn failover_after_kill_keeps_acknowledged_writes() {
-    let a = start_node(false, 1000, &[]);
-    let b = start_node(false, 1000, &[]);
-    let c = start_node(false, 1000, &[]);
-    let r = start_node(false, 1000, &[]);
-    form(&[&a, &b, &c], &[(&r, 0)]);
-    assert!(wait_until(Duration::from_secs(10), || {
-        info_field_raw(&r, "replication", "master_link_status") == "up"
-    }));
+    let (a, b, c, r) = three_masters_and_a_replica();
     let mut ca = a.srv.conn();
     // Keys of a's slots (0-5460): {bar} is slot 5061.
     for i in 0..200 {
@@ -475,6 +468,19 @@ fn failover_after_kill_keeps_acknowledged_writes() {
     }
 }
 
+/// Masters a, b, c (a serves slots 0-5460) and r, a synced replica of a.
+fn three_masters_and_a_replica() -> (Node, Node, Node, Node) {
+    let a = start_node(false, 1000, &[]);
+    let b = start_node(false, 1000, &[]);
+    let c = start_node(false, 1000, &[]);
+    let r = start_node(false, 1000, &[]);
+    form(&[&a, &b, &c], &[(&r, 0)]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field_raw(&r, "replication", "master_link_status") == "up"
+    }));
+    (a, b, c, r)
+}
+
 fn info_field_raw(n: &Node, section: &str, field: &str) -> String {
     let mut c = n.srv.conn();
     common::info_field(&mut c, section, field).unwrap_or_default()
@@ -484,14 +490,7 @@ fn info_field_raw(n: &Node, section: &str, field: &str) -> String {
 /// offset, so no acknowledged write is lost; the old master follows.
 #[test]
 fn manual_failover_loses_no_write() {
-    let a = start_node(false, 1000, &[]);
-    let b = start_node(false, 1000, &[]);
-    let c = start_node(false, 1000, &[]);
-    let r = start_node(false, 1000, &[]);
-    form(&[&a, &b, &c], &[(&r, 0)]);
-    assert!(wait_until(Duration::from_secs(10), || {
-        info_field_raw(&r, "replication", "master_link_status") == "up"
-    }));
+    let (a, b, c, r) = three_masters_and_a_replica();
     let mut ca = a.srv.conn();
     for i in 0..100 {
         ca.cmd(&["SET", &format!("{{bar}}{i}"), "x"]);
@@ -527,11 +526,7 @@ fn manual_failover_loses_no_write() {
 
 #[test]
 fn sharded_pubsub_reaches_the_whole_shard() {
-    let a = start_node(false, 1000, &[]);
-    let b = start_node(false, 1000, &[]);
-    let c = start_node(false, 1000, &[]);
-    let r = start_node(false, 1000, &[]);
-    form(&[&a, &b, &c], &[(&r, 0)]);
+    let (a, b, c, r) = three_masters_and_a_replica();
     // Channel "bar" is slot 5061 (master a, replica r).
     let mut sub_r = r.srv.conn();
     assert_eq!(

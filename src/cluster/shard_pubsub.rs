@@ -148,30 +148,24 @@ impl Server {
     /// The slot is no longer served by this shard: its subscribers are
     /// unsubscribed (removeChannelsInSlot).
     pub fn shard_remove_channels_in_slot(&mut self, slot: usize) {
-        let channels: Vec<Vec<u8>> = self
-            .pubsub
-            .shard_channels
-            .keys()
-            .filter(|c| super::key_hash_slot(c) == slot)
-            .cloned()
-            .collect();
-        for ch in channels {
-            let subs = self
-                .pubsub
-                .shard_channels
-                .get(&ch)
-                .cloned()
-                .unwrap_or_default();
-            for k in subs {
-                self.shard_unsubscribe_one(k, &ch, true);
-                self.pubsub_refresh_flag(k);
-            }
-        }
+        self.shard_unsubscribe_where(|ch| super::key_hash_slot(ch) == slot);
     }
 
     /// CLUSTER RESET: every shard subscription goes.
     pub fn shard_unsubscribe_all_channels(&mut self) {
-        let channels: Vec<Vec<u8>> = self.pubsub.shard_channels.keys().cloned().collect();
+        self.shard_unsubscribe_where(|_| true);
+    }
+
+    /// Unsubscribes every subscriber of the shard channels `pick` selects,
+    /// telling each client.
+    fn shard_unsubscribe_where(&mut self, pick: impl Fn(&[u8]) -> bool) {
+        let channels: Vec<Vec<u8>> = self
+            .pubsub
+            .shard_channels
+            .keys()
+            .filter(|c| pick(c))
+            .cloned()
+            .collect();
         for ch in channels {
             let subs = self
                 .pubsub

@@ -218,11 +218,15 @@ impl Server {
 
     pub fn cmd_pubsub(&mut self, key: usize, argv: &[Bytes]) -> R {
         let sub = &argv[1][..];
-        if eq_ic(sub, "channels") && argv.len() <= 3 {
+        let shard = eq_ic(sub, "shardchannels") || eq_ic(sub, "shardnumsub");
+        let map = if shard {
+            &self.pubsub.shard_channels
+        } else {
+            &self.pubsub.channels
+        };
+        if (eq_ic(sub, "channels") || eq_ic(sub, "shardchannels")) && argv.len() <= 3 {
             let pat = argv.get(2).map(|p| p.to_vec());
-            let list: Vec<Vec<u8>> = self
-                .pubsub
-                .channels
+            let list: Vec<Vec<u8>> = map
                 .keys()
                 .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
                 .cloned()
@@ -233,15 +237,10 @@ impl Server {
                     o.bulk(c);
                 }
             });
-        } else if eq_ic(sub, "numsub") {
+        } else if eq_ic(sub, "numsub") || eq_ic(sub, "shardnumsub") {
             let counts: Vec<(Bytes, usize)> = argv[2..]
                 .iter()
-                .map(|c| {
-                    (
-                        c.clone(),
-                        self.pubsub.channels.get(&c[..]).map_or(0, |v| v.len()),
-                    )
-                })
+                .map(|c| (c.clone(), map.get(&c[..]).map_or(0, |v| v.len())))
                 .collect();
             // A flat array even in RESP3, as Redis 7.0 replies.
             self.reply(key, |o| {
@@ -254,40 +253,6 @@ impl Server {
         } else if eq_ic(sub, "numpat") && argv.len() == 2 {
             let n = self.pubsub.patterns.len();
             self.reply(key, |o| o.int(n as i64));
-        } else if eq_ic(sub, "shardchannels") && argv.len() <= 3 {
-            let pat = argv.get(2).map(|p| p.to_vec());
-            let list: Vec<Vec<u8>> = self
-                .pubsub
-                .shard_channels
-                .keys()
-                .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
-                .cloned()
-                .collect();
-            self.reply(key, |o| {
-                o.array(list.len());
-                for c in &list {
-                    o.bulk(c);
-                }
-            });
-        } else if eq_ic(sub, "shardnumsub") {
-            let counts: Vec<(Bytes, usize)> = argv[2..]
-                .iter()
-                .map(|c| {
-                    let n = self
-                        .pubsub
-                        .shard_channels
-                        .get(&c[..])
-                        .map_or(0, |v| v.len());
-                    (c.clone(), n)
-                })
-                .collect();
-            self.reply(key, |o| {
-                o.array(counts.len() * 2);
-                for (c, n) in &counts {
-                    o.bulk(c);
-                    o.int(*n as i64);
-                }
-            });
         } else if eq_ic(sub, "help") && argv.len() == 2 {
             let lines = [
                 "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
