@@ -254,21 +254,7 @@ fn nodes_conf_is_reloaded_and_a_corrupt_one_refused() {
         "{conf}"
     );
     // A second node on the same file is refused (flock).
-    let mut second = std::process::Command::new(ferrodis_bin())
-        .args([
-            "--port",
-            &free_port().to_string(),
-            "--cluster-enabled",
-            "yes",
-        ])
-        .args(["--cluster-port", &free_port().to_string()])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let out = wait_exit_output(&mut second);
+    let out = run_until_exit(&dir);
     assert!(
         out.contains("is already used by a different Redis Cluster node"),
         "{out}"
@@ -282,7 +268,17 @@ fn nodes_conf_is_reloaded_and_a_corrupt_one_refused() {
     b.srv.signal(9);
     // A corrupt file: the node refuses to start, with Redis's message.
     std::fs::write(dir.join("nodes.conf"), "this is not a cluster config\n").expect("write");
-    let mut bad = std::process::Command::new(ferrodis_bin())
+    let out = run_until_exit(&dir);
+    assert!(
+        out.contains("Unrecoverable error: corrupted cluster config file."),
+        "{out}"
+    );
+    drop(a);
+}
+
+/// Starts a cluster node on `dir` that is expected to exit; its output.
+fn run_until_exit(dir: &std::path::Path) -> String {
+    let mut child = std::process::Command::new(ferrodis_bin())
         .args([
             "--port",
             &free_port().to_string(),
@@ -291,17 +287,12 @@ fn nodes_conf_is_reloaded_and_a_corrupt_one_refused() {
         ])
         .args(["--cluster-port", &free_port().to_string()])
         .arg("--dir")
-        .arg(&dir)
+        .arg(dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let out = wait_exit_output(&mut bad);
-    assert!(
-        out.contains("Unrecoverable error: corrupted cluster config file."),
-        "{out}"
-    );
-    drop(a);
+    wait_exit_output(&mut child)
 }
 
 fn wait_exit_output(child: &mut std::process::Child) -> String {
