@@ -722,7 +722,7 @@ impl Server {
         };
         if !cl.st.lost_shard_slots.is_empty() {
             let lost = std::mem::take(&mut cl.st.lost_shard_slots);
-            if !self.pubsub.shard_channels.is_empty() {
+            if self.clients.num_shard_channels() > 0 {
                 for s in lost {
                     self.shard_remove_channels_in_slot(s);
                 }

@@ -220,7 +220,7 @@ impl Server {
         if update_state || !cl.st.state_ok {
             self.cluster_update_state();
         }
-        if self.blocking.count > 0 {
+        if self.clients.blocked_count() > 0 {
             self.cluster_redirect_blocked_clients();
         }
     }

@@ -341,8 +341,8 @@ impl Server {
         };
         let st = &cl.st;
         let mut errs: Vec<(usize, Redirect)> = Vec::new();
-        for (k, c) in self.clients.iter() {
-            let Some(b) = c.blocked.as_ref().filter(|_| c.has(flags::BLOCKED)) else {
+        for (k, b) in self.clients.blocked_clients() {
+            let Some(c) = self.clients.get(k) else {
                 continue;
             };
             if !st.state_ok {

@@ -4,7 +4,8 @@
 //! (the master and its replicas) through PUBLISHSHARD bus messages, and
 //! subscribers of a slot this node stops serving are unsubscribed.
 //! Without cluster mode it works on one node (and its replicas through the
-//! replication stream), as in Redis.
+//! replication stream), as in Redis. The subscriptions themselves live in
+//! the client registry (`server::clients`).
 
 use super::codec::ty;
 use crate::error::CmdError;
@@ -19,25 +20,14 @@ impl Server {
         if self.clients.get(key).is_some_and(|c| c.has(flags::MULTI)) {
             return Err("ERR Command not allowed inside a transaction".into());
         }
-        for ch in &argv[1..] {
-            let name = ch.to_vec();
-            let Some(c) = self.clients.get_mut(key) else {
-                return Ok(());
-            };
-            if !c.shard_channels.contains(&name) {
-                c.shard_channels.push(name.clone());
-                self.pubsub
-                    .shard_channels
-                    .entry(name.clone())
-                    .or_default()
-                    .push(key);
-            }
+        for name in &argv[1..] {
+            self.clients.shard_subscribe(key, name);
             self.pubsub_refresh_flag(key);
-            let n = self.clients.get(key).map_or(0, |c| c.shard_channels.len());
+            let n = self.clients.shard_subscriptions(key).len();
             self.reply(key, |o| {
                 o.push(3);
                 o.bulk(b"ssubscribe");
-                o.bulk(&name);
+                o.bulk(name);
                 o.int(n as i64);
             });
         }
@@ -48,10 +38,7 @@ impl Server {
         let names: Vec<Vec<u8>> = if argv.len() > 1 {
             argv[1..].iter().map(|a| a.to_vec()).collect()
         } else {
-            self.clients
-                .get(key)
-                .map(|c| c.shard_channels.clone())
-                .unwrap_or_default()
+            self.clients.shard_subscriptions(key).to_vec()
         };
         if names.is_empty() {
             self.reply(key, |o| {
@@ -63,53 +50,28 @@ impl Server {
             return Ok(());
         }
         for name in names {
-            self.shard_unsubscribe_one(key, &name, true);
+            self.shard_unsubscribe_notify(key, &name);
         }
         self.pubsub_refresh_flag(key);
         Ok(())
     }
 
-    /// Removes one shard subscription; `notify` pushes the sunsubscribe
-    /// message to the client.
-    fn shard_unsubscribe_one(&mut self, key: usize, name: &[u8], notify: bool) {
-        if let Some(c) = self.clients.get_mut(key) {
-            c.shard_channels.retain(|x| x != name);
-        }
-        if let Some(v) = self.pubsub.shard_channels.get_mut(name) {
-            v.retain(|&k| k != key);
-            if v.is_empty() {
-                self.pubsub.shard_channels.remove(name);
-            }
-        }
-        if notify {
-            let n = self.clients.get(key).map_or(0, |c| c.shard_channels.len());
-            self.reply(key, |o| {
-                o.push(3);
-                o.bulk(b"sunsubscribe");
-                o.bulk(name);
-                o.int(n as i64);
-            });
-            self.mark_pending_write(key);
-        }
-    }
-
-    /// Drops a closing client's shard subscriptions.
-    pub fn shard_unsubscribe_client(&mut self, key: usize) {
-        let names = self
-            .clients
-            .get(key)
-            .map(|c| c.shard_channels.clone())
-            .unwrap_or_default();
-        for n in names {
-            self.shard_unsubscribe_one(key, &n, false);
-        }
+    /// Removes one shard subscription and tells the client.
+    fn shard_unsubscribe_notify(&mut self, key: usize, name: &[u8]) {
+        self.clients.shard_unsubscribe(key, name);
+        let n = self.clients.shard_subscriptions(key).len();
+        self.reply(key, |o| {
+            o.push(3);
+            o.bulk(b"sunsubscribe");
+            o.bulk(name);
+            o.int(n as i64);
+        });
+        self.mark_pending_write(key);
     }
 
     /// Delivers a shard message to this node's subscribers.
     pub fn shard_publish_local(&mut self, channel: &[u8], msg: &[u8]) -> usize {
-        let Some(subs) = self.pubsub.shard_channels.get(channel).cloned() else {
-            return 0;
-        };
+        let subs = self.clients.shard_subscribers(channel);
         for &k in &subs {
             self.reply(k, |o| {
                 o.push(3);
@@ -138,8 +100,8 @@ impl Server {
                 self.cluster_send_publish(Some(l), &argv[1], &argv[2], ty::PUBLISHSHARD);
             }
         } else {
-            let db = self.clients.get(key).map_or(0, |c| c.db);
-            self.also_propagate(db, argv.to_vec());
+            // Replicas' subscribers get it too (not the AOF), as Redis.
+            self.force_propagation(false);
         }
         self.reply(key, |o| o.int(n as i64));
         Ok(())
@@ -160,21 +122,14 @@ impl Server {
     /// telling each client.
     fn shard_unsubscribe_where(&mut self, pick: impl Fn(&[u8]) -> bool) {
         let channels: Vec<Vec<u8>> = self
-            .pubsub
-            .shard_channels
-            .keys()
+            .clients
+            .shard_channel_names()
             .filter(|c| pick(c))
             .cloned()
             .collect();
         for ch in channels {
-            let subs = self
-                .pubsub
-                .shard_channels
-                .get(&ch)
-                .cloned()
-                .unwrap_or_default();
-            for k in subs {
-                self.shard_unsubscribe_one(k, &ch, true);
+            for k in self.clients.shard_subscribers(&ch) {
+                self.shard_unsubscribe_notify(k, &ch);
                 self.pubsub_refresh_flag(k);
             }
         }

@@ -191,8 +191,8 @@ impl Server {
             self.cfg.maxclients,
             max_in,
             max_out,
-            self.blocking.count,
-            self.blocking.count,
+            self.clients.blocked_count(),
+            self.clients.blocked_count(),
         );
         let _ = pubsub;
     }
@@ -238,9 +238,9 @@ impl Server {
             s.evicted_keys,
             self.ks.stat_keyspace_hits,
             self.ks.stat_keyspace_misses,
-            self.pubsub.channels.len(),
-            self.pubsub.patterns.len(),
-            self.pubsub.shard_channels.len(),
+            self.clients.num_channels(),
+            self.clients.num_patterns(),
+            self.clients.num_shard_channels(),
             s.latest_fork_usec,
             s.total_forks,
             self.migrate_cache.map.len(),
@@ -594,6 +594,10 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
                 o.simple(d);
             }
         });
+    } else if eq_ic(sub, "panic") && argv.len() == 2 {
+        // Redis ends the process here; ferrodis's command boundary catches
+        // the panic (server/exec.rs): this is how tests exercise it.
+        panic!("DEBUG PANIC");
     } else if eq_ic(sub, "change-repl-id") {
         s.repl.change_replid();
         s.reply_ok(key);
@@ -609,6 +613,8 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "DIGEST",
             "DIGEST-VALUE <key> [<key> ...]",
             "CHANGE-REPL-ID",
+            "PANIC",
+            "    Panic inside the command (caught: the reply is an error, the server goes on).",
             "HELP",
         ];
         s.reply_help(key, &lines);
