@@ -689,3 +689,55 @@ pub fn lfu_decayed(stamp: u32, now_minutes: u32, decay: u32) -> u32 {
     let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
 }
+
+#[cfg(test)]
+mod slot_index_tests {
+    use super::*;
+    use crate::cluster::key_hash_slot;
+
+    #[test]
+    fn slot_index_follows_every_add_and_remove() {
+        let mut ks = Keyspace::new(1);
+        ks.add(0, b"before", Value::Int(1));
+        ks.enable_slot_index();
+        assert_eq!(ks.count_keys_in_slot(key_hash_slot(b"before")), 1);
+        let tag = key_hash_slot(b"{t}");
+        for i in 0..100 {
+            ks.set_key(0, format!("{{t}}{i}").as_bytes(), Value::Int(i), false);
+        }
+        assert_eq!(ks.count_keys_in_slot(tag), 100);
+        // Overwrites do not add entries.
+        ks.set_key(0, b"{t}5", Value::Int(0), false);
+        assert_eq!(ks.count_keys_in_slot(tag), 100);
+        // Removals from the middle, the end, by expiry and by take.
+        for i in (0..100).step_by(3) {
+            assert!(ks.delete(0, format!("{{t}}{i}").as_bytes()));
+        }
+        ks.dbs[0].set_expire(b"{t}1", 1);
+        ks.now_ms = 10;
+        assert!(ks.expire_if_needed(0, b"{t}1"));
+        assert!(ks.take(0, b"{t}2").is_some());
+        let left: Vec<Vec<u8>> = (0..100)
+            .filter(|i| i % 3 != 0 && *i != 1 && *i != 2)
+            .map(|i| format!("{{t}}{i}").into_bytes())
+            .collect();
+        assert_eq!(ks.count_keys_in_slot(tag), left.len());
+        let mut listed: Vec<Vec<u8>> = ks
+            .keys_in_slot(tag, usize::MAX)
+            .into_iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        listed.sort();
+        let mut want = left.clone();
+        want.sort();
+        assert_eq!(listed, want);
+        // Every remaining entry still knows its position.
+        for k in &left {
+            let pos = ks.dbs[0].dict.get(k).expect("present").slot_pos as usize;
+            assert_eq!(ks.keys_in_slot(tag, usize::MAX)[pos].as_bytes(), &k[..]);
+        }
+        assert_eq!(ks.keys_in_slot(tag, 3).len(), 3);
+        ks.dbs[0].clear();
+        assert_eq!(ks.count_keys_in_slot(tag), 0);
+    }
+}
