@@ -267,6 +267,57 @@ impl Server {
         Ok(())
     }
 
+    /// The slot of a command's first key, if it has keys.
+    pub fn cluster_query_slot(spec: &CommandSpec, argv: &[Bytes]) -> Option<usize> {
+        let mut slot = None;
+        for_each_key(spec, argv, |i| {
+            if slot.is_none() {
+                slot = Some(super::key_hash_slot(&argv[i]));
+            }
+        });
+        slot
+    }
+
+    /// scriptVerifyClusterState: a command run by a script (redis.call)
+    /// must be served here, and (unless the script allows cross-slot keys)
+    /// hash to the slot of the script's earlier keys, `script_slot`. The
+    /// caller `key` is the client running the script. Err: the script
+    /// error text, as Redis 7.0 words it.
+    pub fn cluster_script_check(
+        &mut self,
+        key: usize,
+        spec: &'static CommandSpec,
+        argv: &[Bytes],
+        script_slot: &mut Option<usize>,
+        allow_cross_slot: bool,
+    ) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Ok(());
+        }
+        if let Err(r) = self.cluster_check_query(key, spec, argv) {
+            return Err(match r {
+                Redirect::DownRoState => "Script attempted to execute a write command while the cluster is down and readonly".into(),
+                Redirect::DownState => "Script attempted to execute a command while the cluster is down".into(),
+                _ => "Script attempted to access a non local key in a cluster node script".into(),
+            });
+        }
+        let Some(slot) = Self::cluster_query_slot(spec, argv) else {
+            return Ok(());
+        };
+        if !allow_cross_slot {
+            match script_slot {
+                None => *script_slot = Some(slot),
+                Some(s) if *s != slot => {
+                    return Err(
+                        "Script attempted to access keys that do not hash to the same slot".into(),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The error line for a redirection (clusterRedirectClient).
     pub fn cluster_redirect_error(&self, r: &Redirect) -> CmdError {
         let text = match r {
