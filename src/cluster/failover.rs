@@ -549,7 +549,15 @@ impl Server {
                 .map_or(now, |c| c.last_interaction_ms);
             (now - last) / 1000 * 1000
         } else {
-            (now - self.repl.link.down_since_ms) / 1000 * 1000
+            let since = if self.repl.link.last_master_data_ms > 0 {
+                self.repl
+                    .link
+                    .down_since_ms
+                    .min(self.repl.link.last_master_data_ms)
+            } else {
+                self.repl.link.down_since_ms
+            };
+            (now - since) / 1000 * 1000
         }
     }
 

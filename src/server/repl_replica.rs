@@ -485,6 +485,7 @@ impl Server {
         if let Some(c) = self.clients.get(key) {
             if self.repl.link.state == LinkState::Connected {
                 self.repl.link.master_db = c.db;
+                self.repl.link.last_master_data_ms = c.last_interaction_ms;
             }
         }
         if let Some(t) = self.repl.link.transfer.take() {
