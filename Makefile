@@ -81,7 +81,7 @@ redis-suite: deps build
 cluster-suite: deps build
 	NO_BUILD=1 suite/cluster-suite.sh
 
-## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006; `make cluster STOP=1` stops it
+## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006 (bus 31001-31006); `make cluster STOP=1` stops it
 cluster: build
 	NO_BUILD=1 utils/create-cluster.sh $(if $(STOP),stop,start)
 

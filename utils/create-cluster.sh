@@ -6,6 +6,10 @@
 #   utils/create-cluster.sh stop     # stop them
 #   utils/create-cluster.sh clean    # stop and remove their files
 #
+# Bus ports are the client port + 1000 (31001-31006 by default): the
+# default +10000 would fall in the kernel's ephemeral range (32768+), where
+# an outgoing connection can hold the port.
+#
 # PORT (default 30000), NODES (6), REPLICAS (1), TIMEOUT (node timeout ms,
 # 2000), DIR (.cache/create-cluster), FERRODIS (the server binary).
 set -euo pipefail
@@ -21,13 +25,15 @@ case "${1:-start}" in
 start)
     [[ -x "$FERRODIS" ]] || { echo "build first: make build" >&2; exit 1; }
     mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
     hosts=()
     for i in $(seq 1 "$NODES"); do
         p=$((PORT + i))
         mkdir -p "$DIR/$p"
         "$FERRODIS" --port "$p" --cluster-enabled yes --cluster-config-file nodes.conf \
-            --cluster-node-timeout "$TIMEOUT" --appendonly yes --dir "$PWD/$DIR/$p" \
-            --logfile "$PWD/$DIR/$p/log.txt" --daemonize yes --pidfile "$PWD/$DIR/$p/pid"
+            --cluster-port $((p + 1000)) \
+            --cluster-node-timeout "$TIMEOUT" --appendonly yes --dir "$DIR/$p" \
+            --logfile "$DIR/$p/log.txt" --daemonize yes --pidfile "$DIR/$p/pid"
         hosts+=("127.0.0.1:$p")
     done
     for h in "${hosts[@]}"; do
