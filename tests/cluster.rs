@@ -581,7 +581,7 @@ fn sharded_pubsub_reaches_the_whole_shard() {
 /// replica ends with the same digest (MIGRATE propagates as DEL).
 #[test]
 fn migrate_options_and_replica_digest() {
-    let src = Server::start(&[]);
+    let src = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let dst = Server::start(&["--requirepass", "pw"]);
     let rep = Server::start(&["--replicaof", "127.0.0.1", &src.port.to_string()]);
     let mut s = src.conn();
@@ -945,4 +945,45 @@ fn cluster_replies_match_redis() {
             assert_eq!(a, b, "RESP{resp} {args:?}");
         }
     }
+}
+
+/// Sharded Pub/Sub without cluster mode: RESP3 pushes survive CLIENT REPLY
+/// OFF, and SPUBLISH reaches a replica's subscribers through replication.
+#[test]
+fn sharded_pubsub_standalone() {
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let r = Server::start(&["--replicaof", "127.0.0.1", &m.port.to_string()]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        let mut c = r.conn();
+        common::info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
+    }));
+    let mut sub = m.conn();
+    sub.cmd(&["HELLO", "3"]);
+    sub.send(&[b"CLIENT", b"REPLY", b"OFF"]);
+    sub.send(&[b"SSUBSCRIBE", b"ch"]);
+    assert_eq!(
+        sub.read_reply(),
+        b">3\r\n$10\r\nssubscribe\r\n$2\r\nch\r\n:1\r\n".to_vec()
+    );
+    let mut sub_r = r.conn();
+    sub_r.cmd(&["SSUBSCRIBE", "ch"]);
+    assert_eq!(m.conn().cmd_int(&["SPUBLISH", "ch", "hi"]), 1);
+    assert_eq!(
+        sub.read_reply(),
+        b">3\r\n$8\r\nsmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n".to_vec()
+    );
+    assert_eq!(
+        sub_r.read_reply(),
+        b"*3\r\n$8\r\nsmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n".to_vec()
+    );
+    sub.send(&[b"SUNSUBSCRIBE"]);
+    assert_eq!(
+        sub.read_reply(),
+        b">3\r\n$12\r\nsunsubscribe\r\n$2\r\nch\r\n:0\r\n".to_vec()
+    );
+    let mut c = m.conn();
+    assert_eq!(
+        c.cmd_str(&["PUBSUB", "SHARDNUMSUB", "ch"]),
+        "*2\r\n$2\r\nch\r\n:0\r\n"
+    );
 }

@@ -158,7 +158,7 @@ impl Server {
                     if self.cluster.is_some() {
                         self.cluster_reset_asking(key, &argv);
                     }
-                    self.apply_reply_mode(key, reply_mark);
+                    self.apply_reply_mode(key, reply_mark, &argv[0]);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -175,14 +175,25 @@ impl Server {
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
     /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
-    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+    /// RESP3 push messages are not replies: a (un)subscribe confirmation
+    /// still goes out, as in Redis.
+    fn apply_reply_mode(&mut self, key: usize, mark: usize, name: &[u8]) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+        const PUSHES: &[&str] = &[
+            "subscribe",
+            "unsubscribe",
+            "psubscribe",
+            "punsubscribe",
+            "ssubscribe",
+            "sunsubscribe",
+        ];
+        let pushed = c.resp == 3 && PUSHES.iter().any(|n| cmd::eq_ic(name, n));
+        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark && !pushed {
             c.reply.truncate(mark.max(c.sent));
         }
         c.flags &= !flags::REPLY_SKIP;
