@@ -193,10 +193,10 @@ impl Db {
         }
     }
 
-    /// Adds a loaded key (RDB); Err(key) when it already exists.
-    pub fn insert_loaded(&mut self, key: Sds, mut entry: Entry) -> Result<(), Sds> {
+    /// Adds a loaded key (RDB); Err((key, entry)) when it already exists.
+    pub fn insert_loaded(&mut self, key: Sds, mut entry: Entry) -> Result<(), (Sds, Entry)> {
         if self.dict.contains_key(key.as_bytes()) {
-            return Err(key);
+            return Err((key, entry));
         }
         entry.slot_pos = self.index_push(key.as_bytes());
         self.dict.insert_new(key, entry);

@@ -14,6 +14,7 @@
 //! - `repl`: the backlog and the replication state machines;
 //! - `cluster`: Redis Cluster (the bus, slots, failover, MIGRATE);
 //! - `server`: the loop that owns all of the above;
+//! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
 //! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
@@ -33,6 +34,7 @@ pub mod net;
 pub mod persist;
 pub mod repl;
 pub mod resp;
+pub mod script;
 pub mod sds;
 pub mod server;
 pub mod types;

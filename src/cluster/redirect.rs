@@ -126,7 +126,7 @@ impl Server {
     pub fn cluster_check_query(
         &mut self,
         key: usize,
-        spec: &'static CommandSpec,
+        spec: &CommandSpec,
         argv: &[Bytes],
     ) -> Result<(), Redirect> {
         let Some(cl) = self.cluster.as_deref() else {
@@ -286,7 +286,7 @@ impl Server {
     pub fn cluster_script_check(
         &mut self,
         key: usize,
-        spec: &'static CommandSpec,
+        spec: &CommandSpec,
         argv: &[Bytes],
         script_slot: &mut Option<usize>,
         allow_cross_slot: bool,
