@@ -229,6 +229,34 @@ fn cluster_forms_redirects_and_migrates_slots() {
     let r = c.srv.conn().cmd(&["CLUSTER", "NODES"]);
     let nodes = String::from_utf8_lossy(bulk_body(&r).expect("bulk")).into_owned();
     assert_eq!(nodes.lines().count(), 3, "{nodes}");
+    // Scripts: declared keys redirect like any command; undeclared keys
+    // must be local and in the script's one slot. "b" is slot 3300 (a).
+    assert_eq!(ca.cmd_int(&["CLUSTER", "KEYSLOT", "b"]), 3300);
+    let get = "return redis.call('get', KEYS[1])";
+    assert!(ca
+        .cmd_str(&["EVAL", get, "1", "foo"])
+        .starts_with("-MOVED 12182"));
+    let e = ca.cmd_str(&["EVAL", "return redis.call('get','foo')", "0"]);
+    assert!(
+        e.contains("Script attempted to access a non local key in a cluster node script"),
+        "{e}"
+    );
+    let two = "redis.call('set', KEYS[1], 1) return redis.call('set', 'b', 1)";
+    let e = ca.cmd_str(&["EVAL", two, "1", "{t}x"]);
+    assert!(
+        e.starts_with("-MOVED") || e.contains("do not hash to the same slot"),
+        "{e}"
+    );
+    assert_eq!(ca.cmd_int(&["CLUSTER", "KEYSLOT", "hello"]), 866);
+    // Scripts with a shebang stay in one slot; old-style ones may cross
+    // slots of this node (Redis 7.0's compatibility rule).
+    let cross = "redis.call('set','hello',1) return redis.call('set','b',1)";
+    let e = ca.cmd_str(&["EVAL", &format!("#!lua\n{cross}"), "0"]);
+    assert!(
+        e.contains("Script attempted to access keys that do not hash to the same slot"),
+        "{e}"
+    );
+    assert_eq!(ca.cmd_str(&["EVAL", cross, "0"]), "+OK\r\n");
 }
 
 #[test]
