@@ -509,7 +509,7 @@ fn info_field_raw(n: &Node, section: &str, field: &str) -> String {
 /// offset, so no acknowledged write is lost; the old master follows.
 #[test]
 fn manual_failover_loses_no_write() {
-    let (a, b, c, r) = three_masters_and_a_replica();
+    let (a, _b, _c, r) = three_masters_and_a_replica();
     let mut ca = a.srv.conn();
     for i in 0..100 {
         ca.cmd(&["SET", &format!("{{bar}}{i}"), "x"]);

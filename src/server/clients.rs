@@ -68,6 +68,9 @@ pub struct Clients {
     replicas: Vec<ClientRef>,
 }
 
+/// A name (channel, pattern, shard channel) -> its subscribers.
+type Subscribers = HashMap<Vec<u8>, Vec<ClientRef>>;
+
 /// Which subscription table: SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE.
 #[derive(Clone, Copy)]
 enum SubKind {
@@ -231,11 +234,7 @@ impl Clients {
         self.unsubscribe_kind(key, name, SubKind::Shard)
     }
 
-    fn lists(
-        &mut self,
-        key: usize,
-        kind: SubKind,
-    ) -> (&mut Vec<Vec<u8>>, &mut HashMap<Vec<u8>, Vec<ClientRef>>) {
+    fn lists(&mut self, key: usize, kind: SubKind) -> (&mut Vec<Vec<u8>>, &mut Subscribers) {
         let slot = &mut self.slab[key];
         match kind {
             SubKind::Channel => (&mut slot.channels, &mut self.channels),
