@@ -3,7 +3,7 @@
 # against target/release/ferrodis-server, and optionally Redis's own cluster
 # test suite (tests/cluster, runtest-cluster) with RUNTEST_CLUSTER=1.
 #
-#   BASEPORT=27000   first client port (bus ports are +1000)
+#   BASEPORT=27000   first client port (bus ports are +400)
 #   SCENARIOS=ferrodis,mixed,failover,redispy   a subset
 #   RUNTEST_CLUSTER=1 [CLUSTER_TESTS="00-base 04-resharding"]  Redis's tests/cluster
 #

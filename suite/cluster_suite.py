@@ -8,7 +8,7 @@ within node-timeout plus the election delay. Prints one line per check and
 a summary; exits non-zero when a check fails.
 
 Environment: FERRODIS (server binary), BASEPORT (first client port; bus
-ports are +1000), SCENARIOS (comma list to run a subset), KEEP=1 keeps
+ports are +400), SCENARIOS (comma list to run a subset), KEEP=1 keeps
 the node directories for inspection.
 """
 
@@ -60,8 +60,9 @@ class Node:
                 "--repl-diskless-sync-delay", "0", "--protected-mode", "no",
                 "--enable-debug-command", "yes",
                 # Bus ports below the kernel's ephemeral range (32768+), where
-                # an outgoing connection could hold port+10000.
-                "--cluster-port", str(port + 1000)]
+                # an outgoing connection could hold port+10000, and inside
+                # BASEPORT's range of 1000 ports (other runs use the rest).
+                "--cluster-port", str(port + 400)]
         self.proc = None
         self.proc = subprocess.Popen(args, cwd=self.dir, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
