@@ -5,6 +5,7 @@
 #
 #   CLUSTER_TESTS="00-base 04-resharding"   a subset (default: every file)
 #   BASELINE=1                             also run the real redis-server
+#   BASELINE_ONLY=1                        only the real redis-server
 #   CLUSTER_BASEPORT=27500                 first instance port (bus +10000)
 #   TEST_TIMEOUT=600                       seconds per test file
 set -uo pipefail
@@ -52,6 +53,6 @@ run_all() { # $1 name, $2 binary
     echo "$1: tests/cluster passed $pass, failed $fail"
 }
 
-run_all ferrodis "$PWD/target/release/ferrodis-server"
-[[ -n "${BASELINE:-}" ]] && run_all redis "$(command -v redis-server)"
+[[ -n "${BASELINE_ONLY:-}" ]] || run_all ferrodis "$PWD/target/release/ferrodis-server"
+[[ -n "${BASELINE:-}${BASELINE_ONLY:-}" ]] && run_all redis "$(command -v redis-server)"
 exit 0
