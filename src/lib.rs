@@ -12,6 +12,8 @@
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
 //! - `server`: the loop that owns all of the above;
+//! - `sentinel`: Sentinel mode (watching masters, failing over), which the
+//!   server runs instead of a keyspace;
 //! - `config`, `logging`, `util`, `error`, `alloc` (memory accounting):
 //!   shared plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -29,6 +31,7 @@ pub mod persist;
 pub mod repl;
 pub mod resp;
 pub mod sds;
+pub mod sentinel;
 pub mod server;
 pub mod types;
 pub mod util;

@@ -41,7 +41,15 @@ fn main() {
             _ => {}
         }
     }
-    let cfg = match Config::from_args(&args) {
+    // Sentinel mode: `--sentinel` anywhere, or started under a name like
+    // ferrodis-sentinel / redis-sentinel (as redis-server decides).
+    let exec_name = std::env::args().next().unwrap_or_default();
+    let base = std::path::Path::new(&exec_name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sentinel = base.contains("-sentinel") || args.iter().any(|a| a == "--sentinel");
+    let cfg = match Config::from_args_mode(&args, sentinel) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -53,6 +61,9 @@ fn main() {
     } else {
         None
     };
+    if cfg.sentinel_mode {
+        ferrodis::logging::set_role(b'X');
+    }
     ferrodis::logging::init(&cfg.logfile, cfg.loglevel_name());
     std::process::exit(ferrodis::server::start(cfg, ready_pipe));
 }

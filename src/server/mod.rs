@@ -17,7 +17,8 @@
 //!   `repl_master` (SYNC/PSYNC, full syncs, WAIT), `repl_replica` (the link
 //!   to our master), `repl_transfer` (receiving and loading its RDB),
 //!   `failover` (FAILOVER);
-//! - `listen`: sockets, daemonize, pidfile, signals.
+//! - `listen`: sockets, daemonize, pidfile, signals;
+//! - `sentinel_mode`: the server running a Sentinel instead of a keyspace.
 
 pub mod admin;
 pub mod blocking;
@@ -37,6 +38,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod sentinel_mode;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -144,6 +146,8 @@ pub struct Server {
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// Sentinel mode: the Sentinel state this server runs.
+    pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
 }
 
 impl Server {
@@ -191,6 +195,7 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            sentinel: None,
             cfg,
         };
         s.update_clock();
@@ -371,6 +376,15 @@ impl Server {
                     self.accept(t - LISTENER_TOKEN_BASE);
                     continue;
                 }
+                if t >= crate::sentinel::TOKEN_BASE {
+                    let hangup = ev.is_read_closed() || ev.is_error();
+                    self.sentinel_conn_event(
+                        t - crate::sentinel::TOKEN_BASE,
+                        ev.is_readable() || hangup,
+                        ev.is_writable(),
+                    );
+                    continue;
+                }
                 if ev.is_writable() {
                     if self.link_in_handshake(t) {
                         self.repl_link_writable(t);
@@ -389,7 +403,8 @@ impl Server {
             }
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
-                let hz = self.cfg.hz.clamp(1, 500) as u64;
+                let hz = self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz);
+                let hz = hz.clamp(1, 500) as u64;
                 next_cron = crate::util::monotonic_us() + 1_000_000 / hz;
             }
         }
