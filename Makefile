@@ -10,15 +10,16 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite clean
+.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long clean
 
 ## help: list the targets
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## build: optimized build of target/release/ferrodis-server
+## build: optimized build of target/release/ferrodis-server (and the ferrodis-sentinel link next to it)
 build:
 	$(CARGO) build --release
+	ln -sf ferrodis-server $(TARGET_DIR)/release/ferrodis-sentinel
 
 ## run: build, then start the server with ./redis.conf
 run: build
@@ -74,6 +75,15 @@ bench: build
 redis-suite: deps build
 	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
 	NO_BUILD=1 suite/redis-suite.sh
+
+## sentinel-suite: Redis 7.0.15's Sentinel suite, ferrodis as sentinels and servers (UNITS="00-base ...", BASELINE=1, MIXED=1; suite/README.md)
+sentinel-suite: deps build
+	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
+	NO_BUILD=1 suite/sentinel-suite.sh
+
+## sentinel-long: the long Sentinel scenarios (write load, mixed quorums, redis-py), not part of test
+sentinel-long: deps
+	$(CARGO) test --release --test sentinel_long -- --ignored --test-threads=1
 
 ## clean: remove build output
 clean:

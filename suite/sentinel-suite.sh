@@ -58,7 +58,10 @@ run_unit() {
     run_watched "$log" "$tree" tclsh tests/sentinel/run.tcl "${args[@]}"
     local status=$WATCHED_STATUS rc=$WATCHED_RC passed failed
     passed=$(grep -cE '^[0-9:]{8}> .*: OK$' "$log")
-    failed=$(grep -cE '^[0-9:]{8}> .*: FAILED|^FAILED: caught an error' "$log")
+    # A failed test prints "<time>> name: FAILED: why"; an error outside
+    # any test prints only "FAILED: caught an error...".
+    failed=$(grep -cE '^[0-9:]{8}> .*: FAILED' "$log")
+    if (( failed == 0 )) && grep -q '^FAILED: caught an error' "$log"; then failed=1; fi
     if [[ -z "$status" ]]; then
         if grep -q 'GOOD! No errors.' "$log"; then status=ok
         elif grep -q 'Aborting the test' "$log"; then status=aborted

@@ -260,6 +260,12 @@ impl Server {
         } else {
             cmd.flags
         };
+        // Redis's order: OOM, disk errors, NOREPLICAS, READONLY, the
+        // Pub/Sub context, MASTERDOWN.
+        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
+            self.reject(key, Some(cmd), e);
+            return;
+        }
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -290,8 +296,17 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
-            self.reject(key, Some(cmd), e);
+        if self.repl.is_replica()
+            && !is_master
+            && !self.repl.link_up()
+            && !self.cfg.replica_serve_stale_data
+            && !cmd.has(cmd::flag::STALE)
+        {
+            self.reject(key, Some(cmd), error::MASTERDOWN.into());
+            return;
+        }
+        if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
+            self.reject(key, Some(cmd), error::LOADING.into());
             return;
         }
         // Queued only once every state check passed, as in Redis.
@@ -302,7 +317,7 @@ impl Server {
         self.call(key, cmd, argv);
     }
 
-    /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
+    /// OOM / MISCONF / NOREPLICAS checks (None = allowed).
     fn deny_write_reason(
         &mut self,
         cmd: &'static CommandSpec,
@@ -313,27 +328,24 @@ impl Server {
         if from_master {
             return None;
         }
-        if self.repl.is_replica()
-            && !self.repl.link_up()
-            && !self.cfg.replica_serve_stale_data
-            && !cmd.has(cmd::flag::STALE)
-        {
-            return Some(error::MASTERDOWN.into());
-        }
         // Queueing under OOM is refused whatever the command (unbounded memory).
         let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
         if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
             return Some(error::OOM.into());
         }
-        if flags_now & cmd::flag::WRITE == 0 {
-            return None;
-        }
-        if !self.repl.is_replica()
+        let is_write = flags_now & cmd::flag::WRITE != 0;
+        // A failed background save refuses writes, and PING too: that is
+        // how a watching Sentinel sees the instance is unwell (Redis's
+        // writeCommandsDeniedByDiskError, replicas included).
+        if (is_write || matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping)))
             && self.persist.bgsave_failed()
             && self.cfg.stop_writes_on_bgsave_error
             && !self.cfg.save.is_empty()
         {
             return Some(error::MISCONF.into());
+        }
+        if !is_write {
+            return None;
         }
         if !self.repl.is_replica()
             && self.cfg.min_replicas_to_write > 0

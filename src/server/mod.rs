@@ -364,43 +364,7 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
-            match self.poll.poll(&mut events, Some(timeout)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            self.update_clock();
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t >= LISTENER_TOKEN_BASE {
-                    self.accept(t - LISTENER_TOKEN_BASE);
-                    continue;
-                }
-                if t >= crate::sentinel::TOKEN_BASE {
-                    let hangup = ev.is_read_closed() || ev.is_error();
-                    self.sentinel_conn_event(
-                        t - crate::sentinel::TOKEN_BASE,
-                        ev.is_readable() || hangup,
-                        ev.is_writable(),
-                    );
-                    continue;
-                }
-                if ev.is_writable() {
-                    if self.link_in_handshake(t) {
-                        self.repl_link_writable(t);
-                    }
-                    self.handle_writable(t);
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    // A hang-up in the same edge as data: read to the end,
-                    // no further event will announce it.
-                    self.handle_readable(t, ev.is_read_closed() || ev.is_error());
-                }
-            }
-            let pending = std::mem::take(&mut self.pending_input);
-            for key in pending {
-                self.handle_readable(key, false);
-            }
+            self.poll_and_dispatch(&mut events, timeout)?;
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
                 let hz = self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz);
@@ -408,6 +372,64 @@ impl Server {
                 next_cron = crate::util::monotonic_us() + 1_000_000 / hz;
             }
         }
+    }
+
+    /// Waits up to `timeout` for events and handles them: accepts, reads
+    /// and executes, writes, Sentinel's links, then clients with input left.
+    fn poll_and_dispatch(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        match self.poll.poll(events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.update_clock();
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t >= LISTENER_TOKEN_BASE {
+                self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if t >= crate::sentinel::TOKEN_BASE {
+                let hangup = ev.is_read_closed() || ev.is_error();
+                self.sentinel_conn_event(
+                    t - crate::sentinel::TOKEN_BASE,
+                    ev.is_readable() || hangup,
+                    ev.is_writable(),
+                );
+                continue;
+            }
+            if ev.is_writable() {
+                if self.link_in_handshake(t) {
+                    self.repl_link_writable(t);
+                }
+                self.handle_writable(t);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                // A hang-up in the same edge as data: read to the end,
+                // no further event will announce it.
+                self.handle_readable(t, ev.is_read_closed() || ev.is_error());
+            }
+        }
+        let pending = std::mem::take(&mut self.pending_input);
+        for key in pending {
+            self.handle_readable(key, false);
+        }
+        Ok(())
+    }
+
+    /// Serves clients in the middle of a long operation (loading the data
+    /// set at startup), as Redis's processEventsWhileBlocked: a few rounds
+    /// of ready events without waiting, replies written; commands without
+    /// the LOADING flag get -LOADING meanwhile.
+    pub fn process_events_while_blocked(&mut self) {
+        let mut events = Events::with_capacity(256);
+        for _ in 0..4 {
+            self.before_sleep();
+            if self.poll_and_dispatch(&mut events, Duration::ZERO).is_err() || events.is_empty() {
+                break;
+            }
+        }
+        self.before_sleep();
     }
 
     fn handle_writable(&mut self, key: usize) {
