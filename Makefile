@@ -25,7 +25,7 @@ build:
 run: build
 	$(SERVER) ./redis.conf
 
-## deps: install the test prerequisites (real Redis 7 tools) if missing
+## deps: install the test prerequisites (real Redis 7 tools, redis-py for the Sentinel client test) if missing
 # Idempotent: apt runs only when a tool is absent. Debian starts a
 # redis-server service on install; it is stopped and disabled so that port
 # 6379 stays free.
@@ -43,6 +43,7 @@ deps:
 		echo "deps: $(REDIS_TOOLS) present"; \
 	fi
 	@redis-server --version
+	@python3 -c 'import redis.sentinel' 2>/dev/null || python3 -m pip install --quiet redis || pip install --quiet redis
 
 ## test: unit, integration, differential (vs real redis-server) and CLI tests
 test: deps

@@ -601,7 +601,7 @@ impl Server {
 fn full_name(name: &'static str, argv: &[Bytes]) -> String {
     const CONTAINERS: &[&str] = &[
         "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
-        "object", "pubsub", "script", "slowlog", "xgroup", "xinfo",
+        "object", "pubsub", "script", "sentinel", "slowlog", "xgroup", "xinfo",
     ];
     match argv.get(1) {
         Some(sub) if CONTAINERS.contains(&name) => {

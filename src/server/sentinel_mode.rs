@@ -148,7 +148,8 @@ impl Server {
                 text.push_str(&st.info_section());
             }
         }
-        self.reply(key, |o| o.verbatim(text.as_bytes()));
+        // A plain bulk string, not verbatim text as the server's INFO.
+        self.reply(key, |o| o.bulk(text.as_bytes()));
         Ok(())
     }
 }

@@ -121,10 +121,16 @@ impl Server {
 
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
         let mut attempt = 0;
+        // A `--port` among the arguments (a restart on the same port) wins.
+        let fixed = args
+            .iter()
+            .position(|a| *a == "--port")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|p| p.parse::<u16>().ok());
         loop {
             attempt += 1;
             let dir = TempDir::new(name);
-            let port = free_port();
+            let port = fixed.unwrap_or_else(free_port);
             let log_path = dir.join("server.log");
             let log = File::create(&log_path).expect("create server log");
             let log2 = log.try_clone().expect("clone log handle");
