@@ -67,7 +67,7 @@ fn line(buf: &[u8], from: usize) -> Result<Option<(&[u8], usize)>, BadReply> {
 }
 
 fn number(text: &[u8]) -> Result<i64, BadReply> {
-    super::parse_i64(text).ok_or(BadReply("bad number"))
+    crate::encoding::numbers::string2ll(text).ok_or(BadReply("bad number"))
 }
 
 fn parse_at(buf: &[u8], pos: usize, depth: usize) -> Result<Option<(Reply, usize)>, BadReply> {

@@ -94,7 +94,7 @@ pub const NO_SUCH_MASTER: &str = "ERR No such master with that name";
 
 /// The integer argument of a command, or `ERR <msg>` / the standard error.
 fn arg_long(a: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
-    crate::resp::parse_i64(a).ok_or_else(|| match msg {
+    crate::encoding::numbers::string2ll(a).ok_or_else(|| match msg {
         Some(m) => CmdError::msg(format!("ERR {m}")),
         None => error::NOT_INT.into(),
     })

@@ -88,7 +88,7 @@ impl Sentinel {
                 )));
             }
             j += 1;
-            match crate::resp::parse_i64(&argv[j]).filter(|&v| v > 0) {
+            match crate::encoding::numbers::string2ll(&argv[j]).filter(|&v| v > 0) {
                 Some(v) => {
                     if let Some(p) = self.debug_param(&lower) {
                         *p = v;
@@ -152,7 +152,7 @@ impl Sentinel {
             "announce-hostnames" => self.announce_hostnames = yesno(val).ok_or_else(badfmt)?,
             "announce-ip" => self.announce_ip = Some(text(val)),
             "announce-port" => {
-                let p = crate::resp::parse_i64(val)
+                let p = crate::encoding::numbers::string2ll(val)
                     .filter(|p| (0..=65535).contains(p))
                     .ok_or_else(badfmt)?;
                 self.announce_port = p as u16;
@@ -231,7 +231,7 @@ impl Sentinel {
                 ))
             };
             let positive = |k: usize| {
-                crate::resp::parse_i64(&argv[k])
+                crate::encoding::numbers::string2ll(&argv[k])
                     .filter(|&v| v > 0)
                     .ok_or_else(|| bad(k))
             };
@@ -316,7 +316,7 @@ impl Sentinel {
                 }
                 "master-reboot-down-after-period" if moreargs > 0 => {
                     j += 1;
-                    match crate::resp::parse_i64(&argv[j]).filter(|&v| v >= 0) {
+                    match crate::encoding::numbers::string2ll(&argv[j]).filter(|&v| v >= 0) {
                         Some(v) => self.masters[m].ri.master_reboot_down_after_period = v,
                         None => break Err(bad(j)),
                     }
