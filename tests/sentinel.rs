@@ -123,8 +123,27 @@ fn ferrodis_sentinels_fail_over_a_ferrodis_group() {
 #[test]
 fn forced_failover_config_rewrite_and_reset() {
     let (m, replicas) = group(false, 2, &[]);
+    // Scripts record their arguments (one line per run).
+    let scripts = TempDir::new("scripts");
+    let script = |name: &str| {
+        let path = scripts.join(name);
+        let out = scripts.join(&format!("{name}.out"));
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+        )
+        .expect("script");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        (path.display().to_string(), out)
+    };
+    let (notify, notify_out) = script("notify.sh");
+    let (reconf, reconf_out) = script("reconf.sh");
     // No failover of its own: only the forced one.
-    let body = monitor("mymaster", m.port, 1).replace(" 1000\n", " 60000\n");
+    let body = monitor("mymaster", m.port, 1).replace(" 1000\n", " 60000\n")
+        + &format!(
+            "sentinel notification-script mymaster {notify}\nsentinel client-reconfig-script mymaster {reconf}\n"
+        );
     let mut s = Sentinel::start(false, &body);
     s.fast_periods();
     assert!(wait_until(T, || num(&s, "num-slaves") == 2));
@@ -158,6 +177,18 @@ fn forced_failover_config_rewrite_and_reset() {
     let new = s.master_port("mymaster").expect("new master");
     assert!(replicas.iter().any(|r| r.port == new));
     assert!(wait_until(T, || num(&s, "config-epoch") == 1));
+    // The client-reconfig script ran as the leader, the notification
+    // script for the warnings (with the event and its text).
+    let want = format!("mymaster leader start 127.0.0.1 {} 127.0.0.1 {new}", m.port);
+    assert!(
+        wait_until(T, || std::fs::read_to_string(&reconf_out)
+            .is_ok_and(|t| t.contains(&want))),
+        "client-reconfig-script not run with {want}"
+    );
+    assert!(wait_until(T, || std::fs::read_to_string(&notify_out)
+        .is_ok_and(|t| t.contains("+switch-master mymaster 127.0.0.1")
+            && t.contains("+elected-leader master mymaster"))));
+    assert!(s.cmd_str_contains(&["INFO", "sentinel"], "sentinel_running_scripts:"));
     // The other replica and the old master (still up) follow the new one.
     for r in replicas.iter().filter(|r| r.port != new).chain([&m]) {
         assert!(
@@ -337,6 +368,37 @@ fn bad_input_never_crashes_a_sentinel() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Can't resolve instance hostname."), "{err}");
+}
+
+/// A Sentinel stopped for longer than tilt-trigger enters TILT mode (it
+/// keeps watching but does not act) and leaves it after tilt-period.
+#[test]
+fn tilt_after_a_stall() {
+    let s = Sentinel::start(false, &monitor("mymaster", free_port(), 1));
+    assert_eq!(
+        s.cmd(&[
+            "SENTINEL",
+            "DEBUG",
+            "tilt-period",
+            "1000",
+            "tilt-trigger",
+            "500"
+        ]),
+        b"+OK\r\n"
+    );
+    let pid = s.pid();
+    // SAFETY: signals to the Sentinel process this test started.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGCONT) };
+    assert!(wait_until(T, || s
+        .log()
+        .contains("+tilt #tilt mode entered")));
+    assert!(wait_until(T, || s
+        .log()
+        .contains("-tilt #tilt mode exited")));
+    let r = s.cmd(&["INFO", "sentinel"]);
+    assert!(String::from_utf8_lossy(&r).contains("sentinel_tilt:0"));
 }
 
 /// The program started under the name ferrodis-sentinel is a Sentinel.

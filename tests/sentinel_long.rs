@@ -27,8 +27,12 @@ fn failover_under_write_load_keeps_acknowledged_writes() {
         .collect();
     for s in &sentinels {
         s.fast_periods();
-        assert!(wait_until(T, || s.master_field("mymaster", "num-other-sentinels").as_deref() == Some("2")
-            && s.master_field("mymaster", "num-slaves").as_deref() == Some("2")));
+        assert!(wait_until(T, || s
+            .master_field("mymaster", "num-other-sentinels")
+            .as_deref()
+            == Some("2")
+            && s.master_field("mymaster", "num-slaves").as_deref()
+                == Some("2")));
     }
     let acked = Arc::new(AtomicI64::new(-1));
     let stop = Arc::new(AtomicBool::new(false));
@@ -41,12 +45,17 @@ fn failover_under_write_load_keeps_acknowledged_writes() {
             let mut i: i64 = 0;
             while !stop.load(Ordering::Relaxed) {
                 let k = format!("k{i}");
-                if !c.try_cmd(&["SET", &k, &i.to_string()]).is_ok_and(|r| r == b"+OK\r\n") {
+                if !c
+                    .try_cmd(&["SET", &k, &i.to_string()])
+                    .is_ok_and(|r| r == b"+OK\r\n")
+                {
                     break;
                 }
                 if i % 50 == 49 {
                     match c.try_cmd(&["WAIT", "1", "1000"]) {
-                        Ok(r) if parse_int_reply(&r).unwrap_or(0) >= 1 => acked.store(i, Ordering::SeqCst),
+                        Ok(r) if parse_int_reply(&r).unwrap_or(0) >= 1 => {
+                            acked.store(i, Ordering::SeqCst)
+                        }
                         Ok(_) => {}
                         Err(_) => break,
                     }
@@ -56,17 +65,25 @@ fn failover_under_write_load_keeps_acknowledged_writes() {
             i
         })
     };
-    assert!(wait_until(T, || acked.load(Ordering::SeqCst) > 5000), "writes too slow");
+    assert!(
+        wait_until(T, || acked.load(Ordering::SeqCst) > 5000),
+        "writes too slow"
+    );
     drop(m);
     let written = writer.join().expect("writer");
     stop.store(true, Ordering::Relaxed);
     let acked = acked.load(Ordering::SeqCst);
     assert!(acked > 0 && written > acked);
     for s in &sentinels {
-        assert!(wait_until(T, || s.master_port("mymaster").is_some_and(|p| p != old)));
+        assert!(wait_until(T, || s
+            .master_port("mymaster")
+            .is_some_and(|p| p != old)));
     }
     let new = sentinels[0].master_port("mymaster").expect("new master");
-    let promoted = replicas.iter().find(|r| r.port == new).expect("a replica was promoted");
+    let promoted = replicas
+        .iter()
+        .find(|r| r.port == new)
+        .expect("a replica was promoted");
     assert!(wait_until(T, || role(promoted) == "master"));
     let mut c = promoted.conn();
     for i in 0..=acked {
@@ -116,7 +133,8 @@ fn mixed_quorum_with_real_sentinels() {
         s.fast_periods();
         for g in ["realgrp", "fergrp"] {
             assert!(
-                wait_until(T, || s.master_field(g, "num-other-sentinels").as_deref() == Some("2")
+                wait_until(T, || s.master_field(g, "num-other-sentinels").as_deref()
+                    == Some("2")
                     && s.master_field(g, "num-slaves").as_deref() == Some("2")),
                 "sentinel {} ({}) did not discover {g}",
                 s.port,
@@ -145,8 +163,14 @@ fn mixed_quorum_with_real_sentinels() {
     assert!(rreplicas.iter().any(|r| r.port == rnew));
     assert!(freplicas.iter().any(|r| r.port == fnew));
     let ours_log = ours.log();
-    assert!(ours_log.contains("+elected-leader master fergrp"), "ferrodis did not lead fergrp");
-    assert!(!ours_log.contains("+elected-leader master realgrp"), "ferrodis led realgrp");
+    assert!(
+        ours_log.contains("+elected-leader master fergrp"),
+        "ferrodis did not lead fergrp"
+    );
+    assert!(
+        !ours_log.contains("+elected-leader master realgrp"),
+        "ferrodis led realgrp"
+    );
     assert!(leader_real.log().contains("+elected-leader master realgrp"));
     assert!(ours_log.contains("+switch-master realgrp"));
     for r in rreplicas.iter().filter(|r| r.port != rnew) {

@@ -399,7 +399,9 @@ impl Sentinel {
         };
         opt(
             "sentinel announce-ip",
-            self.announce_ip.as_ref().map(|ip| crate::util::splitargs::repr(ip.as_bytes())),
+            self.announce_ip
+                .as_ref()
+                .map(|ip| crate::util::splitargs::repr(ip.as_bytes())),
         );
         opt(
             "sentinel announce-port",

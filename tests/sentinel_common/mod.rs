@@ -87,6 +87,15 @@ impl Sentinel {
         self.conn().cmd(args)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    /// Whether the reply to `args` contains `text`.
+    pub fn cmd_str_contains(&self, args: &[&str], text: &str) -> bool {
+        String::from_utf8_lossy(&self.cmd(args)).contains(text)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("sentinel.log")).unwrap_or_default()
     }
