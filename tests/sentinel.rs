@@ -32,20 +32,7 @@ fn num(s: &Sentinel, field: &str) -> i64 {
 fn ferrodis_sentinels_fail_over_a_ferrodis_group() {
     let (m, replicas) = group(false, 2, &[]);
     let old = m.port;
-    let sentinels: Vec<Sentinel> = (0..3)
-        .map(|_| Sentinel::start(false, &monitor("mymaster", old, 2)))
-        .collect();
-    for s in &sentinels {
-        s.fast_periods();
-    }
-    for s in &sentinels {
-        assert!(
-            wait_until(T, || num(s, "num-slaves") == 2
-                && num(s, "num-other-sentinels") == 2),
-            "sentinel {} did not discover the group",
-            s.port
-        );
-    }
+    let sentinels = sentinels_watching(3, old, 2, 2);
     let mut c = m.conn();
     let mut acked = Vec::new();
     for i in 0..300 {
@@ -444,13 +431,7 @@ fn redis_py_sentinel_client_follows_a_failover() {
     );
     let (m, replicas) = group(false, 2, &[]);
     let old = m.port;
-    let sentinels: Vec<Sentinel> = (0..2)
-        .map(|_| Sentinel::start(false, &monitor("mymaster", old, 1)))
-        .collect();
-    for s in &sentinels {
-        s.fast_periods();
-        assert!(wait_until(T, || num(s, "num-slaves") == 2));
-    }
+    let sentinels = sentinels_watching(2, old, 1, 2);
     let script = format!(
         r#"
 import sys, time

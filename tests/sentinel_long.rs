@@ -22,18 +22,7 @@ const T: Duration = Duration::from_secs(60);
 fn failover_under_write_load_keeps_acknowledged_writes() {
     let (m, replicas) = group(false, 2, &[]);
     let old = m.port;
-    let sentinels: Vec<Sentinel> = (0..3)
-        .map(|_| Sentinel::start(false, &monitor("mymaster", old, 2)))
-        .collect();
-    for s in &sentinels {
-        s.fast_periods();
-        assert!(wait_until(T, || s
-            .master_field("mymaster", "num-other-sentinels")
-            .as_deref()
-            == Some("2")
-            && s.master_field("mymaster", "num-slaves").as_deref()
-                == Some("2")));
-    }
+    let sentinels = sentinels_watching(3, old, 2, 2);
     let acked = Arc::new(AtomicI64::new(-1));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {

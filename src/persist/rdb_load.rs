@@ -666,7 +666,7 @@ pub fn load_from<Rd: Read>(
 /// every -usec calls (here: keys) on average.
 fn debug_delay(usec: i64, n: u64) {
     let usec = if usec < 0 {
-        u64::from(n % usec.unsigned_abs() == 0)
+        u64::from(n.is_multiple_of(usec.unsigned_abs()))
     } else {
         usec as u64
     };

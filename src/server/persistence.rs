@@ -161,16 +161,7 @@ impl Server {
             keep_expired,
         );
         self.persist.loading = false;
-        let info = r?;
-        self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
-        self.persist.rdb_last_load_keys_expired = info.keys_expired;
-        log::info!(
-            "Done loading RDB, keys loaded: {}, keys expired: {}.",
-            info.keys_loaded,
-            info.keys_expired
-        );
-        self.persist.last_load_info = Some(info.clone());
-        Ok(info)
+        self.loaded(r?)
     }
 
     /// The startup load: clients are served every
@@ -209,7 +200,11 @@ impl Server {
         self.ks = ks;
         self.update_clock();
         self.persist.loading = false;
-        let info = r?;
+        self.loaded(r?)
+    }
+
+    /// Records a finished load (INFO fields, the replication position).
+    fn loaded(&mut self, info: RdbInfo) -> Result<RdbInfo, RdbError> {
         self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
         self.persist.rdb_last_load_keys_expired = info.keys_expired;
         log::info!(

@@ -239,3 +239,26 @@ pub fn monitor(name: &str, port: u16, quorum: u32) -> String {
          sentinel failover-timeout {name} 10000\n"
     )
 }
+
+/// `n` ferrodis Sentinels watching "mymaster" at `port` with fast periods,
+/// once each has seen the `replicas` and the other Sentinels.
+pub fn sentinels_watching(n: usize, port: u16, quorum: u32, replicas: usize) -> Vec<Sentinel> {
+    let sentinels: Vec<Sentinel> = (0..n)
+        .map(|_| Sentinel::start(false, &monitor("mymaster", port, quorum)))
+        .collect();
+    let others = (n - 1).to_string();
+    let replicas = replicas.to_string();
+    for s in &sentinels {
+        s.fast_periods();
+        assert!(
+            wait_until(Duration::from_secs(30), || {
+                s.master_field("mymaster", "num-slaves").as_deref() == Some(replicas.as_str())
+                    && s.master_field("mymaster", "num-other-sentinels").as_deref()
+                        == Some(others.as_str())
+            }),
+            "sentinel {} did not discover the group",
+            s.port
+        );
+    }
+    sentinels
+}
