@@ -306,8 +306,24 @@ fn bad_input_never_crashes_a_sentinel() {
         monitor("refused", 1, 1)
     );
     let s = Sentinel::start(false, &body);
+    // Events reach Pub/Sub subscribers of their channel.
+    let mut events = s.conn();
+    assert_eq!(
+        events.cmd(&["PSUBSCRIBE", "+sdown"]),
+        b"*3\r\n$10\r\npsubscribe\r\n$6\r\n+sdown\r\n:1\r\n"
+    );
     s.fast_periods();
     assert!(wait_until(T, || num(&s, "num-slaves") == 1));
+    let refused = (0..10).any(|_| {
+        let msg = parse(&events.read_reply());
+        let m = msg.array();
+        assert_eq!(
+            (m[0].text().as_str(), m[2].text().as_str()),
+            ("pmessage", "+sdown")
+        );
+        m[3].text() == "master refused 127.0.0.1 1"
+    });
+    assert!(refused, "no +sdown event for the refused master");
     let mut mc = m.conn();
     for hello in [
         "a,b,c",
