@@ -35,6 +35,8 @@ pub mod link;
 pub mod monitor;
 pub mod scripts;
 pub mod table;
+#[cfg(test)]
+mod tests;
 
 use crate::config::Config;
 pub use instance::{Instance, Master, Which};
