@@ -17,7 +17,8 @@
 //! - `addr`: addresses and hostname resolution;
 //! - `instance`: masters, replicas and Sentinels as instances, their flags;
 //! - `link`: connections, the command queue with its reply callbacks;
-//! - `monitor`: PING/INFO/hello, replica and Sentinel discovery, SDOWN/ODOWN;
+//! - `monitor`: PING and INFO, replica discovery, SDOWN/ODOWN;
+//! - `hello`: hello messages, Sentinel discovery, newer configurations;
 //! - `failover`: votes, leader election, replica selection, the failover
 //!   state machine;
 //! - `conf`: `sentinel ...` directives and the config rewrite;
@@ -30,6 +31,7 @@ pub mod command;
 pub mod command_set;
 pub mod conf;
 pub mod failover;
+pub mod hello;
 pub mod instance;
 pub mod link;
 pub mod monitor;
