@@ -157,7 +157,8 @@ impl Server {
             crate::util::ustime(),
             uptime,
             uptime / 86400,
-            self.cfg.hz,
+            // A Sentinel varies its frequency at every tick.
+            self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz),
             self.cfg.hz,
             self.ks.lru_clock,
             self.executable,
