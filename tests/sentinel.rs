@@ -646,3 +646,78 @@ fn replies_match_redis_sentinel() {
         }
     }
 }
+
+/// A master that restarts within master-reboot-down-after-period, slowly
+/// loading its data set (and answering -LOADING meanwhile), is recognised
+/// by its new run ID and failed over, as with redis-server.
+#[test]
+fn rebooting_master_is_recognised() {
+    let data = TempDir::new("reboot");
+    let dir = data.path.display().to_string();
+    let m = Server::start(&["--dir", &dir, "--repl-diskless-sync-delay", "0"]);
+    let port = m.port.to_string();
+    assert_eq!(m.conn().cmd(&["DEBUG", "POPULATE", "3000"]), b"+OK\r\n");
+    assert_eq!(m.conn().cmd(&["SAVE"]), b"+OK\r\n");
+    let r = Server::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    assert!(wait_until(T, || follows(&r, m.port)));
+    // Only the reboot can make it down: down-after is long.
+    let body = monitor("mymaster", m.port, 1).replace(" 1000\n", " 60000\n")
+        + "sentinel master-reboot-down-after-period mymaster 1000\n";
+    let s = Sentinel::start(false, &body);
+    s.fast_periods();
+    assert!(wait_until(T, || num(&s, "num-slaves") == 1
+        && num(&s, "info-refresh") >= 0));
+    let first_id = s.master_field("mymaster", "runid").unwrap_or_default();
+    assert_eq!(first_id.len(), 40);
+    let mport = m.port;
+    drop(m);
+    let back = std::process::Command::new(ferrodis_bin())
+        .args([
+            "--port",
+            &port,
+            "--dir",
+            &dir,
+            "--bind",
+            "127.0.0.1",
+            "--enable-debug-command",
+            "yes",
+        ])
+        .args([
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ])
+        .args(["--logfile", &format!("{dir}/back.log")])
+        .spawn()
+        .expect("restart the master");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _back = Kill(back);
+    // While it loads it answers -LOADING, and INFO with a new run ID.
+    assert!(wait_until(T, || Conn::try_connect(mport)
+        .and_then(|mut c| c.try_cmd(&["PING"]))
+        .is_ok_and(|r| r.starts_with(b"-LOADING"))));
+    assert!(wait_until(T, || s
+        .log()
+        .contains("+reboot master mymaster")));
+    assert!(
+        wait_until(T, || s.master_port("mymaster") == Some(r.port)),
+        "no failover after the reboot"
+    );
+    assert_ne!(
+        s.master_field("mymaster", "runid").unwrap_or_default(),
+        first_id
+    );
+}
