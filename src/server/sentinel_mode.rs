@@ -57,7 +57,7 @@ impl Server {
             registry: self.poll.registry(),
             cfg: &self.cfg,
         };
-        st.timer(&env);
+        guarded("the timer", || st.timer(&env));
         let hz = st.hz;
         self.publish_sentinel_events();
         Some(hz)
@@ -70,7 +70,7 @@ impl Server {
                 registry: self.poll.registry(),
                 cfg: &self.cfg,
             };
-            st.conn_event(&env, id, readable, writable);
+            guarded("a link event", || st.conn_event(&env, id, readable, writable));
         }
         self.publish_sentinel_events();
     }
@@ -151,6 +151,14 @@ impl Server {
         // A plain bulk string, not verbatim text as the server's INFO.
         self.reply(key, |o| o.bulk(text.as_bytes()));
         Ok(())
+    }
+}
+
+/// Runs Sentinel work that peers' bytes drive: a bug (a panic) is logged
+/// and the Sentinel goes on, as a command's panic does not end the server.
+fn guarded(what: &str, f: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+        log::warn!("Sentinel: internal error while handling {what} (see the panic message above); going on");
     }
 }
 
