@@ -179,4 +179,19 @@ mod tests {
         assert!(parse_reply(deep.as_bytes()).is_err());
         assert!(parse_reply(&vec![b'+'; MAX_LINE + 10]).is_err());
     }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut rng = crate::util::Rng::new();
+        let alphabet = b"+-:$*\r\n0123456789-abc";
+        for _ in 0..20_000 {
+            let len = rng.below(40) as usize;
+            let buf: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                .collect();
+            if let Ok(Some((_, used))) = parse_reply(&buf) {
+                assert!(used <= buf.len());
+            }
+        }
+    }
 }
