@@ -721,3 +721,59 @@ fn rebooting_master_is_recognised() {
         first_id
     );
 }
+
+/// A notification script that asks to be retried (exit 1) runs again after
+/// script-retry-delay; one that outlives script-max-runtime is killed;
+/// SENTINEL PENDING-SCRIPTS and INFO show the queue.
+#[test]
+fn scripts_are_retried_and_timed_out() {
+    let dir = TempDir::new("scripts2");
+    let runs = dir.join("runs");
+    let retry = dir.join("retry.sh");
+    let slow = dir.join("slow.sh");
+    std::fs::write(
+        &retry,
+        format!("#!/bin/sh\necho \"$1\" >> {}\nexit 1\n", runs.display()),
+    )
+    .expect("write");
+    std::fs::write(&slow, "#!/bin/sh\nsleep 30\n").expect("write");
+    for p in [&retry, &slow] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let body = format!(
+        "{}sentinel notification-script a {}\n{}sentinel notification-script b {}\n",
+        monitor("a", 1, 1),
+        retry.display(),
+        monitor("b", 2, 1),
+        slow.display()
+    );
+    let s = Sentinel::start(false, &body);
+    assert_eq!(
+        s.cmd(&[
+            "SENTINEL",
+            "DEBUG",
+            "script-retry-delay",
+            "200",
+            "script-max-runtime",
+            "500"
+        ]),
+        b"+OK\r\n"
+    );
+    // +sdown of the unreachable masters runs the scripts.
+    assert!(
+        wait_until(T, || std::fs::read_to_string(&runs).is_ok_and(|t| t
+            .lines()
+            .filter(|l| *l == "+sdown")
+            .count()
+            >= 2)),
+        "the script asking for a retry did not run again"
+    );
+    assert!(
+        wait_until(T, || s.log().contains("-script-timeout")),
+        "the slow script was not killed"
+    );
+    let pending = String::from_utf8_lossy(&s.cmd(&["SENTINEL", "PENDING-SCRIPTS"])).into_owned();
+    assert!(pending.contains("retry-num"), "{pending}");
+    assert!(s.cmd_str_contains(&["INFO", "sentinel"], "sentinel_scripts_queue_length:"));
+}

@@ -70,7 +70,9 @@ impl Server {
                 registry: self.poll.registry(),
                 cfg: &self.cfg,
             };
-            guarded("a link event", || st.conn_event(&env, id, readable, writable));
+            guarded("a link event", || {
+                st.conn_event(&env, id, readable, writable)
+            });
         }
         self.publish_sentinel_events();
     }
