@@ -10,7 +10,9 @@
 #   UNITS="00-base 05-manual"  units to run (default: every tests/sentinel/tests/*.tcl)
 #   BASELINE=1        also run real redis-server/redis-sentinel and print both
 #   MIXED=1           also run real redis-sentinel watching ferrodis servers
-#   TARGETS="redis"   exactly these runs (ferrodis, mixed, redis)
+#   HYBRID=1          also run a quorum of ferrodis (even instances) and real
+#                     (odd instances) Sentinels watching ferrodis servers
+#   TARGETS="redis"   exactly these runs (ferrodis, mixed, hybrid, redis)
 #   BASEPORT=25000    sentinels use BASEPORT.., servers BASEPORT+100.. (the
 #                     suite's instances.tcl is patched in the run tree)
 #   UNIT_TIMEOUT=900  seconds a unit may run in all
@@ -93,6 +95,7 @@ if [[ -n "${TARGETS:-}" ]]; then
 else
     targets=(ferrodis)
     [[ -n "${MIXED:-}" ]] && targets+=(mixed)
+    [[ -n "${HYBRID:-}" ]] && targets+=(hybrid)
     [[ -n "${BASELINE:-}" ]] && targets+=(redis)
 fi
 declare -A tree
@@ -100,8 +103,16 @@ for t in "${targets[@]}"; do
     case $t in
         ferrodis) tree[$t]="$(make_tree sentinel-ferrodis "$SERVER_BIN" "$SENTINEL_BIN")" ;;
         mixed) tree[$t]="$(make_tree sentinel-mixed "$SERVER_BIN" "$real")" ;;
+        hybrid)
+            # The suite starts `src/redis-sentinel sentinel_N/sentinel.conf`:
+            # even N run ferrodis, odd N the real Sentinel.
+            wrapper="$CACHE/hybrid-sentinel"
+            printf '#!/bin/bash\ncase "$1" in\n    *sentinel_[13579]/*) exec -a redis-sentinel "%s" "$@" ;;\n    *) exec -a ferrodis-sentinel "%s" "$@" ;;\nesac\n' \
+                "$real" "$SERVER_BIN" >"$wrapper"
+            chmod +x "$wrapper"
+            tree[$t]="$(make_tree sentinel-hybrid "$SERVER_BIN" "$wrapper")" ;;
         redis) tree[$t]="$(make_tree sentinel-redis "$real" "$real")" ;;
-        *) die "unknown target $t (ferrodis, mixed, redis)" ;;
+        *) die "unknown target $t (ferrodis, mixed, hybrid, redis)" ;;
     esac
     patch_ports "${tree[$t]}"
 done
@@ -145,10 +156,12 @@ awk -F'\t' -v b="$baseline" '
     BEGIN { while ((getline l < b) > 0) { split(l, a, "\t"); bp[a[1]] = a[2] } }
     $2 == "ferrodis" { fp += $3; ff += $4; if ($1 in bp) { rp += bp[$1]; n++ } ; u++ }
     $2 == "mixed" { mp += $3; mf += $4; m++ }
+    $2 == "hybrid" { hp += $3; hf += $4; h++ }
     END {
         printf "total: ferrodis passed %d, failed %d", fp, ff
         if (n == u && rp > 0) printf "; redis passed %d; ratio %.1f%%", rp, 100 * fp / rp
         if (m > 0) printf "; real sentinel + ferrodis servers passed %d, failed %d", mp, mf
+        if (h > 0) printf "; ferrodis and real sentinels together passed %d, failed %d", hp, hf
         printf "\n"
     }' "$results"
 echo "failing tests: $failures; logs: $CACHE/logs/sentinel-*.log"
