@@ -15,6 +15,7 @@
 //! - `server`: the loop that owns all of the above;
 //! - `sentinel`: Sentinel mode (watching masters, failing over), which the
 //!   server runs instead of a keyspace;
+//! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
 //! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
@@ -33,6 +34,7 @@ pub mod net;
 pub mod persist;
 pub mod repl;
 pub mod resp;
+pub mod script;
 pub mod sds;
 pub mod sentinel;
 pub mod server;

@@ -42,6 +42,7 @@ pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
 pub mod sentinel_mode;
+pub mod while_blocked;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -94,6 +95,12 @@ pub struct Stats {
     pub total_forks: u64,
     pub latest_fork_usec: u64,
     pub pubsub_messages: u64,
+    /// Error replies counted by commands a script ran (or refused): they
+    /// do not make the script's own command count as failed.
+    pub nested_error_replies: u64,
+    /// The command's error reply was not counted (a script's error that a
+    /// command inside already counted) but the command still failed.
+    pub failed_uncounted: bool,
 }
 
 pub struct Server {
@@ -142,12 +149,21 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Sentinel mode: the Sentinel state this server runs.
     pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
+    /// Lua scripting and functions (script/).
+    pub scripts: crate::script::Scripting,
+    /// Slab key of the client whose script runs past the busy threshold:
+    /// its input waits until the script ends (Redis's protectClient).
+    pub protected_client: Option<usize>,
 }
 
 impl Server {
     pub fn new(cfg: Config) -> io::Result<Server> {
         let now = crate::util::mstime();
         let ks = Keyspace::new(cfg.databases);
+        crate::script::lua::DEPRECATED_API.store(
+            cfg.extra_value("lua-enable-deprecated-api") == "yes",
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut s = Server {
             ks,
             poll: Poll::new()?,
@@ -184,6 +200,8 @@ impl Server {
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
             sentinel: None,
+            scripts: crate::script::Scripting::new(),
+            protected_client: None,
             cfg,
         };
         s.update_clock();
@@ -283,7 +301,9 @@ impl Server {
         }
         let mut c = freed.client;
         let _ = self.poll.registry().deregister(c.stream.source());
-        c.stream.shutdown();
+        if !c.has(flags::KEEP_SOCKET) {
+            c.stream.shutdown();
+        }
         self.pending_write.retain(|&k| k != key);
         self.pending_input.retain(|&k| k != key);
     }
@@ -399,21 +419,6 @@ impl Server {
             self.handle_readable(key, false);
         }
         Ok(())
-    }
-
-    /// Serves clients in the middle of a long operation (loading the data
-    /// set at startup), as Redis's processEventsWhileBlocked: a few rounds
-    /// of ready events without waiting, replies written; commands without
-    /// the LOADING flag get -LOADING meanwhile.
-    pub fn process_events_while_blocked(&mut self) {
-        let mut events = Events::with_capacity(256);
-        for _ in 0..4 {
-            self.before_sleep();
-            if self.poll_and_dispatch(&mut events, Duration::ZERO).is_err() || events.is_empty() {
-                break;
-            }
-        }
-        self.before_sleep();
     }
 
     fn handle_writable(&mut self, key: usize) {
