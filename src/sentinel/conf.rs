@@ -72,7 +72,7 @@ impl Sentinel {
 
     /// sentinelHandleConfiguration: one directive (without "sentinel").
     fn handle_configuration(&mut self, argv: &[String]) -> Result<(), &'static str> {
-        use super::monitor::{atoi, atou};
+        use crate::encoding::numbers::{atoi, atou};
         let name = argv
             .first()
             .map(|s| s.to_ascii_lowercase())

@@ -7,8 +7,8 @@
 
 use super::instance::Target;
 use super::link::Cb;
-use super::monitor::{atoi, atou};
 use super::{Env, Level, Sentinel, Which};
+use crate::encoding::numbers::{atoi, atou};
 use crate::resp::reply::Reply;
 
 impl Sentinel {

@@ -8,40 +8,7 @@ use super::link::Cb;
 use super::{sri, Env, FailoverState, Level, Sentinel, Which, MAX_PENDING_COMMANDS};
 use crate::resp::reply::Reply;
 
-/// C's atoi/strtoll: optional blanks and sign, then digits; 0 if none;
-/// garbage after the digits is ignored.
-pub fn atoi(s: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < s.len() && s[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    let neg = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    while i < s.len() && s[i].is_ascii_digit() {
-        v = v.saturating_mul(10).saturating_add((s[i] - b'0') as i64);
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
-}
-
-/// C's strtoull for epochs and offsets (a minus sign wraps, as in C).
-pub fn atou(s: &[u8]) -> u64 {
-    atoi(s) as u64
-}
+use crate::encoding::numbers::{atoi, atou};
 
 impl Sentinel {
     /// sentinelReconnectInstance: opens the missing connections of a
@@ -596,15 +563,6 @@ fn parse_slave_line(l: &str) -> Option<(String, i64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn c_number_parsing() {
-        assert_eq!(atoi(b"6379"), 6379);
-        assert_eq!(atoi(b" -12abc"), -12);
-        assert_eq!(atoi(b"abc"), 0);
-        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
-        assert_eq!(atou(b"18"), 18);
-    }
 
     #[test]
     fn slave_lines() {
