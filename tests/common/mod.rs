@@ -100,6 +100,15 @@ pub struct Server {
     child: Option<Child>,
 }
 
+/// Why a server did not start.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub why: String,
+    /// The exit status, when the process ended (None: it hung).
+    pub status: Option<ExitStatus>,
+    pub log: String,
+}
+
 /// Starts the real redis-server with the same harness.
 pub struct RedisServer;
 
@@ -120,6 +129,23 @@ impl Server {
     }
 
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
+        Server::spawn(name, bin, args, None)
+            .unwrap_or_else(|f| panic!("{name} did not start: {}\n---- log ----\n{}", f.why, f.log))
+    }
+
+    /// Starts ferrodis with its address space limited to `limit` bytes
+    /// (RLIMIT_AS: an allocation past it fails, and the process aborts),
+    /// or says why it did not start: its exit status and log.
+    pub fn try_start_limited(args: &[&str], limit: u64) -> Result<Server, StartFailure> {
+        Server::spawn("ferrodis", Path::new(ferrodis_bin()), args, Some(limit))
+    }
+
+    fn spawn(
+        name: &'static str,
+        bin: &Path,
+        args: &[&str],
+        as_limit: Option<u64>,
+    ) -> Result<Server, StartFailure> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -152,6 +178,23 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
+            if let Some(limit) = as_limit {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: setrlimit is async-signal-safe and touches only
+                // the child's own limits, between fork and exec.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        let r = libc::rlimit {
+                            rlim_cur: limit,
+                            rlim_max: limit,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_AS, &r) != 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
             let child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
@@ -163,14 +206,21 @@ impl Server {
                 child: Some(child),
             };
             match srv.wait_ready() {
-                Ok(()) => return srv,
+                Ok(()) => return Ok(srv),
                 Err(why) => {
                     let log = srv.log();
                     // Another process may have grabbed the port in between.
                     if attempt < 3 && log.contains("in use") {
                         continue;
                     }
-                    panic!("{name} on port {port} did not start: {why}\n---- log ----\n{log}");
+                    let status = srv.try_wait();
+                    // Not a panic: whoever asked decides what a failure means.
+                    let mut child = srv.child.take();
+                    if let Some(c) = child.as_mut() {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                    }
+                    return Err(StartFailure { why, status, log });
                 }
             }
         }
