@@ -28,7 +28,7 @@ use crate::net::Client;
 pub use crate::net::ClientRef;
 use crate::repl::ReplicaInfo;
 use crate::sds::Sds;
-use crate::util::FxBuildHasher;
+use rustc_hash::FxBuildHasher;
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 
