@@ -260,7 +260,8 @@ fn keyspace_events_active_expiry_and_eviction() {
 0 PSUBSCRIBE __key*__:*
 0 SUBSCRIBE end
 1 SET t 1 PX 20
-sleep 500
+# The expired event, sent by active expiry.
+0 <
 1 SET victim 1
 1 CONFIG SET maxmemory-policy allkeys-random
 1 CONFIG SET maxmemory 1

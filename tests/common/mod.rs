@@ -45,8 +45,15 @@ impl TempDir {
         TempDir { path }
     }
 
-    pub fn join(&self, name: &str) -> PathBuf {
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
         self.path.join(name)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -605,7 +612,10 @@ pub enum Value {
     Error(String),
     Int(i64),
     Bulk(Vec<u8>),
+    /// The null bulk (`$-1`) or RESP3's null (`_`).
     Nil,
+    /// The null array (`*-1`), kept apart from the null bulk.
+    NilArray,
     Double(String),
     Bool(bool),
     Array(Vec<Value>),
@@ -677,7 +687,7 @@ fn parse_at(r: &[u8], pos: usize) -> (Value, usize) {
         b'*' | b'~' | b'>' => {
             let n = num();
             if n < 0 {
-                return (Value::Nil, after);
+                return (Value::NilArray, after);
             }
             let mut p = after;
             let mut items = Vec::new();
