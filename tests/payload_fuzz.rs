@@ -39,20 +39,6 @@ fn seed(default: u64) -> u64 {
         | 1
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// A data set with every type in every encoding Redis 7.0 writes:
 /// int/embstr/raw strings (LZF-compressed when long and repetitive), sparse
 /// and dense HyperLogLogs, lists of one and of many quicklist nodes (plain
@@ -178,28 +164,28 @@ fn mutate(rng: &mut Rng, b: &mut Vec<u8>, trailer: usize) {
     if body == 0 {
         return;
     }
-    match rng.below(5) {
+    match rng.index(5) {
         0 => {
-            for _ in 0..1 + rng.below(3) {
-                let i = rng.below(body);
-                b[i] ^= 1 << rng.below(8);
+            for _ in 0..1 + rng.index(3) {
+                let i = rng.index(body);
+                b[i] ^= 1 << rng.index(8);
             }
         }
         1 => {
-            let i = rng.below(body);
+            let i = rng.index(body);
             b[i] = rng.next() as u8;
         }
         2 => {
-            let i = rng.below(body);
+            let i = rng.index(body);
             b.insert(i, rng.next() as u8);
         }
         3 => {
-            let i = rng.below(body);
+            let i = rng.index(body);
             b.remove(i);
         }
         _ => {
             // Truncation: the body is cut, the trailer kept.
-            let cut = rng.below(body);
+            let cut = rng.index(body);
             let trailer_bytes = b[body..].to_vec();
             b.truncate(cut);
             b.extend_from_slice(&trailer_bytes);

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::Rng;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -104,20 +105,6 @@ impl Conn {
             common::info_field(&mut self.0, "clients", "blocked_clients") == Some(n.to_string())
         });
         assert!(ok, "never got {n} blocked clients");
-    }
-}
-
-/// xorshift64: deterministic randomness without crates.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 

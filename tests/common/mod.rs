@@ -550,6 +550,35 @@ pub fn escape(b: &[u8]) -> String {
     s
 }
 
+// ---- deterministic randomness ----
+
+/// xorshift64: the tests' deterministic randomness (no crates), seeded by
+/// each test.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in 0..n (0 when n is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// An index into a collection of `len` elements.
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.index(xs.len())]
+    }
+}
+
 // ---- polling and INFO ----
 
 /// Resident set size of a process in kB (VmRSS of /proc/<pid>/status).
