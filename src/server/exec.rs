@@ -155,7 +155,7 @@ impl Server {
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
-                    self.apply_reply_mode(key, reply_mark);
+                    self.apply_reply_mode(key, reply_mark, &argv[0]);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -172,14 +172,28 @@ impl Server {
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
     /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
-    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+    /// Pub/Sub confirmations are pushes, which Redis sends whatever the
+    /// reply mode (CLIENT_PUSHING); messages reach other clients' buffers
+    /// and are never dropped here.
+    fn apply_reply_mode(&mut self, key: usize, mark: usize, name: &[u8]) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+        let pushes = cmd::lookup(name).is_some_and(|spec| {
+            matches!(
+                spec.proc,
+                Proc::Srv(
+                    cmd::Srv::Subscribe
+                        | cmd::Srv::Unsubscribe
+                        | cmd::Srv::PSubscribe
+                        | cmd::Srv::PUnsubscribe
+                )
+            )
+        });
+        if !pushes && c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
             c.reply.truncate(mark.max(c.sent));
         }
         c.flags &= !flags::REPLY_SKIP;
