@@ -814,3 +814,31 @@ fn rdb_del_sync_files_removes_dumps_that_only_served_a_sync() {
         .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("temp-"))));
     assert_same_data(&[&m, &r]);
 }
+
+/// The master PINGs its replicas on the seconds that are multiples of
+/// repl-ping-replica-period, as Redis's replicationCron, not as soon as a
+/// replica appears: a new replica's stream starts with the writes (Redis's
+/// own tests read it expecting exactly that).
+#[test]
+fn new_replica_stream_starts_with_the_writes() {
+    let m = Server::start(&["--repl-ping-replica-period", "3600"]);
+    let mut r = m.conn();
+    r.send(&[b"SYNC"]);
+    // Newlines may keep the link alive while the RDB is produced.
+    let header = loop {
+        let line = r.read_line();
+        let line = line.trim_start_matches('\n');
+        if !line.is_empty() {
+            break line.to_string();
+        }
+    };
+    let len: usize = header
+        .strip_prefix('$')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bulk header expected: {header:?}"));
+    let rdb = r.read_exact_bytes(len);
+    assert!(rdb.starts_with(b"REDIS"));
+    assert_eq!(m.conn().cmd(&["SET", "foo", "bar"]), b"+OK\r\n");
+    assert_eq!(r.read_reply(), multibulk(&[b"SELECT", b"0"]));
+    assert_eq!(r.read_reply(), multibulk(&[b"SET", b"foo", b"bar"]));
+}
