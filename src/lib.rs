@@ -15,6 +15,7 @@
 //!   link to our master); the state machines that drive it are in
 //!   `server` (`replication`, `repl_master`, `repl_replica`, `repl_transfer`);
 //! - `server`: the loop that owns all of the above;
+//! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
 //! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
@@ -33,6 +34,7 @@ pub mod net;
 pub mod persist;
 pub mod repl;
 pub mod resp;
+pub mod script;
 pub mod sds;
 pub mod server;
 pub mod types;

@@ -618,7 +618,20 @@ pub fn bulk_body(r: &[u8]) -> Option<&[u8]> {
 /// A field of `INFO <section>`, e.g. `info_field(c, "server", "tcp_port")`.
 pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<String> {
     let r = conn.cmd(&["INFO", section]);
-    let body = String::from_utf8_lossy(bulk_body(&r)?).into_owned();
+    info_field_of(&r, field)
+}
+
+/// Like `info_field` on a fresh connection to `port`, None (instead of a
+/// panic) when the connection fails or is closed before the reply: for
+/// servers whose clients something else may kill (Sentinel's CLIENT KILL).
+pub fn try_info_field(port: u16, section: &str, field: &str) -> Option<String> {
+    let mut c = Conn::try_connect(port).ok()?;
+    let r = c.try_cmd(&["INFO", section]).ok()?;
+    info_field_of(&r, field)
+}
+
+fn info_field_of(r: &[u8], field: &str) -> Option<String> {
+    let body = String::from_utf8_lossy(bulk_body(r)?).into_owned();
     let prefix = format!("{field}:");
     body.lines()
         .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim_end().to_string()))
