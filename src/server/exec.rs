@@ -197,17 +197,7 @@ impl Server {
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        let pushes = cmd::lookup(name).is_some_and(|spec| {
-            matches!(
-                spec.proc,
-                Proc::Srv(
-                    cmd::Srv::Subscribe
-                        | cmd::Srv::Unsubscribe
-                        | cmd::Srv::PSubscribe
-                        | cmd::Srv::PUnsubscribe
-                )
-            )
-        });
+        let pushes = cmd::lookup(name).is_some_and(is_subscription);
         if !pushes && c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
             c.reply.truncate(mark.max(c.sent));
         }
@@ -348,17 +338,10 @@ impl Server {
         }
         if c.resp == 2
             && c.has(flags::PUBSUB)
+            && !is_subscription(cmd)
             && !matches!(
                 cmd.proc,
-                Proc::Srv(
-                    cmd::Srv::Ping
-                        | cmd::Srv::Subscribe
-                        | cmd::Srv::Unsubscribe
-                        | cmd::Srv::PSubscribe
-                        | cmd::Srv::PUnsubscribe
-                        | cmd::Srv::Quit
-                        | cmd::Srv::Reset
-                )
+                Proc::Srv(cmd::Srv::Ping | cmd::Srv::Quit | cmd::Srv::Reset)
             )
         {
             let e = CmdError::msg(format!(
@@ -760,6 +743,19 @@ impl Server {
             self.repl_feed(db, argv);
         }
     }
+}
+
+/// (P)SUBSCRIBE and (P)UNSUBSCRIBE: what they reply are pushes.
+fn is_subscription(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.proc,
+        Proc::Srv(
+            cmd::Srv::Subscribe
+                | cmd::Srv::Unsubscribe
+                | cmd::Srv::PSubscribe
+                | cmd::Srv::PUnsubscribe
+        )
+    )
 }
 
 /// The reply (and log line) for a command that panicked: a bug, caught at
