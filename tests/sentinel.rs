@@ -114,7 +114,7 @@ fn forced_failover_config_rewrite_and_reset() {
     let scripts = TempDir::new("scripts");
     let script = |name: &str| {
         let path = scripts.join(name);
-        let out = scripts.join(&format!("{name}.out"));
+        let out = scripts.join(format!("{name}.out"));
         std::fs::write(
             &path,
             format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),

@@ -174,32 +174,34 @@ impl Drop for Sentinel {
     }
 }
 
-/// `role` of INFO replication.
+/// `role` of INFO replication (a fresh connection: Sentinel's CLIENT KILL
+/// may close any of ours).
 pub fn role(s: &Server) -> String {
-    Conn::try_connect(s.port)
-        .ok()
-        .and_then(|mut c| info_field(&mut c, "replication", "role"))
-        .unwrap_or_default()
+    try_info_field(s.port, "replication", "role").unwrap_or_default()
 }
 
-/// `master_port` and link status of a replica, polled with fresh
-/// connections (Sentinel's reconfigurations kill client connections).
+/// A replica following `master_port` with its link up.
 pub fn follows(s: &Server, master_port: u16) -> bool {
     follows_auth(s, master_port, None)
 }
 
-/// `follows` for a server with requirepass.
+/// `follows` for a server with requirepass; a closed connection reads as
+/// "not yet".
 pub fn follows_auth(s: &Server, master_port: u16, pass: Option<&str>) -> bool {
-    Conn::try_connect(s.port).is_ok_and(|mut c| {
-        if let Some(p) = pass {
-            if c.try_cmd(&["AUTH", p]).is_err() {
-                return false;
-            }
+    let Ok(mut c) = Conn::try_connect(s.port) else {
+        return false;
+    };
+    if let Some(p) = pass {
+        if c.try_cmd(&["AUTH", p]).is_err() {
+            return false;
         }
-        info_field(&mut c, "replication", "master_port").as_deref()
-            == Some(master_port.to_string().as_str())
-            && info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
-    })
+    }
+    let Ok(r) = c.try_cmd(&["INFO", "replication"]) else {
+        return false;
+    };
+    let body = String::from_utf8_lossy(bulk_body(&r).unwrap_or_default()).into_owned();
+    body.contains(&format!("master_port:{master_port}\r\n"))
+        && body.contains("master_link_status:up\r\n")
 }
 
 /// A master and `n` replicas of it, all synced.
