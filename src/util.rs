@@ -1,6 +1,8 @@
 //! Small shared helpers: clocks, a fast PRNG, Redis's glob matcher, random
 //! hex ids, and number formatting that must match Redis byte for byte.
 
+pub mod pqsort;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Wall clock in unix microseconds.

@@ -16,6 +16,7 @@
 
 pub mod bitops;
 pub mod dump;
+pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
 pub mod sort;
@@ -258,6 +259,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(geo::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members
