@@ -1,6 +1,7 @@
 //! Small shared helpers: clocks, a fast PRNG, Redis's glob matcher, random
 //! hex ids, and number formatting that must match Redis byte for byte.
 
+pub mod hdr;
 pub mod pqsort;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -171,3 +171,152 @@ fn geo_writes_reach_replicas_with_equal_digests() {
     assert_eq!(c.cmd_int(&["ZCARD", "r2"]), 2);
     assert_replicas_match(&m, &[&r1, &r2]);
 }
+
+// ---- latency tracking ----
+
+/// The `cmdstat_<name>` line of INFO commandstats.
+fn cmdstat(c: &mut Conn, name: &str) -> String {
+    info_field(c, "commandstats", &format!("cmdstat_{name}")).unwrap_or_default()
+}
+
+#[test]
+fn latency_histogram_and_latencystats_follow_latency_tracking() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    for _ in 0..3 {
+        c.cmd(&["SET", "a", "b"]);
+    }
+    c.cmd(&["DEBUG", "SLEEP", "0.02"]);
+    // LATENCY HISTOGRAM set debug: calls and cumulative counts per power
+    // of two microseconds, ending with every call.
+    let r = parse(&c.cmd(&["LATENCY", "HISTOGRAM", "set", "debug", "nosuch"]));
+    let Value::Array(items) = r else {
+        panic!("not a map: {r:?}")
+    };
+    assert_eq!(items.len(), 4, "{items:?}");
+    for pair in items.chunks(2) {
+        let Value::Array(body) = &pair[1] else {
+            panic!("{pair:?}")
+        };
+        assert_eq!(body[0], Value::Bulk(b"calls".to_vec()));
+        let calls = body[1].int();
+        assert_eq!(body[2], Value::Bulk(b"histogram_usec".to_vec()));
+        let Value::Array(buckets) = &body[3] else {
+            panic!("{body:?}")
+        };
+        let counts: Vec<i64> = buckets.iter().skip(1).step_by(2).map(|v| v.int()).collect();
+        assert!(counts.windows(2).all(|w| w[0] < w[1]), "{counts:?}");
+        assert_eq!(counts.last().copied(), Some(calls));
+        if pair[0] == Value::Bulk(b"debug".to_vec()) {
+            assert_eq!(calls, 1);
+            let usec = buckets[buckets.len() - 2].int();
+            assert!(
+                (16_000..=2_000_000).contains(&usec),
+                "DEBUG SLEEP 0.02 in bucket {usec}"
+            );
+        } else {
+            assert_eq!(pair[0], Value::Bulk(b"set".to_vec()));
+            assert_eq!(calls, 3);
+        }
+    }
+    // INFO latencystats with the configured percentiles.
+    let line = info_field(&mut c, "latencystats", "latency_percentiles_usec_debug").unwrap();
+    let p50: f64 = line
+        .strip_prefix("p50=")
+        .and_then(|l| l.split(',').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(p50 >= 20_000.0, "{line}");
+    assert!(line.contains(",p99=") && line.contains(",p99.9="), "{line}");
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "latency-tracking-info-percentiles",
+        "0 12.5 100",
+    ]);
+    let line = info_field(&mut c, "latencystats", "latency_percentiles_usec_set").unwrap();
+    assert!(
+        line.starts_with("p0=") && line.contains(",p12.5=") && line.contains(",p100="),
+        "{line}"
+    );
+    // Off: nothing reported, nothing recorded; RESETSTAT forgets.
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    assert_eq!(
+        info_field(&mut c, "latencystats", "latency_percentiles_usec_set"),
+        None
+    );
+    c.cmd(&["GET", "a"]);
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "yes"]);
+    assert_eq!(
+        info_field(&mut c, "latencystats", "latency_percentiles_usec_get"),
+        None
+    );
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    assert_eq!(s(&c.cmd(&["LATENCY", "HISTOGRAM", "set"])), "*0\r\n");
+}
+
+#[test]
+fn blocked_commands_are_counted_once_when_served() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    let mut b = srv.conn();
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    b.send(&[b"BLPOP", b"l1", b"0"]);
+    assert!(wait_until(SYNC_TIMEOUT, || info_field(
+        &mut c,
+        "clients",
+        "blocked_clients"
+    )
+    .as_deref()
+        == Some("1")));
+    c.cmd(&["LPUSH", "l1", "a"]);
+    assert_eq!(
+        parse(&b.read_reply()),
+        parse(b"*2\r\n$2\r\nl1\r\n$1\r\na\r\n")
+    );
+    assert!(
+        cmdstat(&mut c, "blpop").starts_with("calls=1,"),
+        "{}",
+        cmdstat(&mut c, "blpop")
+    );
+    // CLIENT UNBLOCK ... ERROR: a failed call and an UNBLOCKED error.
+    let id = b.cmd_int(&["CLIENT", "ID"]);
+    b.send(&[b"BLPOP", b"l1", b"0"]);
+    assert!(wait_until(SYNC_TIMEOUT, || info_field(
+        &mut c,
+        "clients",
+        "blocked_clients"
+    )
+    .as_deref()
+        == Some("1")));
+    assert_eq!(
+        c.cmd_int(&["CLIENT", "UNBLOCK", &id.to_string(), "ERROR"]),
+        1
+    );
+    assert!(s(&b.read_reply()).starts_with("-UNBLOCKED"));
+    let st = cmdstat(&mut c, "blpop");
+    assert!(
+        st.starts_with("calls=2,") && st.ends_with("failed_calls=1"),
+        "{st}"
+    );
+    assert_eq!(
+        info_field(&mut c, "errorstats", "errorstat_UNBLOCKED").as_deref(),
+        Some("count=1")
+    );
+    // Errors inside EXEC belong to the failing command, not to EXEC.
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["INCR", "k"]);
+    c.cmd(&["EXEC"]);
+    assert!(
+        cmdstat(&mut c, "exec").ends_with("failed_calls=0"),
+        "{}",
+        cmdstat(&mut c, "exec")
+    );
+    assert!(
+        cmdstat(&mut c, "incr").ends_with("failed_calls=1"),
+        "{}",
+        cmdstat(&mut c, "incr")
+    );
+}

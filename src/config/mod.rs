@@ -231,6 +231,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
     pub lazyfree_lazy_user_del: bool,
     pub activerehashing: bool,
     pub active_expire_effort: u64,
@@ -362,6 +364,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
             lazyfree_lazy_user_del: false,
             activerehashing: true,
             active_expire_effort: 1,

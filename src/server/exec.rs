@@ -168,6 +168,7 @@ impl Server {
         if let Some(cmd) = cmd {
             self.cmdstats.entry(cmd.name).or_default().rejected += 1;
         }
+        self.prev_err_count = self.stats.total_error_replies + 1;
         if let Some(c) = self.clients.get_mut(key) {
             if c.has(flags::MULTI) {
                 c.flags |= flags::DIRTY_EXEC;
@@ -369,7 +370,6 @@ impl Server {
         };
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
-        let errors_before = self.stats.total_error_replies;
         let mut ok = true;
         match cmd.proc {
             Proc::Db(handler) => {
@@ -431,19 +431,33 @@ impl Server {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
         self.publish_pending_events(key, reply_mark);
-        if self.stats.total_error_replies > errors_before {
+        // Errors since the last attribution belong to this command; those
+        // of commands it ran itself (EXEC) were attributed to them already
+        // (Redis's incrCommandStatsOnError and its prev_err_count).
+        if self.stats.total_error_replies > self.prev_err_count {
             ok = false;
         }
+        self.prev_err_count = self.stats.total_error_replies;
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);
         if self.prop.depth == 1 {
             self.batch_clock_us = Some(end);
         }
-        let st = self.cmdstats.entry(cmd.name).or_default();
-        st.calls += 1;
-        st.usec += dur;
-        if !ok {
-            st.failed += 1;
+        // A command that blocked is counted once, when it is finally served
+        // (or times out), with the time of every attempt (Redis's c->duration
+        // and updateStatsOnUnblock).
+        let prior = std::mem::take(&mut self.blocked_prior_us);
+        let blocked = match self.clients.get_mut(key).and_then(|c| c.blocked.as_mut()) {
+            Some(b) if self.prop.depth == 1 => {
+                b.duration_us += prior + dur;
+                true
+            }
+            _ => false,
+        };
+        if !blocked {
+            let tracking = self.cfg.latency_tracking;
+            let st = self.cmdstats.entry(cmd.name).or_default();
+            st.record(prior + dur, !ok, tracking);
         }
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
@@ -464,16 +478,14 @@ impl Server {
         if self.prop.depth == 0 {
             self.after_command();
         }
-        if !cmd.has(cmd::flag::SKIP_SLOWLOG) {
-            self.slowlog_push(key, argv, dur);
-            if !cmd.has(cmd::flag::ADMIN) {
-                let event = if cmd.has(cmd::flag::FAST) {
-                    "fast-command"
-                } else {
-                    "command"
-                };
-                self.latency_add(event, dur / 1000);
-            }
+        let event = if cmd.has(cmd::flag::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency_add(event, dur / 1000);
+        if !blocked && !cmd.has(cmd::flag::SKIP_SLOWLOG) {
+            self.slowlog_push(key, argv, prior + dur);
         }
     }
 

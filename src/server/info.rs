@@ -129,7 +129,7 @@ impl Server {
                 "errorstats" => self.info_errorstats(&mut out),
                 "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
                 "keyspace" => self.info_keyspace(&mut out),
-                "latencystats" => out.push_str("# Latencystats\r\n"),
+                "latencystats" => self.info_latencystats(&mut out),
                 _ => {}
             }
         }
@@ -252,7 +252,7 @@ impl Server {
         let mut names: Vec<&&str> = self.cmdstats.keys().collect();
         names.sort();
         for n in names {
-            let s = self.cmdstats[*n];
+            let s = &self.cmdstats[*n];
             let per = if s.calls > 0 {
                 s.usec as f64 / s.calls as f64
             } else {

@@ -1,7 +1,8 @@
 //! The latency monitor (LATENCY LATEST/HISTORY/RESET/DOCTOR/GRAPH): events
 //! slower than `latency-monitor-threshold` ms are sampled once a second per
 //! event, keeping the last 160 samples and the all-time maximum, as Redis's
-//! latency.c does.
+//! latency.c does. Also the per-command latency histograms of
+//! `latency-tracking` (`util::hdr`): LATENCY HISTOGRAM and INFO latencystats.
 
 use super::Server;
 use crate::cmd::eq_ic;
@@ -124,7 +125,30 @@ impl Server {
             }
             self.reply(key, |o| o.verbatim(text.as_bytes()));
         } else if eq_ic(sub, "histogram") {
-            self.reply(key, |o| o.map(0));
+            let names = self.histogram_names(&argv[2..]);
+            type Row<'a> = (&'a str, i64, Vec<(i64, i64)>);
+            let rows: Vec<Row> = names
+                .iter()
+                .filter_map(|n| {
+                    let h = self.cmdstats.get(n)?.histogram.as_ref()?;
+                    Some((*n, h.total_count(), h.cdf()))
+                })
+                .collect();
+            self.reply(key, |o| {
+                o.map(rows.len());
+                for (name, calls, cdf) in &rows {
+                    o.bulk(name.as_bytes());
+                    o.map(2);
+                    o.bulk(b"calls");
+                    o.int(*calls);
+                    o.bulk(b"histogram_usec");
+                    o.map(cdf.len());
+                    for (usec, count) in cdf {
+                        o.int(*usec);
+                        o.int(*count);
+                    }
+                }
+            });
         } else if eq_ic(sub, "help") && n == 2 {
             let lines = [
                 "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -150,6 +174,63 @@ impl Server {
             return Err(crate::error::unknown_subcommand(sub, "LATENCY"));
         }
         Ok(())
+    }
+
+    /// The commands LATENCY HISTOGRAM reports on: every one with data, or
+    /// for each name asked (a command, `container|sub`, or a container,
+    /// which means all its subcommands too) the ones with data. Unknown
+    /// names are skipped, as Redis does.
+    fn histogram_names(&self, asked: &[Bytes]) -> Vec<&'static str> {
+        let mut with_data: Vec<&'static str> = self
+            .cmdstats
+            .iter()
+            .filter(|(_, s)| s.histogram.is_some())
+            .map(|(n, _)| *n)
+            .collect();
+        with_data.sort_unstable();
+        if asked.is_empty() {
+            return with_data;
+        }
+        let mut out = Vec::new();
+        for a in asked {
+            let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+            for n in &with_data {
+                let sub_of = n
+                    .strip_prefix(a.as_str())
+                    .is_some_and(|r| r.starts_with('|'));
+                if *n == a || sub_of {
+                    out.push(*n);
+                }
+            }
+        }
+        out
+    }
+
+    /// INFO latencystats: the configured percentiles of every command with
+    /// a histogram, in microseconds with 3 decimals.
+    pub fn info_latencystats(&self, o: &mut String) {
+        o.push_str("# Latencystats\r\n");
+        if !self.cfg.latency_tracking {
+            return;
+        }
+        // CONFIG GET's rendering of the percentiles is also INFO's label.
+        let labels = self.cfg.extra_value("latency-tracking-info-percentiles");
+        for name in self.histogram_names(&[]) {
+            let Some(h) = self.cmdstats.get(name).and_then(|s| s.histogram.as_ref()) else {
+                continue;
+            };
+            let fields: Vec<String> = labels
+                .split_whitespace()
+                .map(|p| {
+                    let v = h.value_at_percentile(p.parse().unwrap_or(0.0));
+                    format!("p{p}={:.3}", v as f64 / 1000.0)
+                })
+                .collect();
+            o.push_str(&format!(
+                "latency_percentiles_usec_{name}:{}\r\n",
+                fields.join(",")
+            ));
+        }
     }
 
     /// LATENCY DOCTOR's report, in Redis's words.

@@ -61,12 +61,31 @@ const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Most bytes read from one client per event before others get a turn.
 const MAX_READ_PER_EVENT: usize = 1024 * 1024;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 pub struct CmdStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latencies while `latency-tracking` is on (allocated on first use).
+    pub histogram: Option<Box<crate::util::hdr::Histogram>>,
+}
+
+impl CmdStat {
+    /// One finished call of `usec` (Redis's call() / updateStatsOnUnblock).
+    pub fn record(&mut self, usec: u64, failed: bool, tracking: bool) {
+        self.calls += 1;
+        self.usec += usec;
+        if failed {
+            self.failed += 1;
+        }
+        if tracking {
+            let ns = i64::try_from(usec.saturating_mul(1000)).unwrap_or(i64::MAX);
+            self.histogram
+                .get_or_insert_with(Default::default)
+                .record(ns);
+        }
+    }
 }
 
 /// Counters behind INFO stats.
@@ -144,6 +163,11 @@ pub struct Server {
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// Time a blocked command already ran, handed to the call() that
+    /// serves it (see `blocking`).
+    pub blocked_prior_us: u64,
+    /// total_error_replies when errors were last attributed to a command.
+    pub prev_err_count: u64,
 }
 
 impl Server {
@@ -191,6 +215,8 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            blocked_prior_us: 0,
+            prev_err_count: 0,
             cfg,
         };
         s.update_clock();
