@@ -65,110 +65,41 @@ fn assert_replicas_match(master: &Server, replicas: &[&Server]) {
 }
 
 #[test]
-fn geo_writes_reach_replicas_with_equal_digests() {
+fn geo_and_pfdebug_writes_reach_replicas_with_equal_digests() {
     let m = Server::start(&[]);
     let r1 = Server::start(&[]);
     let r2 = RedisServer::start(&[]);
     attach(&m, &r1);
     attach(&m, &r2);
     let mut c = m.conn();
-    let cmds: &[&[&str]] = &[
-        &[
-            "GEOADD",
-            "pts",
-            "13.361389",
-            "38.115556",
-            "Palermo",
-            "15.087269",
-            "37.502669",
-            "Catania",
-        ],
-        &[
-            "GEOADD", "pts", "NX", "CH", "2.35", "48.85", "Paris", "13.36", "38.11", "Palermo",
-        ],
-        &[
-            "GEOADD", "pts", "XX", "CH", "13.4", "38.2", "Palermo", "0", "0", "Nowhere",
-        ],
-        &[
-            "GEOADD", "pts", "-179.99", "10", "west", "179.99", "10", "east",
-        ],
-        &[
-            "GEOSEARCHSTORE",
-            "near",
-            "pts",
-            "FROMLONLAT",
-            "15",
-            "37",
-            "BYRADIUS",
-            "300",
-            "km",
-        ],
-        &[
-            "GEOSEARCHSTORE",
-            "dists",
-            "pts",
-            "FROMMEMBER",
-            "Paris",
-            "BYBOX",
-            "4000",
-            "4000",
-            "km",
-            "STOREDIST",
-            "DESC",
-            "COUNT",
-            "2",
-        ],
-        &["GEORADIUS", "pts", "15", "37", "300", "km", "STORE", "r1"],
-        &[
-            "GEORADIUS",
-            "pts",
-            "179.995",
-            "10",
-            "50",
-            "km",
-            "STOREDIST",
-            "r2",
-        ],
-        &[
-            "GEORADIUSBYMEMBER",
-            "pts",
-            "Catania",
-            "1000",
-            "km",
-            "STORE",
-            "r3",
-        ],
-        &["SET", "gone", "x"],
-        &[
-            "GEOSEARCHSTORE",
-            "gone",
-            "pts",
-            "FROMLONLAT",
-            "0",
-            "60",
-            "BYRADIUS",
-            "1",
-            "m",
-        ],
-        &[
-            "GEOSEARCHSTORE",
-            "r3",
-            "missing",
-            "FROMLONLAT",
-            "0",
-            "0",
-            "BYRADIUS",
-            "1",
-            "km",
-        ],
+    let cmds = [
+        "GEOADD pts 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+        "GEOADD pts NX CH 2.35 48.85 Paris 13.36 38.11 Palermo",
+        "GEOADD pts XX CH 13.4 38.2 Palermo 0 0 Nowhere",
+        "GEOADD pts -179.99 10 west 179.99 10 east",
+        "GEOSEARCHSTORE near pts FROMLONLAT 15 37 BYRADIUS 300 km",
+        "GEOSEARCHSTORE dists pts FROMMEMBER Paris BYBOX 4000 4000 km STOREDIST DESC COUNT 2",
+        "GEORADIUS pts 15 37 300 km STORE r1",
+        "GEORADIUS pts 179.995 10 50 km STOREDIST r2",
+        "GEORADIUSBYMEMBER pts Catania 1000 km STORE r3",
+        "SET gone x",
+        "GEOSEARCHSTORE gone pts FROMLONLAT 0 60 BYRADIUS 1 m",
+        "GEOSEARCHSTORE r3 missing FROMLONLAT 0 0 BYRADIUS 1 km",
+        // PFDEBUG's conversions change the value: they propagate.
+        "PFADD hll a b c",
+        "PFADD hll2 x",
+        "PFDEBUG TODENSE hll",
+        "PFDEBUG GETREG hll2",
     ];
-    for args in cmds {
-        let r = c.cmd(args);
-        assert!(!r.starts_with(b"-"), "{args:?}: {}", s(&r));
+    for line in cmds {
+        let args: Vec<&str> = line.split(' ').collect();
+        let r = c.cmd(&args);
+        assert!(!r.starts_with(b"-"), "{line}: {}", s(&r));
     }
     assert_eq!(c.cmd_int(&["EXISTS", "gone", "r3"]), 0);
     assert_eq!(c.cmd_int(&["ZCARD", "near"]), 2);
     assert_eq!(c.cmd_int(&["ZCARD", "r2"]), 2);
+    assert_eq!(s(&c.cmd(&["PFDEBUG", "ENCODING", "hll2"])), "+dense\r\n");
     assert_replicas_match(&m, &[&r1, &r2]);
 }
 
@@ -319,4 +250,11 @@ fn blocked_commands_are_counted_once_when_served() {
         "{}",
         cmdstat(&mut c, "incr")
     );
+}
+
+#[test]
+fn pfselftest_passes() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    assert_eq!(s(&c.cmd(&["PFSELFTEST"])), "+OK\r\n");
 }
