@@ -258,3 +258,161 @@ fn pfselftest_passes() {
     let mut c = srv.conn();
     assert_eq!(s(&c.cmd(&["PFSELFTEST"])), "+OK\r\n");
 }
+
+// ---- AOF loading ----
+
+/// A command as RESP, as an AOF holds it.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+    multibulk(&a)
+}
+
+/// Writes an AOF directory (manifest + one incr file) into `dir`.
+fn write_aof(dir: &TempDir, incr: &[u8]) {
+    let d = dir.join("appendonlydir");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("appendonly.aof.1.incr.aof"), incr).unwrap();
+}
+
+/// Starts ferrodis on `dir` with the AOF on, expecting it to exit:
+/// returns its log.
+fn start_expecting_exit(dir: &TempDir, extra: &[&str]) -> String {
+    let log_path = dir.join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = std::process::Command::new(ferrodis_bin())
+        .args(["--port", &free_port().to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "yes", "--dir"])
+        .arg(&dir.path)
+        .args(extra)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    wait_until(Duration::from_secs(20), || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    if status.is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the server should have exited with an error:\n{text}"
+    );
+    text
+}
+
+fn last_line(log: &str) -> &str {
+    log.lines().last().unwrap_or("")
+}
+
+#[test]
+fn aof_load_errors_are_fatal_and_logged_as_redis_logs_them() {
+    // An unknown command.
+    let dir = TempDir::new("aof-unknown");
+    let mut aof = resp(&["SET", "foo", "hello"]);
+    aof.extend(resp(&["bla", "foo", "hello"]));
+    write_aof(&dir, &aof);
+    let log = start_expecting_exit(&dir, &["--aof-load-truncated", "yes"]);
+    assert!(
+        last_line(&log).contains(
+            "Unknown command 'bla' reading the append only file appendonly.aof.1.incr.aof"
+        ),
+        "{log}"
+    );
+    // A format error.
+    let dir = TempDir::new("aof-format");
+    let mut aof = resp(&["SET", "foo", "hello"]);
+    aof.extend_from_slice(b"!!!");
+    write_aof(&dir, &aof);
+    let log = start_expecting_exit(&dir, &["--aof-load-truncated", "yes"]);
+    assert!(
+        last_line(&log).contains("Bad file format reading the append only file"),
+        "{log}"
+    );
+    // An unfinished MULTI without aof-load-truncated.
+    let dir = TempDir::new("aof-multi");
+    let mut aof = resp(&["SET", "foo", "hello"]);
+    aof.extend(resp(&["MULTI"]));
+    aof.extend(resp(&["SET", "bar", "world"]));
+    write_aof(&dir, &aof);
+    let log = start_expecting_exit(&dir, &["--aof-load-truncated", "no"]);
+    assert!(
+        log.contains(
+            "Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof"
+        ),
+        "{log}"
+    );
+    assert!(
+        last_line(&log).contains("Unexpected end of file reading the append only file"),
+        "{log}"
+    );
+    // A short read without aof-load-truncated.
+    let dir = TempDir::new("aof-short");
+    let mut aof = resp(&["SET", "foo", "hello"]);
+    let tail = resp(&["SET", "bar", "world"]);
+    aof.extend_from_slice(&tail[..tail.len() - 1]);
+    write_aof(&dir, &aof);
+    let log = start_expecting_exit(&dir, &["--aof-load-truncated", "no"]);
+    assert!(
+        last_line(&log).contains("Unexpected end of file reading the append only file"),
+        "{log}"
+    );
+}
+
+#[test]
+fn aof_truncated_tail_and_unfinished_multi_are_cut_with_aof_load_truncated() {
+    let dir = TempDir::new("aof-trunc");
+    let mut aof = resp(&["SET", "foo", "hello"]);
+    aof.extend_from_slice(b"#TS:1628217470\r\n");
+    aof.extend(resp(&["MULTI"]));
+    aof.extend(resp(&["SET", "in", "1"]));
+    aof.extend(resp(&["EXEC"]));
+    let good = aof.len();
+    aof.extend(resp(&["MULTI"]));
+    aof.extend(resp(&["SET", "bar", "world"]));
+    write_aof(&dir, &aof);
+    let incr = dir.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let srv = Server::start(&["--appendonly", "yes", "--dir", dir.path.to_str().unwrap()]);
+    let mut c = srv.conn();
+    assert_eq!(s(&c.cmd(&["GET", "foo"])), "$5\r\nhello\r\n");
+    assert_eq!(s(&c.cmd(&["GET", "in"])), "$1\r\n1\r\n");
+    assert_eq!(c.cmd_int(&["EXISTS", "bar"]), 0);
+    let log = srv.log();
+    assert!(
+        log.contains(
+            "Revert incomplete MULTI/EXEC transaction in AOF file appendonly.aof.1.incr.aof"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "!!! Truncating the AOF appendonly.aof.1.incr.aof at offset {good} !!!"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "AOF appendonly.aof.1.incr.aof loaded anyway because aof-load-truncated is enabled"
+        ),
+        "{log}"
+    );
+    // New writes append after the cut; DEBUG LOADAOF reloads the same data.
+    c.cmd(&["SET", "after", "x"]);
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    let digest = s(&c.cmd(&["DEBUG", "DIGEST"]));
+    assert_eq!(s(&c.cmd(&["DEBUG", "LOADAOF"])), "+OK\r\n");
+    assert_eq!(s(&c.cmd(&["DEBUG", "DIGEST"])), digest);
+    assert!(srv
+        .log()
+        .contains("Append Only File loaded by DEBUG LOADAOF"));
+    assert!(std::fs::metadata(&incr).unwrap().len() > good as u64);
+}

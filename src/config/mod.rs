@@ -18,7 +18,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use parse::split_args;
+pub use parse::{memtoull, split_args};
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

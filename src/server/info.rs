@@ -602,7 +602,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         ];
         s.reply_help(key, &lines);
     } else {
-        return Err(super::admin::unknown_subcommand(sub, "DEBUG"));
+        return super::debug::debug_more(s, key, argv);
     }
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
-//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
+//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG (`debug`: its
+//!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY;
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
 //! - `evict`: maxmemory; `cron`: the periodic tasks (active expiry,
 //!   timeouts, rehashing);
@@ -23,6 +24,7 @@ pub mod admin;
 pub mod blocking;
 pub mod conn;
 pub mod cron;
+pub mod debug;
 pub mod evict;
 pub mod exec;
 pub mod failover;
@@ -220,6 +222,10 @@ impl Server {
             cfg,
         };
         s.update_clock();
+        // Replicas are PINGed every repl-ping-replica-period seconds of the
+        // server's life (Redis: replication_cron_loops % period), not as
+        // soon as the first one attaches.
+        s.repl.last_ping_ms = now;
         s.update_lfu_mode();
         s.sync_notify_classes();
         Ok(s)
