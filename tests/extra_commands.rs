@@ -416,3 +416,15 @@ fn aof_truncated_tail_and_unfinished_multi_are_cut_with_aof_load_truncated() {
         .contains("Append Only File loaded by DEBUG LOADAOF"));
     assert!(std::fs::metadata(&incr).unwrap().len() > good as u64);
 }
+
+#[test]
+fn debug_loadaof_without_an_aof_keeps_the_data() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(
+        s(&c.cmd(&["DEBUG", "LOADAOF"])),
+        "-ERR There is no append only file to load\r\n"
+    );
+    assert_eq!(s(&c.cmd(&["GET", "k"])), "$1\r\nv\r\n");
+}

@@ -7,11 +7,12 @@
 
 use super::flag::*;
 use super::t_zset::zget;
-use super::{arg_i64, eq_ic, parse_f64, CommandSpec, Ctx, Proc};
+use super::{arg_i64, eq_ic, CommandSpec, Ctx, Proc};
 use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::db::Value;
-use crate::encoding::numbers::fmt_long_double_humanfriendly;
+use crate::encoding::longdouble::LongDouble;
+use crate::encoding::numbers::string2d;
 use crate::error::{self, err, CmdError, CmdResult};
 use crate::types::geohash::{self, Shape, ShapeKind};
 use crate::types::zset::ScoreRange;
@@ -98,7 +99,7 @@ fn extract_unit(arg: &[u8]) -> Result<f64, CmdError> {
 
 /// A float argument with the error text Redis gives for that argument.
 fn float_or(arg: &[u8], msg: &'static str) -> Result<f64, CmdError> {
-    parse_f64(arg).ok_or_else(|| msg.into())
+    string2d(arg).ok_or_else(|| msg.into())
 }
 
 /// [longitude, latitude] from two arguments (extractLongLatOrReply).
@@ -141,13 +142,14 @@ fn member_pos(z: &ZSet, member: &[u8]) -> Option<[f64; 2]> {
 
 /// GEOPOS/WITHCOORD coordinates: `%.17Lf` trimmed (a RESP3 double).
 fn reply_coord(ctx: &mut Ctx<'_>, v: f64) {
-    let s = fmt_long_double_humanfriendly(v);
+    // Coordinates are finite: a long double holds them exactly.
+    let s = LongDouble::from_f64(v).map_or_else(Vec::new, |ld| ld.to_human_string());
     if ctx.out.resp >= 3 {
         ctx.out.raw(b",");
-        ctx.out.raw(s.as_bytes());
+        ctx.out.raw(&s);
         ctx.out.raw(b"\r\n");
     } else {
-        ctx.out.bulk(s.as_bytes());
+        ctx.out.bulk(&s);
     }
 }
 

@@ -4,9 +4,10 @@
 use super::{arg_i64, eq_ic, get_string, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::db::Value;
+use crate::encoding::numbers::ll2string;
+use crate::encoding::numbers::string2ll;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::resp::parse_i64;
-use crate::sds::{fmt_i64, itoa_buf, Sds};
+use crate::sds::Sds;
 use bytes::Bytes;
 
 const SET_NX: u32 = 1 << 0;
@@ -102,8 +103,8 @@ fn expire_flag(opt: &[u8]) -> Option<u32> {
 }
 
 fn int_bytes(n: i64) -> Bytes {
-    let mut b = itoa_buf();
-    Bytes::copy_from_slice(fmt_i64(n, &mut b))
+    let mut b = [0u8; 20];
+    Bytes::copy_from_slice(ll2string(n, &mut b))
 }
 
 /// The body shared by SET, SETNX, SETEX, PSETEX (Redis's setGenericCommand).
@@ -116,7 +117,7 @@ fn set_generic(
     nx_reply_int: bool,
 ) -> CmdResult {
     if flags & SET_GET != 0 {
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         match get_string(ctx.ks, ctx.db, key, &mut buf)? {
             Some(old) => ctx.out.bulk(old),
             None => ctx.out.null(),
@@ -172,7 +173,7 @@ fn set_generic(
 }
 
 pub fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match ctx.ks.lookup_read(ctx.db, &argv[1]) {
         None => ctx.out.null(),
         Some(e) => match e.val.str_bytes(&mut buf) {
@@ -226,7 +227,7 @@ pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.out.array(argv.len() - 1);
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     for key in &argv[1..] {
         match ctx
             .ks
@@ -275,7 +276,7 @@ pub fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
@@ -293,7 +294,7 @@ pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let (flags, expire) = parse_options(argv, 2, Cmd::GetEx, ctx.now_ms())?;
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
@@ -323,7 +324,7 @@ pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let n = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)?.map_or(0, |s| s.len());
     ctx.out.int(n as i64);
     Ok(())
@@ -341,29 +342,40 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let max = ctx.cfg.proto_max_bulk_len;
     let newlen = match ctx.ks.lookup_write(ctx.db, key) {
         None => {
-            ctx.ks.add(ctx.db, key, Value::Raw(Sds::new(add)));
+            // A new key stores the argument as SET would (int, embstr).
+            ctx.ks.add(ctx.db, key, Value::from_bytes(add));
             add.len()
         }
         Some(e) => {
-            let mut buf = itoa_buf();
-            let cur = e
-                .val
-                .str_bytes(&mut buf)
-                .ok_or(CmdError::from(error::WRONGTYPE))?;
-            if (cur.len() + add.len()) as u64 > max {
+            let s = unshare_string(&mut e.val)?;
+            if (s.len() + add.len()) as u64 > max {
                 return err(error::STRING_TOO_LONG);
             }
-            let mut v = Vec::with_capacity(cur.len() + add.len());
-            v.extend_from_slice(cur);
-            v.extend_from_slice(add);
-            let n = v.len();
-            e.val = Value::Raw(Sds::from_vec(v));
-            n
+            // sdscatlen: amortised growth, no copy of what is there.
+            s.append(add);
+            s.len()
         }
     };
     ctx.written(key, NOTIFY_STRING, "append");
     ctx.out.int(newlen as i64);
     Ok(())
+}
+
+/// Redis's dbUnshareStringValue: the value as a raw string that may be
+/// modified in place (an int or embstr value becomes an exact raw copy
+/// first); WRONGTYPE for other types.
+pub(crate) fn unshare_string(val: &mut Value) -> Result<&mut Sds, CmdError> {
+    if !matches!(val, Value::Raw(_)) {
+        let mut buf = [0u8; 20];
+        let cur = val
+            .str_bytes(&mut buf)
+            .ok_or(CmdError::from(error::WRONGTYPE))?;
+        *val = Value::Raw(Sds::new(cur));
+    }
+    match val {
+        Value::Raw(s) => Ok(s),
+        _ => err(error::WRONGTYPE),
+    }
 }
 
 /// The integer held by a key for INCR and friends (0 when missing).
@@ -372,7 +384,7 @@ fn current_int(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<i64, CmdError> {
         None => Ok(0),
         Some(e) => match &e.val {
             Value::Int(n) => Ok(*n),
-            Value::Str(s) | Value::Raw(s) => parse_i64(s).ok_or_else(|| error::NOT_INT.into()),
+            Value::Str(s) | Value::Raw(s) => string2ll(s).ok_or_else(|| error::NOT_INT.into()),
             _ => err(error::WRONGTYPE),
         },
     }
@@ -416,7 +428,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     // rounding and its `%.17Lf` output ("5005.60000000000000009").
     use crate::encoding::longdouble::LongDouble;
     let key = &argv[1];
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let cur = match ctx.ks.lookup_write(ctx.db, key) {
         None => LongDouble::from_i64(0),
         Some(e) => {
@@ -452,7 +464,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut start = arg_i64(&argv[2])?;
     let mut end = arg_i64(&argv[3])?;
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let Some(s) = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)? else {
         ctx.out.bulk(b"");
         return Ok(());
@@ -509,27 +521,25 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let Some(e) = ctx.ks.lookup_write(ctx.db, key) else {
         return Ok(());
     };
-    let mut buf = itoa_buf();
-    let cur = e
+    let mut buf = [0u8; 20];
+    let cur_len = e
         .val
         .str_bytes(&mut buf)
-        .ok_or(CmdError::from(error::WRONGTYPE))?;
+        .ok_or(CmdError::from(error::WRONGTYPE))?
+        .len();
     if val.is_empty() {
-        let n = cur.len();
-        ctx.out.int(n as i64);
+        ctx.out.int(cur_len as i64);
         return Ok(());
     }
     if offset + val.len() as u64 > max {
         return err(error::STRING_TOO_LONG);
     }
-    let mut v = cur.to_vec();
+    // sdsgrowzero on the unshared value: amortised growth, in place.
+    let s = unshare_string(&mut e.val)?;
     let end = offset as usize + val.len();
-    if v.len() < end {
-        v.resize(end, 0);
-    }
-    v[offset as usize..end].copy_from_slice(val);
-    let n = v.len();
-    e.val = Value::Raw(Sds::from_vec(v));
+    s.grow_zero(end);
+    s.as_bytes_mut()[offset as usize..end].copy_from_slice(val);
+    let n = s.len();
     ctx.written(key, NOTIFY_STRING, "setrange");
     ctx.out.int(n as i64);
     Ok(())
@@ -538,7 +548,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let fetch = |ctx: &mut Ctx<'_>, key: &[u8]| -> Result<Vec<u8>, CmdError> {
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         match ctx.ks.lookup_read(ctx.db, key) {
             None => Ok(Vec::new()),
             Some(e) => e

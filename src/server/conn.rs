@@ -23,7 +23,7 @@ impl Server {
         self.cmd_discard_silent(key);
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
-        self.monitors.retain(|&k| k != key);
+        self.clients.remove_monitor(key);
         let auth_needed = !self.cfg.requirepass.is_empty();
         if let Some(c) = self.clients.get_mut(key) {
             c.db = 0;
@@ -77,7 +77,7 @@ impl Server {
         let mut ver = None;
         let mut j = 1;
         if argv.len() >= 2 {
-            let v = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(
+            let v = crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(
                 "ERR Protocol version is not an integer or out of range",
             ))?;
             if !(2..=3).contains(&v) {
@@ -150,7 +150,8 @@ impl Server {
     }
 
     pub fn cmd_select(&mut self, key: usize, argv: &[Bytes]) -> R {
-        let n = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
+        let n =
+            crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
         if n < 0 || n >= self.ks.dbs.len() as i64 {
             return Err(error::DB_RANGE.into());
         }
@@ -209,11 +210,7 @@ impl Server {
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "info") && n == 2 {
-            let line = self
-                .clients
-                .get(key)
-                .map(|c| self.client_info_line(c))
-                .unwrap_or_default();
+            let line = self.client_info_line(key);
             self.reply(key, |o| o.verbatim(line.as_bytes()));
         } else if eq_ic(sub, "list") {
             self.client_list(key, argv)?;
@@ -250,7 +247,7 @@ impl Server {
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "pause") && (n == 3 || n == 4) {
-            let ms = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
+            let ms = crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",
             ))?;
             if ms < 0 {
@@ -274,7 +271,8 @@ impl Server {
             self.unpause_clients();
             self.reply_ok(key);
         } else if eq_ic(sub, "unblock") && (n == 3 || n == 4) {
-            let id = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(error::NOT_INT))?;
+            let id = crate::encoding::numbers::string2ll(&argv[2])
+                .ok_or(CmdError::from(error::NOT_INT))?;
             let with_error = match argv.get(3) {
                 None => false,
                 Some(a) if eq_ic(a, "error") => true,
@@ -298,7 +296,10 @@ impl Server {
     }
 
     /// One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields.
-    pub fn client_info_line(&self, c: &Client) -> String {
+    pub fn client_info_line(&self, key: usize) -> String {
+        let Some(c) = self.clients.get(key) else {
+            return String::new();
+        };
         let mut fl = String::new();
         if c.kind == Kind::Replica {
             fl.push('S');
@@ -351,8 +352,8 @@ impl Server {
             (now - c.last_interaction_ms) / 1000,
             fl,
             c.db,
-            c.channels.len(),
-            c.patterns.len(),
+            self.clients.subscriptions(key, false).len(),
+            self.clients.subscriptions(key, true).len(),
             if c.has(flags::MULTI) { c.mstate.len() as i64 } else { -1 },
             c.query.len(),
             c.query.capacity() - c.query.len(),
@@ -393,7 +394,7 @@ impl Server {
             } else if eq_ic(&argv[j], "id") && j + 1 < argv.len() {
                 let mut v = Vec::new();
                 for a in &argv[j + 1..] {
-                    let n = crate::resp::parse_i64(a)
+                    let n = crate::encoding::numbers::string2ll(a)
                         .filter(|&n| n > 0)
                         .ok_or(CmdError::from("ERR Invalid client ID"))?;
                     v.push(n as u64);
@@ -405,9 +406,9 @@ impl Server {
             }
         }
         let mut text = String::new();
-        let mut list: Vec<&Client> = self.clients.iter().map(|(_, c)| c).collect();
-        list.sort_by_key(|c| c.id);
-        for c in list {
+        let mut list: Vec<(usize, &Client)> = self.clients.iter().collect();
+        list.sort_by_key(|(_, c)| c.id);
+        for (k, c) in list {
             if kind_filter
                 .is_some_and(|k| k != c.kind || (k == Kind::Normal && c.has(flags::PUBSUB)))
             {
@@ -419,7 +420,7 @@ impl Server {
             if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
                 continue;
             }
-            text.push_str(&self.client_info_line(c));
+            text.push_str(&self.client_info_line(k));
         }
         self.reply(key, |o| o.verbatim(text.as_bytes()));
         Ok(())
@@ -452,7 +453,7 @@ impl Server {
             let (opt, val) = (&argv[j], &argv[j + 1]);
             if eq_ic(opt, "id") {
                 id = Some(
-                    crate::resp::parse_i64(val)
+                    crate::encoding::numbers::string2ll(val)
                         .filter(|&n| n > 0)
                         .ok_or(CmdError::from("ERR client-id should be greater than 0"))?
                         as u64,

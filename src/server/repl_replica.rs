@@ -16,11 +16,7 @@ impl Server {
         if crate::cmd::eq_ic(&argv[1], "no") && crate::cmd::eq_ic(&argv[2], "one") {
             if self.repl.is_replica() {
                 self.replication_unset_master();
-                let who = self
-                    .clients
-                    .get(key)
-                    .map(|c| self.client_info_line(c))
-                    .unwrap_or_default();
+                let who = self.client_info_line(key);
                 log::info!(
                     "MASTER MODE enabled (user request from '{}')",
                     who.trim_end()
@@ -29,7 +25,8 @@ impl Server {
             self.reply_ok(key);
             return Ok(());
         }
-        let port = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let port = crate::encoding::numbers::string2ll(&argv[2])
+            .ok_or(CmdError::from(crate::error::NOT_INT))?;
         if !(0..=65535).contains(&port) {
             return Err("ERR Invalid master port".into());
         }
@@ -47,11 +44,7 @@ impl Server {
             return Ok(());
         }
         self.replication_set_master(host.clone(), port as u16);
-        let who = self
-            .clients
-            .get(key)
-            .map(|c| self.client_info_line(c))
-            .unwrap_or_default();
+        let who = self.client_info_line(key);
         log::info!(
             "REPLICAOF {host}:{port} enabled (user request from '{}')",
             who.trim_end()

@@ -26,8 +26,18 @@ pub fn set_packed_threshold(sz: u64) -> bool {
     true
 }
 
+#[cfg(test)]
+thread_local! {
+    /// A per-thread threshold for unit tests (the global is process-wide).
+    static TEST_THRESHOLD: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
 /// isLargeElement: such an element gets a plain node of its own.
 fn is_large(sz: usize) -> bool {
+    #[cfg(test)]
+    if let Some(t) = TEST_THRESHOLD.with(|t| t.get()) {
+        return sz >= t;
+    }
     sz >= PACKED_THRESHOLD.load(Ordering::Relaxed)
 }
 
@@ -587,9 +597,7 @@ mod tests {
 
     #[test]
     fn large_elements_get_plain_nodes() {
-        // The threshold is process-wide (as in Redis): only this test
-        // lowers it, and only for elements of 10 bytes and more.
-        assert!(set_packed_threshold(10));
+        TEST_THRESHOLD.with(|t| t.set(Some(10)));
         let lm = lim(-2);
         let big = |c: u8| vec![c; 12];
         let mut l = List::new();
@@ -615,6 +623,12 @@ mod tests {
         l.set(0, b"small", &lm);
         model[0] = b"small".to_vec();
         assert_eq!(items(&l), model);
+        // w and z are plain; y was replaced by a small value.
+        assert_eq!(plain(&l), 2);
+        // A large value over a packed element splits its node around it.
+        l.set(2, &big(b'v'), &lm);
+        model[2] = big(b'v');
+        assert_eq!(items(&l), model);
         assert_eq!(plain(&l), 3);
         assert!(l.nodes().all(|n| match n {
             Node::Plain(b) => b.len() >= 10,
@@ -628,7 +642,10 @@ mod tests {
         model.drain(0..2);
         assert_eq!(items(&l), model);
         assert_eq!(l.len(), model.len());
+        TEST_THRESHOLD.with(|t| t.set(None));
+        // 0 restores the default; 4 GB and more are refused.
         assert!(set_packed_threshold(0));
         assert!(!set_packed_threshold(1 << 32));
+        assert_eq!(PACKED_THRESHOLD.load(Ordering::Relaxed), 1 << 30);
     }
 }

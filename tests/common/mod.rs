@@ -272,8 +272,14 @@ impl Conn {
     }
 
     pub fn try_connect(port: u16) -> io::Result<Conn> {
+        Conn::connect_with_timeout(port, IO_TIMEOUT)
+    }
+
+    /// A connection whose reads give up after `timeout` (for commands that
+    /// may legitimately not answer, such as blocking ones).
+    pub fn connect_with_timeout(port: u16, timeout: Duration) -> io::Result<Conn> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
-        s.set_read_timeout(Some(IO_TIMEOUT))?;
+        s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(IO_TIMEOUT))?;
         s.set_nodelay(true)?;
         Ok(Conn {
@@ -489,6 +495,16 @@ pub fn escape(b: &[u8]) -> String {
 
 // ---- polling and INFO ----
 
+/// Resident set size of a process in kB (VmRSS of /proc/<pid>/status).
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc status")
+}
+
 /// Polls `cond` every 10 ms until it holds (true) or `timeout` passes (false).
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
@@ -524,85 +540,10 @@ pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<String>
 
 // ---- redis-cli style argument splitting (sdssplitargs) ----
 
-/// Splits a line like redis-cli does: whitespace separated, "double quotes"
-/// with \n \r \t \b \a \xHH escapes, 'single quotes' with \' only. None on
-/// unbalanced quotes.
+/// Splits a line like redis-cli does (the server's own sdssplitargs). None
+/// on unbalanced quotes.
 pub fn split_args(line: &str) -> Option<Vec<Vec<u8>>> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= b.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        match b[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    let c = *b.get(i)?;
-                    if c == b'\\' && i + 1 < b.len() {
-                        let n = b[i + 1];
-                        let hex = |x: u8| (x as char).to_digit(16);
-                        if n == b'x' && i + 3 < b.len() {
-                            if let (Some(h), Some(l)) = (hex(b[i + 2]), hex(b[i + 3])) {
-                                cur.push((h * 16 + l) as u8);
-                                i += 4;
-                                continue;
-                            }
-                        }
-                        cur.push(match n {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            o => o,
-                        });
-                        i += 2;
-                    } else if c == b'"' {
-                        i += 1;
-                        if i < b.len() && !b[i].is_ascii_whitespace() {
-                            return None;
-                        }
-                        break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            b'\'' => {
-                i += 1;
-                loop {
-                    let c = *b.get(i)?;
-                    if c == b'\\' && b.get(i + 1) == Some(&b'\'') {
-                        cur.push(b'\'');
-                        i += 2;
-                    } else if c == b'\'' {
-                        i += 1;
-                        if i < b.len() && !b[i].is_ascii_whitespace() {
-                            return None;
-                        }
-                        break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            _ => {
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    cur.push(b[i]);
-                    i += 1;
-                }
-            }
-        }
-        out.push(cur);
-    }
+    ferrodis::util::splitargs::split_args(line.as_bytes())
 }
 
 // ---- decoded replies, for structural assertions ----
