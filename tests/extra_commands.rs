@@ -255,7 +255,8 @@ fn blocked_commands_are_counted_once_when_served() {
 #[test]
 fn pfselftest_passes() {
     let srv = Server::start(&[]);
-    let mut c = srv.conn();
+    // Twenty million HLL updates: seconds in a debug build on a busy machine.
+    let mut c = Conn::connect_with_timeout(srv.port, Duration::from_secs(300)).unwrap();
     assert_eq!(s(&c.cmd(&["PFSELFTEST"])), "+OK\r\n");
 }
 
@@ -427,4 +428,125 @@ fn debug_loadaof_without_an_aof_keeps_the_data() {
         "-ERR There is no append only file to load\r\n"
     );
     assert_eq!(s(&c.cmd(&["GET", "k"])), "$1\r\nv\r\n");
+}
+
+// ---- MEMORY, LOLWUT, MODULE ----
+
+/// The keys of a flat RESP2 map reply, and the map itself.
+fn flat_map(v: &Value) -> Vec<(String, Value)> {
+    let Value::Array(items) = v else {
+        panic!("not a flat map: {v:?}")
+    };
+    items
+        .chunks(2)
+        .map(|p| {
+            (
+                String::from_utf8_lossy(p[0].bytes()).into_owned(),
+                p[1].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn memory_stats_fields_as_redis_and_values_from_our_accounting() {
+    let srv = Server::start(&[]);
+    let redis = RedisServer::start(&[]);
+    for c in [&mut srv.conn(), &mut redis.conn()] {
+        c.cmd(&["SET", "a", "1"]);
+        c.cmd(&["SELECT", "3"]);
+        c.cmd(&["SET", "b", "x"]);
+        c.cmd(&["EXPIRE", "b", "100"]);
+    }
+    let ours = flat_map(&parse(&srv.conn().cmd(&["MEMORY", "STATS"])));
+    let theirs = flat_map(&parse(&redis.conn().cmd(&["MEMORY", "STATS"])));
+    let names = |m: &[(String, Value)]| m.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&theirs));
+    let get = |k: &str| {
+        ours.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{k} missing"))
+    };
+    let total = get("total.allocated").int();
+    let used: i64 = info_field(&mut srv.conn(), "memory", "used_memory")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((total - used).abs() < 1 << 20, "total {total} used {used}");
+    assert!(get("peak.allocated").int() >= total);
+    assert!(get("startup.allocated").int() > 0 && get("startup.allocated").int() <= total);
+    assert_eq!(get("keys.count").int(), 2);
+    let Value::Array(db3) = get("db.3") else {
+        panic!()
+    };
+    assert!(db3[3].int() > 0, "the expires table of db 3 holds one key");
+    assert_eq!(
+        get("overhead.total").int() + get("dataset.bytes").int(),
+        total,
+        "overhead + dataset = total"
+    );
+    // DOCTOR on an almost empty instance, in Redis's words.
+    let doctor = srv.conn().cmd(&["MEMORY", "DOCTOR"]);
+    assert_eq!(doctor, redis.conn().cmd(&["MEMORY", "DOCTOR"]));
+    // INFO memory agrees with MEMORY STATS.
+    let mut c = srv.conn();
+    let startup: i64 = info_field(&mut c, "memory", "used_memory_startup")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(startup, get("startup.allocated").int());
+}
+
+#[test]
+fn lolwut_versions_draw_what_redis_draws() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    // Version 6: 80x20 cells of gray escape sequences, then the credits.
+    let r = parse(&c.cmd(&["LOLWUT", "VERSION", "6"]));
+    let text = String::from_utf8(r.bytes().to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 22, "{text}");
+    assert_eq!(lines[0].matches("\x1b[0m").count(), 80);
+    assert!(
+        lines[19].contains("\x1b[0;30;40m"),
+        "the foreground is black"
+    );
+    assert_eq!(
+        lines[21],
+        "Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15"
+    );
+    // Version 5 with random rows: 33 Braille cells a line, credits last.
+    let r = parse(&c.cmd(&["LOLWUT", "VERSION", "5"]));
+    let text = String::from_utf8(r.bytes().to_vec()).unwrap();
+    assert!(text.ends_with("Georg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n"));
+    assert!(text.lines().next().unwrap().chars().count() == 66);
+}
+
+#[test]
+fn module_load_fails_as_in_a_redis_without_modules() {
+    let srv = Server::start(&["--enable-module-command", "yes"]);
+    let mut c = srv.conn();
+    assert_eq!(s(&c.cmd(&["MODULE", "LIST"])), "*0\r\n");
+    let err = "-ERR Error loading the extension. Please check the server logs.\r\n";
+    assert_eq!(s(&c.cmd(&["MODULE", "LOAD", "/nonexistent/x.so"])), err);
+    assert_eq!(
+        s(&c.cmd(&["MODULE", "LOADEX", "/x.so", "CONFIG", "a"])),
+        err
+    );
+    assert_eq!(s(&c.cmd(&["MODULE", "LOADEX", "/x.so", "bogus"])), err);
+    assert_eq!(
+        s(&c.cmd(&["MODULE", "UNLOAD", "foo"])),
+        "-ERR Error unloading module: no such module with that name\r\n"
+    );
+    let log = srv.log();
+    assert!(log.contains("Module /nonexistent/x.so failed to load: /nonexistent/x.so: cannot open shared object file: No such file or directory"), "{log}");
+    assert!(
+        log.contains("CONFIG specified without name value pair"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Syntax Error from arguments to loadex around bogus."),
+        "{log}"
+    );
 }

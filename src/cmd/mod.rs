@@ -19,6 +19,7 @@ pub mod dump;
 pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
+pub mod lolwut;
 pub mod sort;
 pub mod string;
 pub mod t_hash;
@@ -231,6 +232,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
         .chain(geo::COMMANDS.iter())
+        .chain(lolwut::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

@@ -50,6 +50,7 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    Module,
 }
 
 pub enum Proc {

@@ -17,6 +17,8 @@ impl Server {
     pub fn cron(&mut self) {
         self.cron_loops += 1;
         self.update_clock();
+        crate::alloc::update_peak(super::info::used_memory());
+        crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
         // No deletions while writes are paused (they would be propagated).
         if self.active_expire_enabled
             && !self.repl.is_replica()

@@ -7,7 +7,7 @@
 //! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
-//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG (`debug`: its
+//!   MONITOR; `memory`: MEMORY and the overhead breakdown; `module`: MODULE; `info`: INFO, COMMAND, DEBUG (`debug`: its
 //!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY;
 //! - `clients`: the client registry (the slab and every per-client index:
 //!   subscriptions, blocked keys, pauses, replicas, MONITOR);
@@ -34,6 +34,8 @@ pub mod failover;
 pub mod info;
 pub mod latency;
 pub mod listen;
+pub mod memory;
+pub mod module;
 pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
