@@ -550,3 +550,20 @@ fn module_load_fails_as_in_a_redis_without_modules() {
         "{log}"
     );
 }
+
+#[test]
+fn ttl_type_and_exists_are_no_access_touch_is() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    c.cmd(&["SET", "foo", "bar"]);
+    // The idle time can only grow while TTL, TYPE and EXISTS keep reading.
+    let idle_grows = wait_until(Duration::from_secs(10), || {
+        c.cmd(&["TTL", "foo"]);
+        c.cmd(&["TYPE", "foo"]);
+        c.cmd(&["EXISTS", "foo"]);
+        c.cmd_int(&["OBJECT", "IDLETIME", "foo"]) >= 2
+    });
+    assert!(idle_grows);
+    assert_eq!(c.cmd_int(&["TOUCH", "foo", "nokey"]), 1);
+    assert!(c.cmd_int(&["OBJECT", "IDLETIME", "foo"]) < 2);
+}
