@@ -567,3 +567,37 @@ fn ttl_type_and_exists_are_no_access_touch_is() {
     assert_eq!(c.cmd_int(&["TOUCH", "foo", "nokey"]), 1);
     assert!(c.cmd_int(&["OBJECT", "IDLETIME", "foo"]) < 2);
 }
+
+#[test]
+fn latency_doctor_and_graph_report_a_command_spike() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "5"]);
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "100000"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.02"]);
+    let doctor = String::from_utf8(parse(&c.cmd(&["LATENCY", "DOCTOR"])).bytes().to_vec()).unwrap();
+    assert!(doctor.starts_with("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n1. command: 1 latency spikes (average "), "{doctor}");
+    // slowlog-log-slower-than (100 ms) hides what the monitor (5 ms) sees.
+    assert!(doctor.contains("\n\nI have a few advices for you:\n\n- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than 5000'.\n- Check your Slow Log"), "{doctor}");
+    let graph = String::from_utf8(
+        parse(&c.cmd(&["LATENCY", "GRAPH", "command"]))
+            .bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = graph.split('\n').collect();
+    assert!(
+        lines[0].starts_with("command - high ") && lines[0].ends_with(" ms)"),
+        "{graph}"
+    );
+    assert_eq!(lines[1], "-".repeat(80));
+    // One sample: the lowest fill character, a blank line, then its age.
+    assert_eq!(&lines[2..7], &[" ", " ", " ", "_", " "], "{graph}");
+    assert!(
+        lines[7..]
+            .iter()
+            .take_while(|l| !l.is_empty())
+            .all(|l| l.len() == 1),
+        "{graph}"
+    );
+}

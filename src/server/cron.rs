@@ -24,7 +24,10 @@ impl Server {
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
         {
+            let start = crate::util::monotonic_us();
             self.active_expire_cycle();
+            let ms = (crate::util::monotonic_us() - start) / 1000;
+            self.latency_add("expire-cycle", ms);
         }
         self.databases_cron();
         self.clients_cron();

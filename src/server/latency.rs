@@ -1,7 +1,7 @@
 //! The latency monitor (LATENCY LATEST/HISTORY/RESET/DOCTOR/GRAPH): events
 //! slower than `latency-monitor-threshold` ms are sampled once a second per
 //! event, keeping the last 160 samples and the all-time maximum, as Redis's
-//! latency.c does. Also the per-command latency histograms of
+//! latency.c does (the DOCTOR and GRAPH texts: `latency_report`). Also the per-command latency histograms of
 //! `latency-tracking` (`util::hdr`): LATENCY HISTOGRAM and INFO latencystats.
 
 use super::Server;
@@ -15,13 +15,13 @@ const HISTORY_LEN: usize = 160;
 #[derive(Default)]
 pub struct Series {
     /// (unix seconds, milliseconds), oldest first.
-    samples: VecDeque<(i64, u64)>,
-    max: u64,
+    pub(super) samples: VecDeque<(i64, u64)>,
+    pub(super) max: u64,
 }
 
 #[derive(Default)]
 pub struct Latency {
-    events: BTreeMap<&'static str, Series>,
+    pub(super) events: BTreeMap<&'static str, Series>,
 }
 
 impl Server {
@@ -102,27 +102,11 @@ impl Server {
             self.reply(key, |o| o.verbatim(text.as_bytes()));
         } else if eq_ic(sub, "graph") && n == 3 {
             let name = String::from_utf8_lossy(&argv[2]).into_owned();
-            let Some(s) = self
-                .latency
-                .events
-                .get(name.as_str())
-                .filter(|s| !s.samples.is_empty())
-            else {
+            let Some(text) = self.latency_graph(&name) else {
                 return Err(CmdError::msg(format!(
                     "ERR No samples available for event '{name}'"
                 )));
             };
-            let hi = s.samples.iter().map(|x| x.1).max().unwrap_or(0);
-            let lo = s.samples.iter().map(|x| x.1).min().unwrap_or(0);
-            let mut text = format!(
-                "{name} - high {hi} ms, low {lo} ms (all time high {} ms)\n{}\n",
-                s.max,
-                "-".repeat(80)
-            );
-            for &(_, v) in &s.samples {
-                let bar = if hi > 0 { (v * 10).div_ceil(hi) } else { 0 } as usize;
-                text.push_str(&format!("{:>4} |{}\n", v, "#".repeat(bar)));
-            }
             self.reply(key, |o| o.verbatim(text.as_bytes()));
         } else if eq_ic(sub, "histogram") {
             let names = self.histogram_names(&argv[2..]);
@@ -231,40 +215,5 @@ impl Server {
                 fields.join(",")
             ));
         }
-    }
-
-    /// LATENCY DOCTOR's report, in Redis's words.
-    fn latency_doctor(&self) -> String {
-        let spikes: Vec<_> = self
-            .latency
-            .events
-            .iter()
-            .filter(|(_, s)| !s.samples.is_empty())
-            .collect();
-        if spikes.is_empty() {
-            return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n".into();
-        }
-        let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
-        for (i, (e, s)) in spikes.iter().enumerate() {
-            let n = s.samples.len() as u64;
-            let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / n.max(1);
-            let mad = s.samples.iter().map(|x| x.1.abs_diff(avg)).sum::<u64>() / n.max(1);
-            let period = match (s.samples.front(), s.samples.back()) {
-                (Some(a), Some(b)) if n > 1 => (b.0 - a.0) as f64 / n as f64,
-                _ => 0.0,
-            };
-            t.push_str(&format!(
-                "{}. {}: {} latency spikes (average {}ms, mean deviation {}ms, period {:.2} sec). Worst all time event {}ms.\n",
-                i + 1,
-                e,
-                n,
-                avg,
-                mad,
-                period,
-                s.max
-            ));
-        }
-        t.push_str("\nI have a few advices for you:\n\n- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
-        t
     }
 }

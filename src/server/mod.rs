@@ -8,7 +8,8 @@
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
 //!   MONITOR; `memory`: MEMORY and the overhead breakdown; `module`: MODULE; `info`: INFO, COMMAND, DEBUG (`debug`: its
-//!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY;
+//!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY
+//!   (`latency_report`: its DOCTOR and GRAPH texts);
 //! - `clients`: the client registry (the slab and every per-client index:
 //!   subscriptions, blocked keys, pauses, replicas, MONITOR);
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
@@ -33,6 +34,7 @@ pub mod exec;
 pub mod failover;
 pub mod info;
 pub mod latency;
+pub mod latency_report;
 pub mod listen;
 pub mod memory;
 pub mod module;
