@@ -601,3 +601,28 @@ fn latency_doctor_and_graph_report_a_command_spike() {
         "{graph}"
     );
 }
+
+#[test]
+fn bgrewriteaof_with_the_aof_off_writes_a_base_debug_loadaof_reads() {
+    let srv = Server::start(&[]);
+    let mut c = srv.conn();
+    c.cmd(&["CONFIG", "SET", "aof-use-rdb-preamble", "no"]);
+    c.cmd(&["SET", "x", "10"]);
+    c.cmd(&["EXPIRE", "x", "1000"]);
+    c.cmd(&["RPUSH", "l", "a", "b"]);
+    let digest = s(&c.cmd(&["DEBUG", "DIGEST"]));
+    c.cmd(&["BGREWRITEAOF"]);
+    assert!(wait_until(SYNC_TIMEOUT, || {
+        info_field(&mut c, "persistence", "aof_rewrite_in_progress").as_deref() == Some("0")
+            && info_field(&mut c, "persistence", "aof_last_bgrewrite_status").as_deref()
+                == Some("ok")
+            && srv
+                .dir
+                .join("appendonlydir/appendonly.aof.manifest")
+                .exists()
+    }));
+    c.cmd(&["SET", "later", "not in the aof"]);
+    assert_eq!(s(&c.cmd(&["DEBUG", "LOADAOF"])), "+OK\r\n");
+    assert_eq!(s(&c.cmd(&["DEBUG", "DIGEST"])), digest);
+    assert!(c.cmd_int(&["TTL", "x"]) > 900);
+}

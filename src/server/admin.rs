@@ -59,9 +59,11 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
     super::listen::write_pidfile(&server.cfg.pidfile);
     crate::alloc::mark_startup(super::info::used_memory());
     crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
+    // Before loading, as Redis's logo shows it: a server that fails to
+    // load its AOF or RDB has said which process it was.
+    log::info!("PID: {}", std::process::id());
     server.load_data_on_startup();
     server.repl_init_from_config();
-    log::info!("PID: {}", std::process::id());
     log::info!("Ready to accept connections");
     if let Some(mut p) = ready_pipe {
         use std::io::Write;

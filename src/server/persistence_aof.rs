@@ -585,7 +585,7 @@ impl Server {
             m.persist(&dir, &prefix).map_err(|e| e.to_string())?;
             self.persist.aof.manifest = m;
             self.persist.aof.file = Some(f);
-        } else {
+        } else if self.persist.aof.state == AofState::WaitRewrite {
             let f = std::fs::File::create(self.aof_temp_incr()).map_err(|e| e.to_string())?;
             self.persist.aof.file = Some(f);
         }
@@ -632,7 +632,9 @@ impl Server {
         let dir = self.aof_dir();
         let tmp = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
         self.persist.aof_last_cow_size = cow;
-        if !exit.ok() || self.persist.aof.state == AofState::Off {
+        // With the AOF off the rewrite still installs a base and the
+        // manifest (what DEBUG LOADAOF then loads), as Redis 7.0 does.
+        if !exit.ok() {
             match exit {
                 ChildExit::Signal(s) => {
                     log::warn!("Background AOF rewrite terminated by signal {s}")
