@@ -20,6 +20,7 @@ pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lolwut;
+pub mod scripting;
 pub mod sort;
 pub mod string;
 pub mod t_hash;
@@ -106,6 +107,9 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// Called by a script (redis.call): replies must not depend on a set's
+    /// internal order (SORT BY nosort of a set sorts).
+    pub from_script: bool,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only
@@ -233,6 +237,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(sort::COMMANDS.iter())
         .chain(geo::COMMANDS.iter())
         .chain(lolwut::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

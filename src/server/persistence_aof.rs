@@ -38,11 +38,16 @@ enum AofEnd {
 /// Writes the rewrite of the dataset as commands (aof-use-rdb-preamble no).
 fn write_aof_commands(
     ks: &crate::db::Keyspace,
+    functions: &[Bytes],
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::with_capacity(64 * 1024, out);
     let mut buf = Vec::new();
     let b = |s: &[u8]| Bytes::copy_from_slice(s);
+    // The libraries first, as Redis's rewriteFunctions.
+    for code in functions {
+        cat_command(&mut buf, &[b(b"FUNCTION"), b(b"LOAD"), code.clone()]);
+    }
     for (i, db) in ks.dbs.iter().enumerate() {
         if db.dict.is_empty() {
             continue;
@@ -112,7 +117,7 @@ fn write_base(
     if preamble {
         rdb::write_rdb_with(ks, &mut f, aux, fill, &mut |_| {})?;
     } else {
-        write_aof_commands(ks, &mut f)?;
+        write_aof_commands(ks, &aux.functions, &mut f)?;
     }
     f.sync_all()
 }
@@ -304,12 +309,17 @@ impl Server {
             }
             let lim = Limits::from_config(&self.cfg);
             let mut r = crate::persist::rdb_load::RdbReader::new(&mut rest);
-            if crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true).is_err() {
+            let Ok(info) = crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true)
+            else {
                 if old_style {
                     log::warn!("Error reading the RDB preamble of the AOF file {name}, AOF loading aborted");
                 } else {
                     log::warn!("Error reading the RDB base file {name}, AOF loading aborted");
                 }
+                return AofLoad::Failed;
+            };
+            if let Err(e) = self.functions_load_rdb(info.functions) {
+                log::warn!("Failed loading library: {e}");
                 return AofLoad::Failed;
             }
             if old_style {
@@ -473,6 +483,7 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);
                 *db = ctx.db;
@@ -497,6 +508,7 @@ impl Server {
                             self.ks.dbs.swap(a as usize, b as usize);
                         }
                     }
+                    Srv::Function => self.function_apply_from_aof(argv),
                     // MULTI/EXEC: the commands inside are applied one by one.
                     _ => {}
                 }
