@@ -626,3 +626,23 @@ fn bgrewriteaof_with_the_aof_off_writes_a_base_debug_loadaof_reads() {
     assert_eq!(s(&c.cmd(&["DEBUG", "DIGEST"])), digest);
     assert!(c.cmd_int(&["TTL", "x"]) > 900);
 }
+
+#[test]
+fn debug_protocol_push_is_a_push_then_a_reply_as_in_redis() {
+    let srv = Server::start(&[]);
+    let redis = RedisServer::start(&[]);
+    let mut replies = Vec::new();
+    for port in [srv.port, redis.port] {
+        let mut c = Conn::connect(port);
+        c.cmd(&["HELLO", "3"]);
+        c.send(&[b"DEBUG", b"PROTOCOL", b"push"]);
+        let push = c.read_reply();
+        let reply = c.read_reply();
+        replies.push((push, reply));
+    }
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(
+        s(&replies[0].0),
+        ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
+    );
+}
