@@ -641,8 +641,5 @@ fn debug_protocol_push_is_a_push_then_a_reply_as_in_redis() {
         replies.push((push, reply));
     }
     assert_eq!(replies[0], replies[1]);
-    assert_eq!(
-        s(&replies[0].0),
-        ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"
-    );
+    assert_eq!(s(&replies[0].0), ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n");
 }

@@ -232,10 +232,6 @@ impl Server {
             cfg,
         };
         s.update_clock();
-        // Replicas are PINGed every repl-ping-replica-period seconds of the
-        // server's life (Redis: replication_cron_loops % period), not as
-        // soon as the first one attaches.
-        s.repl.last_ping_ms = now;
         s.update_lfu_mode();
         s.sync_notify_classes();
         Ok(s)
