@@ -19,8 +19,10 @@
 
 pub mod bitops;
 pub mod dump;
+pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
+pub mod lolwut;
 pub mod scripting;
 pub mod sort;
 pub mod string;
@@ -236,6 +238,8 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(geo::COMMANDS.iter())
+        .chain(lolwut::COMMANDS.iter())
         .chain(scripting::COMMANDS.iter())
 }
 

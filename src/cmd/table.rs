@@ -55,6 +55,7 @@ pub enum Srv {
     SentinelInfo,
     SentinelRole,
     SentinelPublish,
+    Module,
     // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
     Eval,
     EvalSha,

@@ -292,7 +292,7 @@ impl<Rd: Read> RdbReader<Rd> {
                     };
                     let blob = self.string()?;
                     if container == QUICKLIST_NODE_PLAIN {
-                        l.push_back(&blob, lim);
+                        l.push_back_plain(&blob);
                         continue;
                     } else if container != QUICKLIST_NODE_PACKED {
                         return self.corrupt(format!(

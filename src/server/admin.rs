@@ -74,12 +74,16 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
+    crate::alloc::mark_startup(super::info::used_memory());
+    crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
     if server.sentinel.is_some() {
         server.sentinel_is_running();
     } else {
+        // Before loading, as Redis's logo shows it: a server that fails to
+        // load its AOF or RDB has said which process it was.
+        log::info!("PID: {}", std::process::id());
         server.load_data_on_startup();
         server.repl_init_from_config();
-        log::info!("PID: {}", std::process::id());
         log::info!("Ready to accept connections");
     }
     if let Some(mut p) = ready_pipe {
@@ -171,6 +175,7 @@ impl Server {
             Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
                 self.run_sentinel_srv(key, tag, argv)
             }
+            Srv::Module => self.cmd_module(key, argv),
             Srv::Eval => self.cmd_eval(key, argv, false, false),
             Srv::EvalSha => self.cmd_eval(key, argv, true, false),
             Srv::EvalRo => self.cmd_eval(key, argv, false, true),
@@ -420,49 +425,6 @@ impl Server {
             }
         } else {
             return Err(unknown_subcommand(sub, "SLOWLOG"));
-        }
-        Ok(())
-    }
-
-    fn cmd_memory(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        let sub = &argv[1][..];
-        if eq_ic(sub, "usage") && argv.len() >= 3 {
-            let db = self.clients.get(key).map_or(0, |c| c.db);
-            if argv.len() == 5 && !eq_ic(&argv[3], "samples") || argv.len() == 4 || argv.len() > 5 {
-                return Err(error::SYNTAX.into());
-            }
-            let size = match self.ks.lookup_read(db, &argv[2]) {
-                None => None,
-                Some(e) => Some(crate::server::info::value_memory(&e.val) + argv[2].len() + 64),
-            };
-            self.reply(key, |o| match size {
-                None => o.null(),
-                Some(n) => o.int(n as i64),
-            });
-        } else if eq_ic(sub, "help") && argv.len() == 2 {
-            let lines = [
-                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "DOCTOR",
-                "    Return memory problems reports.",
-                "MALLOC-STATS",
-                "    Return internal statistics report from the memory allocator.",
-                "PURGE",
-                "    Attempt to purge dirty pages for reclamation by the allocator.",
-                "STATS",
-                "    Return information about the memory usage of the server.",
-                "USAGE <key> [SAMPLES <count>]",
-                "    Return memory in bytes used by <key> and its value. Nested values are",
-                "    sampled up to <count> times (default: 5, 0 means sample all).",
-                "HELP",
-                "    Prints this help.",
-            ];
-            self.reply_help(key, &lines);
-        } else if eq_ic(sub, "doctor") {
-            self.reply(key, |o| o.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."));
-        } else if eq_ic(sub, "purge") {
-            self.reply_ok(key);
-        } else {
-            return Err(unknown_subcommand(sub, "MEMORY"));
         }
         Ok(())
     }

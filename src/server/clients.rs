@@ -518,6 +518,7 @@ mod tests {
             db: 0,
             keys: vec![Sds::new(key)],
             deadline_ms: 0,
+            duration_us: 0,
         }
     }
 
