@@ -28,7 +28,7 @@ use crate::net::Client;
 pub use crate::net::ClientRef;
 use crate::repl::ReplicaInfo;
 use crate::sds::Sds;
-use crate::util::FxBuildHasher;
+use rustc_hash::FxBuildHasher;
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 
@@ -577,6 +577,7 @@ mod tests {
             db: 0,
             keys: vec![Sds::new(key)],
             deadline_ms: 0,
+            duration_us: 0,
         }
     }
 
