@@ -152,7 +152,7 @@ fn redis_cli_rdb_and_functions_rdb() {
     let lib = "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)";
     assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), b"$4\r\nlib1\r\n");
     for (flag, keys) in [("--rdb", 1000), ("--functions-rdb", 0)] {
-        let file = s.dir.join(&format!("cli{keys}.rdb"));
+        let file = s.dir.join(format!("cli{keys}.rdb"));
         let out = cli(s.port, &[flag, &file.to_string_lossy()]);
         let text = String::from_utf8_lossy(&out.stderr).into_owned() + &stdout(&out);
         assert!(

@@ -91,10 +91,8 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
-    /// Runs of the once-a-second replication cron (Redis's
-    /// replication_cron_loops): replicas are PINGed when it is a multiple of
-    /// repl-ping-replica-period, so raising the period stops the pings at once.
-    pub cron_loops: u64,
+    /// The second (since startup) of the last PING to replicas.
+    pub last_ping_second: i64,
 }
 
 /// A background RDB child working for replicas.
@@ -139,7 +137,7 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
-            cron_loops: 0,
+            last_ping_second: -1,
         }
     }
 

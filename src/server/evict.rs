@@ -12,8 +12,8 @@ use bytes::Bytes;
 const MAX_EVICTIONS_PER_CALL: usize = 1000;
 
 impl Server {
-    /// Bytes waiting in our replicas' output buffers (each replica keeps
-    /// its own copy of the stream here), INFO's mem_clients_slaves.
+    /// Bytes of replication stream waiting in our replicas' output buffers
+    /// (each replica keeps its own copy of the stream here).
     pub fn replica_output_memory(&self) -> u64 {
         self.clients
             .replicas()

@@ -32,7 +32,6 @@ impl Server {
         self.repl_replica_cron();
         self.repl_master_cron();
         self.update_failover_status();
-        self.repl.cron_loops += 1;
     }
 
     pub fn repl_before_sleep(&mut self) {

@@ -243,7 +243,11 @@ impl Server {
         }
         self.persist_kill_child();
         self.persist_flush_aof_on_shutdown();
-        let save = (!self.cfg.save.is_empty() && !f.nosave) || f.save;
+        // A Sentinel, or a server still loading, saves nothing (Redis
+        // turns SAVE into NOSAVE there).
+        let save = self.sentinel.is_none()
+            && !self.persist.loading
+            && ((!self.cfg.save.is_empty() && !f.nosave) || f.save);
         if save {
             log::info!("Saving the final RDB snapshot before exiting.");
             if let Err(e) = self.save_rdb_foreground() {
@@ -273,7 +277,11 @@ impl Server {
         }
         // No connection may be accepted any more (closeListeningSockets).
         self.listeners.clear();
-        log::warn!("ferrodis is now ready to exit, bye bye...");
+        if self.sentinel.is_some() {
+            log::warn!("Sentinel is now ready to exit, bye bye...");
+        } else {
+            log::warn!("ferrodis is now ready to exit, bye bye...");
+        }
         true
     }
 
