@@ -115,16 +115,31 @@ fn debug_htstats_key_matches_redis() {
         c.cmd(&["SADD", "small", "a"]);
         c.cmd(&["HSET", "lp", "f", "v"]);
         out.push(String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS-KEY", "lp"])).into_owned());
-        // Growing: 100 members end half-way through the 64 -> 128 rehash.
+        // Growing to 128 buckets for 100 members; sampling does rehash
+        // work (how much each step moves depends on the hash seed, so the
+        // shapes are compared once the rehash is over).
+        let settle = |c: &mut Conn| {
+            for _ in 0..1000 {
+                let r = parse(&c.cmd(&["DEBUG", "HTSTATS-KEY", "set"])).text();
+                if !r.contains("rehashing target") {
+                    return;
+                }
+                c.cmd(&["SRANDMEMBER", "set"]);
+            }
+            panic!("the rehash never ended");
+        };
         for i in 0..100 {
             c.cmd(&["SADD", "set", &format!("m:{i}")]);
         }
+        settle(&mut c);
         out.extend(htstats_shape(&mut c, "small"));
         out.extend(htstats_shape(&mut c, "set"));
-        // Shrinking: SREM resizes once fewer than 10% of the buckets are used.
+        // Shrinking: SREM resizes once fewer than 10% of the buckets are
+        // used (to 16 buckets here).
         for i in 0..95 {
             c.cmd(&["SREM", "set", &format!("m:{i}")]);
         }
+        settle(&mut c);
         out.extend(htstats_shape(&mut c, "set"));
         shapes.push(out);
     }

@@ -159,3 +159,29 @@ fn lazy_expiry_by_scan_and_randomkey_is_not_a_transaction() {
         "0 DEBUG SET-ACTIVE-EXPIRE 1",
     ]);
 }
+
+#[test]
+fn evictions_propagate_one_by_one_after_the_command() {
+    // CONFIG SET maxmemory starts evictions from the loop (a MULTI that
+    // sets it runs to its end first), each DEL on its own.
+    same_stream(&[
+        "0 SET asdf1 1",
+        "0 SET asdf2 2",
+        "0 SET asdf3 3",
+        "0 CONFIG SET maxmemory-policy allkeys-lru",
+        "0 CONFIG SET maxmemory 1",
+        "sleep 200",
+        "0 DBSIZE",
+        "0 CONFIG SET maxmemory 0",
+        "0 SET asdf4 4",
+        "0 MULTI",
+        "0 INCR x",
+        "0 CONFIG SET maxmemory 1",
+        "0 INCR x",
+        "0 EXEC",
+        "sleep 200",
+        "0 DBSIZE",
+        "0 CONFIG SET maxmemory 0",
+        "0 CONFIG SET maxmemory-policy noeviction",
+    ]);
+}

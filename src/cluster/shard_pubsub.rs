@@ -24,7 +24,7 @@ impl Server {
             self.clients.shard_subscribe(key, name);
             self.pubsub_refresh_flag(key);
             let n = self.clients.shard_subscriptions(key).len();
-            self.reply(key, |o| {
+            self.reply_push(key, |o| {
                 o.push(3);
                 o.bulk(b"ssubscribe");
                 o.bulk(name);
@@ -41,7 +41,7 @@ impl Server {
             self.clients.shard_subscriptions(key).to_vec()
         };
         if names.is_empty() {
-            self.reply(key, |o| {
+            self.reply_push(key, |o| {
                 o.push(3);
                 o.bulk(b"sunsubscribe");
                 o.null();
@@ -60,7 +60,7 @@ impl Server {
     fn shard_unsubscribe_notify(&mut self, key: usize, name: &[u8]) {
         self.clients.shard_unsubscribe(key, name);
         let n = self.clients.shard_subscriptions(key).len();
-        self.reply(key, |o| {
+        self.reply_push(key, |o| {
             o.push(3);
             o.bulk(b"sunsubscribe");
             o.bulk(name);
@@ -73,7 +73,7 @@ impl Server {
     pub fn shard_publish_local(&mut self, channel: &[u8], msg: &[u8]) -> usize {
         let subs = self.clients.shard_subscribers(channel);
         for &k in &subs {
-            self.reply(k, |o| {
+            self.reply_push(k, |o| {
                 o.push(3);
                 o.bulk(b"smessage");
                 o.bulk(channel);

@@ -558,9 +558,7 @@ impl Server {
                 }
                 "appendonly" => self.persist_appendonly_changed(),
                 "dir" => self.persist_chdir(),
-                "maxmemory" => {
-                    self.perform_evictions();
-                }
+                "maxmemory" => self.maxmemory_changed(),
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
                 "repl-backlog-size" => self.repl_resize_backlog(),

@@ -8,9 +8,6 @@ use crate::config::MaxmemoryPolicy as P;
 use crate::sds::Sds;
 use bytes::Bytes;
 
-/// How many keys one call may evict before giving the loop back.
-const MAX_EVICTIONS_PER_CALL: usize = 1000;
-
 impl Server {
     /// Bytes of replication stream waiting in our replicas' output buffers
     /// (each replica keeps its own copy of the stream here).
@@ -29,32 +26,72 @@ impl Server {
         self.replica_output_memory() + self.persist.aof.buf.len() as u64
     }
 
-    /// Frees memory until used_memory <= maxmemory. False when that was not
-    /// possible (no candidate keys): the caller replies -OOM.
-    pub fn perform_evictions(&mut self) -> bool {
+    /// Memory over maxmemory that eviction must free (0: within the limit).
+    fn memory_to_free(&self) -> u64 {
         let max = self.cfg.maxmemory;
-        if max == 0 {
-            return true;
-        }
-        let mut used = super::info::used_memory();
-        if used <= max {
-            return true;
+        let used = super::info::used_memory();
+        if max == 0 || used <= max {
+            return 0;
         }
         // The replication and AOF buffers are not counted, as in Redis.
         let not_counted = self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict();
-        used = used.saturating_sub(not_counted);
-        if used <= max {
+        used.saturating_sub(not_counted).saturating_sub(max)
+    }
+
+    /// Redis's evictionTimeLimitUs: maxmemory-eviction-tenacity (0..100)
+    /// as the time one eviction cycle may take.
+    fn eviction_time_limit_us(&self) -> u64 {
+        let t: u64 = self
+            .cfg
+            .extra_value("maxmemory-eviction-tenacity")
+            .parse()
+            .unwrap_or(10);
+        if t <= 10 {
+            50 * t
+        } else if t < 100 {
+            (500.0 * 1.15f64.powi(t as i32 - 10)) as u64
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// Redis's performEvictions: frees memory until used_memory is within
+    /// maxmemory, each evicted key propagated on its own as a DEL (UNLINK
+    /// with lazyfree-lazy-eviction). A cycle stops at its time limit and
+    /// goes on before the next sleep (`evict_running`). False when memory
+    /// is over the limit and nothing can be evicted: the caller replies
+    /// -OOM to commands that may grow memory.
+    pub fn perform_evictions(&mut self) -> bool {
+        // Loading, a replica ignoring maxmemory, paused writes: the data
+        // set stays as it is.
+        let replica_ignores =
+            self.repl.is_replica() && self.cfg.extra_value("replica-ignore-maxmemory") != "no";
+        if self.persist.loading
+            || replica_ignores
+            || self.clients_paused_until_ms != 0
+            || self.pending_shutdown.is_some()
+        {
+            return true;
+        }
+        if self.memory_to_free() == 0 {
+            self.evict_running = false;
             return true;
         }
         let policy = self.cfg.maxmemory_policy;
         if policy == P::NoEviction {
             return false;
         }
-        for _ in 0..MAX_EVICTIONS_PER_CALL {
+        let lazy = self.cfg.extra_value("lazyfree-lazy-eviction") == "yes";
+        let limit_us = self.eviction_time_limit_us();
+        let start = crate::util::monotonic_us();
+        let mut freed = 0u64;
+        loop {
             let Some((db, key)) = self.eviction_candidate(policy) else {
+                self.evict_running = false;
                 return false;
             };
             self.ks.delete(db, &key);
+            self.ks.signal_modified(db, &key);
             self.stats.evicted_keys += 1;
             let k = Bytes::copy_from_slice(&key);
             self.events.push(crate::cmd::Notification {
@@ -64,14 +101,39 @@ impl Server {
                 key: k.clone(),
                 reply_at: None,
             });
-            self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
-            let not_counted =
-                self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict();
-            if super::info::used_memory().saturating_sub(not_counted) <= max {
+            let cmd: &'static [u8] = if lazy { b"UNLINK" } else { b"DEL" };
+            self.also_propagate(db, vec![Bytes::from_static(cmd), k]);
+            // Each deletion is a unit of its own, never a MULTI.
+            self.flush_propagation();
+            freed += 1;
+            if self.memory_to_free() == 0 {
+                self.evict_running = false;
+                return true;
+            }
+            if freed.is_multiple_of(16)
+                && crate::util::monotonic_us().saturating_sub(start) > limit_us
+            {
+                // Over the time limit: go on later (Redis's eviction
+                // time proc), memory is not "failed" meanwhile.
+                self.evict_running = true;
                 return true;
             }
         }
-        true
+    }
+
+    /// CONFIG SET maxmemory: evictions start from the loop, not inside the
+    /// command (a MULTI that sets it runs to its end first), as Redis 7.0's
+    /// startEvictionTimeProc.
+    pub fn maxmemory_changed(&mut self) {
+        let max = self.cfg.maxmemory;
+        if max == 0 {
+            return;
+        }
+        let used = super::info::used_memory().saturating_sub(self.memory_not_counted_for_evict());
+        if max < used {
+            log::warn!("WARNING: the new maxmemory value set via CONFIG SET ({max}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
+        }
+        self.evict_running = true;
     }
 
     /// The best key to evict among `maxmemory-samples` random ones.

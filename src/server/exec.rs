@@ -493,7 +493,9 @@ impl Server {
         }
         // Queueing under OOM is refused whatever the command (unbounded memory).
         let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
-        if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
+        // Evictions run before every command (Redis's processCommand):
+        // only commands that may grow memory are refused when they fail.
+        if self.cfg.maxmemory > 0 && !self.perform_evictions() && denyoom {
             return Some(error::OOM.into());
         }
         let is_write = flags_now & cmd::flag::WRITE != 0;

@@ -171,6 +171,9 @@ pub struct Server {
     pub failover: Option<failover::Failover>,
     pub latency: latency::Latency,
     pub shutdown_asap: bool,
+    /// An eviction cycle stopped at its time limit (or maxmemory was just
+    /// lowered): evictions go on before the next sleep.
+    pub evict_running: bool,
     /// DEBUG PAUSE-CRON: cron does nothing while set.
     pub pause_cron: bool,
     /// Volatile keys written on this (writable) replica by its own
@@ -238,6 +241,7 @@ impl Server {
             latency: latency::Latency::default(),
             shutdown_asap: false,
             pause_cron: false,
+            evict_running: false,
             replica_keys_with_expire: HashMap::new(),
             pending_shutdown: None,
             cron_loops: 0,
@@ -408,7 +412,7 @@ impl Server {
         loop {
             self.before_sleep();
             let now = crate::util::monotonic_us();
-            let timeout = if !self.pending_input.is_empty() {
+            let timeout = if !self.pending_input.is_empty() || self.evict_running {
                 Duration::ZERO
             } else if self.clients_paused_until_ms != 0 {
                 let left = (self
@@ -626,6 +630,10 @@ impl Server {
             self.cluster_before_sleep();
         }
         self.check_pause_end();
+        if self.evict_running {
+            self.perform_evictions();
+            self.after_command();
+        }
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
