@@ -107,6 +107,25 @@ pub struct SlotIndex {
     keys: Vec<Vec<Sds>>,
 }
 
+/// Redis's dictExpandAllowed for the keyspace tables (keys and expires):
+/// the used_memory past which a table does not double while its fill is
+/// still tolerable, so that a rehash never by itself pushes memory over
+/// maxmemory and evicts keys. 0 = unbounded. The server sets it before each
+/// command (maxmemory plus what maxmemory does not count).
+static EXPAND_CEILING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn set_expand_ceiling(bytes: u64) {
+    EXPAND_CEILING.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many bytes a keyspace table may take to grow (None: no bound).
+fn expand_room() -> Option<u64> {
+    match EXPAND_CEILING.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => None,
+        c => Some(c.saturating_sub(crate::server::info::used_memory())),
+    }
+}
+
 /// One numbered database.
 #[derive(Default)]
 pub struct Db {
@@ -141,7 +160,8 @@ impl Db {
         if let Some(t) = self.expires.get_mut(key) {
             *t = when_ms;
         } else {
-            self.expires.insert_new(Sds::new(key), when_ms);
+            self.expires
+                .insert_new_within(Sds::new(key), when_ms, expand_room());
         }
     }
 
@@ -469,7 +489,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         let slot_pos = d.index_push(key);
         d.dict
-            .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
+            .insert_new_within(Sds::new(key), Entry { val, lru, slot_pos }, expand_room());
         self.signal_ready_if_blocked(db, key);
         self.notify_new_key(db, key);
     }
@@ -522,8 +542,11 @@ impl Keyspace {
             }
             None => {
                 let slot_pos = d.index_push(key);
-                d.dict
-                    .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
+                d.dict.insert_new_within(
+                    Sds::new(key),
+                    Entry { val, lru, slot_pos },
+                    expand_room(),
+                );
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }

@@ -251,8 +251,16 @@ impl<V> Dict<V> {
 
     /// Inserts a key the caller knows is absent (saves a lookup).
     pub fn insert_new(&mut self, key: Sds, val: V) {
+        self.insert_new_within(key, val, None);
+    }
+
+    /// `insert_new` for a table whose growth is bounded by memory (Redis's
+    /// dictExpandAllowed, the keyspace's tables under maxmemory): while the
+    /// fill is at most 1.618, the table does not grow when its new bucket
+    /// array would take more than `room` bytes; chains get longer instead.
+    pub fn insert_new_within(&mut self, key: Sds, val: V, room: Option<u64>) {
         self.rehash_step();
-        self.expand_if_needed();
+        self.expand_if_needed_within(room);
         let h = hash_bytes(&key);
         let node = Box::new(Node {
             next: None,
@@ -310,6 +318,10 @@ impl<V> Dict<V> {
     // ---- resizing ----
 
     fn expand_if_needed(&mut self) {
+        self.expand_if_needed_within(None);
+    }
+
+    fn expand_if_needed_within(&mut self, room: Option<u64>) {
         if self.is_rehashing() {
             return;
         }
@@ -320,7 +332,13 @@ impl<V> Dict<V> {
         }
         let used = self.ht[0].used;
         if used >= size && (resize_allowed() || used / size > FORCE_RESIZE_RATIO) {
-            self.start_rehash((used + 1).next_power_of_two());
+            let new_size = (used + 1).next_power_of_two();
+            let more_mem = (new_size * std::mem::size_of::<Option<Box<Node<V>>>>()) as u64;
+            // Redis's HASHTABLE_MAX_LOAD_FACTOR: past it, growing is a must.
+            let bounded = room.is_some_and(|r| more_mem > r) && used * 1000 <= size * 1618;
+            if !bounded {
+                self.start_rehash(new_size);
+            }
         }
     }
 
@@ -745,6 +763,31 @@ mod tests {
 
     fn key(i: usize) -> Sds {
         Sds::from_vec(format!("key:{i}").into_bytes())
+    }
+
+    #[test]
+    fn growth_bounded_by_room_until_the_fill_is_too_high() {
+        let mut d: Dict<()> = Dict::default();
+        for i in 0..8 {
+            d.insert_new(key(i), ());
+        }
+        assert_eq!(d.buckets(), 8);
+        // Doubling would take 16 buckets of 8 bytes: 100 bytes are too few.
+        for i in 8..12 {
+            d.insert_new_within(key(i), (), Some(100));
+        }
+        assert_eq!(d.buckets(), 8);
+        // Past a fill of 1.618 the table grows anyway.
+        for i in 12..14 {
+            d.insert_new_within(key(i), (), Some(100));
+        }
+        assert_eq!(d.len(), 14);
+        assert!(d.buckets() >= 16 || d.is_rehashing());
+        let mut e: Dict<()> = Dict::default();
+        for i in 0..9 {
+            e.insert_new_within(key(i), (), Some(128));
+        }
+        assert!(e.buckets() >= 16 || e.is_rehashing());
     }
 
     #[test]

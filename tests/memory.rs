@@ -5,12 +5,92 @@
 
 mod common;
 
-use common::{info_field, Conn, Server};
+use common::{info_field, wait_until, Conn, RedisServer, Server};
+use std::time::Duration;
 
 fn used_memory(c: &mut Conn) -> i64 {
-    info_field(c, "memory", "used_memory")
+    memory_field(c, "used_memory")
+}
+
+fn memory_field(c: &mut Conn, field: &str) -> i64 {
+    info_field(c, "memory", field)
         .and_then(|v| v.parse().ok())
-        .expect("used_memory")
+        .unwrap_or_else(|| panic!("{field}"))
+}
+
+/// maxmemory set 10 KB above used_memory with 4096 keys: the next key
+/// would double the keyspace table (64 KB of buckets). Redis does not grow
+/// the table then (dictExpandAllowed), so nothing is evicted.
+fn rehash_stays_within_maxmemory(s: &Server) {
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    c.cmd(&["DEBUG", "POPULATE", "4096", "", "1"]);
+    let limit = used_memory(&mut c) + 10 * 1024;
+    c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    assert_eq!(c.cmd(&["SET", "k1", "v1"]), b"+OK\r\n", "{}", s.name);
+    assert_eq!(c.cmd(&["SET", "k2", "v2"]), b"+OK\r\n", "{}", s.name);
+    assert_eq!(c.cmd_int(&["DBSIZE"]), 4098, "{}: keys were evicted", s.name);
+    assert_eq!(
+        info_field(&mut c, "stats", "evicted_keys").as_deref(),
+        Some("0"),
+        "{}",
+        s.name
+    );
+}
+
+#[test]
+fn a_keyspace_rehash_does_not_push_memory_over_maxmemory() {
+    rehash_stays_within_maxmemory(&Server::start(&[]));
+    rehash_stays_within_maxmemory(&RedisServer::start(&[]));
+}
+
+/// A stopped replica's output buffer grows by megabytes: maxmemory does
+/// not count it (mem_not_counted_for_evict follows what the buffer holds,
+/// allocation slack included), so a master with maxmemory just above its
+/// data evicts nothing.
+fn replica_buffer_is_not_evicted_for(master: &Server, replica: &Server) {
+    let mut m = master.conn();
+    for j in 0..100 {
+        m.cmd(&["SETRANGE", &format!("key:{j}"), "100000", "asdf"]);
+    }
+    m.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    m.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "replica 100000000 100000000 300",
+    ]);
+    m.cmd(&["CONFIG", "SET", "repl-backlog-size", "10240"]);
+    m.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    m.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    let mut r = replica.conn();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field(&mut r, "replication", "master_link_status").as_deref() == Some("up")
+    }));
+    let used = used_memory(&mut m);
+    let not_counted = memory_field(&mut m, "mem_not_counted_for_evict");
+    let limit = used - not_counted + 256 * 1024;
+    m.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+    replica.signal(libc::SIGSTOP);
+    let payload = "A".repeat(100);
+    for _ in 0..50_000 {
+        assert_eq!(
+            m.cmd(&["SETRANGE", "key:0", "0", &payload]),
+            b":100004\r\n"
+        );
+    }
+    let not_counted = memory_field(&mut m, "mem_not_counted_for_evict");
+    replica.signal(libc::SIGCONT);
+    assert!(not_counted > 2 * 1024 * 1024, "{}: {not_counted}", master.name);
+    assert_eq!(m.cmd_int(&["DBSIZE"]), 100, "{}: keys were evicted", master.name);
+}
+
+#[test]
+fn a_stalled_replica_buffer_does_not_evict_keys() {
+    replica_buffer_is_not_evicted_for(&Server::start(&[]), &Server::start(&[]));
+    replica_buffer_is_not_evicted_for(&RedisServer::start(&[]), &RedisServer::start(&[]));
 }
 
 #[test]

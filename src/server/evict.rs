@@ -9,12 +9,14 @@ use crate::sds::Sds;
 use bytes::Bytes;
 
 impl Server {
-    /// Bytes of replication stream waiting in our replicas' output buffers
-    /// (each replica keeps its own copy of the stream here).
+    /// Memory held by our replicas' output buffers (each replica keeps its
+    /// own copy of the stream here): what is allocated, not only what is
+    /// waiting, so that used_memory minus this figure does not move while
+    /// a stalled replica's buffer grows.
     pub fn replica_output_memory(&self) -> u64 {
         self.clients
             .replicas()
-            .map(|(_, c, r)| (c.pending_reply() + r.pending.len()) as u64)
+            .map(|(_, c, r)| (c.reply.capacity() + r.pending.capacity()) as u64)
             .sum()
     }
 
@@ -23,7 +25,7 @@ impl Server {
     /// replicas and the AOF buffer, so that feeding replicas never evicts.
     /// The backlog is left out too: its size is configured, not data.
     pub fn memory_not_counted_for_evict(&self) -> u64 {
-        self.replica_output_memory() + self.persist.aof.buf.len() as u64
+        self.replica_output_memory() + self.persist.aof.buf.capacity() as u64
     }
 
     /// Memory over maxmemory that eviction must free (0: within the limit).
@@ -33,9 +35,23 @@ impl Server {
         if max == 0 || used <= max {
             return 0;
         }
-        // The replication and AOF buffers are not counted, as in Redis.
-        let not_counted = self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict();
-        used.saturating_sub(not_counted).saturating_sub(max)
+        used.saturating_sub(self.evict_exempt_memory())
+            .saturating_sub(max)
+    }
+
+    /// What eviction leaves out of used_memory: the replication and AOF
+    /// buffers, as in Redis, and the backlog.
+    fn evict_exempt_memory(&self) -> u64 {
+        self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict()
+    }
+
+    /// The used_memory up to which the keyspace tables may grow (Redis's
+    /// dictExpandAllowed); 0 without maxmemory.
+    pub fn keyspace_expand_ceiling(&self) -> u64 {
+        if self.cfg.maxmemory == 0 {
+            return 0;
+        }
+        self.cfg.maxmemory + self.evict_exempt_memory()
     }
 
     /// Redis's evictionTimeLimitUs: maxmemory-eviction-tenacity (0..100)

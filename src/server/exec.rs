@@ -488,6 +488,9 @@ impl Server {
         queueing: bool,
         from_master: bool,
     ) -> Option<CmdError> {
+        // The keyspace tables grow only within maxmemory (Redis's
+        // dictExpandAllowed), on a replica too.
+        crate::db::set_expand_ceiling(self.keyspace_expand_ceiling());
         if from_master {
             return None;
         }
