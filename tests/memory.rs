@@ -30,7 +30,12 @@ fn rehash_stays_within_maxmemory(s: &Server) {
     c.cmd(&["CONFIG", "SET", "maxmemory", &limit.to_string()]);
     assert_eq!(c.cmd(&["SET", "k1", "v1"]), b"+OK\r\n", "{}", s.name);
     assert_eq!(c.cmd(&["SET", "k2", "v2"]), b"+OK\r\n", "{}", s.name);
-    assert_eq!(c.cmd_int(&["DBSIZE"]), 4098, "{}: keys were evicted", s.name);
+    assert_eq!(
+        c.cmd_int(&["DBSIZE"]),
+        4098,
+        "{}: keys were evicted",
+        s.name
+    );
     assert_eq!(
         info_field(&mut c, "stats", "evicted_keys").as_deref(),
         Some("0"),
@@ -76,15 +81,21 @@ fn replica_buffer_is_not_evicted_for(master: &Server, replica: &Server) {
     replica.signal(libc::SIGSTOP);
     let payload = "A".repeat(100);
     for _ in 0..50_000 {
-        assert_eq!(
-            m.cmd(&["SETRANGE", "key:0", "0", &payload]),
-            b":100004\r\n"
-        );
+        assert_eq!(m.cmd(&["SETRANGE", "key:0", "0", &payload]), b":100004\r\n");
     }
     let not_counted = memory_field(&mut m, "mem_not_counted_for_evict");
     replica.signal(libc::SIGCONT);
-    assert!(not_counted > 2 * 1024 * 1024, "{}: {not_counted}", master.name);
-    assert_eq!(m.cmd_int(&["DBSIZE"]), 100, "{}: keys were evicted", master.name);
+    assert!(
+        not_counted > 2 * 1024 * 1024,
+        "{}: {not_counted}",
+        master.name
+    );
+    assert_eq!(
+        m.cmd_int(&["DBSIZE"]),
+        100,
+        "{}: keys were evicted",
+        master.name
+    );
 }
 
 #[test]

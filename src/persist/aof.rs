@@ -166,11 +166,12 @@ impl Manifest {
         s
     }
 
-    /// A new base name; the old base becomes history.
+    /// A new base name; the old base becomes history (the newest history
+    /// first, as Redis lists it).
     pub fn new_base(&mut self, prefix: &str, rdb: bool) -> String {
         if let Some(mut b) = self.base.take() {
             b.kind = 'h';
-            self.history.push(b);
+            self.history.insert(0, b);
         }
         self.cur_base_seq += 1;
         let name = format!(
@@ -198,15 +199,27 @@ impl Manifest {
         name
     }
 
-    /// After a rewrite: every incr file but the last is covered by the new
-    /// base and becomes history.
-    pub fn mark_rewritten_incrs_as_history(&mut self) {
-        let keep = self.incrs.pop();
-        for mut f in self.incrs.drain(..) {
+    /// After a rewrite: the incr files the new base covers become history
+    /// (Redis's markRewrittenIncrAofAsHistory): all of them, but the one
+    /// being appended to when `keep_last` (the AOF is on).
+    pub fn mark_rewritten_incrs_as_history(&mut self, keep_last: bool) {
+        let keep = if keep_last { self.incrs.pop() } else { None };
+        for mut f in self.incrs.drain(..).rev() {
             f.kind = 'h';
-            self.history.push(f);
+            self.history.insert(0, f);
         }
         self.incrs.extend(keep);
+    }
+
+    /// A Redis < 7.0 AOF (`name`, one file in the server directory) taken
+    /// as the base of this manifest (Redis's aofUpgradePrepare).
+    pub fn adopt_old_style(&mut self, name: &str) {
+        self.base = Some(AofFile {
+            name: name.to_string(),
+            seq: 1,
+            kind: 'b',
+        });
+        self.cur_base_seq = 1;
     }
 
     /// Writes the manifest atomically (temp file, fsync, rename).
@@ -353,7 +366,7 @@ mod tests {
         assert_eq!(Manifest::parse(&t).unwrap(), m);
         m.new_incr("appendonly.aof");
         m.new_base("appendonly.aof", true);
-        m.mark_rewritten_incrs_as_history();
+        m.mark_rewritten_incrs_as_history(true);
         assert_eq!(m.incrs.len(), 1);
         assert_eq!(m.history.len(), 2);
         assert!(Manifest::parse("file x seq").is_err());

@@ -557,6 +557,7 @@ impl Server {
                     log::set_max_level(f);
                 }
                 "appendonly" => self.persist_appendonly_changed(),
+                "aof-disable-auto-gc" => self.aof_del_history_files(),
                 "dir" => self.persist_chdir(),
                 "maxmemory" => self.maxmemory_changed(),
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),

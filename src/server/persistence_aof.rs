@@ -138,28 +138,87 @@ impl Server {
 
     // ---- loading ----
 
-    /// The manifest on disk (an empty one when there is none). A manifest
-    /// that does not parse is fatal, as in Redis.
+    /// The manifest on disk (an empty one when there is none: no AOF
+    /// directory, or no manifest in it). A manifest that does not parse is
+    /// fatal, as in Redis (aofLoadManifestFromDisk).
     fn aof_manifest_from_disk(&self) -> Manifest {
-        let mpath = self
-            .aof_dir()
-            .join(format!("{}.manifest", self.cfg.appendfilename));
-        match std::fs::read_to_string(&mpath) {
+        let dir = self.aof_dir();
+        if !dir.is_dir() {
+            log::info!("The AOF directory {} doesn't exist", self.cfg.appenddirname);
+            return Manifest::default();
+        }
+        let name = format!("{}.manifest", self.cfg.appendfilename);
+        match std::fs::read_to_string(dir.join(&name)) {
             Ok(text) => Manifest::parse(&text).unwrap_or_else(|e| {
                 log::warn!("{e}");
                 std::process::exit(1);
             }),
-            Err(_) => Manifest::default(),
+            Err(_) => {
+                log::info!("The AOF manifest file {name} doesn't exist");
+                Manifest::default()
+            }
         }
     }
 
-    /// appendonly yes at startup: load manifest, base and incr files, then
-    /// make sure a base exists and open the last incr file for appending.
+    /// An AOF of Redis < 7.0 (`appendfilename` in the server directory) is
+    /// moved into the AOF directory as the base of a new manifest when
+    /// there is no AOF directory, no manifest, or a manifest naming only
+    /// that file as its base while the directory lacks it (an upgrade
+    /// interrupted before the move): Redis's aofUpgradePrepare.
+    fn aof_upgrade_if_needed(&self, manifest: &mut Manifest) {
+        let prefix = &self.cfg.appendfilename;
+        let old = Path::new(&self.cfg.dir).join(prefix);
+        let dir = self.aof_dir();
+        if !old.is_file() {
+            return;
+        }
+        let empty = manifest.base.is_none() && manifest.incrs.is_empty();
+        let interrupted = manifest.incrs.is_empty()
+            && manifest.base.as_ref().is_some_and(|b| &b.name == prefix)
+            && !dir.join(prefix).exists();
+        if dir.is_dir() && !empty && !interrupted {
+            return;
+        }
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            log::warn!(
+                "Can't open or create append-only dir {}: {}",
+                self.cfg.appenddirname,
+                crate::config::os_err(&e)
+            );
+            std::process::exit(1);
+        }
+        manifest.adopt_old_style(prefix);
+        if let Err(e) = manifest.persist(&dir, prefix) {
+            log::warn!(
+                "Can't persist the AOF manifest: {}",
+                crate::config::os_err(&e)
+            );
+            std::process::exit(1);
+        }
+        if let Err(e) = std::fs::rename(&old, dir.join(prefix)) {
+            log::warn!(
+                "Error trying to rename the existing AOF to dir {}: {}",
+                self.cfg.appenddirname,
+                crate::config::os_err(&e)
+            );
+            std::process::exit(1);
+        }
+        log::info!(
+            "Successfully migrated an old-style AOF into the AOF directory {}.",
+            self.cfg.appenddirname
+        );
+    }
+
+    /// appendonly yes at startup (Redis's aofLoadManifestFromDisk,
+    /// loadAppendOnlyFiles, aofOpenIfNeededOnServerStart,
+    /// aofDelHistoryFiles): load manifest, base and incr files, then make
+    /// sure a base exists and open the last incr file for appending.
     pub fn aof_load_on_startup(&mut self) {
         let start = std::time::Instant::now();
         let dir = self.aof_dir();
         let prefix = self.cfg.appendfilename.clone();
         let mut manifest = self.aof_manifest_from_disk();
+        self.aof_upgrade_if_needed(&mut manifest);
         match self.aof_load_files(&manifest) {
             Err(()) => std::process::exit(1),
             Ok(true) => log::info!(
@@ -170,12 +229,12 @@ impl Server {
         }
         if let Err(e) = std::fs::create_dir_all(&dir) {
             log::warn!(
-                "Can't open or create append-only dir {}: {e}",
-                dir.display()
+                "Can't open or create append-only dir {}: {}",
+                self.cfg.appenddirname,
+                crate::config::os_err(&e)
             );
             std::process::exit(1);
         }
-        let mut dirty_manifest = false;
         if manifest.base.is_none() && manifest.incrs.is_empty() {
             let name = manifest.new_base(&prefix, self.cfg.aof_use_rdb_preamble);
             let aux = RdbAux {
@@ -194,29 +253,33 @@ impl Server {
                 std::process::exit(1);
             }
             log::info!("Creating AOF base file {name} on server start");
-            dirty_manifest = true;
         }
+        let opening = !manifest.incrs.is_empty();
         let incr = match manifest.incrs.last() {
             Some(f) => f.name.clone(),
-            None => {
-                let n = manifest.new_incr(&prefix);
-                log::info!("Creating AOF incr file {n} on server start");
-                dirty_manifest = true;
-                n
-            }
+            None => manifest.new_incr(&prefix),
         };
         match Aof::open_append(&dir.join(&incr)) {
             Ok(f) => self.persist.aof.file = Some(f),
             Err(e) => {
-                log::warn!("Can't open the append-only file {incr}: {e}");
+                log::warn!(
+                    "Can't open the append-only file {incr}: {}",
+                    crate::config::os_err(&e)
+                );
                 std::process::exit(1);
             }
         }
-        if dirty_manifest {
-            if let Err(e) = manifest.persist(&dir, &prefix) {
-                log::warn!("Can't persist the AOF manifest: {e}");
-                std::process::exit(1);
-            }
+        if let Err(e) = manifest.persist(&dir, &prefix) {
+            log::warn!(
+                "Can't persist the AOF manifest: {}",
+                crate::config::os_err(&e)
+            );
+            std::process::exit(1);
+        }
+        if opening {
+            log::info!("Opening AOF incr file {incr} on server start");
+        } else {
+            log::info!("Creating AOF incr file {incr} on server start");
         }
         let base_size = manifest
             .base
@@ -234,6 +297,24 @@ impl Server {
         a.base_size = base_size + incr_size;
         a.current_size = base_size + incr_size;
         self.dirty = 0;
+        self.aof_del_history_files();
+    }
+
+    /// Deletes the history files the manifest lists, unless
+    /// aof-disable-auto-gc (Redis's aofDelHistoryFiles).
+    pub fn aof_del_history_files(&mut self) {
+        let a = &mut self.persist.aof;
+        if a.manifest.history.is_empty() || self.cfg.extra_value("aof-disable-auto-gc") == "yes" {
+            return;
+        }
+        let dir = aof_dir(&self.cfg.dir, &self.cfg.appenddirname);
+        a.manifest.delete_history(&dir);
+        if let Err(e) = a.manifest.persist(&dir, &self.cfg.appendfilename) {
+            log::warn!(
+                "Can't persist the AOF manifest: {}",
+                crate::config::os_err(&e)
+            );
+        }
     }
 
     /// Redis's loadAppendOnlyFiles: the base then every incr file of the
@@ -251,13 +332,32 @@ impl Server {
         if files.is_empty() {
             return Ok(false);
         }
+        // Every listed file must exist, whatever its place (Redis's
+        // getBaseAndIncrAppendOnlyFilesSize); nothing to load when all
+        // are empty.
+        let mut total = 0u64;
+        for (name, _) in &files {
+            match std::fs::metadata(dir.join(name)) {
+                Ok(m) => total += m.len(),
+                Err(e) => {
+                    log::warn!(
+                        "Unable to obtain the AOF file {name} length. stat: {}",
+                        crate::config::os_err(&e)
+                    );
+                    return Err(());
+                }
+            }
+        }
+        if total == 0 {
+            return Ok(true);
+        }
         self.persist.loading = true;
         let n = files.len();
         let mut result = Ok(true);
         for (i, (name, base)) in files.iter().enumerate() {
             let last = i + 1 == n;
             let start = std::time::Instant::now();
-            let r = self.aof_load_file(&dir, name, last);
+            let r = self.aof_load_file(&dir, name);
             let kind = if *base { "base" } else { "incr" };
             if r == AofLoad::Ok || (r == AofLoad::Truncated && last) {
                 log::info!(
@@ -284,14 +384,22 @@ impl Server {
     /// truncated file, or one ending inside MULTI, is cut back to its last
     /// complete command (or transaction) when aof-load-truncated is on.
     /// Errors are logged with Redis's words.
-    fn aof_load_file(&mut self, dir: &Path, name: &str, last: bool) -> AofLoad {
+    fn aof_load_file(&mut self, dir: &Path, name: &str) -> AofLoad {
         let path = dir.join(name);
         let data = match std::fs::read(&path) {
             Ok(d) => d,
-            // A listed last incr file not created yet holds nothing.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && last => return AofLoad::Empty,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                log::warn!(
+                    "The append log file {name} doesn't exist: {}",
+                    crate::config::os_err(&e)
+                );
+                return AofLoad::Failed;
+            }
             Err(e) => {
-                log::warn!("Fatal error: can't open the append log file {name} for reading: {e}");
+                log::warn!(
+                    "Fatal error: can't open the append log file {name} for reading: {}",
+                    crate::config::os_err(&e)
+                );
                 return AofLoad::Failed;
             }
         };
@@ -436,7 +544,7 @@ impl Server {
             let now = self.ks.now_ms;
             self.persist.aof.flush(true, now);
         }
-        let mut manifest = self.aof_manifest_from_disk();
+        let manifest = self.aof_manifest_from_disk();
         if manifest.base.is_none() && manifest.incrs.is_empty() {
             return Err("ERR There is no append only file to load".into());
         }
@@ -444,7 +552,11 @@ impl Server {
         for d in &mut self.ks.dbs {
             d.clear();
         }
-        manifest.delete_history(&self.aof_dir());
+        // The manifest on disk becomes the server's (its sequence numbers
+        // included), as Redis's DEBUG LOADAOF does.
+        self.persist.aof.manifest = manifest;
+        self.aof_del_history_files();
+        let manifest = self.persist.aof.manifest.clone();
         if self.aof_load_files(&manifest) != Ok(true) {
             log::warn!("DEBUG LOADAOF: the append only file could not be loaded, exiting");
             std::process::exit(1);
@@ -522,8 +634,12 @@ impl Server {
     // ---- feeding ----
 
     pub fn persist_feed_aof(&mut self, db: usize, argv: &[Bytes]) {
-        if self.persist.aof.state == AofState::Off {
-            return;
+        // Switched on at runtime, the AOF gathers writes only once its
+        // first rewrite runs (they go to the temp incr file meanwhile).
+        match self.persist.aof.state {
+            AofState::Off => return,
+            AofState::WaitRewrite if self.persist.child_kind() != Some(ChildKind::Aof) => return,
+            _ => {}
         }
         self.persist.aof.feed(db, argv);
     }
@@ -658,6 +774,7 @@ impl Server {
                 self.persist.aof.last_rewrite_ok = false;
                 self.persist.aof.consecutive_failures += 1;
             }
+            self.aof_rewrite_failed_while_waiting();
             return;
         }
         let prefix = self.cfg.appendfilename.clone();
@@ -668,18 +785,17 @@ impl Server {
             let incr = m.new_incr(&prefix);
             r = std::fs::rename(self.aof_temp_incr(), dir.join(&incr));
         }
-        m.mark_rewritten_incrs_as_history();
+        // With the AOF off no incr file is being written: the new base
+        // covers them all.
+        m.mark_rewritten_incrs_as_history(self.persist.aof.file.is_some());
         let r = r.and_then(|_| m.persist(&dir, &prefix));
         if let Err(e) = r {
             log::warn!("Error trying to install the rewritten AOF: {e}");
             let _ = std::fs::remove_file(&tmp);
             self.persist.aof.last_rewrite_ok = false;
             self.persist.aof.consecutive_failures += 1;
+            self.aof_rewrite_failed_while_waiting();
             return;
-        }
-        if !m.history.is_empty() {
-            m.delete_history(&dir);
-            let _ = m.persist(&dir, &prefix);
         }
         let size = self.aof_file_size(&base)
             + m.incrs
@@ -688,18 +804,31 @@ impl Server {
                 .sum::<u64>();
         let a = &mut self.persist.aof;
         a.manifest = m;
+        log::info!("Background AOF rewrite terminated with success");
         if a.state == AofState::WaitRewrite {
             a.state = AofState::On;
-            log::info!("Background AOF rewrite terminated with success");
-        } else {
-            log::info!("Background AOF rewrite terminated with success");
         }
         a.base_size = size;
         a.current_size = size;
         a.last_rewrite_ok = true;
         a.consecutive_failures = 0;
         a.rewrites += 1;
+        self.aof_del_history_files();
         log::info!("Background AOF rewrite finished successfully");
+    }
+
+    /// AOF switched on at runtime but its first rewrite failed: what was
+    /// gathered for the temp incr file is dropped and a new rewrite is
+    /// scheduled (the cleanup of Redis's backgroundRewriteDoneHandler).
+    fn aof_rewrite_failed_while_waiting(&mut self) {
+        if self.persist.aof.state != AofState::WaitRewrite {
+            return;
+        }
+        let a = &mut self.persist.aof;
+        a.buf.clear();
+        a.file = None;
+        a.rewrite_scheduled = true;
+        let _ = std::fs::remove_file(self.aof_temp_incr());
     }
 
     pub fn cmd_bgrewriteaof(&mut self, key: usize) -> R {
@@ -743,7 +872,15 @@ impl Server {
             } else if self.in_exec() {
                 self.persist.aof.rewrite_scheduled = true;
                 log::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
-            } else if self.aof_rewrite_background().is_err() {
+            } else if {
+                // A rewrite running with the AOF off gathers nothing: it
+                // cannot be the first one.
+                if self.persist.child_kind() == Some(ChildKind::Aof) {
+                    log::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
+                    self.persist_kill_child();
+                }
+                self.aof_rewrite_background().is_err()
+            } {
                 self.persist.aof.state = AofState::Off;
                 log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
             }
