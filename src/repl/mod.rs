@@ -17,9 +17,10 @@ pub struct ReplicaInfo {
     pub ack_offset: i64,
     pub ack_time_ms: i64,
     pub state: ReplicaState,
-    /// Stream produced while the replica waits for or receives its RDB;
-    /// appended to its output once the RDB is through.
-    pub pending: Vec<u8>,
+    /// Where this replica is in the shared replication buffer (None until
+    /// stream bytes exist for it: a replica waiting for its RDB holds the
+    /// stream produced since the fork; it is written once it is online).
+    pub repl_pos: Option<backlog::Pos>,
     /// Disk-based transfer: the RDB file and how much of it was sent.
     pub rdb_file: Option<std::fs::File>,
     pub rdb_off: u64,
@@ -144,8 +145,19 @@ impl Repl {
         self.master_link_up
     }
 
-    pub fn backlog_memory(&self) -> usize {
-        self.backlog.as_ref().map_or(0, |b| b.capacity())
+    /// Memory of the shared replication buffer (backlog and replicas).
+    pub fn buffer_memory(&self) -> usize {
+        self.backlog.as_ref().map_or(0, |b| b.memory())
+    }
+
+    /// What the replication buffer holds beyond repl-backlog-size (and its
+    /// block overhead): memory kept for replicas, not counted for
+    /// maxmemory (Redis 7.0's freeMemoryGetNotCountedMemory).
+    pub fn buffer_not_counted(&self, backlog_size: u64) -> u64 {
+        let mem = self.buffer_memory() as u64;
+        let blocks = backlog_size / backlog::MIN_BLOCK as u64 + 1;
+        let counted = backlog_size + blocks * backlog::BLOCK_OVERHEAD as u64;
+        mem.saturating_sub(counted)
     }
 
     /// A new replication history (DEBUG CHANGE-REPL-ID, first backlog).

@@ -496,8 +496,12 @@ impl Server {
             let _ = std::fs::remove_file(&self.cfg.unixsocket);
         }
         // Flush whatever replies are pending (e.g. to replicas).
-        for (_, c) in self.clients.iter_mut() {
-            let _ = c.flush();
+        let keys: Vec<usize> = self.clients.iter().map(|(k, _)| k).collect();
+        for k in keys {
+            let _ = match self.clients.get_mut(k) {
+                Some(c) if c.kind != crate::net::Kind::Replica => c.flush(),
+                _ => self.write_replica(k),
+            };
         }
         log::warn!("ferrodis is now ready to exit, bye bye...");
         true

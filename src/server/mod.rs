@@ -36,6 +36,7 @@ pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
+pub mod repl_buffer;
 pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
@@ -86,6 +87,9 @@ pub struct Stats {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Replication stream bytes written to replicas and read from our master.
+    pub net_repl_output_bytes: u64,
+    pub net_repl_input_bytes: u64,
     pub expired_stale_perc: f64,
     pub expire_cycle_time_used: u64,
     pub io_reads: u64,
@@ -403,14 +407,12 @@ impl Server {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
+        if c.kind == Kind::Replica {
+            self.replica_writable(key);
+            return;
+        }
         if c.pending_reply() == 0 {
-            let bulk = self
-                .clients
-                .replica(key)
-                .is_some_and(|r| r.rdb_file.is_some());
-            if bulk {
-                self.send_bulk_to_replicas();
-            } else if !self.link_connecting(key) {
+            if !self.link_connecting(key) {
                 self.want_write(key, false);
             }
             return;
@@ -426,7 +428,23 @@ impl Server {
             }
             Err(_) => self.close_async(key),
         }
-        self.repl_after_write(key);
+    }
+
+    /// A replica's socket is writable: the RDB file goes on, or its part
+    /// of the shared replication stream.
+    fn replica_writable(&mut self, key: usize) {
+        let bulk = self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.rdb_file.is_some());
+        if bulk {
+            self.send_bulk_to_replicas();
+            return;
+        }
+        match self.write_replica(key) {
+            Ok(done) => self.want_write(key, !done),
+            Err(_) => self.close_async(key),
+        }
     }
 
     /// Reads what the socket has and executes every complete command.
@@ -548,16 +566,27 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
-                continue;
-            }
-            let sent_before = c.stat_net_out;
-            let r = c.flush();
-            self.stats.net_output_bytes += c.stat_net_out - sent_before;
+            let r = if c.kind == Kind::Replica {
+                self.write_replica(key)
+            } else {
+                if c.pending_reply() == 0 {
+                    continue;
+                }
+                let sent_before = c.stat_net_out;
+                let r = c.flush();
+                self.stats.net_output_bytes += c.stat_net_out - sent_before;
+                r
+            };
             self.stats.io_writes += 1;
             match r {
-                Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-                Ok(true) => c.obuf_soft_since_ms = 0,
+                Ok(true) => {
+                    if let Some(c) = self.clients.get_mut(key) {
+                        c.obuf_soft_since_ms = 0;
+                        if c.has(flags::CLOSE_AFTER_REPLY) {
+                            self.close_async(key);
+                        }
+                    }
+                }
                 Ok(false) => {
                     self.want_write(key, true);
                     self.check_output_limits(key);
@@ -573,6 +602,10 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        // Blocks no replica needs any more go, ten times the feeding pace.
+        if self.repl.backlog.is_some() {
+            self.trim_repl_buffer(10 * crate::repl::backlog::TRIM_BLOCKS_PER_CALL);
         }
     }
 }

@@ -96,7 +96,7 @@ impl Server {
         if let Some(info) = info {
             info.state = ReplicaState::WaitBgsaveStart;
             info.old_sync = psync.is_none();
-            info.pending.clear();
+            info.repl_pos = None;
         }
         self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
@@ -151,21 +151,25 @@ impl Server {
         } else {
             "+CONTINUE\r\n".to_string()
         };
-        let mut data = line.into_bytes();
-        let before = data.len();
-        if let Some(b) = &self.repl.backlog {
-            b.copy_from(offset, &mut data);
-        }
-        let sent = data.len() - before;
+        // The replica references the backlog from its offset on: nothing
+        // is copied, however long the history it needs.
+        let pos = self.repl.backlog.as_ref().and_then(|b| b.pos_at(offset));
+        let sent = self
+            .repl
+            .backlog
+            .as_ref()
+            .zip(pos)
+            .map_or(0, |(b, p)| b.pending_from(p));
         let now = self.ks.now_ms;
         if let Some(info) = self.replica_info(key) {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
+            info.repl_pos = pos;
         }
         self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
-            c.reply.extend_from_slice(&data);
+            c.reply.extend_from_slice(line.as_bytes());
         }
         self.mark_pending_write(key);
         self.stats.sync_partial_ok += 1;
@@ -185,10 +189,10 @@ impl Server {
                     .replicas()
                     .find(|(k, _, r)| *k != key && r.state == ReplicaState::WaitBgsaveEnd);
                 if let Some((_, _, d)) = donor {
-                    let (pending, off) = (d.pending.clone(), d.psync_offset);
+                    let (pos, off) = (d.repl_pos, d.psync_offset);
                     self.setup_full_resync(key, off);
                     if let Some(info) = self.replica_info(key) {
-                        info.pending = pending;
+                        info.repl_pos = pos;
                     }
                     log::info!("Waiting for end of BGSAVE for SYNC");
                     return;
@@ -230,7 +234,7 @@ impl Server {
         }
         info.state = ReplicaState::WaitBgsaveEnd;
         info.psync_offset = offset;
-        info.pending.clear();
+        info.repl_pos = None;
         info.acked_early = false;
         self.mark_pending_write(key);
     }
@@ -425,11 +429,9 @@ impl Server {
     /// The RDB is through: the buffered stream follows, then the live one.
     pub fn replica_online(&mut self, key: usize) {
         let now = self.ks.now_ms;
-        if let Some((c, info)) = self.clients.with_replica_mut(key) {
+        if let Some(info) = self.clients.replica_mut(key) {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
-            let pending = std::mem::take(&mut info.pending);
-            c.reply.extend_from_slice(&pending);
         }
         self.mark_pending_write(key);
     }
@@ -554,6 +556,11 @@ impl Server {
             );
             self.close_async(k);
         }
+        // Output limits once a second as well: a soft limit expires even
+        // when no new stream arrives.
+        for k in self.clients.replica_keys() {
+            self.check_replica_output_limit(k);
+        }
         // Free the backlog after repl-backlog-ttl without replicas.
         if !self.repl.is_replica() && self.repl.backlog.is_some() && self.cfg.repl_backlog_ttl > 0 {
             if has_replicas {
@@ -579,7 +586,7 @@ impl Server {
             return;
         }
         let mut buf = Vec::new();
-        super::replication::encode_command(&mut buf, argv);
+        super::repl_buffer::encode_command(&mut buf, argv);
         self.repl_feed_raw(&buf);
     }
 

@@ -160,6 +160,12 @@ impl Server {
         }
         if let Some(k) = self.repl.link.key.take() {
             if let Some(c) = self.clients.get_mut(k) {
+                // A partial resync (with this master or the next one)
+                // continues in the db the stream had selected (Redis keeps
+                // it in the cached master).
+                if self.repl.link.state == LinkState::Connected {
+                    self.repl.link.master_db = c.db;
+                }
                 // Freed as a normal client: no "master lost" handling.
                 c.kind = Kind::Normal;
             }

@@ -14,15 +14,6 @@ use std::fmt::Write;
 
 type R = Result<(), CmdError>;
 
-/// Encodes argv as a RESP multibulk into `out`.
-pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    let mut o = crate::resp::Out::new(out, 2);
-    o.array(argv.len());
-    for a in argv {
-        o.bulk(a);
-    }
-}
-
 impl Server {
     pub fn repl_cron(&mut self) {
         // Once a second for the heartbeat work, like Redis's replicationCron.
@@ -47,16 +38,6 @@ impl Server {
         self.process_waiters();
     }
 
-    pub fn repl_after_write(&mut self, key: usize) {
-        if self
-            .clients
-            .replica(key)
-            .is_some_and(|r| r.state == ReplicaState::SendBulk)
-        {
-            self.send_bulk_to_replicas();
-        }
-    }
-
     pub fn repl_replica_gone(&mut self, key: usize) {
         let name = self.replica_name(key);
         log::info!("Connection with replica {name} lost.");
@@ -65,92 +46,15 @@ impl Server {
     pub fn repl_resize_backlog(&mut self) {
         let size = self.cfg.repl_backlog_size as usize;
         if let Some(b) = self.repl.backlog.as_mut() {
-            b.resize(size);
+            b.set_limit(size);
         }
-    }
-
-    /// Appends one command to the replication stream (SELECT first when the
-    /// db changes), advancing master_repl_offset.
-    pub fn repl_feed(&mut self, db: usize, argv: &[Bytes]) {
-        if self.repl.backlog.is_none() {
-            return;
-        }
-        let mut buf = std::mem::take(&mut self.sink);
-        buf.clear();
-        if self.repl.slave_seldb != Some(db) {
-            let mut b = [0u8; 20];
-            let n = crate::encoding::numbers::ll2string(db as i64, &mut b);
-            encode_command(
-                &mut buf,
-                &[Bytes::from_static(b"SELECT"), Bytes::copy_from_slice(n)],
-            );
-            self.repl.slave_seldb = Some(db);
-        }
-        encode_command(&mut buf, argv);
-        self.repl_feed_raw(&buf);
-        self.sink = buf;
-    }
-
-    /// Feeds raw stream bytes to the backlog and every replica: online ones
-    /// get them in their output, syncing ones in their pending buffer.
-    pub fn repl_feed_raw(&mut self, data: &[u8]) {
-        let Some(b) = self.repl.backlog.as_mut() else {
-            return;
-        };
-        b.feed(data);
-        self.repl.master_repl_offset += data.len() as i64;
-        let limit = self.cfg.client_output_buffer_limit[1];
-        let now = self.ks.now_ms;
-        // Indexing (not iterating) the replica list lets each step borrow
-        // self, and allocates nothing per write.
-        for i in 0..self.clients.replica_count() {
-            let Some(k) = self.clients.replica_at(i) else {
-                continue;
-            };
-            let Some((c, info)) = self.clients.with_replica_mut(k) else {
-                continue;
-            };
-            let (size, online) = match info.state {
-                // Not yet told the fork offset: the RDB will contain this.
-                ReplicaState::WaitBgsaveStart => continue,
-                ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk | ReplicaState::WaitAck => {
-                    info.pending.extend_from_slice(data);
-                    (info.pending.len() as u64, false)
-                }
-                ReplicaState::Online => {
-                    c.reply.extend_from_slice(data);
-                    ((c.reply.len() - c.sent) as u64, true)
-                }
-            };
-            // client-output-buffer-limit replica <hard> <soft> <seconds>
-            let mut over = false;
-            if limit.hard > 0 && size > limit.hard {
-                over = true;
-            } else if limit.soft > 0 && size > limit.soft {
-                if info.soft_limit_since_ms == 0 {
-                    info.soft_limit_since_ms = now;
-                } else if now - info.soft_limit_since_ms > limit.soft_seconds as i64 * 1000 {
-                    over = true;
-                }
-            } else {
-                info.soft_limit_since_ms = 0;
-            }
-            if online {
-                self.mark_pending_write(k);
-            }
-            if over {
-                log::warn!(
-                    "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                    self.replica_name(k)
-                );
-                self.close_async(k);
-            }
-        }
+        self.trim_repl_buffer(crate::repl::backlog::TRIM_BLOCKS_PER_CALL);
     }
 
     /// Stream bytes our master sent and we applied: proxy them verbatim to
     /// our sub-replicas and backlog (offset = processed offset).
     pub fn repl_master_applied(&mut self, frame: &[u8]) {
+        self.stats.net_repl_input_bytes += frame.len() as u64;
         if self.repl.backlog.is_some() {
             self.repl_feed_raw(frame);
         } else {
@@ -344,9 +248,10 @@ impl Server {
                 (now - info.ack_time_ms) / 1000
             );
         }
-        let (active, size, first, hist) = match &r.backlog {
-            Some(b) => (1, b.capacity(), b.offset, b.histlen()),
-            None => (0, self.cfg.repl_backlog_size as usize, 0, 0),
+        let size = self.cfg.repl_backlog_size;
+        let (active, first, hist) = match &r.backlog {
+            Some(b) => (1, b.offset(), b.histlen()),
+            None => (0, 0, 0),
         };
         let _ = write!(
             o,

@@ -63,12 +63,17 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
-                continue;
-            }
-            let before = c.stat_net_out;
-            let r = c.flush();
-            self.stats.net_output_bytes += c.stat_net_out - before;
+            let r = if c.kind == Kind::Replica {
+                self.write_replica(key)
+            } else {
+                if c.pending_reply() == 0 {
+                    continue;
+                }
+                let before = c.stat_net_out;
+                let r = c.flush();
+                self.stats.net_output_bytes += c.stat_net_out - before;
+                r
+            };
             match r {
                 Ok(true) => {}
                 Ok(false) => self.want_write(key, true),

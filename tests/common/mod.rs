@@ -6,6 +6,8 @@
 //! A server is killed on `Drop`; its log is printed if the test panicked.
 #![allow(dead_code)]
 
+pub mod repl;
+
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
