@@ -11,7 +11,9 @@
 //! - `cmd`: the command table and the handlers, one file per family;
 //! - `net`: a connection's buffers and flags;
 //! - `persist`: RDB and AOF, and the single `fork()` site;
-//! - `repl`: the backlog and the replication state machines;
+//! - `repl`: replication data (the backlog, a replica's bookkeeping, the
+//!   link to our master); the state machines that drive it are in
+//!   `server` (`replication`, `repl_master`, `repl_replica`, `repl_transfer`);
 //! - `server`: the loop that owns all of the above;
 //! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and

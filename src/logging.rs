@@ -53,7 +53,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// happened, instead of writing it to stderr). `level` is the redis.conf
 /// loglevel name.
 pub fn init(logfile: &str, level: &str) {
-    std::panic::set_hook(Box::new(|info| log::error!("{info}")));
+    std::panic::set_hook(Box::new(|info| {
+        // Like Redis's bug report: where, and the stack that got there.
+        let bt = std::backtrace::Backtrace::force_capture();
+        log::error!("{info}\n------ STACK TRACE ------\n{bt}");
+    }));
     let filter = match level {
         "debug" => log::LevelFilter::Trace,
         "verbose" => log::LevelFilter::Debug,

@@ -912,7 +912,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-type Index = HashMap<Vec<u8>, &'static CommandSpec, crate::util::FxBuildHasher>;
+type Index = HashMap<Vec<u8>, &'static CommandSpec, rustc_hash::FxBuildHasher>;
 
 static INDEX: OnceLock<Index> = OnceLock::new();
 

@@ -170,7 +170,7 @@ impl Server {
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
-                    self.apply_reply_mode(key, reply_mark);
+                    self.apply_reply_mode(key, reply_mark, &argv[0]);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -187,14 +187,18 @@ impl Server {
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
     /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
-    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+    /// Pub/Sub confirmations are pushes, which Redis sends whatever the
+    /// reply mode (CLIENT_PUSHING); messages reach other clients' buffers
+    /// and are never dropped here.
+    fn apply_reply_mode(&mut self, key: usize, mark: usize, name: &[u8]) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+        let pushes = cmd::lookup(name).is_some_and(is_subscription);
+        if !pushes && c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
             c.reply.truncate(mark.max(c.sent));
         }
         c.flags &= !flags::REPLY_SKIP;
@@ -334,17 +338,10 @@ impl Server {
         }
         if c.resp == 2
             && c.has(flags::PUBSUB)
+            && !is_subscription(cmd)
             && !matches!(
                 cmd.proc,
-                Proc::Srv(
-                    cmd::Srv::Ping
-                        | cmd::Srv::Subscribe
-                        | cmd::Srv::Unsubscribe
-                        | cmd::Srv::PSubscribe
-                        | cmd::Srv::PUnsubscribe
-                        | cmd::Srv::Quit
-                        | cmd::Srv::Reset
-                )
+                Proc::Srv(cmd::Srv::Ping | cmd::Srv::Quit | cmd::Srv::Reset)
             )
         {
             let e = CmdError::msg(format!(
@@ -746,6 +743,19 @@ impl Server {
             self.repl_feed(db, argv);
         }
     }
+}
+
+/// (P)SUBSCRIBE and (P)UNSUBSCRIBE: what they reply are pushes.
+fn is_subscription(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.proc,
+        Proc::Srv(
+            cmd::Srv::Subscribe
+                | cmd::Srv::Unsubscribe
+                | cmd::Srv::PSubscribe
+                | cmd::Srv::PUnsubscribe
+        )
+    )
 }
 
 /// The reply (and log line) for a command that panicked: a bug, caught at

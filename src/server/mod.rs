@@ -116,7 +116,7 @@ pub struct Server {
     /// Writes since the last successful save.
     pub dirty: u64,
     pub stats: Stats,
-    pub cmdstats: HashMap<&'static str, CmdStat, crate::util::FxBuildHasher>,
+    pub cmdstats: HashMap<&'static str, CmdStat, rustc_hash::FxBuildHasher>,
     /// Within a pipelined batch, the end of one command is the start of the
     /// next: one clock read per command instead of two.
     pub batch_clock_us: Option<u64>,

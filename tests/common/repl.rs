@@ -219,7 +219,10 @@ pub fn replicate_with_load(master: &Server, replica: &Server) {
         wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
         "link never came up"
     );
-    thread::sleep(Duration::from_millis(200));
+    // The load goes on after the sync: the stream carries live writes.
+    let mut m = master.conn();
+    let at_link = offset(&mut m);
+    assert!(wait_until(SYNC_TIMEOUT, || offset(&mut m) > at_link + 10_000));
     stop.store(true, Ordering::Relaxed);
     let writes = h.join().expect("writer");
     assert!(writes > 0);
