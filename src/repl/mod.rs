@@ -5,7 +5,6 @@
 
 pub mod backlog;
 pub mod link;
-pub mod sockets;
 
 /// Replica-side bookkeeping kept on a replica's `Client`.
 #[derive(Default, Debug)]
@@ -34,6 +33,13 @@ pub struct ReplicaInfo {
     /// An ACK came before the diskless child was reaped: the replica loaded
     /// the whole payload already, so streaming starts with the reaping.
     pub acked_early: bool,
+    /// Diskless transfer: bytes of the current pipe chunk written to this
+    /// replica, and when a write last went through (repl-timeout).
+    pub pipe_written: usize,
+    pub pipe_blocked_since_ms: i64,
+    /// Full sync payload bytes sent so far, and the total when known
+    /// (disk-based: the file size).
+    pub sync_sent_bytes: u64,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).
@@ -88,6 +94,9 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
+    /// A diskless transfer in progress: the child's RDB comes through this
+    /// pipe and is written to every replica by the loop.
+    pub pipe: Option<RdbPipe>,
     /// The second (since startup) of the last PING to replicas.
     pub last_ping_second: i64,
 }
@@ -98,6 +107,25 @@ pub struct ReplChild {
     pub pid: i32,
     pub diskless: bool,
     pub started_ms: i64,
+}
+
+/// Token of the diskless transfer's pipe in the poller (just below the
+/// listeners' range).
+pub const RDB_PIPE_TOKEN: usize = usize::MAX - 65;
+
+/// The read end of a diskless child's pipe and the chunk being written to
+/// the replicas (Redis 7.0's rdb_pipe_*): the next chunk is read only once
+/// every replica took this one, so the slowest replica sets the pace.
+pub struct RdbPipe {
+    pub file: mio::net::UnixStream,
+    pub buf: Vec<u8>,
+    /// Replicas still receiving the payload.
+    pub conns: Vec<crate::net::ClientRef>,
+    /// The child closed its end and everything read was written.
+    pub eof: bool,
+    /// The child was reaped before the pipe ran dry: its result.
+    pub child_exit: Option<bool>,
+    pub registered: bool,
 }
 
 /// A client blocked in WAIT numreplicas timeout.
@@ -134,6 +162,7 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
+            pipe: None,
             last_ping_second: -1,
         }
     }

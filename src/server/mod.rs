@@ -38,6 +38,7 @@ pub mod persistence_aof;
 pub mod pubsub;
 pub mod repl_buffer;
 pub mod repl_master;
+pub mod repl_pipe;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
@@ -379,6 +380,10 @@ impl Server {
                     self.accept(t - LISTENER_TOKEN_BASE);
                     continue;
                 }
+                if t == crate::repl::RDB_PIPE_TOKEN {
+                    self.rdb_pipe_readable();
+                    continue;
+                }
                 if ev.is_writable() {
                     if self.link_in_handshake(t) {
                         self.repl_link_writable(t);
@@ -439,6 +444,10 @@ impl Server {
             .is_some_and(|r| r.rdb_file.is_some());
         if bulk {
             self.send_bulk_to_replicas();
+            return;
+        }
+        if self.in_rdb_pipe(key) {
+            self.rdb_pipe_replica_writable(key);
             return;
         }
         match self.write_replica(key) {

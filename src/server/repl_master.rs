@@ -267,12 +267,8 @@ impl Server {
             }
         }
         let result = if diskless {
-            let fds: Vec<i32> = waiting
-                .iter()
-                .filter_map(|&k| self.clients.get(k).map(|c| c.stream.raw_fd()))
-                .collect();
             log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
-            self.fork_rdb_to_sockets(fds)
+            self.fork_rdb_to_pipe(&waiting)
         } else {
             log::info!("Starting BGSAVE for SYNC with target: disk");
             self.fork_rdb_to_disk()
@@ -298,9 +294,21 @@ impl Server {
     /// The replication child exited: hand the RDB to the replicas waiting
     /// for it, or drop them on failure.
     pub fn repl_child_done(&mut self, ok: bool) {
-        let Some(child) = self.repl.child.take() else {
+        let Some(child) = self.repl.child else {
             return;
         };
+        if child.diskless {
+            // The child may exit before the loop read all it wrote: the
+            // transfer ends when the pipe runs dry.
+            if let Some(p) = self.repl.pipe.as_mut() {
+                if ok && !p.eof {
+                    p.child_exit = Some(ok);
+                    return;
+                }
+            }
+            self.rdb_pipe_cleanup();
+        }
+        self.repl.child = None;
         let waiting: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::WaitBgsaveEnd);
         if !ok {
             log::warn!("Background transfer error");
@@ -564,6 +572,7 @@ impl Server {
             );
             self.close_async(k);
         }
+        self.rdb_pipe_timeouts();
         // Output limits once a second as well: a soft limit expires even
         // when no new stream arrives.
         for k in self.clients.replica_keys() {
@@ -610,30 +619,6 @@ impl Server {
             match super::persistence::rdb_save_file(&s.ks, &dir, &file, &aux, fill) {
                 Ok(()) => 0,
                 Err(_) => 1,
-            }
-        })
-    }
-
-    /// Forks a child writing `$EOF:<mark>`, the RDB and the mark straight to
-    /// the replicas' sockets.
-    fn fork_rdb_to_sockets(&mut self, fds: Vec<i32>) -> Result<i32, String> {
-        let aux = self.rdb_aux();
-        let mark = crate::util::random_hex40();
-        let timeout_ms = (self.cfg.repl_timeout.max(1) * 1000) as i32;
-        self.start_child(crate::persist::fork::ChildKind::ReplDiskless, move |s| {
-            let mut w = crate::repl::sockets::SocketsWriter::new(fds, timeout_ms);
-            let r = (|| -> std::io::Result<()> {
-                use std::io::Write;
-                let mut bw = std::io::BufWriter::with_capacity(64 * 1024, &mut w);
-                bw.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
-                crate::persist::rdb::write_rdb(&s.ks, &mut bw, &aux)?;
-                bw.write_all(mark.as_bytes())?;
-                bw.flush()
-            })();
-            if r.is_ok() && w.any_alive() {
-                0
-            } else {
-                1
             }
         })
     }

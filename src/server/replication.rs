@@ -35,10 +35,12 @@ impl Server {
             ]);
         }
         self.send_bulk_to_replicas();
+        self.rdb_pipe_before_sleep();
         self.process_waiters();
     }
 
     pub fn repl_replica_gone(&mut self, key: usize) {
+        self.rdb_pipe_forget(key);
         let name = self.replica_name(key);
         log::info!("Connection with replica {name} lost.");
     }

@@ -27,6 +27,10 @@ impl Server {
                     self.accept(t - LISTENER_TOKEN_BASE);
                     continue;
                 }
+                if t == crate::repl::RDB_PIPE_TOKEN {
+                    self.rdb_pipe_readable();
+                    continue;
+                }
                 let held = self.protected_client == Some(t)
                     || self.clients.get(t).is_some_and(|c| c.kind == Kind::Master);
                 if held {
