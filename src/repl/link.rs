@@ -38,13 +38,35 @@ pub enum Framing {
 /// An RDB transfer in progress.
 pub struct Transfer {
     pub framing: Option<Framing>,
+    /// Payload bytes received so far.
     pub read: u64,
-    /// Disk-based load: the temp file and its path. Otherwise in memory.
+    /// Disk-based transfer: the temp file and its path (None: diskless,
+    /// the payload is parsed as it arrives).
     pub file: Option<(std::fs::File, String)>,
-    pub mem: Vec<u8>,
-    /// Last 40 bytes seen (EOF-mark detection across reads).
+    /// Last 40 bytes seen (EOF-mark detection across reads, disk-based).
     pub tail: Vec<u8>,
     pub last_io_ms: i64,
+    pub start_ms: i64,
+    /// The load under way: from the socket (diskless) as bytes arrive, or
+    /// from the temp file once it is complete.
+    pub load: Option<Box<Loading>>,
+}
+
+/// An RDB being loaded into a keyspace of its own, which replaces ours only
+/// once it loaded completely.
+pub struct Loading {
+    pub loader: crate::persist::rdb_stream::IncrementalLoad,
+    pub ks: crate::db::Keyspace,
+    /// swapdb with the same replication history: reads are served from the
+    /// old data meanwhile (INFO async_loading).
+    pub async_mode: bool,
+    /// Disk-based: the received file, read a chunk per loop iteration.
+    pub file: Option<std::fs::File>,
+    pub file_buf: Vec<u8>,
+    pub file_eof: bool,
+    /// Payload size when known (for progress), 0 otherwise.
+    pub total: u64,
+    pub start_ms: i64,
 }
 
 #[derive(Default)]
@@ -88,36 +110,4 @@ pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
         v.pop();
     }
     Some(v)
-}
-
-/// Wraps the RDB reader of a full sync: while loading, a newline goes to the
-/// master at most once a second (Redis's replica does the same), so a long
-/// load never looks like a dead link to it.
-pub struct KeepAliveReader<R> {
-    inner: R,
-    master_fd: i32,
-    last: std::time::Instant,
-}
-
-impl<R> KeepAliveReader<R> {
-    pub fn new(inner: R, master_fd: i32) -> Self {
-        KeepAliveReader {
-            inner,
-            master_fd,
-            last: std::time::Instant::now(),
-        }
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for KeepAliveReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.master_fd >= 0 && self.last.elapsed() >= std::time::Duration::from_secs(1) {
-            self.last = std::time::Instant::now();
-            // One byte on a non-blocking socket: it goes out or is dropped,
-            // never blocks the load.
-            // SAFETY: write(2) of a static one-byte buffer to a descriptor we own.
-            unsafe { libc::write(self.master_fd, b"\n".as_ptr() as *const libc::c_void, 1) };
-        }
-        self.inner.read(buf)
-    }
 }

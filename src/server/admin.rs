@@ -528,6 +528,9 @@ impl Server {
                 .chunks(2)
                 .map(|p| (&p[0][..], &p[1][..]))
                 .collect();
+            if self.config_denied_while_loading(&pairs) {
+                return Err(error::LOADING.into());
+            }
             let before = self.cfg.clone();
             let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:

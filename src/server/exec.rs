@@ -163,8 +163,14 @@ impl Server {
                     }
                     c.last_interaction_ms = self.ks.now_ms;
                     if argv.is_empty() {
-                        // An empty line: replicas and masters use "\n" as a keep-alive.
+                        // An empty line: replicas and masters use "\n" as a
+                        // keep-alive (a loading replica's counts as an ACK's
+                        // time, as in Redis).
                         self.argv = argv;
+                        let now = self.ks.now_ms;
+                        if let Some(r) = self.clients.replica_mut(key) {
+                            r.ack_time_ms = now;
+                        }
                         continue;
                     }
                     let from_master = c.kind == Kind::Master;
@@ -359,6 +365,10 @@ impl Server {
             }
         }
         if let Some(e) = self.deny_write_reason(flags_now, queues, is_master) {
+            self.reject(key, Some(cmd), e);
+            return;
+        }
+        if let Some(e) = self.loading_refusal(cmd, flags_now, is_master) {
             self.reject(key, Some(cmd), e);
             return;
         }

@@ -465,7 +465,21 @@ impl Server {
             return;
         }
         let before = c.query.len();
-        let r = c.read_some(MAX_READ_PER_EVENT, drain);
+        let r = if self.repl_link_read_paused(key) {
+            // A slow load: its unparsed input waits in the socket.
+            if !self.pending_input.contains(&key) {
+                self.pending_input.push(key);
+            }
+            Ok(true)
+        } else {
+            match self.clients.get_mut(key) {
+                Some(c) => c.read_some(MAX_READ_PER_EVENT, drain),
+                None => return,
+            }
+        };
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let read = c.query.len() - before;
         self.stats.net_input_bytes += read as u64;
         if read > 0 {

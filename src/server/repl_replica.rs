@@ -153,6 +153,7 @@ impl Server {
 
     /// Closes the connection to our master, whatever its state.
     fn drop_master_link(&mut self) {
+        self.abandon_load(&crate::persist::RdbError::ShortRead);
         if let Some(t) = self.repl.link.transfer.take() {
             if let Some((_, path)) = t.file {
                 let _ = std::fs::remove_file(path);
@@ -490,6 +491,8 @@ impl Server {
                 self.repl.link.master_db = c.db;
             }
         }
+        // A load cut short keeps the old data set.
+        self.abandon_load(&crate::persist::RdbError::ShortRead);
         if let Some(t) = self.repl.link.transfer.take() {
             if let Some((_, path)) = t.file {
                 let _ = std::fs::remove_file(path);
@@ -561,6 +564,21 @@ impl Server {
                     log::warn!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
                     if let Some(k) = self.repl.link.key {
                         self.close_async(k);
+                    }
+                } else if self
+                    .repl
+                    .link
+                    .transfer
+                    .as_ref()
+                    .is_some_and(|t| t.load.is_some())
+                {
+                    // A newline a second while loading: the master does not
+                    // take a long load for a dead replica.
+                    if let Some(k) = self.repl.link.key {
+                        if let Some(c) = self.clients.get_mut(k) {
+                            c.reply.push(b'\n');
+                        }
+                        self.mark_pending_write(k);
                     }
                 }
             }
