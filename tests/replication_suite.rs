@@ -164,3 +164,173 @@ fn replica_back_from_another_master_continues_in_the_selected_db() {
     switch_masters_and_back(&Server::start(&[]));
     switch_masters_and_back(&RedisServer::start(&[]));
 }
+
+/// A writable replica expires the keys its own clients gave a TTL (its
+/// master knows nothing of them), and a write there replaces an expired
+/// key instead of keeping its TTL.
+#[test]
+fn writable_replica_expires_its_own_keys() {
+    let m = Server::start(&[]);
+    let r = Server::start(&["--replica-read-only", "no"]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    rc.cmd(&["SELECT", "5"]);
+    rc.cmd(&["SET", "mine", "1", "PX", "300"]);
+    rc.cmd(&["SET", "keep", "1"]);
+    assert_eq!(info_i64(&mut rc, "stats", "slave_expires_tracked_keys"), 1);
+    assert!(
+        wait_until(Duration::from_secs(10), || rc.cmd_int(&["DBSIZE"]) == 1),
+        "the replica never expired the key its client created"
+    );
+    assert_eq!(info_i64(&mut rc, "stats", "slave_expires_tracked_keys"), 0);
+    // A key from the master that expired (active expiry off there) is
+    // replaced by a write on the replica, without its old TTL.
+    let mut mc = m.conn();
+    mc.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    mc.cmd(&["SELECT", "5"]);
+    mc.cmd(&["SET", "k", "5", "PX", "10"]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        rc.cmd_int(&["DBSIZE"]) == 2 && rc.cmd_int(&["EXISTS", "k"]) == 0
+    }));
+    assert_eq!(rc.cmd_int(&["INCR", "k"]), 1);
+    assert_eq!(rc.cmd_int(&["TTL", "k"]), -1);
+}
+
+/// What breaks the replication link is logged as Redis logs it: an error
+/// our master's stream caused (with the command), and a replica of ours
+/// that made a reply is disconnected rather than fed a reply.
+#[test]
+fn replication_link_errors_are_logged_and_replies_never_reach_replicas() {
+    let m = Server::start(&[]);
+    let r = Server::start(&[]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    let mut mc = m.conn();
+    assert_eq!(
+        mc.cmd(&["DEBUG", "REPLICATE", "fake-command-1"]),
+        b"+OK\r\n"
+    );
+    mc.cmd(&["SET", "foo", "bar"]);
+    wait_in_sync(&m, &[&r]);
+    assert!(wait_until(Duration::from_secs(5), || {
+        r.log().contains(
+        "== CRITICAL == This replica is sending an error to its master: 'ERR unknown command 'fake-command-1'"
+    )
+    }));
+    assert_eq!(info_i64(&mut rc, "stats", "unexpected_error_replies"), 1);
+    // A client that became a replica (SYNC) and then sends commands.
+    let mut fake = m.conn();
+    fake.send(&[b"PSYNC", b"?", b"-1"]);
+    let line = fake.read_line();
+    assert!(line.starts_with("+FULLRESYNC"), "{line}");
+    fake.send(&[b"GET", b"foo"]);
+    assert!(wait_until(Duration::from_secs(5), || {
+        let log = m.log();
+        log.contains("Replica generated a reply to command 'get', disconnecting it")
+            && log.contains("Replica can't interact with the keyspace")
+    }));
+    assert_eq!(mc.cmd(&["PING"]), b"+PONG\r\n");
+    let e = mc.cmd(&["PSYNC", "x", "notanumber"]);
+    assert!(e.starts_with(b"-ERR value is not an integer"));
+    assert!(m
+        .log()
+        .contains("asks for synchronization but with a wrong offset"));
+}
+
+/// repl-diskless-load swapdb: a full sync in the same history (the backlog
+/// was too short) loads while the old data set is served (async_loading);
+/// in another history the replica answers -LOADING meanwhile; a failed load
+/// leaves the old data set, a good one replaces it.
+#[test]
+fn swapdb_serves_the_old_data_while_loading_in_the_same_history() {
+    let m = Server::start(&[
+        "--repl-diskless-sync",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let r = Server::start(&[
+        "--repl-diskless-load",
+        "swapdb",
+        "--replica-read-only",
+        "no",
+    ]);
+    let mut mc = m.conn();
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    mc.cmd(&["DEBUG", "POPULATE", "300", "master", "20000"]);
+    rc.cmd(&["SET", "mykey", "myvalue"]);
+    // 10 ms a key: the next sync takes about 3 s.
+    mc.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000"]);
+    let big = "A".repeat(16384);
+    mc.cmd(&["MULTI"]);
+    mc.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    mc.cmd(&["CONFIG", "SET", "repl-backlog-size", "16384"]);
+    for i in 0..10 {
+        mc.cmd(&["SET", &format!("{i} string"), &big]);
+    }
+    mc.cmd(&["EXEC"]);
+    assert!(
+        wait_until(Duration::from_secs(10), || info_i64(
+            &mut rc,
+            "persistence",
+            "async_loading"
+        ) == 1),
+        "the replica never loaded asynchronously"
+    );
+    assert_eq!(info_i64(&mut rc, "persistence", "loading"), 0);
+    assert_eq!(rc.cmd(&["GET", "mykey"]), b"$7\r\nmyvalue\r\n");
+    assert!(rc.cmd(&["REPLICAOF", "NO", "ONE"]).starts_with(b"-LOADING"));
+    assert!(rc
+        .cmd(&["CONFIG", "SET", "appendonly", "no"])
+        .starts_with(b"-LOADING"));
+    mc.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(rc.cmd(&["GET", "mykey"]), b"$-1\r\n");
+    assert_eq!(rc.cmd_int(&["DBSIZE"]), mc.cmd_int(&["DBSIZE"]));
+    assert_eq!(info_i64(&mut mc, "stats", "sync_full"), 2);
+}
+
+/// A disk save made for replicas is killed when the last replica waiting
+/// for it leaves (no save points: nobody else needs it); with save points
+/// it goes on.
+#[test]
+fn useless_replication_save_is_killed() {
+    let m = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut mc = m.conn();
+    for i in 0..10 {
+        mc.cmd(&["SET", &i.to_string(), "x"]);
+    }
+    mc.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]);
+    let in_progress = |c: &mut Conn| info_i64(c, "persistence", "rdb_bgsave_in_progress");
+    for save in ["", "900 1"] {
+        mc.cmd(&["CONFIG", "SET", "save", save]);
+        let r1 = Server::start(&[]);
+        let r2 = Server::start(&[]);
+        for r in [&r1, &r2] {
+            r.conn()
+                .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+        }
+        assert!(wait_until(Duration::from_secs(10), || {
+            in_progress(&mut mc) == 1
+                && info_field(&mut mc, "replication", "slave1")
+                    .is_some_and(|l| l.contains("wait_bgsave"))
+        }));
+        r1.conn().cmd(&["REPLICAOF", "NO", "ONE"]);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(in_progress(&mut mc), 1, "another replica still waits");
+        r2.conn().cmd(&["REPLICAOF", "NO", "ONE"]);
+        if save.is_empty() {
+            assert!(
+                wait_until(Duration::from_secs(5), || in_progress(&mut mc) == 0),
+                "the save nobody waits for goes on"
+            );
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
+            assert_eq!(in_progress(&mut mc), 1, "a save with save points is kept");
+        }
+    }
+}

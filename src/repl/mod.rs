@@ -94,6 +94,12 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
+    /// Keys with a TTL that clients of this writable replica wrote: the
+    /// replica expires them itself (its master knows nothing of them).
+    pub replica_keys_with_expire: std::collections::HashSet<(usize, crate::sds::Sds)>,
+    /// The disk save for replicas lost the last replica waiting for it:
+    /// killed before the loop sleeps.
+    pub kill_child_asap: bool,
     /// A diskless transfer in progress: the child's RDB comes through this
     /// pipe and is written to every replica by the loop.
     pub pipe: Option<RdbPipe>,
@@ -162,6 +168,8 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
+            replica_keys_with_expire: Default::default(),
+            kill_child_asap: false,
             pipe: None,
             last_ping_second: -1,
         }

@@ -30,6 +30,7 @@ impl Server {
         if !self.scripts.ldb.children.is_empty() {
             self.ldb_reap_children();
         }
+        self.repl_cron_tick();
         self.repl_cron();
         self.after_command();
     }

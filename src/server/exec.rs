@@ -174,9 +174,13 @@ impl Server {
                         continue;
                     }
                     let from_master = c.kind == Kind::Master;
+                    let from_replica = c.kind == Kind::Replica;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
+                    if from_replica {
+                        self.replica_replied(key, reply_mark, &argv);
+                    }
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -218,14 +222,15 @@ impl Server {
         self.stats.total_error_replies += 1;
         *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
         if let Some(c) = self.clients.get_mut(key) {
-            if c.kind == Kind::Master {
-                // Errors from applying the master's stream are worth a log line.
-                log::warn!(
-                    "== CRITICAL == This replica is sending an error to its master: '{}'",
-                    e.text()
-                );
-                return;
+            if c.kind != Kind::Normal {
+                self.log_link_error(key, e);
+                if c_is_master(self, key) {
+                    return;
+                }
             }
+            let Some(c) = self.clients.get_mut(key) else {
+                return;
+            };
             let resp = c.resp;
             Out::new(&mut c.reply, resp).error(e.text());
         }
@@ -294,6 +299,9 @@ impl Server {
             self.reject(key, None, e);
             return;
         };
+        if let Some(c) = self.clients.get_mut(key) {
+            c.last_cmd = cmd.name;
+        }
         if !cmd.arity_ok(argv.len()) {
             self.reject(key, Some(cmd), CmdError::arity(cmd.name));
             return;
@@ -334,6 +342,19 @@ impl Server {
             Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
             _ => cmd.flags,
         };
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        if c.kind == Kind::Replica
+            && flags_now & (cmd::flag::WRITE | cmd::flag::READONLY | cmd::flag::MAY_REPLICATE) != 0
+        {
+            self.reject(
+                key,
+                Some(cmd),
+                "ERR Replica can't interact with the keyspace".into(),
+            );
+            return;
+        }
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -449,6 +470,14 @@ impl Server {
         let nested_before = self.stats.nested_error_replies;
         let dirty_before = self.dirty;
         let outer_call = std::mem::take(&mut self.prop.call);
+        // A client writing on a writable replica: note the keys it touches
+        // (those left with a TTL are expired by this replica itself).
+        let track_written = self.ks.expire_mode == ExpireMode::Replica
+            && cmd.has(cmd::flag::WRITE)
+            && self.ks.written_keys.is_none();
+        if track_written {
+            self.ks.written_keys = Some(Vec::new());
+        }
         let mut rewritten = Vec::new();
         let mut ok = true;
         match cmd.proc {
@@ -501,6 +530,11 @@ impl Server {
                     ok = false;
                     self.reply_error(key, &command_panicked(cmd.name));
                 }
+            }
+        }
+        if track_written {
+            if let Some(keys) = self.ks.written_keys.take() {
+                self.remember_replica_keys_with_expire(keys);
             }
         }
         // Keys expired on the way were deleted before the command acted.
@@ -768,6 +802,10 @@ fn is_subscription(spec: &CommandSpec) -> bool {
     )
 }
 
+fn c_is_master(s: &Server, key: usize) -> bool {
+    s.clients.get(key).is_some_and(|c| c.kind == Kind::Master)
+}
+
 /// The reply (and log line) for a command that panicked: a bug, caught at
 /// the command boundary (the panic hook logged where it happened).
 fn command_panicked(name: &str) -> CmdError {
@@ -781,7 +819,7 @@ fn command_panicked(name: &str) -> CmdError {
 
 /// A command's name as Redis 7.0 reports it in errors: `container|sub` for
 /// commands with subcommands.
-fn full_name(name: &'static str, argv: &[Bytes]) -> String {
+pub fn full_name(name: &'static str, argv: &[Bytes]) -> String {
     const CONTAINERS: &[&str] = &[
         "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
         "object", "pubsub", "script", "slowlog", "xgroup", "xinfo",

@@ -37,6 +37,7 @@ pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
 pub mod repl_buffer;
+pub mod repl_debug;
 pub mod repl_master;
 pub mod repl_pipe;
 pub mod repl_replica;
@@ -589,6 +590,11 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
+            // Nothing more goes to a client that is closing (a replica
+            // killed inside MULTI does not get the transaction's stream).
+            if c.has(flags::CLOSE_ASAP) {
+                continue;
+            }
             let r = if c.kind == Kind::Replica {
                 self.write_replica(key)
             } else {

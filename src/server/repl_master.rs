@@ -46,8 +46,13 @@ impl Server {
 
     pub fn cmd_psync(&mut self, key: usize, argv: &[Bytes]) -> R {
         let replid = String::from_utf8_lossy(&argv[1]).into_owned();
-        let offset = crate::encoding::numbers::string2ll(&argv[2])
-            .ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let Some(offset) = crate::encoding::numbers::string2ll(&argv[2]) else {
+            log::warn!(
+                "Replica {} asks for synchronization but with a wrong offset",
+                self.replica_name(key)
+            );
+            return Err(crate::error::NOT_INT.into());
+        };
         if argv.len() > 3 {
             if argv.len() > 4 || !crate::cmd::eq_ic(&argv[3], "failover") {
                 return Err(crate::error::SYNTAX.into());
@@ -501,8 +506,10 @@ impl Server {
                     .rsplit_once(':')
                     .map_or(c.addr.as_str(), |(h, _)| h)
                     .to_string();
-                let port = self.clients.replica(key).map_or(0, |r| r.listening_port);
-                format!("{ip}:{port}")
+                match self.clients.replica(key).map_or(0, |r| r.listening_port) {
+                    0 => format!("{ip}:<unknown-replica-port>"),
+                    port => format!("{ip}:{port}"),
+                }
             }
             None => "?".into(),
         }

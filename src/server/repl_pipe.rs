@@ -39,6 +39,8 @@ impl Server {
             let r = (|| -> io::Result<()> {
                 let mut w = io::BufWriter::with_capacity(PIPE_CHUNK, wr);
                 w.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
+                // The replica learns at once that its payload began.
+                w.flush()?;
                 crate::persist::rdb::write_rdb(&s.ks, &mut w, &aux)?;
                 w.write_all(mark.as_bytes())?;
                 w.flush()

@@ -15,6 +15,11 @@ use std::fmt::Write;
 type R = Result<(), CmdError>;
 
 impl Server {
+    /// Every cron tick: keys this writable replica expires itself.
+    pub fn repl_cron_tick(&mut self) {
+        self.expire_replica_keys();
+    }
+
     pub fn repl_cron(&mut self) {
         // Once a second for the heartbeat work, like Redis's replicationCron.
         if !self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
@@ -34,6 +39,10 @@ impl Server {
                 Bytes::from_static(b"*"),
             ]);
         }
+        if std::mem::take(&mut self.repl.kill_child_asap) && self.repl.child.is_some() {
+            log::warn!("Killing the RDB child: no replica waits for it any more");
+            self.persist_kill_child();
+        }
         self.send_bulk_to_replicas();
         self.rdb_pipe_before_sleep();
         self.process_waiters();
@@ -41,6 +50,22 @@ impl Server {
 
     pub fn repl_replica_gone(&mut self, key: usize) {
         self.rdb_pipe_forget(key);
+        // Without save points, a disk save nobody waits for any more is
+        // useless: it is killed so the next sync can fork at once.
+        let waited = self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd);
+        let disk_child = self.repl.child.is_some_and(|c| !c.diskless);
+        if waited && disk_child && self.cfg.save.is_empty() {
+            let others = self
+                .clients
+                .replicas()
+                .any(|(k, _, r)| k != key && r.state == ReplicaState::WaitBgsaveEnd);
+            if !others {
+                self.repl.kill_child_asap = true;
+            }
+        }
         let name = self.replica_name(key);
         log::info!("Connection with replica {name} lost.");
     }
@@ -62,6 +87,116 @@ impl Server {
         } else {
             self.repl.master_repl_offset += frame.len() as i64;
         }
+    }
+
+    /// Keys a client of this writable replica wrote: those with a TTL are
+    /// tracked (Redis's rememberSlaveKeyWithExpire).
+    pub fn remember_replica_keys_with_expire(&mut self, keys: Vec<(usize, crate::sds::Sds)>) {
+        for (db, k) in keys {
+            if self.ks.dbs[db].get_expire(&k).is_some() {
+                self.repl.replica_keys_with_expire.insert((db, k));
+            }
+        }
+    }
+
+    /// Expires the tracked keys whose time came (Redis's expireSlaveKeys),
+    /// within about a millisecond of work; forgets keys that lost their
+    /// TTL or were deleted.
+    pub fn expire_replica_keys(&mut self) {
+        if self.repl.replica_keys_with_expire.is_empty() {
+            return;
+        }
+        if !self.repl.is_replica() {
+            self.repl.replica_keys_with_expire.clear();
+            return;
+        }
+        let now = self.ks.now_ms;
+        let start = crate::util::monotonic_us();
+        let keys: Vec<(usize, crate::sds::Sds)> =
+            self.repl.replica_keys_with_expire.iter().cloned().collect();
+        for (i, (db, k)) in keys.into_iter().enumerate() {
+            match self.ks.dbs.get(db).and_then(|d| d.get_expire(&k)) {
+                Some(when) if when <= now => {
+                    self.ks.delete_expired(db, &k);
+                    self.repl.replica_keys_with_expire.remove(&(db, k));
+                }
+                Some(_) => {}
+                None => {
+                    self.repl.replica_keys_with_expire.remove(&(db, k));
+                }
+            }
+            if i % 64 == 63 && crate::util::monotonic_us() - start > 1000 {
+                break;
+            }
+        }
+        self.propagate_expired();
+    }
+
+    /// An error reply on a replication link (the master applying our
+    /// stream, or a replica of ours sending a command) is worth a log line:
+    /// it means the data sets may diverge (Redis's afterErrorReply), with
+    /// the tail of our backlog for the master's case.
+    pub fn log_link_error(&mut self, key: usize, e: &CmdError) {
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        let (from, to) = if c.kind == Kind::Master {
+            ("replica", "master")
+        } else {
+            ("master", "replica")
+        };
+        let cmd = if c.last_cmd == "NULL" {
+            "<unknown>"
+        } else {
+            c.last_cmd
+        };
+        log::warn!(
+            "== CRITICAL == This {from} is sending an error to its {to}: '{}' after processing the command '{cmd}'",
+            e.text()
+        );
+        if c.kind == Kind::Master {
+            if let Some(b) = self.repl.backlog.as_ref() {
+                let mut tail = Vec::new();
+                let from = (b.offset() + b.histlen() as i64 - 256).max(b.offset());
+                b.copy_from(from, &mut tail);
+                if !tail.is_empty() {
+                    log::warn!(
+                        "Latest backlog is: '{}'",
+                        crate::util::splitargs::repr(&tail)
+                    );
+                }
+            }
+            self.stats.unexpected_error_replies += 1;
+            // propagation-error-behavior panic|panic-on-replicas: a
+            // read-only replica stops rather than diverge.
+            let behavior = self.cfg.extra_value("propagation-error-behavior");
+            if self.cfg.replica_read_only && behavior.starts_with("panic") {
+                log::error!("This replica panicked sending an error to its master after processing the command '{cmd}'");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// A replica of ours made a command reply: nothing but the stream may
+    /// go to a replica, so the reply is dropped and the replica with it.
+    pub fn replica_replied(&mut self, key: usize, mark: usize, argv: &[Bytes]) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.kind != Kind::Replica || c.reply.len() <= mark {
+            return;
+        }
+        c.reply.truncate(mark.max(c.sent));
+        let cmd = match crate::cmd::lookup(&argv[0]) {
+            Some(spec) => super::exec::full_name(spec.name, argv),
+            None => "<unknown>".to_string(),
+        };
+        let info = self.client_info_line(key);
+        log::warn!(
+            "Replica generated a reply to command '{cmd}', disconnecting it: {}",
+            info.trim_end()
+        );
+        self.close_async(key);
     }
 
     pub fn cmd_replconf(&mut self, key: usize, argv: &[Bytes]) -> R {
