@@ -334,3 +334,45 @@ fn useless_replication_save_is_killed() {
         }
     }
 }
+
+/// FAILOVER (to any replica) while another replica is stopped: waiting for
+/// a replica to catch up must not move the offset it waits for (no GETACK
+/// or PING during the pause, each ACK asking for the next), so the stopped
+/// replica later continues partially with the new master.
+#[test]
+fn failover_wait_does_not_move_the_offset() {
+    let m = Server::start(&[]);
+    let r1 = Server::start(&[]);
+    let r2 = Server::start(&[]);
+    for r in [&r1, &r2] {
+        r.conn()
+            .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    }
+    wait_in_sync(&m, &[&r1, &r2]);
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "before", "1"]);
+    wait_in_sync(&m, &[&r1, &r2]);
+    r2.signal(libc::SIGSTOP);
+    mc.cmd(&["SET", "case", "1"]);
+    let before = offset(&mut mc);
+    assert_eq!(mc.cmd(&["FAILOVER"]), b"+OK\r\n");
+    let done = wait_until(Duration::from_secs(10), || {
+        info_field(&mut mc, "replication", "master_failover_state").as_deref()
+            == Some("no-failover")
+    });
+    r2.signal(libc::SIGCONT);
+    assert!(done, "the failover never ended");
+    let grown = offset(&mut mc) - before;
+    assert!(
+        grown < 1000,
+        "the old master's offset grew by {grown} bytes while it waited"
+    );
+    let mut r1c = r1.conn();
+    assert!(info_field(&mut r1c, "replication", "role").as_deref() == Some("master"));
+    r2.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &r1.port.to_string()]);
+    wait_in_sync(&r1, &[&m, &r2]);
+    assert_eq!(info_i64(&mut r1c, "stats", "sync_partial_ok"), 2);
+    assert_eq!(info_i64(&mut r1c, "stats", "sync_full"), 0);
+    assert_same_data(&[&r1, &m, &r2]);
+}

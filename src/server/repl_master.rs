@@ -559,8 +559,11 @@ impl Server {
         // replica came" (which would PING a new replica at once).
         let period = self.cfg.repl_ping_replica_period.max(1) as i64;
         let second = (now - self.start_ms) / 1000;
+        // (Not during a FAILOVER's pause: it waits for the offset to match.)
+        let failover_pause = self.failover.is_some() && self.clients_paused_until_ms != 0;
         if has_replicas
             && !self.repl.is_replica()
+            && !failover_pause
             && second % period == 0
             && second != self.repl.last_ping_second
         {

@@ -31,7 +31,11 @@ impl Server {
     }
 
     pub fn repl_before_sleep(&mut self) {
-        if self.repl.getack_pending && !self.repl.is_replica() {
+        // Not while clients are paused (a FAILOVER waiting for a replica
+        // to catch up): the GETACK would move the offset it waits for, and
+        // each ACK would ask for the next. It goes out after the pause.
+        if self.repl.getack_pending && !self.repl.is_replica() && self.clients_paused_until_ms == 0
+        {
             self.repl.getack_pending = false;
             self.propagate_now_raw_command(&[
                 Bytes::from_static(b"REPLCONF"),
