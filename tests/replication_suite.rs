@@ -376,3 +376,51 @@ fn failover_wait_does_not_move_the_offset() {
     assert_eq!(info_i64(&mut r1c, "stats", "sync_full"), 0);
     assert_same_data(&[&r1, &m, &r2]);
 }
+
+/// A master restarted from its RDB keeps its history as replid2, so its
+/// replicas continue partially; keys that expired while it was down are
+/// deleted on the replicas too (their DELs follow the saved offset), or,
+/// when those DELs overflow the backlog, the replicas resync fully.
+#[test]
+fn master_restart_continues_partially_and_propagates_expired_keys() {
+    for (backlog, keys, partial) in [("1mb", 200, true), ("16384", 2000, false)] {
+        let mut m = Server::start(&["--save", "3600 1", "--repl-backlog-size", backlog]);
+        let port = m.port;
+        let r = Server::start(&[]);
+        let mut rc = r.conn();
+        rc.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]);
+        wait_in_sync(&m, &[&r]);
+        let mut mc = m.conn();
+        mc.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        mc.cmd(&["SET", "stays", "1"]);
+        for j in 0..keys {
+            mc.cmd(&["SELECT", &(j % 16).to_string()]);
+            mc.cmd(&["SET", &j.to_string(), "v", "PX", "10"]);
+        }
+        wait_in_sync(&m, &[&r]);
+        let before = offset(&mut mc);
+        let dir = m.dir.path.display().to_string();
+        let _ = mc.try_cmd(&["SHUTDOWN"]);
+        assert!(m.wait_exit(Duration::from_secs(10)).is_some());
+        std::thread::sleep(Duration::from_millis(20));
+        let m2 = Server::start_on_port(port, &["--dir", &dir, "--repl-backlog-size", backlog]);
+        let mut mc = m2.conn();
+        assert_eq!(
+            info_i64(&mut mc, "persistence", "rdb_last_load_keys_expired"),
+            keys as i64
+        );
+        assert!(
+            offset(&mut mc) > before,
+            "the DELs of the expired keys follow the saved offset"
+        );
+        wait_in_sync(&m2, &[&r]);
+        assert_eq!(
+            info_i64(&mut mc, "stats", "sync_partial_ok"),
+            i64::from(partial)
+        );
+        assert_eq!(info_i64(&mut mc, "stats", "sync_full"), i64::from(!partial));
+        rc.cmd(&["SELECT", "9"]);
+        assert_eq!(rc.cmd_int(&["EXISTS", "9"]), 0);
+        assert_same_data(&[&m2, &r]);
+    }
+}

@@ -82,6 +82,9 @@ pub struct RdbInfo {
     pub keys_expired: u64,
     /// Function library codes (RDB_OPCODE_FUNCTION2), for the server to load.
     pub functions: Vec<Vec<u8>>,
+    /// Keys skipped because they had expired (db, key), when the load did
+    /// not keep them: a master that restarts propagates their deletion.
+    pub expired_keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// A byte reader keeping the offset and the running CRC64.
@@ -551,8 +554,12 @@ pub fn load_from<Rd: Read>(
 ) -> Result<RdbInfo, RdbError> {
     let version = load_header(r)?;
     let mut st = LoadState::new(version, ks.now_ms, keep_expired);
+    if !keep_expired {
+        st.expired = Some(Vec::new());
+    }
     while !load_record(r, ks, lim, &mut st)? {}
     load_checksum(r, version)?;
+    st.info.expired_keys = st.expired.take().unwrap_or_default();
     Ok(st.info)
 }
 

@@ -80,12 +80,37 @@ impl Server {
                 self.repl.second_replid_offset = off + 1;
                 self.repl.master_repl_offset = off;
                 self.create_backlog();
+                self.repl.no_replicas_since_ms = self.ks.now_ms;
             }
         }
+        self.propagate_keys_expired_at_load();
         if let Some((h, p)) = self.cfg.replicaof.clone() {
             let resume = self.repl.psync_possible;
             self.replication_set_master(h, p);
             self.repl.psync_possible = resume;
+        }
+    }
+
+    /// A master that restarted skipped the keys that expired meanwhile:
+    /// their DELs go into the backlog, after the saved position, so the
+    /// replicas continuing with PSYNC delete them too (Redis feeds them
+    /// while loading). Without a saved position they start a new history.
+    fn propagate_keys_expired_at_load(&mut self) {
+        let expired = self
+            .persist
+            .last_load_info
+            .as_mut()
+            .map(|i| std::mem::take(&mut i.expired_keys))
+            .unwrap_or_default();
+        if expired.is_empty() || self.repl.is_replica() {
+            return;
+        }
+        if self.repl.backlog.is_none() {
+            self.create_backlog();
+        }
+        for (db, key) in expired {
+            let argv = [bytes::Bytes::from_static(b"DEL"), bytes::Bytes::from(key)];
+            self.repl_feed(db, &argv);
         }
     }
 
