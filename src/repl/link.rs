@@ -15,6 +15,9 @@ pub enum LinkState {
     ReceivePong,
     /// Handshake replies still expected, in order.
     ReceiveAuth,
+    /// The empty-sync guard's questions: INFO server, CONFIG GET save,
+    /// CONFIG GET appendonly (replica-refuse-empty-sync yes only).
+    ReceiveGuard,
     ReceivePort,
     ReceiveIp,
     ReceiveCapa,
@@ -86,6 +89,12 @@ pub struct Link {
     /// The db the master's stream had selected when the link went down: a
     /// partial resync continues there (the master does not SELECT again).
     pub master_db: usize,
+    /// What the empty-sync guard learnt in this handshake: the master's
+    /// run id, and whether it persists its data (None: it would not say).
+    pub master_run_id: Option<String>,
+    pub master_persists: Option<bool>,
+    /// Guard replies still expected in this handshake.
+    pub guard_replies: u8,
 }
 
 impl Link {
@@ -101,6 +110,96 @@ impl Link {
     }
 }
 
+/// A reply of the master during the handshake (RESP2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Line(Vec<u8>),
+    Error(Vec<u8>),
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+/// Takes one complete RESP2 reply from the front of `buf`: None when more
+/// bytes are needed, Err for a malformed one (`limit` caps lengths).
+pub fn take_reply(buf: &mut bytes::BytesMut, limit: usize) -> Option<Result<Reply, ()>> {
+    match parse_reply(buf, 0, limit, 0) {
+        Ok(Some((r, used))) => {
+            let _ = buf.split_to(used);
+            Some(Ok(r))
+        }
+        Ok(None) => None,
+        Err(()) => Some(Err(())),
+    }
+}
+
+fn parse_reply(
+    b: &[u8],
+    at: usize,
+    limit: usize,
+    depth: usize,
+) -> Result<Option<(Reply, usize)>, ()> {
+    let Some(nl) = b[at..].iter().position(|&c| c == b'\n') else {
+        return if b.len() - at > limit {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    let end = at + nl;
+    let line = &b[at..if end > at && b[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }];
+    let next = end + 1;
+    let num = || {
+        std::str::from_utf8(line.get(1..).unwrap_or_default())
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or(())
+    };
+    match line.first() {
+        Some(b'+') | Some(b':') => Ok(Some((Reply::Line(line.to_vec()), next))),
+        Some(b'-') => Ok(Some((Reply::Error(line.to_vec()), next))),
+        Some(b'$') => {
+            let n = num()?;
+            if n < 0 {
+                return Ok(Some((Reply::Bulk(None), next)));
+            }
+            let n = usize::try_from(n).map_err(|_| ())?;
+            if n > limit {
+                return Err(());
+            }
+            if b.len() < next + n + 2 {
+                return Ok(None);
+            }
+            Ok(Some((
+                Reply::Bulk(Some(b[next..next + n].to_vec())),
+                next + n + 2,
+            )))
+        }
+        Some(b'*') => {
+            let n = num()?;
+            if depth > 4 || n > 1024 {
+                return Err(());
+            }
+            let mut items = Vec::new();
+            let mut pos = next;
+            for _ in 0..n.max(0) {
+                match parse_reply(b, pos, limit, depth + 1)? {
+                    Some((r, p)) => {
+                        items.push(r);
+                        pos = p;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Reply::Array(items), pos)))
+        }
+        _ => Err(()),
+    }
+}
+
 /// Takes one line (without CR LF) from the front of `buf`, if complete.
 pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
     let nl = buf.iter().position(|&c| c == b'\n')?;
@@ -110,4 +209,43 @@ pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
         v.pop();
     }
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_taken_whole_or_not_at_all() {
+        let full = b"$5\r\nhello\r\n*2\r\n$4\r\nsave\r\n$0\r\n\r\n-NOPERM no\r\n";
+        for cut in 0..full.len() {
+            let mut b = bytes::BytesMut::from(&full[..cut]);
+            let mut got = Vec::new();
+            while let Some(r) = take_reply(&mut b, 1 << 20) {
+                got.push(r.expect("well formed"));
+            }
+            assert!(got.len() <= 3);
+        }
+        let mut b = bytes::BytesMut::from(&full[..]);
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Bulk(Some(b"hello".to_vec()))))
+        );
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Array(vec![
+                Reply::Bulk(Some(b"save".to_vec())),
+                Reply::Bulk(Some(Vec::new()))
+            ])))
+        );
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Error(b"-NOPERM no".to_vec())))
+        );
+        assert!(b.is_empty());
+        let mut bad = bytes::BytesMut::from(&b"$99999999999\r\n"[..]);
+        assert_eq!(take_reply(&mut bad, 1 << 20), Some(Err(())));
+        let mut bad = bytes::BytesMut::from(&b"?\r\n"[..]);
+        assert_eq!(take_reply(&mut bad, 1 << 20), Some(Err(())));
+    }
 }

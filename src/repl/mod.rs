@@ -4,6 +4,7 @@
 //! (`replication`, `repl_master`, `repl_replica`, `repl_transfer`).
 
 pub mod backlog;
+pub mod lag;
 pub mod link;
 
 /// Replica-side bookkeeping kept on a replica's `Client`.
@@ -40,6 +41,11 @@ pub struct ReplicaInfo {
     /// Full sync payload bytes sent so far, and the total when known
     /// (disk-based: the file size).
     pub sync_sent_bytes: u64,
+    /// Announced `REPLCONF capa digest-at` (a ferrodis replica).
+    pub capa_digest: bool,
+    /// DIGEST-AT-OFFSET markers to write into its stream: (offset, bytes),
+    /// each exactly after the byte at that offset.
+    pub markers: Vec<(i64, Vec<u8>)>,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).
@@ -103,8 +109,41 @@ pub struct Repl {
     /// A diskless transfer in progress: the child's RDB comes through this
     /// pipe and is written to every replica by the loop.
     pub pipe: Option<RdbPipe>,
-    /// The second (since startup) of the last PING to replicas.
-    pub last_ping_second: i64,
+    /// Calls of the once-a-second replication cron so far (PING period).
+    pub cron_calls: i64,
+    /// When the stream's bytes were produced (lag in time, REPL-DELAY).
+    pub produced: lag::OffsetTimes,
+    /// Fault injection (DEBUG REPL-*): the stream to replicas is held until
+    /// then; delayed by that many ms; our master's stream is not applied
+    /// until then.
+    pub pause_until_ms: i64,
+    pub delay_ms: i64,
+    pub pause_apply_until_ms: i64,
+    /// Replicas whose lag crossed replica-lag-alert-ms (logged once).
+    pub lag_alerted: bool,
+    /// The empty-sync guard refused our master's payload: the link stays
+    /// down until REPLICAOF, DEBUG REPL-ACCEPT-EMPTY or the config says yes.
+    pub refused_empty: bool,
+    /// DEBUG REPL-ACCEPT-EMPTY: the next empty full sync goes through.
+    pub accept_empty_once: bool,
+    /// Our master's run id at our last successful sync, when it told.
+    pub synced_run_id: Option<String>,
+    /// DEBUG DIGEST-AT-OFFSET calls waiting for replicas.
+    pub digest_requests: Vec<DigestRequest>,
+    pub digest_seq: u64,
+}
+
+/// A DEBUG DIGEST-AT-OFFSET call waiting for its replicas.
+pub struct DigestRequest {
+    pub id: u64,
+    pub client: crate::net::ClientRef,
+    pub offset: i64,
+    pub deadline_ms: i64,
+    pub master_digest: String,
+    /// (replica, its name, its answer: (offset, digest)).
+    pub replicas: Vec<(crate::net::ClientRef, String, Option<(i64, String)>)>,
+    /// Replicas that cannot answer (no capability: real Redis).
+    pub unsupported: Vec<String>,
 }
 
 /// A background RDB child working for replicas.
@@ -171,7 +210,17 @@ impl Repl {
             replica_keys_with_expire: Default::default(),
             kill_child_asap: false,
             pipe: None,
-            last_ping_second: -1,
+            cron_calls: 0,
+            produced: lag::OffsetTimes::default(),
+            pause_until_ms: 0,
+            delay_ms: 0,
+            pause_apply_until_ms: 0,
+            lag_alerted: false,
+            refused_empty: false,
+            accept_empty_once: false,
+            synced_run_id: None,
+            digest_requests: Vec::new(),
+            digest_seq: 0,
         }
     }
 

@@ -175,6 +175,8 @@ impl Server {
                     }
                     let from_master = c.kind == Kind::Master;
                     let from_replica = c.kind == Kind::Replica;
+                    // (Not part of the stream: moves no offset, not proxied.)
+                    let marker = from_master && super::repl_digest::is_digest_marker(&argv);
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
@@ -183,7 +185,7 @@ impl Server {
                     }
                     argv.clear();
                     self.argv = argv;
-                    if from_master {
+                    if from_master && !marker {
                         // Applied: proxy the exact bytes to our sub-replicas.
                         self.repl_master_applied(&frame);
                     }

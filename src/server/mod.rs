@@ -38,7 +38,10 @@ pub mod persistence_aof;
 pub mod pubsub;
 pub mod repl_buffer;
 pub mod repl_debug;
+pub mod repl_digest;
+pub mod repl_guard;
 pub mod repl_master;
+pub mod repl_observe;
 pub mod repl_pipe;
 pub mod repl_replica;
 pub mod repl_transfer;
@@ -369,6 +372,13 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
+            // Held replication data (DEBUG REPL-PAUSE/DELAY) is handed on
+            // within a few ms of its time.
+            let timeout = if self.repl_timer_pending() {
+                timeout.min(Duration::from_millis(2))
+            } else {
+                timeout
+            };
             match self.poll.poll(&mut events, Some(timeout)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -465,6 +475,13 @@ impl Server {
         if c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY) {
             return;
         }
+        if self.repl_apply_paused(key) {
+            // DEBUG REPL-PAUSE-APPLY: the stream waits in the socket.
+            return;
+        }
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let before = c.query.len();
         let r = if self.repl_link_read_paused(key) {
             // A slow load: its unparsed input waits in the socket.

@@ -76,6 +76,15 @@ impl Server {
             return;
         };
         let (start, added) = b.feed(data);
+        // Every sample while REPL-DELAY holds bytes back; coarser otherwise.
+        let step = if self.repl.delay_ms > 0 {
+            0
+        } else {
+            crate::repl::lag::STEP_MS
+        };
+        self.repl
+            .produced
+            .record(self.repl.master_repl_offset + 1, self.ks.now_ms, step);
         self.repl.master_repl_offset += data.len() as i64;
         // Indexing (not iterating) the replica list lets each step borrow
         // self, and allocates nothing per write.
@@ -126,49 +135,78 @@ impl Server {
                 None => Ok(true),
             };
         };
-        let before = c.stat_net_out;
-        if c.pending_reply() > 0 && !c.flush()? {
-            self.stats.net_output_bytes += c.stat_net_out - before;
-            return Ok(false);
-        }
-        self.stats.net_output_bytes += c.stat_net_out - before;
-        if info.state != ReplicaState::Online {
-            return Ok(true);
-        }
-        let (Some(b), Some(mut pos)) = (self.repl.backlog.as_ref(), info.repl_pos) else {
-            return Ok(true);
-        };
+        let now = self.ks.now_ms;
         let fd = c.stream.raw_fd();
         let mut slices = Vec::with_capacity(IOV_MAX_BATCH);
-        let mut result = Ok(true);
         loop {
-            b.chunks(pos, IOV_MAX_BATCH, &mut slices);
-            if slices.is_empty() {
-                break;
+            let before = c.stat_net_out;
+            let flushed = c.pending_reply() == 0 || c.flush()?;
+            self.stats.net_output_bytes += c.stat_net_out - before;
+            if !flushed {
+                return Ok(false);
             }
-            match writev(fd, &slices) {
-                Ok(0) => {
-                    result = Err(io::ErrorKind::WriteZero.into());
-                    break;
+            if info.state != ReplicaState::Online {
+                return Ok(true);
+            }
+            let Some(b) = self.repl.backlog.as_ref() else {
+                return Ok(true);
+            };
+            // DEBUG REPL-PAUSE holds the stream; REPL-DELAY sends only what
+            // is older than its delay (the loop comes back for the rest).
+            if now < self.repl.pause_until_ms {
+                return Ok(true);
+            }
+            let mut end = if self.repl.delay_ms > 0 {
+                self.repl
+                    .produced
+                    .end_before(now - self.repl.delay_ms)
+                    .unwrap_or(self.repl.master_repl_offset)
+            } else {
+                i64::MAX
+            };
+            // A DIGEST-AT-OFFSET marker goes exactly after the byte at its
+            // offset: the stream stops there, the marker follows.
+            let next = info
+                .repl_pos
+                .map_or(self.repl.master_repl_offset + 1, |p| b.offset_of(p));
+            if let Some(&(moff, _)) = info.markers.first() {
+                if next > moff {
+                    let (_, bytes) = info.markers.remove(0);
+                    c.reply.extend_from_slice(&bytes);
+                    continue;
                 }
+                end = end.min(moff);
+            }
+            let Some(mut pos) = info.repl_pos else {
+                return Ok(true);
+            };
+            b.chunks(pos, IOV_MAX_BATCH, &mut slices);
+            if end != i64::MAX {
+                let mut allowed = (end - b.offset_of(pos) + 1).max(0) as usize;
+                slices.retain_mut(|s| {
+                    let keep = s.len().min(allowed);
+                    allowed -= keep;
+                    *s = &s[..keep];
+                    keep > 0
+                });
+            }
+            if slices.is_empty() {
+                return Ok(true);
+            }
+            let r = writev(fd, &slices);
+            match r {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     pos = b.advance(pos, n);
+                    info.repl_pos = Some(pos);
                     c.stat_net_out += n as u64;
                     self.stats.net_output_bytes += n as u64;
                     self.stats.net_repl_output_bytes += n as u64;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    result = Ok(false);
-                    break;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
             }
         }
-        info.repl_pos = Some(pos);
-        result
     }
 
     /// Bytes a replica still has to receive (its own and the stream's).

@@ -369,11 +369,15 @@ impl Server {
         info.rdb_file = Some(file);
         info.rdb_off = 0;
         info.rdb_size = size;
+        info.sync_sent_bytes = 0;
         self.mark_pending_write(key);
     }
 
     /// Pushes RDB file bytes to replicas in SendBulk with sendfile(2).
     pub fn send_bulk_to_replicas(&mut self) {
+        if self.ks.now_ms < self.repl.pause_until_ms {
+            return;
+        }
         let sending: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::SendBulk);
         for k in sending {
             let Some((c, info)) = self.clients.with_replica_mut(k) else {
@@ -408,7 +412,9 @@ impl Server {
                     unsafe { libc::sendfile(fd, file.as_raw_fd(), &mut off, left.min(1 << 20)) };
                 if n > 0 {
                     info.rdb_off += n as u64;
+                    info.sync_sent_bytes = info.rdb_off;
                     self.stats.net_output_bytes += n as u64;
+                    self.stats.net_repl_output_bytes += n as u64;
                     continue;
                 }
                 let err = std::io::Error::last_os_error();
@@ -544,30 +550,24 @@ impl Server {
             r.state == ReplicaState::WaitBgsaveStart
                 || (r.state == ReplicaState::WaitBgsaveEnd && disk_child)
         });
-        if self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
-            for k in waiting {
-                if let Some(c) = self.clients.get_mut(k) {
-                    c.reply.push(b'\n');
-                }
-                self.mark_pending_write(k);
+        for k in waiting {
+            if let Some(c) = self.clients.get_mut(k) {
+                c.reply.push(b'\n');
             }
+            self.mark_pending_write(k);
         }
         // PING the replicas every repl-ping-replica-period seconds.
         let has_replicas = self.clients.has_replicas();
-        // As Redis's replicationCron: on the seconds (since startup) that
-        // are multiples of the period, not "a period after the first
-        // replica came" (which would PING a new replica at once).
+        // As Redis's replicationCron: on the calls of this once-a-second
+        // cron (counted from 0, the call at startup) that are multiples of
+        // the period, not "a period after the first replica came" (which
+        // would PING a new replica at once).
         let period = self.cfg.repl_ping_replica_period.max(1) as i64;
-        let second = (now - self.start_ms) / 1000;
+        let call = self.repl.cron_calls;
+        self.repl.cron_calls += 1;
         // (Not during a FAILOVER's pause: it waits for the offset to match.)
         let failover_pause = self.failover.is_some() && self.clients_paused_until_ms != 0;
-        if has_replicas
-            && !self.repl.is_replica()
-            && !failover_pause
-            && second % period == 0
-            && second != self.repl.last_ping_second
-        {
-            self.repl.last_ping_second = second;
+        if has_replicas && !self.repl.is_replica() && !failover_pause && call % period == 0 {
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }
         // Drop replicas that stopped acknowledging.

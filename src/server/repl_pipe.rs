@@ -54,17 +54,16 @@ impl Server {
             .registry()
             .register(&mut stream, Token(RDB_PIPE_TOKEN), Interest::READABLE)
             .is_ok();
-        let now = self.ks.now_ms;
         let mut conns = Vec::new();
         for &k in replicas {
             if let Some(info) = self.clients.replica_mut(k) {
                 info.pipe_written = 0;
                 info.pipe_blocked_since_ms = 0;
                 info.sync_sent_bytes = 0;
+                info.rdb_size = 0;
             }
             conns.extend(self.clients.handle(k));
         }
-        let _ = now;
         self.repl.pipe = Some(RdbPipe {
             file: stream,
             buf: Vec::with_capacity(PIPE_CHUNK),
@@ -160,6 +159,10 @@ impl Server {
     /// bytes, the +FULLRESYNC line, first). False when it was dropped.
     pub fn rdb_pipe_write_one(&mut self, key: usize) -> bool {
         let now = self.ks.now_ms;
+        if now < self.repl.pause_until_ms {
+            // DEBUG REPL-PAUSE: the payload waits too.
+            return true;
+        }
         let Some(p) = self.repl.pipe.as_ref() else {
             return true;
         };
@@ -300,6 +303,9 @@ impl Server {
             log::warn!("Diskless rdb transfer, last replica dropped, killing fork child.");
             self.persist_kill_child();
             return;
+        }
+        if self.repl.pause_until_ms == 0 {
+            self.rdb_pipe_write_all();
         }
         self.rdb_pipe_readable();
     }

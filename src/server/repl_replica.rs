@@ -31,6 +31,12 @@ impl Server {
             return Err("ERR Invalid master port".into());
         }
         let host = String::from_utf8_lossy(&argv[1]).into_owned();
+        // An explicit REPLICAOF is consent to whatever that master holds:
+        // the empty-sync guard starts over.
+        self.repl.synced_run_id = None;
+        if std::mem::take(&mut self.repl.refused_empty) {
+            self.repl.master_host = None;
+        }
         if self
             .repl
             .master_host
@@ -243,7 +249,7 @@ impl Server {
     }
 
     /// Sends a command on the master link (bypassing the no-reply rule).
-    fn send_to_master(&mut self, argv: &[&[u8]]) {
+    pub(super) fn send_to_master(&mut self, argv: &[&[u8]]) {
         let Some(k) = self.repl.link.key else {
             return;
         };
@@ -299,6 +305,28 @@ impl Server {
                 self.process_input(key);
                 return;
             }
+            if state == LinkState::ReceiveGuard {
+                let limit = crate::resp::INLINE_MAX_SIZE * 16;
+                match self
+                    .clients
+                    .get_mut(key)
+                    .and_then(|c| crate::repl::link::take_reply(&mut c.query, limit))
+                {
+                    Some(Ok(reply)) => {
+                        self.guard_answer(reply);
+                        if self.repl.link.guard_replies == 0 {
+                            self.repl.link.state = LinkState::ReceivePort;
+                        }
+                        continue;
+                    }
+                    Some(Err(())) => {
+                        log::warn!("Bad protocol from MASTER during the handshake");
+                        self.close_async(key);
+                        return;
+                    }
+                    None => return,
+                }
+            }
             let line = match self.clients.get_mut(key).map(|c| take_line(&mut c.query)) {
                 Some(Some(l)) => l,
                 Some(None)
@@ -349,6 +377,13 @@ impl Server {
                     }
                     next = LinkState::ReceiveAuth;
                 }
+                self.repl.link.guard_replies = 0;
+                if self.guard_enabled() {
+                    self.guard_ask();
+                    if next == LinkState::ReceivePort {
+                        next = LinkState::ReceiveGuard;
+                    }
+                }
                 let port = if self.cfg.replica_announce_port != 0 {
                     self.cfg.replica_announce_port
                 } else {
@@ -359,7 +394,17 @@ impl Server {
                     let ip = self.cfg.replica_announce_ip.clone();
                     self.send_to_master(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
                 }
-                self.send_to_master(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+                // digest-at: we answer DEBUG DIGEST-AT-OFFSET (a Redis
+                // master ignores capabilities it does not know).
+                self.send_to_master(&[
+                    b"REPLCONF",
+                    b"capa",
+                    b"eof",
+                    b"capa",
+                    b"psync2",
+                    b"capa",
+                    b"digest-at",
+                ]);
                 self.repl.link.state = next;
             }
             LinkState::ReceiveAuth => {
@@ -367,7 +412,11 @@ impl Server {
                     log::warn!("Unable to AUTH to MASTER: {text}");
                     return false;
                 }
-                self.repl.link.state = LinkState::ReceivePort;
+                self.repl.link.state = if self.repl.link.guard_replies > 0 {
+                    LinkState::ReceiveGuard
+                } else {
+                    LinkState::ReceivePort
+                };
             }
             LinkState::ReceivePort => {
                 if is_err {
@@ -456,6 +505,9 @@ impl Server {
                 log::info!("Master replication ID changed to {newid}");
                 self.disconnect_replicas();
             }
+            if self.repl.link.master_run_id.is_some() {
+                self.repl.synced_run_id = self.repl.link.master_run_id.clone();
+            }
             log::info!("Successful partial resynchronization with master.");
             log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             if self.repl.backlog.is_none() {
@@ -532,6 +584,9 @@ impl Server {
         self.repl.master_link_up = false;
         if self.repl.is_replica() {
             self.repl.link.state = LinkState::Connect;
+            if self.repl.refused_empty {
+                return;
+            }
             // A streaming link that broke is retried at once, as Redis does
             // ("Reconnecting to MASTER"); failures during a handshake wait
             // for the once-a-second cron, so a refusing master is not
@@ -558,7 +613,8 @@ impl Server {
         let timeout = self.cfg.repl_timeout as i64 * 1000;
         match self.repl.link.state {
             LinkState::Connect => {
-                if now - self.repl.link.last_attempt_ms >= 1000 {
+                self.guard_cron();
+                if now - self.repl.link.last_attempt_ms >= 1000 && !self.repl.refused_empty {
                     self.repl_connect_master();
                 }
             }

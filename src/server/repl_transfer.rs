@@ -499,6 +499,12 @@ impl Server {
             ..
         } = l;
         let mut info = loader.into_info();
+        if self.guard_refuses(info.keys_loaded) {
+            // Our data set stays; the link stays down until told otherwise.
+            self.remove_sync_file(&mut t, false);
+            self.close_async(key);
+            return;
+        }
         // The master's libraries replace ours, as its data does.
         let codes = std::mem::take(&mut info.functions);
         if let Err(e) = self.functions_load_rdb(codes) {
@@ -527,6 +533,8 @@ impl Server {
             info.keys_expired
         );
         // Our history is now the master's.
+        self.repl.synced_run_id = self.repl.link.master_run_id.clone();
+        self.repl.replica_keys_with_expire.clear();
         self.repl.replid = std::mem::take(&mut self.repl.link.fullsync_replid);
         self.repl.master_repl_offset = self.repl.link.fullsync_offset.max(0);
         self.repl.clear_replid2();

@@ -21,16 +21,23 @@ impl Server {
     }
 
     pub fn repl_cron(&mut self) {
-        // Once a second for the heartbeat work, like Redis's replicationCron.
-        if !self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
+        // Once a second for the heartbeat work, like Redis's replicationCron:
+        // the first cron call (at startup) counts as loop 0.
+        if !self
+            .cron_loops
+            .saturating_sub(1)
+            .is_multiple_of(self.cfg.hz.max(1) as u64)
+        {
             return;
         }
         self.repl_replica_cron();
         self.repl_master_cron();
         self.update_failover_status();
+        self.check_replica_lag();
     }
 
     pub fn repl_before_sleep(&mut self) {
+        self.repl_fault_tick();
         // Not while clients are paused (a FAILOVER waiting for a replica
         // to catch up): the GETACK would move the offset it waits for, and
         // each ACK would ask for the next. It goes out after the pause.
@@ -50,6 +57,7 @@ impl Server {
         self.send_bulk_to_replicas();
         self.rdb_pipe_before_sleep();
         self.process_waiters();
+        self.process_digest_requests();
     }
 
     pub fn repl_replica_gone(&mut self, key: usize) {
@@ -204,10 +212,21 @@ impl Server {
     }
 
     pub fn cmd_replconf(&mut self, key: usize, argv: &[Bytes]) -> R {
+        let kind = self.clients.get(key).map(|c| c.kind);
+        // DEBUG DIGEST-AT-OFFSET: the marker from our master, the answer
+        // from a replica of ours (no replies on either link).
+        if argv.len() >= 2 && crate::cmd::eq_ic(&argv[1], "digest-at") && kind == Some(Kind::Master)
+        {
+            self.digest_marker(argv);
+            return Ok(());
+        }
+        if argv.len() == 5 && crate::cmd::eq_ic(&argv[1], "digest") && kind == Some(Kind::Replica) {
+            self.digest_answer(key, argv);
+            return Ok(());
+        }
         if argv.len().is_multiple_of(2) {
             return Err(crate::error::SYNTAX.into());
         }
-        let kind = self.clients.get(key).map(|c| c.kind);
         let now = self.ks.now_ms;
         let mut j = 1;
         while j + 1 < argv.len() {
@@ -226,9 +245,11 @@ impl Server {
             } else if crate::cmd::eq_ic(opt, "capa") {
                 let eof = crate::cmd::eq_ic(val, "eof");
                 let psync2 = crate::cmd::eq_ic(val, "psync2");
+                let digest = crate::cmd::eq_ic(val, "digest-at");
                 if let Some(i) = self.replica_info(key) {
                     i.capa_eof |= eof;
                     i.capa_psync2 |= psync2;
+                    i.capa_digest |= digest;
                 }
             } else if crate::cmd::eq_ic(opt, "ack") {
                 // From a replica of ours: no reply.
@@ -386,7 +407,12 @@ impl Server {
                 info.listening_port,
                 info.state.name(),
                 info.ack_offset,
-                (now - info.ack_time_ms) / 1000
+                // (Only an online replica has a lag, as in Redis.)
+                if matches!(info.state, ReplicaState::Online | ReplicaState::WaitAck) {
+                    (now - info.ack_time_ms) / 1000
+                } else {
+                    0
+                }
             );
         }
         let size = self.cfg.repl_backlog_size;
@@ -407,5 +433,6 @@ impl Server {
             first,
             hist
         );
+        self.info_replication_extra(o);
     }
 }
