@@ -424,3 +424,28 @@ fn master_restart_continues_partially_and_propagates_expired_keys() {
         assert_same_data(&[&m2, &r]);
     }
 }
+
+/// CLIENT KILL closes the victim's connection at once, even inside a long
+/// MULTI: a master whose replica was killed that way sees it go, and with
+/// repl-backlog-ttl 1 frees its backlog before the replica comes back.
+#[test]
+fn client_kill_closes_at_once_and_the_backlog_expires() {
+    let m = Server::start(&["--repl-backlog-ttl", "1"]);
+    let r = Server::start(&[]);
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "k", "v"]);
+    wait_in_sync(&m, &[&r]);
+    rc.cmd(&["MULTI"]);
+    rc.cmd(&["CLIENT", "KILL", "TYPE", "master"]);
+    rc.cmd(&["DEBUG", "SLEEP", "3"]);
+    rc.cmd(&["EXEC"]);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(info_i64(&mut mc, "stats", "sync_partial_ok"), 0);
+    assert!(info_i64(&mut mc, "stats", "sync_partial_err") > 0);
+    assert!(m
+        .log()
+        .contains("Replication backlog freed after 1 seconds"));
+}

@@ -529,6 +529,11 @@ impl Server {
             }
         } else {
             self.close_async(victim);
+            // Redis frees the victim at once: its peer sees the connection
+            // go now, not when this command (or the MULTI around it) ends.
+            if let Some(c) = self.clients.get(victim) {
+                c.stream.shutdown();
+            }
         }
     }
 }

@@ -62,6 +62,11 @@ impl Server {
 
     pub fn repl_replica_gone(&mut self, key: usize) {
         self.rdb_pipe_forget(key);
+        // repl-backlog-ttl counts from the moment the last replica left.
+        let last = self.clients.replicas().all(|(k, _, _)| k == key);
+        if last && self.clients.replica(key).is_some() {
+            self.repl.no_replicas_since_ms = self.ks.now_ms;
+        }
         // Without save points, a disk save nobody waits for any more is
         // useless: it is killed so the next sync can fork at once.
         let waited = self

@@ -126,6 +126,17 @@ impl RedisServer {
         let bin = which("redis-server").expect("redis-server not found: run make deps");
         Server::start_bin("redis-server", &bin, args)
     }
+
+    /// The real redis-server again on the port of one that exited.
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        let bin = which("redis-server").expect("redis-server not found: run make deps");
+        Server::spawn("redis-server", &bin, args, None, Some(port)).unwrap_or_else(|f| {
+            panic!(
+                "redis-server did not start: {}\n---- log ----\n{}",
+                f.why, f.log
+            )
+        })
+    }
 }
 
 impl Server {
