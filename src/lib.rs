@@ -14,7 +14,10 @@
 //! - `repl`: replication data (the backlog, a replica's bookkeeping, the
 //!   link to our master); the state machines that drive it are in
 //!   `server` (`replication`, `repl_master`, `repl_replica`, `repl_transfer`);
+//! - `cluster`: Redis Cluster (the bus, slots, failover, MIGRATE);
 //! - `server`: the loop that owns all of the above;
+//! - `sentinel`: Sentinel mode (watching masters, failing over), which the
+//!   server runs instead of a keyspace;
 //! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
@@ -23,6 +26,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod alloc;
+pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod db;
@@ -36,6 +40,7 @@ pub mod repl;
 pub mod resp;
 pub mod script;
 pub mod sds;
+pub mod sentinel;
 pub mod server;
 pub mod types;
 pub mod util;

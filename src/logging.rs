@@ -35,6 +35,25 @@ pub fn timestamp() -> String {
     )
 }
 
+/// ctime(3)'s "Thu Jan  1 00:00:00 1970" for unix seconds (UTC, like the
+/// log timestamps).
+pub fn ctime(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        d,
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60,
+        y
+    )
+}
+
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;

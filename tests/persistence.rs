@@ -346,10 +346,14 @@ fn killed_child_leaves_previous_dump() {
     // MISCONF only with save points; a successful save clears the error.
     f.q(&["CONFIG", "SET", "save", "3600 1"]);
     assert!(f.q(&["SET", "a", "b"]).starts_with("-MISCONF"));
+    // PING too: that is how Sentinel sees the master is unwell.
+    assert!(f.q(&["PING"]).starts_with("-MISCONF"));
+    assert_eq!(f.q(&["GET", "a"]), "(nil)");
     f.q(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
     assert_eq!(f.q(&["BGSAVE"]), "+Background saving started");
     f.wait_bgsave_done();
     assert_eq!(f.q(&["SET", "a", "b"]), "+OK");
+    assert_eq!(f.q(&["PING"]), "+PONG");
 }
 
 #[test]

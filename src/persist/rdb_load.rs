@@ -92,6 +92,8 @@ pub struct RdbReader<Rd: Read> {
     r: Rd,
     pub pos: u64,
     crc: u64,
+    /// Microseconds to sleep after each key (see `load_rdb_slowly`).
+    pub key_load_delay: i64,
 }
 
 /// Chunk by which a long string's buffer grows while it is read.
@@ -99,7 +101,12 @@ const READ_CHUNK: usize = 1 << 20;
 
 impl<Rd: Read> RdbReader<Rd> {
     pub fn new(r: Rd) -> Self {
-        RdbReader { r, pos: 0, crc: 0 }
+        RdbReader {
+            r,
+            pos: 0,
+            crc: 0,
+            key_load_delay: 0,
+        }
     }
 
     pub fn into_inner(self) -> Rd {
@@ -109,7 +116,12 @@ impl<Rd: Read> RdbReader<Rd> {
     /// A reader that goes on from an earlier one's position and running
     /// checksum (an incremental load resumes at each record).
     pub fn resume(r: Rd, pos: u64, crc: u64) -> Self {
-        RdbReader { r, pos, crc }
+        RdbReader {
+            r,
+            pos,
+            crc,
+            key_load_delay: 0,
+        }
     }
 
     /// The CRC64 of everything read so far.
@@ -299,7 +311,7 @@ impl<Rd: Read> RdbReader<Rd> {
                     };
                     let blob = self.string()?;
                     if container == QUICKLIST_NODE_PLAIN {
-                        l.push_back(&blob, lim);
+                        l.push_back_plain(&blob);
                         continue;
                     } else if container != QUICKLIST_NODE_PACKED {
                         return self.corrupt(format!(
@@ -479,6 +491,21 @@ pub fn load_rdb<Rd: Read>(
     keep_expired: bool,
 ) -> Result<RdbInfo, RdbError> {
     let mut r = RdbReader::new(reader);
+    load_from(&mut r, ks, lim, keep_expired)
+}
+
+/// `load_rdb` sleeping `key_load_delay` microseconds after each key (the
+/// hidden key-load-delay directive tests use to make loading slow; a
+/// negative value sleeps 1 µs once every -N keys on average).
+pub fn load_rdb_slowly<Rd: Read>(
+    reader: Rd,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    keep_expired: bool,
+    key_load_delay: i64,
+) -> Result<RdbInfo, RdbError> {
+    let mut r = RdbReader::new(reader);
+    r.key_load_delay = key_load_delay;
     load_from(&mut r, ks, lim, keep_expired)
 }
 
@@ -694,26 +721,43 @@ pub fn load_record<Rd: Read>(
     let db = st.db;
     let d = &mut ks.dbs[db];
     let k = Sds::from_vec(key);
-    let entry = crate::db::Entry {
-        val,
-        lru: ks.lru_clock,
-    };
-    if let Err((k, entry)) = d.dict.insert_if_absent(k.clone(), entry) {
+    let entry = crate::db::Entry::new(val, ks.lru_clock);
+    if let Err((k, entry)) = d.insert_loaded(k.clone(), entry) {
         if !ALLOW_DUP.load(std::sync::atomic::Ordering::Relaxed) {
             return r.corrupt(format!(
                 "RDB has duplicated key '{}' in DB {db}",
                 String::from_utf8_lossy(&k)
             ));
         }
-        // DEBUG RELOAD MERGE: the dump's value replaces ours.
-        d.dict.insert(k.clone(), entry);
+        // DEBUG RELOAD MERGE: the dump's value replaces ours (the key,
+        // and its place in the slot index, stay).
+        if let Some(e) = d.dict.get_mut(&k) {
+            e.val = entry.val;
+            e.lru = entry.lru;
+        }
         d.expires.remove(&k);
     }
     if when != -1 {
         d.expires.insert(k, when);
     }
     st.info.keys_loaded += 1;
+    if r.key_load_delay != 0 {
+        debug_delay(r.key_load_delay, st.info.keys_loaded);
+    }
     Ok(false)
+}
+
+/// Redis's debugDelay: sleep `usec`, or for a negative value 1 µs once
+/// every -usec calls (here: keys) on average.
+pub fn debug_delay(usec: i64, n: u64) {
+    let usec = if usec < 0 {
+        u64::from(n.is_multiple_of(usec.unsigned_abs()))
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
+    }
 }
 
 /// RESTORE: checks a DUMP payload's footer (Redis 7.0 verifyDumpPayload).

@@ -10,7 +10,7 @@
 //! is tried again once the buffer doubled, so even a huge value costs
 //! O(size) in parsing attempts overall.
 
-use super::rdb_load::{load_checksum, load_header, load_record, LoadState, RdbReader};
+use super::rdb_load::{debug_delay, load_checksum, load_header, load_record, LoadState, RdbReader};
 use super::{RdbError, RdbInfo};
 use crate::db::Keyspace;
 use crate::types::Limits;
@@ -139,19 +139,6 @@ impl IncrementalLoad {
             }
         }
         Ok(used)
-    }
-}
-
-/// Redis's debugDelay: sleep `usec`, or for a negative value 1 µs once
-/// every -usec calls (here: keys) on average.
-fn debug_delay(usec: i64, n: u64) {
-    let usec = if usec < 0 {
-        u64::from(n.is_multiple_of(usec.unsigned_abs()))
-    } else {
-        usec as u64
-    };
-    if usec > 0 {
-        std::thread::sleep(std::time::Duration::from_micros(usec));
     }
 }
 

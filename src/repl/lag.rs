@@ -74,7 +74,7 @@ mod tests {
         assert_eq!(r.end_before(1005), Some(199));
         assert_eq!(r.end_before(1015), Some(299));
         assert_eq!(r.end_before(5000), None);
-        for i in 0..10_000 {
+        for i in 0..30_000 {
             r.record(400 + i, 2000 + i, STEP_MS);
         }
         // Bytes older than the ring: the oldest time kept.

@@ -17,12 +17,23 @@ impl Server {
     pub fn cron(&mut self) {
         self.cron_loops += 1;
         self.update_clock();
+        crate::alloc::update_peak(super::info::used_memory());
+        crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
+        if self.sentinel.is_some() {
+            // A Sentinel has no data set, persistence or replication.
+            self.clients_cron();
+            self.sentinel_cron();
+            return;
+        }
         // No deletions while writes are paused (they would be propagated).
         if self.active_expire_enabled
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
         {
+            let start = crate::util::monotonic_us();
             self.active_expire_cycle();
+            let ms = (crate::util::monotonic_us() - start) / 1000;
+            self.latency_add("expire-cycle", ms);
         }
         self.databases_cron();
         self.clients_cron();
@@ -32,6 +43,12 @@ impl Server {
         }
         self.repl_cron_tick();
         self.repl_cron();
+        if self.cluster.is_some() {
+            self.cluster_cron_maybe();
+        }
+        if !self.migrate_cache.map.is_empty() {
+            self.cluster_migrate_cron();
+        }
         self.after_command();
     }
 

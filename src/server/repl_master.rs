@@ -565,9 +565,15 @@ impl Server {
         let period = self.cfg.repl_ping_replica_period.max(1) as i64;
         let call = self.repl.cron_calls;
         self.repl.cron_calls += 1;
-        // (Not during a FAILOVER's pause: it waits for the offset to match.)
+        // (Not during a FAILOVER's pause: it waits for the offset to match;
+        // nor during a cluster manual failover's.)
         let failover_pause = self.failover.is_some() && self.clients_paused_until_ms != 0;
-        if has_replicas && !self.repl.is_replica() && !failover_pause && call % period == 0 {
+        if has_replicas
+            && !self.repl.is_replica()
+            && !failover_pause
+            && !self.cluster_manual_failover_paused()
+            && call % period == 0
+        {
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }
         // Drop replicas that stopped acknowledging.

@@ -66,13 +66,12 @@ impl Server {
         self.repl.link.state = LinkState::Transfer;
     }
 
-    /// -LOADING while a sync loads: for every command without the loading
-    /// flag, or during async loading for the few that would fight the load
-    /// (Redis's no-async-loading commands).
+    /// -LOADING during async loading for the few commands that would fight
+    /// the load (Redis's no-async-loading commands); plain loading refuses
+    /// every command without the loading flag (in `process_command`).
     pub fn loading_refusal(
         &self,
         cmd: &crate::cmd::CommandSpec,
-        flags: u32,
         from_master: bool,
     ) -> Option<crate::error::CmdError> {
         if from_master {
@@ -92,8 +91,7 @@ impl Server {
                 .contains(&cmd.name)
                 .then(|| crate::error::LOADING.into());
         }
-        (self.persist.loading && flags & crate::cmd::flag::LOADING == 0)
-            .then(|| crate::error::LOADING.into())
+        None
     }
 
     /// INFO persistence's loading_* lines while a sync's RDB loads.
@@ -317,6 +315,9 @@ impl Server {
         let mut loader = IncrementalLoad::new(lim, true, self.ks.now_ms);
         loader.key_load_delay = self.cfg.extra_value("key-load-delay").parse().unwrap_or(0);
         let mut ks = crate::db::Keyspace::new(self.ks.dbs.len());
+        if self.ks.has_slot_index() {
+            ks.enable_slot_index();
+        }
         ks.expire_mode = crate::db::ExpireMode::ApplyingMaster;
         ks.now_ms = self.ks.now_ms;
         let total = match (&file, self.repl.link.transfer.as_ref()) {

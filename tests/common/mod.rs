@@ -130,12 +130,10 @@ impl RedisServer {
     /// The real redis-server again on the port of one that exited.
     pub fn start_on_port(port: u16, args: &[&str]) -> Server {
         let bin = which("redis-server").expect("redis-server not found: run make deps");
-        Server::spawn("redis-server", &bin, args, None, Some(port)).unwrap_or_else(|f| {
-            panic!(
-                "redis-server did not start: {}\n---- log ----\n{}",
-                f.why, f.log
-            )
-        })
+        let p = port.to_string();
+        let mut all = vec!["--port", p.as_str()];
+        all.extend_from_slice(args);
+        Server::start_bin("redis-server", &bin, &all)
     }
 }
 
@@ -149,39 +147,24 @@ impl Server {
     }
 
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
-        Server::spawn(name, bin, args, None, None)
+        Server::spawn(name, bin, args, None)
             .unwrap_or_else(|f| panic!("{name} did not start: {}\n---- log ----\n{}", f.why, f.log))
     }
 
     /// Starts ferrodis again on the port of a server that exited (a
     /// restart: its replicas reconnect to the same address).
     pub fn start_on_port(port: u16, args: &[&str]) -> Server {
-        Server::spawn(
-            "ferrodis",
-            Path::new(ferrodis_bin()),
-            args,
-            None,
-            Some(port),
-        )
-        .unwrap_or_else(|f| {
-            panic!(
-                "ferrodis did not start: {}\n---- log ----\n{}",
-                f.why, f.log
-            )
-        })
+        let p = port.to_string();
+        let mut all = vec!["--port", p.as_str()];
+        all.extend_from_slice(args);
+        Server::start(&all)
     }
 
     /// Starts ferrodis with its address space limited to `limit` bytes
     /// (RLIMIT_AS: an allocation past it fails, and the process aborts),
     /// or says why it did not start: its exit status and log.
     pub fn try_start_limited(args: &[&str], limit: u64) -> Result<Server, StartFailure> {
-        Server::spawn(
-            "ferrodis",
-            Path::new(ferrodis_bin()),
-            args,
-            Some(limit),
-            None,
-        )
+        Server::spawn("ferrodis", Path::new(ferrodis_bin()), args, Some(limit))
     }
 
     fn spawn(
@@ -189,13 +172,18 @@ impl Server {
         bin: &Path,
         args: &[&str],
         as_limit: Option<u64>,
-        fixed_port: Option<u16>,
     ) -> Result<Server, StartFailure> {
         let mut attempt = 0;
+        // A `--port` among the arguments (a restart on the same port) wins.
+        let fixed = args
+            .iter()
+            .position(|a| *a == "--port")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|p| p.parse::<u16>().ok());
         loop {
             attempt += 1;
             let dir = TempDir::new(name);
-            let port = fixed_port.unwrap_or_else(free_port);
+            let port = fixed.unwrap_or_else(free_port);
             let log_path = dir.join("server.log");
             let log = File::create(&log_path).expect("create server log");
             let log2 = log.try_clone().expect("clone log handle");
@@ -255,7 +243,7 @@ impl Server {
                 Err(why) => {
                     let log = srv.log();
                     // Another process may have grabbed the port in between.
-                    if attempt < 3 && fixed_port.is_none() && log.contains("in use") {
+                    if attempt < 3 && fixed.is_none() && log.contains("in use") {
                         continue;
                     }
                     let status = srv.try_wait();
