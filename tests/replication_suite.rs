@@ -449,3 +449,35 @@ fn client_kill_closes_at_once_and_the_backlog_expires() {
         .log()
         .contains("Replication backlog freed after 1 seconds"));
 }
+
+/// A replica made with REPLICAOF writes `replicaof` with CONFIG REWRITE,
+/// and after a restart continues partially from its RDB's position.
+#[test]
+fn config_rewrite_keeps_replicaof_and_restart_resyncs_partially() {
+    let m = Server::start(&[]);
+    let dir = TempDir::new("rewrite");
+    let conf = dir.join("replica.conf");
+    std::fs::write(&conf, "appendonly no\n").expect("write config");
+    let conf = conf.display().to_string();
+    let data = dir.path.display().to_string();
+    let mut r = Server::start(&[&conf, "--dir", &data]);
+    let port = r.port;
+    let mut rc = r.conn();
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    seed_data(&mut m.conn(), 100);
+    wait_in_sync(&m, &[&r]);
+    assert_eq!(rc.cmd(&["CONFIG", "REWRITE"]), b"+OK\r\n");
+    let text = std::fs::read_to_string(&conf).expect("read config");
+    assert!(
+        text.contains(&format!("replicaof 127.0.0.1 {}", m.port)),
+        "{text}"
+    );
+    let _ = rc.try_cmd(&["SHUTDOWN", "SAVE"]);
+    assert!(r.wait_exit(Duration::from_secs(10)).is_some());
+    let r2 = Server::start_on_port(port, &[&conf, "--dir", &data]);
+    wait_in_sync(&m, &[&r2]);
+    let mut mc = m.conn();
+    assert_eq!(info_i64(&mut mc, "stats", "sync_full"), 1);
+    assert_eq!(info_i64(&mut mc, "stats", "sync_partial_ok"), 1);
+    assert_same_data(&[&m, &r2]);
+}

@@ -145,6 +145,8 @@ impl Server {
             self.repl.psync_possible =
                 self.repl.backlog.is_some() || self.repl.master_repl_offset > 0;
         }
+        // CONFIG GET/REWRITE see the master we follow now.
+        self.cfg.replicaof = Some((host.clone(), port));
         self.repl.master_host = Some((host, port));
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::Connect;
@@ -158,6 +160,7 @@ impl Server {
     pub fn replication_unset_master(&mut self) {
         self.drop_master_link();
         self.repl.master_host = None;
+        self.cfg.replicaof = None;
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::None;
         // PSYNC2: the old history stays valid as replid2 so the other

@@ -155,8 +155,14 @@ impl Server {
     /// restart: its replicas reconnect to the same address).
     pub fn start_on_port(port: u16, args: &[&str]) -> Server {
         let p = port.to_string();
-        let mut all = vec!["--port", p.as_str()];
-        all.extend_from_slice(args);
+        // A config file stays the first argument.
+        let (head, rest) = match args.first() {
+            Some(a) if !a.starts_with("--") => (vec![*a], &args[1..]),
+            _ => (Vec::new(), args),
+        };
+        let mut all = head;
+        all.extend(["--port", p.as_str()]);
+        all.extend_from_slice(rest);
         Server::start(&all)
     }
 
