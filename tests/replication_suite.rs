@@ -481,3 +481,23 @@ fn config_rewrite_keeps_replicaof_and_restart_resyncs_partially() {
     assert_eq!(info_i64(&mut mc, "stats", "sync_partial_ok"), 1);
     assert_same_data(&[&m, &r2]);
 }
+
+/// WAIT counts acknowledgements up to the client's last write, also when
+/// that write was propagated in place: a stopped replica acknowledges none.
+#[test]
+fn wait_does_not_count_a_stopped_replica() {
+    let m = Server::start(&[]);
+    let r = Server::start(&[]);
+    r.conn()
+        .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    let mut mc = m.conn();
+    mc.cmd(&["SET", "foo", "0"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
+    r.signal(libc::SIGSTOP);
+    mc.cmd(&["INCR", "foo"]);
+    let waited = mc.cmd_int(&["WAIT", "1", "1000"]);
+    r.signal(libc::SIGCONT);
+    assert_eq!(waited, 0);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
+}

@@ -484,6 +484,8 @@ impl Server {
             Some(t) if self.prop.depth == 0 => t,
             _ => crate::util::monotonic_us(),
         };
+        // (The common single command is propagated from inside.)
+        let offset_before = self.repl.master_repl_offset;
         self.prop.depth += 1;
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
@@ -622,10 +624,9 @@ impl Server {
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
         if self.prop.depth == 0 {
-            let before = self.repl.master_repl_offset;
             self.flush_propagation();
             // WAIT counts acknowledgements up to this client's last write.
-            if self.repl.master_repl_offset != before {
+            if self.repl.master_repl_offset != offset_before {
                 let off = self.repl.master_repl_offset;
                 if let Some(c) = self.clients.get_mut(key) {
                     c.woff = off;
