@@ -131,6 +131,8 @@ pub struct Repl {
     /// DEBUG DIGEST-AT-OFFSET calls waiting for replicas.
     pub digest_requests: Vec<DigestRequest>,
     pub digest_seq: u64,
+    /// The running command made a reply for a replica of ours.
+    pub replica_reply: bool,
 }
 
 /// A DEBUG DIGEST-AT-OFFSET call waiting for its replicas.
@@ -221,6 +223,7 @@ impl Repl {
             synced_run_id: None,
             digest_requests: Vec::new(),
             digest_seq: 0,
+            replica_reply: false,
         }
     }
 

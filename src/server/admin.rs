@@ -215,6 +215,9 @@ impl Server {
     pub fn reply(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
         if let Some(c) = self.clients.get_mut(key) {
             if c.kind != Kind::Normal {
+                // A replica of ours must get no replies: it is dropped
+                // (`replica_replied`).
+                self.repl.replica_reply |= c.kind == Kind::Replica;
                 return;
             }
             let resp = c.resp;

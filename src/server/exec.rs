@@ -178,6 +178,7 @@ impl Server {
                     // (Not part of the stream: moves no offset, not proxied.)
                     let marker = from_master && super::repl_digest::is_digest_marker(&argv);
                     let reply_mark = c.reply.len();
+                    self.repl.replica_reply = false;
                     self.process_command(key, &argv);
                     if self.cluster.is_some() {
                         self.cluster_reset_asking(key, &argv);
@@ -549,6 +550,9 @@ impl Server {
                 rewritten = std::mem::take(&mut ctx.rewritten);
                 let effect = std::mem::take(&mut ctx.effect);
                 drop(ctx);
+                if c.kind == Kind::Replica && !self.sink.is_empty() {
+                    self.repl.replica_reply = true;
+                }
                 if let Err(e) = r {
                     ok = false;
                     self.reply_error(key, &e);

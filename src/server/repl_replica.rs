@@ -285,13 +285,19 @@ impl Server {
         if self.repl.link.state != LinkState::Connecting {
             return;
         }
-        let ok = match self.clients.get(key).map(|c| &c.stream) {
-            Some(Stream::Tcp(s)) => {
-                s.take_error().ok().flatten().is_none() && s.peer_addr().is_ok()
-            }
-            _ => false,
+        let failure = match self.clients.get(key).map(|c| &c.stream) {
+            Some(Stream::Tcp(s)) => match (s.take_error(), s.peer_addr()) {
+                (Ok(Some(e)), _) | (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+                _ => None,
+            },
+            _ => Some("not a TCP connection".into()),
         };
-        if !ok {
+        if let Some(e) = failure {
+            // Refused, or closed as soon as accepted: retried from cron
+            // (waiting for an event that will never come would leave the
+            // link connecting forever).
+            log::warn!("Error condition on socket for SYNC: {e}");
+            self.close_async(key);
             return;
         }
         log::info!("Non blocking connect for SYNC fired the event.");

@@ -200,7 +200,8 @@ impl Server {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
-        if c.kind != Kind::Replica || c.reply.len() <= mark {
+        let replied = std::mem::take(&mut self.repl.replica_reply);
+        if c.kind != Kind::Replica || (c.reply.len() <= mark && !replied) {
             return;
         }
         c.reply.truncate(mark.max(c.sent));
