@@ -11,11 +11,12 @@
 //!   last full sync sent so far, and its size when known (disk-based; -1
 //!   for a diskless payload, whose size is known only at its end).
 //!
-//! Replica side: `master_last_io_ms_ago`; during a full sync
-//! `master_sync_received_bytes`, `master_sync_total_bytes` (-1 when
-//! EOF-framed), `master_sync_loaded_bytes`, `master_sync_rate_bytes_per_sec`
-//! and `master_sync_eta_seconds` (-1 when unknown); and the empty-sync
-//! guard's `master_sync_refused_empty`.
+//! Replica side: `master_last_io_ms_ago`; during a full sync, besides
+//! Redis's `master_sync_read_bytes`/`master_sync_total_bytes` (received and
+//! total, -1 when EOF-framed), `master_sync_loaded_bytes` (parsed into the
+//! new data set so far), `master_sync_rate_bytes_per_sec` and
+//! `master_sync_eta_seconds` (-1 when the total is unknown); and the
+//! empty-sync guard's `master_sync_refused_empty`.
 
 use super::Server;
 use crate::repl::link::{Framing, LinkState};
@@ -31,6 +32,23 @@ impl Server {
         match self.repl.produced.produced_at(ack_offset + 1) {
             Some(t) => (self.ks.now_ms - t).max(0),
             None => 0,
+        }
+    }
+
+    /// Payload bytes received from our master so far: a diskless load's
+    /// unparsed bytes wait in the link's buffer.
+    pub fn transfer_received(&self) -> u64 {
+        let Some(t) = self.repl.link.transfer.as_ref() else {
+            return 0;
+        };
+        let buffered = match (t.file.is_none() && t.framing.is_some(), self.repl.link.key) {
+            (true, Some(k)) => self.clients.get(k).map_or(0, |c| c.query.len() as u64),
+            _ => 0,
+        };
+        let received = t.read + buffered;
+        match t.framing {
+            Some(Framing::Len { total }) => received.min(total),
+            _ => received,
         }
     }
 
@@ -73,7 +91,8 @@ impl Server {
             };
             let loaded = t.load.as_ref().map_or(0, |l| l.loader.loaded_bytes());
             let secs = (now - t.start_ms).max(1) as f64 / 1000.0;
-            let rate = (t.read as f64 / secs) as u64;
+            let received = self.transfer_received();
+            let rate = (received as f64 / secs) as u64;
             // Bytes still to come: for a disk load, what is left to load.
             let eta = match (t.load.as_ref(), total) {
                 (Some(l), _) if l.file.is_some() && l.total > 0 => {
@@ -81,14 +100,19 @@ impl Server {
                     ((l.total.saturating_sub(loaded)) as f64 / rate).ceil() as i64
                 }
                 (_, total) if total >= 0 && rate > 0 => {
-                    ((total as u64).saturating_sub(t.read) as f64 / rate as f64).ceil() as i64
+                    // Parsing may lag the network: the slower of the two.
+                    let to_receive = (total as u64).saturating_sub(received) as f64 / rate as f64;
+                    let lrate = (loaded as f64 / secs).max(1.0);
+                    let to_load = (total as u64).saturating_sub(loaded) as f64 / lrate;
+                    to_receive.max(to_load).ceil() as i64
                 }
                 _ => -1,
             };
+            // (Received and total bytes are Redis's master_sync_read_bytes
+            // and master_sync_total_bytes above.)
             let _ = write!(
                 o,
-                "master_sync_received_bytes:{}\r\nmaster_sync_total_bytes:{total}\r\nmaster_sync_loaded_bytes:{loaded}\r\nmaster_sync_rate_bytes_per_sec:{rate}\r\nmaster_sync_eta_seconds:{eta}\r\n",
-                t.read
+                "master_sync_loaded_bytes:{loaded}\r\nmaster_sync_rate_bytes_per_sec:{rate}\r\nmaster_sync_eta_seconds:{eta}\r\n"
             );
         }
         let _ = write!(

@@ -362,20 +362,16 @@ impl Server {
                     Some(crate::repl::link::Framing::Len { total }) => *total as i64,
                     _ => -1,
                 };
-                let left = if total >= 0 {
-                    total - t.read as i64
-                } else {
-                    -1
-                };
+                let read = self.transfer_received();
+                let left = if total >= 0 { total - read as i64 } else { -1 };
                 let perc = if total > 0 {
-                    t.read as f64 * 100.0 / total as f64
+                    read as f64 * 100.0 / total as f64
                 } else {
                     0.0
                 };
                 let _ = write!(
                     o,
-                    "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
-                    t.read,
+                    "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                     (now - t.last_io_ms) / 1000
                 );
             }
