@@ -71,6 +71,7 @@ bench: build
 	NO_BUILD=1 bench/memory.sh
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
+	NO_BUILD=1 bench/repl_memory.sh
 	NO_BUILD=1 bench/append.sh
 	NO_BUILD=1 bench/cluster.sh
 

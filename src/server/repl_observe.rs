@@ -76,11 +76,11 @@ impl Server {
         }
         let link = &self.repl.link;
         let last_io = match (link.state, link.transfer.as_ref()) {
-            (LinkState::Transfer, Some(t)) => now - t.last_io_ms,
+            (LinkState::Transfer, Some(t)) => (now - t.last_io_ms).max(0),
             (LinkState::Connected, _) => link
                 .key
                 .and_then(|k| self.clients.get(k))
-                .map_or(-1, |c| now - c.last_interaction_ms),
+                .map_or(-1, |c| (now - c.last_interaction_ms).max(0)),
             _ => -1,
         };
         let _ = write!(o, "master_last_io_ms_ago:{last_io}\r\n");
