@@ -135,6 +135,10 @@ pub struct Repl {
     pub replica_reply: bool,
 }
 
+/// A replica asked for its digest: (replica, its name, its answer as
+/// (offset, digest) once it came).
+pub type DigestTarget = (crate::net::ClientRef, String, Option<(i64, String)>);
+
 /// A DEBUG DIGEST-AT-OFFSET call waiting for its replicas.
 pub struct DigestRequest {
     pub id: u64,
@@ -142,8 +146,7 @@ pub struct DigestRequest {
     pub offset: i64,
     pub deadline_ms: i64,
     pub master_digest: String,
-    /// (replica, its name, its answer: (offset, digest)).
-    pub replicas: Vec<(crate::net::ClientRef, String, Option<(i64, String)>)>,
+    pub replicas: Vec<DigestTarget>,
     /// Replicas that cannot answer (no capability: real Redis).
     pub unsupported: Vec<String>,
 }

@@ -665,6 +665,22 @@ impl Server {
         }
     }
 
+    /// Writes what a client has pending: a replica from the shared
+    /// replication buffer too. None when there was nothing to write.
+    fn write_pending(&mut self, key: usize) -> Option<io::Result<bool>> {
+        let c = self.clients.get_mut(key)?;
+        if c.kind == Kind::Replica {
+            return Some(self.write_replica(key));
+        }
+        if c.pending_reply() == 0 {
+            return None;
+        }
+        let sent_before = c.stat_net_out;
+        let r = c.flush();
+        self.stats.net_output_bytes += c.stat_net_out - sent_before;
+        Some(r)
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         if self.cluster.is_some() {
@@ -686,16 +702,8 @@ impl Server {
             if c.has(flags::CLOSE_ASAP) {
                 continue;
             }
-            let r = if c.kind == Kind::Replica {
-                self.write_replica(key)
-            } else {
-                if c.pending_reply() == 0 {
-                    continue;
-                }
-                let sent_before = c.stat_net_out;
-                let r = c.flush();
-                self.stats.net_output_bytes += c.stat_net_out - sent_before;
-                r
+            let Some(r) = self.write_pending(key) else {
+                continue;
             };
             self.stats.io_writes += 1;
             match r {

@@ -209,19 +209,6 @@ impl Server {
         }
     }
 
-    /// Bytes a replica still has to receive (its own and the stream's).
-    pub fn replica_pending_bytes(&self, key: usize) -> u64 {
-        let own = self.clients.get(key).map_or(0, |c| c.pending_reply()) as u64;
-        let stream = match (
-            self.repl.backlog.as_ref(),
-            self.clients.replica(key).and_then(|r| r.repl_pos),
-        ) {
-            (Some(b), Some(p)) => b.pending_from(p),
-            _ => 0,
-        };
-        own + stream
-    }
-
     /// A client's output-buffer memory as Redis counts it: for a replica,
     /// the shared blocks from its position to the end (CLIENT LIST omem).
     pub fn client_output_memory(&self, key: usize) -> u64 {

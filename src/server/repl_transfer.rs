@@ -94,16 +94,15 @@ impl Server {
         None
     }
 
+    /// The load of a full sync under way, if any.
+    pub fn sync_loading(&self) -> Option<&Loading> {
+        self.repl.link.transfer.as_ref()?.load.as_deref()
+    }
+
     /// INFO persistence's loading_* lines while a sync's RDB loads.
     pub fn info_sync_loading(&self, o: &mut String) {
         use std::fmt::Write as _;
-        let Some(l) = self
-            .repl
-            .link
-            .transfer
-            .as_ref()
-            .and_then(|t| t.load.as_ref())
-        else {
+        let Some(l) = self.sync_loading() else {
             return;
         };
         let now = crate::util::mstime();
@@ -142,13 +141,7 @@ impl Server {
         if self.repl.link.key != Some(key) || self.repl.link.state != LinkState::Transfer {
             return false;
         }
-        let Some(l) = self
-            .repl
-            .link
-            .transfer
-            .as_ref()
-            .and_then(|t| t.load.as_ref())
-        else {
+        let Some(l) = self.sync_loading() else {
             return false;
         };
         let buffered = self.clients.get(key).map_or(0, |c| c.query.len());
@@ -236,12 +229,7 @@ impl Server {
     }
 
     fn loading_from_file(&self) -> bool {
-        self.repl
-            .link
-            .transfer
-            .as_ref()
-            .and_then(|t| t.load.as_ref())
-            .is_some_and(|l| l.file.is_some())
+        self.sync_loading().is_some_and(|l| l.file.is_some())
     }
 
     /// Disk-based: appends what arrived to the temp file; once complete,

@@ -68,16 +68,8 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            let r = if c.kind == Kind::Replica {
-                self.write_replica(key)
-            } else {
-                if c.pending_reply() == 0 {
-                    continue;
-                }
-                let before = c.stat_net_out;
-                let r = c.flush();
-                self.stats.net_output_bytes += c.stat_net_out - before;
-                r
+            let Some(r) = self.write_pending(key) else {
+                continue;
             };
             match r {
                 Ok(true) => {}
