@@ -91,7 +91,6 @@ const SUBCOMMANDS: &[(&str, &[&str])] = &[
             "no-evict",
             "pause",
             "reply",
-            "setinfo",
             "setname",
             "tracking",
             "trackinginfo",

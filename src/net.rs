@@ -96,8 +96,6 @@ pub struct Client {
     pub addr: String,
     pub laddr: String,
     pub name: Option<Vec<u8>>,
-    pub lib_name: Option<Vec<u8>>,
-    pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
     /// Protocol version: 2 or 3.
     pub resp: u8,
@@ -140,8 +138,6 @@ impl Client {
             addr,
             laddr,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             db: 0,
             resp: 2,
             query: BytesMut::with_capacity(IOBUF_LEN),

@@ -18,8 +18,13 @@ pub mod bitops;
 pub mod dump;
 pub mod hyperloglog;
 pub mod keys;
+pub mod meta;
+pub mod meta_data;
+#[cfg(test)]
+mod meta_tests;
 pub mod sort;
 pub mod string;
+pub mod subcommands;
 pub mod t_hash;
 pub mod t_list;
 pub mod t_list_blocking;
@@ -35,7 +40,7 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::resp::{parse_i64, Out};
 use bytes::Bytes;
 
-pub use table::{lookup, CommandSpec, Proc, Srv, COMMANDS};
+pub use table::{lookup, lookup_original, CommandSpec, Proc, Srv, COMMANDS};
 
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
 
@@ -58,6 +63,11 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    pub const ASKING: u32 = 1 << 19;
+    pub const ONLY_SENTINEL: u32 = 1 << 20;
+    pub const PROTECTED: u32 = 1 << 21;
 }
 
 /// A keyspace notification raised by a write: (type flag, event, db, key).

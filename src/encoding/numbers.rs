@@ -358,6 +358,29 @@ pub fn fmt_long_double_humanfriendly(v: f64) -> String {
     }
 }
 
+/// C's atoi as Redis uses it for lenient counts: leading blanks, an
+/// optional sign, then digits up to the first non-digit (0 when none).
+pub fn atoi(s: &[u8]) -> i64 {
+    let s = match s.iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(i) => &s[i..],
+        None => return 0,
+    };
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

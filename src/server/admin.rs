@@ -147,6 +147,7 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Acl => self.cmd_acl(key, argv),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -503,7 +504,7 @@ impl Server {
     }
 
     fn cmd_command(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        super::info::command_command(self, key, argv)
+        super::command::command_command(self, key, argv)
     }
 
     fn cmd_config(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {

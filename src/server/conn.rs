@@ -183,31 +183,6 @@ impl Server {
                 Some(n) => o.bulk(&n),
                 None => o.null(),
             });
-        } else if eq_ic(sub, "setinfo") && n == 4 {
-            let v = &argv[3];
-            if v.iter()
-                .any(|&b| b == b' ' || b == b'\n' || !(b'!'..=b'~').contains(&b))
-            {
-                return Err(CmdError::msg(format!(
-                    "ERR {} cannot contain spaces, newlines or special characters.",
-                    String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
-                )));
-            }
-            let c = match self.clients.get_mut(key) {
-                Some(c) => c,
-                None => return Ok(()),
-            };
-            if eq_ic(&argv[2], "lib-name") {
-                c.lib_name = Some(v.to_vec());
-            } else if eq_ic(&argv[2], "lib-ver") {
-                c.lib_ver = Some(v.to_vec());
-            } else {
-                return Err(CmdError::msg(format!(
-                    "ERR Unrecognized option '{}'",
-                    String::from_utf8_lossy(&argv[2])
-                )));
-            }
-            self.reply_ok(key);
         } else if eq_ic(sub, "info") && n == 2 {
             let line = self
                 .clients

@@ -192,7 +192,7 @@ impl Server {
         self.clients.get(key).map_or(0, |c| {
             c.mstate
                 .iter()
-                .filter_map(|argv| cmd::lookup(&argv[0]))
+                .filter_map(|argv| cmd::table::lookup_cmd(argv))
                 .fold(0, |f, spec| f | spec.flags)
         })
     }
@@ -200,7 +200,32 @@ impl Server {
     /// Redis's processCommand: lookup, arity, auth, state checks, then call
     /// (or queue, inside MULTI).
     pub fn process_command(&mut self, key: usize, argv: &[Bytes]) {
-        let Some(cmd) = cmd::lookup(&argv[0]) else {
+        let cmd = match cmd::table::lookup_argv(argv) {
+            cmd::table::Lookup::Found(cmd) => cmd,
+            cmd::table::Lookup::UnknownSub(_) => {
+                let e = CmdError::msg(format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    truncate_lossy(&argv[1], 128),
+                    String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+                ));
+                self.reject(key, None, e);
+                return;
+            }
+            cmd::table::Lookup::Unknown => {
+                self.reject_unknown(key, argv);
+                return;
+            }
+        };
+        if !cmd.arity_ok(argv.len()) {
+            self.reject(key, Some(cmd), CmdError::arity(cmd.name));
+            return;
+        }
+        self.process_known_command(key, cmd, argv);
+    }
+
+    /// `ERR unknown command 'x', with args beginning with: ...`.
+    fn reject_unknown(&mut self, key: usize, argv: &[Bytes]) {
+        {
             let mut args = String::new();
             for a in &argv[1..] {
                 if args.len() >= 128 {
@@ -219,12 +244,11 @@ impl Server {
                 "ERR unknown command '{name}', with args beginning with: {args}"
             ));
             self.reject(key, None, e);
-            return;
-        };
-        if !cmd.arity_ok(argv.len()) {
-            self.reject(key, Some(cmd), CmdError::arity(cmd.name));
-            return;
         }
+    }
+
+    /// processCommand once the command is known and its arity right.
+    fn process_known_command(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -584,15 +608,17 @@ impl Server {
     }
 }
 
+/// At most `n` bytes of an argument, as text (Redis's `%.128s`).
+fn truncate_lossy(arg: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(&arg[..arg.len().min(n)]).into_owned()
+}
+
 /// A command's name as Redis 7.0 reports it in errors: `container|sub` for
-/// commands with subcommands.
-fn full_name(name: &'static str, argv: &[Bytes]) -> String {
-    const CONTAINERS: &[&str] = &[
-        "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
-        "object", "pubsub", "script", "slowlog", "xgroup", "xinfo",
-    ];
+/// commands with subcommands (those without a sub table in ours too).
+pub fn full_name(name: &'static str, argv: &[Bytes]) -> String {
+    let container = crate::cmd::meta::find(name.as_bytes()).is_some_and(|m| m.has_subcommands());
     match argv.get(1) {
-        Some(sub) if CONTAINERS.contains(&name) => {
+        Some(sub) if container => {
             format!(
                 "{name}|{}",
                 String::from_utf8_lossy(sub).to_ascii_lowercase()

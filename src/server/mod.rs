@@ -19,8 +19,10 @@
 //!   `failover` (FAILOVER);
 //! - `listen`: sockets, daemonize, pidfile, signals.
 
+pub mod acl_cmd;
 pub mod admin;
 pub mod blocking;
+pub mod command;
 pub mod conn;
 pub mod cron;
 pub mod evict;
