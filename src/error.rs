@@ -163,6 +163,16 @@ pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
     ))
 }
 
+/// Redis's addReplySubcommandSyntaxError (argv: the whole command).
+pub fn subcommand_syntax_error(argv: &[bytes::Bytes]) -> CmdError {
+    let sub = &argv[1][..argv[1].len().min(128)];
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+    ))
+}
+
 pub type CmdResult = Result<(), CmdError>;
 
 /// Shorthand for `Err(CmdError::from(text))`.

@@ -16,6 +16,7 @@
 //!   shared plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod acl;
 pub mod alloc;
 pub mod cmd;
 pub mod config;

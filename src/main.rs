@@ -48,6 +48,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if let Err(e) = ferrodis::server::acl_cmd::validate_config_users(&cfg) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     let ready_pipe = if cfg.daemonize {
         listen::daemonize()
     } else {

@@ -97,6 +97,9 @@ pub struct Client {
     pub laddr: String,
     pub name: Option<Vec<u8>>,
     pub db: usize,
+    /// The ACL user the client is authenticated as (the default user
+    /// until AUTH/HELLO says otherwise).
+    pub user: crate::acl::UserId,
     /// Protocol version: 2 or 3.
     pub resp: u8,
     pub query: BytesMut,
@@ -139,6 +142,7 @@ impl Client {
             laddr,
             name: None,
             db: 0,
+            user: crate::acl::DEFAULT_USER,
             resp: 2,
             query: BytesMut::with_capacity(IOBUF_LEN),
             query_need: 0,

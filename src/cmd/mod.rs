@@ -113,6 +113,9 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// The client's ACL user may read every key (SORT BY/GET patterns
+    /// need it); true where no user applies.
+    pub all_keys_readable: bool,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only

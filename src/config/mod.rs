@@ -8,7 +8,7 @@
 //! server's job: `set` only reports which directives changed.
 
 mod directives;
-mod parse;
+pub mod parse;
 mod rewrite;
 mod special;
 mod table;
@@ -175,6 +175,14 @@ pub struct Config {
     pub loglevel: LogLevel,
     pub databases: usize,
     pub requirepass: String,
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    /// acl-pubsub-default allchannels (false: resetchannels).
+    pub acl_pubsub_allchannels: bool,
+    pub tracking_table_max_keys: u64,
+    /// `user` lines of the config: (line number, line, arguments after
+    /// `user`); the server validates and loads them at startup.
+    pub user_lines: Vec<(usize, String, Vec<String>)>,
     pub hz: u32,
     pub dir: String,
     pub dbfilename: String,
@@ -296,6 +304,11 @@ impl Config {
             loglevel: LogLevel::Notice,
             databases: 16,
             requirepass: String::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_allchannels: false,
+            tracking_table_max_keys: 1_000_000,
+            user_lines: Vec::new(),
             hz: 10,
             dir: "./".into(),
             dbfilename: "dump.rdb".into(),
@@ -491,7 +504,11 @@ impl Config {
                     self.rename_commands
                         .push((args[0].clone(), args[1].clone()));
                 }
-                ("user", n) | ("loadmodule", n) if n >= 1 => self.note_ignored(name),
+                ("user", n) if n >= 1 => {
+                    self.user_lines
+                        .push((i + 1, line.to_string(), args.to_vec()));
+                }
+                ("loadmodule", n) if n >= 1 => self.note_ignored(name),
                 ("sentinel", 0) => {}
                 ("sentinel", _) => {
                     return Err(fail("sentinel directive while not in sentinel mode".into()));

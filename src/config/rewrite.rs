@@ -128,8 +128,10 @@ impl State {
 }
 
 impl Config {
-    /// CONFIG REWRITE. Errors are full Redis error strings.
-    pub fn rewrite(&self) -> Result<(), String> {
+    /// CONFIG REWRITE. `users`: the `user` lines to write (None: an ACL
+    /// file holds the users, old `user` lines are dropped). Errors are
+    /// full Redis error strings.
+    pub fn rewrite(&self, users: Option<&[String]>) -> Result<(), String> {
         let Some(path) = &self.config_file else {
             return Err("ERR The server is running without a config file".into());
         };
@@ -143,18 +145,23 @@ impl Config {
                 ))
             }
         };
-        let content = self.rewrite_text(&old);
+        let content = self.rewrite_text(&old, users);
         write_atomically(path, &content)
             .map_err(|e| format!("ERR Rewriting config file: {}", super::parse::os_err(&e)))
     }
 
     /// The new file content for an old one (pure, for tests).
-    pub(crate) fn rewrite_text(&self, old: &str) -> String {
+    pub(crate) fn rewrite_text(&self, old: &str, users: Option<&[String]>) -> String {
         let defaults = Config::default();
         let mut st = State::from_text(old);
         for e in TABLE {
             self.rewrite_entry(&mut st, e, &defaults);
         }
+        // Redis's rewriteConfigUserOption: every user, in name order.
+        for line in users.unwrap_or_default() {
+            st.rewrite_line("user", line.clone(), true);
+        }
+        st.mark("user");
         st.content()
     }
 

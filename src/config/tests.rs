@@ -396,7 +396,7 @@ fn rewrite_keeps_comments_and_order() {
         ],
     )
     .unwrap();
-    c.rewrite().unwrap();
+    c.rewrite(None).unwrap();
     let new = std::fs::read_to_string(&path).unwrap();
     let dir = get1(&c, "dir");
     let expected = format!(
@@ -411,19 +411,19 @@ fn rewrite_keeps_comments_and_order() {
     assert_eq!(again.requirepass, "a b\"c");
     assert!(again.save.is_empty());
     // As in Redis, the old file's final newline becomes one blank line.
-    again.rewrite().unwrap();
+    again.rewrite(None).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         format!("{expected}\n")
     );
-    again.rewrite().unwrap();
+    again.rewrite(None).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         format!("{expected}\n")
     );
     let _ = std::fs::remove_file(path);
     assert_eq!(
-        Config::default().rewrite(),
+        Config::default().rewrite(None),
         Err("ERR The server is running without a config file".into())
     );
 }

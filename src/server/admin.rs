@@ -47,6 +47,10 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
+    if let Err(e) = server.acl_init() {
+        log::error!("{e}");
+        return 1;
+    }
     log::info!("Running mode=standalone, port={}.", server.cfg.port);
     log::info!("Server initialized");
     if let Err(e) = server.listen() {
@@ -542,7 +546,8 @@ impl Server {
             self.reset_stats();
             self.reply_ok(key);
         } else if eq_ic(sub, "rewrite") && argv.len() == 2 {
-            self.cfg.rewrite().map_err(CmdError::msg)?;
+            let users = self.acl_rewrite_lines();
+            self.cfg.rewrite(users.as_deref()).map_err(CmdError::msg)?;
             log::info!("CONFIG REWRITE executed with success.");
             self.reply_ok(key);
         } else if eq_ic(sub, "help") && argv.len() == 2 {
@@ -587,6 +592,7 @@ impl Server {
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
+                "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 _ => {}
             }

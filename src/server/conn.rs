@@ -24,8 +24,10 @@ impl Server {
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
         self.monitors.retain(|&k| k != key);
-        let auth_needed = !self.cfg.requirepass.is_empty();
+        // clientSetDefaultAuth: back to the default user.
+        let authenticated = self.acl.default_needs_no_auth();
         if let Some(c) = self.clients.get_mut(key) {
+            c.user = crate::acl::DEFAULT_USER;
             c.db = 0;
             c.resp = 2;
             c.name = None;
@@ -35,19 +37,14 @@ impl Server {
                 | flags::REPLY_SKIP_NEXT
                 | flags::NO_EVICT
                 | flags::PUBSUB);
-            if auth_needed {
+            if authenticated {
+                c.flags |= flags::AUTHENTICATED;
+            } else {
                 c.flags &= !flags::AUTHENTICATED;
             }
         }
         self.reply(key, |o| o.simple("RESET"));
         Ok(())
-    }
-
-    /// Checks a user/password pair against requirepass (the only user is
-    /// "default").
-    fn check_password(&self, user: &[u8], pass: &[u8]) -> bool {
-        user == b"default"
-            && (self.cfg.requirepass.is_empty() || pass == self.cfg.requirepass.as_bytes())
     }
 
     pub fn cmd_auth(&mut self, key: usize, argv: &[Bytes]) -> R {
@@ -59,13 +56,10 @@ impl Server {
         } else {
             (b"default", &argv[1])
         };
-        if argv.len() == 2 && self.cfg.requirepass.is_empty() {
+        if argv.len() == 2 && self.acl.default_user().nopass() {
             return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
-        if self.check_password(user, pass) {
-            if let Some(c) = self.clients.get_mut(key) {
-                c.flags |= flags::AUTHENTICATED;
-            }
+        if self.acl_authenticate(key, &argv[0], user, pass) {
             self.reply_ok(key);
             Ok(())
         } else {
@@ -90,11 +84,8 @@ impl Server {
         while j < argv.len() {
             let more = argv.len() - j - 1;
             if eq_ic(&argv[j], "auth") && more >= 2 {
-                if !self.check_password(&argv[j + 1], &argv[j + 2]) {
+                if !self.acl_authenticate(key, &argv[0], &argv[j + 1], &argv[j + 2]) {
                     return Err(error::WRONGPASS.into());
-                }
-                if let Some(c) = self.clients.get_mut(key) {
-                    c.flags |= flags::AUTHENTICATED;
                 }
                 j += 3;
             } else if eq_ic(&argv[j], "setname") && more >= 1 {
@@ -316,7 +307,7 @@ impl Server {
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -338,6 +329,7 @@ impl Server {
             c.query.capacity() + c.reply.capacity(),
             events,
             c.last_cmd,
+            String::from_utf8_lossy(&self.acl.user(c.user).name),
             c.resp,
         )
     }
@@ -422,6 +414,7 @@ impl Server {
         let mut laddr: Option<String> = None;
         let mut skipme = true;
         let mut subscribed: Option<bool> = None;
+        let mut user: Option<crate::acl::UserId> = None;
         let mut j = 2;
         while j + 1 < argv.len() {
             let (opt, val) = (&argv[j], &argv[j + 1]);
@@ -464,8 +457,8 @@ impl Server {
                 } else {
                     return Err(error::SYNTAX.into());
                 };
-            } else if eq_ic(opt, "user") || eq_ic(opt, "maxage") {
-                // Accepted filters with no effect here.
+            } else if eq_ic(opt, "user") {
+                user = Some(self.acl_user_for_kill(val)?);
             } else {
                 return Err(error::SYNTAX.into());
             }
@@ -483,6 +476,7 @@ impl Server {
                     && subscribed.is_none_or(|s| c.has(flags::PUBSUB) == s)
                     && addr.as_ref().is_none_or(|a| &c.addr == a)
                     && laddr.as_ref().is_none_or(|a| &c.laddr == a)
+                    && user.is_none_or(|u| c.user == u && c.kind == Kind::Normal)
                     && !(skipme && *k == key)
             })
             .map(|(k, _)| k)

@@ -270,12 +270,23 @@ impl Server {
                         | cmd::Srv::Reset
                 )
             );
-        if queues && cmd.has(cmd::flag::NO_MULTI) {
+        if in_multi && cmd.has(cmd::flag::NO_MULTI) {
             self.reject(
                 key,
                 Some(cmd),
                 "ERR Command not allowed inside a transaction".into(),
             );
+            return;
+        }
+        // Permissions: the one ACL check (see acl_check_command).
+        let ctx = if in_multi {
+            crate::acl::log::Context::Multi
+        } else {
+            crate::acl::log::Context::Toplevel
+        };
+        if let Err(d) = self.acl_check_command(key, cmd, argv, ctx) {
+            let e = Server::acl_toplevel_error(cmd, argv, d);
+            self.reject(key, Some(cmd), e);
             return;
         }
         // EXEC is checked with the flags of what it is about to run.
@@ -378,6 +389,10 @@ impl Server {
             _ => crate::util::monotonic_us(),
         };
         self.prop.depth += 1;
+        let all_keys_readable = self
+            .clients
+            .get(key)
+            .is_none_or(|c| self.acl_all_keys_readable(c, cmd, argv));
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
             return;
@@ -415,6 +430,7 @@ impl Server {
                     events: &mut self.events,
                     effect: Effect::None,
                     no_block: in_multi || is_master,
+                    all_keys_readable,
                 };
                 let r = handler(&mut ctx, argv);
                 let dirty = ctx.dirty;

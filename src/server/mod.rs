@@ -146,6 +146,8 @@ pub struct Server {
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// ACL users and the ACL LOG.
+    pub acl: crate::acl::Acl,
 }
 
 impl Server {
@@ -193,6 +195,7 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            acl: crate::acl::Acl::new(),
             cfg,
         };
         s.update_clock();
@@ -245,7 +248,7 @@ impl Server {
         let entry = self.clients.vacant_entry();
         let key = entry.key();
         let mut c = Client::new(id, stream, addr, laddr, now);
-        if self.cfg.requirepass.is_empty() {
+        if self.acl.default_needs_no_auth() {
             c.flags |= flags::AUTHENTICATED;
         }
         // Edge-triggered: register both interests once, no re-registration.

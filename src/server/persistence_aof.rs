@@ -345,6 +345,7 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    all_keys_readable: true,
                 };
                 let _ = handler(&mut ctx, argv);
                 *db = ctx.db;
