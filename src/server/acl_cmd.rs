@@ -55,11 +55,12 @@ pub fn validate_config_users(cfg: &crate::config::Config) -> Result<(), String> 
         }
         seen.push(name);
         let ops: Vec<Vec<u8>> = args[1..].iter().map(|a| a.as_bytes().to_vec()).collect();
+        // (Redis leaves errno as it was, ENOENT at that point of startup.)
         let merged = rules::merge_selector_args(&ops).map_err(|j| {
             fail(format!(
                 "Error in user declaration '{}': {}",
                 token(j),
-                rules::RuleError::Syntax.text()
+                rules::RuleError::UnknownCommand.text()
             ))
         })?;
         let mut fake = User::new(b"fake", 0);

@@ -42,7 +42,9 @@ impl Server {
             }
             let limits = Limits {
                 proto_max_bulk_len: self.cfg.proto_max_bulk_len,
-                authenticated: c.has(flags::AUTHENTICATED) || c.kind == Kind::Master,
+                authenticated: c.has(flags::AUTHENTICATED)
+                    || c.kind == Kind::Master
+                    || self.acl.default_needs_no_auth(),
             };
             let is_inline = c.query[0] != b'*';
             match resp::parse_request(&c.query, limits, &mut self.spans) {
@@ -253,7 +255,14 @@ impl Server {
             return;
         };
         let is_master = c.kind == Kind::Master;
-        if !c.has(flags::AUTHENTICATED) && !cmd.has(cmd::flag::NO_AUTH) && !is_master {
+        // Redis's authRequired: judged on every command, so clients that
+        // connected while the default user had a password may go on once
+        // it is nopass again.
+        if !c.has(flags::AUTHENTICATED)
+            && !cmd.has(cmd::flag::NO_AUTH)
+            && !is_master
+            && !self.acl.default_needs_no_auth()
+        {
             self.reject(key, Some(cmd), error::NOAUTH.into());
             return;
         }
