@@ -86,6 +86,16 @@ pub mod flags {
     /// Registered for WRITABLE because a write was short.
     pub const WANT_WRITE: u32 = 1 << 15;
     pub const IN_CLOSE_LIST: u32 = 1 << 16;
+    // Client-side caching (CLIENT TRACKING).
+    pub const TRACKING: u32 = 1 << 17;
+    pub const TRACKING_BCAST: u32 = 1 << 18;
+    pub const TRACKING_OPTIN: u32 = 1 << 19;
+    pub const TRACKING_OPTOUT: u32 = 1 << 20;
+    /// CLIENT CACHING yes/no given for the next command.
+    pub const TRACKING_CACHING: u32 = 1 << 21;
+    pub const TRACKING_NOLOOP: u32 = 1 << 22;
+    /// The redirection target disconnected.
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 23;
 }
 
 pub struct Client {
@@ -129,6 +139,10 @@ pub struct Client {
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
     pub obuf_soft_since_ms: i64,
+    /// CLIENT TRACKING REDIRECT target id (0: none).
+    pub tracking_redirect: u64,
+    /// BCAST prefixes, sorted.
+    pub tracking_prefixes: Vec<Vec<u8>>,
 }
 
 impl Client {
@@ -161,6 +175,8 @@ impl Client {
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,
+            tracking_redirect: 0,
+            tracking_prefixes: Vec::new(),
         }
     }
 

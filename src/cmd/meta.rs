@@ -352,6 +352,35 @@ pub fn get_keys(m: &Meta, argv: &[Bytes], keys: &mut Vec<KeyRef>) {
     }
 }
 
+/// Redis's getKeysFromCommand (client-side caching remembers these): the
+/// native getkeys proc, else the legacy (first, last, step) range; no
+/// keys at all when the range runs past a variadic command's arguments.
+pub fn legacy_keys(m: &Meta, argv: &[Bytes], keys: &mut Vec<KeyRef>) {
+    keys.clear();
+    if let Some(proc_) = getkeys_proc(m.name) {
+        proc_(argv, keys);
+        return;
+    }
+    let (first, last, step) = m.range;
+    if first <= 0 {
+        return;
+    }
+    let argc = argv.len() as i32;
+    let last = if last < 0 { argc + last } else { last };
+    let mut j = first;
+    while j <= last {
+        if j >= argc {
+            keys.clear();
+            return;
+        }
+        keys.push(KeyRef {
+            pos: j as usize,
+            flags: 0,
+        });
+        j += step.max(1);
+    }
+}
+
 /// Redis's getKeysUsingKeySpecs. Returns false on an invalid or incomplete
 /// spec (unless `partial`, which skips those and keeps the rest).
 pub fn keys_from_specs(m: &Meta, argv: &[Bytes], partial: bool, keys: &mut Vec<KeyRef>) -> bool {

@@ -47,6 +47,9 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
+    // A relative aclfile is read from `dir`, as Redis chdirs while
+    // reading its config.
+    server.persist_chdir();
     if let Err(e) = server.acl_init() {
         log::error!("{e}");
         return 1;
@@ -228,6 +231,7 @@ impl Server {
         }
         let (a, b) = (a as usize, b as usize);
         if a != b {
+            // (As Redis 7.0, SWAPDB sends no invalidation.)
             self.ks.touch_all_watched_in_db(a, Some(b));
             self.ks.touch_all_watched_in_db(b, Some(a));
             self.ks.dbs.swap(a, b);

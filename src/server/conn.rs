@@ -24,6 +24,7 @@ impl Server {
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
         self.monitors.retain(|&k| k != key);
+        self.tracking_disable(key);
         // clientSetDefaultAuth: back to the default user.
         let authenticated = self.acl.default_needs_no_auth();
         if let Some(c) = self.clients.get_mut(key) {
@@ -251,10 +252,12 @@ impl Server {
             };
             let done = self.unblock_by_id(id as u64, with_error);
             self.reply(key, |o| o.int(done as i64));
-        } else if eq_ic(sub, "getredir") && n == 2 {
-            self.reply(key, |o| o.int(-1));
-        } else if eq_ic(sub, "tracking") && n >= 3 {
-            return Err("ERR CLIENT TRACKING is not supported by ferrodis".into());
+        } else if eq_ic(sub, "tracking")
+            || eq_ic(sub, "caching")
+            || eq_ic(sub, "getredir")
+            || eq_ic(sub, "trackinginfo")
+        {
+            return self.client_tracking_command(key, argv);
         } else if eq_ic(sub, "help") && n == 2 {
             self.reply_help(key, CLIENT_HELP);
         } else {

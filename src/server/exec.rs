@@ -112,8 +112,14 @@ impl Server {
                     }
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
+                    self.tracking.defer_pending = true;
                     self.process_command(key, &argv);
+                    self.tracking.defer_pending = false;
                     self.apply_reply_mode(key, reply_mark);
+                    // Invalidations the command caused for this client
+                    // follow its reply (pushes ignore CLIENT REPLY).
+                    self.tracking_send_pending();
+                    self.reset_caching_flag(key, &argv);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -334,7 +340,13 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
+        let denied = self.deny_write_reason(cmd, flags_now, queues, is_master);
+        if self.tracking.clients > 0 {
+            // Keys evicted above: invalidated before the command runs.
+            self.tracking_process(None);
+            self.tracking_limit_used_slots();
+        }
+        if let Some(e) = denied {
             self.reject(key, Some(cmd), e);
             return;
         }
@@ -479,6 +491,9 @@ impl Server {
         if !self.ks.key_events.is_empty() {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
+        if self.tracking.clients > 0 {
+            self.tracking_after_call(key, cmd, argv);
+        }
         self.publish_pending_events(key, reply_mark);
         if self.stats.total_error_replies > errors_before {
             ok = false;
@@ -526,10 +541,44 @@ impl Server {
         }
     }
 
+    /// Client-side caching after a command: invalidations for what it
+    /// changed, and the keys a tracking client just read.
+    fn tracking_after_call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
+        self.tracking_process(Some(key));
+        if cmd.has(cmd::flag::READONLY)
+            && self
+                .clients
+                .get(key)
+                .is_some_and(|c| c.has(flags::TRACKING) && !c.has(flags::TRACKING_BCAST))
+        {
+            self.tracking_remember_keys(key, cmd, argv);
+        }
+    }
+
+    /// CLIENT CACHING yes/no applies to the next command (or transaction)
+    /// only: cleared after any other command outside MULTI (Redis's
+    /// resetClient).
+    fn reset_caching_flag(&mut self, key: usize, argv: &[Bytes]) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.has(flags::TRACKING_CACHING)
+                && !c.has(flags::MULTI)
+                && !cmd::eq_ic(&argv[0], "client")
+            {
+                c.flags &= !flags::TRACKING_CACHING;
+            }
+        }
+    }
+
     /// Work that follows every top-level command: propagation, WATCH
     /// invalidation, keyspace notifications, serving blocked clients.
     pub fn after_command(&mut self) {
         self.flush_propagation();
+        if self.tracking.clients > 0 {
+            self.tracking_process(None);
+            if !self.tracking.defer_pending {
+                self.tracking_send_pending();
+            }
+        }
         if !self.ks.dirty_cas.is_empty() {
             let ids = std::mem::take(&mut self.ks.dirty_cas);
             for id in ids {

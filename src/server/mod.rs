@@ -39,6 +39,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod tracking;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -148,6 +149,8 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
+    /// Client-side caching state (CLIENT TRACKING).
+    pub tracking: tracking::Tracking,
 }
 
 impl Server {
@@ -196,6 +199,7 @@ impl Server {
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
+            tracking: tracking::Tracking::default(),
             cfg,
         };
         s.update_clock();
@@ -258,15 +262,13 @@ impl Server {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         entry.insert(c);
+        self.tracking_client_added(id, key);
         self.stats.numconnections += 1;
         Ok(key)
     }
 
     pub fn client_by_id(&self, id: u64) -> Option<usize> {
-        self.clients
-            .iter()
-            .find(|(_, c)| c.id == id)
-            .map(|(k, _)| k)
+        self.client_key_by_id(id)
     }
 
     /// Marks a client to be freed before the next poll.
@@ -287,6 +289,7 @@ impl Server {
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
         self.blocking_remove(key);
+        self.tracking_client_freed(key);
         self.monitors.retain(|&k| k != key);
         let kind = self.clients[key].kind;
         match kind {
@@ -511,6 +514,11 @@ impl Server {
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         self.check_pause_end();
+        if self.tracking.clients > 0 {
+            self.tracking_process(None);
+            self.tracking_send_pending();
+            self.tracking_broadcast();
+        }
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
