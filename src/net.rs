@@ -143,6 +143,15 @@ pub struct Client {
     pub tracking_redirect: u64,
     /// BCAST prefixes, sorted.
     pub tracking_prefixes: Vec<Vec<u8>>,
+    /// The command being executed: its request's bytes (Redis keeps them
+    /// in the query buffer until the command returns) and the total
+    /// length of its arguments (argv-mem).
+    pub cur_request_len: usize,
+    pub cur_argv_len: usize,
+    /// Memory as last accounted for maxmemory-clients (tot-mem).
+    pub mem_accounted: usize,
+    /// Largest pending reply since the last CLIENT LIST-visible reset.
+    pub reply_peak: usize,
 }
 
 impl Client {
@@ -177,6 +186,10 @@ impl Client {
             obuf_soft_since_ms: 0,
             tracking_redirect: 0,
             tracking_prefixes: Vec::new(),
+            cur_request_len: 0,
+            cur_argv_len: 0,
+            mem_accounted: 0,
+            reply_peak: 0,
         }
     }
 

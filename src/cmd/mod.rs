@@ -20,6 +20,7 @@ pub mod hyperloglog;
 pub mod keys;
 pub mod meta;
 pub mod meta_data;
+pub mod meta_keys;
 #[cfg(test)]
 mod meta_tests;
 pub mod sort;

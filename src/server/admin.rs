@@ -54,6 +54,7 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         log::error!("{e}");
         return 1;
     }
+    server.recount_client_mem();
     log::info!("Running mode=standalone, port={}.", server.cfg.port);
     log::info!("Server initialized");
     if let Err(e) = server.listen() {
@@ -593,10 +594,17 @@ impl Server {
                 "dir" => self.persist_chdir(),
                 "maxmemory" => {
                     self.perform_evictions();
+                    // A percentage maxmemory-clients follows maxmemory.
+                    self.recount_client_mem();
+                    self.evict_clients(None);
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
                 "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
+                "maxmemory-clients" => {
+                    self.recount_client_mem();
+                    self.evict_clients(None);
+                }
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 _ => {}
             }

@@ -216,6 +216,7 @@ impl Server {
                 return Err(error::SYNTAX.into());
             }
             self.reply_ok(key);
+            self.update_client_mem(key);
         } else if eq_ic(sub, "pause") && (n == 3 || n == 4) {
             let ms = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",
@@ -269,6 +270,9 @@ impl Server {
     /// One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields.
     pub fn client_info_line(&self, c: &Client) -> String {
         let mut fl = String::new();
+        if c.has(flags::MONITOR) {
+            fl.push('O');
+        }
         if c.kind == Kind::Replica {
             fl.push('S');
         }
@@ -284,20 +288,23 @@ impl Server {
         if c.has(flags::BLOCKED) {
             fl.push('b');
         }
-        if c.has(flags::DIRTY_CAS) {
-            fl.push('d');
-        }
-        if c.has(flags::CLOSE_AFTER_REPLY) {
-            fl.push('c');
+        for (f, ch) in [
+            (flags::TRACKING, 't'),
+            (flags::TRACKING_BROKEN_REDIR, 'R'),
+            (flags::TRACKING_BCAST, 'B'),
+            (flags::DIRTY_CAS, 'd'),
+            (flags::CLOSE_AFTER_REPLY, 'c'),
+            (flags::CLOSE_ASAP, 'A'),
+        ] {
+            if c.has(f) {
+                fl.push(ch);
+            }
         }
         if c.has(flags::UNIX_SOCKET) {
             fl.push('U');
         }
         if c.has(flags::NO_EVICT) {
             fl.push('e');
-        }
-        if c.has(flags::MONITOR) {
-            fl.push('O');
         }
         if fl.is_empty() {
             fl.push('N');
@@ -309,8 +316,20 @@ impl Server {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
+        let m = super::client_mem::client_mem(c);
+        // The master link runs as no user (Redis: "(superuser)").
+        let user = if c.kind == Kind::Master {
+            "(superuser)".to_string()
+        } else {
+            String::from_utf8_lossy(&self.acl.user(c.user).name).into_owned()
+        };
+        let redir = if c.has(flags::TRACKING) {
+            c.tracking_redirect as i64
+        } else {
+            -1
+        };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -323,16 +342,20 @@ impl Server {
             c.channels.len(),
             c.patterns.len(),
             if c.has(flags::MULTI) { c.mstate.len() as i64 } else { -1 },
-            c.query.len(),
-            c.query.capacity() - c.query.len(),
-            0,
-            c.query.capacity(),
-            c.query.len(),
-            c.reply.capacity(),
-            c.query.capacity() + c.reply.capacity(),
+            m.qbuf,
+            m.qbuf_free,
+            m.argv_mem,
+            m.multi_mem,
+            m.rbs,
+            m.rbp,
+            m.obl,
+            m.oll,
+            m.omem,
+            m.tot_mem,
             events,
             c.last_cmd,
-            String::from_utf8_lossy(&self.acl.user(c.user).name),
+            user,
+            redir,
             c.resp,
         )
     }

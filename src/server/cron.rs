@@ -118,5 +118,9 @@ impl Server {
             log::debug!("Closing idle client");
             self.close_async(k);
         }
+        if self.client_mem_limit > 0 {
+            self.recount_client_mem();
+            self.evict_clients(None);
+        }
     }
 }

@@ -112,9 +112,19 @@ impl Server {
                     }
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
+                    c.cur_request_len = consumed;
+                    c.cur_argv_len = argv.iter().map(|a| a.len()).sum();
                     self.tracking.defer_pending = true;
                     self.process_command(key, &argv);
                     self.tracking.defer_pending = false;
+                    if let Some(c) = self.clients.get_mut(key) {
+                        c.cur_request_len = 0;
+                        c.cur_argv_len = 0;
+                        if c.pending_reply() > 0 {
+                            // Output limits apply as the reply grows.
+                            self.check_output_limits(key);
+                        }
+                    }
                     self.apply_reply_mode(key, reply_mark);
                     // Invalidations the command caused for this client
                     // follow its reply (pushes ignore CLIENT REPLY).
@@ -132,6 +142,8 @@ impl Server {
         if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
             self.mark_pending_write(key);
         }
+        // What is left in the query buffer counts for maxmemory-clients.
+        self.update_client_mem(key);
     }
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
@@ -340,6 +352,14 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
+        // Clients over maxmemory-clients go before any key is evicted; the
+        // current one with them if need be (no reply then).
+        if self.client_mem_limit > 0 {
+            self.update_client_mem(key);
+            if self.evict_clients(Some(key)) {
+                return;
+            }
+        }
         let denied = self.deny_write_reason(cmd, flags_now, queues, is_master);
         if self.tracking.clients > 0 {
             // Keys evicted above: invalidated before the command runs.
@@ -522,6 +542,10 @@ impl Server {
                 }
             }
         }
+        // Passwords never reach MONITOR or SLOWLOG (Redis's
+        // redactClientCommandArgument).
+        let redacted = super::redact::redact_args(cmd, argv);
+        let argv = redacted.as_deref().unwrap_or(argv);
         if !self.monitors.is_empty() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
             self.feed_monitors(key, db_before, argv);
         }

@@ -22,6 +22,7 @@
 pub mod acl_cmd;
 pub mod admin;
 pub mod blocking;
+pub mod client_mem;
 pub mod command;
 pub mod conn;
 pub mod cron;
@@ -35,6 +36,7 @@ pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
+pub mod redact;
 pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
@@ -83,6 +85,7 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub evicted_keys: u64,
+    pub evicted_clients: u64,
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
@@ -151,6 +154,10 @@ pub struct Server {
     pub acl: crate::acl::Acl,
     /// Client-side caching state (CLIENT TRACKING).
     pub tracking: tracking::Tracking,
+    /// maxmemory-clients in bytes (0: off) and the memory evictable
+    /// clients use together (kept only while the limit is on).
+    pub client_mem_limit: u64,
+    pub client_mem_total: usize,
 }
 
 impl Server {
@@ -200,6 +207,8 @@ impl Server {
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
             tracking: tracking::Tracking::default(),
+            client_mem_limit: 0,
+            client_mem_total: 0,
             cfg,
         };
         s.update_clock();
@@ -273,6 +282,7 @@ impl Server {
 
     /// Marks a client to be freed before the next poll.
     pub fn close_async(&mut self, key: usize) {
+        self.forget_client_mem(key);
         if let Some(c) = self.clients.get_mut(key) {
             if !c.has(flags::IN_CLOSE_LIST) {
                 c.flags |= flags::CLOSE_ASAP | flags::IN_CLOSE_LIST;
@@ -290,6 +300,7 @@ impl Server {
         self.pubsub_unsubscribe_all(key);
         self.blocking_remove(key);
         self.tracking_client_freed(key);
+        self.forget_client_mem(key);
         self.monitors.retain(|&k| k != key);
         let kind = self.clients[key].kind;
         match kind {
@@ -483,7 +494,7 @@ impl Server {
     /// are checked as the stream is fed): a client whose unsent output
     /// passes the hard limit, or stays over the soft one for its seconds,
     /// is closed.
-    fn check_output_limits(&mut self, key: usize) {
+    pub fn check_output_limits(&mut self, key: usize) {
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -545,6 +556,13 @@ impl Server {
                 }
                 Err(_) => self.close_async(key),
             }
+        }
+        if self.client_mem_limit > 0 {
+            // Output left unsent counts against maxmemory-clients.
+            for &key in &pending {
+                self.update_client_mem(key);
+            }
+            self.evict_clients(None);
         }
         let mut pending = pending;
         pending.clear();
