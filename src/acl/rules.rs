@@ -122,6 +122,9 @@ pub fn set_selector(s: &mut Selector, op: &[u8]) -> Result<(), RuleError> {
         let mut flags = 0;
         let mut offset = 1;
         if op[0] == b'%' {
+            // (As Debian's Redis 7.0.15 with the CVE-2024-51741 fix: `%`
+            // needs R and/or W; `%RW` with no `~` matches no key.)
+            let mut perm_ok = true;
             while offset < op.len() {
                 let c = op[offset].to_ascii_uppercase();
                 if c == b'R' && flags & KEY_READ == 0 {
@@ -132,9 +135,13 @@ pub fn set_selector(s: &mut Selector, op: &[u8]) -> Result<(), RuleError> {
                     offset += 1;
                     break;
                 } else {
-                    return Err(RuleError::Syntax);
+                    perm_ok = false;
+                    break;
                 }
                 offset += 1;
+            }
+            if flags == 0 || !perm_ok {
+                return Err(RuleError::Syntax);
             }
         } else {
             flags = KEY_ALL;

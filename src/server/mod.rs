@@ -505,6 +505,13 @@ impl Server {
         let class = if c.has(flags::PUBSUB) { 2 } else { 0 };
         let limit = self.cfg.client_output_buffer_limit[class];
         let size = c.pending_reply() as u64;
+        // (CVE-2025-21605, as Debian's Redis 7.0.15: a client that has not
+        // authenticated may not hold more than 1 KB of replies.)
+        if size > 1024 && !c.has(flags::AUTHENTICATED) && !self.acl.default_needs_no_auth() {
+            log::warn!("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, c.addr);
+            self.close_async(key);
+            return;
+        }
         let over_hard = limit.hard > 0 && size > limit.hard;
         let over_soft = limit.soft > 0 && size > limit.soft;
         let expired = if over_soft {
