@@ -267,10 +267,9 @@ pub fn set_user(u: &mut User, op: &[u8], pubsub_default: u8) -> Result<(), RuleE
     } else if op[0] == b'(' && op[op.len() - 1] == b')' {
         let mut s = Selector::new(0, pubsub_default);
         let inner = &op[1..op.len() - 1];
-        let args = crate::config::parse::split_args(&String::from_utf8_lossy(inner))
-            .ok_or(RuleError::Syntax)?;
+        let args = crate::util::splitargs::split_args(inner).ok_or(RuleError::Syntax)?;
         for a in args {
-            set_selector(&mut s, a.as_bytes())?;
+            set_selector(&mut s, &a)?;
         }
         u.selectors.push(s);
     } else if eq(op, "clearselectors") {

@@ -15,7 +15,8 @@ pub fn redact_args(cmd: &CommandSpec, argv: &[Bytes]) -> Option<Vec<Bytes>> {
         "hello" => {
             // After a valid protocol version, each AUTH's user and password.
             let ver_ok = argv.len() < 2
-                || crate::resp::parse_i64(&argv[1]).is_some_and(|v| (2..=3).contains(&v));
+                || crate::encoding::numbers::string2ll(&argv[1])
+                    .is_some_and(|v| (2..=3).contains(&v));
             let mut j = if argv.len() >= 2 { 2 } else { 1 };
             while ver_ok && j < argv.len() {
                 let more = argv.len() - 1 - j;
