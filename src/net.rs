@@ -205,9 +205,17 @@ impl Client {
     pub fn read_some(&mut self, max: usize, drain: bool) -> io::Result<bool> {
         let mut total = 0;
         loop {
-            if self.query.capacity() - self.query.len() < IOBUF_LEN {
-                self.query
-                    .reserve(IOBUF_LEN.max(self.query_need.saturating_sub(self.query.len())));
+            let spare = self.query.capacity() - self.query.len();
+            let missing = self.query_need.saturating_sub(self.query.len());
+            if missing > IOBUF_LEN {
+                // A big argument: room for exactly the rest of the request,
+                // once (Redis's sdsMakeRoomForNonGreedy), so that the
+                // buffer is not doubled near its end; it counts in tot-mem.
+                if spare < missing {
+                    self.query.reserve(missing);
+                }
+            } else if spare < IOBUF_LEN {
+                self.query.reserve(IOBUF_LEN.max(missing));
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();

@@ -193,7 +193,7 @@ impl Server {
                 None => return Ok(()),
             };
             if eq_ic(&argv[2], "on") {
-                c.flags &= !(flags::REPLY_OFF | flags::REPLY_SKIP_NEXT);
+                c.flags &= !(flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT);
                 self.reply_ok(key);
             } else if eq_ic(&argv[2], "off") {
                 c.flags |= flags::REPLY_OFF;

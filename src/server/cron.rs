@@ -26,6 +26,10 @@ impl Server {
         }
         self.databases_cron();
         self.clients_cron();
+        if self.tracking.clients > 0 {
+            // Over tracking-table-max-keys: drop keys, more each tick.
+            self.tracking_limit_used_slots();
+        }
         self.persist_cron();
         self.repl_cron();
         self.after_command();

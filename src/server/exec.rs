@@ -398,8 +398,10 @@ impl Server {
             return Some(error::MASTERDOWN.into());
         }
         // Queueing under OOM is refused whatever the command (unbounded memory).
+        // Evictions run before every command (Redis's processCommand):
+        // only commands that may grow memory are refused when they fail.
         let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
-        if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
+        if self.cfg.maxmemory > 0 && !self.perform_evictions() && denyoom {
             return Some(error::OOM.into());
         }
         if flags_now & cmd::flag::WRITE == 0 {

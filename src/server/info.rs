@@ -350,6 +350,17 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
     } else if eq_ic(sub, "set-active-expire") && argv.len() == 3 {
         s.active_expire_enabled = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(1) != 0;
         s.reply_ok(key);
+    } else if eq_ic(sub, "replybuffer") && argv.len() >= 3 {
+        // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|RESIZING <0|1>: ferrodis
+        // never shrinks reply buffers on a timer, so there is nothing to
+        // switch off; accepted as Redis does.
+        if eq_ic(&argv[2], "resizing") && argv.len() == 4 {
+            s.reply_ok(key);
+        } else if eq_ic(&argv[2], "peak-reset-time") && argv.len() == 4 {
+            s.reply_ok(key);
+        } else {
+            return Err(error::SYNTAX.into());
+        }
     } else if eq_ic(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
         s.reply_ok(key);
