@@ -77,10 +77,6 @@ impl Drop for Sentinel {
     }
 }
 
-fn role(s: &Server) -> String {
-    info_field(&mut s.conn(), "replication", "role").unwrap_or_default()
-}
-
 #[test]
 fn sentinel_fails_over_a_ferrodis_group() {
     let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
@@ -105,6 +101,20 @@ fn sentinel_fails_over_a_ferrodis_group() {
             == Some("up")));
     }
     let sentinel = Sentinel::start(m.port);
+    let (_, other) = fail_over(m, &r1, &r2, &sentinel, &|s| s.conn());
+    assert_eq!(other.conn().cmd(&["GET", "before"]), b"$8\r\nfailover\r\n");
+}
+
+/// Kills the master once Sentinel knows both replicas, and checks that a
+/// replica is promoted, the other follows it, and writes flow again.
+/// `conn` opens an (authenticated) connection. Returns (new master, other).
+fn fail_over<'a>(
+    m: Server,
+    r1: &'a Server,
+    r2: &'a Server,
+    sentinel: &Sentinel,
+    conn: &dyn Fn(&Server) -> Conn,
+) -> (&'a Server, &'a Server) {
     // Sentinel discovers the replicas through INFO replication.
     assert!(
         wait_until(Duration::from_secs(20), || {
@@ -124,33 +134,32 @@ fn sentinel_fails_over_a_ferrodis_group() {
     );
     let new_port = sentinel.master_port().expect("new master");
     let (new_master, other) = if new_port == r1.port {
-        (&r1, &r2)
+        (r1, r2)
     } else {
-        (&r2, &r1)
+        (r2, r1)
     };
     assert_eq!(new_port, new_master.port);
+    let role = |s: &Server| info_field(&mut conn(s), "replication", "role").unwrap_or_default();
     assert!(wait_until(Duration::from_secs(10), || role(new_master) == "master"));
     // The other replica is reconfigured to follow the new master. Sentinel
     // ends each reconfiguration with CLIENT KILL TYPE normal, so every poll
     // uses a fresh connection.
     assert!(
         wait_until(Duration::from_secs(30), || {
-            let mut oc = other.conn();
+            let mut oc = conn(other);
             info_field(&mut oc, "replication", "master_port").as_deref()
                 == Some(new_port.to_string().as_str())
                 && info_field(&mut oc, "replication", "master_link_status").as_deref() == Some("up")
         }),
         "the other replica never followed the new master"
     );
-    assert!(wait_until(Duration::from_secs(10), || new_master
-        .conn()
+    assert!(wait_until(Duration::from_secs(10), || conn(new_master)
         .try_cmd(&["SET", "after", "failover"])
         .is_ok_and(|r| r == b"+OK\r\n")));
-    assert!(wait_until(Duration::from_secs(10), || other
-        .conn()
+    assert!(wait_until(Duration::from_secs(10), || conn(other)
         .try_cmd(&["GET", "after"])
         .is_ok_and(|r| r == b"$8\r\nfailover\r\n")));
-    assert_eq!(other.conn().cmd(&["GET", "before"]), b"$8\r\nfailover\r\n");
+    (new_master, other)
 }
 
 /// The real Sentinel with `sentinel auth-user`: every node has only ACL
@@ -198,46 +207,7 @@ fn sentinel_with_acl_users() {
         m.port,
         "sentinel auth-user mymaster sentinel-user\nsentinel auth-pass mymaster sentpw\n",
     );
-    assert!(
-        wait_until(Duration::from_secs(20), || {
-            let r = Conn::connect(sentinel.port).cmd(&["SENTINEL", "REPLICAS", "mymaster"]);
-            let t = String::from_utf8_lossy(&r).into_owned();
-            t.contains(&r1.port.to_string()) && t.contains(&r2.port.to_string())
-        }),
-        "sentinel never saw both replicas"
-    );
-    let old = m.port;
-    drop(m);
-    assert!(
-        wait_until(Duration::from_secs(30), || sentinel
-            .master_port()
-            .is_some_and(|p| p != old)),
-        "no failover happened"
-    );
-    let new_port = sentinel.master_port().expect("new master");
-    let (new_master, other) = if new_port == r1.port {
-        (&r1, &r2)
-    } else {
-        (&r2, &r1)
-    };
-    assert!(wait_until(Duration::from_secs(10), || {
-        info_field(&mut admin(new_master), "replication", "role").as_deref() == Some("master")
-    }));
-    assert!(
-        wait_until(Duration::from_secs(30), || {
-            let mut oc = admin(other);
-            info_field(&mut oc, "replication", "master_port").as_deref()
-                == Some(new_port.to_string().as_str())
-                && info_field(&mut oc, "replication", "master_link_status").as_deref() == Some("up")
-        }),
-        "the other replica never followed the new master"
-    );
-    assert!(wait_until(Duration::from_secs(10), || admin(new_master)
-        .try_cmd(&["SET", "after", "failover"])
-        .is_ok_and(|r| r == b"+OK\r\n")));
-    assert!(wait_until(Duration::from_secs(10), || admin(other)
-        .try_cmd(&["GET", "after"])
-        .is_ok_and(|r| r == b"$8\r\nfailover\r\n")));
+    let (new_master, _) = fail_over(m, &r1, &r2, &sentinel, &admin);
     // Sentinel's user did only what it may: no NOPERM in the ACL log.
     let log = admin(new_master).cmd_str(&["ACL", "LOG"]);
     assert!(!log.contains("sentinel-user"), "{log}");

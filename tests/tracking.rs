@@ -63,19 +63,7 @@ fn check_with_redirect(name: &str, args: &[&str], script: impl Fn(i64) -> String
         .collect();
     let r = scenario::run_on(redis.port, &script(ids[0] + 3));
     let f = scenario::run_on(ours.port, &script(ids[1] + 3));
-    let mut report = String::new();
-    for (i, (at, rr, cmp)) in r.iter().enumerate() {
-        let fr = f.get(i).map(|x| x.1.as_slice()).unwrap_or(b"<missing>");
-        if *cmp && rr.as_slice() != fr {
-            report.push_str(&format!(
-                "{name} line {at}\n    redis:    {}\n    ferrodis: {}\n",
-                escape(rr),
-                escape(fr)
-            ));
-        }
-    }
-    assert_eq!(r.len(), f.len(), "{name}: reply counts");
-    assert!(report.is_empty(), "scenario differences:\n{report}");
+    scenario::compare(name, &r, &f);
 }
 
 #[test]
