@@ -354,9 +354,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|RESIZING <0|1>: ferrodis
         // never shrinks reply buffers on a timer, so there is nothing to
         // switch off; accepted as Redis does.
-        if eq_ic(&argv[2], "resizing") && argv.len() == 4 {
-            s.reply_ok(key);
-        } else if eq_ic(&argv[2], "peak-reset-time") && argv.len() == 4 {
+        if (eq_ic(&argv[2], "resizing") || eq_ic(&argv[2], "peak-reset-time")) && argv.len() == 4 {
             s.reply_ok(key);
         } else {
             return Err(error::SYNTAX.into());
