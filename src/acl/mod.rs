@@ -146,30 +146,30 @@ impl Selector {
     }
 
     /// Redis's ACLSelectorCheckCmd. `keys` caches the command's keys
-    /// between selectors (None until computed).
+    /// between selectors (computed on first use).
     fn check_command(
         &self,
         m: &Meta,
         argv: &[Bytes],
-        keys: &mut Option<Vec<KeyRef>>,
+        keys: &mut KeyCache<'_>,
     ) -> Result<(), Denied> {
         if !self.command_allowed(m, argv) {
             return Err(Denied::Command);
         }
-        if self.flags & SEL_ALLKEYS == 0 && m.has_keys() {
-            let keys = keys.get_or_insert_with(|| {
-                let mut k = Vec::new();
-                meta::get_keys(m, argv, &mut k);
-                k
-            });
-            for k in keys.iter() {
+        let d = m.derived();
+        if self.flags & SEL_ALLKEYS == 0 && d.has_keys {
+            if !keys.ready {
+                meta::get_keys(m, argv, keys.keys);
+                keys.ready = true;
+            }
+            for k in keys.keys.iter() {
                 if !self.check_key(&argv[k.pos], k.flags) {
                     return Err(Denied::Key(k.pos));
                 }
             }
         }
         if self.flags & SEL_ALLCHANNELS == 0 {
-            if let Some((flags, start, count)) = meta::channel_spec(m.name) {
+            if let Some((flags, start, count)) = d.channels {
                 if flags & (meta::CH_PUBLISH | meta::CH_SUBSCRIBE) != 0 {
                     let stop = if count < 0 {
                         argv.len()
@@ -187,6 +187,12 @@ impl Selector {
         }
         Ok(())
     }
+}
+
+/// A command's keys, found once and shared by the selectors checked.
+pub struct KeyCache<'a> {
+    keys: &'a mut Vec<KeyRef>,
+    ready: bool,
 }
 
 /// The ACL permissions a key spec's flags need.
@@ -282,10 +288,24 @@ impl User {
     /// refusal (a key or channel over the command itself, the later
     /// argument among equals).
     pub fn check_command(&self, m: &Meta, argv: &[Bytes]) -> Result<(), Denied> {
+        self.check_command_with(m, argv, &mut Vec::new())
+    }
+
+    /// `check_command` with a reusable buffer for the keys (no allocation
+    /// per command on the hot path).
+    pub fn check_command_with(
+        &self,
+        m: &Meta,
+        argv: &[Bytes],
+        scratch: &mut Vec<KeyRef>,
+    ) -> Result<(), Denied> {
         if self.unrestricted {
             return Ok(());
         }
-        let mut keys = None;
+        let mut keys = KeyCache {
+            keys: scratch,
+            ready: false,
+        };
         let mut worst = Denied::Command;
         for s in &self.selectors {
             match s.check_command(m, argv, &mut keys) {
@@ -319,7 +339,11 @@ impl User {
     /// ACLUserCheckCmdWithUnrestrictedKeyAccess (SORT BY/GET): some
     /// selector allows the command and `flags` on every key.
     pub fn check_command_all_keys(&self, m: &Meta, argv: &[Bytes], keyspec_flags: u16) -> bool {
-        let mut keys = None;
+        let mut scratch = Vec::new();
+        let mut keys = KeyCache {
+            keys: &mut scratch,
+            ready: false,
+        };
         self.selectors.iter().any(|s| {
             s.check_command(m, argv, &mut keys).is_ok() && s.unrestricted_key_access(keyspec_flags)
         })

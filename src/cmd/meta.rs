@@ -255,7 +255,38 @@ impl Meta {
     /// Redis's doesCommandHaveKeys: a getkeys proc, or a key spec that is
     /// not NOT_KEY.
     pub fn has_keys(&self) -> bool {
-        getkeys_proc(self.name).is_some() || self.key_specs.iter().any(|s| s.flags & K_NOT_KEY == 0)
+        self.derived().has_keys
+    }
+
+    /// Facts about the command computed once (its key and channel rules).
+    pub fn derived(&self) -> &'static Derived {
+        static DERIVED: OnceLock<Vec<Derived>> = OnceLock::new();
+        let all = DERIVED.get_or_init(|| META.iter().map(Derived::of).collect());
+        &all[self.id() as usize]
+    }
+}
+
+/// What the key and channel walks need about a command, precomputed: the
+/// ACL check runs them on every command of a restricted user.
+pub struct Derived {
+    pub has_keys: bool,
+    /// Key specs give the keys (some real key spec, no variable flags).
+    pub specs_reliable: bool,
+    pub getkeys: Option<GetKeysProc>,
+    pub channels: Option<(u8, usize, i32)>,
+}
+
+impl Derived {
+    fn of(m: &Meta) -> Derived {
+        let real_key = m.key_specs.iter().any(|s| s.flags & K_NOT_KEY == 0);
+        let varflags = m.all_key_flags() & K_VARIABLE_FLAGS != 0;
+        let getkeys = getkeys_proc(m.name);
+        Derived {
+            has_keys: getkeys.is_some() || real_key,
+            specs_reliable: real_key && !varflags,
+            getkeys,
+            channels: channel_spec(m.name),
+        }
     }
 }
 

@@ -20,13 +20,12 @@ pub struct KeyRef {
 /// (used by COMMAND GETKEYS).
 pub fn get_keys(m: &Meta, argv: &[Bytes], keys: &mut Vec<KeyRef>) {
     keys.clear();
-    let real_key = m.key_specs.iter().any(|s| s.flags & K_NOT_KEY == 0);
-    let varflags = m.all_key_flags() & K_VARIABLE_FLAGS != 0;
-    if real_key && !varflags && keys_from_specs(m, argv, false, keys) {
+    let d = m.derived();
+    if d.specs_reliable && keys_from_specs(m, argv, false, keys) {
         return;
     }
     keys.clear();
-    if let Some(proc_) = getkeys_proc(m.name) {
+    if let Some(proc_) = d.getkeys {
         proc_(argv, keys);
     }
 }
@@ -36,7 +35,7 @@ pub fn get_keys(m: &Meta, argv: &[Bytes], keys: &mut Vec<KeyRef>) {
 /// keys at all when the range runs past a variadic command's arguments.
 pub fn legacy_keys(m: &Meta, argv: &[Bytes], keys: &mut Vec<KeyRef>) {
     keys.clear();
-    if let Some(proc_) = getkeys_proc(m.name) {
+    if let Some(proc_) = m.derived().getkeys {
         proc_(argv, keys);
         return;
     }
@@ -153,7 +152,7 @@ pub fn keys_from_specs(m: &Meta, argv: &[Bytes], partial: bool, keys: &mut Vec<K
     true
 }
 
-type GetKeysProc = fn(&[Bytes], &mut Vec<KeyRef>);
+pub type GetKeysProc = fn(&[Bytes], &mut Vec<KeyRef>);
 
 /// The native getkeys procs Redis 7.0 has (commands whose key specs are
 /// incomplete or have variable flags).

@@ -20,7 +20,24 @@ type R = Result<(), CmdError>;
 /// (the subcommand's for a container), by original name: ACL rules name
 /// commands as Redis does, whatever rename-command did.
 pub fn meta_for(spec: &CommandSpec, argv: &[Bytes]) -> Option<&'static Meta> {
-    let m = meta::find(spec.name.as_bytes())?;
+    // By the spec's address: no name hashing per command.
+    type BySpec = std::collections::HashMap<usize, &'static Meta, crate::util::FxBuildHasher>;
+    static BY_SPEC: std::sync::OnceLock<BySpec> = std::sync::OnceLock::new();
+    let index = BY_SPEC.get_or_init(|| {
+        let mut map = BySpec::default();
+        for s in crate::cmd::table::all() {
+            for s in std::iter::once(s).chain(s.subs.iter()) {
+                if let Some(m) = meta::find(s.name.as_bytes()) {
+                    map.insert(s as *const CommandSpec as usize, m);
+                }
+            }
+        }
+        map
+    });
+    let m = match index.get(&(spec as *const CommandSpec as usize)) {
+        Some(m) => *m,
+        None => meta::find(spec.name.as_bytes())?,
+    };
     if m.has_subcommands() && argv.len() >= 2 {
         return Some(meta::find_sub(m, &argv[1]).unwrap_or(m));
     }
@@ -191,7 +208,12 @@ impl Server {
         let Some(m) = meta_for(spec, argv) else {
             return Ok(());
         };
-        let r = user.check_command(m, argv);
+        let mut scratch = std::mem::take(&mut self.acl_keys);
+        let r = self
+            .acl
+            .user(c.user)
+            .check_command_with(m, argv, &mut scratch);
+        self.acl_keys = scratch;
         if let Err(d) = r {
             let (reason, object) = match d {
                 Denied::Command => (Reason::Command, m.name.as_bytes().to_vec()),

@@ -152,6 +152,8 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
+    /// Scratch for the keys of the command being checked.
+    pub acl_keys: Vec<crate::cmd::meta::KeyRef>,
     /// Client-side caching state (CLIENT TRACKING).
     pub tracking: tracking::Tracking,
     /// maxmemory-clients in bytes (0: off) and the memory evictable
@@ -206,6 +208,7 @@ impl Server {
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
+            acl_keys: Vec::with_capacity(16),
             tracking: tracking::Tracking::default(),
             client_mem_limit: 0,
             client_mem_total: 0,
