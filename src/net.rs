@@ -206,16 +206,32 @@ impl Client {
         let mut total = 0;
         loop {
             let spare = self.query.capacity() - self.query.len();
-            let missing = self.query_need.saturating_sub(self.query.len());
-            if missing > IOBUF_LEN {
-                // A big argument: room for exactly the rest of the request,
-                // once (Redis's sdsMakeRoomForNonGreedy), so that the
-                // buffer is not doubled near its end; it counts in tot-mem.
+            let mut need = self.query_need;
+            if spare < IOBUF_LEN && need <= self.query.len() && self.query.len() >= IOBUF_LEN {
+                // About to grow with the request not parsed yet: if it is
+                // receiving a big argument, size for that argument.
+                need = crate::resp::pending_bulk_end(&self.query).unwrap_or(0);
+                self.query_need = need;
+            }
+            let missing = need.saturating_sub(self.query.len());
+            if missing > 0 {
+                // The request's size is known: room for exactly its rest
+                // (a big argument: Redis's sdsMakeRoomForNonGreedy), so
+                // that the buffer is never doubled near its end; it counts
+                // in tot-mem. BytesMut's reserve may double: size exactly,
+                // moving what is buffered once.
                 if spare < missing {
-                    self.query.reserve(missing);
+                    let room = if missing > IOBUF_LEN {
+                        missing
+                    } else {
+                        IOBUF_LEN
+                    };
+                    let mut exact = BytesMut::with_capacity(self.query.len() + room);
+                    exact.extend_from_slice(&self.query);
+                    self.query = exact;
                 }
             } else if spare < IOBUF_LEN {
-                self.query.reserve(IOBUF_LEN.max(missing));
+                self.query.reserve(IOBUF_LEN);
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();

@@ -15,6 +15,10 @@ const EXPIRE_SLOW_TIME_PERC: u64 = 25;
 
 impl Server {
     pub fn cron(&mut self) {
+        // DEBUG PAUSE-CRON 1: no periodic work at all (tests).
+        if self.cron_paused {
+            return;
+        }
         self.cron_loops += 1;
         self.update_clock();
         // No deletions while writes are paused (they would be propagated).

@@ -350,6 +350,9 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
     } else if eq_ic(sub, "set-active-expire") && argv.len() == 3 {
         s.active_expire_enabled = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(1) != 0;
         s.reply_ok(key);
+    } else if eq_ic(sub, "pause-cron") && argv.len() == 3 {
+        s.cron_paused = crate::encoding::numbers::atoi(&argv[2]) != 0;
+        s.reply_ok(key);
     } else if eq_ic(sub, "replybuffer") && argv.len() >= 3 {
         // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|RESIZING <0|1>: ferrodis
         // never shrinks reply buffers on a timer, so there is nothing to

@@ -144,6 +144,8 @@ pub struct Server {
     /// Slab keys of our replicas (the stream is fed to each on every write).
     pub replica_keys: Vec<usize>,
     pub shutdown_asap: bool,
+    /// DEBUG PAUSE-CRON.
+    pub cron_paused: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
@@ -199,6 +201,7 @@ impl Server {
             latency: latency::Latency::default(),
             replica_keys: Vec::new(),
             shutdown_asap: false,
+            cron_paused: false,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
