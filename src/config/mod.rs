@@ -621,6 +621,16 @@ impl Config {
     /// CONFIG SET name value [name value ...]: all or nothing. Returns the
     /// canonical names whose value changed.
     pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<Vec<&'static str>, String> {
+        self.set_from(pairs, true)
+    }
+
+    /// `set` for a client: `local` (loopback or unix socket) matters for
+    /// protected configs under `enable-protected-configs local`.
+    pub fn set_from(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        local: bool,
+    ) -> Result<Vec<&'static str>, String> {
         let mut chosen: Vec<(&'static Entry, &'static str, String)> = Vec::new();
         let mut unknown: Option<String> = None;
         let mut failure: Option<(String, &str)> = None;
@@ -637,7 +647,7 @@ impl Config {
             }
             if e.flags & IMMUTABLE != 0 {
                 failure = Some((typed, "can't set immutable config"));
-            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed() {
+            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed(local) {
                 failure = Some((typed, "can't set protected config"));
             } else if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, e)) {
                 failure = Some((typed, "duplicate parameter"));
@@ -682,8 +692,12 @@ impl Config {
 
     /// enable-protected-configs: "local" depends on the client, which this
     /// module cannot see; it is treated as allowed.
-    fn protected_configs_allowed(&self) -> bool {
-        self.extra_value("enable-protected-configs") != "no"
+    fn protected_configs_allowed(&self, local: bool) -> bool {
+        match self.extra_value("enable-protected-configs") {
+            "yes" => true,
+            "local" => local,
+            _ => false,
+        }
     }
 }
 

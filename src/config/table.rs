@@ -155,7 +155,18 @@ fn one_of(list: &[&str]) -> String {
 /// Validate one value of a non-special kind, returning its canonical form.
 pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
     if let Kind::Words(list) = kind {
-        // An empty list of flags is what Redis accepts as "default".
+        // One argument holding several words is split (Redis does so for
+        // every multi-argument directive); at least one word is needed.
+        let split: Vec<String>;
+        let args = if args.len() == 1 && args[0].contains(' ') {
+            split = args[0].split(' ').map(str::to_string).collect();
+            &split[..]
+        } else {
+            args
+        };
+        if args.is_empty() {
+            return Err(one_of(list));
+        }
         let mut out = Vec::new();
         for a in args {
             match list.iter().find(|w| w.eq_ignore_ascii_case(a)) {

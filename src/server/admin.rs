@@ -522,7 +522,8 @@ impl Server {
                 .map(|p| (&p[0][..], &p[1][..]))
                 .collect();
             let before = self.cfg.clone();
-            let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
+            let local = self.client_is_local(key);
+            let changed = self.cfg.set_from(&pairs, local).map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:
             // on failure the old config (and its sockets) come back.
             if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
@@ -530,7 +531,15 @@ impl Server {
                     log::warn!("Failed to bind to the new addresses: {e}");
                     self.cfg = before;
                     let _ = self.rebind();
-                    return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to bind to specified addresses.")));
+                    // Redis's wording differs between its port and bind setters.
+                    let why = if *name == "port" {
+                        "Unable to listen on this port. Check server logs."
+                    } else {
+                        "Failed to bind to specified addresses."
+                    };
+                    return Err(CmdError::msg(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                    )));
                 }
             }
             self.apply_config_changes(&changed);
@@ -610,9 +619,7 @@ impl Server {
 
     fn cmd_debug(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         use crate::config::EnableDebug;
-        let local = self.clients.get(key).is_some_and(|c| {
-            c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]")
-        });
+        let local = self.client_is_local(key);
         let allowed = match self.cfg.enable_debug_command {
             EnableDebug::Yes => true,
             EnableDebug::Local => local,
@@ -622,6 +629,13 @@ impl Server {
             return Err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
         }
         super::info::debug_command(self, key, argv)
+    }
+
+    /// A loopback or unix socket client (Redis's islocalClient).
+    pub fn client_is_local(&self, key: usize) -> bool {
+        self.clients.get(key).is_some_and(|c| {
+            c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]")
+        })
     }
 
     pub fn cmd_ping(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
