@@ -63,12 +63,13 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput, memory, persistence, replication, ACL and tracking, ferrodis vs redis-server (not part of test)
+## bench: throughput, memory, persistence, replication, APPEND growth, ACL and tracking, ferrodis vs redis-server (not part of test)
 bench: build
 	NO_BUILD=1 bench/compare.sh
 	NO_BUILD=1 bench/memory.sh
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
+	NO_BUILD=1 bench/append.sh
 	NO_BUILD=1 bench/acl.sh
 	NO_BUILD=1 bench/tracking.sh
 

@@ -23,6 +23,7 @@ pub mod meta_data;
 pub mod meta_keys;
 #[cfg(test)]
 mod meta_tests;
+pub mod scripting;
 pub mod sort;
 pub mod string;
 pub mod subcommands;
@@ -118,6 +119,9 @@ pub struct Ctx<'a> {
     /// The client's ACL user may read every key (SORT BY/GET patterns
     /// need it); true where no user applies.
     pub all_keys_readable: bool,
+    /// Called by a script (redis.call): replies must not depend on a set's
+    /// internal order (SORT BY nosort of a set sorts).
+    pub from_script: bool,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only
@@ -243,6 +247,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

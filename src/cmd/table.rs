@@ -52,6 +52,33 @@ pub enum Srv {
     Publish,
     Pubsub,
     Acl,
+    // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Script,
+    Function,
+    Fcall,
+    FcallRo,
+}
+
+impl Srv {
+    /// The scripting commands, whose flags depend on the script they run
+    /// (or on the subcommand).
+    pub fn is_scripting(self) -> bool {
+        matches!(
+            self,
+            Srv::Eval
+                | Srv::EvalSha
+                | Srv::EvalRo
+                | Srv::EvalShaRo
+                | Srv::Script
+                | Srv::Function
+                | Srv::Fcall
+                | Srv::FcallRo
+        )
+    }
 }
 
 pub enum Proc {
@@ -511,7 +538,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "echo",
         Db(keys::echo),
         2,
-        FAST | LOADING | STALE,
+        LOADING | STALE | FAST,
         0,
         0,
         0,

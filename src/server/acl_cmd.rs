@@ -225,6 +225,18 @@ impl Server {
         r
     }
 
+    /// Whether client `key`'s user may run the command (no ACL LOG entry;
+    /// redis.acl_check_cmd).
+    pub fn acl_allows(&self, key: usize, spec: &CommandSpec, argv: &[Bytes]) -> bool {
+        let Some(c) = self.clients.get(key) else {
+            return true;
+        };
+        let user = self.acl.user(c.user);
+        user.unrestricted
+            || c.kind == Kind::Master
+            || meta_for(spec, argv).is_none_or(|m| user.check_command(m, argv).is_ok())
+    }
+
     /// ACLUserCheckCmdWithUnrestrictedKeyAccess for SORT's BY and GET
     /// patterns (true for every other command: only SORT asks).
     pub fn acl_all_keys_readable(
@@ -260,7 +272,7 @@ impl Server {
             return;
         };
         let username = username.unwrap_or_else(|| self.acl.user(c.user).name.clone());
-        let mut info = self.client_info_line(c);
+        let mut info = self.client_info_line(key);
         if info.ends_with('\n') {
             info.pop();
         }
@@ -354,11 +366,14 @@ impl Server {
             .clients
             .iter()
             .filter(|(_, c)| c.user == id && c.has(flags::PUBSUB))
-            .filter(|(_, c)| {
-                c.patterns
+            .filter(|(k, _)| {
+                self.clients
+                    .subscriptions(*k, true)
                     .iter()
                     .any(|p| !acl::channel_allowed(&upcoming, p, true))
-                    || c.channels
+                    || self
+                        .clients
+                        .subscriptions(*k, false)
                         .iter()
                         .any(|ch| !acl::channel_allowed(&upcoming, ch, false))
             })

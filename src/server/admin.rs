@@ -156,6 +156,14 @@ impl Server {
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
             Srv::Acl => self.cmd_acl(key, argv),
+            Srv::Eval => self.cmd_eval(key, argv, false, false),
+            Srv::EvalSha => self.cmd_eval(key, argv, true, false),
+            Srv::EvalRo => self.cmd_eval(key, argv, false, true),
+            Srv::EvalShaRo => self.cmd_eval(key, argv, true, true),
+            Srv::Script => self.cmd_script(key, argv),
+            Srv::Function => self.cmd_function(key, argv),
+            Srv::Fcall => self.cmd_fcall(key, argv, false),
+            Srv::FcallRo => self.cmd_fcall(key, argv, true),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -210,7 +218,9 @@ impl Server {
             self.ks.dbs[db].clear();
             self.dirty += n as u64 + 1;
         }
-        self.also_propagate(db, argv.to_vec());
+        // Even an empty or just saved data set: replicas and the AOF
+        // must flush too.
+        self.force_propagation(true);
         self.reply_ok(key);
         Ok(())
     }
@@ -248,7 +258,6 @@ impl Server {
                 self.ks.signal_ready_if_blocked(d, &k);
             }
             self.dirty += 1;
-            self.also_propagate(self.clients.get(key).map_or(0, |c| c.db), argv.to_vec());
         }
         self.reply_ok(key);
         Ok(())
@@ -262,7 +271,7 @@ impl Server {
             return Ok(());
         }
         c.flags |= flags::MONITOR;
-        self.monitors.push(key);
+        self.clients.add_monitor(key);
         self.reply_ok(key);
         Ok(())
     }
@@ -281,7 +290,7 @@ impl Server {
             line.push(' ');
             crate::util::splitargs::repr_into(&mut line, a);
         }
-        let monitors = self.monitors.clone();
+        let monitors = self.clients.monitor_keys();
         for m in monitors {
             if m == key {
                 continue;
@@ -458,6 +467,10 @@ impl Server {
             }
         }
         if self.prepare_shutdown(mode, false) {
+            // Listeners close first (Redis's closeListeningSockets): a client
+            // that sees its connection drop and reconnects is refused, not
+            // queued on a socket that is about to go.
+            self.listeners.clear();
             std::process::exit(0);
         }
         Err("ERR Errors trying to SHUTDOWN. Check logs.".into())

@@ -10,8 +10,8 @@ use crate::cmd::CommandSpec;
 use crate::net::flags;
 use crate::sds::Sds;
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
 
+/// What a blocked client waits for; kept in its registry slot.
 pub struct BlockState {
     pub cmd: &'static CommandSpec,
     pub argv: Vec<Bytes>,
@@ -19,13 +19,6 @@ pub struct BlockState {
     pub keys: Vec<Sds>,
     /// Absolute unix ms; 0 = forever.
     pub deadline_ms: i64,
-}
-
-#[derive(Default)]
-pub struct Blocking {
-    /// (db, key) -> blocked client keys, first come first served.
-    pub waiting: HashMap<(usize, Sds), VecDeque<usize>>,
-    pub count: usize,
 }
 
 impl Server {
@@ -42,39 +35,38 @@ impl Server {
             return;
         };
         let db = c.db;
+        c.flags |= flags::BLOCKED;
         let keys: Vec<Sds> = keys.iter().map(|k| Sds::new(k)).collect();
         for k in &keys {
-            let e = (db, k.clone());
-            let q = self.blocking.waiting.entry(e.clone()).or_default();
-            if !q.contains(&key) {
-                q.push_back(key);
-            }
-            *self.ks.blocking.entry(e).or_insert(0) += 1;
+            *self.ks.blocking.entry((db, k.clone())).or_insert(0) += 1;
         }
-        c.flags |= flags::BLOCKED;
-        c.blocked = Some(Box::new(BlockState {
-            cmd,
-            argv: argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
-            db,
-            keys,
-            deadline_ms,
-        }));
-        self.blocking.count += 1;
+        self.clients.block(
+            key,
+            BlockState {
+                cmd,
+                argv: argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+                db,
+                keys,
+                deadline_ms,
+            },
+        );
     }
 
     /// Forgets a client's blocking registration (no reply).
     pub fn blocking_remove(&mut self, key: usize) -> Option<Box<BlockState>> {
-        let c = self.clients.get_mut(key)?;
-        let st = c.blocked.take()?;
-        c.flags &= !flags::BLOCKED;
+        let st = self.clients.unblock(key)?;
+        if let Some(c) = self.clients.get_mut(key) {
+            c.flags &= !flags::BLOCKED;
+        }
+        self.release_blocked_keys(&st);
+        Some(st)
+    }
+
+    /// The keyspace's count of waiters per key (what makes a push signal
+    /// the key as ready) drops the keys of an unblocked or freed client.
+    pub fn release_blocked_keys(&mut self, st: &BlockState) {
         for k in &st.keys {
             let e = (st.db, k.clone());
-            if let Some(q) = self.blocking.waiting.get_mut(&e) {
-                q.retain(|&x| x != key);
-                if q.is_empty() {
-                    self.blocking.waiting.remove(&e);
-                }
-            }
             if let Some(n) = self.ks.blocking.get_mut(&e) {
                 *n -= 1;
                 if *n == 0 {
@@ -82,8 +74,6 @@ impl Server {
                 }
             }
         }
-        self.blocking.count -= 1;
-        Some(st)
     }
 
     /// The reply a blocked command gives on timeout: the null array for
@@ -100,9 +90,7 @@ impl Server {
         while !self.ks.ready.is_empty() {
             let ready = std::mem::take(&mut self.ks.ready);
             for (db, k) in ready {
-                let Some(queue) = self.blocking.waiting.get(&(db, k.clone())).cloned() else {
-                    continue;
-                };
+                let queue = self.clients.blocked_on(db, &k);
                 for ckey in queue {
                     if !self.ks.exists(db, &k) {
                         break;
@@ -111,8 +99,7 @@ impl Server {
                     // BLPOP waits on) leaves its clients blocked.
                     let want = self
                         .clients
-                        .get(ckey)
-                        .and_then(|c| c.blocked.as_ref())
+                        .blocked_state(ckey)
                         .map(|b| waited_type(b.cmd.name));
                     let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
                     if want.is_some() && want != have {
@@ -124,10 +111,8 @@ impl Server {
                     let (cmd, argv) = (st.cmd, st.argv.clone());
                     self.call(ckey, cmd, &argv);
                     // Blocked again (no data for it after all): keep its deadline.
-                    if let Some(c) = self.clients.get_mut(ckey) {
-                        if let Some(b) = c.blocked.as_mut() {
-                            b.deadline_ms = st.deadline_ms;
-                        }
+                    if let Some(b) = self.clients.blocked_state_mut(ckey) {
+                        b.deadline_ms = st.deadline_ms;
                     }
                     self.mark_pending_write(ckey);
                     // The unblocked client may have more commands buffered.
@@ -139,18 +124,14 @@ impl Server {
 
     /// Replies to blocked clients whose timeout passed.
     pub fn handle_blocked_timeouts_fast(&mut self) {
-        if self.blocking.count == 0 {
+        if self.clients.blocked_count() == 0 {
             return;
         }
         let now = crate::util::mstime();
         let expired: Vec<usize> = self
             .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.blocked
-                    .as_ref()
-                    .is_some_and(|b| b.deadline_ms != 0 && b.deadline_ms <= now)
-            })
+            .blocked_clients()
+            .filter(|(_, b)| b.deadline_ms != 0 && b.deadline_ms <= now)
             .map(|(k, _)| k)
             .collect();
         for key in expired {

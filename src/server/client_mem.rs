@@ -30,8 +30,8 @@ pub struct ClientMem {
 }
 
 /// Computes a client's memory fields (Redis's getClientMemoryUsage and
-/// the CLIENT LIST accounting).
-pub fn client_mem(c: &Client) -> ClientMem {
+/// the CLIENT LIST accounting); `subscriptions`: its channels and patterns.
+pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
     // While its own command runs, Redis still holds the request in the
     // query buffer; an incomplete request is partly parsed already.
     let (qbuf, argv_mem) = if c.cur_request_len > 0 {
@@ -63,7 +63,7 @@ pub fn client_mem(c: &Client) -> ClientMem {
     let queued_overhead: usize = c.mstate.iter().map(|a| a.len() * ptr + 32).sum();
     let watched =
         c.watched.len() * (3 * ptr + 32) + c.watched.iter().map(|(_, k)| k.len()).sum::<usize>();
-    let pubsub = (c.channels.len() + c.patterns.len()) * (3 * ptr);
+    let pubsub = subscriptions * (3 * ptr);
     let prefixes: usize = c.tracking_prefixes.iter().map(|p| p.len() + 4 * ptr).sum();
     let tot_mem = std::mem::size_of::<Client>()
         + c.query.capacity()
@@ -106,6 +106,7 @@ impl Server {
 
     /// Re-accounts one client's memory (after its input or output changed).
     pub fn update_client_mem(&mut self, key: usize) {
+        let subscriptions = self.clients.subscription_count(key);
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
@@ -117,7 +118,7 @@ impl Server {
             return;
         }
         let mem = if Self::evictable(c) {
-            client_mem(c).tot_mem
+            client_mem(c, subscriptions).tot_mem
         } else {
             0
         };
@@ -166,13 +167,11 @@ impl Server {
             else {
                 break;
             };
-            if let Some(c) = self.clients.get(victim) {
-                let mut info = self.client_info_line(c);
-                if info.ends_with('\n') {
-                    info.pop();
-                }
-                log::info!("Evicting client: {info}");
+            let mut info = self.client_info_line(victim);
+            if info.ends_with('\n') {
+                info.pop();
             }
+            log::info!("Evicting client: {info}");
             self.forget_client_mem(victim);
             self.stats.evicted_clients += 1;
             if Some(victim) == current {

@@ -30,11 +30,14 @@ impl Server {
         }
         self.databases_cron();
         self.clients_cron();
-        if self.tracking.clients > 0 {
+        if self.clients.tracking.clients > 0 {
             // Over tracking-table-max-keys: drop keys, more each tick.
             self.tracking_limit_used_slots();
         }
         self.persist_cron();
+        if !self.scripts.ldb.children.is_empty() {
+            self.ldb_reap_children();
+        }
         self.repl_cron();
         self.after_command();
     }

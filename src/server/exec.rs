@@ -3,6 +3,37 @@
 //! running it (call), and propagating what it changed to replicas and the
 //! AOF, as Redis 7.0 does (several operations of one command are wrapped in
 //! MULTI/EXEC).
+//!
+//! The propagation rule, the same for every command (keyspace handlers and
+//! server commands alike), applied by `call()` once the command returns:
+//! - if the server's `dirty` counter grew, the command is propagated: its
+//!   argv, or the form it chose instead (`Ctx::propagate_as`, Redis's
+//!   rewriteClientCommandVector: SET EX -> SET PXAT, SPOP -> SREM...);
+//! - a command that must be propagated even when it changed no data calls
+//!   `force_propagation` (Redis's forceCommandPropagation: PUBLISH to
+//!   replicas only, FLUSHALL/FLUSHDB to both, even on an empty or just
+//!   saved data set); a command whose effects are propagated one by one (EXEC, a
+//!   script) calls `prevent_propagation` so that its own argv is not;
+//! - effects that are not the command itself (keys expired or evicted on
+//!   the way, a script's writes) go through `also_propagate`.
+//!
+//! A panic cannot take the server down: `call()` runs every command inside
+//! `catch_unwind` (the command boundary). A command that panics replies
+//! `-ERR` (what it had replied so far is dropped), the panic and the
+//! command's name are logged, and the server goes on with the keyspace as
+//! the command left it (it is propagated by the same rule, so replicas that
+//! hit the same bug end up with the same data). This was chosen over proving
+//! by construction that no handler can panic (every `argv[N]` within the
+//! table's arity, every slice in bounds, every decoder total): that proof
+//! would have to be redone for every new handler, while the boundary covers
+//! them all at the cost of nothing on the normal path (unwinding tables
+//! only; `panic = "unwind"` in the release profile). A panic elsewhere
+//! (the loop, cron, a forked child) still ends the process.
+//!
+//! Everything queued by one top-level command is sent when it ends, wrapped
+//! in MULTI/EXEC when there is more than one operation. A test runs every
+//! write command of the table against a master and checks its replica's
+//! DEBUG DIGEST (tests/propagation.rs).
 
 use super::Server;
 use crate::cmd::{self, CommandSpec, Ctx, Effect, Proc};
@@ -12,14 +43,50 @@ use crate::net::{flags, Kind};
 use crate::resp::{self, Limits, Out, Parsed};
 use crate::util::splitargs;
 use bytes::Bytes;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// One operation waiting to be propagated.
+pub struct PropOp {
+    pub db: usize,
+    pub argv: Vec<Bytes>,
+    /// False for operations that go to replicas only (PUBLISH).
+    pub aof: bool,
+    /// False for operations a script kept from replicas (redis.set_repl).
+    pub repl: bool,
+}
+
+/// What the running command asked of the propagation rule (one per call()
+/// frame: EXEC's commands each have their own).
+#[derive(Default, Clone, Copy)]
+pub struct CallProp {
+    /// Propagate even though no data changed: to replicas, to the AOF.
+    pub force_repl: bool,
+    pub force_aof: bool,
+    /// Never propagate this command's own argv.
+    pub prevent: bool,
+}
 
 /// Propagation state of the command being executed (Redis's also_propagate).
-#[derive(Default)]
 pub struct PropState {
     /// Operations to propagate once the top-level command finishes.
-    pub ops: Vec<(usize, Vec<Bytes>)>,
+    pub ops: Vec<PropOp>,
     /// Nesting depth of call() (EXEC runs commands inside call()).
     pub depth: u32,
+    pub call: CallProp,
+    /// Where operations go now (a script's redis.set_repl: REPL_AOF |
+    /// REPL_REPLICA, see script::run).
+    pub repl_flags: u8,
+}
+
+impl Default for PropState {
+    fn default() -> Self {
+        PropState {
+            ops: Vec::new(),
+            depth: 0,
+            call: CallProp::default(),
+            repl_flags: crate::script::run::REPL_ALL,
+        }
+    }
 }
 
 impl Server {
@@ -50,17 +117,8 @@ impl Server {
             let is_inline = c.query[0] != b'*';
             match resp::parse_request(&c.query, limits, &mut self.spans) {
                 Ok(Parsed::Incomplete { need }) => {
+                    // (client-query-buffer-limit is checked after the read.)
                     c.query_need = need;
-                    if c.query.len() as u64 > self.cfg.client_query_buffer_limit
-                        && c.kind != Kind::Master
-                    {
-                        log::warn!(
-                            "Closing client that reached max query buffer length: id={} addr={}",
-                            c.id,
-                            c.addr
-                        );
-                        self.close_async(key);
-                    }
                     break;
                 }
                 Err(e) => {
@@ -91,7 +149,7 @@ impl Server {
                             s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
                         });
                         if !self.pause_writes_only || writes {
-                            self.paused.push(key);
+                            self.clients.hold_paused(key);
                             break;
                         }
                     }
@@ -115,9 +173,9 @@ impl Server {
                     let reply_mark = c.reply.len();
                     c.cur_request_len = consumed;
                     c.cur_argv_len = argv.iter().map(|a| a.len()).sum();
-                    self.tracking.defer_pending = true;
+                    self.clients.tracking.defer_pending = true;
                     self.process_command(key, &argv);
-                    self.tracking.defer_pending = false;
+                    self.clients.tracking.defer_pending = false;
                     if let Some(c) = self.clients.get_mut(key) {
                         c.cur_request_len = 0;
                         c.cur_argv_len = 0;
@@ -213,8 +271,12 @@ impl Server {
         self.clients.get(key).map_or(0, |c| {
             c.mstate
                 .iter()
-                .filter_map(|argv| cmd::table::lookup_cmd(argv))
-                .fold(0, |f, spec| f | spec.flags)
+                .filter_map(|argv| cmd::table::lookup_cmd(argv).map(|spec| (spec, argv)))
+                .fold(0, |f, (spec, argv)| match spec.proc {
+                    // A script counts with the flags it declared.
+                    Proc::Srv(t) if t.is_scripting() => f | self.script_command_flags(spec, argv),
+                    _ => f | spec.flags,
+                })
         })
     }
 
@@ -317,11 +379,12 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        // EXEC is checked with the flags of what it is about to run.
-        let flags_now = if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
-            cmd.flags | self.queued_flags(key)
-        } else {
-            cmd.flags
+        // EXEC is checked with the flags of what it is about to run, a
+        // script with the flags it declared.
+        let flags_now = match cmd.proc {
+            Proc::Srv(cmd::Srv::Exec) => cmd.flags | self.queued_flags(key),
+            Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
+            _ => cmd.flags,
         };
         let Some(c) = self.clients.get(key) else {
             return;
@@ -353,6 +416,13 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
+        // A script running past busy-reply-threshold: -BUSY for the others.
+        if self.script_timed_out() {
+            if let Some(e) = self.script_busy_refusal(cmd, argv) {
+                self.reject(key, Some(cmd), e);
+                return;
+            }
+        }
         // Clients over maxmemory-clients go before any key is evicted; the
         // current one with them if need be (no reply then).
         if self.client_mem_limit > 0 {
@@ -361,8 +431,8 @@ impl Server {
                 return;
             }
         }
-        let denied = self.deny_write_reason(cmd, flags_now, queues, is_master);
-        if self.tracking.clients > 0 {
+        let denied = self.deny_write_reason(flags_now, queues, is_master);
+        if self.clients.tracking.clients > 0 {
             // Keys evicted above: invalidated before the command runs.
             self.tracking_process(None);
             self.tracking_limit_used_slots();
@@ -382,7 +452,7 @@ impl Server {
     /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-        cmd: &'static CommandSpec,
+
         flags_now: u32,
         queueing: bool,
         from_master: bool,
@@ -393,7 +463,7 @@ impl Server {
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data
-            && !cmd.has(cmd::flag::STALE)
+            && flags_now & cmd::flag::STALE == 0
         {
             return Some(error::MASTERDOWN.into());
         }
@@ -416,9 +486,7 @@ impl Server {
         }
         if !self.repl.is_replica()
             && self.cfg.min_replicas_to_write > 0
-            && self
-                .repl
-                .good_replicas(&self.clients, self.ks.now_ms, self.cfg.min_replicas_max_lag)
+            && self.good_replicas(self.ks.now_ms, self.cfg.min_replicas_max_lag)
                 < self.cfg.min_replicas_to_write as usize
         {
             return Some(error::NOREPLICAS.into());
@@ -453,6 +521,10 @@ impl Server {
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
         let errors_before = self.stats.total_error_replies;
+        let nested_before = self.stats.nested_error_replies;
+        let dirty_before = self.dirty;
+        let outer_call = std::mem::take(&mut self.prop.call);
+        let mut rewritten = Vec::new();
         let mut ok = true;
         match cmd.proc {
             Proc::Db(handler) => {
@@ -475,51 +547,68 @@ impl Server {
                     effect: Effect::None,
                     no_block: in_multi || is_master,
                     all_keys_readable,
+                    from_script: in_multi && self.scripts.run.is_some(),
                 };
-                let r = handler(&mut ctx, argv);
-                let dirty = ctx.dirty;
-                let rewritten = std::mem::take(&mut ctx.rewritten);
+                let reply_start = ctx.out.buf.len();
+                let r = match catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, argv))) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        ctx.out.buf.truncate(reply_start);
+                        Err(command_panicked(cmd.name))
+                    }
+                };
+                self.dirty += ctx.dirty;
+                rewritten = std::mem::take(&mut ctx.rewritten);
                 let effect = std::mem::take(&mut ctx.effect);
-                let db = ctx.db;
                 drop(ctx);
                 if let Err(e) = r {
                     ok = false;
                     self.reply_error(key, &e);
-                }
-                self.propagate_expired();
-                if dirty > 0 {
-                    self.dirty += dirty;
-                    if rewritten.is_empty() && self.prop.depth == 1 && self.prop.ops.is_empty() {
-                        // The common case: one top-level command, nothing
-                        // queued before it, so no MULTI wrapping can be
-                        // needed: propagate argv in place, no copy.
-                        self.propagate_single(db, argv);
-                    } else if rewritten.is_empty() {
-                        self.also_propagate(db, argv.to_vec());
-                    } else {
-                        for op in rewritten {
-                            self.also_propagate(db, op);
-                        }
-                    }
                 }
                 if let Effect::Block { keys, deadline_ms } = effect {
                     self.block_client(key, cmd, argv, keys, deadline_ms);
                 }
             }
             Proc::Srv(tag) => {
-                self.run_srv(key, tag, argv);
-                self.propagate_expired();
+                if catch_unwind(AssertUnwindSafe(|| self.run_srv(key, tag, argv))).is_err() {
+                    if let (Some(mark), Some(c)) = (reply_mark, self.clients.get_mut(key)) {
+                        c.reply.truncate(mark.max(c.sent));
+                    }
+                    ok = false;
+                    self.reply_error(key, &command_panicked(cmd.name));
+                }
             }
         }
+        // Keys expired on the way were deleted before the command acted.
+        self.propagate_expired();
+        let this_call = std::mem::replace(&mut self.prop.call, outer_call);
+        let db = self.clients.get(key).map_or(db_before, |c| c.db);
+        let dirty = self.dirty.saturating_sub(dirty_before);
+        self.propagate_command(db, argv, dirty, this_call, rewritten);
         if !self.ks.key_events.is_empty() {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
-        if self.tracking.clients > 0 {
+        if self.clients.tracking.clients > 0 {
             self.tracking_after_call(key, cmd, argv);
         }
         self.publish_pending_events(key, reply_mark);
-        if self.stats.total_error_replies > errors_before {
+        // Errors of the commands a script ran are theirs, not this one's
+        // (Redis compares with the count at the end of the previous call).
+        // (CONFIG RESETSTAT may have zeroed the counters meanwhile.)
+        let nested = self
+            .stats
+            .nested_error_replies
+            .saturating_sub(nested_before);
+        let own_errors = self
+            .stats
+            .total_error_replies
+            .saturating_sub(errors_before)
+            .saturating_sub(nested);
+        if own_errors > 0 || std::mem::take(&mut self.stats.failed_uncounted) {
             ok = false;
+        }
+        if self.prop.depth > 1 && self.scripts.run.is_some() {
+            self.stats.nested_error_replies += own_errors;
         }
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);
@@ -549,7 +638,7 @@ impl Server {
         // redactClientCommandArgument).
         let redacted = super::redact::redact_args(cmd, argv);
         let argv = redacted.as_deref().unwrap_or(argv);
-        if !self.monitors.is_empty() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
+        if self.clients.has_monitors() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
             self.feed_monitors(key, db_before, argv);
         }
         if self.prop.depth == 0 {
@@ -572,12 +661,27 @@ impl Server {
     /// changed, and the keys a tracking client just read.
     fn tracking_after_call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
         self.tracking_process(Some(key));
-        if cmd.has(cmd::flag::READONLY)
-            && self
-                .clients
-                .get(key)
-                .is_some_and(|c| c.has(flags::TRACKING) && !c.has(flags::TRACKING_BCAST))
-        {
+        let reader = self
+            .clients
+            .get(key)
+            .is_some_and(|c| c.has(flags::TRACKING) && !c.has(flags::TRACKING_BCAST));
+        if !reader {
+            return;
+        }
+        if self.scripts.run.is_some() {
+            // Inside a script a read makes the script's own declared keys
+            // cached, once the script returns (Redis: the caller's argv).
+            if cmd.has(cmd::flag::READONLY) {
+                self.clients.tracking.script_read = true;
+            }
+            return;
+        }
+        let script_read = std::mem::take(&mut self.clients.tracking.script_read);
+        let ro_script = matches!(
+            cmd.proc,
+            Proc::Srv(cmd::Srv::EvalRo | cmd::Srv::EvalShaRo | cmd::Srv::FcallRo)
+        );
+        if script_read || (cmd.has(cmd::flag::READONLY) && !ro_script) {
             self.tracking_remember_keys(key, cmd, argv);
         }
     }
@@ -600,9 +704,9 @@ impl Server {
     /// invalidation, keyspace notifications, serving blocked clients.
     pub fn after_command(&mut self) {
         self.flush_propagation();
-        if self.tracking.clients > 0 {
+        if self.clients.tracking.clients > 0 {
             self.tracking_process(None);
-            if !self.tracking.defer_pending {
+            if !self.clients.tracking.defer_pending {
                 self.tracking_send_pending();
             }
         }
@@ -656,9 +760,72 @@ impl Server {
         }
     }
 
-    /// Queues one operation for propagation after the current command.
+    /// The propagation rule (see the module header), applied once a
+    /// command returned: `dirty` is how much the server's dirty counter grew.
+    fn propagate_command(
+        &mut self,
+        db: usize,
+        argv: &[Bytes],
+        dirty: u64,
+        call: CallProp,
+        rewritten: Vec<Vec<Bytes>>,
+    ) {
+        if call.prevent || (dirty == 0 && !call.force_repl && !call.force_aof) {
+            return;
+        }
+        // (An AOF-only operation is not a case any command needs.)
+        let aof = dirty > 0 || call.force_aof;
+        if !rewritten.is_empty() {
+            for op in rewritten {
+                self.queue_propagation(db, op, aof);
+            }
+        } else if aof
+            && self.prop.depth == 1
+            && self.prop.ops.is_empty()
+            && self.prop.repl_flags == crate::script::run::REPL_ALL
+        {
+            // The common case: one top-level command, nothing queued before
+            // it, so no MULTI wrapping can be needed: argv goes out in
+            // place, no copy.
+            self.propagate_single(db, argv, true);
+        } else {
+            self.queue_propagation(db, argv.to_vec(), aof);
+        }
+    }
+
+    /// The running command's own argv must reach replicas (and the AOF
+    /// when `aof`) even if it changed no data (forceCommandPropagation).
+    pub fn force_propagation(&mut self, aof: bool) {
+        self.prop.call.force_repl = true;
+        self.prop.call.force_aof |= aof;
+    }
+
+    /// The running command's own argv is not propagated: its effects are,
+    /// one by one (EXEC, scripts; Redis's preventCommandPropagation).
+    pub fn prevent_propagation(&mut self) {
+        self.prop.call.prevent = true;
+    }
+
+    /// Queues one operation, an effect of the running command (expired or
+    /// evicted keys, a script's writes), for propagation after the
+    /// top-level command; right away when no command runs (active expiry).
     pub fn also_propagate(&mut self, db: usize, argv: Vec<Bytes>) {
-        self.prop.ops.push((db, argv));
+        self.queue_propagation(db, argv, true);
+    }
+
+    fn queue_propagation(&mut self, db: usize, argv: Vec<Bytes>, aof: bool) {
+        let target = self.prop.repl_flags;
+        let aof = aof && target & crate::script::run::REPL_AOF != 0;
+        let repl = target & crate::script::run::REPL_REPLICA != 0;
+        if !aof && !repl {
+            return;
+        }
+        self.prop.ops.push(PropOp {
+            db,
+            argv,
+            aof,
+            repl,
+        });
         if self.prop.depth == 0 {
             self.flush_propagation();
         }
@@ -673,15 +840,19 @@ impl Server {
         let mut ops = std::mem::take(&mut self.prop.ops);
         let wrap = ops.len() > 1 && !self.repl.is_replica();
         if wrap {
-            self.propagate_now(ops[0].0, &[Bytes::from_static(b"MULTI")]);
+            self.propagate_now(ops[0].db, &[Bytes::from_static(b"MULTI")], true, true);
         }
-        for (db, argv) in &ops {
-            self.propagate_single(*db, argv);
+        for op in &ops {
+            if op.repl {
+                self.propagate_single(op.db, &op.argv, op.aof);
+            } else if op.aof {
+                self.persist_feed_aof(op.db, &op.argv);
+            }
         }
         if wrap {
             // No SELECT before EXEC: it follows the last operation's db.
-            let last = ops[ops.len() - 1].0;
-            self.propagate_now(last, &[Bytes::from_static(b"EXEC")]);
+            let last = ops[ops.len() - 1].db;
+            self.propagate_now(last, &[Bytes::from_static(b"EXEC")], true, true);
         }
         // Keep the allocation for the next command.
         ops.clear();
@@ -693,25 +864,43 @@ impl Server {
     /// One operation that needs no MULTI wrapping. A replica re-feeds its
     /// master's stream verbatim to its own replicas: only its AOF gets the
     /// commands it applied.
-    fn propagate_single(&mut self, db: usize, argv: &[Bytes]) {
+    fn propagate_single(&mut self, db: usize, argv: &[Bytes], aof: bool) {
         if self.repl.is_replica() {
-            self.persist_feed_aof(db, argv);
+            if aof {
+                self.persist_feed_aof(db, argv);
+            }
         } else {
-            self.propagate_now(db, argv);
+            self.propagate_now(db, argv, aof, true);
         }
     }
 
     /// Encodes one command (with a SELECT first when the db changes) and
-    /// feeds it to the replication stream and the AOF.
-    pub fn propagate_now(&mut self, db: usize, argv: &[Bytes]) {
-        self.persist_feed_aof(db, argv);
-        self.repl_feed(db, argv);
+    /// feeds it to the replication stream and (unless `aof` is false) the
+    /// AOF.
+    fn propagate_now(&mut self, db: usize, argv: &[Bytes], aof: bool, repl: bool) {
+        if aof {
+            self.persist_feed_aof(db, argv);
+        }
+        if repl {
+            self.repl_feed(db, argv);
+        }
     }
 }
 
 /// At most `n` bytes of an argument, as text (Redis's `%.128s`).
 fn truncate_lossy(arg: &[u8], n: usize) -> String {
     String::from_utf8_lossy(&arg[..arg.len().min(n)]).into_owned()
+}
+
+/// The reply (and log line) for a command that panicked: a bug, caught at
+/// the command boundary (the panic hook logged where it happened).
+fn command_panicked(name: &str) -> CmdError {
+    log::error!(
+        "=== BUG === command '{name}' panicked (see the line above); its reply is an error and the server goes on"
+    );
+    CmdError::msg(format!(
+        "ERR internal error in '{name}': the command panicked (a bug, see the server log)"
+    ))
 }
 
 /// A command's name as Redis 7.0 reports it in errors: `container|sub` for

@@ -25,9 +25,9 @@ use std::collections::{BTreeMap, HashMap};
 /// (with the id of the client that last modified each, 0 for none), and
 /// the clients subscribed to it.
 #[derive(Default)]
-struct Bcast {
+pub(crate) struct Bcast {
     keys: BTreeMap<Vec<u8>, u64>,
-    clients: Vec<u64>,
+    pub(crate) clients: Vec<u64>,
 }
 
 /// What one invalidation carries.
@@ -44,23 +44,44 @@ pub struct Tracking {
     /// Key -> ids of the clients that may cache it.
     table: HashMap<Sds, Vec<u64>, crate::util::FxBuildHasher>,
     total_items: u64,
-    prefixes: BTreeMap<Vec<u8>, Bcast>,
+    pub(crate) prefixes: BTreeMap<Vec<u8>, Bcast>,
     /// Clients with tracking on.
     pub clients: usize,
-    /// Client id -> slab key of every connected client (targets and
-    /// redirections are named by id).
-    ids: HashMap<u64, usize, crate::util::FxBuildHasher>,
     /// Invalidations for the client whose command is running, sent after
     /// its reply: (slab key, key or None for "everything").
-    pending: Vec<(usize, Option<Sds>)>,
+    pub(crate) pending: Vec<(usize, Option<Sds>)>,
     /// Set while a client's input is processed: its pending messages wait
     /// for its reply mode (CLIENT REPLY) to be applied first.
     pub defer_pending: bool,
+    /// A script being run read a key: its declared keys are remembered
+    /// when it returns.
+    pub script_read: bool,
     limit_rounds: u32,
     rng: u64,
 }
 
 impl Tracking {
+    /// disableTracking's bookkeeping for a client leaving tracking (OFF,
+    /// RESET, or freed: called by the registry): out of its BCAST prefixes,
+    /// flags cleared, one tracking client less. Entries of the key table
+    /// naming it are dropped lazily (ids are never reused).
+    pub fn forget(&mut self, c: &mut crate::net::Client) {
+        if !c.has(flags::TRACKING) {
+            return;
+        }
+        let id = c.id;
+        for p in std::mem::take(&mut c.tracking_prefixes) {
+            if let Some(bs) = self.prefixes.get_mut(&p) {
+                bs.clients.retain(|&x| x != id);
+                if bs.clients.is_empty() {
+                    self.prefixes.remove(&p);
+                }
+            }
+        }
+        c.flags &= !TRACKING_FLAGS;
+        self.clients -= 1;
+    }
+
     pub fn total_keys(&self) -> usize {
         self.table.len()
     }
@@ -83,63 +104,36 @@ const TRACKING_FLAGS: u32 = flags::TRACKING
     | flags::TRACKING_BROKEN_REDIR;
 
 impl Server {
-    /// A connection arrived / left (the id index).
-    pub fn tracking_client_added(&mut self, id: u64, key: usize) {
-        self.tracking.ids.insert(id, key);
-    }
-
-    pub fn tracking_client_freed(&mut self, key: usize) {
-        self.tracking_disable(key);
-        if let Some(c) = self.clients.get(key) {
-            self.tracking.ids.remove(&c.id);
-        }
-        self.tracking.pending.retain(|(k, _)| *k != key);
-    }
-
     /// The slab key of a connected client by id.
     pub fn client_key_by_id(&self, id: u64) -> Option<usize> {
-        self.tracking.ids.get(&id).copied()
+        self.clients.key_by_id(id)
     }
 
     fn sync_keyspace_tracking(&mut self) {
-        self.ks.tracking = self.tracking.clients > 0;
+        self.ks.tracking = self.clients.tracking.clients > 0;
         if !self.ks.tracking {
             self.ks.modified.clear();
             self.ks.flushed = false;
         }
     }
 
-    /// disableTracking: leaves every BCAST prefix, clears the flags.
+    /// disableTracking (CLIENT TRACKING OFF, RESET).
     pub fn tracking_disable(&mut self, key: usize) {
-        let Some(c) = self.clients.get_mut(key) else {
-            return;
-        };
-        if !c.has(flags::TRACKING) {
-            return;
-        }
-        let id = c.id;
-        let prefixes = std::mem::take(&mut c.tracking_prefixes);
-        c.flags &= !TRACKING_FLAGS;
-        for p in prefixes {
-            if let Some(bs) = self.tracking.prefixes.get_mut(&p) {
-                bs.clients.retain(|&x| x != id);
-                if bs.clients.is_empty() {
-                    self.tracking.prefixes.remove(&p);
-                }
-            }
-        }
-        self.tracking.clients -= 1;
+        self.clients.untrack(key);
         self.sync_keyspace_tracking();
     }
 
     /// enableTracking (options already validated).
     fn tracking_enable(&mut self, key: usize, redirect: u64, options: u32, prefixes: &[Bytes]) {
+        let Some(was) = self.clients.get(key).map(|c| c.has(flags::TRACKING)) else {
+            return;
+        };
+        if !was {
+            self.clients.tracking.clients += 1;
+        }
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
-        if !c.has(flags::TRACKING) {
-            self.tracking.clients += 1;
-        }
         c.flags |= flags::TRACKING;
         c.flags &= !(flags::TRACKING_BROKEN_REDIR
             | flags::TRACKING_BCAST
@@ -157,7 +151,12 @@ impl Server {
                 prefixes
             };
             for p in list {
-                let bs = self.tracking.prefixes.entry(p.to_vec()).or_default();
+                let bs = self
+                    .clients
+                    .tracking
+                    .prefixes
+                    .entry(p.to_vec())
+                    .or_default();
                 if !bs.clients.contains(&id) {
                     bs.clients.push(id);
                     if let Some(c) = self.clients.get_mut(key) {
@@ -205,13 +204,14 @@ impl Server {
         meta::legacy_keys(m, argv, &mut keys);
         for k in keys {
             let ids = self
+                .clients
                 .tracking
                 .table
                 .entry(Sds::new(&argv[k.pos]))
                 .or_default();
             if !ids.contains(&id) {
                 ids.push(id);
-                self.tracking.total_items += 1;
+                self.clients.tracking.total_items += 1;
             }
         }
     }
@@ -250,17 +250,17 @@ impl Server {
         modifier: u64,
         bcast: bool,
     ) {
-        if bcast && !self.tracking.prefixes.is_empty() {
-            for (p, bs) in self.tracking.prefixes.iter_mut() {
+        if bcast && !self.clients.tracking.prefixes.is_empty() {
+            for (p, bs) in self.clients.tracking.prefixes.iter_mut() {
                 if key.starts_with(p) {
                     bs.keys.insert(key.to_vec(), modifier);
                 }
             }
         }
-        let Some(ids) = self.tracking.table.remove(key) else {
+        let Some(ids) = self.clients.tracking.table.remove(key) else {
             return;
         };
-        self.tracking.total_items -= ids.len() as u64;
+        self.clients.tracking.total_items -= ids.len() as u64;
         for id in ids {
             let Some(target) = self.client_key_by_id(id) else {
                 continue;
@@ -276,7 +276,10 @@ impl Server {
                 continue;
             }
             if is_current {
-                self.tracking.pending.push((target, Some(Sds::new(key))));
+                self.clients
+                    .tracking
+                    .pending
+                    .push((target, Some(Sds::new(key))));
             } else {
                 self.send_tracking_message(target, Payload::Key(key));
             }
@@ -294,22 +297,22 @@ impl Server {
             .collect();
         for (k, resp) in targets {
             if current == Some(k) {
-                self.tracking.pending.push((k, None));
+                self.clients.tracking.pending.push((k, None));
             } else {
                 self.send_tracking_message(k, Payload::All(resp));
             }
         }
-        self.tracking.table.clear();
-        self.tracking.total_items = 0;
+        self.clients.tracking.table.clear();
+        self.clients.tracking.total_items = 0;
     }
 
     /// Sends the messages that waited for the reply of the command that
     /// caused them (trackingHandlePendingKeyInvalidations).
     pub fn tracking_send_pending(&mut self) {
-        if self.tracking.pending.is_empty() {
+        if self.clients.tracking.pending.is_empty() {
             return;
         }
-        let pending = std::mem::take(&mut self.tracking.pending);
+        let pending = std::mem::take(&mut self.clients.tracking.pending);
         for (k, key) in pending {
             match key {
                 Some(key) => self.send_tracking_message(k, Payload::Key(&key)),
@@ -332,7 +335,7 @@ impl Server {
         let mut redirected = false;
         if c.tracking_redirect != 0 {
             let redir = c.tracking_redirect;
-            match self.tracking.ids.get(&redir).copied() {
+            match self.clients.key_by_id(redir) {
                 Some(t) if self.clients.contains(t) => {
                     target = t;
                     redirected = true;
@@ -393,24 +396,31 @@ impl Server {
     /// prefix's modified keys, as one array, to each of its clients (NOLOOP
     /// clients without the keys they changed themselves).
     pub fn tracking_broadcast(&mut self) {
-        if self.tracking.clients == 0 || self.tracking.prefixes.is_empty() {
+        if self.clients.tracking.clients == 0 || self.clients.tracking.prefixes.is_empty() {
             return;
         }
         let mut sends: Vec<(u64, Vec<u8>)> = Vec::new();
-        for bs in self.tracking.prefixes.values_mut() {
+        let mut noloop_ids: Vec<u64> = Vec::new();
+        for bs in self.clients.tracking.prefixes.values() {
+            for &id in &bs.clients {
+                let noloop = self
+                    .clients
+                    .key_by_id(id)
+                    .and_then(|k| self.clients.get(k))
+                    .is_some_and(|c| c.has(flags::TRACKING_NOLOOP));
+                if noloop {
+                    noloop_ids.push(id);
+                }
+            }
+        }
+        for bs in self.clients.tracking.prefixes.values_mut() {
             if bs.keys.is_empty() {
                 continue;
             }
             let keys = std::mem::take(&mut bs.keys);
             let common = bcast_reply(&keys, None);
             for &id in &bs.clients {
-                let noloop = self
-                    .tracking
-                    .ids
-                    .get(&id)
-                    .and_then(|&k| self.clients.get(k))
-                    .is_some_and(|c| c.has(flags::TRACKING_NOLOOP));
-                if noloop {
+                if noloop_ids.contains(&id) {
                     if let Some(p) = bcast_reply(&keys, Some(id)) {
                         sends.push((id, p));
                     }
@@ -431,31 +441,31 @@ impl Server {
     /// more effort each time the limit is still exceeded.
     pub fn tracking_limit_used_slots(&mut self) {
         let max = self.cfg.tracking_table_max_keys as usize;
-        if max == 0 || self.tracking.table.len() <= max {
-            self.tracking.limit_rounds = 0;
+        if max == 0 || self.clients.tracking.table.len() <= max {
+            self.clients.tracking.limit_rounds = 0;
             return;
         }
-        let mut effort = 100 * (self.tracking.limit_rounds as usize + 1);
-        while effort > 0 && !self.tracking.table.is_empty() {
+        let mut effort = 100 * (self.clients.tracking.limit_rounds as usize + 1);
+        while effort > 0 && !self.clients.tracking.table.is_empty() {
             effort -= 1;
             // A random key: a random starting point in the table.
-            self.tracking.rng ^= self.tracking.rng << 13;
-            self.tracking.rng ^= self.tracking.rng >> 7;
-            self.tracking.rng ^= self.tracking.rng << 17;
-            if self.tracking.rng == 0 {
-                self.tracking.rng = 0x9E37_79B9_7F4A_7C15;
+            self.clients.tracking.rng ^= self.clients.tracking.rng << 13;
+            self.clients.tracking.rng ^= self.clients.tracking.rng >> 7;
+            self.clients.tracking.rng ^= self.clients.tracking.rng << 17;
+            if self.clients.tracking.rng == 0 {
+                self.clients.tracking.rng = 0x9E37_79B9_7F4A_7C15;
             }
-            let n = (self.tracking.rng % self.tracking.table.len() as u64) as usize;
-            let Some(k) = self.tracking.table.keys().nth(n).cloned() else {
+            let n = (self.clients.tracking.rng % self.clients.tracking.table.len() as u64) as usize;
+            let Some(k) = self.clients.tracking.table.keys().nth(n).cloned() else {
                 break;
             };
             self.tracking_invalidate_key(&k, None, 0, false);
-            if self.tracking.table.len() <= max {
-                self.tracking.limit_rounds = 0;
+            if self.clients.tracking.table.len() <= max {
+                self.clients.tracking.limit_rounds = 0;
                 return;
             }
         }
-        self.tracking.limit_rounds += 1;
+        self.clients.tracking.limit_rounds += 1;
     }
 
     /// CLIENT TRACKING|CACHING|GETREDIR|TRACKINGINFO.
