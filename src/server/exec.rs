@@ -223,48 +223,6 @@ impl Server {
         }
     }
 
-    /// Writes an error reply and counts it (errorstats, rejected/failed calls).
-    pub fn reply_error(&mut self, key: usize, e: &CmdError) {
-        self.stats.total_error_replies += 1;
-        *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.kind == Kind::Master {
-                // Errors from applying the master's stream are worth a log line.
-                log::warn!(
-                    "== CRITICAL == This replica is sending an error to its master: '{}'",
-                    e.text()
-                );
-                return;
-            }
-            let resp = c.resp;
-            Out::new(&mut c.reply, resp).error(e.text());
-        }
-    }
-
-    fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
-        // Keys evicted by the checks were notified before the refusal.
-        self.publish_pending_events(key, None);
-        if let Some(cmd) = cmd {
-            self.cmdstats.entry(cmd.name).or_default().rejected += 1;
-        }
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.has(flags::MULTI) {
-                c.flags |= flags::DIRTY_EXEC;
-            }
-        }
-        // A refused EXEC discards the transaction and says why (Redis's
-        // execCommandAbort); messages without an error code lose "ERR ".
-        if cmd.is_some_and(|c| matches!(c.proc, Proc::Srv(cmd::Srv::Exec))) {
-            self.cmd_discard_silent(key);
-            let text = e.text();
-            let why = text.strip_prefix("ERR ").unwrap_or(text);
-            let e = CmdError::msg(format!("EXECABORT Transaction discarded because of: {why}"));
-            self.reply_error(key, &e);
-            return;
-        }
-        self.reply_error(key, &e);
-    }
-
     /// Flags of the commands queued by a client in MULTI (Redis's
     /// mstate.cmd_flags), which EXEC's pre-checks use as its own.
     fn queued_flags(&self, key: usize) -> u32 {
@@ -286,12 +244,7 @@ impl Server {
         let cmd = match cmd::table::lookup_argv(argv) {
             cmd::table::Lookup::Found(cmd) => cmd,
             cmd::table::Lookup::UnknownSub(_) => {
-                let e = CmdError::msg(format!(
-                    "ERR unknown subcommand '{}'. Try {} HELP.",
-                    truncate_lossy(&argv[1], 128),
-                    String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
-                ));
-                self.reject(key, None, e);
+                self.reject_unknown_sub(key, argv);
                 return;
             }
             cmd::table::Lookup::Unknown => {
@@ -304,30 +257,6 @@ impl Server {
             return;
         }
         self.process_known_command(key, cmd, argv);
-    }
-
-    /// `ERR unknown command 'x', with args beginning with: ...`.
-    fn reject_unknown(&mut self, key: usize, argv: &[Bytes]) {
-        {
-            let mut args = String::new();
-            for a in &argv[1..] {
-                if args.len() >= 128 {
-                    break;
-                }
-                let room = 128 - args.len();
-                let s = String::from_utf8_lossy(a);
-                let s: String = s.chars().take(room).collect();
-                args.push_str(&format!("'{s}' "));
-            }
-            let name: String = String::from_utf8_lossy(&argv[0])
-                .chars()
-                .take(128)
-                .collect();
-            let e = CmdError::msg(format!(
-                "ERR unknown command '{name}', with args beginning with: {args}"
-            ));
-            self.reject(key, None, e);
-        }
     }
 
     /// processCommand once the command is known and its arity right.
@@ -411,7 +340,7 @@ impl Server {
         {
             let e = CmdError::msg(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                full_name(cmd.name, argv)
+                super::reject::full_name(cmd.name, argv)
             ));
             self.reject(key, Some(cmd), e);
             return;
@@ -657,49 +586,6 @@ impl Server {
         }
     }
 
-    /// Client-side caching after a command: invalidations for what it
-    /// changed, and the keys a tracking client just read.
-    fn tracking_after_call(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
-        self.tracking_process(Some(key));
-        let reader = self
-            .clients
-            .get(key)
-            .is_some_and(|c| c.has(flags::TRACKING) && !c.has(flags::TRACKING_BCAST));
-        if !reader {
-            return;
-        }
-        if self.scripts.run.is_some() {
-            // Inside a script a read makes the script's own declared keys
-            // cached, once the script returns (Redis: the caller's argv).
-            if cmd.has(cmd::flag::READONLY) {
-                self.clients.tracking.script_read = true;
-            }
-            return;
-        }
-        let script_read = std::mem::take(&mut self.clients.tracking.script_read);
-        let ro_script = matches!(
-            cmd.proc,
-            Proc::Srv(cmd::Srv::EvalRo | cmd::Srv::EvalShaRo | cmd::Srv::FcallRo)
-        );
-        if script_read || (cmd.has(cmd::flag::READONLY) && !ro_script) {
-            self.tracking_remember_keys(key, cmd, argv);
-        }
-    }
-
-    /// CLIENT CACHING yes/no applies to the next command (or transaction)
-    /// only: cleared after any other command outside MULTI (Redis's
-    /// resetClient).
-    fn reset_caching_flag(&mut self, key: usize, argv: &[Bytes]) {
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.has(flags::TRACKING_CACHING)
-                && !c.has(flags::MULTI)
-                && !cmd::eq_ic(&argv[0], "client")
-            {
-                c.flags &= !flags::TRACKING_CACHING;
-            }
-        }
-    }
-
     /// Work that follows every top-level command: propagation, WATCH
     /// invalidation, keyspace notifications, serving blocked clients.
     pub fn after_command(&mut self) {
@@ -887,11 +773,6 @@ impl Server {
     }
 }
 
-/// At most `n` bytes of an argument, as text (Redis's `%.128s`).
-fn truncate_lossy(arg: &[u8], n: usize) -> String {
-    String::from_utf8_lossy(&arg[..arg.len().min(n)]).into_owned()
-}
-
 /// The reply (and log line) for a command that panicked: a bug, caught at
 /// the command boundary (the panic hook logged where it happened).
 fn command_panicked(name: &str) -> CmdError {
@@ -901,19 +782,4 @@ fn command_panicked(name: &str) -> CmdError {
     CmdError::msg(format!(
         "ERR internal error in '{name}': the command panicked (a bug, see the server log)"
     ))
-}
-
-/// A command's name as Redis 7.0 reports it in errors: `container|sub` for
-/// commands with subcommands (those without a sub table in ours too).
-pub fn full_name(name: &'static str, argv: &[Bytes]) -> String {
-    let container = crate::cmd::meta::find(name.as_bytes()).is_some_and(|m| m.has_subcommands());
-    match argv.get(1) {
-        Some(sub) if container => {
-            format!(
-                "{name}|{}",
-                String::from_utf8_lossy(sub).to_ascii_lowercase()
-            )
-        }
-        _ => name.to_string(),
-    }
 }

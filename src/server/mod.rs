@@ -40,6 +40,7 @@ pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
 pub mod redact;
+pub mod reject;
 pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;

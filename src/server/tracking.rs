@@ -174,6 +174,54 @@ impl Server {
         self.sync_keyspace_tracking();
     }
 
+    /// Client-side caching after a command: invalidations for what it
+    /// changed, and the keys a tracking client just read.
+    pub(super) fn tracking_after_call(
+        &mut self,
+        key: usize,
+        cmd: &'static crate::cmd::CommandSpec,
+        argv: &[Bytes],
+    ) {
+        self.tracking_process(Some(key));
+        let reader = self
+            .clients
+            .get(key)
+            .is_some_and(|c| c.has(flags::TRACKING) && !c.has(flags::TRACKING_BCAST));
+        if !reader {
+            return;
+        }
+        if self.scripts.run.is_some() {
+            // Inside a script a read makes the script's own declared keys
+            // cached, once the script returns (Redis: the caller's argv).
+            if cmd.has(crate::cmd::flag::READONLY) {
+                self.clients.tracking.script_read = true;
+            }
+            return;
+        }
+        let script_read = std::mem::take(&mut self.clients.tracking.script_read);
+        let ro_script = matches!(
+            cmd.proc,
+            crate::cmd::Proc::Srv(
+                crate::cmd::Srv::EvalRo | crate::cmd::Srv::EvalShaRo | crate::cmd::Srv::FcallRo
+            )
+        );
+        if script_read || (cmd.has(crate::cmd::flag::READONLY) && !ro_script) {
+            self.tracking_remember_keys(key, cmd, argv);
+        }
+    }
+
+    /// CLIENT CACHING yes/no applies to the next command (or transaction)
+    /// only: cleared after any other command outside MULTI (Redis's
+    /// resetClient).
+    pub(super) fn reset_caching_flag(&mut self, key: usize, argv: &[Bytes]) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.has(flags::TRACKING_CACHING) && !c.has(flags::MULTI) && !eq_ic(&argv[0], "client")
+            {
+                c.flags &= !flags::TRACKING_CACHING;
+            }
+        }
+    }
+
     /// trackingRememberKeys: after a read-only command of a tracking
     /// client (not BCAST), the keys it read may now be cached by it.
     /// Public for the scripting engine (keys a script declared).
