@@ -560,3 +560,38 @@ fn unmatched_selector_parenthesis_in_an_acl_file() {
     );
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn scripts_run_with_the_callers_permissions() {
+    check(
+        "acl-scripts",
+        &[],
+        "0 ACL SETUSER scripter on nopass ~k* +eval +get +acl|log\n\
+         1 AUTH scripter x\n\
+         1 EVAL \"return redis.call('get', KEYS[1])\" 1 k1\n\
+         1 EVAL \"return redis.call('set', KEYS[1], 'v')\" 1 k1\n\
+         1 EVAL \"return redis.pcall('set', 'k2', 'v')\" 0\n\
+         1 EVAL \"return redis.call('get', 'other')\" 0\n\
+         1 EVAL \"return redis.acl_check_cmd('set', 'k1', 'v')\" 0\n\
+         1 EVAL \"return redis.acl_check_cmd('get', 'k1')\" 0\n\
+         1 EVAL \"return redis.acl_check_cmd('get', 'zz')\" 0\n\
+         [nd] 0 ACL LOG\n\
+         0 ACL LOG RESET\n",
+    );
+    // ACL LOG entries from scripts have the lua context.
+    let s = Server::start(&[]);
+    let mut admin = s.conn();
+    admin.cmd(&[
+        "ACL", "SETUSER", "scripter", "on", "nopass", "~k*", "+eval", "+get",
+    ]);
+    let mut c = s.conn();
+    c.cmd(&["AUTH", "scripter", "x"]);
+    c.cmd(&["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k1"]);
+    let log = log_entries(&mut admin);
+    let ctx: Vec<&str> = log[0]
+        .iter()
+        .filter(|(k, _)| k == "context" || k == "object")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(ctx, ["lua", "set"]);
+}

@@ -323,3 +323,32 @@ fn tracking_table_limit_and_info() {
         Some("0")
     );
 }
+
+#[test]
+fn scripts_track_their_declared_keys_after_a_read() {
+    check(
+        "scripts",
+        &[],
+        "[nd] 1 HELLO 3\n\
+         1 CLIENT TRACKING ON\n\
+         0 MSET s1 1 s2 1\n\
+         # No read: nothing tracked.\n\
+         1 EVAL \"redis.call('set', 's3', 'x')\" 2 s1 s2\n\
+         0 MSET s1 2 s2 2\n\
+         1 PING\n\
+         # A read: every declared key is tracked.\n\
+         1 EVAL \"return redis.call('get', 's3')\" 2 s1 s2\n\
+         0 MSET s2 3 s1 3\n\
+         1 <\n\
+         1 <\n\
+         1 EVAL_RO \"return redis.call('get', 's1')\" 2 s1 s2\n\
+         0 MSET s2 4 s1 4\n\
+         1 <\n\
+         1 <\n\
+         # NOLOOP: the script's own writes send nothing back.\n\
+         1 CLIENT TRACKING ON NOLOOP\n\
+         1 GET s1\n\
+         1 EVAL \"return redis.call('set', KEYS[1], '5')\" 1 s1\n\
+         1 PING\n",
+    );
+}
