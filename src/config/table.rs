@@ -167,17 +167,25 @@ pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
         if args.is_empty() {
             return Err(one_of(list));
         }
-        let mut out = Vec::new();
+        // A set of flags, shown in the list's order (Redis's
+        // configEnumGetName): "default" alone is the empty set.
+        let mut on = vec![false; list.len()];
         for a in args {
-            match list.iter().find(|w| w.eq_ignore_ascii_case(a)) {
-                Some(w) => out.push(*w),
+            match list.iter().position(|w| w.eq_ignore_ascii_case(a)) {
+                Some(i) => on[i] = true,
                 None => return Err(one_of(list)),
             }
         }
-        return Ok(if out.is_empty() {
+        let names: Vec<&str> = list
+            .iter()
+            .zip(&on)
+            .filter(|(w, set)| **set && **w != "default")
+            .map(|(w, _)| *w)
+            .collect();
+        return Ok(if names.is_empty() {
             "default".into()
         } else {
-            out.join(" ")
+            names.join(" ")
         });
     }
     let v = args.first().map(String::as_str).unwrap_or("");

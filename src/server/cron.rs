@@ -30,7 +30,7 @@ impl Server {
         }
         self.databases_cron();
         self.clients_cron();
-        if self.clients.tracking.clients > 0 {
+        if self.ks.tracking {
             // Over tracking-table-max-keys: drop keys, more each tick.
             self.tracking_limit_used_slots();
         }

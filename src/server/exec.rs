@@ -361,7 +361,7 @@ impl Server {
             }
         }
         let denied = self.deny_write_reason(flags_now, queues, is_master);
-        if self.clients.tracking.clients > 0 {
+        if self.ks.tracking {
             // Keys evicted above: invalidated before the command runs.
             self.tracking_process(None);
             self.tracking_limit_used_slots();
@@ -517,7 +517,7 @@ impl Server {
         if !self.ks.key_events.is_empty() {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
-        if self.clients.tracking.clients > 0 {
+        if self.ks.tracking {
             self.tracking_after_call(key, cmd, argv);
         }
         self.publish_pending_events(key, reply_mark);
@@ -590,7 +590,7 @@ impl Server {
     /// invalidation, keyspace notifications, serving blocked clients.
     pub fn after_command(&mut self) {
         self.flush_propagation();
-        if self.clients.tracking.clients > 0 {
+        if self.ks.tracking {
             self.tracking_process(None);
             if !self.clients.tracking.defer_pending {
                 self.tracking_send_pending();

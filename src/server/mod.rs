@@ -315,6 +315,7 @@ impl Server {
         let Some(freed) = self.clients.remove(key) else {
             return;
         };
+        self.sync_keyspace_tracking();
         if let Some(st) = freed.blocked {
             self.release_blocked_keys(&st);
         }
@@ -569,7 +570,7 @@ impl Server {
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         self.check_pause_end();
-        if self.clients.tracking.clients > 0 {
+        if self.ks.tracking {
             self.tracking_process(None);
             self.tracking_send_pending();
             self.tracking_broadcast();

@@ -109,8 +109,13 @@ impl Server {
         self.clients.key_by_id(id)
     }
 
-    fn sync_keyspace_tracking(&mut self) {
-        self.ks.tracking = self.clients.tracking.clients > 0;
+    /// Whether the keyspace queues modified keys for us.
+    pub(super) fn sync_keyspace_tracking(&mut self) {
+        // While some client tracks, or the table still has entries (a
+        // change drops them, a flush empties it, as Redis's table lives on
+        // after its clients left).
+        self.ks.tracking =
+            self.clients.tracking.clients > 0 || self.clients.tracking.total_keys() > 0;
         if !self.ks.tracking {
             self.ks.modified.clear();
             self.ks.flushed = false;
@@ -262,6 +267,7 @@ impl Server {
                 self.clients.tracking.total_items += 1;
             }
         }
+        self.ks.tracking = true;
     }
 
     /// Drains the keyspace's modified keys (and flushes) into invalidation
@@ -288,6 +294,7 @@ impl Server {
         if self.ks.modified.is_empty() {
             self.ks.modified = modified;
         }
+        self.sync_keyspace_tracking();
     }
 
     /// trackingInvalidateKey.
