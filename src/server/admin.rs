@@ -280,6 +280,8 @@ impl Server {
     /// `+1700000000.123456 [0 127.0.0.1:5555] "set" "k" "v"`.
     pub fn feed_monitors(&mut self, key: usize, db: usize, argv: &[Bytes]) {
         let addr = match self.clients.get(key) {
+            // Commands a script runs show as the script's own client.
+            Some(_) if self.scripts.run.is_some() => "lua".to_string(),
             Some(c) if c.has(flags::UNIX_SOCKET) => format!("unix:{}", self.cfg.unixsocket),
             Some(c) => c.addr.clone(),
             None => return,
