@@ -324,6 +324,16 @@ impl Keyspace {
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_read_flags(db, key, true)
+    }
+
+    /// A read that is no access (TYPE, TTL, EXISTS: Redis's LOOKUP_NOTOUCH):
+    /// expiry, hits and misses as `lookup_read`, the access clock untouched.
+    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_read_flags(db, key, false)
+    }
+
+    fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
             self.key_miss(db, key);
             return None;
@@ -332,7 +342,7 @@ impl Keyspace {
             self.key_miss(db, key);
             return None;
         };
-        let update = self.update_lru;
+        let update = self.update_lru && touch;
         let stamp = if update {
             self.access_stamp(Some(old))
         } else {

@@ -374,8 +374,11 @@ fn active_expiry_removes_keys_without_access() {
     for i in 0..100 {
         c.cmd(&["SET", &format!("k{i}"), "v", "PX", "100"]);
     }
+    // Set last, so expired last: once it reads as gone (a lazy delete of
+    // that key alone) every k<i> has expired too.
+    c.cmd(&["SET", "probe", "v", "PX", "100"]);
     c.cmd(&["SET", "keep", "v"]);
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(wait_until(T, || c.cmd_int(&["EXISTS", "probe"]) == 0));
     // Disabled: expired keys are still counted by DBSIZE.
     assert_eq!(c.cmd_int(&["DBSIZE"]), 101);
     assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), b"+OK\r\n");
@@ -727,14 +730,17 @@ fn slowlog_and_latency() {
     let row = latest.array()[0].array();
     assert_eq!(row[0].text(), "command");
     assert!(row[2].int() >= 1 && row[3].int() >= row[2].int(), "{row:?}");
-    assert_eq!(
-        parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
-            .array()
-            .len(),
-        1
-    );
+    // One sample a second: DEBUG POPULATE (admin commands count too, as
+    // in Redis) and KEYS may fall in the same second or in two.
+    let samples = parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
+        .array()
+        .len();
+    assert!((1..=2).contains(&samples), "{samples}");
     let doctor = String::from_utf8_lossy(&c.cmd(&["LATENCY", "DOCTOR"])).into_owned();
-    assert!(doctor.contains("1. command: 1 latency spikes"), "{doctor}");
+    assert!(
+        doctor.contains(&format!("1. command: {samples} latency spikes")),
+        "{doctor}"
+    );
     assert_eq!(c.cmd(&["LATENCY", "RESET", "command"]), b":1\r\n");
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
 }

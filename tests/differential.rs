@@ -15,10 +15,7 @@
 //!   listed for fixing): sent, not compared, printed on every run;
 //!   `!requires cmd[,cmd...] ` compares the line only once ferrodis has
 //!   every listed command (COMMAND INFO knows it): lines about commands
-//!   another piece of work is building;
-//!   `!skip-if-unknown ` marks lines depending on a command ferrodis may not
-//!   have yet: once ferrodis answers `-ERR unknown command` to such a line,
-//!   it and every later `!skip-if-unknown` line of the file are not compared.
+//!   another piece of work is building.
 //!
 //! `DIFF_FILE=name` runs only `tests/diff/name.txt`.
 
@@ -65,13 +62,12 @@ fn run_script(path: &Path) -> Outcome {
         skipped: 0,
         mismatches: Vec::new(),
     };
-    let mut missing_command = false;
     for (i, raw_line) in text.lines().enumerate() {
         let mut line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (mut nondet, mut sort, mut skip_if_unknown) = (false, false, false);
+        let (mut nondet, mut sort) = (false, false);
         let mut deep = false;
         let mut lacks_required = false;
         let mut known_diff = false;
@@ -97,9 +93,6 @@ fn run_script(path: &Path) -> Outcome {
             } else if let Some(rest) = line.strip_prefix("!known-diff ") {
                 known_diff = true;
                 line = rest.trim_start();
-            } else if let Some(rest) = line.strip_prefix("!skip-if-unknown ") {
-                skip_if_unknown = true;
-                line = rest.trim_start();
             } else {
                 break;
             }
@@ -116,9 +109,6 @@ fn run_script(path: &Path) -> Outcome {
         }
         let f = send_args(&mut fc, &args);
         let r = send_args(&mut rc, &args);
-        if skip_if_unknown && f.starts_with(b"-ERR unknown command") {
-            missing_command = true;
-        }
         if known_diff {
             if f != r {
                 eprintln!(
@@ -130,7 +120,7 @@ fn run_script(path: &Path) -> Outcome {
             out.skipped += 1;
             continue;
         }
-        if nondet || lacks_required || (skip_if_unknown && missing_command) {
+        if nondet || lacks_required {
             out.skipped += 1;
             continue;
         }

@@ -3,7 +3,8 @@
 
 Real Redis is the oracle for command metadata: this script starts
 `redis-server` on a free port, reads `COMMAND` (every command's COMMAND INFO)
-and `COMMAND DOCS` over RESP3, and writes a Rust data module with, for every
+and `COMMAND DOCS` over RESP3 (SENTINEL, which exists only in Sentinel
+mode, from a `redis-server --sentinel`), and writes a Rust data module with, for every
 Redis command and subcommand: arity, the flags COMMAND INFO shows, the legacy
 (first, last, step) key range, ACL categories, tips, key specs and the
 documentation (summary, since, group, complexity, doc flags, deprecation,
@@ -16,6 +17,7 @@ Nothing here is used at runtime.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -241,17 +243,18 @@ def doc(d, indent):
         hist, args)
 
 
-def main():
-    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "src", "cmd", "meta_data.rs")
+def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    tmp = tempfile.mkdtemp(prefix="gen-command-meta-")
-    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--dir", tmp, "--daemonize", "no"],
+    return port
+
+
+def query(args, port, fn):
+    """Starts `redis-server args` listening on `port`, runs fn(conn) over
+    RESP3, stops the server and returns fn's result."""
+    proc = subprocess.Popen(["redis-server"] + args,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 15
@@ -264,12 +267,41 @@ def main():
                     raise
                 time.sleep(0.05)
         c.cmd("HELLO", "3")
-        info = items(c.cmd("COMMAND"))
-        docs = dict((text(k), v) for k, v in c.cmd("COMMAND", "DOCS")[1])
-        cats = [text(x) for x in items(c.cmd("ACL", "CAT"))]
+        return fn(c)
     finally:
         proc.terminate()
         proc.wait()
+
+
+def main():
+    out_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "src", "cmd", "meta_data.rs")
+    tmp = tempfile.mkdtemp(prefix="gen-command-meta-")
+    version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    port = free_port()
+    info, docs, cats = query(
+        ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp, "--daemonize", "no"],
+        port,
+        lambda c: (items(c.cmd("COMMAND")),
+                   dict((text(k), v) for k, v in c.cmd("COMMAND", "DOCS")[1]),
+                   [text(x) for x in items(c.cmd("ACL", "CAT"))]))
+
+    # SENTINEL exists only in Sentinel mode: read it from a redis-sentinel
+    # (every other command Sentinel has is the same as redis-server's).
+    def sentinel_only(c):
+        known = set(text(items(i)[0]) for i in info)
+        for i in items(c.cmd("COMMAND")):
+            name = text(items(i)[0])
+            if name not in known:
+                info.append(i)
+                docs[name] = dict((text(k), v) for k, v in c.cmd("COMMAND", "DOCS", name)[1])[name]
+
+    sport = free_port()
+    sconf = os.path.join(tmp, "sentinel.conf")
+    with open(sconf, "w") as f:
+        f.write("port %d\nbind 127.0.0.1\ndir %s\n" % (sport, tmp))
+    query([sconf, "--sentinel"], sport, sentinel_only)
+    shutil.rmtree(tmp, ignore_errors=True)
 
     # Flatten: each container is followed by its subcommands, all sorted by
     # name so the output is stable (Redis's own order is its dict's, random).

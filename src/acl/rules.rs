@@ -174,12 +174,12 @@ pub fn set_selector(s: &mut Selector, op: &[u8]) -> Result<(), RuleError> {
         let name = &op[1..];
         match name.iter().rposition(|&c| c == b'|') {
             None => {
-                let m = meta::find(name).ok_or(RuleError::UnknownCommand)?;
+                let m = meta::find_for_acl(name).ok_or(RuleError::UnknownCommand)?;
                 change_perm(s, m, true);
             }
             Some(bar) => {
                 let (base, sub) = (&name[..bar], &name[bar + 1..]);
-                let m = meta::find(base).ok_or(RuleError::UnknownCommand)?;
+                let m = meta::find_for_acl(base).ok_or(RuleError::UnknownCommand)?;
                 if m.is_sub() {
                     return Err(RuleError::FirstArgOfSub);
                 }
@@ -187,7 +187,7 @@ pub fn set_selector(s: &mut Selector, op: &[u8]) -> Result<(), RuleError> {
                     return Err(RuleError::Syntax);
                 }
                 if m.has_subcommands() {
-                    let sm = meta::find(name).ok_or(RuleError::UnknownCommand)?;
+                    let sm = meta::find_for_acl(name).ok_or(RuleError::UnknownCommand)?;
                     change_perm(s, sm, true);
                 } else {
                     // SELECT|0, DEBUG|OBJECT...: an allowed first argument.
@@ -208,7 +208,7 @@ pub fn set_selector(s: &mut Selector, op: &[u8]) -> Result<(), RuleError> {
             }
         }
     } else if op[0] == b'-' && op.get(1) != Some(&b'@') {
-        let m = meta::find(&op[1..]).ok_or(RuleError::UnknownCommand)?;
+        let m = meta::find_for_acl(&op[1..]).ok_or(RuleError::UnknownCommand)?;
         change_perm(s, m, false);
     } else if (op[0] == b'+' || op[0] == b'-') && op.get(1) == Some(&b'@') {
         let cat = meta::category_bit(&op[2..]).ok_or(RuleError::UnknownCommand)?;

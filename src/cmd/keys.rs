@@ -24,23 +24,34 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+/// EXISTS does not count as an access; TOUCH does.
+fn count_existing(ctx: &mut Ctx<'_>, argv: &[Bytes], touch: bool) -> CmdResult {
     let n = argv[1..]
         .iter()
-        .filter(|k| ctx.ks.lookup_read(ctx.db, k).is_some())
+        .filter(|k| {
+            if touch {
+                ctx.ks.lookup_read(ctx.db, k).is_some()
+            } else {
+                ctx.ks.lookup_read_notouch(ctx.db, k).is_some()
+            }
+        })
         .count();
     ctx.out.int(n as i64);
     Ok(())
 }
 
+pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    count_existing(ctx, argv, false)
+}
+
 pub fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    exists(ctx, argv)
+    count_existing(ctx, argv, true)
 }
 
 pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let t = ctx
         .ks
-        .lookup_read(ctx.db, &argv[1])
+        .lookup_read_notouch(ctx.db, &argv[1])
         .map_or("none", |e| e.val.type_name());
     ctx.out.simple(t);
     Ok(())
@@ -501,7 +512,7 @@ pub fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME (Redis's ttlGenericCommand).
 fn ttl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ms: bool, absolute: bool) -> CmdResult {
     let key = &argv[1];
-    if ctx.ks.lookup_read(ctx.db, key).is_none() {
+    if ctx.ks.lookup_read_notouch(ctx.db, key).is_none() {
         ctx.out.int(-2);
         return Ok(());
     }

@@ -300,7 +300,7 @@ pub fn by_id(id: MetaId) -> &'static Meta {
 
 pub const COUNT: usize = META_LEN;
 
-type NameIndex = HashMap<&'static str, MetaId, crate::util::FxBuildHasher>;
+type NameIndex = HashMap<&'static str, MetaId, rustc_hash::FxBuildHasher>;
 
 fn name_index() -> &'static NameIndex {
     static INDEX: OnceLock<NameIndex> = OnceLock::new();
@@ -324,6 +324,22 @@ pub fn find(name: &[u8]) -> Option<&'static Meta> {
     }
     let s = std::str::from_utf8(&buf[..name.len()]).ok()?;
     name_index().get(s).map(|&i| &META[i as usize])
+}
+
+/// A command or subcommand ACL rules may name: every Redis 7.0 command
+/// (their handlers land over time), except that SENTINEL exists only in
+/// Sentinel mode, and Sentinel mode knows only the commands it serves (as
+/// Redis's command table in each mode).
+pub fn find_for_acl(name: &[u8]) -> Option<&'static Meta> {
+    let m = find(name)?;
+    let top = if m.is_sub() { by_id(m.parent) } else { m };
+    let sentinel_mode = crate::cmd::lookup_original("sentinel").is_some();
+    let known = if sentinel_mode {
+        crate::cmd::lookup_original(top.name).is_some()
+    } else {
+        top.name != "sentinel"
+    };
+    known.then_some(m)
 }
 
 /// A container's subcommand by its own name, case-insensitively.

@@ -53,7 +53,7 @@ pub const C_TRANSACTION: u32 = 1 << 19;
 pub const C_SCRIPTING: u32 = 1 << 20;
 
 /// Number of entries in META.
-pub const META_LEN: usize = 366;
+pub const META_LEN: usize = 388;
 
 #[rustfmt::skip]
 pub static META: [Meta; META_LEN] = [
@@ -2580,6 +2580,171 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "index", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
     // 265
+    Meta { name: "sentinel", parent: NO_PARENT, subs: (266, 21), arity: -2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("A container for Sentinel commands"), since: Some("2.8.4"), group: "sentinel", complexity: Some("Depends on subcommand."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 266
+    Meta { name: "sentinel|ckquorum", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Check for a Sentinel quorum"), since: Some("2.8.4"), group: "sentinel", complexity: None, doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 267
+    Meta { name: "sentinel|config", parent: 265, subs: (0, 0), arity: -3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Configure Sentinel"), since: Some("6.2.0"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "set_or_get", typ: T::OneOf, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[
+            Arg { name: "set_param_value", typ: T::Block, key_spec: -1, token: Some("SET"), summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[
+                Arg { name: "parameter", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+                Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+            ] },
+            Arg { name: "parameter", typ: T::Str, key_spec: -1, token: Some("GET"), summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
+        ] },
+    ]) } },
+    // 268
+    Meta { name: "sentinel|debug", parent: 265, subs: (0, 0), arity: -2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("List or update the current configurable parameters"), since: Some("7.0.0"), group: "sentinel", complexity: Some("O(N) where N is the number of configurable parameters"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "parameter_value", typ: T::Block, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[
+            Arg { name: "parameter", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+            Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        ] },
+    ]) } },
+    // 269
+    Meta { name: "sentinel|failover", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Force a failover"), since: Some("2.8.4"), group: "sentinel", complexity: None, doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 270
+    Meta { name: "sentinel|flushconfig", parent: 265, subs: (0, 0), arity: 2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Rewrite configuration file"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 271
+    Meta { name: "sentinel|get-master-addr-by-name", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Get port and address of a master"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 272
+    Meta { name: "sentinel|help", parent: 265, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_SLOW,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Show helpful text about the different subcommands"), since: Some("6.2.0"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 273
+    Meta { name: "sentinel|info-cache", parent: 265, subs: (0, 0), arity: -3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Get cached INFO from the instances in the deployment"), since: Some("3.2.0"), group: "sentinel", complexity: Some("O(N) where N is the number of instances"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "nodename", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
+    ]) } },
+    // 274
+    Meta { name: "sentinel|is-master-down-by-addr", parent: 265, subs: (0, 0), arity: 6, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Check if a master is down"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "ip", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "port", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "current-epoch", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "runid", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 275
+    Meta { name: "sentinel|master", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Shows the state of a master"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 276
+    Meta { name: "sentinel|masters", parent: 265, subs: (0, 0), arity: 2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("List the monitored masters"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(N) where N is the number of masters"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 277
+    Meta { name: "sentinel|monitor", parent: 265, subs: (0, 0), arity: 6, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Start monitoring"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "ip", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "port", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "quorum", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 278
+    Meta { name: "sentinel|myid", parent: 265, subs: (0, 0), arity: 2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Get the Sentinel instance ID"), since: Some("6.2.0"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 279
+    Meta { name: "sentinel|pending-scripts", parent: 265, subs: (0, 0), arity: 2, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Get information about pending scripts"), since: Some("2.8.4"), group: "sentinel", complexity: None, doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
+    // 280
+    Meta { name: "sentinel|remove", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Stop monitoring"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 281
+    Meta { name: "sentinel|replicas", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("List the monitored replicas"), since: Some("5.0.0"), group: "sentinel", complexity: Some("O(N) where N is the number of replicas"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 282
+    Meta { name: "sentinel|reset", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Reset masters by name pattern"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(N) where N is the number of monitored masters"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "pattern", typ: T::Pattern, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 283
+    Meta { name: "sentinel|sentinels", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("List the Sentinel instances"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(N) where N is the number of Sentinels"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 284
+    Meta { name: "sentinel|set", parent: 265, subs: (0, 0), arity: -5, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Change the configuration of a monitored master"), since: Some("2.8.4"), group: "sentinel", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        Arg { name: "option_value", typ: T::Block, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[
+            Arg { name: "option", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+            Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        ] },
+    ]) } },
+    // 285
+    Meta { name: "sentinel|simulate-failure", parent: 265, subs: (0, 0), arity: -3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("Simulate failover scenarios"), since: Some("3.2.0"), group: "sentinel", complexity: None, doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
+        Arg { name: "mode", typ: T::OneOf, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL|A_MULTIPLE, args: &[
+            Arg { name: "crash-after-election", typ: T::PureToken, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+            Arg { name: "crash-after-promotion", typ: T::PureToken, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+            Arg { name: "help", typ: T::PureToken, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+        ] },
+    ]) } },
+    // 286
+    Meta { name: "sentinel|slaves", parent: 265, subs: (0, 0), arity: 3, flags: F_ADMIN, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+        tips: &[],
+        key_specs: &[],
+        doc: Doc { summary: Some("List the monitored slaves"), since: Some("2.8.0"), group: "sentinel", complexity: Some("O(N) where N is the number of slaves"), doc_flags: D_DEPRECATED, deprecated_since: Some("5.0.0"), replaced_by: Some("`SENTINEL REPLICAS`"), history: &[], args: Some(&[
+        Arg { name: "master-name", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
+    ]) } },
+    // 287
     Meta { name: "set", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_DENYOOM, range: (1, 1, 1), acl: C_WRITE|C_STRING|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2601,7 +2766,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "keepttl", typ: T::PureToken, key_spec: -1, token: Some("KEEPTTL"), summary: None, since: Some("6.0.0"), deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 266
+    // 288
     Meta { name: "setbit", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE|F_DENYOOM, range: (1, 1, 1), acl: C_WRITE|C_BITMAP|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2612,7 +2777,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "offset", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "value", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 267
+    // 289
     Meta { name: "setex", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE|F_DENYOOM, range: (1, 1, 1), acl: C_WRITE|C_STRING|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2623,7 +2788,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "seconds", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 268
+    // 290
     Meta { name: "setnx", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_WRITE|F_DENYOOM|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STRING|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2633,7 +2798,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 269
+    // 291
     Meta { name: "setrange", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE|F_DENYOOM, range: (1, 1, 1), acl: C_WRITE|C_STRING|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2644,7 +2809,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "offset", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 270
+    // 292
     Meta { name: "shutdown", parent: NO_PARENT, subs: (0, 0), arity: -1, flags: F_ADMIN|F_NOSCRIPT|F_LOADING|F_STALE|F_NO_MULTI|F_ALLOW_BUSY, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &[],
         key_specs: &[],
@@ -2657,7 +2822,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "force", typ: T::PureToken, key_spec: -1, token: Some("FORCE"), summary: None, since: Some("7.0.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "abort", typ: T::PureToken, key_spec: -1, token: Some("ABORT"), summary: None, since: Some("7.0.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 271
+    // 293
     Meta { name: "sinter", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY, range: (1, -1, 1), acl: C_READ|C_SET|C_SLOW,
         tips: &["nondeterministic_output_order"],
         key_specs: &[
@@ -2666,7 +2831,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Intersect multiple sets"), since: Some("1.0.0"), group: "set", complexity: Some("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 272
+    // 294
     Meta { name: "sintercard", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_SET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2677,7 +2842,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
         Arg { name: "limit", typ: T::Integer, key_spec: -1, token: Some("LIMIT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 273
+    // 295
     Meta { name: "sinterstore", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_DENYOOM, range: (1, -1, 1), acl: C_WRITE|C_SET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2688,7 +2853,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "destination", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "key", typ: T::Key, key_spec: 1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 274
+    // 296
     Meta { name: "sismember", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2698,7 +2863,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 275
+    // 297
     Meta { name: "slaveof", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_ADMIN|F_NOSCRIPT|F_STALE|F_NO_ASYNC_LOADING, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &[],
         key_specs: &[],
@@ -2714,34 +2879,34 @@ pub static META: [Meta; META_LEN] = [
             ] },
         ] },
     ]) } },
-    // 276
-    Meta { name: "slowlog", parent: NO_PARENT, subs: (277, 4), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
+    // 298
+    Meta { name: "slowlog", parent: NO_PARENT, subs: (299, 4), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("A container for slow log commands"), since: Some("2.2.12"), group: "server", complexity: Some("Depends on subcommand."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 277
-    Meta { name: "slowlog|get", parent: 276, subs: (0, 0), arity: -2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+    // 299
+    Meta { name: "slowlog|get", parent: 298, subs: (0, 0), arity: -2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &["request_policy:all_nodes", "nondeterministic_output"],
         key_specs: &[],
         doc: Doc { summary: Some("Get the slow log's entries"), since: Some("2.2.12"), group: "server", complexity: Some("O(N) where N is the number of entries returned"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[("4.0.0", "Added client IP address, port and name to the reply.")], args: Some(&[
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 278
-    Meta { name: "slowlog|help", parent: 276, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_SLOW,
+    // 300
+    Meta { name: "slowlog|help", parent: 298, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Show helpful text about the different subcommands"), since: Some("6.2.0"), group: "server", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 279
-    Meta { name: "slowlog|len", parent: 276, subs: (0, 0), arity: 2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+    // 301
+    Meta { name: "slowlog|len", parent: 298, subs: (0, 0), arity: 2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"],
         key_specs: &[],
         doc: Doc { summary: Some("Get the slow log's length"), since: Some("2.2.12"), group: "server", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 280
-    Meta { name: "slowlog|reset", parent: 276, subs: (0, 0), arity: 2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
+    // 302
+    Meta { name: "slowlog|reset", parent: 298, subs: (0, 0), arity: 2, flags: F_ADMIN|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         key_specs: &[],
         doc: Doc { summary: Some("Clear all entries from the slow log"), since: Some("2.2.12"), group: "server", complexity: Some("O(N) where N is the number of entries in the slowlog"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 281
+    // 303
     Meta { name: "smembers", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SET|C_SLOW,
         tips: &["nondeterministic_output_order"],
         key_specs: &[
@@ -2750,7 +2915,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Get all the members in a set"), since: Some("1.0.0"), group: "set", complexity: Some("O(N) where N is the set cardinality."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 282
+    // 304
     Meta { name: "smismember", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2760,7 +2925,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 283
+    // 305
     Meta { name: "smove", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE|F_FAST, range: (1, 2, 1), acl: C_WRITE|C_SET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2772,7 +2937,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "destination", typ: T::Key, key_spec: 1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 284
+    // 306
     Meta { name: "sort", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_WRITE|F_DENYOOM|F_MOVABLEKEYS, range: (1, 1, 1), acl: C_WRITE|C_SET|C_SORTEDSET|C_LIST|C_SLOW|C_DANGEROUS,
         tips: &[],
         key_specs: &[
@@ -2795,7 +2960,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "sorting", typ: T::PureToken, key_spec: -1, token: Some("ALPHA"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "destination", typ: T::Key, key_spec: 2, token: Some("STORE"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 285
+    // 307
     Meta { name: "sort_ro", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY|F_MOVABLEKEYS, range: (1, 1, 1), acl: C_READ|C_SET|C_SORTEDSET|C_LIST|C_SLOW|C_DANGEROUS,
         tips: &[],
         key_specs: &[
@@ -2816,7 +2981,7 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "sorting", typ: T::PureToken, key_spec: -1, token: Some("ALPHA"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 286
+    // 308
     Meta { name: "spop", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SET|C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -2826,7 +2991,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: Some("3.2.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 287
+    // 309
     Meta { name: "spublish", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_PUBSUB|F_LOADING|F_STALE|F_FAST, range: (1, 1, 1), acl: C_PUBSUB|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2836,7 +3001,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "shardchannel", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "message", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 288
+    // 310
     Meta { name: "srandmember", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SET|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -2846,7 +3011,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: Some("2.6.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 289
+    // 311
     Meta { name: "srem", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2856,7 +3021,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 290
+    // 312
     Meta { name: "sscan", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SET|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -2868,7 +3033,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "pattern", typ: T::Pattern, key_spec: -1, token: Some("MATCH"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 291
+    // 313
     Meta { name: "ssubscribe", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_PUBSUB|F_NOSCRIPT|F_LOADING|F_STALE, range: (1, -1, 1), acl: C_PUBSUB|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2877,7 +3042,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Listen for messages published to the given shard channels"), since: Some("7.0.0"), group: "pubsub", complexity: Some("O(N) where N is the number of shard channels to subscribe to."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "shardchannel", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 292
+    // 314
     Meta { name: "strlen", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_STRING|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2886,14 +3051,14 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Get the length of the value stored in a key"), since: Some("2.2.0"), group: "string", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 293
+    // 315
     Meta { name: "subscribe", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_PUBSUB|F_NOSCRIPT|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_PUBSUB|C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Listen for messages published to the given channels"), since: Some("2.0.0"), group: "pubsub", complexity: Some("O(N) where N is the number of channels to subscribe to."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "channel", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 294
+    // 316
     Meta { name: "substr", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_STRING|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2904,7 +3069,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "start", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "end", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 295
+    // 317
     Meta { name: "sunion", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY, range: (1, -1, 1), acl: C_READ|C_SET|C_SLOW,
         tips: &["nondeterministic_output_order"],
         key_specs: &[
@@ -2913,7 +3078,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Add multiple sets"), since: Some("1.0.0"), group: "set", complexity: Some("O(N) where N is the total number of elements in all given sets."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 296
+    // 318
     Meta { name: "sunionstore", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_DENYOOM, range: (1, -1, 1), acl: C_WRITE|C_SET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2924,7 +3089,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "destination", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "key", typ: T::Key, key_spec: 1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 297
+    // 319
     Meta { name: "sunsubscribe", parent: NO_PARENT, subs: (0, 0), arity: -1, flags: F_PUBSUB|F_NOSCRIPT|F_LOADING|F_STALE, range: (1, -1, 1), acl: C_PUBSUB|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -2933,7 +3098,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Stop listening for messages posted to the given shard channels"), since: Some("7.0.0"), group: "pubsub", complexity: Some("O(N) where N is the number of clients already subscribed to a shard channel."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "shardchannel", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL|A_MULTIPLE, args: &[] },
     ]) } },
-    // 298
+    // 320
     Meta { name: "swapdb", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_WRITE|F_FAST, range: (0, 0, 0), acl: C_KEYSPACE|C_WRITE|C_FAST|C_DANGEROUS,
         tips: &[],
         key_specs: &[],
@@ -2941,17 +3106,17 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "index1", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "index2", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 299
+    // 321
     Meta { name: "sync", parent: NO_PARENT, subs: (0, 0), arity: 1, flags: F_ADMIN|F_NOSCRIPT|F_NO_ASYNC_LOADING|F_NO_MULTI, range: (0, 0, 0), acl: C_ADMIN|C_SLOW|C_DANGEROUS,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Internal command used for replication"), since: Some("1.0.0"), group: "server", complexity: None, doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 300
+    // 322
     Meta { name: "time", parent: NO_PARENT, subs: (0, 0), arity: 1, flags: F_LOADING|F_STALE|F_FAST, range: (0, 0, 0), acl: C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[],
         doc: Doc { summary: Some("Return the current server time"), since: Some("2.6.0"), group: "server", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 301
+    // 323
     Meta { name: "touch", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY|F_FAST, range: (1, -1, 1), acl: C_KEYSPACE|C_READ|C_FAST,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[
@@ -2960,7 +3125,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Alters the last access time of a key(s). Returns the number of existing keys specified."), since: Some("3.2.1"), group: "generic", complexity: Some("O(N) where N is the number of keys that will be touched."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 302
+    // 324
     Meta { name: "ttl", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_KEYSPACE|C_READ|C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -2969,7 +3134,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Get the time to live for a key in seconds"), since: Some("1.0.0"), group: "generic", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[("2.8.0", "Added the -2 reply.")], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 303
+    // 325
     Meta { name: "type", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_KEYSPACE|C_READ|C_FAST,
         tips: &[],
         key_specs: &[
@@ -2978,7 +3143,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Determine the type stored at key"), since: Some("1.0.0"), group: "generic", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 304
+    // 326
     Meta { name: "unlink", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_WRITE|F_FAST, range: (1, -1, 1), acl: C_KEYSPACE|C_WRITE|C_FAST,
         tips: &["request_policy:multi_shard", "response_policy:agg_sum"],
         key_specs: &[
@@ -2987,19 +3152,19 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking."), since: Some("4.0.0"), group: "generic", complexity: Some("O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 305
+    // 327
     Meta { name: "unsubscribe", parent: NO_PARENT, subs: (0, 0), arity: -1, flags: F_PUBSUB|F_NOSCRIPT|F_LOADING|F_STALE, range: (0, 0, 0), acl: C_PUBSUB|C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Stop listening for messages posted to the given channels"), since: Some("2.0.0"), group: "pubsub", complexity: Some("O(N) where N is the number of clients already subscribed to a channel."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "channel", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL|A_MULTIPLE, args: &[] },
     ]) } },
-    // 306
+    // 328
     Meta { name: "unwatch", parent: NO_PARENT, subs: (0, 0), arity: 1, flags: F_NOSCRIPT|F_LOADING|F_STALE|F_FAST|F_ALLOW_BUSY, range: (0, 0, 0), acl: C_FAST|C_TRANSACTION,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Forget about all watched keys"), since: Some("2.2.0"), group: "transactions", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 307
+    // 329
     Meta { name: "wait", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_NOSCRIPT, range: (0, 0, 0), acl: C_SLOW|C_CONNECTION,
         tips: &["request_policy:all_shards", "response_policy:agg_min"],
         key_specs: &[],
@@ -3007,7 +3172,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "numreplicas", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "timeout", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 308
+    // 330
     Meta { name: "watch", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_NOSCRIPT|F_LOADING|F_STALE|F_FAST|F_ALLOW_BUSY, range: (1, -1, 1), acl: C_FAST|C_TRANSACTION,
         tips: &[],
         key_specs: &[
@@ -3016,7 +3181,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Watch the given keys to determine execution of the MULTI/EXEC block"), since: Some("2.2.0"), group: "transactions", complexity: Some("O(1) for every key."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 309
+    // 331
     Meta { name: "xack", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3027,7 +3192,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "group", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "id", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 310
+    // 332
     Meta { name: "xadd", parent: NO_PARENT, subs: (0, 0), arity: -5, flags: F_WRITE|F_DENYOOM|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3057,7 +3222,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "value", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 311
+    // 333
     Meta { name: "xautoclaim", parent: NO_PARENT, subs: (0, 0), arity: -6, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3072,7 +3237,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "justid", typ: T::PureToken, key_spec: -1, token: Some("JUSTID"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 312
+    // 334
     Meta { name: "xclaim", parent: NO_PARENT, subs: (0, 0), arity: -6, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3091,7 +3256,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "justid", typ: T::PureToken, key_spec: -1, token: Some("JUSTID"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "id", typ: T::Str, key_spec: -1, token: Some("LASTID"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 313
+    // 335
     Meta { name: "xdel", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3101,13 +3266,13 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "id", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 314
-    Meta { name: "xgroup", parent: NO_PARENT, subs: (315, 6), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
+    // 336
+    Meta { name: "xgroup", parent: NO_PARENT, subs: (337, 6), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("A container for consumer groups commands"), since: Some("5.0.0"), group: "stream", complexity: Some("Depends on subcommand."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 315
-    Meta { name: "xgroup|create", parent: 314, subs: (0, 0), arity: -5, flags: F_WRITE|F_DENYOOM, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
+    // 337
+    Meta { name: "xgroup|create", parent: 336, subs: (0, 0), arity: -5, flags: F_WRITE|F_DENYOOM, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RW|K_INSERT, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3122,8 +3287,8 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "mkstream", typ: T::PureToken, key_spec: -1, token: Some("MKSTREAM"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "entries_read", typ: T::Integer, key_spec: -1, token: Some("ENTRIESREAD"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 316
-    Meta { name: "xgroup|createconsumer", parent: 314, subs: (0, 0), arity: 5, flags: F_WRITE|F_DENYOOM, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
+    // 338
+    Meta { name: "xgroup|createconsumer", parent: 336, subs: (0, 0), arity: 5, flags: F_WRITE|F_DENYOOM, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RW|K_INSERT, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3133,8 +3298,8 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "groupname", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "consumername", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 317
-    Meta { name: "xgroup|delconsumer", parent: 314, subs: (0, 0), arity: 5, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
+    // 339
+    Meta { name: "xgroup|delconsumer", parent: 336, subs: (0, 0), arity: 5, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RW|K_DELETE, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3144,8 +3309,8 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "groupname", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "consumername", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 318
-    Meta { name: "xgroup|destroy", parent: 314, subs: (0, 0), arity: 4, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
+    // 340
+    Meta { name: "xgroup|destroy", parent: 336, subs: (0, 0), arity: 4, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RW|K_DELETE, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3154,13 +3319,13 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "groupname", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 319
-    Meta { name: "xgroup|help", parent: 314, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_STREAM|C_SLOW,
+    // 341
+    Meta { name: "xgroup|help", parent: 336, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Show helpful text about the different subcommands"), since: Some("5.0.0"), group: "stream", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 320
-    Meta { name: "xgroup|setid", parent: 314, subs: (0, 0), arity: -5, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
+    // 342
+    Meta { name: "xgroup|setid", parent: 336, subs: (0, 0), arity: -5, flags: F_WRITE, range: (2, 2, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RW|K_UPDATE, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3174,13 +3339,13 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "entries_read", typ: T::Integer, key_spec: -1, token: Some("ENTRIESREAD"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 321
-    Meta { name: "xinfo", parent: NO_PARENT, subs: (322, 4), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
+    // 343
+    Meta { name: "xinfo", parent: NO_PARENT, subs: (344, 4), arity: -2, flags: 0, range: (0, 0, 0), acl: C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("A container for stream introspection commands"), since: Some("5.0.0"), group: "stream", complexity: Some("Depends on subcommand."), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 322
-    Meta { name: "xinfo|consumers", parent: 321, subs: (0, 0), arity: 4, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
+    // 344
+    Meta { name: "xinfo|consumers", parent: 343, subs: (0, 0), arity: 4, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
         KeySpec { notes: None, flags: K_RO|K_ACCESS, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3189,8 +3354,8 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "groupname", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 323
-    Meta { name: "xinfo|groups", parent: 321, subs: (0, 0), arity: 3, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
+    // 345
+    Meta { name: "xinfo|groups", parent: 343, subs: (0, 0), arity: 3, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RO|K_ACCESS, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3198,13 +3363,13 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("List the consumer groups of a stream"), since: Some("5.0.0"), group: "stream", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[("7.0.0", "Added the `entries-read` and `lag` fields")], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 324
-    Meta { name: "xinfo|help", parent: 321, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_STREAM|C_SLOW,
+    // 346
+    Meta { name: "xinfo|help", parent: 343, subs: (0, 0), arity: 2, flags: F_LOADING|F_STALE, range: (0, 0, 0), acl: C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[],
         doc: Doc { summary: Some("Show helpful text about the different subcommands"), since: Some("5.0.0"), group: "stream", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: None } },
-    // 325
-    Meta { name: "xinfo|stream", parent: 321, subs: (0, 0), arity: -3, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
+    // 347
+    Meta { name: "xinfo|stream", parent: 343, subs: (0, 0), arity: -3, flags: F_READONLY, range: (2, 2, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
         KeySpec { notes: None, flags: K_RO|K_ACCESS, bs: Bs::Index(2), fk: Fk::Range(0, 1, 0) },
@@ -3215,7 +3380,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         ] },
     ]) } },
-    // 326
+    // 348
     Meta { name: "xlen", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_STREAM|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3224,7 +3389,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Return the number of entries in a stream"), since: Some("5.0.0"), group: "stream", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 327
+    // 349
     Meta { name: "xpending", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3241,7 +3406,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "consumer", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         ] },
     ]) } },
-    // 328
+    // 350
     Meta { name: "xrange", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3253,7 +3418,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "end", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 329
+    // 351
     Meta { name: "xread", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY|F_BLOCKING|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_STREAM|C_SLOW|C_BLOCKING,
         tips: &[],
         key_specs: &[
@@ -3267,7 +3432,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "id", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
         ] },
     ]) } },
-    // 330
+    // 352
     Meta { name: "xreadgroup", parent: NO_PARENT, subs: (0, 0), arity: -7, flags: F_WRITE|F_BLOCKING|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_WRITE|C_STREAM|C_SLOW|C_BLOCKING,
         tips: &[],
         key_specs: &[
@@ -3286,7 +3451,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "id", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
         ] },
     ]) } },
-    // 331
+    // 353
     Meta { name: "xrevrange", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_STREAM|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3298,7 +3463,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "start", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 332
+    // 354
     Meta { name: "xsetid", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_DENYOOM|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3310,7 +3475,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "entries_added", typ: T::Integer, key_spec: -1, token: Some("ENTRIESADDED"), summary: None, since: Some("7.0.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "max_deleted_entry_id", typ: T::Str, key_spec: -1, token: Some("MAXDELETEDID"), summary: None, since: Some("7.0.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 333
+    // 355
     Meta { name: "xtrim", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE, range: (1, 1, 1), acl: C_WRITE|C_STREAM|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3331,7 +3496,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("LIMIT"), summary: None, since: Some("6.2.0"), deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         ] },
     ]) } },
-    // 334
+    // 356
     Meta { name: "zadd", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_DENYOOM|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3354,7 +3519,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 335
+    // 357
     Meta { name: "zcard", parent: NO_PARENT, subs: (0, 0), arity: 2, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3363,7 +3528,7 @@ pub static META: [Meta; META_LEN] = [
         doc: Doc { summary: Some("Get the number of members in a sorted set"), since: Some("1.2.0"), group: "sorted-set", complexity: Some("O(1)"), doc_flags: 0, deprecated_since: None, replaced_by: None, history: &[], args: Some(&[
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 336
+    // 358
     Meta { name: "zcount", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3374,7 +3539,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "min", typ: T::Double, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "max", typ: T::Double, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 337
+    // 359
     Meta { name: "zdiff", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3385,7 +3550,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
         Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 338
+    // 360
     Meta { name: "zdiffstore", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_DENYOOM|F_MOVABLEKEYS, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3397,7 +3562,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "numkeys", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "key", typ: T::Key, key_spec: 1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 339
+    // 361
     Meta { name: "zincrby", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE|F_DENYOOM|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3408,7 +3573,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "increment", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 340
+    // 362
     Meta { name: "zinter", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3425,7 +3590,7 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 341
+    // 363
     Meta { name: "zintercard", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3436,7 +3601,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
         Arg { name: "limit", typ: T::Integer, key_spec: -1, token: Some("LIMIT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 342
+    // 364
     Meta { name: "zinterstore", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_DENYOOM|F_MOVABLEKEYS, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3454,7 +3619,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "max", typ: T::PureToken, key_spec: -1, token: Some("MAX"), summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 343
+    // 365
     Meta { name: "zlexcount", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3465,7 +3630,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "min", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "max", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 344
+    // 366
     Meta { name: "zmpop", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3480,7 +3645,7 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 345
+    // 367
     Meta { name: "zmscore", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3490,7 +3655,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 346
+    // 368
     Meta { name: "zpopmax", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3500,7 +3665,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 347
+    // 369
     Meta { name: "zpopmin", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3510,7 +3675,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 348
+    // 370
     Meta { name: "zrandmember", parent: NO_PARENT, subs: (0, 0), arity: -2, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3523,7 +3688,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         ] },
     ]) } },
-    // 349
+    // 371
     Meta { name: "zrange", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3544,7 +3709,7 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 350
+    // 372
     Meta { name: "zrangebylex", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3559,7 +3724,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 351
+    // 373
     Meta { name: "zrangebyscore", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3575,7 +3740,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 352
+    // 374
     Meta { name: "zrangestore", parent: NO_PARENT, subs: (0, 0), arity: -5, flags: F_WRITE|F_DENYOOM, range: (1, 2, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3597,7 +3762,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 353
+    // 375
     Meta { name: "zrank", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3607,7 +3772,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 354
+    // 376
     Meta { name: "zrem", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_WRITE|F_FAST, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3617,7 +3782,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: A_MULTIPLE, args: &[] },
     ]) } },
-    // 355
+    // 377
     Meta { name: "zremrangebylex", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3628,7 +3793,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "min", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "max", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 356
+    // 378
     Meta { name: "zremrangebyrank", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3639,7 +3804,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "start", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "stop", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 357
+    // 379
     Meta { name: "zremrangebyscore", parent: NO_PARENT, subs: (0, 0), arity: 4, flags: F_WRITE, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3650,7 +3815,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "min", typ: T::Double, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "max", typ: T::Double, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 358
+    // 380
     Meta { name: "zrevrange", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3662,7 +3827,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "stop", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 359
+    // 381
     Meta { name: "zrevrangebylex", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3677,7 +3842,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 360
+    // 382
     Meta { name: "zrevrangebyscore", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3693,7 +3858,7 @@ pub static META: [Meta; META_LEN] = [
             Arg { name: "count", typ: T::Integer, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         ] },
     ]) } },
-    // 361
+    // 383
     Meta { name: "zrevrank", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3703,7 +3868,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 362
+    // 384
     Meta { name: "zscan", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &["nondeterministic_output"],
         key_specs: &[
@@ -3715,7 +3880,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "pattern", typ: T::Pattern, key_spec: -1, token: Some("MATCH"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
         Arg { name: "count", typ: T::Integer, key_spec: -1, token: Some("COUNT"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 363
+    // 385
     Meta { name: "zscore", parent: NO_PARENT, subs: (0, 0), arity: 3, flags: F_READONLY|F_FAST, range: (1, 1, 1), acl: C_READ|C_SORTEDSET|C_FAST,
         tips: &[],
         key_specs: &[
@@ -3725,7 +3890,7 @@ pub static META: [Meta; META_LEN] = [
         Arg { name: "key", typ: T::Key, key_spec: 0, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
         Arg { name: "member", typ: T::Str, key_spec: -1, token: None, summary: None, since: None, deprecated_since: None, flags: 0, args: &[] },
     ]) } },
-    // 364
+    // 386
     Meta { name: "zunion", parent: NO_PARENT, subs: (0, 0), arity: -3, flags: F_READONLY|F_MOVABLEKEYS, range: (0, 0, 0), acl: C_READ|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[
@@ -3742,7 +3907,7 @@ pub static META: [Meta; META_LEN] = [
         ] },
         Arg { name: "withscores", typ: T::PureToken, key_spec: -1, token: Some("WITHSCORES"), summary: None, since: None, deprecated_since: None, flags: A_OPTIONAL, args: &[] },
     ]) } },
-    // 365
+    // 387
     Meta { name: "zunionstore", parent: NO_PARENT, subs: (0, 0), arity: -4, flags: F_WRITE|F_DENYOOM|F_MOVABLEKEYS, range: (1, 1, 1), acl: C_WRITE|C_SORTEDSET|C_SLOW,
         tips: &[],
         key_specs: &[

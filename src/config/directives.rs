@@ -259,7 +259,7 @@ pub static TABLE: &[Entry] = &[
     ent!("slowlog-log-slower-than", N, 0, Kind::Int(-1, LMAX), "", fnum!(slowlog_log_slower_than)),
     ent!("slowlog-max-len", N, 0, Kind::Int(0, LMAX), "", fnum!(slowlog_max_len)),
     ent!("latency-monitor-threshold", N, 0, Kind::Int(0, LMAX), "", fnum!(latency_monitor_threshold)),
-    ent!("latency-tracking", N, 0, Kind::Bool, "yes"),
+    ent!("latency-tracking", N, 0, Kind::Bool, "", fbool!(latency_tracking)),
     ent!("latency-tracking-info-percentiles", N, MULTI, Kind::Special, "50 99 99.9"),
     // EVENT NOTIFICATION
     ent!("notify-keyspace-events", N, 0, Kind::Special, "", SPECIAL),

@@ -21,7 +21,7 @@ type R = Result<(), CmdError>;
 /// commands as Redis does, whatever rename-command did.
 pub fn meta_for(spec: &CommandSpec, argv: &[Bytes]) -> Option<&'static Meta> {
     // By the spec's address: no name hashing per command.
-    type BySpec = std::collections::HashMap<usize, &'static Meta, crate::util::FxBuildHasher>;
+    type BySpec = std::collections::HashMap<usize, &'static Meta, rustc_hash::FxBuildHasher>;
     static BY_SPEC: std::sync::OnceLock<BySpec> = std::sync::OnceLock::new();
     let index = BY_SPEC.get_or_init(|| {
         let mut map = BySpec::default();

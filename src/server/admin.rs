@@ -26,6 +26,16 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         crate::REDIS_VERSION,
         std::process::id()
     );
+    if cfg.sentinel_mode {
+        // Sentinel's own command table, before renames and lookups.
+        if let Err(e) = crate::cmd::table::install_sentinel_table(
+            crate::sentinel::table::COMMANDS,
+            crate::sentinel::table::SHARED,
+        ) {
+            log::error!("{e}");
+            return 1;
+        }
+    }
     if let Err(e) = crate::cmd::table::install_renames(&cfg.rename_commands) {
         log::error!("Fatal config error: {e}");
         return 1;
@@ -47,16 +57,20 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
-    // A relative aclfile is read from `dir`, as Redis chdirs while
-    // reading its config.
-    server.persist_chdir();
     if let Err(e) = server.acl_init() {
         log::error!("{e}");
         return 1;
     }
     server.recount_client_mem();
-    log::info!("Running mode=standalone, port={}.", server.cfg.port);
-    log::info!("Server initialized");
+    if server.cfg.sentinel_mode {
+        if let Err(code) = server.sentinel_init() {
+            return code;
+        }
+        log::info!("Running mode=sentinel, port={}.", server.cfg.port);
+    } else {
+        log::info!("Running mode=standalone, port={}.", server.cfg.port);
+        log::info!("Server initialized");
+    }
     if let Err(e) = server.listen() {
         log::error!(
             "Failed listening on port {} (tcp), aborting: {e}",
@@ -65,10 +79,18 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
-    server.load_data_on_startup();
-    server.repl_init_from_config();
-    log::info!("PID: {}", std::process::id());
-    log::info!("Ready to accept connections");
+    crate::alloc::mark_startup(super::info::used_memory());
+    crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
+    if server.sentinel.is_some() {
+        server.sentinel_is_running();
+    } else {
+        // Before loading, as Redis's logo shows it: a server that fails to
+        // load its AOF or RDB has said which process it was.
+        log::info!("PID: {}", std::process::id());
+        server.load_data_on_startup();
+        server.repl_init_from_config();
+        log::info!("Ready to accept connections");
+    }
     if let Some(mut p) = ready_pipe {
         use std::io::Write;
         let _ = p.write_all(b"1");
@@ -156,6 +178,10 @@ impl Server {
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
             Srv::Acl => self.cmd_acl(key, argv),
+            Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
+                self.run_sentinel_srv(key, tag, argv)
+            }
+            Srv::Module => self.cmd_module(key, argv),
             Srv::Eval => self.cmd_eval(key, argv, false, false),
             Srv::EvalSha => self.cmd_eval(key, argv, true, false),
             Srv::EvalRo => self.cmd_eval(key, argv, false, true),
@@ -412,49 +438,6 @@ impl Server {
         Ok(())
     }
 
-    fn cmd_memory(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        let sub = &argv[1][..];
-        if eq_ic(sub, "usage") && argv.len() >= 3 {
-            let db = self.clients.get(key).map_or(0, |c| c.db);
-            if argv.len() == 5 && !eq_ic(&argv[3], "samples") || argv.len() == 4 || argv.len() > 5 {
-                return Err(error::SYNTAX.into());
-            }
-            let size = match self.ks.lookup_read(db, &argv[2]) {
-                None => None,
-                Some(e) => Some(crate::server::info::value_memory(&e.val) + argv[2].len() + 64),
-            };
-            self.reply(key, |o| match size {
-                None => o.null(),
-                Some(n) => o.int(n as i64),
-            });
-        } else if eq_ic(sub, "help") && argv.len() == 2 {
-            let lines = [
-                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "DOCTOR",
-                "    Return memory problems reports.",
-                "MALLOC-STATS",
-                "    Return internal statistics report from the memory allocator.",
-                "PURGE",
-                "    Attempt to purge dirty pages for reclamation by the allocator.",
-                "STATS",
-                "    Return information about the memory usage of the server.",
-                "USAGE <key> [SAMPLES <count>]",
-                "    Return memory in bytes used by <key> and its value. Nested values are",
-                "    sampled up to <count> times (default: 5, 0 means sample all).",
-                "HELP",
-                "    Prints this help.",
-            ];
-            self.reply_help(key, &lines);
-        } else if eq_ic(sub, "doctor") {
-            self.reply(key, |o| o.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."));
-        } else if eq_ic(sub, "purge") {
-            self.reply_ok(key);
-        } else {
-            return Err(unknown_subcommand(sub, "MEMORY"));
-        }
-        Ok(())
-    }
-
     fn cmd_shutdown(&mut self, _key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let mut mode = ShutdownMode::Default;
         for a in &argv[1..] {
@@ -487,6 +470,7 @@ impl Server {
         log::warn!("User requested shutdown...");
         self.persist_kill_child();
         let save = match mode {
+            _ if self.sentinel.is_some() => false,
             ShutdownMode::Save => true,
             ShutdownMode::NoSave => false,
             ShutdownMode::Default => !self.cfg.save.is_empty(),
@@ -511,7 +495,11 @@ impl Server {
         for (_, c) in self.clients.iter_mut() {
             let _ = c.flush();
         }
-        log::warn!("ferrodis is now ready to exit, bye bye...");
+        if self.sentinel.is_some() {
+            log::warn!("Sentinel is now ready to exit, bye bye...");
+        } else {
+            log::warn!("ferrodis is now ready to exit, bye bye...");
+        }
         true
     }
 

@@ -21,12 +21,23 @@ impl Server {
         }
         self.cron_loops += 1;
         self.update_clock();
+        crate::alloc::update_peak(super::info::used_memory());
+        crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
+        if self.sentinel.is_some() {
+            // A Sentinel has no data set, persistence or replication.
+            self.clients_cron();
+            self.sentinel_cron();
+            return;
+        }
         // No deletions while writes are paused (they would be propagated).
         if self.active_expire_enabled
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
         {
+            let start = crate::util::monotonic_us();
             self.active_expire_cycle();
+            let ms = (crate::util::monotonic_us() - start) / 1000;
+            self.latency_add("expire-cycle", ms);
         }
         self.databases_cron();
         self.clients_cron();

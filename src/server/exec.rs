@@ -184,7 +184,7 @@ impl Server {
                             self.check_output_limits(key);
                         }
                     }
-                    self.apply_reply_mode(key, reply_mark);
+                    self.apply_reply_mode(key, reply_mark, &argv[0]);
                     // Invalidations the command caused for this client
                     // follow its reply (pushes ignore CLIENT REPLY).
                     self.tracking_send_pending();
@@ -207,14 +207,18 @@ impl Server {
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
     /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
-    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+    /// Pub/Sub confirmations are pushes, which Redis sends whatever the
+    /// reply mode (CLIENT_PUSHING); messages reach other clients' buffers
+    /// and are never dropped here.
+    fn apply_reply_mode(&mut self, key: usize, mark: usize, name: &[u8]) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+        let pushes = cmd::lookup(name).is_some_and(is_subscription);
+        if !pushes && c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
             c.reply.truncate(mark.max(c.sent));
         }
         c.flags &= !flags::REPLY_SKIP;
@@ -315,6 +319,35 @@ impl Server {
             Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
             _ => cmd.flags,
         };
+        // A script running past busy-reply-threshold: -BUSY for the others
+        // (first: nothing may be evicted under the running script).
+        if self.script_timed_out() {
+            if let Some(e) = self.script_busy_refusal(cmd, argv) {
+                self.reject(key, Some(cmd), e);
+                return;
+            }
+        }
+        // Then Redis's order: OOM, disk errors, NOREPLICAS, READONLY, the
+        // Pub/Sub context, MASTERDOWN, LOADING.
+        // Clients over maxmemory-clients go before any key is evicted; the
+        // current one with them if need be (no reply then).
+        if self.client_mem_limit > 0 {
+            self.update_client_mem(key);
+            if self.evict_clients(Some(key)) {
+                return;
+            }
+        }
+        let ping = matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping));
+        let denied = self.deny_write_reason(flags_now, ping, queues, is_master);
+        if self.ks.tracking {
+            // Keys evicted above: invalidated before the command runs.
+            self.tracking_process(None);
+            self.tracking_limit_used_slots();
+        }
+        if let Some(e) = denied {
+            self.reject(key, Some(cmd), e);
+            return;
+        }
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -325,17 +358,10 @@ impl Server {
         }
         if c.resp == 2
             && c.has(flags::PUBSUB)
+            && !is_subscription(cmd)
             && !matches!(
                 cmd.proc,
-                Proc::Srv(
-                    cmd::Srv::Ping
-                        | cmd::Srv::Subscribe
-                        | cmd::Srv::Unsubscribe
-                        | cmd::Srv::PSubscribe
-                        | cmd::Srv::PUnsubscribe
-                        | cmd::Srv::Quit
-                        | cmd::Srv::Reset
-                )
+                Proc::Srv(cmd::Srv::Ping | cmd::Srv::Quit | cmd::Srv::Reset)
             )
         {
             let e = CmdError::msg(format!(
@@ -345,29 +371,17 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        // A script running past busy-reply-threshold: -BUSY for the others.
-        if self.script_timed_out() {
-            if let Some(e) = self.script_busy_refusal(cmd, argv) {
-                self.reject(key, Some(cmd), e);
-                return;
-            }
+        if self.repl.is_replica()
+            && !is_master
+            && !self.repl.link_up()
+            && !self.cfg.replica_serve_stale_data
+            && flags_now & cmd::flag::STALE == 0
+        {
+            self.reject(key, Some(cmd), error::MASTERDOWN.into());
+            return;
         }
-        // Clients over maxmemory-clients go before any key is evicted; the
-        // current one with them if need be (no reply then).
-        if self.client_mem_limit > 0 {
-            self.update_client_mem(key);
-            if self.evict_clients(Some(key)) {
-                return;
-            }
-        }
-        let denied = self.deny_write_reason(flags_now, queues, is_master);
-        if self.ks.tracking {
-            // Keys evicted above: invalidated before the command runs.
-            self.tracking_process(None);
-            self.tracking_limit_used_slots();
-        }
-        if let Some(e) = denied {
-            self.reject(key, Some(cmd), e);
+        if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
+            self.reject(key, Some(cmd), error::LOADING.into());
             return;
         }
         // Queued only once every state check passed, as in Redis.
@@ -378,23 +392,16 @@ impl Server {
         self.call(key, cmd, argv);
     }
 
-    /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
+    /// OOM / MISCONF / NOREPLICAS checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-
         flags_now: u32,
+        ping: bool,
         queueing: bool,
         from_master: bool,
     ) -> Option<CmdError> {
         if from_master {
             return None;
-        }
-        if self.repl.is_replica()
-            && !self.repl.link_up()
-            && !self.cfg.replica_serve_stale_data
-            && flags_now & cmd::flag::STALE == 0
-        {
-            return Some(error::MASTERDOWN.into());
         }
         // Queueing under OOM is refused whatever the command (unbounded memory).
         // Evictions run before every command (Redis's processCommand):
@@ -403,15 +410,19 @@ impl Server {
         if self.cfg.maxmemory > 0 && !self.perform_evictions() && denyoom {
             return Some(error::OOM.into());
         }
-        if flags_now & cmd::flag::WRITE == 0 {
-            return None;
-        }
-        if !self.repl.is_replica()
+        let is_write = flags_now & cmd::flag::WRITE != 0;
+        // A failed background save refuses writes, and PING too: that is
+        // how a watching Sentinel sees the instance is unwell (Redis's
+        // writeCommandsDeniedByDiskError, replicas included).
+        if (is_write || ping)
             && self.persist.bgsave_failed()
             && self.cfg.stop_writes_on_bgsave_error
             && !self.cfg.save.is_empty()
         {
             return Some(error::MISCONF.into());
+        }
+        if !is_write {
+            return None;
         }
         if !self.repl.is_replica()
             && self.cfg.min_replicas_to_write > 0
@@ -449,7 +460,6 @@ impl Server {
         };
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
-        let errors_before = self.stats.total_error_replies;
         let nested_before = self.stats.nested_error_replies;
         let dirty_before = self.dirty;
         let outer_call = std::mem::take(&mut self.prop.call);
@@ -521,34 +531,44 @@ impl Server {
             self.tracking_after_call(key, cmd, argv);
         }
         self.publish_pending_events(key, reply_mark);
-        // Errors of the commands a script ran are theirs, not this one's
-        // (Redis compares with the count at the end of the previous call).
-        // (CONFIG RESETSTAT may have zeroed the counters meanwhile.)
-        let nested = self
+        // Errors since the last attribution belong to this command; those
+        // of commands it ran itself (EXEC, redis.call) were attributed to
+        // them already (Redis's incrCommandStatsOnError and its
+        // prev_err_count), and those of commands a script was refused
+        // (counted, attributed to none) are not its own either.
+        let refused = self
             .stats
             .nested_error_replies
             .saturating_sub(nested_before);
         let own_errors = self
             .stats
             .total_error_replies
-            .saturating_sub(errors_before)
-            .saturating_sub(nested);
+            .saturating_sub(self.prev_err_count)
+            .saturating_sub(refused);
         if own_errors > 0 || std::mem::take(&mut self.stats.failed_uncounted) {
             ok = false;
         }
-        if self.prop.depth > 1 && self.scripts.run.is_some() {
-            self.stats.nested_error_replies += own_errors;
-        }
+        self.prev_err_count = self.stats.total_error_replies;
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);
         if self.prop.depth == 1 {
             self.batch_clock_us = Some(end);
         }
-        let st = self.cmdstats.entry(cmd.name).or_default();
-        st.calls += 1;
-        st.usec += dur;
-        if !ok {
-            st.failed += 1;
+        // A command that blocked is counted once, when it is finally served
+        // (or times out), with the time of every attempt (Redis's c->duration
+        // and updateStatsOnUnblock).
+        let prior = std::mem::take(&mut self.blocked_prior_us);
+        let blocked = match self.clients.blocked_state_mut(key) {
+            Some(b) if self.prop.depth == 1 => {
+                b.duration_us += prior + dur;
+                true
+            }
+            _ => false,
+        };
+        if !blocked {
+            let tracking = self.cfg.latency_tracking;
+            let st = self.cmdstats.entry(cmd.name).or_default();
+            st.record(prior + dur, !ok, tracking);
         }
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
@@ -573,16 +593,14 @@ impl Server {
         if self.prop.depth == 0 {
             self.after_command();
         }
-        if !cmd.has(cmd::flag::SKIP_SLOWLOG) {
-            self.slowlog_push(key, argv, dur);
-            if !cmd.has(cmd::flag::ADMIN) {
-                let event = if cmd.has(cmd::flag::FAST) {
-                    "fast-command"
-                } else {
-                    "command"
-                };
-                self.latency_add(event, dur / 1000);
-            }
+        let event = if cmd.has(cmd::flag::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency_add(event, dur / 1000);
+        if !blocked && !cmd.has(cmd::flag::SKIP_SLOWLOG) {
+            self.slowlog_push(key, argv, prior + dur);
         }
     }
 
@@ -771,6 +789,19 @@ impl Server {
             self.repl_feed(db, argv);
         }
     }
+}
+
+/// (P)SUBSCRIBE and (P)UNSUBSCRIBE: what they reply are pushes.
+fn is_subscription(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.proc,
+        Proc::Srv(
+            cmd::Srv::Subscribe
+                | cmd::Srv::Unsubscribe
+                | cmd::Srv::PSubscribe
+                | cmd::Srv::PUnsubscribe
+        )
+    )
 }
 
 /// The reply (and log line) for a command that panicked: a bug, caught at

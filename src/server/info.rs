@@ -129,7 +129,7 @@ impl Server {
                 "errorstats" => self.info_errorstats(&mut out),
                 "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
                 "keyspace" => self.info_keyspace(&mut out),
-                "latencystats" => out.push_str("# Latencystats\r\n"),
+                "latencystats" => self.info_latencystats(&mut out),
                 _ => {}
             }
         }
@@ -142,9 +142,14 @@ impl Server {
         let port = self.cfg.port;
         let _ = write!(
             o,
-            "# Server\r\nredis_version:{}\r\nferrodis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+            "# Server\r\nredis_version:{}\r\nferrodis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:{}\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
             crate::REDIS_VERSION,
             env!("CARGO_PKG_VERSION"),
+            if self.sentinel.is_some() {
+                "sentinel"
+            } else {
+                "standalone"
+            },
             os,
             std::process::id(),
             self.run_id,
@@ -152,7 +157,8 @@ impl Server {
             crate::util::ustime(),
             uptime,
             uptime / 86400,
-            self.cfg.hz,
+            // A Sentinel varies its frequency at every tick.
+            self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz),
             self.cfg.hz,
             self.ks.lru_clock,
             self.executable,
@@ -198,24 +204,43 @@ impl Server {
     }
 
     fn info_memory(&self, o: &mut String) {
-        let used = used_memory();
-        let rss = rss_bytes();
+        let mh = self.memory_overhead();
+        let used = mh.total_allocated;
+        let rss = crate::alloc::allocator_stats().2;
         let _ = write!(
             o,
-            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{}\r\nused_memory_startup:{}\r\nused_memory_dataset:{}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:{}\r\nmem_clients_normal:{}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human_bytes(used),
             human_bytes(rss),
-            human_bytes(used),
+            mh.peak_allocated,
+            human_bytes(mh.peak_allocated),
+            mh.peak_perc,
+            mh.overhead_total,
+            mh.startup_allocated,
+            mh.dataset,
+            mh.dataset_perc,
+            mh.allocator_allocated,
+            mh.allocator_active,
+            mh.allocator_resident,
             total_system_memory(),
             human_bytes(total_system_memory()),
             self.info_scripting_memory(),
             self.cfg.maxmemory,
             human_bytes(self.cfg.maxmemory),
             self.cfg.get(&[b"maxmemory-policy"]).first().map_or("noeviction".to_string(), |p| p.1.clone()),
-            if used > 0 { rss as f64 / used as f64 } else { 1.0 },
-            rss as i64 - used as i64,
-            self.repl.backlog_memory(),
-            self.repl.backlog_memory(),
+            mh.allocator_frag,
+            mh.allocator_frag_bytes,
+            mh.allocator_rss,
+            mh.allocator_rss_bytes,
+            mh.rss_extra,
+            mh.rss_extra_bytes,
+            mh.total_frag,
+            mh.total_frag_bytes,
+            mh.repl_backlog,
+            mh.repl_backlog + mh.clients_slaves,
+            mh.clients_slaves,
+            mh.clients_normal,
+            mh.aof_buffer,
         );
     }
 
@@ -278,7 +303,7 @@ impl Server {
         let mut names: Vec<&&str> = self.cmdstats.keys().collect();
         names.sort();
         for n in names {
-            let s = self.cmdstats[*n];
+            let s = &self.cmdstats[*n];
             let per = if s.calls > 0 {
                 s.usec as f64 / s.calls as f64
             } else {
@@ -475,7 +500,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         ];
         s.reply_help(key, &lines);
     } else {
-        return Err(super::admin::unknown_subcommand(sub, "DEBUG"));
+        return super::debug::debug_more(s, key, argv);
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 //! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
-//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
+//!   MONITOR; `memory`: MEMORY and the overhead breakdown; `module`: MODULE; `info`: INFO, COMMAND, DEBUG (`debug`: its
+//!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY
+//!   (`latency_report`: its DOCTOR and GRAPH texts);
 //! - `clients`: the client registry (the slab and every per-client index:
 //!   subscriptions, blocked keys, pauses, replicas, MONITOR);
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
@@ -19,7 +21,8 @@
 //!   `repl_master` (SYNC/PSYNC, full syncs, WAIT), `repl_replica` (the link
 //!   to our master), `repl_transfer` (receiving and loading its RDB),
 //!   `failover` (FAILOVER);
-//! - `listen`: sockets, daemonize, pidfile, signals.
+//! - `listen`: sockets, daemonize, pidfile, signals;
+//! - `sentinel_mode`: the server running a Sentinel instead of a keyspace.
 
 pub mod acl_cmd;
 pub mod admin;
@@ -29,12 +32,16 @@ pub mod clients;
 pub mod command;
 pub mod conn;
 pub mod cron;
+pub mod debug;
 pub mod evict;
 pub mod exec;
 pub mod failover;
 pub mod info;
 pub mod latency;
+pub mod latency_report;
 pub mod listen;
+pub mod memory;
+pub mod module;
 pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
@@ -45,6 +52,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod sentinel_mode;
 pub mod tracking;
 pub mod while_blocked;
 
@@ -70,12 +78,31 @@ const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Most bytes read from one client per event before others get a turn.
 const MAX_READ_PER_EVENT: usize = 1024 * 1024;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 pub struct CmdStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latencies while `latency-tracking` is on (allocated on first use).
+    pub histogram: Option<Box<crate::util::hdr::Histogram>>,
+}
+
+impl CmdStat {
+    /// One finished call of `usec` (Redis's call() / updateStatsOnUnblock).
+    pub fn record(&mut self, usec: u64, failed: bool, tracking: bool) {
+        self.calls += 1;
+        self.usec += usec;
+        if failed {
+            self.failed += 1;
+        }
+        if tracking {
+            let ns = i64::try_from(usec.saturating_mul(1000)).unwrap_or(i64::MAX);
+            self.histogram
+                .get_or_insert_with(Default::default)
+                .record(ns);
+        }
+    }
 }
 
 /// Counters behind INFO stats.
@@ -119,7 +146,7 @@ pub struct Server {
     /// Writes since the last successful save.
     pub dirty: u64,
     pub stats: Stats,
-    pub cmdstats: HashMap<&'static str, CmdStat, crate::util::FxBuildHasher>,
+    pub cmdstats: HashMap<&'static str, CmdStat, rustc_hash::FxBuildHasher>,
     /// Within a pipelined batch, the end of one command is the start of the
     /// next: one clock read per command instead of two.
     pub batch_clock_us: Option<u64>,
@@ -162,6 +189,13 @@ pub struct Server {
     /// clients use together (kept only while the limit is on).
     pub client_mem_limit: u64,
     pub client_mem_total: usize,
+    /// Sentinel mode: the Sentinel state this server runs.
+    pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
+    /// Time a blocked command already ran, handed to the call() that
+    /// serves it (see `blocking`).
+    pub blocked_prior_us: u64,
+    /// total_error_replies when errors were last attributed to a command.
+    pub prev_err_count: u64,
     /// Lua scripting and functions (script/).
     pub scripts: crate::script::Scripting,
     /// Slab key of the client whose script runs past the busy threshold:
@@ -217,6 +251,9 @@ impl Server {
             acl_keys: Vec::with_capacity(16),
             client_mem_limit: 0,
             client_mem_total: 0,
+            sentinel: None,
+            blocked_prior_us: 0,
+            prev_err_count: 0,
             scripts: crate::script::Scripting::new(),
             protected_client: None,
             cfg,
@@ -388,40 +425,57 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
-            match self.poll.poll(&mut events, Some(timeout)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            self.update_clock();
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t >= LISTENER_TOKEN_BASE {
-                    self.accept(t - LISTENER_TOKEN_BASE);
-                    continue;
-                }
-                if ev.is_writable() {
-                    if self.link_in_handshake(t) {
-                        self.repl_link_writable(t);
-                    }
-                    self.handle_writable(t);
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    // A hang-up in the same edge as data: read to the end,
-                    // no further event will announce it.
-                    self.handle_readable(t, ev.is_read_closed() || ev.is_error());
-                }
-            }
-            let pending = std::mem::take(&mut self.pending_input);
-            for key in pending {
-                self.handle_readable(key, false);
-            }
+            self.poll_and_dispatch(&mut events, timeout)?;
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
-                let hz = self.cfg.hz.clamp(1, 500) as u64;
+                let hz = self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz);
+                let hz = hz.clamp(1, 500) as u64;
                 next_cron = crate::util::monotonic_us() + 1_000_000 / hz;
             }
         }
+    }
+
+    /// Waits up to `timeout` for events and handles them: accepts, reads
+    /// and executes, writes, Sentinel's links, then clients with input left.
+    fn poll_and_dispatch(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        match self.poll.poll(events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.update_clock();
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t >= LISTENER_TOKEN_BASE {
+                self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if t >= crate::sentinel::TOKEN_BASE {
+                let hangup = ev.is_read_closed() || ev.is_error();
+                self.sentinel_conn_event(
+                    t - crate::sentinel::TOKEN_BASE,
+                    ev.is_readable() || hangup,
+                    ev.is_writable(),
+                );
+                continue;
+            }
+            if ev.is_writable() {
+                if self.link_in_handshake(t) {
+                    self.repl_link_writable(t);
+                }
+                self.handle_writable(t);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                // A hang-up in the same edge as data: read to the end,
+                // no further event will announce it.
+                self.handle_readable(t, ev.is_read_closed() || ev.is_error());
+            }
+        }
+        let pending = std::mem::take(&mut self.pending_input);
+        for key in pending {
+            self.handle_readable(key, false);
+        }
+        Ok(())
     }
 
     fn handle_writable(&mut self, key: usize) {

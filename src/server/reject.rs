@@ -34,6 +34,7 @@ impl Server {
         if let Some(cmd) = cmd {
             self.cmdstats.entry(cmd.name).or_default().rejected += 1;
         }
+        self.prev_err_count = self.stats.total_error_replies + 1;
         if let Some(c) = self.clients.get_mut(key) {
             if c.has(flags::MULTI) {
                 c.flags |= flags::DIRTY_EXEC;

@@ -41,8 +41,9 @@ enum Payload<'a> {
 
 #[derive(Default)]
 pub struct Tracking {
-    /// Key -> ids of the clients that may cache it.
-    table: HashMap<Sds, Vec<u64>, crate::util::FxBuildHasher>,
+    /// Key -> ids of the clients that may cache it. Clients choose these
+    /// keys: the keyed SipHash of std (as the keyspace), not Fx.
+    table: HashMap<Sds, Vec<u64>>,
     total_items: u64,
     pub(crate) prefixes: BTreeMap<Vec<u8>, Bcast>,
     /// Clients with tracking on.
