@@ -109,6 +109,10 @@ pub mod flags {
     pub const TRACKING_NOLOOP: u32 = 1 << 23;
     /// The redirection target disconnected.
     pub const TRACKING_BROKEN_REDIR: u32 = 1 << 24;
+    /// Cluster: the next command may touch an importing slot (ASKING).
+    pub const ASKING: u32 = 1 << 25;
+    /// Cluster: reads are served by this replica (READONLY).
+    pub const READONLY: u32 = 1 << 26;
 }
 
 pub struct Client {

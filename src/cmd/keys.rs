@@ -258,6 +258,9 @@ pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         j += 1;
     }
+    if dst_db != ctx.db && crate::cluster::enabled(ctx.cfg) {
+        return err("ERR Copying to another database is not allowed in cluster mode");
+    }
     if src == dst && dst_db == ctx.db {
         return err(error::SAME_OBJECT);
     }
@@ -289,6 +292,9 @@ pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn move_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if crate::cluster::enabled(ctx.cfg) {
+        return err("ERR MOVE is not allowed in cluster mode");
+    }
     let key = &argv[1];
     let dst_db = parse_db(ctx, &argv[2])?;
     if dst_db == ctx.db {

@@ -18,6 +18,7 @@
 //! no allocation per command on the hot path. Errors still travel as values.
 
 pub mod bitops;
+pub mod cluster;
 pub mod dump;
 pub mod geo;
 pub mod hyperloglog;
@@ -73,6 +74,7 @@ pub mod flag {
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
     pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    /// Served for an importing slot without ASKING (RESTORE-ASKING).
     pub const ASKING: u32 = 1 << 19;
     pub const ONLY_SENTINEL: u32 = 1 << 20;
     pub const PROTECTED: u32 = 1 << 21;
@@ -254,6 +256,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(sort::COMMANDS.iter())
         .chain(geo::COMMANDS.iter())
         .chain(lolwut::COMMANDS.iter())
+        .chain(cluster::COMMANDS.iter())
         .chain(scripting::COMMANDS.iter())
 }
 

@@ -602,7 +602,12 @@ impl Config {
     /// Directives from the config that ferrodis accepts but does not
     /// implement (stored only), for a startup log line.
     pub fn ignored_directives_used(&self) -> Vec<String> {
-        self.ignored_used.clone()
+        // cluster-* directives are read by name by the cluster module.
+        self.ignored_used
+            .iter()
+            .filter(|d| !d.starts_with("cluster-"))
+            .cloned()
+            .collect()
     }
 
     /// Current value of a stored-only directive ("" if unknown).

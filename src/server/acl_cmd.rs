@@ -341,8 +341,9 @@ impl Server {
         }
     }
 
-    /// ACLKillPubsubClientsIfNeeded: a subscriber of `id` whose channels or
-    /// patterns the new permissions no longer allow is disconnected.
+    /// ACLKillPubsubClientsIfNeeded: a subscriber of `id` whose channels,
+    /// shard channels or patterns the new permissions no longer allow is
+    /// disconnected.
     fn acl_kill_pubsub_if_needed(&mut self, id: UserId, old: &User, new: &User) {
         if new
             .selectors
@@ -375,6 +376,7 @@ impl Server {
                         .clients
                         .subscriptions(*k, false)
                         .iter()
+                        .chain(self.clients.shard_subscriptions(*k))
                         .any(|ch| !acl::channel_allowed(&upcoming, ch, false))
             })
             .map(|(k, _)| k)

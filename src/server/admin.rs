@@ -62,13 +62,18 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     server.recount_client_mem();
+    let cluster = !server.cfg.sentinel_mode && crate::cluster::enabled(&server.cfg);
     if server.cfg.sentinel_mode {
         if let Err(code) = server.sentinel_init() {
             return code;
         }
         log::info!("Running mode=sentinel, port={}.", server.cfg.port);
     } else {
-        log::info!("Running mode=standalone, port={}.", server.cfg.port);
+        log::info!(
+            "Running mode={}, port={}.",
+            if cluster { "cluster" } else { "standalone" },
+            server.cfg.port
+        );
         log::info!("Server initialized");
     }
     if let Err(e) = server.listen() {
@@ -87,7 +92,20 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         // Before loading, as Redis's logo shows it: a server that fails to
         // load its AOF or RDB has said which process it was.
         log::info!("PID: {}", std::process::id());
+        if cluster {
+            server.persist_chdir();
+            if let Err(e) = server.cluster_init() {
+                log::error!("{e}");
+                return 1;
+            }
+        }
         server.load_data_on_startup();
+        if cluster && !server.cluster_verify_config_with_data() {
+            log::error!(
+                "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting."
+            );
+            return 1;
+        }
         server.repl_init_from_config();
         log::info!("Ready to accept connections");
     }
@@ -190,6 +208,7 @@ impl Server {
             Srv::Function => self.cmd_function(key, argv),
             Srv::Fcall => self.cmd_fcall(key, argv, false),
             Srv::FcallRo => self.cmd_fcall(key, argv, true),
+            Srv::Cluster(c) => self.cluster_srv(key, c, argv),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -252,6 +271,9 @@ impl Server {
     }
 
     fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        if self.cluster.is_some() {
+            return Err("ERR SWAPDB is not allowed in cluster mode".into());
+        }
         let parse = |a: &[u8]| -> Result<usize, CmdError> {
             let n = crate::encoding::numbers::string2ll(a)
                 .ok_or(CmdError::from("ERR invalid first DB index"))?;
@@ -606,6 +628,7 @@ impl Server {
                     self.evict_clients(None);
                 }
                 "repl-backlog-size" => self.repl_resize_backlog(),
+                n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}
             }
         }

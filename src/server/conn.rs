@@ -150,6 +150,9 @@ impl Server {
     pub fn cmd_select(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n =
             crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
+        if self.cluster.is_some() && n != 0 {
+            return Err("ERR SELECT is not allowed in cluster mode".into());
+        }
         if n < 0 || n >= self.ks.dbs.len() as i64 {
             return Err(error::DB_RANGE.into());
         }
@@ -309,6 +312,9 @@ impl Server {
         }
         if c.has(flags::UNIX_SOCKET) {
             fl.push('U');
+        }
+        if c.has(flags::READONLY) {
+            fl.push('r');
         }
         if c.has(flags::NO_EVICT) {
             fl.push('e');

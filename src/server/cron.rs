@@ -50,6 +50,12 @@ impl Server {
             self.ldb_reap_children();
         }
         self.repl_cron();
+        if self.cluster.is_some() {
+            self.cluster_cron_maybe();
+        }
+        if !self.migrate_cache.map.is_empty() {
+            self.cluster_migrate_cron();
+        }
         self.after_command();
     }
 

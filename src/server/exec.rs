@@ -184,6 +184,9 @@ impl Server {
                             self.check_output_limits(key);
                         }
                     }
+                    if self.cluster.is_some() {
+                        self.cluster_reset_asking(key, &argv);
+                    }
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
                     // Invalidations the command caused for this client
                     // follow its reply (pushes ignore CLIENT REPLY).
@@ -319,6 +322,20 @@ impl Server {
             Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
             _ => cmd.flags,
         };
+        // Cluster: the command must hash to a slot this node serves.
+        if self.cluster.is_some() && !is_master {
+            if let Err(r) = self.cluster_check_query(key, cmd, argv) {
+                let e = self.cluster_redirect_error(&r);
+                if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
+                    self.cmdstats.entry(cmd.name).or_default().rejected += 1;
+                    self.cmd_discard_silent(key);
+                    self.reply_error(key, &e);
+                } else {
+                    self.reject(key, Some(cmd), e);
+                }
+                return;
+            }
+        }
         // A script running past busy-reply-threshold: -BUSY for the others
         // (first: nothing may be evicted under the running script).
         if self.script_timed_out() {
@@ -800,6 +817,9 @@ fn is_subscription(spec: &CommandSpec) -> bool {
                 | cmd::Srv::Unsubscribe
                 | cmd::Srv::PSubscribe
                 | cmd::Srv::PUnsubscribe
+                | cmd::Srv::Cluster(
+                    cmd::table::ClusterCmd::SSubscribe | cmd::table::ClusterCmd::SUnsubscribe
+                )
         )
     )
 }

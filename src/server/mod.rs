@@ -189,6 +189,10 @@ pub struct Server {
     /// clients use together (kept only while the limit is on).
     pub client_mem_limit: u64,
     pub client_mem_total: usize,
+    /// Cluster mode state (None when cluster-enabled is no).
+    pub cluster: Option<Box<crate::cluster::ClusterCtx>>,
+    /// MIGRATE's cached connections.
+    pub migrate_cache: crate::cluster::migrate::Cache,
     /// Sentinel mode: the Sentinel state this server runs.
     pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
     /// Time a blocked command already ran, handed to the call() that
@@ -251,6 +255,8 @@ impl Server {
             acl_keys: Vec::with_capacity(16),
             client_mem_limit: 0,
             client_mem_total: 0,
+            cluster: None,
+            migrate_cache: Default::default(),
             sentinel: None,
             blocked_prior_us: 0,
             prev_err_count: 0,
@@ -281,6 +287,12 @@ impl Server {
         let now = crate::util::mstime();
         self.ks.now_ms = now;
         self.ks.lru_clock = ((now / 1000) as u32) & ((1 << 24) - 1);
+    }
+
+    /// The poller's registry, for connections owned by other modules
+    /// (cluster bus links).
+    pub fn poll_registry(&self) -> &mio::Registry {
+        self.poll.registry()
     }
 
     pub fn register_listener(&mut self, l: &mut listen::Listener) -> io::Result<Token> {
@@ -448,6 +460,11 @@ impl Server {
             let t = ev.token().0;
             if t >= LISTENER_TOKEN_BASE {
                 self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if (crate::cluster::BUS_LISTENER_TOKEN..crate::cluster::TOKEN_END).contains(&t) {
+                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                self.cluster_event(t, readable, ev.is_writable());
                 continue;
             }
             if t >= crate::sentinel::TOKEN_BASE {
@@ -623,6 +640,9 @@ impl Server {
 
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
+        if self.cluster.is_some() {
+            self.cluster_before_sleep();
+        }
         self.check_pause_end();
         if self.ks.tracking {
             self.tracking_process(None);
@@ -671,6 +691,9 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        if self.cluster.is_some() {
+            self.cluster_flush_pending();
         }
     }
 }
