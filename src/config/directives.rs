@@ -3,7 +3,8 @@
 //! and, for typed settings, the accessors into `Config`'s fields.
 
 use super::table::{
-    ConfEnum, Entry, Field, Kind, HIDDEN, IMMUTABLE, INT_MAX, INT_MIN, LMAX, MULTI, PROTECTED,
+    ConfEnum, Entry, Field, Kind, DENY_LOADING, HIDDEN, IMMUTABLE, INT_MAX, INT_MIN, LMAX, MULTI,
+    PROTECTED,
 };
 
 const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
@@ -171,7 +172,7 @@ pub static TABLE: &[Entry] = &[
     ent!("sanitize-dump-payload", N, 0, Kind::Enum(SANITIZE), "no"),
     ent!("dbfilename", N, PROTECTED, Kind::Str { nullable: false, check: Some(|v| basename_check("dbfilename", "filename", v)) }, "", fstr!(dbfilename)),
     ent!("rdb-del-sync-files", N, 0, Kind::Bool, "", fbool!(rdb_del_sync_files)),
-    ent!("dir", N, PROTECTED, Kind::Special, "", SPECIAL),
+    ent!("dir", N, PROTECTED | DENY_LOADING, Kind::Special, "", SPECIAL),
     // REPLICATION
     ent!("replicaof", Some("slaveof"), IMMUTABLE | MULTI, Kind::Special, "", SPECIAL),
     ent!("masterauth", N, 0, NULLSTR, "", fstr!(masterauth)),
@@ -230,7 +231,7 @@ pub static TABLE: &[Entry] = &[
     ent!("oom-score-adj-values", N, MULTI, Kind::Special, "0 200 800"),
     ent!("disable-thp", N, IMMUTABLE, Kind::Bool, "yes"),
     // APPEND ONLY MODE
-    ent!("appendonly", N, 0, Kind::Bool, "", fbool!(appendonly)),
+    ent!("appendonly", N, DENY_LOADING, Kind::Bool, "", fbool!(appendonly)),
     ent!("appendfilename", N, IMMUTABLE, Kind::Str { nullable: false, check: Some(|v| basename_check("appendfilename", "filename", v)) }, "", fstr!(appendfilename)),
     ent!("appenddirname", N, IMMUTABLE, Kind::Str { nullable: false, check: Some(|v| basename_check("appenddirname", "dirname", v)) }, "", fstr!(appenddirname)),
     ent!("appendfsync", N, 0, Kind::Enum(FSYNC), "", fenum!(appendfsync)),

@@ -22,7 +22,7 @@ use crate::util::splitargs::{repr, split_args_str as split_args};
 pub use parse::memtoull;
 pub use parse::os_err;
 pub use rewrite::RewriteOp;
-use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
+use table::{lookup, normalize, Entry, Kind, DENY_LOADING, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
@@ -669,19 +669,23 @@ impl Config {
     /// CONFIG SET name value [name value ...]: all or nothing. Returns the
     /// canonical names whose value changed.
     pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<Vec<&'static str>, String> {
-        self.set_from(pairs, true)
+        self.set_from(pairs, true, false)
     }
 
     /// `set` for a client: `local` (loopback or unix socket) matters for
-    /// protected configs under `enable-protected-configs local`.
+    /// protected configs under `enable-protected-configs local`; while
+    /// `loading`, configs that may not change then (dir, appendonly) make
+    /// it fail with -LOADING, ahead of any other error (as Redis).
     pub fn set_from(
         &mut self,
         pairs: &[(&[u8], &[u8])],
         local: bool,
+        loading: bool,
     ) -> Result<Vec<&'static str>, String> {
         let mut chosen: Vec<(&'static Entry, &'static str, String)> = Vec::new();
         let mut unknown: Option<String> = None;
         let mut failure: Option<(String, &str)> = None;
+        let mut deny_loading = false;
         for (name, value) in pairs {
             let typed = String::from_utf8_lossy(name).into_owned();
             let Some((e, matched)) = lookup(&typed) else {
@@ -697,11 +701,17 @@ impl Config {
                 failure = Some((typed, "can't set immutable config"));
             } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed(local) {
                 failure = Some((typed, "can't set protected config"));
+            } else if loading && e.flags & DENY_LOADING != 0 {
+                deny_loading = true;
+                failure = Some((typed, ""));
             } else if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, e)) {
                 failure = Some((typed, "duplicate parameter"));
             } else {
                 chosen.push((e, matched, String::from_utf8_lossy(value).into_owned()));
             }
+        }
+        if deny_loading {
+            return Err(crate::error::LOADING.to_string());
         }
         if let Some(name) = unknown {
             return Err(format!(

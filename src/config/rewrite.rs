@@ -35,6 +35,9 @@ struct State {
     option_to_line: HashMap<String, Vec<usize>>,
     rewritten: HashSet<String>,
     needs_signature: bool,
+    /// DEBUG CONFIG-REWRITE-FORCE-ALL: every option is written, even at
+    /// its default.
+    force_write: bool,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             option_to_line: HashMap::new(),
             rewritten: HashSet::new(),
             needs_signature: true,
+            force_write: false,
         };
         // Like sdssplitlen, a trailing newline yields a final empty line.
         let parts: Vec<&str> = if text.is_empty() {
@@ -108,7 +112,7 @@ impl State {
         });
         match slot {
             Some(n) => self.lines[n] = line,
-            None if force => {
+            None if force || self.force_write => {
                 if self.needs_signature {
                     self.lines.push(SIGNATURE.to_string());
                     self.needs_signature = false;
@@ -148,9 +152,10 @@ impl State {
 
 impl Config {
     /// CONFIG REWRITE. `users`: the `user` lines to write (None: an ACL
-    /// file holds the users, old `user` lines are dropped). Errors are
-    /// full Redis error strings.
-    pub fn rewrite(&self, users: Option<&[String]>) -> Result<(), String> {
+    /// file holds the users, old `user` lines are dropped); `force_all`
+    /// (DEBUG CONFIG-REWRITE-FORCE-ALL): options at their default are
+    /// written too. Errors are full Redis error strings.
+    pub fn rewrite(&self, users: Option<&[String]>, force_all: bool) -> Result<(), String> {
         let Some(path) = &self.config_file else {
             return Err("ERR The server is running without a config file".into());
         };
@@ -164,14 +169,9 @@ impl Config {
                 ))
             }
         };
-        let content = self.rewrite_text(&old, users);
+        let content = self.rewrite_text_with(&old, Some(users.unwrap_or_default()), &[], force_all);
         write_atomically(path, &content)
             .map_err(|e| format!("ERR Rewriting config file: {}", super::parse::os_err(&e)))
-    }
-
-    /// The new file content for an old one (pure, for tests).
-    pub(crate) fn rewrite_text(&self, old: &str, users: Option<&[String]>) -> String {
-        self.rewrite_text_with(old, Some(users.unwrap_or_default()), &[])
     }
 
     /// The new content with the `user` lines (None: left as they are) and
@@ -181,9 +181,11 @@ impl Config {
         old: &str,
         users: Option<&[String]>,
         sentinel: &[RewriteOp],
+        force_all: bool,
     ) -> String {
         let defaults = Config::default();
         let mut st = State::from_text(old, self.sentinel_mode);
+        st.force_write = force_all;
         for e in TABLE {
             if self.sentinel_mode && e.name == "save" {
                 // A Sentinel saves no data set.
@@ -224,7 +226,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(super::parse::os_err(&e)),
         };
-        let content = self.rewrite_text_with(&old, None, ops);
+        let content = self.rewrite_text_with(&old, None, ops, false);
         write_atomically(path, &content).map_err(|e| super::parse::os_err(&e))
     }
 

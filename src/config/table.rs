@@ -15,6 +15,8 @@ pub const PROTECTED: u8 = 2;
 pub const HIDDEN: u8 = 4;
 /// Takes several arguments (file) or a space-separated value (CONFIG SET).
 pub const MULTI: u8 = 8;
+/// CONFIG SET refuses it while the dataset loads (-LOADING).
+pub const DENY_LOADING: u8 = 16;
 
 pub const INT_MAX: i64 = i32::MAX as i64;
 pub const INT_MIN: i64 = i32::MIN as i64;

@@ -548,7 +548,10 @@ impl Server {
                 .collect();
             let before = self.cfg.clone();
             let local = self.client_is_local(key);
-            let changed = self.cfg.set_from(&pairs, local).map_err(CmdError::msg)?;
+            let changed = self
+                .cfg
+                .set_from(&pairs, local, self.persist.loading)
+                .map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:
             // on failure the old config (and its sockets) come back.
             if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
@@ -574,7 +577,9 @@ impl Server {
             self.reply_ok(key);
         } else if eq_ic(sub, "rewrite") && argv.len() == 2 {
             let users = self.acl_rewrite_lines();
-            self.cfg.rewrite(users.as_deref()).map_err(CmdError::msg)?;
+            self.cfg
+                .rewrite(users.as_deref(), false)
+                .map_err(CmdError::msg)?;
             log::info!("CONFIG REWRITE executed with success.");
             self.reply_ok(key);
         } else if eq_ic(sub, "help") && argv.len() == 2 {

@@ -30,7 +30,8 @@ pub struct ClientMem {
 }
 
 /// Computes a client's memory fields (Redis's getClientMemoryUsage and
-/// the CLIENT LIST accounting); `subscriptions`: its channels and patterns.
+/// the CLIENT LIST accounting); `subscriptions`: its channels, shard
+/// channels and patterns (`Server::pubsub_entries`).
 pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
     // While its own command runs, Redis still holds the request in the
     // query buffer; an incomplete request is partly parsed already.
@@ -99,6 +100,12 @@ impl Server {
         }
     }
 
+    /// A client's channels, shard channels and patterns: what its
+    /// subscriptions cost in client memory.
+    pub(super) fn pubsub_entries(&self, key: usize) -> usize {
+        self.clients.subscription_count(key) + self.clients.shard_subscriptions(key).len()
+    }
+
     /// Redis's clientEvictionAllowed.
     fn evictable(c: &Client) -> bool {
         c.kind == Kind::Normal && !c.has(flags::NO_EVICT) && !c.has(flags::CLOSE_ASAP)
@@ -106,7 +113,7 @@ impl Server {
 
     /// Re-accounts one client's memory (after its input or output changed).
     pub fn update_client_mem(&mut self, key: usize) {
-        let subscriptions = self.clients.subscription_count(key);
+        let subscriptions = self.pubsub_entries(key);
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };

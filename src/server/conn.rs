@@ -329,7 +329,7 @@ impl Server {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
-        let m = super::client_mem::client_mem(c, self.clients.subscription_count(key));
+        let m = super::client_mem::client_mem(c, self.pubsub_entries(key));
         // The master link runs as no user (Redis: "(superuser)").
         let user = if c.kind == Kind::Master {
             "(superuser)".to_string()
