@@ -44,15 +44,18 @@ fn revoked_channels_disconnect_subscribers() {
          2 PSUBSCRIBE bar\n\
          3 AUTH psuser pw\n\
          3 SUBSCRIBE bar\n\
+         5 AUTH psuser pw\n\
+         5 SSUBSCRIBE foo\n\
          # Still allowed: nobody is disconnected.\n\
          0 ACL SETUSER psuser &baz\n\
          1 PING\n\
          2 PING\n\
-         # foo revoked: only the foo subscriber goes.\n\
+         # foo revoked: only the foo subscribers go (shard channels too).\n\
          0 ACL SETUSER psuser resetchannels &bar\n\
          1 PING\n\
          2 PING\n\
          3 PING\n\
+         5 PING\n\
          0 PUBLISH bar hi\n\
          2 <\n\
          3 <\n\
