@@ -96,7 +96,7 @@ cluster-suite: deps build
 
 ## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006 (bus 31001-31006); `make cluster STOP=1` stops it
 cluster: build
-	NO_BUILD=1 utils/create-cluster.sh $(if $(STOP),stop,start)
+	NO_BUILD=1 scripts/create-cluster.sh $(if $(STOP),stop,start)
 
 ## clean: remove build output
 clean:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A local six-node ferrodis cluster (3 masters, 3 replicas) for trying
-# Redis Cluster by hand, like Redis's utils/create-cluster:
+# Redis Cluster by hand, as Redis's utils/create-cluster does for redis-server:
 #
 #   utils/create-cluster.sh start    # start nodes on ports PORT+1..PORT+6 and create the cluster
 #   utils/create-cluster.sh stop     # stop them
