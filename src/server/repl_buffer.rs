@@ -209,24 +209,31 @@ impl Server {
         }
     }
 
-    /// A client's output-buffer memory as Redis counts it: for a replica,
-    /// the shared blocks from its position to the end (CLIENT LIST omem).
-    pub fn client_output_memory(&self, key: usize) -> u64 {
-        let Some(c) = self.clients.get(key) else {
-            return 0;
-        };
-        let own = c.reply.capacity() as u64;
-        if c.kind != Kind::Replica {
-            return own;
-        }
-        let shared = match (
+    /// The shared replication buffer blocks a replica still references, as
+    /// Redis counts a replica's output buffer (getClientOutputBufferMemory
+    /// Usage): every block from its position to the last, whole.
+    pub fn replica_shared_memory(&self, key: usize) -> u64 {
+        match (
             self.repl.backlog.as_ref(),
             self.clients.replica(key).and_then(|r| r.repl_pos),
         ) {
-            (Some(b), Some(p)) => b.mem_from(p),
+            (Some(b), Some(p))
+                if self
+                    .clients
+                    .get(key)
+                    .is_some_and(|c| c.kind == Kind::Replica) =>
+            {
+                b.mem_from(p)
+            }
             _ => 0,
-        };
-        own + shared
+        }
+    }
+
+    /// A client's output-buffer memory for its limits: its own buffer,
+    /// and for a replica the shared blocks it references.
+    pub fn client_output_memory(&self, key: usize) -> u64 {
+        let own = self.clients.get(key).map_or(0, |c| c.reply.capacity()) as u64;
+        own + self.replica_shared_memory(key)
     }
 
     /// client-output-buffer-limit replica <hard> <soft> <seconds>. A hard

@@ -66,32 +66,21 @@ impl Server {
         self.repl.link.state = LinkState::Transfer;
     }
 
-    /// -LOADING during async loading for the few commands that would fight
-    /// the load (Redis's no-async-loading commands); plain loading refuses
-    /// every command without the loading flag (in `process_command`).
+    /// -LOADING during async loading for the commands that would fight the
+    /// load (Redis's no_async_loading flag: REPLICAOF, SYNC, SAVE...); plain
+    /// loading refuses every command without the loading flag (in
+    /// `process_command`).
     pub fn loading_refusal(
         &self,
-        cmd: &crate::cmd::CommandSpec,
+        argv: &[bytes::Bytes],
         from_master: bool,
     ) -> Option<crate::error::CmdError> {
-        if from_master {
+        if from_master || !self.persist.async_loading {
             return None;
         }
-        if self.persist.async_loading {
-            const DENIED: &[&str] = &[
-                "replicaof",
-                "slaveof",
-                "sync",
-                "psync",
-                "save",
-                "bgsave",
-                "bgrewriteaof",
-            ];
-            return DENIED
-                .contains(&cmd.name)
-                .then(|| crate::error::LOADING.into());
-        }
-        None
+        crate::cmd::meta::resolve(argv)
+            .filter(|m| m.flags & crate::cmd::meta::F_NO_ASYNC_LOADING != 0)
+            .map(|_| crate::error::LOADING.into())
     }
 
     /// The load of a full sync under way, if any.
@@ -125,14 +114,6 @@ impl Server {
             l.start_ms / 1000,
             l.total,
         );
-    }
-
-    /// Configs Redis refuses to change while loading (DENY_LOADING_CONFIG).
-    pub fn config_denied_while_loading(&self, pairs: &[(&[u8], &[u8])]) -> bool {
-        (self.persist.loading || self.persist.async_loading)
-            && pairs
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case(b"appendonly"))
     }
 
     /// Whether the master link's socket should wait: the loader has enough

@@ -206,7 +206,7 @@ impl Server {
         }
         c.reply.truncate(mark.max(c.sent));
         let cmd = match crate::cmd::lookup(&argv[0]) {
-            Some(spec) => super::exec::full_name(spec.name, argv),
+            Some(spec) => super::reject::full_name(spec.name, argv),
             None => "<unknown>".to_string(),
         };
         let info = self.client_info_line(key);
