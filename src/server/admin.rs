@@ -57,6 +57,11 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
+    if let Err(e) = server.acl_init() {
+        log::error!("{e}");
+        return 1;
+    }
+    server.recount_client_mem();
     let cluster = !server.cfg.sentinel_mode && crate::cluster::enabled(&server.cfg);
     if server.cfg.sentinel_mode {
         if let Err(code) = server.sentinel_init() {
@@ -183,6 +188,7 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Acl => self.cmd_acl(key, argv),
             Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
                 self.run_sentinel_srv(key, tag, argv)
             }
@@ -208,6 +214,9 @@ impl Server {
     pub fn reply(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
         if let Some(c) = self.clients.get_mut(key) {
             if c.kind != Kind::Normal {
+                // A replica of ours must get no replies: it is dropped
+                // (`replica_replied`).
+                self.repl.replica_reply |= c.kind == Kind::Replica;
                 return;
             }
             let resp = c.resp;
@@ -294,6 +303,7 @@ impl Server {
         }
         let (a, b) = (a as usize, b as usize);
         if a != b {
+            // (As Redis 7.0, SWAPDB sends no invalidation.)
             self.ks.touch_all_watched_in_db(a, Some(b));
             self.ks.touch_all_watched_in_db(b, Some(a));
             self.ks.dbs.swap(a, b);
@@ -331,6 +341,8 @@ impl Server {
     /// `+1700000000.123456 [0 127.0.0.1:5555] "set" "k" "v"`.
     pub fn feed_monitors(&mut self, key: usize, db: usize, argv: &[Bytes]) {
         let addr = match self.clients.get(key) {
+            // Commands a script runs show as the script's own client.
+            Some(_) if self.scripts.run.is_some() => "lua".to_string(),
             Some(c) if c.has(flags::UNIX_SOCKET) => format!("unix:{}", self.cfg.unixsocket),
             Some(c) => c.addr.clone(),
             None => return,
@@ -462,7 +474,7 @@ impl Server {
     }
 
     fn cmd_command(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        super::info::command_command(self, key, argv)
+        super::command::command_command(self, key, argv)
     }
 
     fn cmd_config(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
@@ -484,7 +496,13 @@ impl Server {
                 .collect();
             let before = self.cfg.clone();
             let local = self.client_is_local(key);
-            let changed = self.cfg.set_from(&pairs, local).map_err(CmdError::msg)?;
+            // (A replica loading its master's RDB asynchronously is loading
+            // too, for these configs.)
+            let loading = self.persist.loading || self.persist.async_loading;
+            let changed = self
+                .cfg
+                .set_from(&pairs, local, loading)
+                .map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:
             // on failure the old config (and its sockets) come back.
             if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
@@ -492,8 +510,9 @@ impl Server {
                     log::warn!("Failed to bind to the new addresses: {e}");
                     self.cfg = before;
                     let _ = self.rebind();
+                    // Redis's wording differs between its port and bind setters.
                     let why = if *name == "port" {
-                        "Unable to listen on this port"
+                        "Unable to listen on this port. Check server logs."
                     } else {
                         "Failed to bind to specified addresses."
                     };
@@ -518,7 +537,10 @@ impl Server {
             self.reset_stats();
             self.reply_ok(key);
         } else if eq_ic(sub, "rewrite") && argv.len() == 2 {
-            self.cfg.rewrite().map_err(CmdError::msg)?;
+            let users = self.acl_rewrite_lines();
+            self.cfg
+                .rewrite(users.as_deref(), false)
+                .map_err(CmdError::msg)?;
             log::info!("CONFIG REWRITE executed with success.");
             self.reply_ok(key);
         } else if eq_ic(sub, "help") && argv.len() == 2 {
@@ -559,9 +581,19 @@ impl Server {
                 "appendonly" => self.persist_appendonly_changed(),
                 "aof-disable-auto-gc" => self.aof_del_history_files(),
                 "dir" => self.persist_chdir(),
-                "maxmemory" => self.maxmemory_changed(),
+                "maxmemory" => {
+                    self.maxmemory_changed();
+                    // A percentage maxmemory-clients follows maxmemory.
+                    self.recount_client_mem();
+                    self.evict_clients(None);
+                }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
+                "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
+                "maxmemory-clients" => {
+                    self.recount_client_mem();
+                    self.evict_clients(None);
+                }
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}

@@ -15,7 +15,8 @@ const EXPIRE_SLOW_TIME_PERC: u64 = 25;
 
 impl Server {
     pub fn cron(&mut self) {
-        if self.pause_cron {
+        // DEBUG PAUSE-CRON 1: no periodic work at all (tests).
+        if self.cron_paused {
             return;
         }
         self.cron_loops += 1;
@@ -39,15 +40,17 @@ impl Server {
             let ms = (crate::util::monotonic_us() - start) / 1000;
             self.latency_add("expire-cycle", ms);
         }
-        if self.repl.is_replica() && self.clients_paused_until_ms == 0 {
-            self.expire_replica_keys();
-        }
         self.databases_cron();
         self.clients_cron();
+        if self.ks.tracking {
+            // Over tracking-table-max-keys: drop keys, more each tick.
+            self.tracking_limit_used_slots();
+        }
         self.persist_cron();
         if !self.scripts.ldb.children.is_empty() {
             self.ldb_reap_children();
         }
+        self.repl_cron_tick();
         self.repl_cron();
         if self.cluster.is_some() {
             self.cluster_cron_maybe();
@@ -111,60 +114,6 @@ impl Server {
         }
     }
 
-    /// A writable replica's own volatile keys (Redis's
-    /// rememberSlaveKeyWithExpire): its master will never send their DEL,
-    /// so they are tracked here and expired by `expire_replica_keys`.
-    pub fn remember_replica_keys_with_expire(
-        &mut self,
-        db: usize,
-        cmd: &crate::cmd::CommandSpec,
-        argv: &[bytes::Bytes],
-    ) {
-        if cmd.first_key <= 0 || db >= 64 {
-            return;
-        }
-        let last = if cmd.last_key < 0 {
-            argv.len() as i32 + cmd.last_key
-        } else {
-            cmd.last_key
-        };
-        let mut i = cmd.first_key;
-        while i <= last && (i as usize) < argv.len() {
-            let k = &argv[i as usize];
-            if self.ks.db(db).expires.contains_key(k) {
-                *self.replica_keys_with_expire.entry(k.to_vec()).or_default() |= 1u64 << db;
-            }
-            i += cmd.key_step.max(1);
-        }
-    }
-
-    /// Expires the writable replica's own volatile keys whose time passed
-    /// (Redis's expireSlaveKeys): deleted and counted like active expiry.
-    fn expire_replica_keys(&mut self) {
-        if self.replica_keys_with_expire.is_empty() {
-            return;
-        }
-        let now = self.ks.now_ms;
-        let tracked = std::mem::take(&mut self.replica_keys_with_expire);
-        for (key, dbs) in tracked {
-            let mut keep = 0u64;
-            for db in 0..self.ks.dbs.len().min(64) {
-                if dbs & (1u64 << db) == 0 {
-                    continue;
-                }
-                match self.ks.db(db).expires.get(&key).copied() {
-                    Some(when) if when <= now => self.ks.delete_expired(db, &key),
-                    Some(_) => keep |= 1u64 << db,
-                    None => {}
-                }
-            }
-            if keep != 0 {
-                self.replica_keys_with_expire.insert(key, keep);
-            }
-        }
-        self.propagate_expired();
-    }
-
     /// Rehash and shrink the keyspace tables a little every cycle.
     fn databases_cron(&mut self) {
         if self.persist.child_pid().is_some() {
@@ -214,6 +163,10 @@ impl Server {
             .collect();
         for k in waiting {
             self.check_output_limits(k);
+        }
+        if self.client_mem_limit > 0 {
+            self.recount_client_mem();
+            self.evict_clients(None);
         }
     }
 }

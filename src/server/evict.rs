@@ -9,23 +9,17 @@ use crate::sds::Sds;
 use bytes::Bytes;
 
 impl Server {
-    /// Memory held by our replicas' output buffers (each replica keeps its
-    /// own copy of the stream here): what is allocated, not only what is
-    /// waiting, so that used_memory minus this figure does not move while
-    /// a stalled replica's buffer grows.
-    pub fn replica_output_memory(&self) -> u64 {
-        self.clients
-            .replicas()
-            .map(|(_, c, r)| (c.reply.capacity() + r.pending.capacity()) as u64)
-            .sum()
-    }
-
     /// Memory maxmemory does not count (Redis's
-    /// freeMemoryGetNotCountedMemory): the replication stream waiting for
-    /// replicas and the AOF buffer, so that feeding replicas never evicts.
-    /// The backlog is left out too: its size is configured, not data.
+    /// freeMemoryGetNotCountedMemory): what the shared replication buffer
+    /// holds beyond the backlog (kept for replicas) and the AOF buffer, so
+    /// that feeding replicas or the AOF never evicts keys.
     pub fn memory_not_counted_for_evict(&self) -> u64 {
-        self.replica_output_memory() + self.persist.aof.buf.capacity() as u64
+        let aof = if self.persist.aof.state == crate::persist::aof::AofState::Off {
+            0
+        } else {
+            self.persist.aof.buf.capacity() as u64
+        };
+        self.repl.buffer_not_counted(self.cfg.repl_backlog_size) + aof
     }
 
     /// Memory over maxmemory that eviction must free (0: within the limit).
@@ -39,10 +33,9 @@ impl Server {
             .saturating_sub(max)
     }
 
-    /// What eviction leaves out of used_memory: the replication and AOF
-    /// buffers, as in Redis, and the backlog.
+    /// What eviction leaves out of used_memory.
     fn evict_exempt_memory(&self) -> u64 {
-        self.repl.backlog_memory() as u64 + self.memory_not_counted_for_evict()
+        self.memory_not_counted_for_evict()
     }
 
     /// The used_memory up to which the keyspace tables may grow (Redis's

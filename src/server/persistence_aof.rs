@@ -595,6 +595,7 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    all_keys_readable: true,
                     from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);
@@ -872,15 +873,16 @@ impl Server {
             } else if self.in_exec() {
                 self.persist.aof.rewrite_scheduled = true;
                 log::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
-            } else if {
+            } else {
                 // A rewrite running with the AOF off gathers nothing: it
                 // cannot be the first one.
                 if self.persist.child_kind() == Some(ChildKind::Aof) {
                     log::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
                     self.persist_kill_child();
                 }
-                self.aof_rewrite_background().is_err()
-            } {
+                if self.aof_rewrite_background().is_ok() {
+                    return;
+                }
                 self.persist.aof.state = AofState::Off;
                 log::warn!("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
             }
