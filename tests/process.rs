@@ -72,7 +72,7 @@ fn config_set_port_and_bind_failures_keep_listening() {
     let e = c.cmd(&["CONFIG", "SET", "port", &other.port.to_string()]);
     assert_eq!(
         String::from_utf8_lossy(&e),
-        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port\r\n"
+        "-ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.\r\n"
     );
     let e = c.cmd(&["CONFIG", "SET", "bind", "999.999.999.999"]);
     assert_eq!(

@@ -263,6 +263,17 @@ pub struct Aof {
     pub rewrites: u64,
     pub consecutive_failures: u64,
     pub last_write_ok: bool,
+    /// Automatic rewrites after repeated failures (Redis's
+    /// aofRewriteLimited): the current delay in minutes and the unix time
+    /// before which none starts (0: not limited).
+    pub limit_delay_min: u64,
+    pub limit_until: i64,
+    /// aof-timestamp-enabled, and the unix time of the last `#TS:`
+    /// annotation written.
+    pub timestamps: bool,
+    pub cur_timestamp: i64,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds slept before each write.
+    pub flush_sleep_us: u64,
 }
 
 impl Default for Aof {
@@ -283,7 +294,40 @@ impl Default for Aof {
             rewrites: 0,
             consecutive_failures: 0,
             last_write_ok: true,
+            limit_delay_min: 0,
+            limit_until: 0,
+            timestamps: false,
+            cur_timestamp: 0,
+            flush_sleep_us: 0,
         }
+    }
+}
+
+/// Consecutive failed rewrites from which automatic ones are delayed.
+const REWRITE_LIMIT_THRESHOLD: u64 = 3;
+/// The longest delay between automatic rewrites that keep failing.
+const REWRITE_LIMIT_MAX_MINUTES: u64 = 60;
+
+impl Aof {
+    /// Redis's aofRewriteLimited: after repeated failures an automatic
+    /// rewrite waits 1, 2, 4... up to 60 minutes (`now` in seconds).
+    pub fn rewrite_limited(&mut self, now: i64) -> bool {
+        if self.consecutive_failures < REWRITE_LIMIT_THRESHOLD {
+            self.limit_delay_min = 0;
+            self.limit_until = 0;
+            return false;
+        }
+        if self.limit_until != 0 {
+            if now < self.limit_until {
+                return true;
+            }
+            self.limit_until = 0;
+            return false;
+        }
+        self.limit_delay_min = (self.limit_delay_min * 2).clamp(1, REWRITE_LIMIT_MAX_MINUTES);
+        self.limit_until = now + self.limit_delay_min as i64 * 60;
+        log::warn!("Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes", self.limit_delay_min);
+        true
     }
 }
 
@@ -298,7 +342,15 @@ pub fn cat_command(out: &mut Vec<u8>, argv: &[Bytes]) {
 }
 
 impl Aof {
-    pub fn feed(&mut self, db: usize, argv: &[Bytes]) {
+    /// `now_s`: the unix time, for the `#TS:` annotation written before
+    /// the first command of each second when aof-timestamp-enabled
+    /// (Redis's genAofTimestampAnnotationIfNeeded).
+    pub fn feed(&mut self, db: usize, argv: &[Bytes], now_s: i64) {
+        if self.timestamps && self.cur_timestamp < now_s {
+            self.buf
+                .extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
+            self.cur_timestamp = now_s;
+        }
         if self.seldb != Some(db) {
             cat_command(
                 &mut self.buf,
@@ -316,6 +368,9 @@ impl Aof {
             return;
         };
         if !self.buf.is_empty() {
+            if self.flush_sleep_us > 0 {
+                std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
+            }
             match f.write_all(&self.buf) {
                 Ok(()) => {
                     if !self.last_write_ok {

@@ -580,6 +580,7 @@ impl Server {
                 }
                 "appendonly" => self.persist_appendonly_changed(),
                 "aof-disable-auto-gc" => self.aof_del_history_files(),
+                "aof-timestamp-enabled" => self.aof_timestamps_changed(),
                 "dir" => self.persist_chdir(),
                 "maxmemory" => {
                     self.maxmemory_changed();

@@ -2,7 +2,8 @@
 //! PROTOCOL (every RESP3 type, and what RESP2 clients get instead),
 //! QUICKLIST-PACKED-THRESHOLD (the size from which list elements get plain
 //! nodes), LOADAOF (flush, then reload the data set from the AOF) and
-//! CONFIG-REWRITE-FORCE-ALL (CONFIG REWRITE with every option written).
+//! CONFIG-REWRITE-FORCE-ALL (CONFIG REWRITE with every option written),
+//! AOF-FLUSH-SLEEP (a delay before each AOF write).
 
 use super::Server;
 use crate::cmd::eq_ic;
@@ -24,6 +25,11 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
                 "ERR argument must be a memory value bigger than 1 and smaller than 4gb".into(),
             );
         }
+        s.reply_ok(key);
+        Ok(())
+    } else if eq_ic(sub, "aof-flush-sleep") && argv.len() == 3 {
+        // Microseconds to sleep before each non-empty AOF write (tests).
+        s.persist.aof.flush_sleep_us = crate::encoding::numbers::atoi(&argv[2]).max(0) as u64;
         s.reply_ok(key);
         Ok(())
     } else if eq_ic(sub, "loadaof") {

@@ -407,13 +407,32 @@ impl Server {
     /// Kills the running child, if any, and waits for it (SHUTDOWN,
     /// FLUSHALL, CONFIG SET appendonly no).
     pub fn persist_kill_child(&mut self) {
+        match self.persist.child_kind() {
+            None => return,
+            Some(ChildKind::Aof) => log::warn!("There is a child rewriting the AOF. Killing it!"),
+            _ => log::warn!("There is a child saving an .rdb. Killing it!"),
+        }
+        self.persist_kill_child_now();
+    }
+
+    /// Kills the AOF rewrite child if there is one (Redis's
+    /// killAppendOnlyChild, when the AOF is switched off or on again).
+    pub fn aof_kill_child(&mut self) {
+        if let Some(c) = self
+            .persist
+            .child
+            .as_ref()
+            .filter(|c| c.kind == ChildKind::Aof)
+        {
+            log::info!("Killing running AOF rewrite child: {}", c.pid);
+            self.persist_kill_child_now();
+        }
+    }
+
+    fn persist_kill_child_now(&mut self) {
         let Some(c) = self.persist.child.take() else {
             return;
         };
-        match c.kind {
-            ChildKind::Aof => log::warn!("There is a child rewriting the AOF. Killing it!"),
-            _ => log::warn!("There is a child saving an .rdb. Killing it!"),
-        }
         fork::kill_and_wait(c.pid);
         self.child_finished(c, ChildExit::Signal(libc::SIGUSR1), 0);
     }

@@ -112,8 +112,15 @@ fn write_base(
     preamble: bool,
     aux: &RdbAux,
     fill: i64,
+    timestamp: Option<i64>,
 ) -> std::io::Result<()> {
     let mut f = std::fs::File::create(path)?;
+    if let Some(ts) = timestamp {
+        // A rewrite starts with its time (Redis's rewriteAppendOnlyFileRio).
+        if !preamble {
+            f.write_all(format!("#TS:{ts}\r\n").as_bytes())?;
+        }
+    }
     if preamble {
         rdb::write_rdb_with(ks, &mut f, aux, fill, &mut |_| {})?;
     } else {
@@ -214,6 +221,7 @@ impl Server {
     /// aofDelHistoryFiles): load manifest, base and incr files, then make
     /// sure a base exists and open the last incr file for appending.
     pub fn aof_load_on_startup(&mut self) {
+        self.aof_timestamps_changed();
         let start = std::time::Instant::now();
         let dir = self.aof_dir();
         let prefix = self.cfg.appendfilename.clone();
@@ -248,6 +256,7 @@ impl Server {
                 self.cfg.aof_use_rdb_preamble,
                 &aux,
                 self.cfg.list_max_listpack_size,
+                self.persist.aof.timestamps.then_some(self.ks.now_ms / 1000),
             ) {
                 log::warn!("Can't write the AOF base file {name}: {e}");
                 std::process::exit(1);
@@ -642,7 +651,8 @@ impl Server {
             AofState::WaitRewrite if self.persist.child_kind() != Some(ChildKind::Aof) => return,
             _ => {}
         }
-        self.persist.aof.feed(db, argv);
+        let now_s = self.ks.now_ms / 1000;
+        self.persist.aof.feed(db, argv, now_s);
     }
 
     /// Writes the AOF buffer before replies go out (fsync when `always`).
@@ -677,7 +687,8 @@ impl Server {
         {
             let base = a.base_size.max(1);
             let growth = (a.current_size * 100 / base) as i64 - 100;
-            if growth >= perc as i64 {
+            let now_s = self.ks.now_ms / 1000;
+            if growth >= perc as i64 && !self.persist.aof.rewrite_limited(now_s) {
                 log::info!("Starting automatic rewriting of AOF on {growth}% growth");
                 let _ = self.aof_rewrite_background();
             }
@@ -726,9 +737,10 @@ impl Server {
             ..self.rdb_aux()
         };
         let fill = self.cfg.list_max_listpack_size;
+        let ts = self.persist.aof.timestamps.then_some(self.ks.now_ms / 1000);
         let r = self.start_child(ChildKind::Aof, move |s| {
             let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-            match write_base(&s.ks, &tmp, preamble, &aux, fill) {
+            match write_base(&s.ks, &tmp, preamble, &aux, fill, ts) {
                 Ok(()) => {
                     log::info!(
                         "Successfully created the temporary AOF base file {}",
@@ -829,7 +841,13 @@ impl Server {
         a.buf.clear();
         a.file = None;
         a.rewrite_scheduled = true;
-        let _ = std::fs::remove_file(self.aof_temp_incr());
+        let temp = self.aof_temp_incr();
+        log::info!(
+            "Removing the temp incr aof file {} in the background",
+            temp.file_name()
+                .map_or(std::borrow::Cow::Borrowed(""), |n| n.to_string_lossy())
+        );
+        let _ = std::fs::remove_file(temp);
     }
 
     pub fn cmd_bgrewriteaof(&mut self, key: usize) -> R {
@@ -857,8 +875,14 @@ impl Server {
         Ok(())
     }
 
+    /// aof-timestamp-enabled, read once per change, not per write.
+    pub fn aof_timestamps_changed(&mut self) {
+        self.persist.aof.timestamps = self.cfg.extra_value("aof-timestamp-enabled") == "yes";
+    }
+
     /// CONFIG SET appendonly: start (through a rewrite) or stop the AOF.
     pub fn persist_appendonly_changed(&mut self) {
+        self.aof_timestamps_changed();
         let on = self.cfg.appendonly;
         let state = self.persist.aof.state;
         if on && state == AofState::Off {
@@ -878,7 +902,7 @@ impl Server {
                 // cannot be the first one.
                 if self.persist.child_kind() == Some(ChildKind::Aof) {
                     log::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
-                    self.persist_kill_child();
+                    self.aof_kill_child();
                 }
                 if self.aof_rewrite_background().is_ok() {
                     return;
@@ -889,9 +913,7 @@ impl Server {
         } else if !on && state != AofState::Off {
             let now = self.ks.now_ms;
             self.persist.aof.flush(true, now);
-            if self.persist.child_kind() == Some(ChildKind::Aof) {
-                self.persist_kill_child();
-            }
+            self.aof_kill_child();
             let a = &mut self.persist.aof;
             a.file = None;
             a.state = AofState::Off;
