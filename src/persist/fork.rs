@@ -1,13 +1,13 @@
 //! The only `fork()` in ferrodis. A child serializes something (an RDB to
 //! disk or to a replica's socket, an AOF base) from the copy-on-write
-//! snapshot of the parent's memory, reports its copy-on-write size through a
+//! snapshot of the parent's memory, reports its progress (keys saved, copy-on-write size) once a second and its final CoW size through a
 //! pipe, and leaves with `_exit` (no destructors, no atexit handlers, no
 //! flushing of buffers it shares with the parent).
 
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::fd::OwnedFd;
 
 /// What a child process is doing (Redis's CHILD_TYPE_* plus the RDB target).
@@ -57,6 +57,86 @@ pub struct Child {
     pub start_time: i64,
     /// Read end of the pipe the child reports its CoW size on.
     pub info: Option<File>,
+    /// Keys in the data set when it was forked, and what the child last
+    /// reported (Redis's stat_current_cow_*, stat_current_save_keys_*).
+    pub keys_total: u64,
+    pub progress: Progress,
+}
+
+/// What a child last reported: keys processed, copy-on-write bytes (and
+/// the peak), unix seconds of the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub keys: u64,
+    pub cow: u64,
+    pub cow_peak: u64,
+    pub updated: i64,
+}
+
+/// One child-info message: a kind, keys processed, CoW bytes (little
+/// endian u64s, written at once: atomic on a pipe).
+const MSG_LEN: usize = 24;
+const MSG_CURRENT: u64 = 1;
+const MSG_FINAL: u64 = 2;
+
+/// In a child: the write end of its info pipe (-1 in the parent), and the
+/// monotonic ms of its last progress report.
+static INFO_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static INFO_SENT_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+fn send_info(kind: u64, keys: u64, cow: u64) {
+    let fd = INFO_FD.load(std::sync::atomic::Ordering::Relaxed);
+    if fd < 0 {
+        return;
+    }
+    let mut m = [0u8; MSG_LEN];
+    m[..8].copy_from_slice(&kind.to_le_bytes());
+    m[8..16].copy_from_slice(&keys.to_le_bytes());
+    m[16..].copy_from_slice(&cow.to_le_bytes());
+    // SAFETY: writing a local buffer to our own pipe descriptor.
+    let _ = unsafe { libc::write(fd, m.as_ptr().cast(), MSG_LEN) };
+}
+
+/// Called by a child for every key it saved: once a second (checked every
+/// 1024 keys, as Redis's rdbSaveRio) it reports keys processed and its
+/// CoW size. Nothing in the parent.
+pub fn report_progress(keys: u64) {
+    if !keys.is_multiple_of(1024) || INFO_FD.load(std::sync::atomic::Ordering::Relaxed) < 0 {
+        return;
+    }
+    let now = (crate::util::monotonic_us() / 1000) as i64;
+    if now - INFO_SENT_MS.load(std::sync::atomic::Ordering::Relaxed) < 1000 {
+        return;
+    }
+    INFO_SENT_MS.store(now, std::sync::atomic::Ordering::Relaxed);
+    send_info(MSG_CURRENT, keys, private_dirty_bytes());
+}
+
+/// Parent: reads the reports waiting on a child's pipe into its progress
+/// (never blocks); the final CoW size when the child sent it.
+pub fn read_child_info(c: &mut Child, now_s: i64) -> Option<u64> {
+    let mut last_final = None;
+    let f = c.info.as_mut()?;
+    let mut m = [0u8; MSG_LEN];
+    while f.read_exact(&mut m).is_ok() {
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&m[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(b)
+        };
+        let (kind, keys, cow) = (word(0), word(1), word(2));
+        let p = &mut c.progress;
+        p.cow = cow;
+        p.cow_peak = p.cow_peak.max(cow);
+        p.updated = now_s;
+        if keys > 0 {
+            p.keys = keys;
+        }
+        if kind == MSG_FINAL {
+            last_final = Some(cow);
+        }
+    }
+    last_final
 }
 
 /// Bytes of private dirty memory of this process (the pages copy-on-write
@@ -103,6 +183,14 @@ pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid,
                 }
             }
             drop(rd);
+            INFO_FD.store(
+                std::os::fd::AsRawFd::as_raw_fd(&wr),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            INFO_SENT_MS.store(
+                (crate::util::monotonic_us() / 1000) as i64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
             crate::logging::set_role(b'C');
             reset_child_signals();
             let oom = CHILD_OOM_SCORE.load(std::sync::atomic::Ordering::Relaxed);
@@ -127,9 +215,8 @@ pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid,
                     cow >> 20
                 );
             }
-            let mut w = File::from(wr);
-            let _ = w.write_all(&cow.to_le_bytes());
-            drop(w);
+            send_info(MSG_FINAL, 0, cow);
+            drop(wr);
             // SAFETY: _exit ends the process without running destructors or
             // atexit handlers that belong to the parent.
             unsafe { libc::_exit(code) }
@@ -177,11 +264,8 @@ pub fn kill_and_wait(pid: Pid) {
     let _ = waitpid(pid, None);
 }
 
-/// The CoW size the child reported (0 when it reported nothing).
-pub fn read_cow(info: &mut Option<File>) -> u64 {
-    let mut b = [0u8; 8];
-    match info.as_mut().map(|f| f.read_exact(&mut b)) {
-        Some(Ok(())) => u64::from_le_bytes(b),
-        _ => 0,
-    }
+/// The CoW size a finished child reported last (0 when it reported
+/// nothing).
+pub fn read_cow(c: &mut Child) -> u64 {
+    read_child_info(c, 0).unwrap_or(c.progress.cow)
 }

@@ -434,6 +434,7 @@ pub fn write_rdb_with(
             w.value(&e.val, list_fill)?;
             keys += 1;
             on_key(keys);
+            super::fork::report_progress(keys);
             if aux.key_save_delay_us > 0 {
                 std::thread::sleep(std::time::Duration::from_micros(
                     aux.key_save_delay_us as u64,

@@ -288,6 +288,8 @@ impl Server {
             kind,
             start_time: unix_secs(),
             info: Some(info),
+            keys_total: self.ks.dbs.iter().map(|d| d.dict.len() as u64).sum(),
+            progress: fork::Progress::default(),
         });
         crate::dict::set_resize_allowed(false);
         self.ks.update_lru = false;
@@ -336,7 +338,7 @@ impl Server {
             return;
         };
         if let Some(mut c) = self.persist.child.take() {
-            let cow = fork::read_cow(&mut c.info);
+            let cow = fork::read_cow(&mut c);
             self.child_finished(c, exit, cow);
         }
     }
@@ -440,6 +442,10 @@ impl Server {
     // ---- cron ----
 
     pub fn persist_cron(&mut self) {
+        let now_s = unix_secs();
+        if let Some(c) = self.persist.child.as_mut() {
+            fork::read_child_info(c, now_s);
+        }
         self.check_child_done();
         if self.persist.child.is_none() {
             let now = unix_secs();
@@ -593,11 +599,24 @@ impl Server {
         let now = unix_secs();
         let rdb_child = p.child.as_ref().filter(|c| c.kind != ChildKind::Aof);
         let aof_child = p.child.as_ref().filter(|c| c.kind == ChildKind::Aof);
+        // What the running child reported (Redis's sendChildInfo).
+        let (pr, total) = p
+            .child
+            .as_ref()
+            .map_or((fork::Progress::default(), 0), |c| {
+                (c.progress, c.keys_total)
+            });
         let _ = write!(
             o,
-            "# Persistence\r\nloading:{}\r\nasync_loading:{}\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
+            "# Persistence\r\nloading:{}\r\nasync_loading:{}\r\ncurrent_cow_peak:{}\r\ncurrent_cow_size:{}\r\ncurrent_cow_size_age:{}\r\ncurrent_fork_perc:{:.2}\r\ncurrent_save_keys_processed:{}\r\ncurrent_save_keys_total:{}\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\n",
             u8::from(p.loading),
             u8::from(p.async_loading),
+            pr.cow_peak,
+            pr.cow,
+            if pr.updated > 0 { (now - pr.updated).max(0) } else { 0 },
+            if total > 0 { pr.keys as f64 * 100.0 / total as f64 } else { 0.0 },
+            pr.keys,
+            total,
             self.dirty,
             u8::from(rdb_child.is_some()),
             self.lastsave,
