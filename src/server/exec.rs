@@ -160,7 +160,16 @@ impl Server {
                         let (a, b) = self.spans[0];
                         let spec =
                             cmd::lookup(&c.query[a..b]).filter(|s| s.arity_ok(self.spans.len()));
-                        if self.pause_holds(key, spec) {
+                        // A script is judged by the flags it declares.
+                        let script_argv: Option<Vec<Bytes>> = spec
+                            .filter(|s| matches!(s.proc, Proc::Srv(t) if t.is_scripting()))
+                            .map(|_| {
+                                self.spans
+                                    .iter()
+                                    .map(|&(a, b)| Bytes::copy_from_slice(&c.query[a..b]))
+                                    .collect()
+                            });
+                        if self.pause_holds(key, spec, script_argv.as_deref()) {
                             self.clients.hold_paused(key);
                             break;
                         }
@@ -261,15 +270,21 @@ impl Server {
     /// Whether a pause holds this command back: every command under
     /// CLIENT PAUSE ALL, those that may write otherwise (EXEC judged by
     /// what it queued). Unknown commands and arity errors are answered.
-    fn pause_holds(&self, key: usize, spec: Option<&'static CommandSpec>) -> bool {
+    fn pause_holds(
+        &self,
+        key: usize,
+        spec: Option<&'static CommandSpec>,
+        script_argv: Option<&[Bytes]>,
+    ) -> bool {
         let Some(spec) = spec else {
             return false;
         };
         let all = self.clients_paused_until_ms != 0 && !self.pause_writes_only;
-        let mut fl = spec.flags;
-        if matches!(spec.proc, Proc::Srv(cmd::Srv::Exec)) {
-            fl = self.queued_flags(key, fl);
-        }
+        let fl = match (&spec.proc, script_argv) {
+            (Proc::Srv(cmd::Srv::Exec), _) => self.queued_flags(key, spec.flags),
+            (Proc::Srv(_), Some(argv)) => self.script_command_flags(spec, argv),
+            _ => spec.flags,
+        };
         all || fl & (cmd::flag::WRITE | cmd::flag::MAY_REPLICATE) != 0
     }
 
