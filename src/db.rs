@@ -583,13 +583,23 @@ impl Keyspace {
 
     /// Removes a key; true when it existed.
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        let existed = self.delete_unsignalled(db, key);
+        if existed {
+            self.signal_modified(db, key);
+        }
+        existed
+    }
+
+    /// Removes a key without signalling it (Redis's dbSyncDelete): the
+    /// caller calls `signal_modified` (eviction measures what the deletion
+    /// alone freed first).
+    pub fn delete_unsignalled(&mut self, db: usize, key: &[u8]) -> bool {
         let d = &mut self.dbs[db];
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
         if let Some((k, e)) = d.dict.remove(key) {
             d.index_remove(&k, e.slot_pos);
-            self.signal_modified(db, key);
             true
         } else {
             false

@@ -306,8 +306,11 @@ impl Client {
         }
         self.reply.clear();
         self.sent = 0;
-        // Give back memory after a huge reply, keep a small buffer around.
-        if self.reply.capacity() > 1024 * 1024 {
+        // Once written, what a big reply needed is given back (Redis frees
+        // each reply block as it is written and keeps its 16 KB buffer):
+        // written output must not go on counting in used_memory, where
+        // maxmemory would evict keys for it.
+        if self.reply.capacity() > 2 * IOBUF_LEN {
             self.reply = Vec::with_capacity(IOBUF_LEN);
         }
         Ok(true)

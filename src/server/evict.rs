@@ -82,7 +82,13 @@ impl Server {
         {
             return true;
         }
-        if self.memory_to_free() == 0 {
+        // What to free is fixed at the start and what each deletion freed
+        // is measured around the deletion alone (Redis's mem_tofree and
+        // delta): the invalidations, notifications and propagation an
+        // eviction causes must not make it evict more (a feedback loop
+        // that would drain the data set).
+        let to_free = self.memory_to_free();
+        if to_free == 0 {
             self.evict_running = false;
             return true;
         }
@@ -94,12 +100,15 @@ impl Server {
         let limit_us = self.eviction_time_limit_us();
         let start = crate::util::monotonic_us();
         let mut freed = 0u64;
+        let mut mem_freed = 0u64;
         loop {
             let Some((db, key)) = self.eviction_candidate(policy) else {
                 self.evict_running = false;
                 return false;
             };
-            self.ks.delete(db, &key);
+            let before = super::info::used_memory();
+            self.ks.delete_unsignalled(db, &key);
+            mem_freed += before.saturating_sub(super::info::used_memory());
             self.ks.signal_modified(db, &key);
             self.stats.evicted_keys += 1;
             let k = Bytes::copy_from_slice(&key);
@@ -115,7 +124,7 @@ impl Server {
             // Each deletion is a unit of its own, never a MULTI.
             self.flush_propagation();
             freed += 1;
-            if self.memory_to_free() == 0 {
+            if mem_freed >= to_free {
                 self.evict_running = false;
                 return true;
             }
