@@ -1,6 +1,7 @@
 //! The only `fork()` in ferrodis. A child serializes something (an RDB to
 //! disk or to a replica's socket, an AOF base) from the copy-on-write
-//! snapshot of the parent's memory, reports its progress (keys saved, copy-on-write size) once a second and its final CoW size through a
+//! snapshot of the parent's memory, reports its progress (keys saved,
+//! copy-on-write size) once a second and its final CoW size through a
 //! pipe, and leaves with `_exit` (no destructors, no atexit handlers, no
 //! flushing of buffers it shares with the parent).
 
