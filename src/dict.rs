@@ -761,12 +761,17 @@ mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
 
+    /// Tests that toggle or depend on the process-wide resize flag run one
+    /// at a time (the test harness runs tests on several threads).
+    static RESIZE_FLAG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn key(i: usize) -> Sds {
         Sds::from_vec(format!("key:{i}").into_bytes())
     }
 
     #[test]
     fn growth_bounded_by_room_until_the_fill_is_too_high() {
+        let _flag = RESIZE_FLAG.lock().unwrap_or_else(|e| e.into_inner());
         let mut d: Dict<()> = Dict::default();
         for i in 0..8 {
             d.insert_new(key(i), ());
@@ -891,6 +896,7 @@ mod tests {
 
     #[test]
     fn rehash_goes_on_during_a_save_only_for_extreme_ratios() {
+        let _flag = RESIZE_FLAG.lock().unwrap_or_else(|e| e.into_inner());
         let mut d: Dict<()> = Dict::new();
         for i in 0..1000 {
             d.insert(key(i), ());

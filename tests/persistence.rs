@@ -315,6 +315,59 @@ fn bgsave_snapshot_is_fork_time_state() {
     assert_eq!(r.q(&["DEBUG", "DIGEST"]), before);
 }
 
+/// A saving child reports its progress once a second (Redis's
+/// sendChildInfo): INFO shows the keys it processed out of the total and
+/// its copy-on-write size while it runs, zeros before and after; the same
+/// on real Redis.
+#[test]
+fn bgsave_child_reports_progress() {
+    for redis in [false, true] {
+        let dir = temp_dir(if redis { "pr" } else { "pf" });
+        let s = if redis {
+            Srv::redis(&dir, &[])
+        } else {
+            Srv::ferrodis(&dir, &[])
+        };
+        let mut c = s.conn();
+        assert_eq!(
+            cmd(&mut c, &["DEBUG", "POPULATE", "10000", "key", "500"]),
+            "+OK"
+        );
+        assert_eq!(s.info_field("current_save_keys_total"), "0");
+        // 10000 keys at 300us each: the child runs for three seconds or more.
+        cmd(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "300"]);
+        assert_eq!(cmd(&mut c, &["BGSAVE"]), "+Background saving started");
+        assert_eq!(s.info_field("current_save_keys_total"), "10000");
+        // Pages the child shares with us get copied as we write.
+        for i in 0..64 {
+            cmd(
+                &mut c,
+                &["SETRANGE", &format!("key:{i}"), "0", &"B".repeat(500)],
+            );
+        }
+        let reported = wait_until(Duration::from_secs(30), || {
+            let keys: u64 = s
+                .info_field("current_save_keys_processed")
+                .parse()
+                .unwrap_or(0);
+            let cow: u64 = s.info_field("current_cow_size").parse().unwrap_or(0);
+            keys > 0 && cow > 0 || s.info_field("rdb_bgsave_in_progress") == "0"
+        });
+        assert!(reported, "redis={redis}: no progress reported");
+        assert_eq!(s.info_field("rdb_bgsave_in_progress"), "1", "redis={redis}");
+        let perc: f64 = s.info_field("current_fork_perc").parse().unwrap_or(0.0);
+        assert!(perc > 0.0 && perc <= 100.0, "redis={redis}: {perc}");
+        cmd(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+        s.wait_bgsave_done();
+        assert_eq!(
+            s.info_field("current_save_keys_processed"),
+            "0",
+            "redis={redis}"
+        );
+        assert_eq!(s.info_field("current_cow_size"), "0", "redis={redis}");
+    }
+}
+
 /// kill -9 of the child during BGSAVE leaves the previous dump intact.
 #[test]
 fn killed_child_leaves_previous_dump() {
