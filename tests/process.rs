@@ -110,3 +110,32 @@ fn bind_source_addr_is_used_to_reach_the_master() {
     let slave0 = info_field(&mut m.conn(), "replication", "slave0").unwrap_or_default();
     assert!(slave0.starts_with("ip=127.0.0.2,"), "{slave0}");
 }
+
+/// A crash (DEBUG SEGFAULT, or SIGABRT from outside) writes Redis's bug
+/// report with a stack trace to the log, then the process dies of that
+/// signal (integration/logging's checks).
+#[test]
+fn crashes_are_reported_in_the_log() {
+    use std::os::unix::process::ExitStatusExt;
+    for (how, sig) in [("segfault", libc::SIGSEGV), ("abort", libc::SIGABRT)] {
+        let mut s = Server::start(&[]);
+        if how == "segfault" {
+            let mut c = s.conn();
+            // No reply: the connection drops with the process.
+            c.send(&[b"DEBUG", b"SEGFAULT"]);
+        } else {
+            s.signal(libc::SIGABRT);
+        }
+        let st = s
+            .wait_exit(Duration::from_secs(20))
+            .expect("the server did not die");
+        assert_eq!(st.signal(), Some(sig), "{how}: {st:?}");
+        let log = s.log();
+        assert!(
+            log.contains(&format!("crashed by signal: {sig}")),
+            "{how}: {log}"
+        );
+        assert!(log.contains("------ STACK TRACE ------"), "{how}: {log}");
+        assert!(log.contains("=== REDIS BUG REPORT END."), "{how}: {log}");
+    }
+}

@@ -27,6 +27,12 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
         }
         s.reply_ok(key);
         Ok(())
+    } else if eq_ic(sub, "segfault") {
+        // A real crash, reported as one (Redis writes to an invalid
+        // address; raising the signal reaches the same handler).
+        // SAFETY: raising a signal at ourselves.
+        unsafe { libc::raise(libc::SIGSEGV) };
+        Ok(())
     } else if eq_ic(sub, "aof-flush-sleep") && argv.len() == 3 {
         // Microseconds to sleep before each non-empty AOF write (tests).
         s.persist.aof.flush_sleep_us = crate::encoding::numbers::atoi(&argv[2]).max(0) as u64;

@@ -293,7 +293,33 @@ extern "C" fn on_shutdown_signal(sig: libc::c_int) {
     SHUTDOWN_SIGNAL.store(true, Ordering::Relaxed);
 }
 
-/// SIGTERM/SIGINT request a clean shutdown; SIGPIPE is ignored.
+/// SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT: Redis's crash report
+/// (sigsegvHandler) in the log, then the signal's default action (a core
+/// dump where enabled). Logging is not async-signal-safe, as in Redis: an
+/// alarm ends the process should the report itself hang.
+extern "C" fn on_crash_signal(sig: libc::c_int) {
+    // SAFETY: alarm is async-signal-safe; SIGALRM's default action ends us.
+    unsafe {
+        libc::signal(libc::SIGALRM, libc::SIG_DFL);
+        libc::alarm(5);
+    }
+    log::warn!("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+    log::warn!(
+        "Redis {} crashed by signal: {sig}, si_code: 0",
+        crate::REDIS_VERSION
+    );
+    let bt = std::backtrace::Backtrace::force_capture();
+    log::warn!("\n------ STACK TRACE ------\n{bt}");
+    log::warn!("\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n");
+    // SAFETY: restoring the default action and re-raising the signal.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+/// SIGTERM/SIGINT request a clean shutdown; SIGPIPE is ignored; crashes
+/// are reported.
 pub fn install_signal_handlers() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     let act = SigAction::new(
@@ -307,6 +333,20 @@ pub fn install_signal_handlers() {
         let _ = sigaction(Signal::SIGTERM, &act);
         let _ = sigaction(Signal::SIGINT, &act);
         let _ = sigaction(Signal::SIGPIPE, &ign);
+        let crash = SigAction::new(
+            SigHandler::Handler(on_crash_signal),
+            SaFlags::SA_NODEFER | SaFlags::SA_RESETHAND,
+            SigSet::empty(),
+        );
+        for sig in [
+            Signal::SIGSEGV,
+            Signal::SIGBUS,
+            Signal::SIGFPE,
+            Signal::SIGILL,
+            Signal::SIGABRT,
+        ] {
+            let _ = sigaction(sig, &crash);
+        }
     }
 }
 
