@@ -13,6 +13,17 @@ fn client_names(c: &mut Conn) -> String {
     String::from_utf8_lossy(&c.cmd(&["CLIENT", "LIST"])).into_owned()
 }
 
+/// A server with `client-output-buffer-limit` set, and a connection.
+fn with_limit(limit: &str) -> (Server, Conn) {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "client-output-buffer-limit", limit]),
+        b"+OK\r\n"
+    );
+    (s, c)
+}
+
 /// True when the peer closed without sending a single byte.
 fn closed_silently(c: &mut Conn) -> bool {
     c.read_until_closed().is_ok_and(|got| got.is_empty())
@@ -20,14 +31,7 @@ fn closed_silently(c: &mut Conn) -> bool {
 
 #[test]
 fn over_the_hard_limit_nothing_is_sent() {
-    let s = Server::start(&[]);
-    let mut c = s.conn();
-    c.cmd(&[
-        "CONFIG",
-        "SET",
-        "client-output-buffer-limit",
-        "normal 100000 0 0",
-    ]);
+    let (s, mut c) = with_limit("normal 100000 0 0");
     // (Per-command latency histograms would be allocated on the way.)
     c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
     let item = "x".repeat(1000);
@@ -76,14 +80,7 @@ fn over_the_hard_limit_nothing_is_sent() {
 
 #[test]
 fn huge_replies_stop_at_the_hard_limit() {
-    let s = Server::start(&[]);
-    let mut c = s.conn();
-    c.cmd(&[
-        "CONFIG",
-        "SET",
-        "client-output-buffer-limit",
-        "normal 1000000 0 0",
-    ]);
+    let (s, mut c) = with_limit("normal 1000000 0 0");
     c.cmd(&["HSET", "myhash", "a", "b"]);
     let mut h = s.conn();
     h.send(&[b"HRANDFIELD", b"myhash", b"-999999999"]);
@@ -104,14 +101,7 @@ fn huge_replies_stop_at_the_hard_limit() {
 
 #[test]
 fn soft_limit_runs_out_without_traffic() {
-    let s = Server::start(&[]);
-    let mut c = s.conn();
-    c.cmd(&[
-        "CONFIG",
-        "SET",
-        "client-output-buffer-limit",
-        "pubsub 0 100000 3",
-    ]);
+    let (s, mut c) = with_limit("pubsub 0 100000 3");
     let mut sub = s.conn();
     sub.cmd(&["CLIENT", "SETNAME", "slowsub"]);
     sub.cmd(&["SUBSCRIBE", "foo"]);

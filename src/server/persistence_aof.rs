@@ -167,6 +167,19 @@ impl Server {
         }
     }
 
+    /// The AOF directory must exist: a server that cannot create it
+    /// exits, as Redis.
+    fn aof_create_dir_or_exit(&self, dir: &Path) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            log::warn!(
+                "Can't open or create append-only dir {}: {}",
+                self.cfg.appenddirname,
+                crate::config::os_err(&e)
+            );
+            std::process::exit(1);
+        }
+    }
+
     /// An AOF of Redis < 7.0 (`appendfilename` in the server directory) is
     /// moved into the AOF directory as the base of a new manifest when
     /// there is no AOF directory, no manifest, or a manifest naming only
@@ -186,14 +199,7 @@ impl Server {
         if dir.is_dir() && !empty && !interrupted {
             return;
         }
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            log::warn!(
-                "Can't open or create append-only dir {}: {}",
-                self.cfg.appenddirname,
-                crate::config::os_err(&e)
-            );
-            std::process::exit(1);
-        }
+        self.aof_create_dir_or_exit(&dir);
         manifest.adopt_old_style(prefix);
         if let Err(e) = manifest.persist(&dir, prefix) {
             log::warn!(
@@ -235,14 +241,7 @@ impl Server {
             ),
             Ok(false) => {}
         }
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            log::warn!(
-                "Can't open or create append-only dir {}: {}",
-                self.cfg.appenddirname,
-                crate::config::os_err(&e)
-            );
-            std::process::exit(1);
-        }
+        self.aof_create_dir_or_exit(&dir);
         if manifest.base.is_none() && manifest.incrs.is_empty() {
             let name = manifest.new_base(&prefix, self.cfg.aof_use_rdb_preamble);
             let aux = RdbAux {
