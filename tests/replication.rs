@@ -289,21 +289,6 @@ fn wait_counts_acknowledging_replicas() {
     assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
 }
 
-/// Reads the stream a master sends to a raw SYNC client, after the RDB.
-fn sync_client(port: u16) -> Conn {
-    let mut c = Conn::connect(port);
-    c.send_raw(b"SYNC\r\n");
-    // "$<len>\r\n<rdb>" (disk) after optional "\n" keep-alives.
-    // Keep-alive newlines may precede the header.
-    let line = c.read_line().trim_start_matches('\n').to_string();
-
-    assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
-    let len: usize = line[1..].parse().expect("bulk length");
-    let rdb = c.read_exact_bytes(len);
-    assert!(rdb.starts_with(b"REDIS"));
-    c
-}
-
 #[test]
 fn stream_uses_deterministic_forms() {
     let m = Server::start(&["--repl-diskless-sync", "no"]);

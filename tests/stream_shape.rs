@@ -6,18 +6,9 @@
 
 mod common;
 
+use common::repl::sync_client;
 use common::{parse, Conn, RedisServer, Server, Value};
 use std::time::Duration;
-
-fn sync_client(port: u16) -> Conn {
-    let mut c = Conn::connect(port);
-    c.send_raw(b"SYNC\r\n");
-    let line = c.read_line().trim_start_matches('\n').to_string();
-    assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
-    let len: usize = line[1..].parse().expect("bulk length");
-    c.read_exact_bytes(len);
-    c
-}
 
 /// One step: connection 0 or 1 runs a command (`!` prefix: sent without
 /// reading, for blocking commands), `sleep N`, or `read 1` (the pending

@@ -6,6 +6,7 @@
 mod common;
 mod scenario;
 
+use common::repl::sync_client;
 use common::{info_field, wait_until, Conn, RedisServer, Server};
 use scenario::check;
 use std::time::Duration;
@@ -458,17 +459,6 @@ fn reset_and_client_kill_in_multi() {
 }
 
 // ---- propagation ----
-
-fn sync_client(port: u16) -> Conn {
-    let mut c = Conn::connect(port);
-    c.send_raw(b"SYNC\r\n");
-    let line = c.read_line().trim_start_matches('\n').to_string();
-    assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
-    let len: usize = line[1..].parse().expect("bulk length");
-    let rdb = c.read_exact_bytes(len);
-    assert!(rdb.starts_with(b"REDIS"));
-    c
-}
 
 fn words(r: &[u8]) -> String {
     match common::parse(r) {

@@ -12,6 +12,20 @@ use std::time::Duration;
 
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// A raw SYNC client of the master on `port`, past the RDB (a disk-based
+/// sync: "$<len>\r\n<rdb>", after optional "\n" keep-alives): what it
+/// reads next is the replication stream.
+pub fn sync_client(port: u16) -> Conn {
+    let mut c = Conn::connect(port);
+    c.send_raw(b"SYNC\r\n");
+    let line = c.read_line().trim_start_matches('\n').to_string();
+    assert!(line.starts_with('$'), "unexpected SYNC answer {line:?}");
+    let len: usize = line[1..].parse().expect("bulk length");
+    let rdb = c.read_exact_bytes(len);
+    assert!(rdb.starts_with(b"REDIS"));
+    c
+}
+
 pub fn s(r: &[u8]) -> String {
     String::from_utf8_lossy(r).into_owned()
 }
