@@ -55,6 +55,7 @@ EOF
 fi
 
 start_server PROF "$BIN"
+[ -n "${SETUP:-}" ] && bash -c "$SETUP" _ "$PROF_PORT"
 redis-benchmark -p "$PROF_PORT" -n "$N" -c "$CLIENTS" -q "${ARGS[@]}" >/dev/null 2>&1
 perf record -F 2000 -g -p "$PROF_PID" -o "$OUT/perf.data" >/dev/null 2>&1 &
 rec=$!

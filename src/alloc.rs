@@ -1,57 +1,191 @@
 //! Memory accounting, as Redis's zmalloc: a global allocator wrapper that
-//! keeps a running total of the bytes held (malloc's usable size, which like
-//! jemalloc's size classes includes the rounding but not the allocator's own
+//! keeps a running total of the bytes held (the allocator's usable size,
+//! which includes the size-class rounding but not the allocator's own
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
+//!
+//! Two back ends, chosen at build time:
+//! - jemalloc (feature `jemalloc`, the default build), Redis's own
+//!   allocator, built as Redis builds it (8-byte quantum, no
+//!   cache-oblivious offset). The usable size comes from `nallocx` (size
+//!   class arithmetic, no pointer lookup) and frees are sized
+//!   (`sdallocx`). It also answers INFO's allocator_* and fragmentation
+//!   fields (`allocator_stats`).
+//! - the system allocator (glibc), counted with `malloc_usable_size`.
 //!
 //! The binary installs `Counting` as `#[global_allocator]`; code linked
 //! without it (the library's own tests) falls back to mallinfo2.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 static USED: AtomicUsize = AtomicUsize::new(0);
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-/// The system allocator, counting.
+/// The process allocator, counting.
 pub struct Counting;
 
-#[inline]
-fn usable(ptr: *mut u8) -> usize {
-    // SAFETY: `ptr` was just returned by the system allocator (or is about
-    // to be freed by it) and is non-null.
-    unsafe { libc::malloc_usable_size(ptr as *mut libc::c_void) }
+#[cfg(feature = "jemalloc")]
+mod backend {
+    use std::alloc::Layout;
+    use tikv_jemalloc_sys as je;
+
+    /// mallocx flags: an explicit alignment only where the size class
+    /// does not give it (with the 8-byte quantum, a 24-byte class is only
+    /// 8-aligned, so 16-byte alignment must be asked for).
+    #[inline]
+    fn flags(layout: &Layout) -> i32 {
+        if layout.align() <= 8 && layout.align() <= layout.size() {
+            0
+        } else {
+            je::MALLOCX_ALIGN(layout.align())
+        }
+    }
+
+    #[inline]
+    pub fn usable(layout: &Layout) -> usize {
+        // SAFETY: nallocx only computes a size class.
+        unsafe { je::nallocx(layout.size().max(1), flags(layout)) }
+    }
+
+    #[inline]
+    pub unsafe fn alloc(layout: &Layout, zero: bool) -> *mut u8 {
+        let f = flags(layout) | if zero { je::MALLOCX_ZERO } else { 0 };
+        je::mallocx(layout.size().max(1), f) as *mut u8
+    }
+
+    #[inline]
+    pub unsafe fn dealloc(ptr: *mut u8, layout: &Layout) {
+        je::sdallocx(ptr as *mut libc::c_void, layout.size().max(1), flags(layout))
+    }
+
+    #[inline]
+    pub unsafe fn realloc(ptr: *mut u8, layout: &Layout, new_size: usize) -> *mut u8 {
+        let new = Layout::from_size_align_unchecked(new_size, layout.align());
+        je::rallocx(ptr as *mut libc::c_void, new_size.max(1), flags(&new)) as *mut u8
+    }
+
+    pub const NAME: &str = "jemalloc-5.3.0";
+
+    /// jemalloc's own figures (refreshed by bumping its epoch):
+    /// (allocated, active, resident) bytes.
+    pub fn stats() -> Option<(u64, u64, u64)> {
+        fn read(name: &[u8]) -> Option<u64> {
+            let mut v: usize = 0;
+            let mut len = std::mem::size_of::<usize>();
+            // SAFETY: NUL-terminated name, out-pointer of the documented type.
+            let r = unsafe {
+                je::mallctl(
+                    name.as_ptr() as *const libc::c_char,
+                    &mut v as *mut usize as *mut libc::c_void,
+                    &mut len,
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            (r == 0).then_some(v as u64)
+        }
+        let mut epoch: u64 = 1;
+        let mut len = std::mem::size_of::<u64>();
+        // SAFETY: "epoch" is read-write u64; refreshes the stats below.
+        unsafe {
+            je::mallctl(
+                b"epoch\0".as_ptr() as *const libc::c_char,
+                &mut epoch as *mut u64 as *mut libc::c_void,
+                &mut len,
+                &mut epoch as *mut u64 as *mut libc::c_void,
+                len,
+            );
+        }
+        Some((
+            read(b"stats.allocated\0")?,
+            read(b"stats.active\0")?,
+            read(b"stats.resident\0")?,
+        ))
+    }
 }
 
-// SAFETY: every call is forwarded to `System`; the counter never affects
-// what is allocated.
+#[cfg(not(feature = "jemalloc"))]
+mod backend {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    #[inline]
+    fn usable_of(ptr: *mut u8) -> usize {
+        // SAFETY: `ptr` was returned by the system allocator (or is about
+        // to be freed by it) and is non-null.
+        unsafe { libc::malloc_usable_size(ptr as *mut libc::c_void) }
+    }
+
+    pub unsafe fn alloc(layout: &Layout, zero: bool) -> *mut u8 {
+        if zero {
+            System.alloc_zeroed(*layout)
+        } else {
+            System.alloc(*layout)
+        }
+    }
+
+    pub unsafe fn dealloc(ptr: *mut u8, layout: &Layout) {
+        System.dealloc(ptr, *layout)
+    }
+
+    pub unsafe fn realloc(ptr: *mut u8, layout: &Layout, new_size: usize) -> *mut u8 {
+        System.realloc(ptr, *layout, new_size)
+    }
+
+    /// glibc sizes depend on the chunk: asked of the pointer.
+    pub fn usable_ptr(ptr: *mut u8) -> usize {
+        usable_of(ptr)
+    }
+
+    pub const NAME: &str = "libc";
+
+    pub fn stats() -> Option<(u64, u64, u64)> {
+        None
+    }
+}
+
+#[cfg(feature = "jemalloc")]
+#[inline]
+fn counted(_ptr: *mut u8, layout: &Layout) -> usize {
+    backend::usable(layout)
+}
+
+#[cfg(not(feature = "jemalloc"))]
+#[inline]
+fn counted(ptr: *mut u8, _layout: &Layout) -> usize {
+    backend::usable_ptr(ptr)
+}
+
+// SAFETY: every call is forwarded to the back end; the counter never
+// affects what is allocated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        let p = backend::alloc(&layout, false);
         if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            USED.fetch_add(counted(p, &layout), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        let p = backend::alloc(&layout, true);
         if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            USED.fetch_add(counted(p, &layout), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        USED.fetch_sub(usable(ptr), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
+        USED.fetch_sub(counted(ptr, &layout), Ordering::Relaxed);
+        backend::dealloc(ptr, &layout)
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = usable(ptr);
-        let p = System.realloc(ptr, layout, new_size);
+        let old = counted(ptr, &layout);
+        let p = backend::realloc(ptr, &layout, new_size);
         if !p.is_null() {
             USED.fetch_sub(old, Ordering::Relaxed);
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            let new = Layout::from_size_align_unchecked(new_size, layout.align());
+            USED.fetch_add(counted(p, &new), Ordering::Relaxed);
         }
         p
     }
@@ -66,6 +200,21 @@ pub fn activate() {
 pub fn used() -> Option<u64> {
     if ACTIVE.load(Ordering::Relaxed) {
         Some(USED.load(Ordering::Relaxed) as u64)
+    } else {
+        None
+    }
+}
+
+/// INFO's mem_allocator: "jemalloc-5.3.0" or "libc".
+pub fn allocator_name() -> &'static str {
+    backend::NAME
+}
+
+/// The allocator's own (allocated, active, resident) bytes, where it keeps
+/// them (jemalloc); None for the system allocator.
+pub fn allocator_stats() -> Option<(u64, u64, u64)> {
+    if ACTIVE.load(Ordering::Relaxed) {
+        backend::stats()
     } else {
         None
     }

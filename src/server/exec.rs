@@ -171,6 +171,7 @@ impl Server {
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
+                    self.write_large_reply(key);
                     argv.clear();
                     self.argv = argv;
                     if from_master {

@@ -205,9 +205,20 @@ impl Server {
     fn info_memory(&self, o: &mut String) {
         let used = used_memory();
         let rss = rss_bytes();
+        // jemalloc's own figures, as Redis reports them; the system
+        // allocator has none: its "active" is what is allocated.
+        let (allocated, active, resident) =
+            crate::alloc::allocator_stats().unwrap_or((used, used, rss));
+        let frag = |a: u64, b: u64| (if b > 0 { a as f64 / b as f64 } else { 1.0 }, a as i64 - b as i64);
+        let (frag_ratio, frag_bytes) = frag(active, allocated);
+        let (rss_ratio, rss_bytes_) = frag(resident, active);
+        let (overhead_ratio, overhead_bytes) = frag(rss, resident);
+        let allocator = format!(
+            "allocator_frag_ratio:{frag_ratio:.2}\r\nallocator_frag_bytes:{frag_bytes}\r\nallocator_rss_ratio:{rss_ratio:.2}\r\nallocator_rss_bytes:{rss_bytes_}\r\nrss_overhead_ratio:{overhead_ratio:.2}\r\nrss_overhead_bytes:{overhead_bytes}\r\n"
+        );
         let _ = write!(
             o,
-            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\n{allocator}mem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:{}\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human_bytes(used),
             human_bytes(rss),
             human_bytes(used),
@@ -221,6 +232,7 @@ impl Server {
             rss as i64 - used as i64,
             self.repl.backlog_memory(),
             self.repl.backlog_memory(),
+            crate::alloc::allocator_name(),
         );
     }
 

@@ -557,6 +557,60 @@ impl Server {
         }
     }
 
+    /// Writes what a client's reply buffer holds, as far as the socket takes
+    /// it; a short write asks for WRITABLE events and checks the output
+    /// buffer limits.
+    fn write_reply(&mut self, key: usize) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.pending_reply() == 0 {
+            return;
+        }
+        let sent_before = c.stat_net_out;
+        let r = c.flush();
+        self.stats.net_output_bytes += c.stat_net_out - sent_before;
+        self.stats.io_writes += 1;
+        match r {
+            Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
+            Ok(true) => c.obuf_soft_since_ms = 0,
+            Ok(false) => {
+                self.want_write(key, true);
+                self.check_output_limits(key);
+            }
+            Err(_) => self.close_async(key),
+        }
+    }
+
+    /// A large reply (a big value, a long range) is written as soon as its
+    /// command ends instead of after the whole pipelined batch, so that the
+    /// buffer is reused for the next one; when the socket is full it is
+    /// queued as it is and the next reply starts a fresh buffer. Either
+    /// way a pipeline of big replies never grows (and copies) one buffer
+    /// to hold them all: each value is copied once, into its reply. The
+    /// early write happens only when nothing waits for the AOF (a reply
+    /// never overtakes its write's record).
+    pub(crate) fn write_large_reply(&mut self, key: usize) {
+        const LARGE_REPLY: usize = 64 * 1024;
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        if c.reply.len() - c.sent < LARGE_REPLY
+            || c.kind != Kind::Normal
+            || c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY)
+        {
+            return;
+        }
+        if !c.has(flags::WANT_WRITE) && self.persist.aof.buf.is_empty() {
+            self.write_reply(key);
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.reply.len() - c.sent >= LARGE_REPLY {
+                c.queue_reply();
+            }
+        }
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         self.check_pause_end();
@@ -570,22 +624,7 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
-                continue;
-            }
-            let sent_before = c.stat_net_out;
-            let r = c.flush();
-            self.stats.net_output_bytes += c.stat_net_out - sent_before;
-            self.stats.io_writes += 1;
-            match r {
-                Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-                Ok(true) => c.obuf_soft_since_ms = 0,
-                Ok(false) => {
-                    self.want_write(key, true);
-                    self.check_output_limits(key);
-                }
-                Err(_) => self.close_async(key),
-            }
+            self.write_reply(key);
         }
         let mut pending = pending;
         pending.clear();
