@@ -4,7 +4,7 @@
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
 //!
 //! Two back ends, chosen at build time:
-//! - jemalloc (feature `jemalloc`, the default build), Redis's own
+//! - jemalloc (feature `jemalloc`), Redis's own
 //!   allocator, built as Redis builds it (8-byte quantum, no
 //!   cache-oblivious offset). The usable size comes from `nallocx` (size
 //!   class arithmetic, no pointer lookup) and frees are sized
@@ -12,13 +12,21 @@
 //!   fields (`allocator_stats`).
 //! - the system allocator (glibc), counted with `malloc_usable_size`.
 //!
+//! It also keeps the peak (raised from cron and when reported) and the
+//! figure at startup, for INFO memory and MEMORY STATS.
+//!
 //! The binary installs `Counting` as `#[global_allocator]`; code linked
 //! without it (the library's own tests) falls back to mallinfo2.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 static USED: AtomicUsize = AtomicUsize::new(0);
+/// The most ever seen by `update_peak` (Redis's stat_peak_memory).
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Bytes in use once the server was initialized, before loading data
+/// (Redis's initial_memory_usage).
+static STARTUP: AtomicUsize = AtomicUsize::new(0);
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// The process allocator, counting.
@@ -138,8 +146,14 @@ mod backend {
 
     pub const NAME: &str = "libc";
 
+    /// glibc's view of the heap (mallinfo2): allocated, active, and no
+    /// resident figure of its own (the process RSS stands for it).
     pub fn stats() -> Option<(u64, u64, u64)> {
-        None
+        // SAFETY: mallinfo2 only reads the allocator's statistics.
+        let mi = unsafe { libc::mallinfo2() };
+        let allocated = (mi.uordblks + mi.hblkhd) as u64;
+        let active = (mi.arena + mi.hblkhd) as u64;
+        Some((allocated, active, 0))
     }
 }
 
@@ -205,17 +219,57 @@ pub fn used() -> Option<u64> {
     }
 }
 
+/// Raises the recorded peak to `now` if higher; returns the peak.
+pub fn update_peak(now: u64) -> u64 {
+    let now = now as usize;
+    PEAK.fetch_max(now, Ordering::Relaxed).max(now) as u64
+}
+
+/// Records the memory in use once the server is initialized.
+pub fn mark_startup(now: u64) {
+    STARTUP.store(now as usize, Ordering::Relaxed);
+    update_peak(now);
+}
+
+/// The memory in use when the server finished initializing.
+pub fn startup() -> u64 {
+    STARTUP.load(Ordering::Relaxed) as u64
+}
+
 /// INFO's mem_allocator: "jemalloc-5.3.0" or "libc".
 pub fn allocator_name() -> &'static str {
     backend::NAME
 }
 
-/// The allocator's own (allocated, active, resident) bytes, where it keeps
-/// them (jemalloc); None for the system allocator.
-pub fn allocator_stats() -> Option<(u64, u64, u64)> {
-    if ACTIVE.load(Ordering::Relaxed) {
-        backend::stats()
-    } else {
-        None
+/// The allocator's view and the process RSS, sampled from cron (as Redis
+/// samples its allocator every 100 ms): [allocated, active, resident, rss].
+static ALLOCATOR_STATS: [AtomicU64; 4] = [
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+];
+
+/// Samples the allocator (jemalloc's stats, or glibc's mallinfo2, whose
+/// resident figure is the process RSS) and records `rss`.
+pub fn refresh_allocator_stats(rss: u64) {
+    let (allocated, active, resident) = backend::stats().unwrap_or((0, 0, 0));
+    let resident = if resident == 0 { rss } else { resident };
+    for (slot, v) in ALLOCATOR_STATS
+        .iter()
+        .zip([allocated, active, resident, rss])
+    {
+        slot.store(v, Ordering::Relaxed);
     }
+}
+
+/// The last sample: (allocated, active, resident, rss) in bytes.
+pub fn allocator_stats() -> (u64, u64, u64, u64) {
+    let [a, b, c, d] = &ALLOCATOR_STATS;
+    (
+        a.load(Ordering::Relaxed),
+        b.load(Ordering::Relaxed),
+        c.load(Ordering::Relaxed),
+        d.load(Ordering::Relaxed),
+    )
 }

@@ -19,6 +19,9 @@ pub struct BlockState {
     pub keys: Vec<Sds>,
     /// Absolute unix ms; 0 = forever.
     pub deadline_ms: i64,
+    /// Time spent running the command so far (its statistics wait for
+    /// the command to be served).
+    pub duration_us: u64,
 }
 
 impl Server {
@@ -48,6 +51,7 @@ impl Server {
                 db,
                 keys,
                 deadline_ms,
+                duration_us: 0,
             },
         );
     }
@@ -109,6 +113,7 @@ impl Server {
                         continue;
                     };
                     let (cmd, argv) = (st.cmd, st.argv.clone());
+                    self.blocked_prior_us = st.duration_us;
                     self.call(ckey, cmd, &argv);
                     // Blocked again (no data for it after all): keep its deadline.
                     if let Some(b) = self.clients.blocked_state_mut(ckey) {
@@ -137,6 +142,7 @@ impl Server {
         for key in expired {
             if let Some(st) = self.blocking_remove(key) {
                 self.timeout_reply(key, st.cmd);
+                self.stats_on_unblock(&st, false);
                 self.pending_input.push(key);
             }
         }
@@ -151,15 +157,28 @@ impl Server {
             return false;
         };
         if with_error {
-            self.reply(key, |o| {
-                o.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-            });
+            let e = crate::error::CmdError::from("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            self.reply_error(key, &e);
+            self.prev_err_count = self.stats.total_error_replies;
         } else {
             self.timeout_reply(key, st.cmd);
         }
+        self.stats_on_unblock(&st, with_error);
         self.mark_pending_write(key);
         self.pending_input.push(key);
         true
+    }
+}
+
+impl Server {
+    /// A blocked command ends without being served (timeout, CLIENT
+    /// UNBLOCK): it is counted now (Redis's updateStatsOnUnblock).
+    fn stats_on_unblock(&mut self, st: &BlockState, failed: bool) {
+        let tracking = self.cfg.latency_tracking;
+        self.cmdstats
+            .entry(st.cmd.name)
+            .or_default()
+            .record(st.duration_us, failed, tracking);
     }
 }
 
