@@ -63,7 +63,11 @@ mod backend {
 
     #[inline]
     pub unsafe fn dealloc(ptr: *mut u8, layout: &Layout) {
-        je::sdallocx(ptr as *mut libc::c_void, layout.size().max(1), flags(layout))
+        je::sdallocx(
+            ptr as *mut libc::c_void,
+            layout.size().max(1),
+            flags(layout),
+        )
     }
 
     #[inline]
