@@ -81,13 +81,13 @@ mod backend {
     /// jemalloc's own figures (refreshed by bumping its epoch):
     /// (allocated, active, resident) bytes.
     pub fn stats() -> Option<(u64, u64, u64)> {
-        fn read(name: &[u8]) -> Option<u64> {
+        fn read(name: &std::ffi::CStr) -> Option<u64> {
             let mut v: usize = 0;
             let mut len = std::mem::size_of::<usize>();
-            // SAFETY: NUL-terminated name, out-pointer of the documented type.
+            // SAFETY: a C string name, out-pointer of the documented type.
             let r = unsafe {
                 je::mallctl(
-                    name.as_ptr() as *const libc::c_char,
+                    name.as_ptr(),
                     &mut v as *mut usize as *mut libc::c_void,
                     &mut len,
                     std::ptr::null_mut(),
@@ -101,7 +101,7 @@ mod backend {
         // SAFETY: "epoch" is read-write u64; refreshes the stats below.
         unsafe {
             je::mallctl(
-                b"epoch\0".as_ptr() as *const libc::c_char,
+                c"epoch".as_ptr(),
                 &mut epoch as *mut u64 as *mut libc::c_void,
                 &mut len,
                 &mut epoch as *mut u64 as *mut libc::c_void,
@@ -109,9 +109,9 @@ mod backend {
             );
         }
         Some((
-            read(b"stats.allocated\0")?,
-            read(b"stats.active\0")?,
-            read(b"stats.resident\0")?,
+            read(c"stats.allocated")?,
+            read(c"stats.active")?,
+            read(c"stats.resident")?,
         ))
     }
 }
