@@ -275,6 +275,15 @@ pub struct Keyspace {
     pub key_events: Vec<(u32, &'static str, usize, Sds)>,
     /// Clients whose WATCHed keys were modified since (EXEC must fail).
     pub dirty_cas: Vec<u64>,
+    /// Some client uses client-side caching: modified keys are queued in
+    /// `modified` for invalidation (Redis's signalModifiedKey).
+    pub tracking: bool,
+    /// Keys modified while tracking, with whether a command (not expiry)
+    /// changed them; drained by the server after each command.
+    pub modified: Vec<(Sds, bool)>,
+    /// A database was flushed or swapped while tracking: every client
+    /// must drop its whole cache.
+    pub flushed: bool,
     /// Keys some client is blocked on, with the number of blocked clients.
     pub blocking: HashMap<(usize, Sds), usize>,
     /// Keys that received data while clients were blocked on them.
@@ -286,6 +295,9 @@ pub struct Keyspace {
     /// logarithmic counter instead of the LRU clock. (log_factor, decay_time)
     pub lfu: Option<(u32, u32)>,
     lfu_rand: u64,
+    /// When Some, every key a command modifies is recorded here (a writable
+    /// replica tracks the keys its own clients give a TTL).
+    pub written_keys: Option<Vec<(usize, Sds)>>,
 }
 
 /// Initial LFU counter of a new key (Redis's LFU_INIT_VAL).
@@ -304,6 +316,9 @@ impl Keyspace {
             notify_classes: 0,
             key_events: Vec::new(),
             dirty_cas: Vec::new(),
+            tracking: false,
+            modified: Vec::new(),
+            flushed: false,
             blocking: HashMap::new(),
             ready: Vec::new(),
             stat_expired_keys: 0,
@@ -311,6 +326,7 @@ impl Keyspace {
             stat_keyspace_misses: 0,
             lfu: None,
             lfu_rand: 0x9E3779B97F4A7C15,
+            written_keys: None,
         }
     }
 
@@ -377,6 +393,12 @@ impl Keyspace {
             d.index_remove(&k, e.slot_pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
+            // Expiry, not a command, changed it (BCAST NOLOOP).
+            if self.tracking {
+                if let Some(last) = self.modified.last_mut() {
+                    last.1 = false;
+                }
+            }
             // Raised here so it precedes what the command notifies next.
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
                 self.key_events
@@ -440,6 +462,11 @@ impl Keyspace {
     /// Lookup for a write: no hit/miss accounting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
+            // A write on a writable replica deletes the expired key it
+            // replaces (Redis's EXPIRE_FORCE_DELETE_EXPIRED).
+            if self.expire_mode == ExpireMode::Replica {
+                self.delete_expired(db, key);
+            }
             return None;
         }
         let update = self.update_lru;
@@ -572,6 +599,12 @@ impl Keyspace {
     /// expired only drops that mark when the key is now gone, and, as in
     /// Redis 7.0, stops the scan when the key is still there.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if let Some(w) = self.written_keys.as_mut() {
+            w.push((db, Sds::new(key)));
+        }
+        if self.tracking {
+            self.modified.push((Sds::new(key), true));
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -594,6 +627,9 @@ impl Keyspace {
     /// Every key of a database is about to change (FLUSHDB, FLUSHALL,
     /// loading a dataset): `None` means every database.
     pub fn signal_flushed(&mut self, db: Option<usize>) {
+        if self.tracking {
+            self.flushed = true;
+        }
         for d in 0..self.dbs.len() {
             if db.is_none_or(|x| x == d) {
                 self.touch_all_watched_in_db(d, None);

@@ -24,9 +24,15 @@ pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lolwut;
+pub mod meta;
+pub mod meta_data;
+pub mod meta_keys;
+#[cfg(test)]
+mod meta_tests;
 pub mod scripting;
 pub mod sort;
 pub mod string;
+pub mod subcommands;
 pub mod t_hash;
 pub mod t_list;
 pub mod t_list_blocking;
@@ -43,7 +49,7 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::resp::Out;
 use bytes::Bytes;
 
-pub use table::{lookup, CommandSpec, Proc, Srv, COMMANDS};
+pub use table::{lookup, lookup_original, CommandSpec, Proc, Srv, COMMANDS};
 
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
 
@@ -66,8 +72,12 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
     /// Served for an importing slot without ASKING (RESTORE-ASKING).
-    pub const ASKING: u32 = 1 << 17;
+    pub const ASKING: u32 = 1 << 19;
+    pub const ONLY_SENTINEL: u32 = 1 << 20;
+    pub const PROTECTED: u32 = 1 << 21;
 }
 
 /// A keyspace notification raised by a write: (type flag, event, db, key).
@@ -113,6 +123,9 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// The client's ACL user may read every key (SORT BY/GET patterns
+    /// need it); true where no user applies.
+    pub all_keys_readable: bool,
     /// Called by a script (redis.call): replies must not depend on a set's
     /// internal order (SORT BY nosort of a set sorts).
     pub from_script: bool,

@@ -24,9 +24,12 @@
 //! - `listen`: sockets, daemonize, pidfile, signals;
 //! - `sentinel_mode`: the server running a Sentinel instead of a keyspace.
 
+pub mod acl_cmd;
 pub mod admin;
 pub mod blocking;
+pub mod client_mem;
 pub mod clients;
+pub mod command;
 pub mod conn;
 pub mod cron;
 pub mod debug;
@@ -43,11 +46,20 @@ pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
+pub mod redact;
+pub mod reject;
+pub mod repl_buffer;
+pub mod repl_debug;
+pub mod repl_digest;
+pub mod repl_guard;
 pub mod repl_master;
+pub mod repl_observe;
+pub mod repl_pipe;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
 pub mod sentinel_mode;
+pub mod tracking;
 pub mod while_blocked;
 
 use crate::cmd::Notification;
@@ -110,9 +122,13 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub evicted_keys: u64,
+    pub evicted_clients: u64,
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Replication stream bytes written to replicas and read from our master.
+    pub net_repl_output_bytes: u64,
+    pub net_repl_input_bytes: u64,
     pub expired_stale_perc: f64,
     pub expire_cycle_time_used: u64,
     pub io_reads: u64,
@@ -166,12 +182,22 @@ pub struct Server {
     pub failover: Option<failover::Failover>,
     pub latency: latency::Latency,
     pub shutdown_asap: bool,
+    /// DEBUG PAUSE-CRON.
+    pub cron_paused: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
     pub active_expire_enabled: bool,
+    /// ACL users and the ACL LOG.
+    pub acl: crate::acl::Acl,
+    /// Scratch for the keys of the command being checked.
+    pub acl_keys: Vec<crate::cmd::meta::KeyRef>,
+    /// maxmemory-clients in bytes (0: off) and the memory evictable
+    /// clients use together (kept only while the limit is on).
+    pub client_mem_limit: u64,
+    pub client_mem_total: usize,
     /// Cluster mode state (None when cluster-enabled is no).
     pub cluster: Option<Box<crate::cluster::ClusterCtx>>,
     /// MIGRATE's cached connections.
@@ -225,6 +251,7 @@ impl Server {
             failover: None,
             latency: latency::Latency::default(),
             shutdown_asap: false,
+            cron_paused: false,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -233,6 +260,10 @@ impl Server {
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
             active_expire_enabled: true,
+            acl: crate::acl::Acl::new(),
+            acl_keys: Vec::with_capacity(16),
+            client_mem_limit: 0,
+            client_mem_total: 0,
             cluster: None,
             migrate_cache: Default::default(),
             sentinel: None,
@@ -296,7 +327,7 @@ impl Server {
         let now = self.ks.now_ms;
         let key = self.clients.vacant_key();
         let mut c = Client::new(id, stream, addr, laddr, now);
-        if self.cfg.requirepass.is_empty() {
+        if self.acl.default_needs_no_auth() {
             c.flags |= flags::AUTHENTICATED;
         }
         // Edge-triggered: register both interests once, no re-registration.
@@ -316,6 +347,7 @@ impl Server {
 
     /// Marks a client to be freed before the next poll.
     pub fn close_async(&mut self, key: usize) {
+        self.forget_client_mem(key);
         if let Some(c) = self.clients.get_mut(key) {
             if !c.has(flags::IN_CLOSE_LIST) {
                 c.flags |= flags::CLOSE_ASAP | flags::IN_CLOSE_LIST;
@@ -332,6 +364,7 @@ impl Server {
             return;
         };
         self.unwatch_all(key);
+        self.forget_client_mem(key);
         match kind {
             Kind::Replica => self.repl_replica_gone(key),
             Kind::Master => self.repl_master_gone(key),
@@ -340,6 +373,7 @@ impl Server {
         let Some(freed) = self.clients.remove(key) else {
             return;
         };
+        self.sync_keyspace_tracking();
         if let Some(st) = freed.blocked {
             self.release_blocked_keys(&st);
         }
@@ -412,6 +446,13 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
+            // Held replication data (DEBUG REPL-PAUSE/DELAY) is handed on
+            // within a few ms of its time.
+            let timeout = if self.repl_timer_pending() {
+                timeout.min(Duration::from_millis(2))
+            } else {
+                timeout
+            };
             self.poll_and_dispatch(&mut events, timeout)?;
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
@@ -435,6 +476,10 @@ impl Server {
             let t = ev.token().0;
             if t >= LISTENER_TOKEN_BASE {
                 self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if t == crate::repl::RDB_PIPE_TOKEN {
+                self.rdb_pipe_readable();
                 continue;
             }
             if (crate::cluster::BUS_LISTENER_TOKEN..crate::cluster::TOKEN_END).contains(&t) {
@@ -474,14 +519,12 @@ impl Server {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
+        if c.kind == Kind::Replica {
+            self.replica_writable(key);
+            return;
+        }
         if c.pending_reply() == 0 {
-            let bulk = self
-                .clients
-                .replica(key)
-                .is_some_and(|r| r.rdb_file.is_some());
-            if bulk {
-                self.send_bulk_to_replicas();
-            } else if !self.link_connecting(key) {
+            if !self.link_connecting(key) {
                 self.want_write(key, false);
             }
             return;
@@ -497,7 +540,27 @@ impl Server {
             }
             Err(_) => self.close_async(key),
         }
-        self.repl_after_write(key);
+    }
+
+    /// A replica's socket is writable: the RDB file goes on, or its part
+    /// of the shared replication stream.
+    fn replica_writable(&mut self, key: usize) {
+        let bulk = self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.rdb_file.is_some());
+        if bulk {
+            self.send_bulk_to_replicas();
+            return;
+        }
+        if self.in_rdb_pipe(key) {
+            self.rdb_pipe_replica_writable(key);
+            return;
+        }
+        match self.write_replica(key) {
+            Ok(done) => self.want_write(key, !done),
+            Err(_) => self.close_async(key),
+        }
     }
 
     /// Reads what the socket has and executes every complete command.
@@ -508,8 +571,29 @@ impl Server {
         if c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY) {
             return;
         }
+        if self.repl_apply_paused(key) {
+            // DEBUG REPL-PAUSE-APPLY: the stream waits in the socket.
+            return;
+        }
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let before = c.query.len();
-        let r = c.read_some(MAX_READ_PER_EVENT, drain);
+        let r = if self.repl_link_read_paused(key) {
+            // A slow load: its unparsed input waits in the socket.
+            if !self.pending_input.contains(&key) {
+                self.pending_input.push(key);
+            }
+            Ok(true)
+        } else {
+            match self.clients.get_mut(key) {
+                Some(c) => c.read_some(MAX_READ_PER_EVENT, drain),
+                None => return,
+            }
+        };
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let read = c.query.len() - before;
         self.stats.net_input_bytes += read as u64;
         if read > 0 {
@@ -578,7 +662,7 @@ impl Server {
     /// are checked as the stream is fed): a client whose unsent output
     /// passes the hard limit, or stays over the soft one for its seconds,
     /// is closed.
-    fn check_output_limits(&mut self, key: usize) {
+    pub fn check_output_limits(&mut self, key: usize) {
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -589,6 +673,13 @@ impl Server {
         let class = if c.has(flags::PUBSUB) { 2 } else { 0 };
         let limit = self.cfg.client_output_buffer_limit[class];
         let size = c.pending_reply() as u64;
+        // (CVE-2025-21605, as Debian's Redis 7.0.15: a client that has not
+        // authenticated may not hold more than 1 KB of replies.)
+        if size > 1024 && !c.has(flags::AUTHENTICATED) && !self.acl.default_needs_no_auth() {
+            log::warn!("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, c.addr);
+            self.close_async(key);
+            return;
+        }
         let over_hard = limit.hard > 0 && size > limit.hard;
         let over_soft = limit.soft > 0 && size > limit.soft;
         let expired = if over_soft {
@@ -606,23 +697,39 @@ impl Server {
         }
     }
 
-    /// Writes what a client's reply buffer holds, as far as the socket takes
-    /// it; a short write asks for WRITABLE events and checks the output
-    /// buffer limits.
-    fn write_reply(&mut self, key: usize) {
-        let Some(c) = self.clients.get_mut(key) else {
-            return;
-        };
+    /// Writes what a client has pending: a replica from the shared
+    /// replication buffer too. None when there was nothing to write.
+    fn write_pending(&mut self, key: usize) -> Option<io::Result<bool>> {
+        let c = self.clients.get_mut(key)?;
+        if c.kind == Kind::Replica {
+            return Some(self.write_replica(key));
+        }
         if c.pending_reply() == 0 {
-            return;
+            return None;
         }
         let sent_before = c.stat_net_out;
         let r = c.flush();
         self.stats.net_output_bytes += c.stat_net_out - sent_before;
+        Some(r)
+    }
+
+    /// Writes what a client has pending, as far as the socket takes it; a
+    /// short write asks for WRITABLE events and checks the output buffer
+    /// limits.
+    fn write_reply(&mut self, key: usize) {
+        let Some(r) = self.write_pending(key) else {
+            return;
+        };
         self.stats.io_writes += 1;
         match r {
-            Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-            Ok(true) => c.obuf_soft_since_ms = 0,
+            Ok(true) => {
+                if let Some(c) = self.clients.get_mut(key) {
+                    c.obuf_soft_since_ms = 0;
+                    if c.has(flags::CLOSE_AFTER_REPLY) {
+                        self.close_async(key);
+                    }
+                }
+            }
             Ok(false) => {
                 self.want_write(key, true);
                 self.check_output_limits(key);
@@ -666,6 +773,11 @@ impl Server {
             self.cluster_before_sleep();
         }
         self.check_pause_end();
+        if self.ks.tracking {
+            self.tracking_process(None);
+            self.tracking_send_pending();
+            self.tracking_broadcast();
+        }
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
@@ -676,7 +788,19 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
+            // Nothing more goes to a client that is closing (a replica
+            // killed inside MULTI does not get the transaction's stream).
+            if c.has(flags::CLOSE_ASAP) {
+                continue;
+            }
             self.write_reply(key);
+        }
+        if self.client_mem_limit > 0 {
+            // Output left unsent counts against maxmemory-clients.
+            for &key in &pending {
+                self.update_client_mem(key);
+            }
+            self.evict_clients(None);
         }
         let mut pending = pending;
         pending.clear();
@@ -686,6 +810,10 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        // Blocks no replica needs any more go, ten times the feeding pace.
+        if self.repl.backlog.is_some() {
+            self.trim_repl_buffer(10 * crate::repl::backlog::TRIM_BLOCKS_PER_CALL);
         }
         if self.cluster.is_some() {
             self.cluster_flush_pending();

@@ -483,6 +483,7 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    all_keys_readable: true,
                     from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);

@@ -6,6 +6,8 @@
 //! A server is killed on `Drop`; its log is printed if the test panicked.
 #![allow(dead_code)]
 
+pub mod repl;
+
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -124,6 +126,15 @@ impl RedisServer {
         let bin = which("redis-server").expect("redis-server not found: run make deps");
         Server::start_bin("redis-server", &bin, args)
     }
+
+    /// The real redis-server again on the port of one that exited.
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        let bin = which("redis-server").expect("redis-server not found: run make deps");
+        let p = port.to_string();
+        let mut all = vec!["--port", p.as_str()];
+        all.extend_from_slice(args);
+        Server::start_bin("redis-server", &bin, &all)
+    }
 }
 
 impl Server {
@@ -138,6 +149,21 @@ impl Server {
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
         Server::spawn(name, bin, args, None)
             .unwrap_or_else(|f| panic!("{name} did not start: {}\n---- log ----\n{}", f.why, f.log))
+    }
+
+    /// Starts ferrodis again on the port of a server that exited (a
+    /// restart: its replicas reconnect to the same address).
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        let p = port.to_string();
+        // A config file stays the first argument.
+        let (head, rest) = match args.first() {
+            Some(a) if !a.starts_with("--") => (vec![*a], &args[1..]),
+            _ => (Vec::new(), args),
+        };
+        let mut all = head;
+        all.extend(["--port", p.as_str()]);
+        all.extend_from_slice(rest);
+        Server::start(&all)
     }
 
     /// Starts ferrodis with its address space limited to `limit` bytes
@@ -223,7 +249,7 @@ impl Server {
                 Err(why) => {
                     let log = srv.log();
                     // Another process may have grabbed the port in between.
-                    if attempt < 3 && log.contains("in use") {
+                    if attempt < 3 && fixed.is_none() && log.contains("in use") {
                         continue;
                     }
                     let status = srv.try_wait();
@@ -807,4 +833,45 @@ pub fn sort_reply(r: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(&r[p..]);
     out
+}
+
+/// `sort_reply` applied at every depth: the elements of every array, set,
+/// push and map (as key/value pairs) are sorted, innermost first. For
+/// replies whose nested order is unspecified (COMMAND INFO subcommands,
+/// ACL LIST rules...).
+pub fn deep_sort_reply(r: &[u8]) -> Vec<u8> {
+    fn norm(buf: &[u8], pos: usize, depth: usize) -> Option<(usize, Vec<u8>)> {
+        let end = value_end(buf, pos, depth)?;
+        let kind = buf[pos];
+        if !matches!(kind, b'*' | b'~' | b'>' | b'%') {
+            return Some((end, buf[pos..end].to_vec()));
+        }
+        let eol = line_end(buf, pos + 1)?;
+        let n: i64 = std::str::from_utf8(&buf[pos + 1..eol]).ok()?.parse().ok()?;
+        let per = if kind == b'%' { 2 } else { 1 };
+        let mut p = eol + 2;
+        let mut elems = Vec::new();
+        for _ in 0..n.max(0) {
+            let mut e = Vec::new();
+            for _ in 0..per {
+                let (next, v) = norm(buf, p, depth + 1)?;
+                e.extend_from_slice(&v);
+                p = next;
+            }
+            elems.push(e);
+        }
+        elems.sort();
+        let mut out = buf[pos..eol + 2].to_vec();
+        for e in elems {
+            out.extend_from_slice(&e);
+        }
+        Some((p, out))
+    }
+    match norm(r, 0, 0) {
+        Some((end, mut v)) => {
+            v.extend_from_slice(&r[end..]);
+            v
+        }
+        None => r.to_vec(),
+    }
 }
