@@ -4,13 +4,14 @@
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
 //!
 //! Two back ends, chosen at build time:
-//! - jemalloc (feature `jemalloc`), Redis's own
+//! - jemalloc (feature `jemalloc`, on by default), Redis's own
 //!   allocator, built as Redis builds it (8-byte quantum, no
 //!   cache-oblivious offset). The usable size comes from `nallocx` (size
 //!   class arithmetic, no pointer lookup) and frees are sized
 //!   (`sdallocx`). It also answers INFO's allocator_* and fragmentation
 //!   fields (`allocator_stats`).
-//! - the system allocator (glibc), counted with `malloc_usable_size`.
+//! - the system allocator (glibc, `--no-default-features`), counted with
+//!   `malloc_usable_size`.
 //!
 //! It also keeps the peak (raised from cron and when reported) and the
 //! figure at startup, for INFO memory and MEMORY STATS.
