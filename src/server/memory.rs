@@ -67,7 +67,7 @@ impl Server {
                 (std::mem::size_of::<crate::net::Client>()
                     + c.reply.capacity()
                     + c.queued_len
-                    + c.query.capacity()) as u64
+                    + c.query_alloc) as u64
             })
             .sum()
     }
