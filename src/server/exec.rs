@@ -234,6 +234,7 @@ impl Server {
                     // follow its reply (pushes ignore CLIENT REPLY).
                     self.tracking_send_pending();
                     self.reset_caching_flag(key, &argv);
+                    self.write_large_reply(key);
                     argv.clear();
                     if argv.capacity() > SCRATCH_KEEP {
                         // One huge command must not pin its argv forever.
