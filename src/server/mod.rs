@@ -756,7 +756,8 @@ impl Server {
     /// way a pipeline of big replies never grows (and copies) one buffer
     /// to hold them all: each value is copied once, into its reply. The
     /// early write happens only when nothing waits for the AOF (a reply
-    /// never overtakes its write's record).
+    /// never overtakes its write's record) and the client's class has no
+    /// output limit.
     pub(crate) fn write_large_reply(&mut self, key: usize) {
         const LARGE_REPLY: usize = 64 * 1024;
         let Some(c) = self.clients.get(key) else {
@@ -768,7 +769,12 @@ impl Server {
         {
             return;
         }
-        if !c.has(flags::WANT_WRITE) && self.persist.aof.buf.is_empty() {
+        // With an output limit for its class, a client over it must get
+        // nothing (Redis writes only before sleeping): no early write then.
+        let class = if c.has(flags::PUBSUB) { 2 } else { 0 };
+        let limit = self.cfg.client_output_buffer_limit[class];
+        let limited = limit.hard > 0 || limit.soft > 0;
+        if !limited && !c.has(flags::WANT_WRITE) && self.persist.aof.buf.is_empty() {
             self.write_reply(key);
         }
         if let Some(c) = self.clients.get_mut(key) {
