@@ -253,6 +253,8 @@ pub struct Config {
     pub latency_monitor_threshold: u64,
     /// Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
     pub latency_tracking: bool,
+    /// busy-reply-threshold (lua-time-limit), in milliseconds.
+    pub busy_reply_threshold: u64,
     pub lazyfree_lazy_user_del: bool,
     pub activerehashing: bool,
     pub active_expire_effort: u64,
@@ -393,6 +395,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            busy_reply_threshold: 5000,
             latency_tracking: true,
             lazyfree_lazy_user_del: false,
             activerehashing: true,

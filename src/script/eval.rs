@@ -24,7 +24,9 @@ pub struct Script {
 /// The EVAL engine: its Lua state and the script cache.
 pub struct EvalCtx {
     pub vm: Vm,
-    pub scripts: HashMap<[u8; 40], Script>,
+    /// Keyed by the lower-case hex SHA1 (already uniformly spread: a
+    /// cheap hasher is enough).
+    pub scripts: HashMap<[u8; 40], Script, rustc_hash::FxBuildHasher>,
     /// Memory of the cached bodies (used_memory_scripts_eval).
     pub scripts_mem: usize,
     /// Registry reference of the error handler.
@@ -76,7 +78,7 @@ impl EvalCtx {
         };
         EvalCtx {
             vm,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_mem: 0,
             err_handler,
         }
@@ -212,10 +214,7 @@ impl Server {
         }
         let numkeys = parse_numkeys(argv, "ERR value is not an integer or out of range")?;
         let sha = if evalsha {
-            match sha_key(&argv[1]) {
-                Some(k) if self.scripts.eval.scripts.contains_key(&k) => k,
-                _ => return Err(NOSCRIPT.into()),
-            }
+            sha_key(&argv[1]).ok_or(CmdError::from(NOSCRIPT))?
         } else {
             self.eval_create_function(&argv[1])?
         };
@@ -223,8 +222,7 @@ impl Server {
             return Err(NOSCRIPT.into());
         };
         let (flags, fref) = (script.flags, script.fref);
-        let funcname = String::from_utf8_lossy(&sha).into_owned();
-        self.script_prepare(key, argv, funcname, flags, ro, true)?;
+        self.script_prepare(key, argv, super::run::FuncName::Sha(sha), flags, ro, true)?;
         let l = self.scripts.eval.vm.state();
         let handler = self.scripts.eval.err_handler;
         let keys = &argv[3..3 + numkeys];
@@ -254,7 +252,7 @@ impl Server {
         args: &[Bytes],
         eval_mode: bool,
     ) {
-        let threshold_on = self.cfg.extra_value("busy-reply-threshold") != "0";
+        let threshold_on = self.cfg.busy_reply_threshold != 0;
         let debugging = eval_mode && self.scripts.ldb.on;
         if debugging {
             ffi::lua_sethook(
@@ -290,14 +288,14 @@ impl Server {
             ffi::lua_gc(l, ffi::LUA_GCSTEP, 50);
             self.scripts.gc_count = 0;
         }
-        let funcname = self
-            .scripts
-            .run
-            .as_ref()
-            .map(|r| r.funcname.clone())
-            .unwrap_or_default();
         let script_resp = self.scripts.run.as_ref().map_or(2, |r| r.resp);
         if err != 0 {
+            let funcname = self
+                .scripts
+                .run
+                .as_ref()
+                .map(|r| r.funcname.to_string())
+                .unwrap_or_default();
             if ffi::lua_istable(l, -1) == 0 {
                 let msg = to_bytes(l, -1)
                     .map(|m| String::from_utf8_lossy(m).into_owned())

@@ -691,7 +691,10 @@ impl Server {
         call: CallProp,
         rewritten: Vec<Vec<Bytes>>,
     ) {
-        if call.prevent || (dirty == 0 && !call.force_repl && !call.force_aof) {
+        if call.prevent
+            || (dirty == 0 && !call.force_repl && !call.force_aof)
+            || !self.propagation_has_target()
+        {
             return;
         }
         // (An AOF-only operation is not a case any command needs.)
@@ -734,7 +737,21 @@ impl Server {
         self.queue_propagation(db, argv, true);
     }
 
+    /// Whether propagated commands go anywhere: an AOF, or a replication
+    /// stream (a backlog) we produce, and not while loading (commands read
+    /// from the AOF are not written again). When not, nothing is queued
+    /// (Redis's shouldPropagate; no copy of argv per write).
+    #[inline]
+    fn propagation_has_target(&self) -> bool {
+        !self.persist.loading
+            && (self.persist.aof.state != crate::persist::aof::AofState::Off
+                || (!self.repl.is_replica() && self.repl.backlog.is_some()))
+    }
+
     fn queue_propagation(&mut self, db: usize, argv: Vec<Bytes>, aof: bool) {
+        if !self.propagation_has_target() {
+            return;
+        }
         let target = self.prop.repl_flags;
         let aof = aof && target & crate::script::run::REPL_AOF != 0;
         let repl = target & crate::script::run::REPL_REPLICA != 0;
