@@ -351,14 +351,38 @@ impl Server {
             return Err("redis.call/pcall can only be called inside a script invocation".into());
         };
         let caller = run.caller;
-        let spec = match cmd::lookup(&argv[0]) {
-            Some(s) if s.arity_ok(argv.len()) => s,
-            Some(s) => {
-                self.script_call_rejected(s);
-                return Err("Wrong number of args calling Redis command from script".into());
-            }
-            None => return Err("Unknown Redis command called from script".into()),
+        const UNKNOWN: &str = "Unknown Redis command called from script";
+        const ARITY: &str = "Wrong number of args calling Redis command from script";
+        // Redis's lookupCommand: a container's subcommand is the command.
+        let spec = match cmd::table::lookup_argv(argv) {
+            cmd::table::Lookup::Found(s) => s,
+            _ => return Err(UNKNOWN.into()),
         };
+        let mut noscript = spec.has(flag::NOSCRIPT);
+        if spec.subs.is_empty() && spec.arity == -2 && argv.len() >= 2 {
+            // A container whose handler tells its subcommands apart (every
+            // Redis container has arity -2): Redis's command table knows
+            // whether the subcommand exists, its arity and its noscript flag.
+            if let Some(base) = cmd::meta::find(spec.name.as_bytes()).filter(|m| m.has_subcommands())
+            {
+                let Some(sub) = cmd::meta::find_sub(base, &argv[1]) else {
+                    return Err(UNKNOWN.into());
+                };
+                if !sub.arity_ok(argv.len()) {
+                    self.script_call_rejected(spec);
+                    return Err(ARITY.into());
+                }
+                noscript |= sub.flags & cmd::meta::F_NOSCRIPT != 0;
+            }
+        }
+        if !spec.arity_ok(argv.len()) {
+            self.script_call_rejected(spec);
+            return Err(ARITY.into());
+        }
+        if noscript && !self.scripts.disable_deny_script {
+            self.script_call_rejected(spec);
+            return Err("This Redis command is not allowed from script".into());
+        }
         if let Err(e) = self.script_call_checks(spec, argv) {
             self.script_call_rejected(spec);
             return Err(e);
@@ -418,9 +442,6 @@ impl Server {
         spec: &cmd::CommandSpec,
         argv: &[Bytes],
     ) -> Result<(), String> {
-        if spec.has(flag::NOSCRIPT) && !self.scripts.disable_deny_script {
-            return Err("This Redis command is not allowed from script".into());
-        }
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data
