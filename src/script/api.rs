@@ -239,7 +239,11 @@ unsafe extern "C-unwind" fn redis_sha1hex(l: *mut lua_State) -> c_int {
 
 /// The lower-case hex SHA1 of `data` (the crate's one SHA1).
 pub fn sha1_hex(data: &[u8]) -> [u8; 40] {
-    let d = crate::persist::sha1::sha1(data);
+    digest_hex(&crate::persist::sha1::sha1(data))
+}
+
+/// A SHA1 digest in lower-case hex.
+pub fn digest_hex(d: &[u8; 20]) -> [u8; 40] {
     let mut out = [0u8; 40];
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in d.iter().enumerate() {

@@ -363,7 +363,8 @@ impl Server {
             // A container whose handler tells its subcommands apart (every
             // Redis container has arity -2): Redis's command table knows
             // whether the subcommand exists, its arity and its noscript flag.
-            if let Some(base) = cmd::meta::find(spec.name.as_bytes()).filter(|m| m.has_subcommands())
+            if let Some(base) =
+                cmd::meta::find(spec.name.as_bytes()).filter(|m| m.has_subcommands())
             {
                 let Some(sub) = cmd::meta::find_sub(base, &argv[1]) else {
                     return Err(UNKNOWN.into());
