@@ -313,6 +313,49 @@ fn real_redis_loads_our_rdb_with_functions_and_we_load_its() {
 }
 
 #[test]
+fn redis_cli_functions_rdb_holds_the_libraries_and_no_keys() {
+    // `redis-cli --functions-rdb` (REPLCONF rdb-filter-only functions): the
+    // RDB holds the libraries only, and both servers load it; `--rdb` gets
+    // everything. Diskless sync off: a filtered RDB still goes through a
+    // socket.
+    let f = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut c = f.conn();
+    c.cmd(&["FUNCTION", "LOAD", LIB]);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["SET", "k2", "v"]);
+    let dir = TempDir::new("clifnrdb");
+    for (flag, keys) in [("--functions-rdb", "0"), ("--rdb", "2")] {
+        let path = dir.join("dump.rdb");
+        let _ = std::fs::remove_file(&path);
+        let out = std::process::Command::new(common::require_tool("redis-cli"))
+            .args(["-p", &f.port.to_string(), flag])
+            .arg(&path)
+            .output()
+            .expect("redis-cli runs");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Transfer finished with success"),
+            "{flag}: {text}"
+        );
+        let d = dir.path.to_string_lossy().into_owned();
+        for srv in [
+            RedisServer::start(&["--dir", &d]),
+            Server::start(&["--dir", &d]),
+        ] {
+            let mut rc = srv.conn();
+            assert_eq!(s(&rc.cmd(&["DBSIZE"])), format!(":{keys}\r\n"), "{flag}");
+            assert!(function_list(&mut rc).contains("incrby2"), "{flag}");
+        }
+    }
+    // Unknown filters are refused, as Redis does.
+    assert_eq!(
+        s(&c.cmd(&["REPLCONF", "rdb-filter-only", "keys"])),
+        "-ERR Unsupported rdb-filter-only option: keys\r\n"
+    );
+}
+
+#[test]
 fn redis_cli_eval_runs_a_script_file() {
     let srv = Server::start(&[]);
     let dir = TempDir::new("clieval");

@@ -87,6 +87,9 @@ pub struct RdbAux {
     pub key_save_delay_us: i64,
     /// The function libraries' codes (one RDB_OPCODE_FUNCTION2 record each).
     pub functions: Vec<bytes::Bytes>,
+    /// No keys (a replica's `REPLCONF rdb-filter-only`, Redis's
+    /// SLAVE_REQ_RDB_EXCLUDE_DATA).
+    pub exclude_data: bool,
 }
 
 impl Default for RdbAux {
@@ -99,6 +102,7 @@ impl Default for RdbAux {
             used_mem: 0,
             key_save_delay_us: 0,
             functions: Vec::new(),
+            exclude_data: false,
         }
     }
 }
@@ -412,7 +416,7 @@ pub fn write_rdb_with(
     }
     let mut keys = 0u64;
     for (i, db) in ks.dbs.iter().enumerate() {
-        if db.dict.is_empty() {
+        if db.dict.is_empty() || aux.exclude_data {
             continue;
         }
         w.byte(OPCODE_SELECTDB)?;

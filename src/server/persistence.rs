@@ -116,6 +116,7 @@ impl Server {
                 .parse()
                 .unwrap_or(0),
             functions: self.scripts.functions.codes(),
+            exclude_data: false,
         }
     }
 

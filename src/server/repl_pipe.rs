@@ -21,12 +21,21 @@ const PIPE_CHUNK: usize = 64 * 1024;
 
 impl Server {
     /// Forks the child writing the EOF-framed RDB into a new pipe whose read
-    /// end the loop watches; `replicas` receive it.
-    pub(super) fn fork_rdb_to_pipe(&mut self, replicas: &[usize]) -> Result<i32, String> {
+    /// end the loop watches; `replicas` receive it, with what `req` leaves
+    /// out.
+    pub(super) fn fork_rdb_to_pipe(
+        &mut self,
+        replicas: &[usize],
+        req: crate::repl::RdbFilter,
+    ) -> Result<i32, String> {
         // A socket pair rather than a pipe: the loop's poller takes it as it
         // is; the child's end blocks, so a slow transfer stalls the child.
         let (rd, wr) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
-        let aux = self.rdb_aux();
+        let mut aux = self.rdb_aux();
+        aux.exclude_data = req.exclude_data;
+        if req.exclude_functions {
+            aux.functions.clear();
+        }
         let mark = crate::util::random_hex40();
         let rd_fd = rd.as_raw_fd();
         // (In the parent the closure, and with it the child's end, is

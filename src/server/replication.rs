@@ -280,10 +280,30 @@ impl Server {
                     self.send_ack();
                 }
                 return Ok(());
-            } else if crate::cmd::eq_ic(opt, "rdb-only")
-                || crate::cmd::eq_ic(opt, "rdb-filter-only")
-            {
+            } else if crate::cmd::eq_ic(opt, "rdb-only") {
                 // redis-cli --rdb: accepted.
+            } else if crate::cmd::eq_ic(opt, "rdb-filter-only") {
+                // "Include" filters: everything is left out but what is named
+                // ("functions" is the one filter; "" keeps nothing).
+                let filters = crate::util::splitargs::split_args(val)
+                    .ok_or_else(|| CmdError::from("ERR Missing rdb-filter-only values"))?;
+                let mut req = crate::repl::RdbFilter {
+                    exclude_data: true,
+                    exclude_functions: true,
+                };
+                for f in &filters {
+                    if crate::cmd::eq_ic(f, "functions") {
+                        req.exclude_functions = false;
+                    } else {
+                        return Err(CmdError::msg(format!(
+                            "ERR Unsupported rdb-filter-only option: {}",
+                            String::from_utf8_lossy(f)
+                        )));
+                    }
+                }
+                if let Some(i) = self.replica_info(key) {
+                    i.req = req;
+                }
             } else {
                 return Err(CmdError::msg(format!(
                     "ERR Unrecognized REPLCONF option: {}",
