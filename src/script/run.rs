@@ -196,7 +196,8 @@ impl Server {
         let Some(c) = self.clients.get(key) else {
             return Err("ERR no client".into());
         };
-        let obey = c.kind == Kind::Master;
+        // Redis's mustObeyClient: our master, or the AOF being loaded.
+        let obey = c.kind == Kind::Master || c.id == crate::server::AOF_CLIENT_ID;
         let (caller_id, db) = (c.id, c.db);
         let running_stale =
             self.repl.is_replica() && !self.repl.link_up() && !self.cfg.replica_serve_stale_data;

@@ -355,6 +355,12 @@ impl Server {
         // A script running past busy-reply-threshold: -BUSY for the others
         // (first: nothing may be evicted under the running script).
         if self.script_timed_out() {
+            // A slow script read from the AOF: -LOADING comes first, as in
+            // Redis's processCommand.
+            if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
+                self.reject(key, Some(cmd), error::LOADING.into());
+                return;
+            }
             if let Some(e) = self.script_busy_refusal(cmd, argv) {
                 self.reject(key, Some(cmd), e);
                 return;

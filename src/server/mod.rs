@@ -68,6 +68,10 @@ use crate::db::Keyspace;
 use crate::net::{flags, Client, Kind};
 use crate::resp::Span;
 pub use admin::start;
+
+/// Redis's CLIENT_ID_AOF: the id of the client a script read from the AOF
+/// runs as (never a connection's id).
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
 use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
 use std::collections::HashMap;
