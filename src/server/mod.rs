@@ -184,6 +184,10 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// DEBUG PAUSE-CRON.
     pub cron_paused: bool,
+    /// DEBUG REPLYBUFFER: how often a client's reply-buffer peak restarts
+    /// (ms, -1 never) and whether the cron resizes reply buffers at all.
+    pub reply_buffer_peak_reset_ms: i64,
+    pub reply_buffer_resizing: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
@@ -252,6 +256,8 @@ impl Server {
             latency: latency::Latency::default(),
             shutdown_asap: false,
             cron_paused: false,
+            reply_buffer_peak_reset_ms: crate::net::REPLY_PEAK_RESET_MS,
+            reply_buffer_resizing: true,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
