@@ -70,3 +70,47 @@ pub fn used() -> Option<u64> {
         None
     }
 }
+
+/// The usable size jemalloc 5 (Redis's allocator, 16-byte quantum, 4K
+/// pages) gives a request of `size` bytes: Redis reports its own memory
+/// (MEMORY USAGE, XINFO-adjacent figures) in these size classes, and
+/// ferrodis reproduces those figures without using jemalloc.
+pub fn jemalloc_usable(size: usize) -> usize {
+    match size {
+        0..=8 => 8,
+        9..=128 => (size + 15) & !15,
+        _ => {
+            // Four classes per doubling: (2^k, 2^(k+1)] in steps of 2^(k-2).
+            let lg = usize::BITS - 1 - (size - 1).leading_zeros();
+            let delta = 1usize << (lg - 2);
+            (size + delta - 1) & !(delta - 1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jemalloc_usable;
+
+    #[test]
+    fn jemalloc_classes() {
+        let want = [
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (17, 32),
+            (100, 112),
+            (128, 128),
+            (129, 160),
+            (257, 320),
+            (4095, 4096),
+            (4096, 4096),
+            (4097, 5120),
+            (14337, 16384),
+            (16385, 20480),
+        ];
+        for (size, class) in want {
+            assert_eq!(jemalloc_usable(size), class, "size {size}");
+        }
+    }
+}

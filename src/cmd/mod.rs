@@ -24,6 +24,10 @@ pub mod t_hash;
 pub mod t_list;
 pub mod t_list_blocking;
 pub mod t_set;
+pub mod t_stream;
+pub mod t_stream_cg;
+pub mod t_stream_info;
+pub mod t_stream_read;
 pub mod t_zset;
 pub mod t_zset_ops;
 pub mod t_zset_range;
@@ -83,6 +87,13 @@ pub enum Effect {
         /// Absolute unix ms; 0 = forever.
         deadline_ms: i64,
     },
+    /// Block on stream keys (XREAD / XREADGROUP BLOCK) until one of them
+    /// has entries past what the client waits for.
+    BlockStream {
+        keys: Vec<Bytes>,
+        deadline_ms: i64,
+        wait: Box<t_stream_read::StreamWait>,
+    },
 }
 
 /// Everything a keyspace handler may touch.
@@ -103,6 +114,12 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// The command comes from the master link or the AOF: it is applied as
+    /// written, without the checks that protect clients (mustObeyClient).
+    pub must_obey: bool,
+    /// Set when the server re-runs a blocked XREAD/XREADGROUP for the one
+    /// stream key that became ready.
+    pub serve: Option<Box<t_stream_read::StreamServe>>,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only
@@ -258,6 +275,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(t_stream::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

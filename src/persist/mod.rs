@@ -4,6 +4,7 @@
 //!
 //! - `rdb`: the RDB writer (version 10, as Redis 7.0) and DUMP payloads;
 //! - `rdb_load`: the RDB reader (versions 1..=12) and RESTORE payloads;
+//! - `rdb_stream`: streams in both directions;
 //! - `fork`: `fork_child`, reaping, CoW accounting;
 //! - `aof`: multi-part AOF (manifest, base, incremental files);
 //! - `digest`, `sha1`: DEBUG DIGEST as Redis computes it.
@@ -13,6 +14,7 @@ pub mod digest;
 pub mod fork;
 pub mod rdb;
 pub mod rdb_load;
+pub mod rdb_stream;
 pub mod sha1;
 
 pub use fork::{Child, ChildExit, ChildKind};

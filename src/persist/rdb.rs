@@ -211,6 +211,7 @@ impl<W: Write> RdbWriter<W> {
             Value::ZSet(_) => TYPE_ZSET_2,
             Value::Hash(h) if h.as_listpack().is_some() => TYPE_HASH_LISTPACK,
             Value::Hash(_) => TYPE_HASH,
+            Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
         }
     }
 
@@ -223,6 +224,7 @@ impl<W: Write> RdbWriter<W> {
             Value::Set(s) => self.set(s),
             Value::ZSet(z) => self.zset(z),
             Value::Hash(h) => self.hash(h),
+            Value::Stream(st) => self.stream(st),
         }
     }
 

@@ -410,9 +410,25 @@ impl Server {
             if argv.len() == 5 && !eq_ic(&argv[3], "samples") || argv.len() == 4 || argv.len() > 5 {
                 return Err(error::SYNTAX.into());
             }
+            let samples = match argv.get(4) {
+                Some(n) => match crate::resp::parse_i64(n) {
+                    Some(n) if n < 0 => return Err(error::SYNTAX.into()),
+                    Some(0) => usize::MAX,
+                    Some(n) => n as usize,
+                    None => return Err(error::NOT_INT.into()),
+                },
+                None => 5,
+            };
             let size = match self.ks.lookup_read(db, &argv[2]) {
                 None => None,
-                Some(e) => Some(crate::server::info::value_memory(&e.val) + argv[2].len() + 64),
+                // Streams report Redis's own figure (objectComputeSize).
+                Some(e) => Some(match &e.val {
+                    crate::db::Value::Stream(s) => {
+                        s.memory_usage(samples)
+                            + crate::types::stream_meta::key_memory_usage(argv[2].len())
+                    }
+                    v => crate::server::info::value_memory(v) + argv[2].len() + 64,
+                }),
             };
             self.reply(key, |o| match size {
                 None => o.null(),

@@ -4,8 +4,14 @@
 //! A blocked client keeps its command. When one of its keys becomes ready the
 //! command runs again through `call()`; the handler either serves it (and
 //! chooses what to propagate, e.g. LPOP) or asks to block again.
+//!
+//! Stream readers (XREAD, XREADGROUP) wait for entries past an ID: a ready
+//! key is checked against what each of them waits for (`check_ready`) and
+//! only those that can be served are, from that one key (`Ctx::serve`);
+//! XREADGROUP clients whose key or group went away get an error.
 
 use super::Server;
+use crate::cmd::t_stream_read::{check_ready, Readiness, StreamServe, StreamWait};
 use crate::cmd::CommandSpec;
 use crate::net::flags;
 use crate::sds::Sds;
@@ -19,6 +25,8 @@ pub struct BlockState {
     pub keys: Vec<Sds>,
     /// Absolute unix ms; 0 = forever.
     pub deadline_ms: i64,
+    /// For XREAD / XREADGROUP: what each key must have to serve the client.
+    pub stream: Option<Box<StreamWait>>,
 }
 
 #[derive(Default)]
@@ -26,6 +34,8 @@ pub struct Blocking {
     /// (db, key) -> blocked client keys, first come first served.
     pub waiting: HashMap<(usize, Sds), VecDeque<usize>>,
     pub count: usize,
+    /// The stream key a re-run XREAD/XREADGROUP serves (taken by `call`).
+    pub serve: Option<Box<StreamServe>>,
 }
 
 impl Server {
@@ -37,6 +47,7 @@ impl Server {
         argv: &[Bytes],
         keys: Vec<Bytes>,
         deadline_ms: i64,
+        stream: Option<Box<StreamWait>>,
     ) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -58,6 +69,7 @@ impl Server {
             db,
             keys,
             deadline_ms,
+            stream,
         }));
         self.blocking.count += 1;
     }
@@ -104,18 +116,24 @@ impl Server {
                     continue;
                 };
                 for ckey in queue {
+                    let Some(b) = self.clients.get(ckey).and_then(|c| c.blocked.as_ref()) else {
+                        continue;
+                    };
+                    if b.db != db {
+                        continue;
+                    }
+                    if b.stream.is_some() {
+                        self.serve_stream_client(ckey, db, &k);
+                        continue;
+                    }
                     if !self.ks.exists(db, &k) {
-                        break;
+                        continue;
                     }
                     // As Redis 7.0, a key of another type (SET over a key a
                     // BLPOP waits on) leaves its clients blocked.
-                    let want = self
-                        .clients
-                        .get(ckey)
-                        .and_then(|c| c.blocked.as_ref())
-                        .map(|b| waited_type(b.cmd.name));
+                    let want = waited_type(b.cmd.name);
                     let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
-                    if want.is_some() && want != have {
+                    if Some(want) != have {
                         continue;
                     }
                     let Some(st) = self.blocking_remove(ckey) else {
@@ -133,6 +151,45 @@ impl Server {
                     // The unblocked client may have more commands buffered.
                     self.pending_input.push(ckey);
                 }
+            }
+        }
+    }
+
+    /// A stream key a reader waits on is ready (new entries, deleted,
+    /// overwritten, its group destroyed): serve the reader from it, fail
+    /// it, or leave it waiting (serveClientsBlockedOnStreamKey).
+    fn serve_stream_client(&mut self, ckey: usize, db: usize, key: &Sds) {
+        let Some(b) = self.clients.get(ckey).and_then(|c| c.blocked.as_ref()) else {
+            return;
+        };
+        let Some(wait) = b.stream.as_ref() else {
+            return;
+        };
+        // The wait ID of the first occurrence of the key, as Redis keeps.
+        let index = b.keys.iter().position(|x| x == key).unwrap_or(0);
+        let readiness = check_ready(&self.ks, db, key.as_bytes(), index, wait);
+        match readiness {
+            Readiness::Wait => {}
+            Readiness::Fail(msg) => {
+                let Some(st) = self.blocking_remove(ckey) else {
+                    return;
+                };
+                self.reply_error(ckey, &msg.into());
+                let s = self.cmdstats.entry(st.cmd.name).or_default();
+                s.calls += 1;
+                s.failed += 1;
+                self.mark_pending_write(ckey);
+                self.pending_input.push(ckey);
+            }
+            Readiness::Serve(req) => {
+                let Some(st) = self.blocking_remove(ckey) else {
+                    return;
+                };
+                self.blocking.serve = Some(Box::new(req));
+                self.call(ckey, st.cmd, &st.argv);
+                self.blocking.serve = None;
+                self.mark_pending_write(ckey);
+                self.pending_input.push(ckey);
             }
         }
     }

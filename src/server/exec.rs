@@ -391,6 +391,8 @@ impl Server {
                     events: &mut self.events,
                     effect: Effect::None,
                     no_block: in_multi || is_master,
+                    must_obey: is_master,
+                    serve: self.blocking.serve.take(),
                 };
                 let r = handler(&mut ctx, argv);
                 let dirty = ctx.dirty;
@@ -418,8 +420,18 @@ impl Server {
                         }
                     }
                 }
-                if let Effect::Block { keys, deadline_ms } = effect {
-                    self.block_client(key, cmd, argv, keys, deadline_ms);
+                match effect {
+                    Effect::Block { keys, deadline_ms } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, None);
+                    }
+                    Effect::BlockStream {
+                        keys,
+                        deadline_ms,
+                        wait,
+                    } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, Some(wait));
+                    }
+                    Effect::None => {}
                 }
             }
             Proc::Srv(tag) => {

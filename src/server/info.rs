@@ -18,6 +18,7 @@ pub fn value_memory(v: &Value) -> usize {
         Value::Hash(h) => h.mem_usage(),
         Value::Set(s) => s.mem_usage(),
         Value::ZSet(z) => z.mem_usage(),
+        Value::Stream(s) => s.memory_usage(usize::MAX),
     }
 }
 
