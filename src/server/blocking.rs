@@ -175,9 +175,8 @@ impl Server {
                     return;
                 };
                 self.reply_error(ckey, &msg.into());
-                let s = self.cmdstats.entry(st.cmd.name).or_default();
-                s.calls += 1;
-                s.failed += 1;
+                // Counted as called when it blocked; now failed too.
+                self.cmdstats.entry(st.cmd.name).or_default().failed += 1;
                 self.mark_pending_write(ckey);
                 self.pending_input.push(ckey);
             }
