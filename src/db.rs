@@ -7,8 +7,9 @@
 //! clients). The clock is passed in (`Keyspace::now_ms`), never read here.
 
 use crate::dict::Dict;
-use crate::resp::parse_i64;
-use crate::sds::{fmt_i64, Sds};
+use crate::encoding::numbers::ll2string;
+use crate::encoding::numbers::string2ll;
+use crate::sds::Sds;
 use crate::types::{Hash, List, Set, Stream, ZSet};
 use std::collections::HashMap;
 
@@ -35,7 +36,7 @@ impl Value {
     /// as Redis's tryObjectEncoding does.
     pub fn from_bytes(b: &[u8]) -> Value {
         if b.len() <= 20 {
-            if let Some(n) = parse_i64(b) {
+            if let Some(n) = string2ll(b) {
                 return Value::Int(n);
             }
         }
@@ -75,7 +76,7 @@ impl Value {
     pub fn str_bytes<'a>(&'a self, buf: &'a mut [u8; 20]) -> Option<&'a [u8]> {
         match self {
             Value::Str(s) | Value::Raw(s) => Some(s.as_bytes()),
-            Value::Int(n) => Some(fmt_i64(*n, buf)),
+            Value::Int(n) => Some(ll2string(*n, buf)),
             _ => None,
         }
     }
@@ -379,7 +380,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         if let Some(e) = d.dict.get_mut(key) {
             let same_shape = matches!(&e.val, Value::Str(s) if s.len() == bytes.len() && s.heap_size() > 0)
-                && (bytes.len() > 20 || crate::resp::parse_i64(bytes).is_none());
+                && (bytes.len() > 20 || crate::encoding::numbers::string2ll(bytes).is_none());
             if same_shape {
                 if let Value::Str(s) = &mut e.val {
                     s.as_bytes_mut().copy_from_slice(bytes);

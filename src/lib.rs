@@ -4,7 +4,8 @@
 //! Crate map, in reading order:
 //! - `resp`: the request parser and the reply encoder (pure);
 //! - `sds`, `dict`: the string and hash table everything is stored in;
-//! - `encoding`: byte-exact Redis formats (listpack, intset, LZF, CRC64...);
+//! - `encoding`: byte-exact Redis formats (listpack, intset, LZF, CRC64...)
+//!   and `encoding::numbers`, the one home of string<->number rules;
 //! - `types`: list, hash, set and sorted set values;
 //! - `db`: the keyspace, values and expiry;
 //! - `cmd`: the command table and the handlers, one file per family;
@@ -12,8 +13,10 @@
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
 //! - `server`: the loop that owns all of the above;
-//! - `config`, `logging`, `util`, `error`, `alloc` (memory accounting):
-//!   shared plumbing.
+//! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
+//!   argument splitter/quoter (`util::splitargs`);
+//! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
+//!   plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod alloc;

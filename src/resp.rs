@@ -6,7 +6,7 @@
 //! either returns one complete request, says how many bytes it needs at least
 //! (`Incomplete`), or reports a protocol error with Redis's exact wording.
 
-use crate::sds::{fmt_i64, itoa_buf};
+use crate::encoding::numbers::{ll2string, string2ll};
 
 /// Longest inline request or `*`/`$` header line accepted while incomplete.
 pub const INLINE_MAX_SIZE: usize = 64 * 1024;
@@ -57,38 +57,6 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Parses a signed decimal the way Redis's string2ll does.
-pub fn parse_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || digits[0] == b'0' {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    if neg {
-        if v > i64::MAX as u64 + 1 {
-            return None;
-        }
-        Some((v as i64).wrapping_neg())
-    } else {
-        i64::try_from(v).ok()
-    }
-}
-
 /// Parses one request from `buf`, pushing argument spans into `args`
 /// (cleared first).
 pub fn parse_request(
@@ -116,7 +84,7 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
             need: buf.len() + 1,
         });
     };
-    let count = match parse_i64(&buf[1..eol]) {
+    let count = match string2ll(&buf[1..eol]) {
         Some(n) if n <= i32::MAX as i64 => n,
         _ => return Err(ProtoError("invalid multibulk length")),
     };
@@ -142,7 +110,7 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
                 need: buf.len() + 1,
             });
         };
-        let len = match parse_i64(&buf[pos + 1..eol]) {
+        let len = match string2ll(&buf[pos + 1..eol]) {
             Some(n) if n >= 0 && (n as u64) <= limits.proto_max_bulk_len => n as usize,
             _ => return Err(ProtoError("invalid bulk length")),
         };
@@ -197,104 +165,9 @@ fn parse_inline(buf: &[u8], args: &mut Vec<Span>) -> Result<Parsed, ProtoError> 
     if line_end > 0 && buf[line_end - 1] == b'\r' {
         line_end -= 1;
     }
-    split_args(&buf[..line_end], args).ok_or(ProtoError("unbalanced quotes in request"))?;
+    crate::util::splitargs::split_spans(&buf[..line_end], args)
+        .ok_or(ProtoError("unbalanced quotes in request"))?;
     Ok(Parsed::Request { consumed: nl + 1 })
-}
-
-/// Splits a line into argument spans, honouring quotes. A quoted argument's
-/// span keeps its quotes: the caller materialises it with `unescape_arg`.
-fn split_args(line: &[u8], args: &mut Vec<Span>) -> Option<()> {
-    let mut i = 0;
-    loop {
-        while i < line.len() && line[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(());
-        }
-        match line[i] {
-            q @ (b'"' | b'\'') => {
-                let start = i;
-                i += 1;
-                loop {
-                    if i >= line.len() {
-                        return None;
-                    }
-                    if line[i] == b'\\' && i + 1 < line.len() {
-                        i += 2;
-                        continue;
-                    }
-                    if line[i] == q {
-                        i += 1;
-                        // A closing quote must be followed by a space or the end.
-                        if i < line.len() && !line[i].is_ascii_whitespace() {
-                            return None;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                args.push((start, i));
-            }
-            _ => {
-                let start = i;
-                while i < line.len() && !line[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                args.push((start, i));
-            }
-        }
-    }
-}
-
-/// Materialises an inline argument: strips quotes and resolves escapes the
-/// way sdssplitargs does.
-pub fn unescape_arg(raw: &[u8]) -> Vec<u8> {
-    let Some(&q) = raw.first() else {
-        return Vec::new();
-    };
-    if (q != b'"' && q != b'\'') || raw.len() < 2 {
-        return raw.to_vec();
-    }
-    let inner = &raw[1..raw.len() - 1];
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        let c = inner[i];
-        if c == b'\\' && i + 1 < inner.len() {
-            let n = inner[i + 1];
-            if q == b'\'' {
-                out.push(if n == b'\'' { b'\'' } else { c });
-                if n == b'\'' {
-                    i += 2;
-                } else {
-                    i += 1;
-                }
-                continue;
-            }
-            if n == b'x' && i + 3 < inner.len() {
-                let hex = |b: u8| (b as char).to_digit(16);
-                if let (Some(h), Some(l)) = (hex(inner[i + 2]), hex(inner[i + 3])) {
-                    out.push((h * 16 + l) as u8);
-                    i += 4;
-                    continue;
-                }
-            }
-            out.push(match n {
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'b' => 8,
-                b'a' => 7,
-                other => other,
-            });
-            i += 2;
-            continue;
-        }
-        out.push(c);
-        i += 1;
-    }
-    out
 }
 
 // ---- replies ----
@@ -313,9 +186,9 @@ impl<'a> Out<'a> {
 
     #[inline]
     fn line(&mut self, prefix: u8, n: i64) {
-        let mut b = itoa_buf();
+        let mut b = [0u8; 20];
         self.buf.push(prefix);
-        self.buf.extend_from_slice(fmt_i64(n, &mut b));
+        self.buf.extend_from_slice(ll2string(n, &mut b));
         self.buf.extend_from_slice(b"\r\n");
     }
 
@@ -358,8 +231,8 @@ impl<'a> Out<'a> {
     }
 
     pub fn bulk_i64(&mut self, n: i64) {
-        let mut b = itoa_buf();
-        let s = fmt_i64(n, &mut b);
+        let mut b = [0u8; 20];
+        let s = ll2string(n, &mut b);
         self.bulk(s);
     }
 
@@ -414,7 +287,7 @@ impl<'a> Out<'a> {
 
     /// A double: `,` in RESP3, a bulk string with Redis's formatting in RESP2.
     pub fn double(&mut self, d: f64) {
-        let text = fmt_double(d);
+        let text = crate::encoding::numbers::fmt_double(d);
         if self.resp >= 3 {
             self.buf.push(b',');
             self.buf.extend_from_slice(text.as_bytes());
@@ -451,52 +324,6 @@ impl<'a> Out<'a> {
         for i in items {
             self.bulk(i);
         }
-    }
-}
-
-/// Formats a double as Redis does in replies (`%.17g`, `inf`, `-inf`).
-pub fn fmt_double(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d.is_nan() {
-        return "nan".into();
-    }
-    fmt_g17(d)
-}
-
-/// `printf("%.17g")`, the shortest form Redis uses for scores.
-fn fmt_g17(d: f64) -> String {
-    if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // %.17g: scientific with 17 significant digits, then trailing zeros trimmed;
-    // exponent form when exp < -4 or exp >= 17.
-    let sci = format!("{:.16e}", d);
-    let (mant, exp) = match sci.split_once('e') {
-        Some(p) => p,
-        None => return sci,
-    };
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..17).contains(&exp) {
-        let mant = trim_frac(mant);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mant}e{sign}{:02}", exp.abs());
-    }
-    let decimals = (16 - exp).max(0) as usize;
-    let fixed = format!("{:.*}", decimals, d);
-    trim_frac(&fixed).to_string()
-}
-
-fn trim_frac(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
     }
 }
 
@@ -558,21 +385,8 @@ mod tests {
         let (r, a) = parse(b"set k \"a b\"\r\n");
         assert_eq!(r, Ok(Parsed::Request { consumed: 13 }));
         assert_eq!(a[2], b"\"a b\"".to_vec());
-        assert_eq!(unescape_arg(b"\"a\\x41\\n\""), b"aA\n".to_vec());
         let (r, a) = parse(b"\r\n");
         assert_eq!(r, Ok(Parsed::Request { consumed: 2 }));
         assert!(a.is_empty());
-    }
-
-    #[test]
-    fn doubles() {
-        assert_eq!(fmt_double(1.5), "1.5");
-        assert_eq!(fmt_double(0.1), "0.10000000000000001");
-        assert_eq!(fmt_double(1e20), "1e+20");
-        assert_eq!(fmt_double(3.0), "3");
-        assert_eq!(fmt_double(f64::NEG_INFINITY), "-inf");
-        assert_eq!(fmt_double(123456789.0), "123456789");
-        assert_eq!(fmt_double(0.0001), "0.0001");
-        assert_eq!(fmt_double(0.00001), "1.0000000000000001e-05");
     }
 }

@@ -58,8 +58,8 @@ impl Sds {
 
     /// The decimal form of an integer.
     pub fn from_i64(n: i64) -> Sds {
-        let mut buf = itoa_buf();
-        Sds::new(fmt_i64(n, &mut buf))
+        let mut buf = [0u8; 20];
+        Sds::new(crate::encoding::numbers::ll2string(n, &mut buf))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -99,32 +99,6 @@ impl Sds {
             Repr::Heap(b) => b.len(),
         }
     }
-}
-
-/// A stack buffer large enough for any i64 in decimal.
-pub fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// Formats `n` in decimal into `buf`, returning the used tail.
-pub fn fmt_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut pos = buf.len();
-    let neg = n < 0;
-    // Work on the unsigned magnitude so i64::MIN does not overflow.
-    let mut v = n.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if neg {
-        pos -= 1;
-        buf[pos] = b'-';
-    }
-    &buf[pos..]
 }
 
 impl Default for Sds {
@@ -214,9 +188,7 @@ mod tests {
 
     #[test]
     fn ints() {
-        let mut b = itoa_buf();
-        assert_eq!(fmt_i64(i64::MIN, &mut b), b"-9223372036854775808");
-        assert_eq!(fmt_i64(0, &mut b), b"0");
+        assert_eq!(Sds::from_i64(i64::MIN).as_bytes(), b"-9223372036854775808");
         assert_eq!(Sds::from_i64(-42).as_bytes(), b"-42");
     }
 }

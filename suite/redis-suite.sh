@@ -137,11 +137,11 @@ run_unit() {
     wait "$pid" 2>/dev/null
     local rc=$?
     local passed failed exc
-    passed=$(grep -c '^\[ok\]:' "$log")
-    failed=$(grep -c '^\[err\]:' "$log")
-    exc=$(grep -c '^\[exception\]:' "$log")
+    passed=$(grep -ac '^\[ok\]:' "$log")
+    failed=$(grep -ac '^\[err\]:' "$log")
+    exc=$(grep -ac '^\[exception\]:' "$log")
     if [[ -z "$status" ]]; then
-        if grep -q 'All tests passed' "$log"; then status=ok
+        if grep -aq 'All tests passed' "$log"; then status=ok
         elif (( exc > 0 )); then status=exception
         elif (( failed > 0 )); then status=failed
         elif (( rc != 0 )); then status="exit-$rc"
@@ -190,7 +190,7 @@ for unit in "${units[@]}"; do
             rp=$p rf=$f rs=$s
         else
             fp=$p ff=$f fe=$e fs=$s
-            grep '^\[err\]:\|^\[exception\]:\|^\[timeout\]:\|^\[stalled\]:' "$log" | sed "s|^|$unit |" >>"$failures"
+            grep -a '^\[err\]:\|^\[exception\]:\|^\[timeout\]:\|^\[stalled\]:' "$log" | sed "s|^|$unit |" >>"$failures"
         fi
     done
     if [[ -z "${BASELINE:-}" ]]; then

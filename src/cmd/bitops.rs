@@ -8,9 +8,9 @@ use super::{arg_i64, eq_ic, CommandSpec, Ctx, Proc};
 use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::db::Value;
+use crate::encoding::numbers::string2ll;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::resp::parse_i64;
-use crate::sds::{itoa_buf, Sds};
+use crate::sds::Sds;
 use bytes::Bytes;
 
 const BIT_NOT_INT: &str = "ERR bit is not an integer or out of range";
@@ -21,7 +21,7 @@ const BAD_TYPE: &str =
 /// `hash` (BITFIELD), limited by proto-max-bulk-len.
 fn bit_offset(ctx: &Ctx<'_>, arg: &[u8], hash: bool, bits: u32) -> Result<u64, CmdError> {
     let use_hash = hash && bits > 0 && arg.first() == Some(&b'#');
-    let n = parse_i64(if use_hash { &arg[1..] } else { arg });
+    let n = string2ll(if use_hash { &arg[1..] } else { arg });
     let n = match n {
         Some(n) if use_hash => n.checked_mul(bits as i64),
         x => x,
@@ -61,7 +61,7 @@ fn string_for_write<'a>(
         Some(e) => {
             let raw_ok = matches!(&e.val, Value::Raw(s) if s.len() >= need);
             if !raw_ok {
-                let mut b = itoa_buf();
+                let mut b = [0u8; 20];
                 let mut v = e
                     .val
                     .str_bytes(&mut b)
@@ -102,7 +102,7 @@ pub fn setbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn getbit(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let off = bit_offset(ctx, &argv[2], false, 0)?;
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let v = read_str(ctx, &argv[1], &mut buf)?.map_or(0, |s| {
         let byte = (off >> 3) as usize;
         s.get(byte).map_or(0, |b| (b >> (7 - (off & 7))) & 1)
@@ -161,7 +161,7 @@ fn popcount_bits(s: &[u8], a: u64, b: u64) -> u64 {
 }
 
 pub fn bitcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let Some(s) = read_str(ctx, &argv[1], &mut buf)? else {
         ctx.out.int(0);
         return Ok(());
@@ -208,7 +208,7 @@ pub fn bitpos(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if bit != 0 && bit != 1 {
         return err("ERR The bit argument must be 1 or 0.");
     }
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let Some(s) = read_str(ctx, &argv[1], &mut buf)? else {
         ctx.out.int(if bit == 1 { -1 } else { 0 });
         return Ok(());
@@ -266,7 +266,7 @@ pub fn bitop(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let mut srcs: Vec<Vec<u8>> = Vec::with_capacity(argv.len() - 3);
     for k in &argv[3..] {
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         srcs.push(read_str(ctx, k, &mut buf)?.map_or(Vec::new(), |s| s.to_vec()));
     }
     let maxlen = srcs.iter().map(Vec::len).max().unwrap_or(0);
@@ -324,7 +324,7 @@ fn field_type(arg: &[u8]) -> Result<(bool, u32), CmdError> {
         Some(b'u') => false,
         _ => return err(BAD_TYPE),
     };
-    match parse_i64(&arg[1..]) {
+    match string2ll(&arg[1..]) {
         Some(b) if b >= 1 && ((signed && b <= 64) || (!signed && b <= 63)) => {
             Ok((signed, b as u32))
         }
@@ -469,7 +469,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdRes
     let key = &argv[1];
     let Some(maxbit) = highest else {
         // Only GETs: a read, missing keys read as zeros.
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         let s = read_str(ctx, key, &mut buf)?.map(|s| s.to_vec());
         let s = s.unwrap_or_default();
         ctx.out.array(ops.len());

@@ -5,8 +5,8 @@
 use super::{arg_i64, eq_ic, Ctx};
 use crate::config::NOTIFY_GENERIC;
 use crate::db::{Entry, ExpireMode, Value};
+use crate::encoding::numbers::ll2string;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::sds::{fmt_i64, itoa_buf};
 use crate::util::string_match;
 use bytes::Bytes;
 
@@ -74,13 +74,7 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 /// Parses a SCAN cursor like Redis (strtoul semantics: "-1" wraps).
 pub fn parse_cursor(arg: &[u8]) -> Result<u64, CmdError> {
-    let s = std::str::from_utf8(arg).map_err(|_| CmdError::from("ERR invalid cursor"))?;
-    if let Ok(v) = s.parse::<u64>() {
-        return Ok(v);
-    }
-    s.parse::<i64>()
-        .map(|v| v as u64)
-        .map_err(|_| "ERR invalid cursor".into())
+    crate::encoding::numbers::strtoul(arg).ok_or_else(|| "ERR invalid cursor".into())
 }
 
 /// Parsed MATCH / COUNT / TYPE options shared by SCAN, SSCAN, HSCAN, ZSCAN.
@@ -476,11 +470,11 @@ fn expire_generic(
     }
     ctx.ks.db_mut(ctx.db).set_expire(key, when);
     ctx.written(key, NOTIFY_GENERIC, "expire");
-    let mut b = itoa_buf();
+    let mut b = [0u8; 20];
     let mut cmd = vec![
         Bytes::from_static(b"PEXPIREAT"),
         key.clone(),
-        Bytes::copy_from_slice(fmt_i64(when, &mut b)),
+        Bytes::copy_from_slice(ll2string(when, &mut b)),
     ];
     cmd.extend(argv[3..].iter().cloned());
     ctx.propagate_as(cmd);

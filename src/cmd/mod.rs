@@ -35,8 +35,9 @@ pub mod table;
 
 use crate::config::Config;
 use crate::db::{Entry, Keyspace, Value};
+use crate::encoding::numbers::string2ll;
 use crate::error::{self, CmdError, CmdResult};
-use crate::resp::{parse_i64, Out};
+use crate::resp::Out;
 use bytes::Bytes;
 
 pub use table::{lookup, CommandSpec, Proc, Srv, COMMANDS};
@@ -199,43 +200,13 @@ pub fn eq_ic(arg: &[u8], kw: &str) -> bool {
 
 /// An integer argument, or `ERR value is not an integer or out of range`.
 pub fn arg_i64(arg: &[u8]) -> Result<i64, CmdError> {
-    parse_i64(arg).ok_or_else(|| error::NOT_INT.into())
+    string2ll(arg).ok_or_else(|| error::NOT_INT.into())
 }
 
-/// A float argument as Redis's getDoubleFromObject (no NaN, no spaces).
-pub fn parse_f64(arg: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(arg).ok()?;
-    if s.is_empty()
-        || s.len() > 5000
-        || s.starts_with(|c: char| c.is_ascii_whitespace())
-        || s.ends_with(|c: char| c.is_ascii_whitespace())
-    {
-        return None;
-    }
-    let v: f64 = match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => {
-            let v: f64 = s.parse().ok()?;
-            // strtod reports ERANGE on overflow and underflow; Redis refuses both.
-            let nonzero_digit = s
-                .split(['e', 'E'])
-                .next()
-                .is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
-            if v.is_infinite() || (v == 0.0 && nonzero_digit) {
-                return None;
-            }
-            v
-        }
-    };
-    if v.is_nan() {
-        return None;
-    }
-    Some(v)
-}
-
+/// A float argument as Redis's getDoubleFromObject (`string2d`), or
+/// `ERR value is not a valid float`.
 pub fn arg_f64(arg: &[u8]) -> Result<f64, CmdError> {
-    parse_f64(arg).ok_or_else(|| error::NOT_FLOAT.into())
+    crate::encoding::numbers::string2d(arg).ok_or_else(|| error::NOT_FLOAT.into())
 }
 
 /// The string value of a key for a read: Ok(None) when missing,

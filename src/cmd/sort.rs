@@ -10,7 +10,6 @@ use crate::config::{NOTIFY_GENERIC, NOTIFY_LIST};
 use crate::db::{Keyspace, Value};
 use crate::encoding::numbers::string2d;
 use crate::error::{self, err, CmdResult};
-use crate::sds::itoa_buf;
 use crate::types::{Limits, List};
 use bytes::Bytes;
 use std::cmp::Ordering;
@@ -42,7 +41,7 @@ fn lookup_by_pattern(ks: &mut Keyspace, db: usize, pat: &[u8], subst: &[u8]) -> 
     match (field, &e.val) {
         (Some(f), Value::Hash(h)) => h.get(&pat[f + 2..]).map(|v| v.into_owned()),
         (None, v) => {
-            let mut buf = itoa_buf();
+            let mut buf = [0u8; 20];
             v.str_bytes(&mut buf).map(|b| b.to_vec())
         }
         _ => None,

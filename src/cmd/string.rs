@@ -4,9 +4,10 @@
 use super::{arg_i64, eq_ic, get_string, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::db::Value;
+use crate::encoding::numbers::ll2string;
+use crate::encoding::numbers::string2ll;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::resp::parse_i64;
-use crate::sds::{fmt_i64, itoa_buf, Sds};
+use crate::sds::Sds;
 use bytes::Bytes;
 
 const SET_NX: u32 = 1 << 0;
@@ -102,8 +103,8 @@ fn expire_flag(opt: &[u8]) -> Option<u32> {
 }
 
 fn int_bytes(n: i64) -> Bytes {
-    let mut b = itoa_buf();
-    Bytes::copy_from_slice(fmt_i64(n, &mut b))
+    let mut b = [0u8; 20];
+    Bytes::copy_from_slice(ll2string(n, &mut b))
 }
 
 /// The body shared by SET, SETNX, SETEX, PSETEX (Redis's setGenericCommand).
@@ -116,7 +117,7 @@ fn set_generic(
     nx_reply_int: bool,
 ) -> CmdResult {
     if flags & SET_GET != 0 {
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         match get_string(ctx.ks, ctx.db, key, &mut buf)? {
             Some(old) => ctx.out.bulk(old),
             None => ctx.out.null(),
@@ -172,7 +173,7 @@ fn set_generic(
 }
 
 pub fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match ctx.ks.lookup_read(ctx.db, &argv[1]) {
         None => ctx.out.null(),
         Some(e) => match e.val.str_bytes(&mut buf) {
@@ -226,7 +227,7 @@ pub fn getset(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn mget(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.out.array(argv.len() - 1);
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     for key in &argv[1..] {
         match ctx
             .ks
@@ -275,7 +276,7 @@ pub fn msetnx(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 
 pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
@@ -293,7 +294,7 @@ pub fn getdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let (flags, expire) = parse_options(argv, 2, Cmd::GetEx, ctx.now_ms())?;
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     match get_string(ctx.ks, ctx.db, key, &mut buf)? {
         None => {
             ctx.out.null();
@@ -323,7 +324,7 @@ pub fn getex(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn strlen(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let n = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)?.map_or(0, |s| s.len());
     ctx.out.int(n as i64);
     Ok(())
@@ -345,7 +346,7 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             add.len()
         }
         Some(e) => {
-            let mut buf = itoa_buf();
+            let mut buf = [0u8; 20];
             let cur = e
                 .val
                 .str_bytes(&mut buf)
@@ -372,7 +373,7 @@ fn current_int(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<i64, CmdError> {
         None => Ok(0),
         Some(e) => match &e.val {
             Value::Int(n) => Ok(*n),
-            Value::Str(s) | Value::Raw(s) => parse_i64(s).ok_or_else(|| error::NOT_INT.into()),
+            Value::Str(s) | Value::Raw(s) => string2ll(s).ok_or_else(|| error::NOT_INT.into()),
             _ => err(error::WRONGTYPE),
         },
     }
@@ -416,7 +417,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     // rounding and its `%.17Lf` output ("5005.60000000000000009").
     use crate::encoding::longdouble::LongDouble;
     let key = &argv[1];
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let cur = match ctx.ks.lookup_write(ctx.db, key) {
         None => LongDouble::from_i64(0),
         Some(e) => {
@@ -452,7 +453,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 pub fn getrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut start = arg_i64(&argv[2])?;
     let mut end = arg_i64(&argv[3])?;
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let Some(s) = get_string(ctx.ks, ctx.db, &argv[1], &mut buf)? else {
         ctx.out.bulk(b"");
         return Ok(());
@@ -509,7 +510,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let Some(e) = ctx.ks.lookup_write(ctx.db, key) else {
         return Ok(());
     };
-    let mut buf = itoa_buf();
+    let mut buf = [0u8; 20];
     let cur = e
         .val
         .str_bytes(&mut buf)
@@ -538,7 +539,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let fetch = |ctx: &mut Ctx<'_>, key: &[u8]| -> Result<Vec<u8>, CmdError> {
-        let mut buf = itoa_buf();
+        let mut buf = [0u8; 20];
         match ctx.ks.lookup_read(ctx.db, key) {
             None => Ok(Vec::new()),
             Some(e) => e

@@ -205,7 +205,7 @@ pub(super) fn reply_value(out: &mut Out<'_>, v: LpValue<'_>) {
 
 /// A count argument for LPOP/RPOP/SPOP (getPositiveLongFromObjectOrReply).
 pub(crate) fn arg_positive(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
-    match crate::resp::parse_i64(arg) {
+    match crate::encoding::numbers::string2ll(arg) {
         Some(n) if n >= 0 => Ok(n),
         _ => err(msg),
     }
@@ -687,7 +687,7 @@ pub(super) fn parse_mpop(
     argv: &[Bytes],
     numkeys_idx: usize,
 ) -> Result<(&[Bytes], Where, usize), CmdError> {
-    let numkeys = match crate::resp::parse_i64(&argv[numkeys_idx]) {
+    let numkeys = match crate::encoding::numbers::string2ll(&argv[numkeys_idx]) {
         Some(n) if n >= 1 => n as usize,
         _ => return err("ERR numkeys should be greater than 0"),
     };
@@ -702,7 +702,7 @@ pub(super) fn parse_mpop(
         let more = argv.len() - 1 - j;
         if count == -1 && eq_ic(&argv[j], "count") && more > 0 {
             j += 1;
-            count = match crate::resp::parse_i64(&argv[j]) {
+            count = match crate::encoding::numbers::string2ll(&argv[j]) {
                 Some(n) if n >= 1 => n,
                 _ => return err("ERR count should be greater than 0"),
             };

@@ -492,7 +492,7 @@ pub fn sinterstore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn sintercard(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    let numkeys = match crate::resp::parse_i64(&argv[1]) {
+    let numkeys = match crate::encoding::numbers::string2ll(&argv[1]) {
         Some(n) if n >= 1 => n as usize,
         _ => return err("ERR numkeys should be greater than 0"),
     };

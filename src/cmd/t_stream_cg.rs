@@ -392,7 +392,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if !has_group {
         return Err(nogroup(key, gname));
     }
-    let minidle = crate::resp::parse_i64(&argv[4])
+    let minidle = crate::encoding::numbers::string2ll(&argv[4])
         .ok_or(CmdError::from(
             "ERR Invalid min-idle-time argument for XCLAIM",
         ))?
@@ -411,8 +411,9 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut retrycount: i64 = -1;
     let mut deliverytime: i64 = -1;
     let mut last_id = StreamId::MIN;
-    let int_opt =
-        |a: &[u8], what: &'static str| crate::resp::parse_i64(a).ok_or(CmdError::from(what));
+    let int_opt = |a: &[u8], what: &'static str| {
+        crate::encoding::numbers::string2ll(a).ok_or(CmdError::from(what))
+    };
     while j < argv.len() {
         let more = argv.len() - 1 - j;
         let opt = &argv[j][..];
@@ -531,7 +532,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
-    let minidle = crate::resp::parse_i64(&argv[4])
+    let minidle = crate::encoding::numbers::string2ll(&argv[4])
         .ok_or(CmdError::from(
             "ERR Invalid min-idle-time argument for XAUTOCLAIM",
         ))?
@@ -544,7 +545,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let more = argv.len() - 1 - j;
         if eq_ic(&argv[j], "count") && more > 0 {
             let max = i64::MAX / 16;
-            count = match crate::resp::parse_i64(&argv[j + 1]) {
+            count = match crate::encoding::numbers::string2ll(&argv[j + 1]) {
                 Some(c) if (1..=max).contains(&c) => c,
                 _ => return err("ERR COUNT must be > 0"),
             };

@@ -369,7 +369,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) -> CmdResu
         let o = &argv[i][..];
         if eq_ic(o, "block") && more > 0 {
             i += 1;
-            let t = crate::resp::parse_i64(&argv[i]).ok_or(CmdError::from(
+            let t = crate::encoding::numbers::string2ll(&argv[i]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",
             ))?;
             if t < 0 {

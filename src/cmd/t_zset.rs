@@ -5,7 +5,7 @@
 
 use super::flag::*;
 use super::keys::{parse_cursor, parse_scan_opts};
-use super::{arg_i64, eq_ic, parse_f64, t_zset_ops as ops, t_zset_range as rng};
+use super::{arg_i64, eq_ic, t_zset_ops as ops, t_zset_range as rng};
 use super::{CommandSpec, Ctx, Effect, Proc};
 use crate::cmd::table::spec;
 use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
@@ -156,7 +156,9 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u32) -> CmdResult 
     }
     let mut scores = Vec::with_capacity(elements / 2);
     for p in argv[idx..].chunks(2) {
-        scores.push(parse_f64(&p[0]).ok_or(CmdError::from(error::NOT_FLOAT))?);
+        scores.push(
+            crate::encoding::numbers::string2d(&p[0]).ok_or(CmdError::from(error::NOT_FLOAT))?,
+        );
     }
     let lim = Limits::from_config(ctx.cfg);
     if zget(ctx.ks, ctx.db, key, true)?.is_none() {
@@ -402,22 +404,6 @@ fn pop_name(max: bool) -> Bytes {
     Bytes::from_static(if max { b"ZPOPMAX" } else { b"ZPOPMIN" })
 }
 
-/// A blocking command's timeout as an absolute unix ms (0 = forever).
-pub fn parse_timeout(ctx: &Ctx<'_>, arg: &[u8]) -> Result<i64, CmdError> {
-    let v = parse_f64(arg).ok_or(CmdError::from(error::TIMEOUT_NOT_FLOAT))?;
-    let ms = (v * 1000.0) as i64;
-    if ms < 0 {
-        return err("ERR timeout is negative");
-    }
-    if ms == 0 {
-        return Ok(0);
-    }
-    if ms > i64::MAX - ctx.now_ms() {
-        return err("ERR timeout is out of range");
-    }
-    Ok(ctx.now_ms() + ms)
-}
-
 /// blockingGenericZpopCommand: serve from the first non-empty key, else
 /// reply null (no blocking allowed) or block.
 fn blocking_zpop(
@@ -428,7 +414,7 @@ fn blocking_zpop(
     count: i64,
     st: PopStyle,
 ) -> CmdResult {
-    let deadline = parse_timeout(ctx, timeout)?;
+    let deadline = super::t_list::parse_timeout(timeout, ctx.now_ms())?;
     for k in keys {
         let Some(z) = zget(ctx.ks, ctx.db, k, true)? else {
             continue;

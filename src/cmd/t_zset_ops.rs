@@ -4,9 +4,10 @@
 //! sets whose scores are all 1.
 
 use super::t_zset_range::store_zset;
-use super::{arg_i64, eq_ic, parse_f64, Ctx};
+use super::{arg_i64, eq_ic, Ctx};
 use crate::db::{Entry, Value};
 use crate::dict::Dict;
+use crate::encoding::numbers::string2d;
 use crate::error::{self, err, CmdError, CmdResult};
 use crate::sds::Sds;
 use crate::types::{Limits, Set, ZSet};
@@ -121,7 +122,7 @@ fn zsetop_generic(
         let a = &argv[j][..];
         if op != Op::Diff && !card_only && remaining > setnum && eq_ic(a, "weights") {
             for (i, w) in weights.iter_mut().enumerate() {
-                *w = parse_f64(&argv[j + 1 + i])
+                *w = string2d(&argv[j + 1 + i])
                     .ok_or(CmdError::from("ERR weight value is not a float"))?;
             }
             j += 1 + setnum;

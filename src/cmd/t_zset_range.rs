@@ -6,7 +6,7 @@ use super::t_zset::{after_remove, zget};
 use super::{arg_i64, eq_ic, Ctx};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
 use crate::db::Value;
-use crate::encoding::numbers::string2d;
+use crate::encoding::numbers::strtod_full;
 use crate::error::{self, err, CmdResult};
 use crate::types::zset::{LexBound, LexRange, ScoreRange};
 use crate::types::{Limits, ZSet};
@@ -14,27 +14,6 @@ use bytes::Bytes;
 
 const BAD_SCORE_RANGE: &str = "ERR min or max is not a float";
 const BAD_LEX_RANGE: &str = "ERR min or max not valid string range item";
-
-/// C's strtod over the whole item, as zslParseRange uses it: leading
-/// spaces skipped, an empty string is 0, overflow saturates, NaN refused.
-fn strtod_full(b: &[u8]) -> Option<f64> {
-    if b.is_empty() {
-        return Some(0.0);
-    }
-    let t = &b[b
-        .iter()
-        .take_while(|c| c.is_ascii_whitespace() || **c == 0x0b)
-        .count()..];
-    let v = string2d(t).or_else(|| {
-        let s = std::str::from_utf8(t).ok()?;
-        if s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
-            s.parse::<f64>().ok()
-        } else {
-            None
-        }
-    })?;
-    (!v.is_nan()).then_some(v)
-}
 
 fn parse_score_item(b: &[u8]) -> Option<(f64, bool)> {
     match b.first() {

@@ -18,7 +18,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use parse::split_args;
+use crate::util::splitargs::{repr, split_args_str as split_args};
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -424,7 +424,7 @@ impl Config {
                     handled_last = true;
                 }
             } else {
-                options.push_str(&parse::repr(a));
+                options.push_str(&repr(a.as_bytes()));
                 options.push(' ');
                 handled_last = true;
             }
@@ -593,7 +593,9 @@ impl Config {
             }
             for e in TABLE.iter().filter(|e| e.flags & table::HIDDEN == 0) {
                 for name in std::iter::once(e.name).chain(e.alias) {
-                    if !seen.contains(&name) && parse::glob_match(pat, name.as_bytes(), true) {
+                    if !seen.contains(&name)
+                        && crate::util::string_match(pat, name.as_bytes(), true)
+                    {
                         seen.push(name);
                         out.push((name.to_string(), self.value_of(e)));
                     }
@@ -715,7 +717,8 @@ fn expand_include(pattern: &str) -> Vec<String> {
         .flatten()
         .filter(|d| {
             let n = d.file_name().to_string_lossy().into_owned();
-            !n.starts_with('.') && parse::glob_match(file_pat.as_bytes(), n.as_bytes(), false)
+            !n.starts_with('.')
+                && crate::util::string_match(file_pat.as_bytes(), n.as_bytes(), false)
         })
         .map(|d| dir.join(d.file_name()).to_string_lossy().into_owned())
         .collect();

@@ -3,8 +3,9 @@
 //! and, for typed settings, the accessors into `Config`'s fields.
 
 pub use super::directives::TABLE;
-use super::parse::{memtoull, string2ll, strtoll_full};
+use super::parse::memtoull;
 use super::{AppendFsync, Config, DisklessLoad, EnableDebug, LogLevel, MaxmemoryPolicy};
+use crate::encoding::numbers::{string2ll, strtoll};
 
 /// CONFIG SET refuses it ("can't set immutable config").
 pub const IMMUTABLE: u8 = 1;
@@ -180,7 +181,7 @@ pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
             }
         }
         Kind::Int(lo, hi) => {
-            let n = string2ll(v).ok_or("argument couldn't be parsed into an integer")?;
+            let n = string2ll(v.as_bytes()).ok_or("argument couldn't be parsed into an integer")?;
             bounds(n, lo, hi)?;
             Ok(n.to_string())
         }
@@ -197,7 +198,7 @@ pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
             let pct = v
                 .strip_suffix('%')
                 .filter(|p| !p.is_empty())
-                .and_then(string2ll)
+                .and_then(|p| string2ll(p.as_bytes()))
                 .filter(|n| *n >= 0);
             match pct {
                 // Redis stores percentages as negative numbers, bound -100.
@@ -209,7 +210,8 @@ pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
             }
         }
         Kind::Octal(lo, hi) => {
-            let n = parse_octal(v).ok_or("argument couldn't be parsed as an octal number")?;
+            let n =
+                strtoll(v.as_bytes(), 8).ok_or("argument couldn't be parsed as an octal number")?;
             bounds(n, lo, hi)?;
             Ok(format!("{n:o}"))
         }
@@ -228,25 +230,7 @@ pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
     }
 }
 
-/// `strtoll(v, &end, 8)` with a full-consumption check.
-fn parse_octal(v: &str) -> Option<i64> {
-    let t = v.trim_start();
-    let (neg, d) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if d.is_empty() {
-        return if v.is_empty() { Some(0) } else { None };
-    }
-    let n = i64::from_str_radix(d, 8).ok()?;
-    if !d.bytes().all(|c| (b'0'..=b'7').contains(&c)) {
-        return None;
-    }
-    Some(if neg { -n } else { n })
-}
-
 /// `strtol`-style integer used by the multi-argument special directives.
 pub fn c_long(v: &str) -> Option<i64> {
-    strtoll_full(v)
+    strtoll(v.as_bytes(), 10)
 }

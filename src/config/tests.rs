@@ -1,5 +1,7 @@
-use super::parse::{glob_match, memtoull, split_args};
+use super::parse::memtoull;
 use super::*;
+use crate::util::splitargs::split_args_str as split_args;
+use crate::util::string_match as glob_match;
 
 fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()

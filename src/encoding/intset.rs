@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn model_check() {
-        let mut r = TestRng(5);
+        let mut r = TestRng::new(5);
         let mut s = Intset::new();
         let mut model = std::collections::BTreeSet::new();
         for _ in 0..5000 {
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn fuzz_never_panics() {
-        let mut r = TestRng(77);
+        let mut r = TestRng::new(77);
         let mut s = Intset::new();
         for v in [-70000i64, 3, 9, 1 << 40] {
             s.add(v);

@@ -159,7 +159,7 @@ fn backlen_boundaries_roundtrip() {
 
 #[test]
 fn int_encodings_roundtrip() {
-    let mut r = TestRng(42);
+    let mut r = TestRng::new(42);
     let mut vals: Vec<i64> = vec![
         0,
         127,
@@ -194,7 +194,7 @@ fn int_encodings_roundtrip() {
 
 #[test]
 fn edits_match_a_vec_model() {
-    let mut r = TestRng(9);
+    let mut r = TestRng::new(9);
     let mut lp = Listpack::new();
     let mut model: Vec<Vec<u8>> = Vec::new();
     for step in 0..3000 {
@@ -315,7 +315,7 @@ fn rejects_malformed() {
 
 #[test]
 fn fuzz_from_bytes_never_panics() {
-    let mut r = TestRng(1234);
+    let mut r = TestRng::new(1234);
     let seeds = [unhex(L1), unhex(H), unhex(Z), unhex(LF)];
     for i in 0..20000 {
         let mut b = seeds[i % seeds.len()].clone();

@@ -634,7 +634,7 @@ mod tests {
 
     #[test]
     fn fuzz_parse_no_panic() {
-        let mut r = crate::encoding::TestRng(7);
+        let mut r = crate::encoding::TestRng::new(7);
         let alphabet = b"0123456789.eE+-xXpPinfa ";
         for _ in 0..3000 {
             let n = r.below(30) as usize;

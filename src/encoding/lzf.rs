@@ -338,7 +338,7 @@ mod tests {
 
     #[test]
     fn roundtrip_random() {
-        let mut r = TestRng(3);
+        let mut r = TestRng::new(3);
         for _ in 0..300 {
             let n = r.below(3000) as usize + 5;
             let alpha = r.below(20) + 1;
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn fuzz_never_panics() {
-        let mut r = TestRng(11);
+        let mut r = TestRng::new(11);
         let input = gen(0, 40);
         let mut good = Vec::new();
         compress(&input, &mut good).unwrap();

@@ -50,26 +50,21 @@ pub(crate) fn rd_u64(b: &[u8], off: usize) -> Option<u64> {
     Some(u64::from_le_bytes(a))
 }
 
-/// Tiny deterministic PRNG for the fuzz-style tests (xorshift64*).
+/// Deterministic PRNG for the fuzz-style tests (the server's xorshift64*,
+/// seeded).
 #[cfg(test)]
-pub(crate) struct TestRng(pub u64);
+pub(crate) struct TestRng(pub crate::util::Rng);
 
 #[cfg(test)]
 impl TestRng {
+    pub fn new(seed: u64) -> TestRng {
+        TestRng(crate::util::Rng::seeded(seed))
+    }
     pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.next_u64()
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.next() % n
-        }
+        self.0.below(n)
     }
     /// Flip/insert/delete a few random bytes of `b`.
     pub fn mutate(&mut self, b: &mut Vec<u8>) {

@@ -1,7 +1,13 @@
-//! Redis's number <-> string rules, exactly as Redis 7.0 applies them:
-//! `string2ll` (strict integers), `ll2string`, `string2d` (strtod with
-//! Redis's rejections), `%.17g` double replies and `d2string` (the form
-//! scores take inside a zset listpack).
+//! Redis's number <-> string rules, exactly as Redis 7.0 applies them, in
+//! one place (every other module calls these):
+//! - `string2ll` (strict integers; Redis's `string2l` is the same on LP64),
+//!   `strtoll`/`strtoul` (C's lenient forms, for config values and SCAN
+//!   cursors), `ll2string` (integer to ASCII);
+//! - `string2d` (strtod with Redis's rejections), `strtod_full`
+//!   (zslParseRange's plain strtod);
+//! - `fmt_double` (`%.17g`, the double replies), `d2string` (the form
+//!   scores take inside a zset listpack); long doubles (INCRBYFLOAT) are
+//!   parsed and formatted by `encoding::longdouble`.
 
 /// Redis `string2ll`: strict decimal i64. Rejects empty input, leading `+`,
 /// spaces, leading zeros ("007"), "-0" and anything that overflows i64.
@@ -107,9 +113,89 @@ pub fn string2d(s: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// Alias kept for call sites that think in terms of `getDoubleFromObject`.
-pub fn parse_double(s: &[u8]) -> Option<f64> {
-    string2d(s)
+/// C `isspace`.
+#[inline]
+fn c_isspace(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The scan shared by C's `strtoll`/`strtoul`: leading spaces, a sign, then
+/// digits of `base`. Returns (negative, magnitude or None on overflow,
+/// index after the last digit); the index is 0 when no digit was found
+/// (C sets `*endptr` to the start then).
+fn c_strto(s: &[u8], base: u32) -> (bool, Option<u64>, usize) {
+    let mut i = 0;
+    while i < s.len() && c_isspace(s[i]) {
+        i += 1;
+    }
+    let neg = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let start = i;
+    let mut mag: Option<u64> = Some(0);
+    while let Some(d) = s.get(i).and_then(|&c| (c as char).to_digit(base)) {
+        mag = mag
+            .and_then(|m| m.checked_mul(u64::from(base)))
+            .and_then(|m| m.checked_add(u64::from(d)));
+        i += 1;
+    }
+    if i == start {
+        return (false, Some(0), 0);
+    }
+    (neg, mag, i)
+}
+
+/// C `strtoll(s, &end, base)` followed by a check that `*end == '\0'`:
+/// leading whitespace and a sign are allowed, overflow saturates, and an
+/// empty string is 0 (config values, `strtol` users).
+pub fn strtoll(s: &[u8], base: u32) -> Option<i64> {
+    let (neg, mag, end) = c_strto(s, base);
+    if end != s.len() {
+        return None;
+    }
+    let v = match (neg, mag) {
+        (false, Some(m)) => i64::try_from(m).unwrap_or(i64::MAX),
+        (true, Some(m)) if m <= i64::MAX as u64 + 1 => (m as i64).wrapping_neg(),
+        (false, None) => i64::MAX,
+        (true, _) => i64::MIN,
+    };
+    Some(v)
+}
+
+/// C `strtoul(s, &end, 10)` as Redis parses SCAN cursors: no leading
+/// space, the whole input consumed, no overflow; a minus sign wraps
+/// ("-1" is 2^64-1), as C does.
+pub fn strtoul(s: &[u8]) -> Option<u64> {
+    if s.first().is_some_and(|&c| c_isspace(c)) {
+        return None;
+    }
+    let (neg, mag, end) = c_strto(s, 10);
+    if end != s.len() {
+        return None;
+    }
+    let m = mag?;
+    Some(if neg { m.wrapping_neg() } else { m })
+}
+
+/// C `strtod` over the whole input, as zslParseRange uses it: leading
+/// spaces skipped, an empty string is 0, overflow saturates to ±inf and
+/// underflow goes to 0; NaN refused.
+pub fn strtod_full(b: &[u8]) -> Option<f64> {
+    if b.is_empty() {
+        return Some(0.0);
+    }
+    let t = &b[b.iter().take_while(|&&c| c_isspace(c)).count()..];
+    let v = string2d(t).or_else(|| {
+        // string2d refuses the ERANGE cases strtod itself accepts.
+        let s = std::str::from_utf8(t).ok()?;
+        if s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+') {
+            s.parse::<f64>().ok()
+        } else {
+            None
+        }
+    })?;
+    (!v.is_nan()).then_some(v)
 }
 
 /// Unsigned decimal float in strtod syntax; `None` for syntax errors,
@@ -346,18 +432,6 @@ pub fn d2string(v: f64) -> String {
     fmt_g(v, 17)
 }
 
-/// `%.17Lf` with trailing zeros stripped, as INCRBYFLOAT replies, for a
-/// value already held in an f64 (exactly widened to long double). Use
-/// [`crate::encoding::longdouble::LongDouble`] to also reproduce Redis's
-/// long double arithmetic.
-pub fn fmt_long_double_humanfriendly(v: f64) -> String {
-    match crate::encoding::longdouble::LongDouble::from_f64(v) {
-        Some(ld) => String::from_utf8_lossy(&ld.to_human_string()).into_owned(),
-        None if v.is_nan() => "nan".to_string(),
-        None => if v < 0.0 { "-inf" } else { "inf" }.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,10 +535,38 @@ mod tests {
     }
 
     #[test]
-    fn human_long_double() {
-        assert_eq!(fmt_long_double_humanfriendly(20.5), "20.5");
-        assert_eq!(fmt_long_double_humanfriendly(3000.0), "3000");
-        assert_eq!(fmt_long_double_humanfriendly(1e20), "100000000000000000000");
-        assert_eq!(fmt_long_double_humanfriendly(-0.0), "0");
+    fn c_strtoll_and_strtoul() {
+        assert_eq!(strtoll(b"", 10), Some(0));
+        assert_eq!(strtoll(b"  -12", 10), Some(-12));
+        assert_eq!(strtoll(b"+7", 10), Some(7));
+        assert_eq!(strtoll(b"007", 10), Some(7));
+        assert_eq!(strtoll(b" ", 10), None);
+        assert_eq!(strtoll(b"-", 10), None);
+        assert_eq!(strtoll(b"12 ", 10), None);
+        assert_eq!(strtoll(b"99999999999999999999", 10), Some(i64::MAX));
+        assert_eq!(strtoll(b"-99999999999999999999", 10), Some(i64::MIN));
+        assert_eq!(strtoll(b"-9223372036854775808", 10), Some(i64::MIN));
+        assert_eq!(strtoll(b"777", 8), Some(511));
+        assert_eq!(strtoll(b"8", 8), None);
+        assert_eq!(strtoul(b"0"), Some(0));
+        assert_eq!(strtoul(b""), Some(0));
+        assert_eq!(strtoul(b"-1"), Some(u64::MAX));
+        assert_eq!(strtoul(b"+5"), Some(5));
+        assert_eq!(strtoul(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(strtoul(b"18446744073709551616"), None);
+        assert_eq!(strtoul(b" 1"), None);
+        assert_eq!(strtoul(b"1x"), None);
+    }
+
+    #[test]
+    fn nan_and_inf_as_printf() {
+        assert_eq!(fmt_double(f64::NAN), "nan");
+        assert_eq!(fmt_double(-f64::NAN), "-nan");
+        assert_eq!(fmt_double(f64::INFINITY), "inf");
+        assert_eq!(fmt_double(-0.0), "-0");
+        assert_eq!(strtod_full(b""), Some(0.0));
+        assert_eq!(strtod_full(b" 1.5"), Some(1.5));
+        assert_eq!(strtod_full(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(strtod_full(b"nan"), None);
     }
 }

@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn fuzz_never_panics() {
-        let mut r = TestRng(99);
+        let mut r = TestRng::new(99);
         let good = unhex(ZL);
         for _ in 0..20000 {
             let mut b = good.clone();

@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn fuzz_never_panics() {
-        let mut r = TestRng(17);
+        let mut r = TestRng::new(17);
         let good = unhex(ZM);
         for _ in 0..20000 {
             let mut b = good.clone();

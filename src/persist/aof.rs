@@ -46,7 +46,7 @@ impl Manifest {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let toks = crate::config::split_args(line)
+            let toks = crate::util::splitargs::split_args_str(line)
                 .ok_or_else(|| "Invalid AOF manifest file format".to_string())?;
             if toks.len() % 2 != 0 {
                 return Err("Invalid AOF manifest file format".into());

@@ -726,7 +726,7 @@ mod tests {
         ks.add(0, b"l", Value::List(Box::new(l)));
         let mut out = Vec::new();
         write_rdb(&ks, &mut out, &RdbAux::default()).unwrap();
-        let mut rng = crate::encoding::TestRng(42);
+        let mut rng = crate::encoding::TestRng::new(42);
         for _ in 0..3000 {
             let mut b = out.clone();
             rng.mutate(&mut b);

@@ -208,13 +208,13 @@ impl Server {
 
     fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let parse = |a: &[u8]| -> Result<usize, CmdError> {
-            let n =
-                crate::resp::parse_i64(a).ok_or(CmdError::from("ERR invalid first DB index"))?;
+            let n = crate::encoding::numbers::string2ll(a)
+                .ok_or(CmdError::from("ERR invalid first DB index"))?;
             Ok(n as usize)
         };
-        let a =
-            crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from("ERR invalid first DB index"))?;
-        let b = crate::resp::parse_i64(&argv[2])
+        let a = crate::encoding::numbers::string2ll(&argv[1])
+            .ok_or(CmdError::from("ERR invalid first DB index"))?;
+        let b = crate::encoding::numbers::string2ll(&argv[2])
             .ok_or(CmdError::from("ERR invalid second DB index"))?;
         let _ = parse;
         let n = self.ks.dbs.len() as i64;
@@ -268,21 +268,8 @@ impl Server {
         let us = crate::util::ustime();
         let mut line = format!("{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, db, addr);
         for a in argv {
-            line.push_str(" \"");
-            for &b in a.iter() {
-                match b {
-                    b'\\' => line.push_str("\\\\"),
-                    b'"' => line.push_str("\\\""),
-                    b'\n' => line.push_str("\\n"),
-                    b'\r' => line.push_str("\\r"),
-                    b'\t' => line.push_str("\\t"),
-                    7 => line.push_str("\\a"),
-                    8 => line.push_str("\\b"),
-                    32..=126 => line.push(b as char),
-                    _ => line.push_str(&format!("\\x{b:02x}")),
-                }
-            }
-            line.push('"');
+            line.push(' ');
+            crate::util::splitargs::repr_into(&mut line, a);
         }
         let monitors = self.monitors.clone();
         for m in monitors {
@@ -367,7 +354,8 @@ impl Server {
             let count = match argv.get(2) {
                 None => 10,
                 Some(a) => {
-                    let n = crate::resp::parse_i64(a).ok_or(CmdError::from(error::NOT_INT))?;
+                    let n = crate::encoding::numbers::string2ll(a)
+                        .ok_or(CmdError::from(error::NOT_INT))?;
                     if n < -1 {
                         return Err("ERR count should be greater than or equal to -1".into());
                     }
@@ -411,7 +399,7 @@ impl Server {
                 return Err(error::SYNTAX.into());
             }
             let samples = match argv.get(4) {
-                Some(n) => match crate::resp::parse_i64(n) {
+                Some(n) => match crate::encoding::numbers::string2ll(n) {
                     Some(n) if n < 0 => return Err(error::SYNTAX.into()),
                     Some(0) => usize::MAX,
                     Some(n) => n as usize,

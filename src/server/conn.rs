@@ -77,7 +77,7 @@ impl Server {
         let mut ver = None;
         let mut j = 1;
         if argv.len() >= 2 {
-            let v = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(
+            let v = crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(
                 "ERR Protocol version is not an integer or out of range",
             ))?;
             if !(2..=3).contains(&v) {
@@ -150,7 +150,8 @@ impl Server {
     }
 
     pub fn cmd_select(&mut self, key: usize, argv: &[Bytes]) -> R {
-        let n = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
+        let n =
+            crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
         if n < 0 || n >= self.ks.dbs.len() as i64 {
             return Err(error::DB_RANGE.into());
         }
@@ -250,7 +251,7 @@ impl Server {
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "pause") && (n == 3 || n == 4) {
-            let ms = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
+            let ms = crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",
             ))?;
             if ms < 0 {
@@ -274,7 +275,8 @@ impl Server {
             self.unpause_clients();
             self.reply_ok(key);
         } else if eq_ic(sub, "unblock") && (n == 3 || n == 4) {
-            let id = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(error::NOT_INT))?;
+            let id = crate::encoding::numbers::string2ll(&argv[2])
+                .ok_or(CmdError::from(error::NOT_INT))?;
             let with_error = match argv.get(3) {
                 None => false,
                 Some(a) if eq_ic(a, "error") => true,
@@ -393,7 +395,7 @@ impl Server {
             } else if eq_ic(&argv[j], "id") && j + 1 < argv.len() {
                 let mut v = Vec::new();
                 for a in &argv[j + 1..] {
-                    let n = crate::resp::parse_i64(a)
+                    let n = crate::encoding::numbers::string2ll(a)
                         .filter(|&n| n > 0)
                         .ok_or(CmdError::from("ERR Invalid client ID"))?;
                     v.push(n as u64);
@@ -452,7 +454,7 @@ impl Server {
             let (opt, val) = (&argv[j], &argv[j + 1]);
             if eq_ic(opt, "id") {
                 id = Some(
-                    crate::resp::parse_i64(val)
+                    crate::encoding::numbers::string2ll(val)
                         .filter(|&n| n > 0)
                         .ok_or(CmdError::from("ERR client-id should be greater than 0"))?
                         as u64,

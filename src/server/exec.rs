@@ -10,6 +10,7 @@ use crate::db::ExpireMode;
 use crate::error::{self, CmdError};
 use crate::net::{flags, Kind};
 use crate::resp::{self, Limits, Out, Parsed};
+use crate::util::splitargs;
 use bytes::Bytes;
 
 /// Propagation state of the command being executed (Redis's also_propagate).
@@ -96,8 +97,8 @@ impl Server {
                     let mut argv = std::mem::take(&mut self.argv);
                     argv.clear();
                     for &(a, b) in &self.spans {
-                        if is_inline && matches!(frame[a], b'"' | b'\'') {
-                            argv.push(Bytes::from(resp::unescape_arg(&frame[a..b])));
+                        if is_inline && splitargs::needs_unquote(&frame[a..b]) {
+                            argv.push(Bytes::from(splitargs::unquote(&frame[a..b])));
                         } else {
                             argv.push(frame.slice(a..b));
                         }

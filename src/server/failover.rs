@@ -39,15 +39,15 @@ impl Server {
         let mut j = 1;
         while j < argv.len() {
             if eq_ic(&argv[j], "timeout") && j + 1 < argv.len() && timeout == 0 {
-                timeout =
-                    crate::resp::parse_i64(&argv[j + 1]).ok_or(CmdError::from(error::NOT_INT))?;
+                timeout = crate::encoding::numbers::string2ll(&argv[j + 1])
+                    .ok_or(CmdError::from(error::NOT_INT))?;
                 if timeout <= 0 {
                     return Err("ERR FAILOVER timeout must be greater than 0".into());
                 }
                 j += 2;
             } else if eq_ic(&argv[j], "to") && j + 2 < argv.len() && target.is_none() {
-                let port =
-                    crate::resp::parse_i64(&argv[j + 2]).ok_or(CmdError::from(error::NOT_INT))?;
+                let port = crate::encoding::numbers::string2ll(&argv[j + 2])
+                    .ok_or(CmdError::from(error::NOT_INT))?;
                 target = Some((
                     String::from_utf8_lossy(&argv[j + 1]).into_owned(),
                     port as u16,

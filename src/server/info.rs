@@ -516,11 +516,12 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
     let sub = &argv[1][..];
     let db = s.clients.get(key).map_or(0, |c| c.db);
     if eq_ic(sub, "sleep") && argv.len() == 3 {
-        let secs = cmd::parse_f64(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
+        let secs =
+            crate::encoding::numbers::string2d(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
         std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
         s.reply_ok(key);
     } else if eq_ic(sub, "set-active-expire") && argv.len() == 3 {
-        s.active_expire_enabled = crate::resp::parse_i64(&argv[2]).unwrap_or(1) != 0;
+        s.active_expire_enabled = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(1) != 0;
         s.reply_ok(key);
     } else if eq_ic(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
@@ -541,13 +542,13 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         );
         s.reply(key, |o| o.simple(&text));
     } else if eq_ic(sub, "populate") && (3..=5).contains(&argv.len()) {
-        let count = crate::resp::parse_i64(&argv[2])
+        let count = crate::encoding::numbers::string2ll(&argv[2])
             .filter(|&n| n >= 0)
             .ok_or(CmdError::from(error::MUST_POSITIVE))?;
         let prefix = argv.get(3).map_or(&b"key"[..], |p| &p[..]).to_vec();
         let size = match argv.get(4) {
             Some(a) => Some(
-                crate::resp::parse_i64(a)
+                crate::encoding::numbers::string2ll(a)
                     .filter(|&n| n >= 0)
                     .ok_or(CmdError::from(error::MUST_POSITIVE))? as usize,
             ),

@@ -362,7 +362,7 @@ impl Server {
                 use crate::cmd::Srv;
                 match tag {
                     Srv::Select => {
-                        if let Some(n) = crate::resp::parse_i64(&argv[1]) {
+                        if let Some(n) = crate::encoding::numbers::string2ll(&argv[1]) {
                             if n >= 0 && (n as usize) < self.ks.dbs.len() {
                                 *db = n as usize;
                             }
@@ -371,8 +371,8 @@ impl Server {
                     Srv::FlushAll => self.ks.dbs.iter_mut().for_each(|d| d.clear()),
                     Srv::FlushDb => self.ks.dbs[*db].clear(),
                     Srv::SwapDb => {
-                        let a = crate::resp::parse_i64(&argv[1]).unwrap_or(-1);
-                        let b = crate::resp::parse_i64(&argv[2]).unwrap_or(-1);
+                        let a = crate::encoding::numbers::string2ll(&argv[1]).unwrap_or(-1);
+                        let b = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(-1);
                         let n = self.ks.dbs.len() as i64;
                         if (0..n).contains(&a) && (0..n).contains(&b) {
                             self.ks.dbs.swap(a as usize, b as usize);

@@ -39,8 +39,8 @@ impl Server {
 
     pub fn cmd_psync(&mut self, key: usize, argv: &[Bytes]) -> R {
         let replid = String::from_utf8_lossy(&argv[1]).into_owned();
-        let offset =
-            crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let offset = crate::encoding::numbers::string2ll(&argv[2])
+            .ok_or(CmdError::from(crate::error::NOT_INT))?;
         if argv.len() > 3 {
             if argv.len() > 4 || !crate::cmd::eq_ic(&argv[3], "failover") {
                 return Err(crate::error::SYNTAX.into());
@@ -686,8 +686,9 @@ impl Server {
         if self.repl.is_replica() {
             return Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.".into());
         }
-        let n = crate::resp::parse_i64(&argv[1]).ok_or(CmdError::from(crate::error::NOT_INT))?;
-        let timeout = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(
+        let n = crate::encoding::numbers::string2ll(&argv[1])
+            .ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let timeout = crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(
             "ERR timeout is not an integer or out of range",
         ))?;
         if timeout < 0 {

@@ -29,7 +29,8 @@ impl Server {
             self.reply_ok(key);
             return Ok(());
         }
-        let port = crate::resp::parse_i64(&argv[2]).ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let port = crate::encoding::numbers::string2ll(&argv[2])
+            .ok_or(CmdError::from(crate::error::NOT_INT))?;
         if !(0..=65535).contains(&port) {
             return Err("ERR Invalid master port".into());
         }

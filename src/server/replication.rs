@@ -78,8 +78,8 @@ impl Server {
         let mut buf = std::mem::take(&mut self.sink);
         buf.clear();
         if self.repl.slave_seldb != Some(db) {
-            let mut b = crate::sds::itoa_buf();
-            let n = crate::sds::fmt_i64(db as i64, &mut b);
+            let mut b = [0u8; 20];
+            let n = crate::encoding::numbers::ll2string(db as i64, &mut b);
             encode_command(
                 &mut buf,
                 &[Bytes::from_static(b"SELECT"), Bytes::copy_from_slice(n)],
@@ -171,7 +171,8 @@ impl Server {
         while j + 1 < argv.len() {
             let (opt, val) = (&argv[j][..], &argv[j + 1][..]);
             if crate::cmd::eq_ic(opt, "listening-port") {
-                let p = crate::resp::parse_i64(val).ok_or(CmdError::from(crate::error::NOT_INT))?;
+                let p = crate::encoding::numbers::string2ll(val)
+                    .ok_or(CmdError::from(crate::error::NOT_INT))?;
                 if let Some(i) = self.replica_info(key) {
                     i.listening_port = p as u16;
                 }
@@ -189,7 +190,7 @@ impl Server {
                 }
             } else if crate::cmd::eq_ic(opt, "ack") {
                 // From a replica of ours: no reply.
-                if let Some(off) = crate::resp::parse_i64(val) {
+                if let Some(off) = crate::encoding::numbers::string2ll(val) {
                     let mut start_stream = false;
                     if let Some(i) = self.clients.get_mut(key).and_then(|c| c.repl.as_mut()) {
                         if off > i.ack_offset {

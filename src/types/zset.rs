@@ -120,8 +120,8 @@ fn lp_cmp_member(v: LpValue<'_>, b: &[u8]) -> Ordering {
     match v {
         LpValue::Str(s) => s.cmp(b),
         LpValue::Int(i) => {
-            let mut buf = crate::sds::itoa_buf();
-            crate::sds::fmt_i64(i, &mut buf).cmp(b)
+            let mut buf = [0u8; 20];
+            crate::encoding::numbers::ll2string(i, &mut buf).cmp(b)
         }
     }
 }

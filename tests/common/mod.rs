@@ -524,85 +524,10 @@ pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<String>
 
 // ---- redis-cli style argument splitting (sdssplitargs) ----
 
-/// Splits a line like redis-cli does: whitespace separated, "double quotes"
-/// with \n \r \t \b \a \xHH escapes, 'single quotes' with \' only. None on
-/// unbalanced quotes.
+/// Splits a line like redis-cli does (the server's own sdssplitargs). None
+/// on unbalanced quotes.
 pub fn split_args(line: &str) -> Option<Vec<Vec<u8>>> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= b.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        match b[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    let c = *b.get(i)?;
-                    if c == b'\\' && i + 1 < b.len() {
-                        let n = b[i + 1];
-                        let hex = |x: u8| (x as char).to_digit(16);
-                        if n == b'x' && i + 3 < b.len() {
-                            if let (Some(h), Some(l)) = (hex(b[i + 2]), hex(b[i + 3])) {
-                                cur.push((h * 16 + l) as u8);
-                                i += 4;
-                                continue;
-                            }
-                        }
-                        cur.push(match n {
-                            b'n' => b'\n',
-                            b'r' => b'\r',
-                            b't' => b'\t',
-                            b'b' => 8,
-                            b'a' => 7,
-                            o => o,
-                        });
-                        i += 2;
-                    } else if c == b'"' {
-                        i += 1;
-                        if i < b.len() && !b[i].is_ascii_whitespace() {
-                            return None;
-                        }
-                        break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            b'\'' => {
-                i += 1;
-                loop {
-                    let c = *b.get(i)?;
-                    if c == b'\\' && b.get(i + 1) == Some(&b'\'') {
-                        cur.push(b'\'');
-                        i += 2;
-                    } else if c == b'\'' {
-                        i += 1;
-                        if i < b.len() && !b[i].is_ascii_whitespace() {
-                            return None;
-                        }
-                        break;
-                    } else {
-                        cur.push(c);
-                        i += 1;
-                    }
-                }
-            }
-            _ => {
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    cur.push(b[i]);
-                    i += 1;
-                }
-            }
-        }
-        out.push(cur);
-    }
+    ferrodis::util::splitargs::split_args(line.as_bytes())
 }
 
 // ---- decoded replies, for structural assertions ----
