@@ -31,6 +31,8 @@ impl Rng {
 
 type Id = (u64, u64);
 type Fields = Vec<(String, String)>;
+/// Pending entries: id -> (owner, deliveries).
+type Pel = BTreeMap<Id, (String, u64)>;
 
 fn id_str(id: Id) -> String {
     format!("{}-{}", id.0, id.1)
@@ -42,7 +44,7 @@ struct Model {
     entries: BTreeMap<Id, Fields>,
     last: Id,
     /// group -> (last delivered, PEL id -> (owner, deliveries))
-    groups: BTreeMap<String, (Id, BTreeMap<Id, (String, u64)>)>,
+    groups: BTreeMap<String, (Id, Pel)>,
     /// Approximate trims make the model follow the servers' answer.
     resync: bool,
 }
@@ -54,14 +56,30 @@ struct Pair {
 }
 
 impl Pair {
-    /// Sends to both; the replies must be identical. Returns Redis's.
-    fn both(&mut self, args: &[String]) -> Vec<u8> {
+    /// A fresh redis-server and ferrodis, and a connection to each.
+    fn start() -> (Server, Server, Pair) {
+        let redis = RedisServer::start(&[]);
+        let ferrodis = Server::start(&[]);
+        let p = Pair {
+            redis: redis.conn(),
+            ferrodis: ferrodis.conn(),
+            commands: 0,
+        };
+        (redis, ferrodis, p)
+    }
+
+    /// Sends to both, returns (Redis's reply, ferrodis's reply).
+    fn send_both(&mut self, args: &[String]) -> (Vec<u8>, Vec<u8>) {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
         self.redis.send(&a);
         self.ferrodis.send(&a);
-        let r = self.redis.read_reply();
-        let f = self.ferrodis.read_reply();
         self.commands += 1;
+        (self.redis.read_reply(), self.ferrodis.read_reply())
+    }
+
+    /// Sends to both; the replies must be identical. Returns Redis's.
+    fn both(&mut self, args: &[String]) -> Vec<u8> {
+        let (r, f) = self.send_both(args);
         assert_eq!(
             escape(&f),
             escape(&r),
@@ -71,17 +89,11 @@ impl Pair {
         );
         r
     }
-}
 
-impl Pair {
     /// Like `both` for an extended XPENDING: the idle times (each
     /// server's clock) are left out of the comparison.
     fn both_pending(&mut self, args: &[String]) -> Vec<u8> {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        self.redis.send(&a);
-        self.ferrodis.send(&a);
-        let r = self.redis.read_reply();
-        let f = self.ferrodis.read_reply();
+        let (r, f) = self.send_both(args);
         let strip = |v: Value| match v {
             Value::Array(items) => items
                 .into_iter()
@@ -96,6 +108,11 @@ impl Pair {
         assert_eq!(strip(parse(&f)), strip(parse(&r)), "{}", args.join(" "));
         r
     }
+}
+
+/// A command from its space-separated words.
+fn words(line: &str) -> Vec<String> {
+    line.split(' ').map(str::to_string).collect()
 }
 
 fn a(parts: &[&str]) -> Vec<String> {
@@ -496,13 +513,7 @@ fn resync(p: &mut Pair, m: &mut Model, key: &str) {
 
 #[test]
 fn random_workload_matches_redis_and_model() {
-    let redis = RedisServer::start(&[]);
-    let ferrodis = Server::start(&[]);
-    let mut p = Pair {
-        redis: redis.conn(),
-        ferrodis: ferrodis.conn(),
-        commands: 0,
-    };
+    let (_redis, _ferrodis, mut p) = Pair::start();
     for seed in 1..=6u64 {
         let mut r = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x1234_5678_9ABC));
         let key = format!("s{seed}");
@@ -537,13 +548,7 @@ fn random_workload_matches_redis_and_model() {
 /// boundaries: every figure and payload equal to Redis's.
 #[test]
 fn big_streams_match_redis() {
-    let redis = RedisServer::start(&[]);
-    let ferrodis = Server::start(&[]);
-    let mut p = Pair {
-        redis: redis.conn(),
-        ferrodis: ferrodis.conn(),
-        commands: 0,
-    };
+    let (_redis, _ferrodis, mut p) = Pair::start();
     let mut r = Rng(77);
     for (entries, per_node, node_bytes) in [(12_000u64, 100, 4096), (5000, 7, 0), (3000, 0, 300)] {
         p.both(&a(&[
@@ -621,22 +626,9 @@ fn big_streams_match_redis() {
         for _ in 0..40 {
             let i = r.below(ids.len() as u64) as usize;
             let j = (i + r.below(300) as usize).min(ids.len() - 1);
-            p.both(&a(&[
-                "XRANGE",
-                &key,
-                &id_str(ids[i]),
-                &id_str(ids[j]),
-                "COUNT",
-                "50",
-            ]));
-            p.both(&a(&[
-                "XREVRANGE",
-                &key,
-                &id_str(ids[j]),
-                &id_str(ids[i]),
-                "COUNT",
-                "50",
-            ]));
+            let (lo, hi) = (id_str(ids[i]), id_str(ids[j]));
+            p.both(&words(&format!("XRANGE {key} {lo} {hi} COUNT 50")));
+            p.both(&words(&format!("XREVRANGE {key} {hi} {lo} COUNT 50")));
             p.both(&a(&[
                 "XRANGE",
                 &key,

@@ -6,7 +6,7 @@
 mod common;
 mod scenario;
 
-use common::{parse, wait_until, Conn, RedisServer, Server, Value};
+use common::{mask_fields, parse, start_either, wait_until, Conn, Server, Value};
 use scenario::check;
 use std::time::Duration;
 
@@ -215,11 +215,7 @@ sleep 150
 #[test]
 fn client_unblock_xread() {
     for redis in [false, true] {
-        let srv = if redis {
-            RedisServer::start(&[])
-        } else {
-            Server::start(&[])
-        };
+        let srv = start_either(redis, &[]);
         let mut c = srv.conn();
         let mut b = srv.conn();
         let id = b.cmd_int(&["CLIENT", "ID"]);
@@ -257,12 +253,11 @@ fn client_unblock_xread() {
     }
 }
 
-/// A client served from a blocked XREADGROUP propagates what it read:
-/// the replica's PEL matches the master's.
-#[test]
-fn blocked_xreadgroup_propagates_claims() {
-    let m = Server::start(&[]);
-    let r = Server::start(&["--replicaof", "127.0.0.1", &m.port.to_string()]);
+/// A master and its replica (Redis or ferrodis) after a blocked
+/// XREADGROUP was served by an XADD on the master.
+fn blocked_delivery(redis: bool) -> (Server, Server, Conn, Conn) {
+    let m = start_either(redis, &[]);
+    let r = start_either(redis, &["--replicaof", "127.0.0.1", &m.port.to_string()]);
     let mut mc = m.conn();
     let mut rc = r.conn();
     assert!(wait_until(Duration::from_secs(20), || {
@@ -271,102 +266,48 @@ fn blocked_xreadgroup_propagates_claims() {
     }));
     mc.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
     let mut b = m.conn();
-    b.send(&[
-        b"XREADGROUP",
-        b"GROUP",
-        b"g",
-        b"alice",
-        b"BLOCK",
-        b"0",
-        b"STREAMS",
-        b"s",
-        b">",
-    ]);
+    let read: Vec<&[u8]> = "XREADGROUP GROUP g alice BLOCK 0 STREAMS s >"
+        .split(' ')
+        .map(str::as_bytes)
+        .collect();
+    b.send(&read);
     assert!(wait_until(Duration::from_secs(10), || {
         mc.cmd_str(&["INFO", "clients"])
             .contains("blocked_clients:1")
     }));
     mc.cmd(&["XADD", "s", "1-0", "a", "1"]);
-    let got = parse(&b.read_reply());
-    assert!(matches!(got, Value::Array(_)));
+    assert!(matches!(parse(&b.read_reply()), Value::Array(_)));
     let want = mc.cmd(&["XPENDING", "s", "g"]);
-    assert!(wait_until(Duration::from_secs(10), || rc
-        .cmd(&["XPENDING", "s", "g"])
-        == want));
+    assert!(wait_until(Duration::from_secs(10), || {
+        rc.cmd(&["XPENDING", "s", "g"]) == want
+    }));
+    (m, r, mc, rc)
+}
+
+/// A client served from a blocked XREADGROUP propagates what it read:
+/// the replica's PEL matches the master's.
+#[test]
+fn blocked_xreadgroup_propagates_claims() {
+    let (_m, _r, mut mc, mut rc) = blocked_delivery(false);
     // The delivery itself (owner, time, count) reached the replica.
-    let detail = |c: &mut Conn| c.cmd(&["XINFO", "STREAM", "s", "FULL"]);
     // seen-time is each server's own clock; entries-read (and the lag
     // derived from it) is not carried by XCLAIM ... LASTID, on Redis 7.0
     // either (checked below); everything else is equal.
-    let strip_seen = |r: Vec<u8>| mask(parse(&r), &["seen-time", "entries-read", "lag"]);
+    let detail = |c: &mut Conn| {
+        let r = c.cmd(&["XINFO", "STREAM", "s", "FULL"]);
+        mask_fields(parse(&r), &["seen-time", "entries-read", "lag"])
+    };
     let same = wait_until(Duration::from_secs(10), || {
-        strip_seen(detail(&mut rc)) == strip_seen(detail(&mut mc))
+        detail(&mut rc) == detail(&mut mc)
     });
     assert!(
         same,
         "replica {:?}\nmaster {:?}",
-        strip_seen(detail(&mut rc)),
-        strip_seen(detail(&mut mc))
+        detail(&mut rc),
+        detail(&mut mc)
     );
-    let read = |c: &mut Conn| parse(&c.cmd(&["XINFO", "GROUPS", "s"]));
-    let replica_groups = read(&mut rc);
-    // The same on a real Redis master and replica.
-    let rm = RedisServer::start(&[]);
-    let rr = RedisServer::start(&["--replicaof", "127.0.0.1", &rm.port.to_string()]);
-    let mut rmc = rm.conn();
-    let mut rrc = rr.conn();
-    assert!(wait_until(Duration::from_secs(20), || {
-        rrc.cmd_str(&["INFO", "replication"])
-            .contains("master_link_status:up")
-    }));
-    rmc.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
-    let mut rb = rm.conn();
-    rb.send(&[
-        b"XREADGROUP",
-        b"GROUP",
-        b"g",
-        b"alice",
-        b"BLOCK",
-        b"0",
-        b"STREAMS",
-        b"s",
-        b">",
-    ]);
-    assert!(wait_until(Duration::from_secs(10), || {
-        rmc.cmd_str(&["INFO", "clients"])
-            .contains("blocked_clients:1")
-    }));
-    rmc.cmd(&["XADD", "s", "1-0", "a", "1"]);
-    rb.read_reply();
-    assert!(wait_until(Duration::from_secs(10), || read(&mut rrc) == replica_groups));
-}
-
-/// The reply with the values of the named map fields replaced by Nil.
-fn mask(v: Value, fields: &[&str]) -> Value {
-    match v {
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            let mut hide = false;
-            for it in items {
-                if hide {
-                    out.push(Value::Nil);
-                    hide = false;
-                    continue;
-                }
-                hide = matches!(&it, Value::Bulk(b) if fields.iter().any(|f| f.as_bytes() == b.as_slice()));
-                out.push(mask(it, fields));
-            }
-            Value::Array(out)
-        }
-        Value::Map(pairs) => Value::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| {
-                    let hide = matches!(&k, Value::Bulk(b) if fields.iter().any(|f| f.as_bytes() == b.as_slice()));
-                    (k, if hide { Value::Nil } else { mask(v, fields) })
-                })
-                .collect(),
-        ),
-        other => other,
-    }
+    let groups = |c: &mut Conn| parse(&c.cmd(&["XINFO", "GROUPS", "s"]));
+    let (_rm, _rr, _rmc, mut rrc) = blocked_delivery(true);
+    assert!(wait_until(Duration::from_secs(10), || groups(&mut rrc)
+        == groups(&mut rc)));
 }

@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{escape, parse, require_tool, wait_until, Conn, RedisServer, Server, TempDir, Value};
+use common::{
+    escape, mask_fields, parse, require_tool, start_either, wait_until, Conn, RedisServer, Server,
+    TempDir, Value,
+};
 use ferrodis::db::Value as DbValue;
 use ferrodis::encoding::crc64::crc64;
 use ferrodis::persist::rdb::RdbWriter;
@@ -110,21 +113,13 @@ fn start_with(rdb: &[u8], redis: bool, dir: &TempDir) -> Server {
     std::fs::write(dir.join("dump.rdb"), rdb).expect("write rdb");
     let d = dir.path.to_str().expect("utf8 dir").to_string();
     let args = ["--dir", d.as_str()];
-    if redis {
-        RedisServer::start(&args)
-    } else {
-        Server::start(&args)
-    }
+    start_either(redis, &args)
 }
 
 #[test]
 fn rdb_files_interchange_with_redis() {
     for from_redis in [false, true] {
-        let src = if from_redis {
-            RedisServer::start(&[])
-        } else {
-            Server::start(&[])
-        };
+        let src = start_either(from_redis, &[]);
         let mut c = src.conn();
         run(&mut c, DATASET);
         let want = state(&mut c);
@@ -427,11 +422,7 @@ fn aof_rewrite_without_preamble_rebuilds_streams() {
         }
         let d = dir.path.to_str().unwrap().to_string();
         let args = ["--dir", d.as_str(), "--appendonly", "yes"];
-        let srv = if redis {
-            RedisServer::start(&args)
-        } else {
-            Server::start(&args)
-        };
+        let srv = start_either(redis, &args);
         let mut c2 = srv.conn();
         let got = state(&mut c2);
         assert_eq!(got[0], want[0], "digest, redis={redis}");
@@ -441,7 +432,7 @@ fn aof_rewrite_without_preamble_rebuilds_streams() {
         let masked = |c: &mut Conn| -> Vec<Value> {
             KEYS.iter()
                 .map(|k| {
-                    mask(
+                    mask_fields(
                         parse(&c.cmd(&["XINFO", "STREAM", k, "FULL"])),
                         &["seen-time"],
                     )
@@ -530,7 +521,7 @@ fn replicate_during_workload(m: &Server, r: &Server) {
     assert_eq!(rc.cmd(&["DEBUG", "DIGEST"]), mc.cmd(&["DEBUG", "DIGEST"]));
     for k in KEYS {
         let strip = |c: &mut Conn| {
-            mask(
+            mask_fields(
                 parse(&c.cmd(&["XINFO", "STREAM", k, "FULL", "COUNT", "0"])),
                 &["seen-time", "entries-read", "lag"],
             )
@@ -558,35 +549,4 @@ fn ferrodis_master_ferrodis_replica() {
     let m = Server::start(&[]);
     let r = Server::start(&[]);
     replicate_during_workload(&m, &r);
-}
-
-/// The reply with the values of the named map fields replaced by Nil.
-fn mask(v: Value, fields: &[&str]) -> Value {
-    let hidden = |v: &Value| matches!(v, Value::Bulk(b) if fields.iter().any(|f| f.as_bytes() == b.as_slice()));
-    match v {
-        Value::Array(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            let mut hide = false;
-            for it in items {
-                if hide {
-                    out.push(Value::Nil);
-                    hide = false;
-                    continue;
-                }
-                hide = hidden(&it);
-                out.push(mask(it, fields));
-            }
-            Value::Array(out)
-        }
-        Value::Map(pairs) => Value::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| {
-                    let h = hidden(&k);
-                    (k, if h { Value::Nil } else { mask(v, fields) })
-                })
-                .collect(),
-        ),
-        other => other,
-    }
 }

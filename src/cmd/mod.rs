@@ -226,6 +226,29 @@ pub fn get_string<'b>(
     }
 }
 
+/// The value at `key` as one type (`pick` says which): Ok(None) when the
+/// key is missing, WRONGTYPE when it holds another type. It takes the
+/// keyspace alone, so a caller can write replies while holding the value.
+pub fn lookup_as<'a, T: ?Sized>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    write: bool,
+    pick: for<'b> fn(&'b mut Value) -> Option<&'b mut T>,
+) -> Result<Option<&'a mut T>, CmdError> {
+    let e = if write {
+        ks.lookup_write(db, key)
+    } else {
+        ks.lookup_read(db, key)
+    };
+    match e {
+        None => Ok(None),
+        Some(e) => pick(&mut e.val)
+            .map(Some)
+            .ok_or_else(|| error::WRONGTYPE.into()),
+    }
+}
+
 /// Checks the type of an existing value.
 pub fn check_type(v: &Value, name: &str) -> CmdResult {
     if v.type_name() == name {

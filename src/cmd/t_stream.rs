@@ -60,41 +60,6 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 pub(super) const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argument";
 
-/// C's strtoull in base 10 over the whole string: leading spaces, a sign
-/// ('-' negates modulo 2^64), at least one digit, nothing after; None on
-/// overflow.
-fn strtoull(s: &[u8]) -> Option<u64> {
-    let mut i = 0;
-    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-        neg = s[i] == b'-';
-        i += 1;
-    }
-    let digits = &s[i..];
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
-/// Redis's string2ull: a strict integer (not negative), else strtoull.
-fn string2ull(s: &[u8]) -> Option<u64> {
-    if let Some(v) = crate::encoding::numbers::string2ll(s) {
-        return u64::try_from(v).ok();
-    }
-    if s.is_empty() {
-        return None;
-    }
-    strtoull(s)
-}
-
 /// Parses `<ms>-<seq>`, `<ms>` (sequence `missing_seq`), `-` and `+` (unless
 /// `strict`), and `<ms>-*` when `seq_star` (the second value false then)
 /// (streamGenericParseIDOrReply).
@@ -121,10 +86,13 @@ pub(super) fn parse_id_generic(
         Some(p) => (&arg[..p], Some(&arg[p + 1..])),
         None => (arg, None),
     };
-    let ms = string2ull(ms_part).ok_or(CmdError::from(INVALID_ID))?;
+    let ms = crate::encoding::numbers::string2ull(ms_part).ok_or(CmdError::from(INVALID_ID))?;
     let (seq, given) = match seq_part {
         Some(b"*") if seq_star => (0, false),
-        Some(s) => (string2ull(s).ok_or(CmdError::from(INVALID_ID))?, true),
+        Some(s) => (
+            crate::encoding::numbers::string2ull(s).ok_or(CmdError::from(INVALID_ID))?,
+            true,
+        ),
         None => (missing_seq, true),
     };
     Ok((StreamId::new(ms, seq), given))
@@ -181,18 +149,10 @@ pub(super) fn lookup<'a>(
     key: &[u8],
     write: bool,
 ) -> Result<Option<&'a mut Stream>, CmdError> {
-    let e = if write {
-        ks.lookup_write(db, key)
-    } else {
-        ks.lookup_read(db, key)
-    };
-    match e {
-        None => Ok(None),
-        Some(e) => match &mut e.val {
-            Value::Stream(s) => Ok(Some(s)),
-            _ => Err(error::WRONGTYPE.into()),
-        },
-    }
+    super::lookup_as(ks, db, key, write, |v| match v {
+        Value::Stream(s) => Some(&mut **s),
+        _ => None,
+    })
 }
 
 /// The stream at `key` without counting an access (the command looked

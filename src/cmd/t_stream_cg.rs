@@ -189,67 +189,65 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         ctx.out.ok();
         ctx.dirty += 1;
         ctx.notify(NOTIFY_STREAM, "xgroup-create", key);
-    } else if eq_ic(sub, "setid") && (argc == 5 || argc == 7) {
-        let key = &argv[2];
-        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
-            return Ok(());
-        };
-        let id = if &argv[4][..] == b"$" {
-            s.last_id
-        } else {
-            parse_id(&argv[4], 0)?
-        };
-        if let Some(g) = s.cgroups.get_mut(&argv[3][..]) {
-            g.last_id = id;
-            g.entries_read = entries_read;
-        }
-        ctx.out.ok();
-        ctx.dirty += 1;
-        ctx.notify(NOTIFY_STREAM, "xgroup-setid", key);
-    } else if eq_ic(sub, "destroy") && argc == 4 {
-        let key = &argv[2];
-        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
-            return Ok(());
-        };
-        if s.cgroups.remove(&argv[3][..]).is_some() {
-            ctx.out.int(1);
-            ctx.dirty += 1;
-            ctx.notify(NOTIFY_STREAM, "xgroup-destroy", key);
-            // Its blocked XREADGROUP clients get -NOGROUP.
-            ctx.ks.signal_ready_if_blocked(ctx.db, key);
-        } else {
-            ctx.out.int(0);
-        }
-    } else if eq_ic(sub, "createconsumer") && argc == 5 {
-        let key = &argv[2];
-        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
-            return Ok(());
-        };
-        let created = s
-            .cgroups
-            .get_mut(&argv[3][..])
-            .is_some_and(|g| g.create_consumer(&argv[4], now).is_some());
-        if created {
-            ctx.dirty += 1;
-            ctx.notify(NOTIFY_STREAM, "xgroup-createconsumer", key);
-        }
-        ctx.out.int(created as i64);
-    } else if eq_ic(sub, "delconsumer") && argc == 5 {
-        let key = &argv[2];
-        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
-            return Ok(());
-        };
-        let pending = s
-            .cgroups
-            .get_mut(&argv[3][..])
-            .and_then(|g| g.delete_consumer(&argv[4]));
-        if pending.is_some() {
-            ctx.dirty += 1;
-            ctx.notify(NOTIFY_STREAM, "xgroup-delconsumer", key);
-        }
-        ctx.out.int(pending.unwrap_or(0) as i64);
     } else {
-        return Err(subcommand_syntax(argv));
+        let (setid, destroy) = (eq_ic(sub, "setid"), eq_ic(sub, "destroy"));
+        let create_c = eq_ic(sub, "createconsumer");
+        let known = (setid && (argc == 5 || argc == 7))
+            || (destroy && argc == 4)
+            || ((create_c || eq_ic(sub, "delconsumer")) && argc == 5);
+        if !known {
+            return Err(subcommand_syntax(argv));
+        }
+        let key = &argv[2];
+        // The key exists (checked above); what changed gives the event.
+        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
+            return Ok(());
+        };
+        let (event, reply) = if setid {
+            let id = if &argv[4][..] == b"$" {
+                s.last_id
+            } else {
+                parse_id(&argv[4], 0)?
+            };
+            if let Some(g) = s.cgroups.get_mut(&argv[3][..]) {
+                g.last_id = id;
+                g.entries_read = entries_read;
+            }
+            (Some("xgroup-setid"), None)
+        } else if destroy {
+            let gone = s.cgroups.remove(&argv[3][..]).is_some();
+            (gone.then_some("xgroup-destroy"), Some(gone as i64))
+        } else if create_c {
+            let created = s
+                .cgroups
+                .get_mut(&argv[3][..])
+                .is_some_and(|g| g.create_consumer(&argv[4], now).is_some());
+            (
+                created.then_some("xgroup-createconsumer"),
+                Some(created as i64),
+            )
+        } else {
+            let pending = s
+                .cgroups
+                .get_mut(&argv[3][..])
+                .and_then(|g| g.delete_consumer(&argv[4]));
+            (
+                pending.map(|_| "xgroup-delconsumer"),
+                Some(pending.unwrap_or(0) as i64),
+            )
+        };
+        match reply {
+            Some(n) => ctx.out.int(n),
+            None => ctx.out.ok(),
+        }
+        if let Some(event) = event {
+            ctx.dirty += 1;
+            ctx.notify(NOTIFY_STREAM, event, key);
+            if destroy {
+                // Its blocked XREADGROUP clients get -NOGROUP.
+                ctx.ks.signal_ready_if_blocked(ctx.db, key);
+            }
+        }
     }
     Ok(())
 }
@@ -383,6 +381,83 @@ fn claim_consumer(ctx: &mut Ctx<'_>, key: &Bytes, gname: &[u8], name: &[u8], now
     }
 }
 
+/// The claims of one XCLAIM or XAUTOCLAIM: the consumer they go to, how
+/// many were replied, and the XCLAIMs that replicate them.
+struct Claim<'a> {
+    key: &'a Bytes,
+    gname: &'a Bytes,
+    cname: &'a Bytes,
+    justid: bool,
+    now: i64,
+    consumer_ready: bool,
+    replied: usize,
+    ops: Vec<Vec<Bytes>>,
+}
+
+impl<'a> Claim<'a> {
+    fn new(key: &'a Bytes, gname: &'a Bytes, cname: &'a Bytes, justid: bool, now: i64) -> Self {
+        Claim {
+            key,
+            gname,
+            cname,
+            justid,
+            now,
+            consumer_ready: false,
+            replied: 0,
+            ops: Vec::new(),
+        }
+    }
+
+    /// Gives the pending entry `id` to the consumer (created at the first
+    /// claim): its delivery time becomes `time`, its count `retry` or one
+    /// more (none with JUSTID); the reply gets the entry (or its ID) and
+    /// `ops` the XCLAIM that replicates the NACK.
+    fn claim(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        id: StreamId,
+        id_arg: Bytes,
+        time: i64,
+        retry: Option<u64>,
+    ) {
+        if !self.consumer_ready {
+            claim_consumer(ctx, self.key, self.gname, self.cname, self.now);
+            self.consumer_ready = true;
+        }
+        let Some(s) = peek(ctx.ks, ctx.db, self.key) else {
+            return;
+        };
+        let s: &mut Stream = s;
+        if let Some(g) = s.cgroups.get_mut(&self.gname[..]) {
+            g.assign(id, self.cname);
+            if let Some(nack) = g.pel.get_mut(&id) {
+                nack.delivery_time = time;
+                match retry {
+                    Some(n) => nack.delivery_count = n,
+                    None if !self.justid => nack.delivery_count += 1,
+                    None => {}
+                }
+                self.ops
+                    .push(xclaim_op(self.key, self.gname, id_arg, nack, g.last_id));
+            }
+        }
+        if self.justid {
+            reply_id(&mut ctx.out, id);
+        } else if let Some(e) = s.range(id, id, false).next() {
+            reply_entry(&mut ctx.out, &e);
+        }
+        self.replied += 1;
+    }
+
+    /// Propagates what was claimed (and dropped).
+    fn finish(self, ctx: &mut Ctx<'_>) {
+        ctx.dirty += self.ops.len() as u64;
+        for op in self.ops {
+            ctx.propagate_as(op);
+        }
+    }
+}
+
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms]
 /// [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]
 pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
@@ -455,9 +530,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         deliverytime = now;
     }
     let d = Deferred::new(&ctx.out);
-    let mut n = 0;
-    let mut ops = Vec::new();
-    let mut consumer_ready = false;
+    let mut c = Claim::new(key, gname, cname, justid, now);
     for (id, j) in ids {
         let Some(s) = peek(ctx.ks, ctx.db, key) else {
             break;
@@ -468,7 +541,8 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         };
         if !exists {
             if let Some(nack) = g.pel.get(&id) {
-                ops.push(xclaim_op(key, gname, argv[j].clone(), nack, g.last_id));
+                c.ops
+                    .push(xclaim_op(key, gname, argv[j].clone(), nack, g.last_id));
                 propagate_last_id = false;
                 g.ack(id);
             }
@@ -488,44 +562,18 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if nack.consumer.is_some() && minidle != 0 && now - nack.delivery_time < minidle {
             continue;
         }
-        if !consumer_ready {
-            claim_consumer(ctx, key, gname, cname, now);
-            consumer_ready = true;
-        }
-        let Some(s) = peek(ctx.ks, ctx.db, key) else {
-            break;
-        };
-        let s: &mut Stream = s;
-        if let Some(g) = s.cgroups.get_mut(&gname[..]) {
-            g.assign(id, cname);
-            if let Some(nack) = g.pel.get_mut(&id) {
-                nack.delivery_time = deliverytime;
-                if retrycount >= 0 {
-                    nack.delivery_count = retrycount as u64;
-                } else if !justid {
-                    nack.delivery_count += 1;
-                }
-                ops.push(xclaim_op(key, gname, argv[j].clone(), nack, g.last_id));
-            }
-        }
-        if justid {
-            reply_id(&mut ctx.out, id);
-        } else if let Some(e) = s.range(id, id, false).next() {
-            reply_entry(&mut ctx.out, &e);
-        }
-        n += 1;
+        let retry = (retrycount >= 0).then_some(retrycount as u64);
+        c.claim(ctx, id, argv[j].clone(), deliverytime, retry);
         propagate_last_id = false;
     }
     if propagate_last_id {
         if let Some(g) = peek(ctx.ks, ctx.db, key).and_then(|s| s.cgroups.get(&gname[..])) {
-            ops.push(setid_argv(key, gname, g.last_id, g.entries_read));
+            c.ops
+                .push(setid_argv(key, gname, g.last_id, g.entries_read));
         }
     }
-    d.array(&mut ctx.out, n);
-    ctx.dirty += ops.len() as u64;
-    for op in ops {
-        ctx.propagate_as(op);
-    }
+    d.array(&mut ctx.out, c.replied);
+    c.finish(ctx);
     Ok(())
 }
 
@@ -571,11 +619,9 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.out.array(3);
     let cursor_at = ctx.out.buf.len();
     let d = Deferred::new(&ctx.out);
-    let mut n = 0;
     let mut deleted = Vec::new();
-    let mut ops = Vec::new();
-    let mut consumer_ready = false;
     let mut cur = Some(start);
+    let mut c = Claim::new(key, gname, cname, justid, now);
     while attempts > 0 && count > 0 {
         attempts -= 1;
         let Some(from) = cur else { break };
@@ -591,7 +637,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         };
         cur = id.incr();
         if !s.entry_exists(id) {
-            ops.push(xclaim_op(key, gname, id.to_bytes(), nack, g.last_id));
+            c.ops
+                .push(xclaim_op(key, gname, id.to_bytes(), nack, g.last_id));
             if let Some(g) = s.cgroups.get_mut(&gname[..]) {
                 g.ack(id);
             }
@@ -602,33 +649,10 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if minidle != 0 && now - nack.delivery_time < minidle {
             continue;
         }
-        if !consumer_ready {
-            claim_consumer(ctx, key, gname, cname, now);
-            consumer_ready = true;
-        }
-        let Some(s) = peek(ctx.ks, ctx.db, key) else {
-            break;
-        };
-        let s: &mut Stream = s;
-        if let Some(g) = s.cgroups.get_mut(&gname[..]) {
-            g.assign(id, cname);
-            if let Some(nack) = g.pel.get_mut(&id) {
-                nack.delivery_time = now;
-                if !justid {
-                    nack.delivery_count += 1;
-                }
-                ops.push(xclaim_op(key, gname, id.to_bytes(), nack, g.last_id));
-            }
-        }
-        if justid {
-            reply_id(&mut ctx.out, id);
-        } else if let Some(e) = s.range(id, id, false).next() {
-            reply_entry(&mut ctx.out, &e);
-        }
-        n += 1;
+        c.claim(ctx, id, id.to_bytes(), now, None);
         count -= 1;
     }
-    d.array(&mut ctx.out, n);
+    d.array(&mut ctx.out, c.replied);
     // The cursor: the next pending entry after the last one examined.
     let next = match (cur, peek(ctx.ks, ctx.db, key)) {
         (Some(from), Some(s)) => s
@@ -651,9 +675,6 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     for id in deleted {
         reply_id(&mut ctx.out, id);
     }
-    ctx.dirty += ops.len() as u64;
-    for op in ops {
-        ctx.propagate_as(op);
-    }
+    c.finish(ctx);
     Ok(())
 }

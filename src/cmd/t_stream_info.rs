@@ -8,6 +8,7 @@ use super::{arg_i64, eq_ic, Ctx};
 use crate::error::{self, err, CmdError, CmdResult};
 use crate::resp::Out;
 use crate::types::stream::{Stream, StreamId};
+use crate::types::stream_cg::Group;
 use bytes::Bytes;
 
 const XINFO_HELP: &[&str] = &[
@@ -18,6 +19,23 @@ const XINFO_HELP: &[&str] = &[
     "STREAM <key> [FULL [COUNT <count>]",
     "    Show information about the stream.",
 ];
+
+/// A group's last delivered ID, read counter and lag (XINFO GROUPS and
+/// XINFO STREAM FULL).
+fn group_progress(out: &mut Out<'_>, s: &Stream, g: &Group) {
+    out.bulk(b"last-delivered-id");
+    reply_id(out, g.last_id);
+    out.bulk(b"entries-read");
+    int_or_null(out, (g.entries_read != -1).then_some(g.entries_read));
+    out.bulk(b"lag");
+    int_or_null(out, s.group_lag(g));
+}
+
+/// A map field with an integer value.
+fn field_int(out: &mut Out<'_>, name: &[u8], v: i64) {
+    out.bulk(name);
+    out.int(v);
+}
 
 fn int_or_null(out: &mut Out<'_>, v: Option<i64>) {
     match v {
@@ -56,10 +74,8 @@ pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             out.map(3);
             out.bulk(b"name");
             out.bulk(&c.name);
-            out.bulk(b"pending");
-            out.int(c.pel.len() as i64);
-            out.bulk(b"idle");
-            out.int((now - c.seen_time).max(0));
+            field_int(out, b"pending", c.pel.len() as i64);
+            field_int(out, b"idle", (now - c.seen_time).max(0));
         }
     } else if eq_ic(sub, "groups") && argv.len() == 3 {
         out.array(s.cgroups.len());
@@ -67,16 +83,9 @@ pub fn xinfo(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             out.map(6);
             out.bulk(b"name");
             out.bulk(name);
-            out.bulk(b"consumers");
-            out.int(g.consumers.len() as i64);
-            out.bulk(b"pending");
-            out.int(g.pel.len() as i64);
-            out.bulk(b"last-delivered-id");
-            reply_id(out, g.last_id);
-            out.bulk(b"entries-read");
-            int_or_null(out, (g.entries_read != -1).then_some(g.entries_read));
-            out.bulk(b"lag");
-            int_or_null(out, s.group_lag(g));
+            field_int(out, b"consumers", g.consumers.len() as i64);
+            field_int(out, b"pending", g.pel.len() as i64);
+            group_progress(out, s, g);
         }
     } else if eq_ic(sub, "stream") {
         stream_info(out, s, argv)?;
@@ -107,23 +116,18 @@ fn stream_info(out: &mut Out<'_>, s: &Stream, argv: &[Bytes]) -> CmdResult {
         }
     }
     out.map(if full { 9 } else { 10 });
-    out.bulk(b"length");
-    out.int(s.length as i64);
-    out.bulk(b"radix-tree-keys");
-    out.int(s.node_count() as i64);
-    out.bulk(b"radix-tree-nodes");
-    out.int(s.rax_node_count() as i64);
+    field_int(out, b"length", s.length as i64);
+    field_int(out, b"radix-tree-keys", s.node_count() as i64);
+    field_int(out, b"radix-tree-nodes", s.rax_node_count() as i64);
     out.bulk(b"last-generated-id");
     reply_id(out, s.last_id);
     out.bulk(b"max-deleted-entry-id");
     reply_id(out, s.max_deleted_entry_id);
-    out.bulk(b"entries-added");
-    out.int(s.entries_added as i64);
+    field_int(out, b"entries-added", s.entries_added as i64);
     out.bulk(b"recorded-first-entry-id");
     reply_id(out, s.first_id);
     if !full {
-        out.bulk(b"groups");
-        out.int(s.cgroups.len() as i64);
+        field_int(out, b"groups", s.cgroups.len() as i64);
         for (name, rev) in [(&b"first-entry"[..], false), (&b"last-entry"[..], true)] {
             out.bulk(name);
             match s.range(StreamId::MIN, StreamId::MAX, rev).next() {
@@ -134,7 +138,6 @@ fn stream_info(out: &mut Out<'_>, s: &Stream, argv: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     let count = count as usize;
-    let limit = |n: usize| count == 0 || n < count;
     out.bulk(b"entries");
     reply_range(out, s, StreamId::MIN, StreamId::MAX, count, false);
     out.bulk(b"groups");
@@ -143,56 +146,48 @@ fn stream_info(out: &mut Out<'_>, s: &Stream, argv: &[Bytes]) -> CmdResult {
         out.map(7);
         out.bulk(b"name");
         out.bulk(name);
-        out.bulk(b"last-delivered-id");
-        reply_id(out, g.last_id);
-        out.bulk(b"entries-read");
-        int_or_null(out, (g.entries_read != -1).then_some(g.entries_read));
-        out.bulk(b"lag");
-        int_or_null(out, s.group_lag(g));
-        out.bulk(b"pel-count");
-        out.int(g.pel.len() as i64);
+        group_progress(out, s, g);
+        field_int(out, b"pel-count", g.pel.len() as i64);
         out.bulk(b"pending");
-        let shown = if count == 0 {
-            g.pel.len()
-        } else {
-            g.pel.len().min(count)
-        };
-        out.array(shown);
-        for (n, (id, nack)) in g.pel.iter().enumerate() {
-            if !limit(n) {
-                break;
-            }
-            out.array(4);
-            reply_id(out, *id);
-            out.bulk(nack.consumer.as_deref().unwrap_or(b""));
-            out.int(nack.delivery_time);
-            out.int(nack.delivery_count as i64);
-        }
+        reply_pel(out, g, g.pel.keys(), count, true);
         out.bulk(b"consumers");
         out.array(g.consumers.len());
         for c in g.consumers.values() {
             out.map(4);
             out.bulk(b"name");
             out.bulk(&c.name);
-            out.bulk(b"seen-time");
-            out.int(c.seen_time);
-            out.bulk(b"pel-count");
-            out.int(c.pel.len() as i64);
+            field_int(out, b"seen-time", c.seen_time);
+            field_int(out, b"pel-count", c.pel.len() as i64);
             out.bulk(b"pending");
-            let shown = if count == 0 {
-                c.pel.len()
-            } else {
-                c.pel.len().min(count)
-            };
-            out.array(shown);
-            for id in c.pel.iter().take(shown) {
-                let Some(nack) = g.pel.get(id) else { continue };
-                out.array(3);
-                reply_id(out, *id);
-                out.int(nack.delivery_time);
-                out.int(nack.delivery_count as i64);
-            }
+            reply_pel(out, g, c.pel.iter(), count, false);
         }
     }
     Ok(())
+}
+
+/// A PEL as XINFO STREAM FULL shows it: at most `count` entries (0: all),
+/// each [id, (owner,) delivery time, deliveries].
+fn reply_pel<'a>(
+    out: &mut Out<'_>,
+    g: &Group,
+    ids: impl ExactSizeIterator<Item = &'a StreamId>,
+    count: usize,
+    owner: bool,
+) {
+    let shown = if count == 0 {
+        ids.len()
+    } else {
+        ids.len().min(count)
+    };
+    out.array(shown);
+    for id in ids.take(shown) {
+        let nack = g.pel.get(id);
+        out.array(if owner { 4 } else { 3 });
+        reply_id(out, *id);
+        if owner {
+            out.bulk(nack.and_then(|n| n.consumer.as_deref()).unwrap_or(b""));
+        }
+        out.int(nack.map_or(0, |n| n.delivery_time));
+        out.int(nack.map_or(0, |n| n.delivery_count as i64));
+    }
 }

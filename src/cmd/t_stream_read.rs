@@ -182,13 +182,8 @@ fn touch_consumer(ctx: &mut Ctx<'_>, key: &Bytes, group: &Bytes, consumer: &Byte
 /// streamReplyWithRange from `start` to the end for a group's consumer
 /// (or no group): replies the entries, then updates the group and
 /// propagates the deliveries.
-fn serve_key(
-    ctx: &mut Ctx<'_>,
-    key: &Bytes,
-    start: StreamId,
-    count: usize,
-    group: Option<&GroupWait>,
-) {
+fn serve_key(ctx: &mut Ctx<'_>, key: &Bytes, start: StreamId, r: Reader<'_>) {
+    let Reader { count, group } = r;
     let now = ctx.now_ms();
     let Some(s) = peek(ctx.ks, ctx.db, key) else {
         return;
@@ -306,16 +301,17 @@ fn serve_history(
     }
 }
 
+/// How a read serves a key: its COUNT (0: all) and its group, if any.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    count: usize,
+    group: Option<&'a GroupWait>,
+}
+
 /// Writes one key's part of the reply: `[key, entries]` (RESP2) or the
 /// map pair (RESP3), serving history or new entries.
-fn reply_key(
-    ctx: &mut Ctx<'_>,
-    key: &Bytes,
-    gt: StreamId,
-    history: bool,
-    count: usize,
-    group: Option<&GroupWait>,
-) {
+fn reply_key(ctx: &mut Ctx<'_>, key: &Bytes, gt: StreamId, history: bool, r: Reader<'_>) {
+    let Reader { count, group } = r;
     if ctx.out.resp == 2 {
         ctx.out.array(2);
     }
@@ -331,7 +327,7 @@ fn reply_key(
                 serve_history(&mut ctx.out, s, start, count, gw, now);
             }
         }
-        _ => serve_key(ctx, key, start, count, group),
+        _ => serve_key(ctx, key, start, r),
     }
 }
 
@@ -348,7 +344,8 @@ fn serve_blocked(ctx: &mut Ctx<'_>, req: StreamServe) -> CmdResult {
         count,
         group,
     } = req;
-    reply_key(ctx, &key, gt, false, count, group.as_ref());
+    let group = group.as_ref();
+    reply_key(ctx, &key, gt, false, Reader { count, group });
     Ok(())
 }
 
@@ -485,7 +482,8 @@ fn xread_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) -> CmdResu
             d = Some(Deferred::new(&ctx.out));
         }
         served += 1;
-        reply_key(ctx, key, gt, history, count, gw.as_ref());
+        let group = gw.as_ref();
+        reply_key(ctx, key, gt, history, Reader { count, group });
     }
     if let Some(d) = d {
         if ctx.out.resp == 2 {

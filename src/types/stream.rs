@@ -18,6 +18,7 @@
 use super::stream_cg::Group;
 use crate::alloc::jemalloc_usable;
 use crate::encoding::listpack::{Listpack, LpValue};
+use crate::encoding::numbers::ull2string;
 use std::collections::btree_map::Range;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -97,22 +98,14 @@ impl StreamId {
 
     /// `<ms><sep><seq>` into `buf` (DEBUG DIGEST writes `<ms>.<seq>`).
     pub fn fmt_sep(self, buf: &mut [u8; 41], sep: u8) -> &[u8] {
-        fn put(mut v: u64, buf: &mut [u8; 41], i: &mut usize) {
-            loop {
-                *i -= 1;
-                buf[*i] = b'0' + (v % 10) as u8;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-        }
-        let mut i = buf.len();
-        put(self.seq, buf, &mut i);
-        i -= 1;
-        buf[i] = sep;
-        put(self.ms, buf, &mut i);
-        &buf[i..]
+        let mut d = [0u8; 20];
+        let ms = ull2string(self.ms, &mut d);
+        let n = ms.len();
+        buf[..n].copy_from_slice(ms);
+        buf[n] = sep;
+        let seq = ull2string(self.seq, &mut d);
+        buf[n + 1..n + 1 + seq.len()].copy_from_slice(seq);
+        &buf[..n + 1 + seq.len()]
     }
 
     pub fn to_bytes(self) -> bytes::Bytes {
