@@ -57,9 +57,20 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Marks the counting allocator as installed (called first thing by main).
+/// Marks the counting allocator as installed (called first thing by main)
+/// and fixes malloc's mmap threshold. glibc raises that threshold each
+/// time an mmapped block is freed, after which the large, short-lived
+/// buffers (a pipelined client's query and reply buffers) are carved from
+/// the heap between long-lived values and leave holes the process keeps
+/// resident; a fixed threshold keeps them mmapped and returned on free
+/// (as jemalloc returns Redis's), so RSS follows the data.
 pub fn activate() {
     ACTIVE.store(true, Ordering::Relaxed);
+    // SAFETY: mallopt only changes malloc's tuning; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 /// Bytes currently allocated, or None when the counter is not installed.

@@ -164,8 +164,13 @@ impl Node {
     }
 
     /// The node is closed (a new one starts): no spare room (lpShrinkToFit).
+    /// The bytes move to an exact-size copy rather than shrinking in place:
+    /// the freed buffer, sized like a full node, is what the next node's
+    /// allocation reuses, so the heap does not fill with split remainders.
     fn close(&mut self) {
-        self.lp.shrink_to_fit();
+        if self.lp.capacity() > self.lp.bytes_len() {
+            self.lp = self.lp.clone();
+        }
         let bytes = self.lp.bytes_len();
         if self.ralloc as usize > bytes {
             self.ralloc = jemalloc_usable(bytes) as u32;
@@ -568,12 +573,16 @@ impl Stream {
             n => (n as usize).min(LISTPACK_MAX_SIZE),
         };
         let mut tail = self.nodes.last_entry();
+        // A new node after a full one is sized like it; the first node of
+        // a stream starts small (most streams are small).
+        let mut closed_len = 0;
         if let Some(t) = tail.as_mut() {
             let lp = &t.get().lp;
             let m = master(lp);
             let full = lp.bytes_len() + totelelen >= node_max
                 || (lim.max_entries > 0 && m.count + m.deleted >= lim.max_entries);
             if full {
+                closed_len = lp.bytes_len();
                 t.get_mut().close();
                 tail = None;
             }
@@ -606,7 +615,11 @@ impl Stream {
                     n if n > 0 && (n as usize) < MAX_PREALLOC => n as usize,
                     _ => MAX_PREALLOC,
                 };
-                let need = 32 + totelelen * 2 + numfields * 8;
+                let need = if closed_len > 0 {
+                    closed_len + closed_len / 32
+                } else {
+                    32 + totelelen * 2 + numfields * 8
+                };
                 let mut lp = Listpack::with_capacity(need.min(node_max).max(64));
                 lp.push_back_int(1);
                 lp.push_back_int(0);
