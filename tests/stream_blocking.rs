@@ -311,3 +311,75 @@ fn blocked_xreadgroup_propagates_claims() {
     assert!(wait_until(Duration::from_secs(10), || groups(&mut rrc)
         == groups(&mut rc)));
 }
+
+#[test]
+fn keyspace_events_of_every_stream_write() {
+    check(
+        "stream-events",
+        &["--notify-keyspace-events", "KEA"],
+        r#"
+5 PSUBSCRIBE *
+0 XADD s 1-0 a 1
+0 XADD s 2-0 a 2
+0 XADD s 3-0 a 3
+0 XADD s MAXLEN 2 4-0 a 4
+0 XADD s MAXLEN ~ 100 5-0 a 5
+0 XTRIM s MAXLEN 1
+0 XTRIM s MAXLEN 1
+0 XDEL s 5-0
+0 XDEL s 5-0
+0 XSETID s 9-0
+0 XGROUP CREATE s g 0
+0 XGROUP CREATE t g $ MKSTREAM
+0 XGROUP SETID s g 0
+0 XGROUP CREATECONSUMER s g c
+0 XGROUP CREATECONSUMER s g c
+0 XADD s 10-0 a 1
+0 XREADGROUP GROUP g c2 STREAMS s >
+0 XCLAIM s g c3 0 10-0
+0 XAUTOCLAIM s g c4 0 0
+0 XGROUP DELCONSUMER s g c
+0 XGROUP DESTROY s g
+0 XADD e MAXLEN 0 1-0 a 1
+0 DEL s
+0 PUBLISH done end
+5 << end
+"#,
+    );
+}
+
+/// Readers blocked on a replica are served by what its master writes;
+/// XREADGROUP, a write, is refused there.
+#[test]
+fn blocking_reads_on_a_replica() {
+    let mut replies = Vec::new();
+    for redis in [true, false] {
+        let m = start_either(redis, &[]);
+        let r = start_either(redis, &["--replicaof", "127.0.0.1", &m.port.to_string()]);
+        let (mut mc, mut rc) = (m.conn(), r.conn());
+        assert!(wait_until(Duration::from_secs(20), || {
+            rc.cmd_str(&["INFO", "replication"])
+                .contains("master_link_status:up")
+        }));
+        mc.cmd(&["XADD", "s", "1-0", "a", "1"]);
+        mc.cmd(&["XGROUP", "CREATE", "s", "g", "0"]);
+        assert!(wait_until(Duration::from_secs(10), || rc
+            .cmd(&["XLEN", "s"])
+            == b":1\r\n"));
+        let mut got = vec![rc.cmd(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"])];
+        let mut b = r.conn();
+        b.send(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
+        assert!(wait_until(Duration::from_secs(10), || {
+            rc.cmd_str(&["INFO", "clients"])
+                .contains("blocked_clients:1")
+        }));
+        mc.cmd(&["XADD", "s", "2-0", "b", "2"]);
+        got.push(b.read_reply());
+        replies.push(got);
+    }
+    assert_eq!(replies[1], replies[0]);
+    assert_eq!(
+        replies[1][1],
+        b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+}
