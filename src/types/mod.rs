@@ -16,6 +16,7 @@ pub mod set;
 pub mod skiplist;
 pub mod stream;
 pub mod stream_cg;
+pub mod stream_iter;
 pub mod stream_meta;
 pub mod zset;
 
