@@ -408,6 +408,15 @@ pub fn dump_payload(v: &Value, compression: bool, list_fill: i64) -> Vec<u8> {
     out
 }
 
+/// The bytes a value takes in an RDB file after its type byte (Redis's
+/// rdbSavedObjectLen, DEBUG OBJECT's serializedlength).
+pub fn saved_len(v: &Value, compression: bool, list_fill: i64) -> u64 {
+    let mut w = RdbWriter::new(io::sink(), compression, false);
+    // Writing to a sink cannot fail.
+    let _ = w.value(v, list_fill);
+    w.written
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
