@@ -424,7 +424,7 @@ impl Stream {
         let Some((off, flags)) = found else {
             return false;
         };
-        self.length -= 1;
+        self.length = self.length.saturating_sub(1);
         if m.count == 1 {
             self.nodes.remove(&key);
             return true;
@@ -460,7 +460,7 @@ impl Stream {
                 break;
             }
             let remove_node = match args.strategy {
-                TrimStrategy::MaxLen(max) => self.length - entries as u64 >= max,
+                TrimStrategy::MaxLen(max) => self.length.saturating_sub(entries as u64) >= max,
                 TrimStrategy::MinId(min) => {
                     let mut c = NodeCursor::new(key, node, true);
                     // The node's last item, tombstone or not.
@@ -471,7 +471,7 @@ impl Stream {
             };
             if remove_node {
                 first.remove();
-                self.length -= entries as u64;
+                self.length = self.length.saturating_sub(entries as u64);
                 deleted += entries;
                 continue;
             }
@@ -499,7 +499,7 @@ impl Stream {
                     // Same encoded size (0/2 -> 1/3): later offsets hold.
                     node.replace_int(off, flags | FLAG_DELETED);
                     from_lp += 1;
-                    self.length -= 1;
+                    self.length = self.length.saturating_sub(1);
                 }
                 pos = cnt.and_then(|c| node.lp.next_offset(c));
             }

@@ -4,7 +4,7 @@
 //! validation of a node listpack read from an RDB file or a DUMP payload
 //! (Redis's streamValidateListpackIntegrity, always in deep mode here).
 
-use super::stream::{master, Stream, StreamId, FLAG_SAMEFIELDS};
+use super::stream::{master, Stream, StreamId, FLAG_DELETED, FLAG_SAMEFIELDS};
 use crate::alloc::jemalloc_usable;
 use crate::encoding::listpack::Listpack;
 
@@ -137,9 +137,16 @@ pub fn validate_node(lp: &Listpack) -> Option<i64> {
     }
     let mut next = lp.next_offset(p);
     let total = count.checked_add(deleted)?;
+    // Stricter than Redis: the live items must be `count` exactly, which
+    // every stream Redis writes satisfies and the stream's arithmetic
+    // relies on.
+    let mut live = 0;
     for _ in 0..total {
         p = next?;
         let flags = int(p)?;
+        if flags & FLAG_DELETED == 0 {
+            live += 1;
+        }
         p = lp.next_offset(p)?;
         int(p)?;
         p = lp.next_offset(p)?;
@@ -166,7 +173,7 @@ pub fn validate_node(lp: &Listpack) -> Option<i64> {
         }
         next = lp.next_offset(p);
     }
-    if next.is_some() {
+    if next.is_some() || live != count {
         return None;
     }
     Some(count)
@@ -177,4 +184,47 @@ pub fn validate_node(lp: &Listpack) -> Option<i64> {
 pub fn validate_stream(s: &Stream) -> bool {
     let live: u64 = s.nodes.values().map(|n| master(&n.lp).count as u64).sum();
     live == s.length
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::stream::NodeLimits;
+
+    fn key(ms: u64, seq: u64) -> [u8; 16] {
+        StreamId::new(ms, seq).to_be_bytes()
+    }
+
+    #[test]
+    fn rax_node_counts_as_redis() {
+        // (keys, XINFO STREAM radix-tree-nodes on redis-server 7.0.15)
+        assert_eq!(rax_nodes(&[]), 1);
+        assert_eq!(rax_nodes(&[key(1, 1)]), 2);
+        // Diverging at the last byte: compressed root, branch, two leaves.
+        assert_eq!(rax_nodes(&[key(1, 1), key(1, 2)]), 4);
+        // Diverging in the middle: both tails are compressed nodes too.
+        assert_eq!(rax_nodes(&[key(1, 1), key(2, 1)]), 6);
+        // Diverging at the first byte: the root branches.
+        assert_eq!(rax_nodes(&[key(1, 0), key(1 << 63, 0)]), 5);
+        assert_eq!(rax_nodes(&[key(1, 1), key(1, 2), key(1, 3)]), 5);
+    }
+
+    #[test]
+    fn node_validation() {
+        let mut s = Stream::new();
+        let lim = NodeLimits::default();
+        s.append(StreamId::new(1, 0), &[b"a", b"1"], lim);
+        s.append(StreamId::new(2, 0), &[b"b", b"2", b"c", b"3"], lim);
+        assert!(s.delete(StreamId::new(1, 0)));
+        let (_, node) = s.nodes().next().expect("node");
+        assert_eq!(validate_node(&node.lp), Some(1));
+        assert!(validate_stream(&s));
+        // A live count that disagrees with the flags is refused.
+        let mut lp = node.lp.clone();
+        let first = lp.first_offset().expect("count");
+        lp.replace_int_at(first, 2);
+        assert_eq!(validate_node(&lp), None);
+        s.length = 5;
+        assert!(!validate_stream(&s));
+    }
 }
