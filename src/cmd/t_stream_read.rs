@@ -220,7 +220,7 @@ fn serve_key(ctx: &mut Ctx<'_>, key: &Bytes, start: StreamId, r: Reader<'_>) {
     for (&id, &(tombstones, estimate)) in ids.iter().zip(&estimates) {
         if id > g.last_id {
             if g.entries_read != -1 && !tombstones {
-                g.entries_read += 1;
+                g.entries_read = g.entries_read.wrapping_add(1);
             } else if added > 0 {
                 g.entries_read = estimate;
             }

@@ -138,33 +138,13 @@ impl Default for NodeLimits {
     }
 }
 
-/// One node: the listpack, and the allocation Redis would hold for it
-/// (preallocated, grown and shrunk as Redis's listpack does), which
-/// MEMORY USAGE reports as Redis does. Our own buffer grows by doubling
-/// and never holds Redis's 4KB preallocation.
+/// One node: a listpack in Redis's stream layout.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub lp: Listpack,
-    pub ralloc: u32,
 }
 
 impl Node {
-    /// A node as loaded or copied: Redis allocates exactly its bytes.
-    pub fn exact(lp: Listpack) -> Node {
-        let ralloc = jemalloc_usable(lp.bytes_len()) as u32;
-        Node { lp, ralloc }
-    }
-
-    /// Follows the listpack after an in-place change, as Redis's lpInsert
-    /// reallocates: to the new size when growing past the allocation or
-    /// shrinking.
-    fn track(&mut self, before: usize) {
-        let now = self.lp.bytes_len();
-        if now > self.ralloc as usize || now < before {
-            self.ralloc = jemalloc_usable(now) as u32;
-        }
-    }
-
     /// The node is closed (a new one starts): no spare room (lpShrinkToFit).
     /// The bytes move to an exact-size copy rather than shrinking in place:
     /// the freed buffer, sized like a full node, is what the next node's
@@ -173,17 +153,24 @@ impl Node {
         if self.lp.capacity() > self.lp.bytes_len() {
             self.lp = self.lp.clone();
         }
-        let bytes = self.lp.bytes_len();
-        if self.ralloc as usize > bytes {
-            self.ralloc = jemalloc_usable(bytes) as u32;
-        }
     }
 
-    fn replace_int(&mut self, off: usize, v: i64) -> usize {
+    /// Replaces an integer element, following Redis's reallocation of the
+    /// last node (`tail_alloc`, see `Stream`) when this is that node.
+    fn replace_int(&mut self, tail_alloc: &mut u32, off: usize, v: i64) -> usize {
         let before = self.lp.bytes_len();
         let next = self.lp.replace_int_at(off, v);
-        self.track(before);
+        track(tail_alloc, before, self.lp.bytes_len());
         next
+    }
+}
+
+/// Redis's lpInsert reallocates a listpack when it grows past its
+/// allocation or shrinks; a last node still holding Redis's preallocation
+/// (`alloc` non-zero) is then sized exactly, like every other node.
+fn track(alloc: &mut u32, before: usize, now: usize) {
+    if *alloc != 0 && (now > *alloc as usize || now < before) {
+        *alloc = 0;
     }
 }
 
@@ -217,6 +204,11 @@ pub struct Stream {
     pub entries_added: u64,
     /// Consumer groups by name (byte order, as Redis's radix tree).
     pub cgroups: BTreeMap<Box<[u8]>, Group>,
+    /// The allocation Redis would hold for the last node while that still
+    /// has Redis's preallocation (4KB when created), else 0: every other
+    /// node is allocated exactly, in jemalloc's size classes. MEMORY USAGE
+    /// reports these as Redis does; our own buffers never preallocate so.
+    pub(crate) tail_alloc: u32,
 }
 
 impl Stream {
@@ -246,7 +238,7 @@ impl Stream {
         if self.nodes.contains_key(&key) {
             return false;
         }
-        self.nodes.insert(key, Node::exact(lp));
+        self.nodes.insert(key, Node { lp });
         true
     }
 
@@ -319,6 +311,7 @@ impl Stream {
             if full {
                 closed_len = lp.bytes_len();
                 t.get_mut().close();
+                self.tail_alloc = 0;
                 tail = None;
             }
         }
@@ -328,7 +321,8 @@ impl Stream {
                 let key = *t.key();
                 let node = t.into_mut();
                 let m = master(&node.lp);
-                node.replace_int(node.lp.first_offset().unwrap_or(0), m.count + 1);
+                let first = node.lp.first_offset().unwrap_or(0);
+                node.replace_int(&mut self.tail_alloc, first, m.count + 1);
                 let m = master(&node.lp);
                 if m.nfields == numfields {
                     let mut off = Some(m.fields_off);
@@ -363,14 +357,14 @@ impl Stream {
                     lp.push_back(p[0].as_ref());
                 }
                 lp.push_back_int(0);
-                let ralloc = jemalloc_usable(prealloc.max(7)) as u32;
-                let node = self.nodes.entry(id).or_insert(Node { lp, ralloc });
-                node.track(0);
+                self.tail_alloc = jemalloc_usable(prealloc.max(7)) as u32;
+                let node = self.nodes.entry(id).or_insert(Node { lp });
                 flags |= FLAG_SAMEFIELDS;
                 (id, node)
             }
         };
         let lp = &mut node.lp;
+        let before = lp.bytes_len();
         let same = flags & FLAG_SAMEFIELDS != 0;
         lp.reserve(16 + totelelen + numfields * 6);
         lp.push_back_int(flags);
@@ -390,7 +384,7 @@ impl Stream {
             lp_count += numfields as i64 + 1;
         }
         lp.push_back_int(lp_count);
-        node.track(0);
+        track(&mut self.tail_alloc, before, lp.bytes_len());
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
@@ -402,8 +396,15 @@ impl Stream {
     /// Marks the live entry `id` deleted; false when there is none
     /// (streamDeleteItem). Does not touch first_id / max_deleted_entry_id.
     pub fn delete(&mut self, id: StreamId) -> bool {
+        let last = self.nodes.keys().next_back().copied();
         let Some((&key, node)) = self.nodes.range_mut(..=id).next_back() else {
             return false;
+        };
+        let mut other = 0;
+        let alloc = if Some(key) == last {
+            &mut self.tail_alloc
+        } else {
+            &mut other
         };
         let m = master(&node.lp);
         let mut pos = m.first_entry;
@@ -426,13 +427,15 @@ impl Stream {
         };
         self.length = self.length.saturating_sub(1);
         if m.count == 1 {
+            // The new last node, if this was it, is an exact one.
+            *alloc = 0;
             self.nodes.remove(&key);
             return true;
         }
-        node.replace_int(off, flags | FLAG_DELETED);
+        node.replace_int(alloc, off, flags | FLAG_DELETED);
         let first = node.lp.first_offset().unwrap_or(0);
-        let next = node.replace_int(first, m.count - 1);
-        node.replace_int(next, m.deleted + 1);
+        let next = node.replace_int(alloc, first, m.count - 1);
+        node.replace_int(alloc, next, m.deleted + 1);
         true
     }
 
@@ -449,11 +452,18 @@ impl Stream {
                     break;
                 }
             }
+            let single = self.nodes.len() == 1;
             let Some(mut first) = self.nodes.first_entry() else {
                 break;
             };
             let key = *first.key();
             let node = first.get_mut();
+            let mut other = 0;
+            let alloc = if single {
+                &mut self.tail_alloc
+            } else {
+                &mut other
+            };
             let m = master(&node.lp);
             let entries = m.count;
             if args.limit != 0 && deleted + entries > args.limit {
@@ -470,6 +480,7 @@ impl Stream {
                 TrimStrategy::None => false,
             };
             if remove_node {
+                *alloc = 0;
                 first.remove();
                 self.length = self.length.saturating_sub(entries as u64);
                 deleted += entries;
@@ -497,7 +508,7 @@ impl Stream {
                 let cnt = e.lp_count_off();
                 if !was_deleted {
                     // Same encoded size (0/2 -> 1/3): later offsets hold.
-                    node.replace_int(off, flags | FLAG_DELETED);
+                    node.replace_int(alloc, off, flags | FLAG_DELETED);
                     from_lp += 1;
                     self.length = self.length.saturating_sub(1);
                 }
@@ -505,8 +516,8 @@ impl Stream {
             }
             deleted += from_lp;
             let first_off = node.lp.first_offset().unwrap_or(0);
-            let next = node.replace_int(first_off, entries - from_lp);
-            node.replace_int(next, m.deleted + from_lp);
+            let next = node.replace_int(alloc, first_off, entries - from_lp);
+            node.replace_int(alloc, next, m.deleted + from_lp);
             break;
         }
         if self.length == 0 {
@@ -545,9 +556,9 @@ impl Stream {
         }
         if self.max_deleted_entry_id.is_zero() || self.max_deleted_entry_id < self.first_id {
             if id < self.first_id {
-                return (self.entries_added - self.length) as i64;
+                return self.entries_added.wrapping_sub(self.length) as i64;
             } else if id == self.first_id {
-                return (self.entries_added - self.length + 1) as i64;
+                return self.entries_added.wrapping_sub(self.length).wrapping_add(1) as i64;
             }
         }
         -1
@@ -559,19 +570,16 @@ impl Stream {
             return Some(0);
         }
         if g.entries_read != -1 && !self.range_has_tombstones(g.last_id, StreamId::MAX) {
-            return Some(self.entries_added as i64 - g.entries_read);
+            return Some((self.entries_added as i64).wrapping_sub(g.entries_read));
         }
         let read = self.estimate_distance(g.last_id);
-        (read != -1).then(|| self.entries_added as i64 - read)
+        (read != -1).then(|| (self.entries_added as i64).wrapping_sub(read))
     }
 
     /// A copy with exactly sized nodes, as Redis's streamDup.
     pub fn dup(&self) -> Stream {
         let mut s = self.clone();
-        for n in s.nodes.values_mut() {
-            n.lp.shrink_to_fit();
-            n.ralloc = jemalloc_usable(n.lp.bytes_len()) as u32;
-        }
+        s.tail_alloc = 0;
         s
     }
 }

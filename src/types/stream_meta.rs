@@ -65,11 +65,20 @@ impl Stream {
         // robj + struct stream.
         let mut size = 16 + 80;
         size += rax_memory(self.nodes.len(), self.rax_node_count());
+        let last = self.nodes.keys().next_back().copied();
+        // What Redis allocates for a node (zmalloc_size of its listpack).
+        let alloc = |k: &StreamId, n: &super::stream::Node| {
+            if Some(*k) == last && self.tail_alloc != 0 {
+                self.tail_alloc as usize
+            } else {
+                jemalloc_usable(n.lp.bytes_len())
+            }
+        };
         let sampled: Vec<usize> = self
             .nodes
-            .values()
+            .iter()
             .take(samples)
-            .map(|n| n.ralloc as usize)
+            .map(|(k, n)| alloc(k, n))
             .collect();
         let lpsize: usize = sampled.iter().sum();
         if self.nodes.len() <= sampled.len() {
@@ -83,9 +92,9 @@ impl Stream {
             size += avg * (self.nodes.len() - 1);
             size += self
                 .nodes
-                .values()
+                .iter()
                 .next_back()
-                .map_or(0, |n| n.ralloc as usize);
+                .map_or(0, |(k, n)| alloc(k, n));
         }
         for g in self.cgroups.values() {
             // streamCG, its PEL and a streamNACK per pending entry.
