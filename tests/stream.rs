@@ -702,3 +702,147 @@ fn scan_type_and_type_of_streams() {
         b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
     );
 }
+
+/// Stream commands with random arguments (options in any order, bad IDs,
+/// bad numbers, missing values) against Redis: the same reply, error
+/// text included, or for the replies that carry each server's clock
+/// (idle and delivery times) the same kind of reply.
+#[test]
+fn random_arguments_match_redis() {
+    const CMDS: &[&str] = &[
+        "XADD",
+        "XRANGE",
+        "XREVRANGE",
+        "XLEN",
+        "XDEL",
+        "XTRIM",
+        "XSETID",
+        "XREAD",
+        "XREADGROUP",
+        "XGROUP",
+        "XACK",
+        "XPENDING",
+        "XCLAIM",
+        "XAUTOCLAIM",
+        "XINFO",
+    ];
+    const ARGS: &[&str] = &[
+        "s",
+        "s",
+        "s",
+        "t",
+        "nokey",
+        "str",
+        "g",
+        "g",
+        "g2",
+        "c",
+        "c2",
+        "0",
+        "1",
+        "-1",
+        "5",
+        "$",
+        ">",
+        "-",
+        "+",
+        "(1",
+        "(5-0",
+        "1-1",
+        "2-0",
+        "3",
+        "5-*",
+        "0-0",
+        "1-x",
+        "99999999999999999999",
+        "18446744073709551615-18446744073709551615",
+        "MAXLEN",
+        "MINID",
+        "~",
+        "=",
+        "LIMIT",
+        "NOMKSTREAM",
+        "COUNT",
+        "STREAMS",
+        "GROUP",
+        "NOACK",
+        "IDLE",
+        "TIME",
+        "RETRYCOUNT",
+        "FORCE",
+        "JUSTID",
+        "LASTID",
+        "MKSTREAM",
+        "ENTRIESREAD",
+        "ENTRIESADDED",
+        "MAXDELETEDID",
+        "CREATE",
+        "SETID",
+        "DESTROY",
+        "CREATECONSUMER",
+        "DELCONSUMER",
+        "HELP",
+        "STREAM",
+        "GROUPS",
+        "CONSUMERS",
+        "FULL",
+        "f",
+        "v",
+        "",
+    ];
+    // Replies that show a clock: compared by kind only.
+    let timed = |args: &[&str]| {
+        let has = |w: &str| args.iter().any(|a| a.eq_ignore_ascii_case(w));
+        matches!(args[0], "XPENDING" | "XAUTOCLAIM" | "XCLAIM")
+            || (args[0] == "XINFO" && (has("FULL") || has("CONSUMERS")))
+    };
+    let (_redis, _ferrodis, mut p) = Pair::start();
+    let mut r = Rng(std::env::var("SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4242));
+    let setup = |p: &mut Pair| {
+        for line in [
+            "FLUSHALL",
+            "XADD s 1-1 f v",
+            "XADD s 2-0 f v g w",
+            "XADD s 4-0 f 1",
+            "XGROUP CREATE s g 0",
+            "XREADGROUP GROUP g c COUNT 2 STREAMS s >",
+            "XADD t 1-0 a b",
+            "SET str x",
+        ] {
+            p.both(&words(line));
+        }
+    };
+    let rounds = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4000);
+    for i in 0..rounds {
+        if i % 200 == 0 {
+            setup(&mut p);
+        }
+        let mut args = vec![CMDS[r.below(CMDS.len() as u64) as usize]];
+        for _ in 0..1 + r.below(9) {
+            args.push(ARGS[r.below(ARGS.len() as u64) as usize]);
+        }
+        let owned: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if !timed(&args) {
+            p.both(&owned);
+            continue;
+        }
+        let (rr, fr) = p.send_both(&owned);
+        assert_eq!(
+            fr.first(),
+            rr.first(),
+            "{}: {} vs {}",
+            args.join(" "),
+            escape(&fr),
+            escape(&rr)
+        );
+        if rr.starts_with(b"-") {
+            assert_eq!(escape(&fr), escape(&rr), "{}", args.join(" "));
+        }
+    }
+}
