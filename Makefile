@@ -63,13 +63,14 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput, memory, persistence, replication and streams, ferrodis vs redis-server (not part of test)
+## bench: throughput, memory, persistence, replication, streams and APPEND growth, ferrodis vs redis-server (not part of test)
 bench: build
 	NO_BUILD=1 bench/compare.sh
 	NO_BUILD=1 bench/memory.sh
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
 	NO_BUILD=1 bench/stream.sh
+	NO_BUILD=1 bench/append.sh
 
 ## redis-suite: Redis 7.0.15's own Tcl suite vs ferrodis (UNITS="unit/x ...", BASELINE=1, ONLY=name; suite/README.md)
 redis-suite: deps build

@@ -49,8 +49,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Installs the logger. `level` is the redis.conf loglevel name.
+/// Installs the logger (and a panic hook that logs the panic and where it
+/// happened, instead of writing it to stderr). `level` is the redis.conf
+/// loglevel name.
 pub fn init(logfile: &str, level: &str) {
+    std::panic::set_hook(Box::new(|info| log::error!("{info}")));
     let filter = match level {
         "debug" => log::LevelFilter::Trace,
         "verbose" => log::LevelFilter::Debug,

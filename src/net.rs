@@ -1,6 +1,7 @@
 //! `Client`: one connection's socket, query buffer, reply buffer, kind and flags.
 //!
-//! Knows nothing of commands or of the keyspace. Reading appends to `query`;
+//! Knows nothing of commands, of the keyspace, of replication or of the
+//! server's indexes (those live in `server::clients`). Reading appends to `query`;
 //! replies are appended to `reply` and written by `flush` (one write per loop
 //! iteration, the rest when the socket becomes writable again).
 
@@ -55,6 +56,15 @@ impl Stream {
     }
 }
 
+/// A generational handle to a client: its slab slot and its id. Ids are
+/// never reused, so a handle kept across events never names the next
+/// client to take the slot (`server::clients::Clients::resolve`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct ClientRef {
+    pub key: usize,
+    pub id: u64,
+}
+
 /// What the other end of a connection is.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -81,7 +91,7 @@ pub mod flags {
     pub const REPLY_SKIP: u32 = 1 << 11;
     pub const NO_EVICT: u32 = 1 << 12;
     pub const UNIX_SOCKET: u32 = 1 << 13;
-    /// A replica that asked with PSYNC/SYNC and is waiting for its RDB.
+    /// Queued in the server's pending-write list (before_sleep writes it).
     pub const PENDING_WRITE: u32 = 1 << 14;
     /// Registered for WRITABLE because a write was short.
     pub const WANT_WRITE: u32 = 1 << 15;
@@ -113,17 +123,10 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Commands queued by MULTI.
     pub mstate: Vec<Vec<bytes::Bytes>>,
-    /// Pub/Sub channels and patterns.
-    pub channels: Vec<Vec<u8>>,
-    pub patterns: Vec<Vec<u8>>,
     /// WATCHed keys (db, key).
     pub watched: Vec<(usize, crate::sds::Sds)>,
     /// Replication offset of this client's last write (for WAIT).
     pub woff: i64,
-    /// Replica-side bookkeeping when kind == Replica.
-    pub repl: Option<Box<crate::repl::ReplicaInfo>>,
-    /// Blocking state when flags has BLOCKED.
-    pub blocked: Option<Box<crate::server::blocking::BlockState>>,
     pub stat_net_in: u64,
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
@@ -152,12 +155,8 @@ impl Client {
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
             mstate: Vec::new(),
-            channels: Vec::new(),
-            patterns: Vec::new(),
             watched: Vec::new(),
             woff: 0,
-            repl: None,
-            blocked: None,
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,

@@ -4,6 +4,14 @@
 //! heap allocation at all, the common case for keys and small values); longer
 //! ones own an exact-size heap slice. The inline form is what keeps a keyspace
 //! entry at 64 bytes.
+//!
+//! Strings that grow in place (APPEND, SETRANGE, SETBIT, BITFIELD) switch to
+//! a third form with spare capacity, grown like sdsMakeRoomFor: to twice the
+//! needed length below 1 MB, by 1 MB above, so appending one byte a million
+//! times costs amortised O(1) a byte instead of copying the whole string
+//! each time. Its length is a u32 kept in the enum's padding, so the handle
+//! stays 24 bytes; past 4 GiB a string falls back to the exact form. A copy
+//! (`clone`) is exact again, as Redis's dupStringObject.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -13,15 +21,39 @@ use std::ops::Deref;
 /// Longest string stored inline.
 pub const INLINE_CAP: usize = 22;
 
-#[derive(Clone)]
+/// sdsMakeRoomFor's limit: below it capacity doubles, above it grows by it.
+const MAX_PREALLOC: usize = 1024 * 1024;
+
 enum Repr {
-    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_CAP],
+    },
+    /// Exactly the string's bytes.
     Heap(Box<[u8]>),
+    /// The first `len` bytes of `buf` are the string; the rest is spare
+    /// capacity, always zero.
+    Grown {
+        len: u32,
+        buf: Box<[u8]>,
+    },
 }
 
-/// A binary-safe, immutable-by-default byte string.
-#[derive(Clone)]
+/// A binary-safe byte string.
 pub struct Sds(Repr);
+
+impl Clone for Sds {
+    fn clone(&self) -> Sds {
+        match &self.0 {
+            Repr::Grown { .. } => Sds::new(self.as_bytes()),
+            Repr::Inline { len, buf } => Sds(Repr::Inline {
+                len: *len,
+                buf: *buf,
+            }),
+            Repr::Heap(b) => Sds(Repr::Heap(b.clone())),
+        }
+    }
+}
 
 impl Sds {
     /// The empty string.
@@ -66,6 +98,7 @@ impl Sds {
         match &self.0 {
             Repr::Inline { len, buf } => &buf[..*len as usize],
             Repr::Heap(b) => b,
+            Repr::Grown { len, buf } => &buf[..*len as usize],
         }
     }
 
@@ -74,7 +107,90 @@ impl Sds {
         match &mut self.0 {
             Repr::Inline { len, buf } => &mut buf[..*len as usize],
             Repr::Heap(b) => b,
+            Repr::Grown { len, buf } => &mut buf[..*len as usize],
         }
+    }
+
+    /// Bytes available without reallocating.
+    pub fn capacity(&self) -> usize {
+        match &self.0 {
+            Repr::Inline { .. } => INLINE_CAP,
+            Repr::Heap(b) => b.len(),
+            Repr::Grown { buf, .. } => buf.len(),
+        }
+    }
+
+    /// Makes room for `newlen` bytes in total, with sdsMakeRoomFor's greedy
+    /// growth; the bytes past the current length are zero.
+    fn make_room_for(&mut self, newlen: usize) {
+        if newlen <= self.capacity() {
+            return;
+        }
+        let cap = if newlen < MAX_PREALLOC {
+            newlen * 2
+        } else {
+            newlen + MAX_PREALLOC
+        };
+        let len = self.len();
+        let mut v = std::mem::take(self).into_vec();
+        if cap > u32::MAX as usize {
+            // Too long for the grown form: exact, reallocated each time.
+            v.resize(newlen, 0);
+            v.truncate(len);
+            self.0 = Repr::Heap(v.into_boxed_slice());
+            return;
+        }
+        v.reserve_exact(cap - v.len());
+        v.resize(cap, 0);
+        self.0 = Repr::Grown {
+            len: len as u32,
+            buf: v.into_boxed_slice(),
+        };
+    }
+
+    /// Sets the length within the capacity (the new bytes are already zero).
+    fn set_len(&mut self, newlen: usize) {
+        match &mut self.0 {
+            Repr::Inline { len, .. } => *len = newlen as u8,
+            Repr::Grown { len, .. } => *len = newlen as u32,
+            Repr::Heap(b) => {
+                if newlen != b.len() {
+                    let mut v = std::mem::take(b).into_vec();
+                    v.resize(newlen, 0);
+                    *b = v.into_boxed_slice();
+                }
+            }
+        }
+    }
+
+    /// sdscatlen: appends `add`, growing greedily (APPEND).
+    pub fn append(&mut self, add: &[u8]) {
+        let len = self.len();
+        let newlen = len + add.len();
+        self.make_room_for(newlen);
+        if let Repr::Heap(_) = self.0 {
+            // The exact form (over 4 GiB) reallocated to the exact size.
+            let mut v = std::mem::take(self).into_vec();
+            v.extend_from_slice(add);
+            self.0 = Repr::Heap(v.into_boxed_slice());
+            return;
+        }
+        self.set_len(newlen);
+        self.as_bytes_mut()[len..].copy_from_slice(add);
+    }
+
+    /// sdsgrowzero: extends the string with zero bytes to `newlen` (no-op
+    /// when already that long), growing greedily (SETRANGE, SETBIT).
+    pub fn grow_zero(&mut self, newlen: usize) {
+        let len = self.len();
+        if newlen <= len {
+            return;
+        }
+        self.make_room_for(newlen);
+        if let Repr::Inline { buf, .. } = &mut self.0 {
+            buf[len..newlen].fill(0);
+        }
+        self.set_len(newlen);
     }
 
     pub fn len(&self) -> usize {
@@ -89,14 +205,21 @@ impl Sds {
         match self.0 {
             Repr::Inline { len, buf } => buf[..len as usize].to_vec(),
             Repr::Heap(b) => b.into_vec(),
+            Repr::Grown { len, buf } => {
+                let mut v = buf.into_vec();
+                v.truncate(len as usize);
+                v
+            }
         }
     }
 
-    /// Bytes of heap memory owned beyond the 24-byte handle.
+    /// Bytes of heap memory owned beyond the 24-byte handle (spare
+    /// capacity included, as Redis's sdsAllocSize).
     pub fn heap_size(&self) -> usize {
         match &self.0 {
             Repr::Inline { .. } => 0,
             Repr::Heap(b) => b.len(),
+            Repr::Grown { buf, .. } => buf.len(),
         }
     }
 }
@@ -184,6 +307,59 @@ mod tests {
         assert_eq!(b.heap_size(), 100);
         assert_eq!(Sds::new(&[b'y'; 22]).heap_size(), 0);
         assert_eq!(Sds::new(&[b'y'; 23]).heap_size(), 23);
+    }
+
+    #[test]
+    fn append_grows_greedily_and_stays_24_bytes() {
+        let mut s = Sds::new(b"ab");
+        let mut reallocs = 0;
+        let mut cap = s.capacity();
+        let mut want = b"ab".to_vec();
+        for i in 0..100_000u32 {
+            let c = [b'a' + (i % 26) as u8];
+            s.append(&c);
+            want.push(c[0]);
+            if s.capacity() != cap {
+                reallocs += 1;
+                cap = s.capacity();
+            }
+        }
+        assert_eq!(s.as_bytes(), &want[..]);
+        // Doubling: about log2(100000 / 22) reallocations, not 100000.
+        assert!(reallocs < 20, "{reallocs} reallocations");
+        assert!(s.capacity() >= s.len() && s.capacity() <= 2 * s.len() + 2);
+        assert_eq!(s.clone().heap_size(), s.len(), "a copy is exact");
+        assert_eq!(s.clone(), s);
+        assert_eq!(std::mem::size_of::<Sds>(), 24);
+        // Past 1 MB, growth is by 1 MB.
+        let mut big = Sds::new(&[]);
+        big.grow_zero(3 << 20);
+        assert_eq!(big.capacity(), (3 << 20) + (1 << 20));
+        big.append(&vec![b'x'; (1 << 20) + 1]);
+        assert_eq!(big.capacity(), (4 << 20) + 1 + (1 << 20));
+    }
+
+    #[test]
+    fn grow_zero_and_inline() {
+        let mut s = Sds::new(b"abc");
+        s.grow_zero(10);
+        assert_eq!(s.as_bytes(), b"abc\0\0\0\0\0\0\0");
+        assert_eq!(s.heap_size(), 0);
+        s.grow_zero(5);
+        assert_eq!(s.len(), 10);
+        s.grow_zero(30);
+        assert_eq!(&s.as_bytes()[..3], b"abc");
+        assert!(s.as_bytes()[3..].iter().all(|&b| b == 0));
+        assert_eq!(s.capacity(), 60);
+        s.as_bytes_mut()[29] = 7;
+        s.append(b"z");
+        assert_eq!(s.len(), 31);
+        assert_eq!(&s.as_bytes()[29..], &[7, b'z']);
+        assert_eq!(s.into_vec().len(), 31);
+        let mut h = Sds::new(&[1u8; 40]);
+        h.grow_zero(41);
+        assert_eq!(h.len(), 41);
+        assert_eq!(h.as_bytes()[40], 0);
     }
 
     #[test]

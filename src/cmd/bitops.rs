@@ -59,19 +59,11 @@ fn string_for_write<'a>(
             grown = true;
         }
         Some(e) => {
-            let raw_ok = matches!(&e.val, Value::Raw(s) if s.len() >= need);
-            if !raw_ok {
-                let mut b = [0u8; 20];
-                let mut v = e
-                    .val
-                    .str_bytes(&mut b)
-                    .ok_or(CmdError::from(error::WRONGTYPE))?
-                    .to_vec();
-                if v.len() < need {
-                    v.resize(need, 0);
-                    grown = true;
-                }
-                e.val = Value::Raw(Sds::from_vec(v));
+            // sdsgrowzero on the unshared value: amortised growth, in place.
+            let s = super::string::unshare_string(&mut e.val)?;
+            if s.len() < need {
+                s.grow_zero(need);
+                grown = true;
             }
         }
     }

@@ -342,29 +342,40 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let max = ctx.cfg.proto_max_bulk_len;
     let newlen = match ctx.ks.lookup_write(ctx.db, key) {
         None => {
-            ctx.ks.add(ctx.db, key, Value::Raw(Sds::new(add)));
+            // A new key stores the argument as SET would (int, embstr).
+            ctx.ks.add(ctx.db, key, Value::from_bytes(add));
             add.len()
         }
         Some(e) => {
-            let mut buf = [0u8; 20];
-            let cur = e
-                .val
-                .str_bytes(&mut buf)
-                .ok_or(CmdError::from(error::WRONGTYPE))?;
-            if (cur.len() + add.len()) as u64 > max {
+            let s = unshare_string(&mut e.val)?;
+            if (s.len() + add.len()) as u64 > max {
                 return err(error::STRING_TOO_LONG);
             }
-            let mut v = Vec::with_capacity(cur.len() + add.len());
-            v.extend_from_slice(cur);
-            v.extend_from_slice(add);
-            let n = v.len();
-            e.val = Value::Raw(Sds::from_vec(v));
-            n
+            // sdscatlen: amortised growth, no copy of what is there.
+            s.append(add);
+            s.len()
         }
     };
     ctx.written(key, NOTIFY_STRING, "append");
     ctx.out.int(newlen as i64);
     Ok(())
+}
+
+/// Redis's dbUnshareStringValue: the value as a raw string that may be
+/// modified in place (an int or embstr value becomes an exact raw copy
+/// first); WRONGTYPE for other types.
+pub(crate) fn unshare_string(val: &mut Value) -> Result<&mut Sds, CmdError> {
+    if !matches!(val, Value::Raw(_)) {
+        let mut buf = [0u8; 20];
+        let cur = val
+            .str_bytes(&mut buf)
+            .ok_or(CmdError::from(error::WRONGTYPE))?;
+        *val = Value::Raw(Sds::new(cur));
+    }
+    match val {
+        Value::Raw(s) => Ok(s),
+        _ => err(error::WRONGTYPE),
+    }
 }
 
 /// The integer held by a key for INCR and friends (0 when missing).
@@ -511,26 +522,24 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(());
     };
     let mut buf = [0u8; 20];
-    let cur = e
+    let cur_len = e
         .val
         .str_bytes(&mut buf)
-        .ok_or(CmdError::from(error::WRONGTYPE))?;
+        .ok_or(CmdError::from(error::WRONGTYPE))?
+        .len();
     if val.is_empty() {
-        let n = cur.len();
-        ctx.out.int(n as i64);
+        ctx.out.int(cur_len as i64);
         return Ok(());
     }
     if offset + val.len() as u64 > max {
         return err(error::STRING_TOO_LONG);
     }
-    let mut v = cur.to_vec();
+    // sdsgrowzero on the unshared value: amortised growth, in place.
+    let s = unshare_string(&mut e.val)?;
     let end = offset as usize + val.len();
-    if v.len() < end {
-        v.resize(end, 0);
-    }
-    v[offset as usize..end].copy_from_slice(val);
-    let n = v.len();
-    e.val = Value::Raw(Sds::from_vec(v));
+    s.grow_zero(end);
+    s.as_bytes_mut()[offset as usize..end].copy_from_slice(val);
+    let n = s.len();
     ctx.written(key, NOTIFY_STRING, "setrange");
     ctx.out.int(n as i64);
     Ok(())

@@ -1,13 +1,11 @@
-//! Replication state: replication ID and offset, the backlog, the list of
-//! our replicas (master side) and the link to our own master (replica side).
-//! The server module drives it; this module owns the data and decisions.
+//! Replication data: replication ID and offset, the backlog, a replica's
+//! bookkeeping (`ReplicaInfo`, kept in the client registry) and the link to
+//! our own master. The state machines that drive them are in `server`
+//! (`replication`, `repl_master`, `repl_replica`, `repl_transfer`).
 
 pub mod backlog;
 pub mod link;
 pub mod sockets;
-
-use crate::net::{Client, Kind};
-use slab::Slab;
 
 /// Replica-side bookkeeping kept on a replica's `Client`.
 #[derive(Default, Debug)]
@@ -103,8 +101,7 @@ pub struct ReplChild {
 /// A client blocked in WAIT numreplicas timeout.
 #[derive(Debug, Clone, Copy)]
 pub struct Waiter {
-    pub key: usize,
-    pub client_id: u64,
+    pub client: crate::net::ClientRef,
     pub numreplicas: usize,
     pub offset: i64,
     /// Absolute unix ms; 0 = forever.
@@ -145,20 +142,6 @@ impl Repl {
 
     pub fn link_up(&self) -> bool {
         self.master_link_up
-    }
-
-    /// Replicas whose last ACK is at most `max_lag` seconds old.
-    pub fn good_replicas(&self, clients: &Slab<Client>, now_ms: i64, max_lag: u64) -> usize {
-        clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| {
-                        r.state == ReplicaState::Online
-                            && (now_ms - r.ack_time_ms) / 1000 <= max_lag as i64
-                    })
-            })
-            .count()
     }
 
     pub fn backlog_memory(&self) -> usize {

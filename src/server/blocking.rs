@@ -11,13 +11,13 @@
 //! XREADGROUP clients whose key or group went away get an error.
 
 use super::Server;
-use crate::cmd::t_stream_read::{check_ready, Readiness, StreamServe, StreamWait};
+use crate::cmd::t_stream_read::{check_ready, Readiness, StreamWait};
 use crate::cmd::CommandSpec;
 use crate::net::flags;
 use crate::sds::Sds;
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
 
+/// What a blocked client waits for; kept in its registry slot.
 pub struct BlockState {
     pub cmd: &'static CommandSpec,
     pub argv: Vec<Bytes>,
@@ -27,15 +27,6 @@ pub struct BlockState {
     pub deadline_ms: i64,
     /// For XREAD / XREADGROUP: what each key must have to serve the client.
     pub stream: Option<Box<StreamWait>>,
-}
-
-#[derive(Default)]
-pub struct Blocking {
-    /// (db, key) -> blocked client keys, first come first served.
-    pub waiting: HashMap<(usize, Sds), VecDeque<usize>>,
-    pub count: usize,
-    /// The stream key a re-run XREAD/XREADGROUP serves (taken by `call`).
-    pub serve: Option<Box<StreamServe>>,
 }
 
 impl Server {
@@ -53,40 +44,39 @@ impl Server {
             return;
         };
         let db = c.db;
+        c.flags |= flags::BLOCKED;
         let keys: Vec<Sds> = keys.iter().map(|k| Sds::new(k)).collect();
         for k in &keys {
-            let e = (db, k.clone());
-            let q = self.blocking.waiting.entry(e.clone()).or_default();
-            if !q.contains(&key) {
-                q.push_back(key);
-            }
-            *self.ks.blocking.entry(e).or_insert(0) += 1;
+            *self.ks.blocking.entry((db, k.clone())).or_insert(0) += 1;
         }
-        c.flags |= flags::BLOCKED;
-        c.blocked = Some(Box::new(BlockState {
-            cmd,
-            argv: argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
-            db,
-            keys,
-            deadline_ms,
-            stream,
-        }));
-        self.blocking.count += 1;
+        self.clients.block(
+            key,
+            BlockState {
+                cmd,
+                argv: argv.iter().map(|a| Bytes::copy_from_slice(a)).collect(),
+                db,
+                keys,
+                deadline_ms,
+                stream,
+            },
+        );
     }
 
     /// Forgets a client's blocking registration (no reply).
     pub fn blocking_remove(&mut self, key: usize) -> Option<Box<BlockState>> {
-        let c = self.clients.get_mut(key)?;
-        let st = c.blocked.take()?;
-        c.flags &= !flags::BLOCKED;
+        let st = self.clients.unblock(key)?;
+        if let Some(c) = self.clients.get_mut(key) {
+            c.flags &= !flags::BLOCKED;
+        }
+        self.release_blocked_keys(&st);
+        Some(st)
+    }
+
+    /// The keyspace's count of waiters per key (what makes a push signal
+    /// the key as ready) drops the keys of an unblocked or freed client.
+    pub fn release_blocked_keys(&mut self, st: &BlockState) {
         for k in &st.keys {
             let e = (st.db, k.clone());
-            if let Some(q) = self.blocking.waiting.get_mut(&e) {
-                q.retain(|&x| x != key);
-                if q.is_empty() {
-                    self.blocking.waiting.remove(&e);
-                }
-            }
             if let Some(n) = self.ks.blocking.get_mut(&e) {
                 *n -= 1;
                 if *n == 0 {
@@ -94,8 +84,6 @@ impl Server {
                 }
             }
         }
-        self.blocking.count -= 1;
-        Some(st)
     }
 
     /// The reply a blocked command gives on timeout: the null array for
@@ -112,26 +100,21 @@ impl Server {
         while !self.ks.ready.is_empty() {
             let ready = std::mem::take(&mut self.ks.ready);
             for (db, k) in ready {
-                let Some(queue) = self.blocking.waiting.get(&(db, k.clone())).cloned() else {
-                    continue;
-                };
+                let queue = self.clients.blocked_on(db, &k);
                 for ckey in queue {
-                    let Some(b) = self.clients.get(ckey).and_then(|c| c.blocked.as_ref()) else {
+                    let Some(b) = self.clients.blocked_state(ckey) else {
                         continue;
                     };
-                    if b.db != db {
-                        continue;
-                    }
                     if b.stream.is_some() {
                         self.serve_stream_client(ckey, db, &k);
                         continue;
                     }
+                    let want = waited_type(b.cmd.name);
                     if !self.ks.exists(db, &k) {
                         continue;
                     }
                     // As Redis 7.0, a key of another type (SET over a key a
                     // BLPOP waits on) leaves its clients blocked.
-                    let want = waited_type(b.cmd.name);
                     let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
                     if Some(want) != have {
                         continue;
@@ -142,10 +125,8 @@ impl Server {
                     let (cmd, argv) = (st.cmd, st.argv.clone());
                     self.call(ckey, cmd, &argv);
                     // Blocked again (no data for it after all): keep its deadline.
-                    if let Some(c) = self.clients.get_mut(ckey) {
-                        if let Some(b) = c.blocked.as_mut() {
-                            b.deadline_ms = st.deadline_ms;
-                        }
+                    if let Some(b) = self.clients.blocked_state_mut(ckey) {
+                        b.deadline_ms = st.deadline_ms;
                     }
                     self.mark_pending_write(ckey);
                     // The unblocked client may have more commands buffered.
@@ -159,7 +140,7 @@ impl Server {
     /// overwritten, its group destroyed): serve the reader from it, fail
     /// it, or leave it waiting (serveClientsBlockedOnStreamKey).
     fn serve_stream_client(&mut self, ckey: usize, db: usize, key: &Sds) {
-        let Some(b) = self.clients.get(ckey).and_then(|c| c.blocked.as_ref()) else {
+        let Some(b) = self.clients.blocked_state(ckey) else {
             return;
         };
         let Some(wait) = b.stream.as_ref() else {
@@ -167,8 +148,7 @@ impl Server {
         };
         // The wait ID of the first occurrence of the key, as Redis keeps.
         let index = b.keys.iter().position(|x| x == key).unwrap_or(0);
-        let readiness = check_ready(&self.ks, db, key.as_bytes(), index, wait);
-        match readiness {
+        match check_ready(&self.ks, db, key.as_bytes(), index, wait) {
             Readiness::Wait => {}
             Readiness::Fail(msg) => {
                 let Some(st) = self.blocking_remove(ckey) else {
@@ -184,9 +164,9 @@ impl Server {
                 let Some(st) = self.blocking_remove(ckey) else {
                     return;
                 };
-                self.blocking.serve = Some(Box::new(req));
+                self.stream_serve = Some(Box::new(req));
                 self.call(ckey, st.cmd, &st.argv);
-                self.blocking.serve = None;
+                self.stream_serve = None;
                 self.mark_pending_write(ckey);
                 self.pending_input.push(ckey);
             }
@@ -195,18 +175,14 @@ impl Server {
 
     /// Replies to blocked clients whose timeout passed.
     pub fn handle_blocked_timeouts_fast(&mut self) {
-        if self.blocking.count == 0 {
+        if self.clients.blocked_count() == 0 {
             return;
         }
         let now = crate::util::mstime();
         let expired: Vec<usize> = self
             .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.blocked
-                    .as_ref()
-                    .is_some_and(|b| b.deadline_ms != 0 && b.deadline_ms <= now)
-            })
+            .blocked_clients()
+            .filter(|(_, b)| b.deadline_ms != 0 && b.deadline_ms <= now)
             .map(|(k, _)| k)
             .collect();
         for key in expired {

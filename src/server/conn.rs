@@ -23,7 +23,7 @@ impl Server {
         self.cmd_discard_silent(key);
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
-        self.monitors.retain(|&k| k != key);
+        self.clients.remove_monitor(key);
         let auth_needed = !self.cfg.requirepass.is_empty();
         if let Some(c) = self.clients.get_mut(key) {
             c.db = 0;
@@ -210,11 +210,7 @@ impl Server {
             }
             self.reply_ok(key);
         } else if eq_ic(sub, "info") && n == 2 {
-            let line = self
-                .clients
-                .get(key)
-                .map(|c| self.client_info_line(c))
-                .unwrap_or_default();
+            let line = self.client_info_line(key);
             self.reply(key, |o| o.verbatim(line.as_bytes()));
         } else if eq_ic(sub, "list") {
             self.client_list(key, argv)?;
@@ -300,7 +296,10 @@ impl Server {
     }
 
     /// One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields.
-    pub fn client_info_line(&self, c: &Client) -> String {
+    pub fn client_info_line(&self, key: usize) -> String {
+        let Some(c) = self.clients.get(key) else {
+            return String::new();
+        };
         let mut fl = String::new();
         if c.kind == Kind::Replica {
             fl.push('S');
@@ -353,8 +352,8 @@ impl Server {
             (now - c.last_interaction_ms) / 1000,
             fl,
             c.db,
-            c.channels.len(),
-            c.patterns.len(),
+            self.clients.subscriptions(key, false).len(),
+            self.clients.subscriptions(key, true).len(),
             if c.has(flags::MULTI) { c.mstate.len() as i64 } else { -1 },
             c.query.len(),
             c.query.capacity() - c.query.len(),
@@ -407,9 +406,9 @@ impl Server {
             }
         }
         let mut text = String::new();
-        let mut list: Vec<&Client> = self.clients.iter().map(|(_, c)| c).collect();
-        list.sort_by_key(|c| c.id);
-        for c in list {
+        let mut list: Vec<(usize, &Client)> = self.clients.iter().collect();
+        list.sort_by_key(|(_, c)| c.id);
+        for (k, c) in list {
             if kind_filter
                 .is_some_and(|k| k != c.kind || (k == Kind::Normal && c.has(flags::PUBSUB)))
             {
@@ -421,7 +420,7 @@ impl Server {
             if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
                 continue;
             }
-            text.push_str(&self.client_info_line(c));
+            text.push_str(&self.client_info_line(k));
         }
         self.reply(key, |o| o.verbatim(text.as_bytes()));
         Ok(())

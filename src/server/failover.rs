@@ -79,9 +79,9 @@ impl Server {
             let Some(k) = self.find_replica(h, *p) else {
                 return Err("ERR FAILOVER target HOST and PORT is not a replica.".into());
             };
-            if self.clients[k]
-                .repl
-                .as_ref()
+            if self
+                .clients
+                .replica(k)
                 .is_none_or(|r| !matches!(r.state, ReplicaState::Online | ReplicaState::WaitAck))
             {
                 return Err("ERR FAILOVER target replica is not online.".into());
@@ -111,19 +111,9 @@ impl Server {
     /// A replica of ours by its announced address and listening port.
     fn find_replica(&self, host: &str, port: u16) -> Option<usize> {
         self.clients
-            .iter()
-            .find(|(k, c)| {
-                c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| {
-                        let name = self.replica_name(*k);
-                        let ip = r.announced_ip.clone().unwrap_or_else(|| {
-                            name.rsplit_once(':')
-                                .map_or(name.clone(), |(h, _)| h.to_string())
-                        });
-                        ip == host && r.listening_port == port
-                    })
-            })
-            .map(|(k, _)| k)
+            .replicas()
+            .find(|(k, _, r)| r.listening_port == port && self.replica_ip(*k) == host)
+            .map(|(k, _, _)| k)
     }
 
     /// Moves the failover on: timeout, or a replica caught up (Redis's
@@ -147,32 +137,18 @@ impl Server {
             return;
         }
         let offset = self.repl.master_repl_offset;
-        let caught_up = |s: &Self, k: usize| {
-            s.clients
-                .get(k)
-                .and_then(|c| c.repl.as_ref())
-                .is_some_and(|r| r.ack_offset == offset)
-        };
+        let caught_up =
+            |s: &Self, k: usize| s.clients.replica(k).is_some_and(|r| r.ack_offset == offset);
         let target = match f.target.clone() {
             Some((h, p)) => self
                 .find_replica(&h, p)
                 .filter(|&k| caught_up(self, k))
                 .map(|_| (h, p)),
             None => {
-                let keys: Vec<usize> = self
-                    .clients
-                    .iter()
-                    .filter(|(_, c)| c.kind == Kind::Replica)
-                    .map(|(k, _)| k)
-                    .collect();
+                let keys = self.clients.replica_keys();
                 keys.into_iter().find(|&k| caught_up(self, k)).map(|k| {
-                    let name = self.replica_name(k);
-                    let r = self.clients[k].repl.as_ref();
-                    let ip = r.and_then(|r| r.announced_ip.clone()).unwrap_or_else(|| {
-                        name.rsplit_once(':')
-                            .map_or(name.clone(), |(h, _)| h.to_string())
-                    });
-                    (ip, r.map_or(0, |r| r.listening_port))
+                    let port = self.clients.replica(k).map_or(0, |r| r.listening_port);
+                    (self.replica_ip(k), port)
                 })
             }
         };

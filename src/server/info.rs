@@ -191,8 +191,8 @@ impl Server {
             self.cfg.maxclients,
             max_in,
             max_out,
-            self.blocking.count,
-            self.blocking.count,
+            self.clients.blocked_count(),
+            self.clients.blocked_count(),
         );
         let _ = pubsub;
     }
@@ -237,8 +237,8 @@ impl Server {
             s.evicted_keys,
             self.ks.stat_keyspace_hits,
             self.ks.stat_keyspace_misses,
-            self.pubsub.channels.len(),
-            self.pubsub.patterns.len(),
+            self.clients.num_channels(),
+            self.clients.num_patterns(),
             s.latest_fork_usec,
             s.total_forks,
             s.unexpected_error_replies,
@@ -589,6 +589,10 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
                 o.simple(d);
             }
         });
+    } else if eq_ic(sub, "panic") && argv.len() == 2 {
+        // Redis ends the process here; ferrodis's command boundary catches
+        // the panic (server/exec.rs): this is how tests exercise it.
+        panic!("DEBUG PANIC");
     } else if eq_ic(sub, "change-repl-id") {
         s.repl.change_replid();
         s.reply_ok(key);
@@ -604,6 +608,8 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "DIGEST",
             "DIGEST-VALUE <key> [<key> ...]",
             "CHANGE-REPL-ID",
+            "PANIC",
+            "    Panic inside the command (caught: the reply is an error, the server goes on).",
             "HELP",
         ];
         s.reply_help(key, &lines);

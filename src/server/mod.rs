@@ -1,4 +1,4 @@
-//! The server: the `mio::Poll`, the listeners, the `Slab<Client>`, the
+//! The server: the `mio::Poll`, the listeners, the client registry, the
 //! keyspace, the config, replication and persistence state, and the loop.
 //!
 //! One thread. Each loop iteration: `before_sleep` (write pending replies,
@@ -8,6 +8,8 @@
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
 //!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
+//! - `clients`: the client registry (the slab and every per-client index:
+//!   subscriptions, blocked keys, pauses, replicas, MONITOR);
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
 //! - `evict`: maxmemory; `cron`: the periodic tasks (active expiry,
 //!   timeouts, rehashing);
@@ -21,6 +23,7 @@
 
 pub mod admin;
 pub mod blocking;
+pub mod clients;
 pub mod conn;
 pub mod cron;
 pub mod evict;
@@ -46,7 +49,6 @@ use crate::resp::Span;
 pub use admin::start;
 use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
-use slab::Slab;
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,8 +99,7 @@ pub struct Server {
     pub ks: Keyspace,
     poll: Poll,
     pub listeners: Vec<listen::Listener>,
-    pub clients: Slab<Client>,
-    next_client_id: u64,
+    pub clients: clients::Clients,
     pub run_id: String,
     pub start_ms: i64,
     /// Writes since the last successful save.
@@ -125,24 +126,20 @@ pub struct Server {
     close_list: Vec<usize>,
     pub rng: crate::util::Rng,
     pub prop: exec::PropState,
-    pub pubsub: pubsub::PubSub,
-    pub blocking: blocking::Blocking,
-    pub monitors: Vec<usize>,
     pub slowlog: admin::Slowlog,
     pub clients_paused_until_ms: i64,
     pub pause_writes_only: bool,
-    /// Clients holding commands back until the pause ends.
-    pub paused: Vec<usize>,
     pub failover: Option<failover::Failover>,
     pub latency: latency::Latency,
-    /// Slab keys of our replicas (the stream is fed to each on every write).
-    pub replica_keys: Vec<usize>,
     pub shutdown_asap: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
+    /// The stream key a re-run blocked XREAD/XREADGROUP serves (`call`
+    /// hands it to the handler).
+    pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
 }
 
@@ -154,8 +151,7 @@ impl Server {
             ks,
             poll: Poll::new()?,
             listeners: Vec::new(),
-            clients: Slab::with_capacity(1024),
-            next_client_id: 1,
+            clients: clients::Clients::new(),
             run_id: crate::util::random_hex40(),
             start_ms: now,
             dirty: 0,
@@ -172,16 +168,11 @@ impl Server {
             close_list: Vec::new(),
             rng: crate::util::Rng::new(),
             prop: exec::PropState::default(),
-            pubsub: pubsub::PubSub::default(),
-            blocking: blocking::Blocking::default(),
-            monitors: Vec::new(),
             slowlog: admin::Slowlog::default(),
             clients_paused_until_ms: 0,
             pause_writes_only: false,
-            paused: Vec::new(),
             failover: None,
             latency: latency::Latency::default(),
-            replica_keys: Vec::new(),
             shutdown_asap: false,
             cron_loops: 0,
             executable: std::env::current_exe()
@@ -190,6 +181,7 @@ impl Server {
             lastsave: now / 1000,
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
+            stream_serve: None,
             active_expire_enabled: true,
             cfg,
         };
@@ -237,11 +229,9 @@ impl Server {
         addr: String,
         laddr: String,
     ) -> io::Result<usize> {
-        let id = self.next_client_id;
-        self.next_client_id += 1;
+        let id = self.clients.next_id();
         let now = self.ks.now_ms;
-        let entry = self.clients.vacant_entry();
-        let key = entry.key();
+        let key = self.clients.vacant_key();
         let mut c = Client::new(id, stream, addr, laddr, now);
         if self.cfg.requirepass.is_empty() {
             c.flags |= flags::AUTHENTICATED;
@@ -252,16 +242,13 @@ impl Server {
             Token(key),
             Interest::READABLE | Interest::WRITABLE,
         )?;
-        entry.insert(c);
+        self.clients.insert(c);
         self.stats.numconnections += 1;
         Ok(key)
     }
 
     pub fn client_by_id(&self, id: u64) -> Option<usize> {
-        self.clients
-            .iter()
-            .find(|(_, c)| c.id == id)
-            .map(|(k, _)| k)
+        self.clients.key_by_id(id)
     }
 
     /// Marks a client to be freed before the next poll.
@@ -274,25 +261,26 @@ impl Server {
         }
     }
 
-    /// Frees a client now: deregisters it and drops every reference to it.
+    /// Frees a client now: deregisters it and drops every reference to it
+    /// (the registry clears its own indexes; WATCH and the keyspace's
+    /// waiter counts are released here).
     pub fn free_client(&mut self, key: usize) {
-        if !self.clients.contains(key) {
+        let Some(kind) = self.clients.get(key).map(|c| c.kind) else {
             return;
-        }
+        };
         self.unwatch_all(key);
-        self.pubsub_unsubscribe_all(key);
-        self.blocking_remove(key);
-        self.monitors.retain(|&k| k != key);
-        let kind = self.clients[key].kind;
         match kind {
-            Kind::Replica => {
-                self.repl_replica_gone(key);
-                self.replica_keys.retain(|&k| k != key);
-            }
+            Kind::Replica => self.repl_replica_gone(key),
             Kind::Master => self.repl_master_gone(key),
             Kind::Normal => {}
         }
-        let mut c = self.clients.remove(key);
+        let Some(freed) = self.clients.remove(key) else {
+            return;
+        };
+        if let Some(st) = freed.blocked {
+            self.release_blocked_keys(&st);
+        }
+        let mut c = freed.client;
         let _ = self.poll.registry().deregister(c.stream.source());
         c.stream.shutdown();
         self.pending_write.retain(|&k| k != key);
@@ -400,7 +388,10 @@ impl Server {
             return;
         };
         if c.pending_reply() == 0 {
-            let bulk = c.repl.as_ref().is_some_and(|r| r.rdb_file.is_some());
+            let bulk = self
+                .clients
+                .replica(key)
+                .is_some_and(|r| r.rdb_file.is_some());
             if bulk {
                 self.send_bulk_to_replicas();
             } else if !self.link_connecting(key) {
@@ -448,12 +439,37 @@ impl Server {
                 } else {
                     self.process_input(key);
                 }
+                self.check_query_limit(key);
                 if !open {
                     self.close_async(key);
                 }
             }
             Err(_) => self.close_async(key),
         }
+    }
+
+    /// client-query-buffer-limit, checked after every read whatever the
+    /// client's state (a blocked, paused or MULTI client keeps reading but
+    /// executes nothing), as Redis's readQueryFromClient does. What is left
+    /// after executing the complete commands counts: a long pipeline of
+    /// small commands passes, one unfinished huge command or a client that
+    /// cannot run what it sends is closed. The master link is exempt.
+    fn check_query_limit(&mut self, key: usize) {
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        if c.kind == Kind::Master
+            || (c.query.len() as u64) <= self.cfg.client_query_buffer_limit
+            || c.has(flags::CLOSE_ASAP)
+        {
+            return;
+        }
+        let head = crate::util::splitargs::repr(&c.query[..c.query.len().min(64)]);
+        log::warn!(
+            "Closing client that reached max query buffer length: {} (qbuf initial bytes: {head})",
+            self.client_info_line(key).trim_end()
+        );
+        self.close_async(key);
     }
 
     /// Ends a CLIENT PAUSE (timeout or UNPAUSE): held commands run now.
@@ -467,7 +483,7 @@ impl Server {
 
     pub fn unpause_clients(&mut self) {
         self.clients_paused_until_ms = 0;
-        let held = std::mem::take(&mut self.paused);
+        let held = self.clients.take_paused();
         self.pending_input.extend(held);
     }
 

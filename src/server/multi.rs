@@ -79,6 +79,8 @@ impl Server {
         }
         let queued = std::mem::take(&mut c.mstate);
         c.flags &= !flags::MULTI;
+        // Each queued command propagates itself; EXEC's argv never does.
+        self.prevent_propagation();
         self.unwatch_all(key);
         self.reply(key, |o| o.array(queued.len()));
         for argv in &queued {

@@ -8,23 +8,12 @@ use crate::error::CmdError;
 use crate::net::flags;
 use crate::util::string_match;
 use bytes::Bytes;
-use std::collections::HashMap;
 
 type R = Result<(), CmdError>;
 
-#[derive(Default)]
-pub struct PubSub {
-    /// channel -> subscribed client keys, in subscription order.
-    pub channels: HashMap<Vec<u8>, Vec<usize>>,
-    /// pattern -> subscribed client keys.
-    pub patterns: HashMap<Vec<u8>, Vec<usize>>,
-}
-
 impl Server {
     fn subscription_count(&self, key: usize) -> usize {
-        self.clients
-            .get(key)
-            .map_or(0, |c| c.channels.len() + c.patterns.len())
+        self.clients.subscription_count(key)
     }
 
     fn update_pubsub_flag(&mut self, key: usize) {
@@ -44,32 +33,15 @@ impl Server {
                 "ERR Command not allowed inside a transaction".to_string(),
             ));
         }
-        for ch in &argv[1..] {
-            let name = ch.to_vec();
-            let Some(c) = self.clients.get_mut(key) else {
-                return Ok(());
-            };
-            let list = if pattern {
-                &mut c.patterns
-            } else {
-                &mut c.channels
-            };
-            if !list.contains(&name) {
-                list.push(name.clone());
-                let map = if pattern {
-                    &mut self.pubsub.patterns
-                } else {
-                    &mut self.pubsub.channels
-                };
-                map.entry(name.clone()).or_default().push(key);
-            }
+        for name in &argv[1..] {
+            self.clients.subscribe(key, name, pattern);
             self.update_pubsub_flag(key);
             let n = self.subscription_count(key);
             let kind: &[u8] = if pattern { b"psubscribe" } else { b"subscribe" };
             self.reply(key, |o| {
                 o.push(3);
                 o.bulk(kind);
-                o.bulk(&name);
+                o.bulk(name);
                 o.int(n as i64);
             });
         }
@@ -80,11 +52,7 @@ impl Server {
         let names: Vec<Vec<u8>> = if argv.len() > 1 {
             argv[1..].iter().map(|a| a.to_vec()).collect()
         } else {
-            match self.clients.get(key) {
-                Some(c) if pattern => c.patterns.clone(),
-                Some(c) => c.channels.clone(),
-                None => return Ok(()),
-            }
+            self.clients.subscriptions(key, pattern).to_vec()
         };
         let kind: &[u8] = if pattern {
             b"punsubscribe"
@@ -102,7 +70,7 @@ impl Server {
             return Ok(());
         }
         for name in names {
-            self.unsubscribe_one(key, &name, pattern);
+            self.clients.unsubscribe(key, &name, pattern);
             let n = self.subscription_count(key);
             self.reply(key, |o| {
                 o.push(3);
@@ -115,47 +83,17 @@ impl Server {
         Ok(())
     }
 
-    fn unsubscribe_one(&mut self, key: usize, name: &[u8], pattern: bool) {
-        if let Some(c) = self.clients.get_mut(key) {
-            let list = if pattern {
-                &mut c.patterns
-            } else {
-                &mut c.channels
-            };
-            list.retain(|x| x != name);
-        }
-        let map = if pattern {
-            &mut self.pubsub.patterns
-        } else {
-            &mut self.pubsub.channels
-        };
-        if let Some(v) = map.get_mut(name) {
-            v.retain(|&k| k != key);
-            if v.is_empty() {
-                map.remove(name);
-            }
-        }
-    }
-
-    /// Removes every subscription of a client (on close or RESET).
+    /// Removes every subscription of a client (RESET).
     pub fn pubsub_unsubscribe_all(&mut self, key: usize) {
-        let (chs, pats) = match self.clients.get(key) {
-            Some(c) => (c.channels.clone(), c.patterns.clone()),
-            None => return,
-        };
-        for ch in chs {
-            self.unsubscribe_one(key, &ch, false);
-        }
-        for p in pats {
-            self.unsubscribe_one(key, &p, true);
-        }
+        self.clients.unsubscribe_all(key);
         self.update_pubsub_flag(key);
     }
 
     /// Delivers a message; returns the number of receivers.
     pub fn publish(&mut self, channel: &[u8], msg: &[u8]) -> usize {
         let mut n = 0;
-        if let Some(subs) = self.pubsub.channels.get(channel).cloned() {
+        let subs = self.clients.channel_subscribers(channel);
+        if !subs.is_empty() {
             for k in subs {
                 self.reply(k, |o| {
                     o.push(3);
@@ -167,14 +105,8 @@ impl Server {
                 n += 1;
             }
         }
-        if !self.pubsub.patterns.is_empty() {
-            let matching: Vec<(Vec<u8>, Vec<usize>)> = self
-                .pubsub
-                .patterns
-                .iter()
-                .filter(|(p, _)| string_match(p, channel, false))
-                .map(|(p, v)| (p.clone(), v.clone()))
-                .collect();
+        if self.clients.num_patterns() > 0 {
+            let matching = self.clients.pattern_subscribers(channel);
             for (p, subs) in matching {
                 for k in subs {
                     self.reply(k, |o| {
@@ -195,9 +127,8 @@ impl Server {
 
     pub fn cmd_publish(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n = self.publish(&argv[1], &argv[2]);
-        // PUBLISH is propagated so replicas' subscribers get it too.
-        let db = self.clients.get(key).map_or(0, |c| c.db);
-        self.also_propagate(db, argv.to_vec());
+        // Replicas' subscribers get it too (not the AOF), as Redis.
+        self.force_propagation(false);
         self.reply(key, |o| o.int(n as i64));
         Ok(())
     }
@@ -207,9 +138,8 @@ impl Server {
         if eq_ic(sub, "channels") && argv.len() <= 3 {
             let pat = argv.get(2).map(|p| p.to_vec());
             let list: Vec<Vec<u8>> = self
-                .pubsub
-                .channels
-                .keys()
+                .clients
+                .channel_names()
                 .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
                 .cloned()
                 .collect();
@@ -222,12 +152,7 @@ impl Server {
         } else if eq_ic(sub, "numsub") {
             let counts: Vec<(Bytes, usize)> = argv[2..]
                 .iter()
-                .map(|c| {
-                    (
-                        c.clone(),
-                        self.pubsub.channels.get(&c[..]).map_or(0, |v| v.len()),
-                    )
-                })
+                .map(|c| (c.clone(), self.clients.channel_subscriber_count(c)))
                 .collect();
             // A flat array even in RESP3, as Redis 7.0 replies.
             self.reply(key, |o| {
@@ -238,7 +163,7 @@ impl Server {
                 }
             });
         } else if eq_ic(sub, "numpat") && argv.len() == 2 {
-            let n = self.pubsub.patterns.len();
+            let n = self.clients.num_patterns();
             self.reply(key, |o| o.int(n as i64));
         } else if eq_ic(sub, "shardchannels") {
             self.reply(key, |o| o.array(0));
@@ -285,9 +210,7 @@ impl Server {
         }
         let tail = match (mark, self.clients.get_mut(key)) {
             (Some(mark), Some(c))
-                if (!c.channels.is_empty() || !c.patterns.is_empty())
-                    && mark >= c.sent
-                    && mark <= c.reply.len() =>
+                if c.has(flags::PUBSUB) && mark >= c.sent && mark <= c.reply.len() =>
             {
                 Some((mark, c.reply.split_off(mark)))
             }

@@ -14,23 +14,30 @@ type R = Result<(), CmdError>;
 impl Server {
     /// Slab keys of our replicas whose sync state matches `pred`.
     pub fn replicas_where(&self, pred: impl Fn(&ReplicaInfo) -> bool) -> Vec<usize> {
-        self.replica_keys
-            .iter()
-            .copied()
-            .filter(|&k| {
-                self.clients
-                    .get(k)
-                    .and_then(|c| c.repl.as_deref())
-                    .is_some_and(&pred)
-            })
+        self.clients
+            .replicas()
+            .filter(|(_, _, r)| pred(r))
+            .map(|(k, _, _)| k)
             .collect()
+    }
+
+    /// How many of our replicas have a sync state matching `pred`.
+    pub fn count_replicas(&self, pred: impl Fn(&ReplicaInfo) -> bool) -> usize {
+        self.clients.replicas().filter(|(_, _, r)| pred(r)).count()
     }
 
     /// The replica-info of a client, created on first use (REPLCONF comes
     /// before PSYNC).
     pub fn replica_info(&mut self, key: usize) -> Option<&mut ReplicaInfo> {
-        let c = self.clients.get_mut(key)?;
-        Some(c.repl.get_or_insert_with(Default::default))
+        self.clients.replica_or_default(key)
+    }
+
+    /// Online replicas whose last ACK is at most `max_lag` seconds old
+    /// (min-replicas-to-write).
+    pub fn good_replicas(&self, now_ms: i64, max_lag: u64) -> usize {
+        self.count_replicas(|r| {
+            r.state == ReplicaState::Online && (now_ms - r.ack_time_ms) / 1000 <= max_lag as i64
+        })
     }
 
     pub fn cmd_sync(&mut self, key: usize) -> R {
@@ -91,11 +98,9 @@ impl Server {
             info.old_sync = psync.is_none();
             info.pending.clear();
         }
+        self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
-            if !self.replica_keys.contains(&key) {
-                self.replica_keys.push(key);
-            }
             // repl-disable-tcp-nodelay: fewer, bigger packets to replicas.
             if let (true, crate::net::Stream::Tcp(s)) =
                 (self.cfg.repl_disable_tcp_nodelay, &c.stream)
@@ -140,11 +145,7 @@ impl Server {
             }
             return false;
         }
-        let psync2 = self
-            .clients
-            .get(key)
-            .and_then(|c| c.repl.as_ref())
-            .is_some_and(|r| r.capa_psync2);
+        let psync2 = self.clients.replica(key).is_some_and(|r| r.capa_psync2);
         let line = if psync2 {
             format!("+CONTINUE {}\r\n", self.repl.replid)
         } else {
@@ -161,11 +162,9 @@ impl Server {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
         }
+        self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
-            if !self.replica_keys.contains(&key) {
-                self.replica_keys.push(key);
-            }
             c.reply.extend_from_slice(&data);
         }
         self.mark_pending_write(key);
@@ -176,28 +175,17 @@ impl Server {
 
     /// Attaches a replica to a save in progress, or starts one, or waits.
     fn maybe_start_sync_save(&mut self, key: usize) {
-        let capa_eof = self
-            .clients
-            .get(key)
-            .and_then(|c| c.repl.as_ref())
-            .is_some_and(|r| r.capa_eof);
+        let capa_eof = self.clients.replica(key).is_some_and(|r| r.capa_eof);
         if let Some(child) = self.repl.child {
             // A disk save for replicas is running: share it if another
             // replica waits on it (its buffered stream is ours too).
             if !child.diskless {
-                let donor = self.clients.iter().find(|(k, c)| {
-                    *k != key
-                        && c.kind == Kind::Replica
-                        && c.repl
-                            .as_ref()
-                            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd)
-                });
-                if let Some((_, d)) = donor {
-                    let (pending, off) = d
-                        .repl
-                        .as_ref()
-                        .map(|r| (r.pending.clone(), r.psync_offset))
-                        .unwrap_or_default();
+                let donor = self
+                    .clients
+                    .replicas()
+                    .find(|(k, _, r)| *k != key && r.state == ReplicaState::WaitBgsaveEnd);
+                if let Some((_, _, d)) = donor {
+                    let (pending, off) = (d.pending.clone(), d.psync_offset);
                     self.setup_full_resync(key, off);
                     if let Some(info) = self.replica_info(key) {
                         info.pending = pending;
@@ -233,20 +221,17 @@ impl Server {
     /// for the end of the save.
     fn setup_full_resync(&mut self, key: usize, offset: i64) {
         let replid = self.repl.replid.clone();
-        let Some(c) = self.clients.get_mut(key) else {
+        let Some((c, info)) = self.clients.with_replica_mut(key) else {
             return;
         };
-        let old_sync = c.repl.as_ref().is_some_and(|r| r.old_sync);
-        if !old_sync {
+        if !info.old_sync {
             c.reply
                 .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
         }
-        if let Some(info) = c.repl.as_mut() {
-            info.state = ReplicaState::WaitBgsaveEnd;
-            info.psync_offset = offset;
-            info.pending.clear();
-            info.acked_early = false;
-        }
+        info.state = ReplicaState::WaitBgsaveEnd;
+        info.psync_offset = offset;
+        info.pending.clear();
+        info.acked_early = false;
         self.mark_pending_write(key);
     }
 
@@ -255,17 +240,9 @@ impl Server {
     pub fn start_sync_save(&mut self, diskless: bool) {
         self.repl.diskless_start_at_ms = None;
         let max = self.cfg.repl_diskless_sync_max_replicas as usize;
-        let mut waiting: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| {
-                        r.state == ReplicaState::WaitBgsaveStart && (!diskless || r.capa_eof)
-                    })
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let mut waiting: Vec<usize> = self.replicas_where(|r| {
+            r.state == ReplicaState::WaitBgsaveStart && (!diskless || r.capa_eof)
+        });
         if diskless && max > 0 {
             waiting.truncate(max);
         }
@@ -331,14 +308,10 @@ impl Server {
         for k in waiting {
             if child.diskless {
                 log::info!("Streamed RDB transfer with replica {} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming", self.replica_name(k));
-                let early = self
-                    .clients
-                    .get_mut(k)
-                    .and_then(|c| c.repl.as_mut())
-                    .is_some_and(|info| {
-                        info.state = ReplicaState::WaitAck;
-                        info.acked_early
-                    });
+                let early = self.clients.replica_mut(k).is_some_and(|info| {
+                    info.state = ReplicaState::WaitAck;
+                    info.acked_early
+                });
                 if early {
                     self.replica_online(k);
                 }
@@ -347,12 +320,7 @@ impl Server {
             }
         }
         // Replicas that arrived during this save need another one.
-        let more = self.clients.iter().any(|(_, c)| {
-            c.kind == Kind::Replica
-                && c.repl
-                    .as_ref()
-                    .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
-        });
+        let more = self.count_replicas(|r| r.state == ReplicaState::WaitBgsaveStart) > 0;
         if more {
             let diskless = self.cfg.repl_diskless_sync;
             if diskless {
@@ -376,16 +344,14 @@ impl Server {
             }
         };
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let Some(c) = self.clients.get_mut(key) else {
+        let Some((c, info)) = self.clients.with_replica_mut(key) else {
             return;
         };
         c.reply.extend_from_slice(format!("${size}\r\n").as_bytes());
-        if let Some(info) = c.repl.as_mut() {
-            info.state = ReplicaState::SendBulk;
-            info.rdb_file = Some(file);
-            info.rdb_off = 0;
-            info.rdb_size = size;
-        }
+        info.state = ReplicaState::SendBulk;
+        info.rdb_file = Some(file);
+        info.rdb_off = 0;
+        info.rdb_size = size;
         self.mark_pending_write(key);
     }
 
@@ -393,7 +359,7 @@ impl Server {
     pub fn send_bulk_to_replicas(&mut self) {
         let sending: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::SendBulk);
         for k in sending {
-            let Some(c) = self.clients.get_mut(k) else {
+            let Some((c, info)) = self.clients.with_replica_mut(k) else {
                 continue;
             };
             // The "$<size>" header goes first.
@@ -411,9 +377,6 @@ impl Server {
                 }
             }
             let fd = c.stream.raw_fd();
-            let Some(info) = c.repl.as_mut() else {
-                continue;
-            };
             let Some(file) = info.rdb_file.as_ref() else {
                 continue;
             };
@@ -462,10 +425,7 @@ impl Server {
     /// The RDB is through: the buffered stream follows, then the live one.
     pub fn replica_online(&mut self, key: usize) {
         let now = self.ks.now_ms;
-        let Some(c) = self.clients.get_mut(key) else {
-            return;
-        };
-        if let Some(info) = c.repl.as_mut() {
+        if let Some((c, info)) = self.clients.with_replica_mut(key) {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
             let pending = std::mem::take(&mut info.pending);
@@ -504,6 +464,24 @@ impl Server {
         }
     }
 
+    /// The address a replica is known by: the IP it announced
+    /// (replica-announce-ip) or the one it connected from.
+    pub fn replica_ip(&self, key: usize) -> String {
+        if let Some(ip) = self
+            .clients
+            .replica(key)
+            .and_then(|r| r.announced_ip.clone())
+        {
+            return ip;
+        }
+        self.clients.get(key).map_or_else(String::new, |c| {
+            c.addr
+                .rsplit_once(':')
+                .map_or(c.addr.as_str(), |(h, _)| h)
+                .to_string()
+        })
+    }
+
     /// "ip:port" of a replica, as Redis names them in logs.
     pub fn replica_name(&self, key: usize) -> String {
         match self.clients.get(key) {
@@ -513,7 +491,7 @@ impl Server {
                     .rsplit_once(':')
                     .map_or(c.addr.as_str(), |(h, _)| h)
                     .to_string();
-                let port = c.repl.as_ref().map_or(0, |r| r.listening_port);
+                let port = self.clients.replica(key).map_or(0, |r| r.listening_port);
                 format!("{ip}:{port}")
             }
             None => "?".into(),
@@ -527,53 +505,28 @@ impl Server {
         if self.repl.child.is_none() && self.persist.child_pid().is_none() {
             if let Some(at) = self.repl.diskless_start_at_ms {
                 let max = self.cfg.repl_diskless_sync_max_replicas as usize;
-                let waiting = self
-                    .clients
-                    .iter()
-                    .filter(|(_, c)| {
-                        c.kind == Kind::Replica
-                            && c.repl
-                                .as_ref()
-                                .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
-                    })
-                    .count();
+                let waiting = self.count_replicas(|r| r.state == ReplicaState::WaitBgsaveStart);
                 if now >= at || (max > 0 && waiting >= max) {
                     self.start_sync_save(true);
                 }
             } else {
-                let waiting = self.clients.iter().any(|(_, c)| {
-                    c.kind == Kind::Replica
-                        && c.repl.as_ref().is_some_and(|r| {
-                            r.state == ReplicaState::WaitBgsaveStart
-                                && !(self.cfg.repl_diskless_sync && r.capa_eof)
-                        })
-                });
+                let diskless = self.cfg.repl_diskless_sync;
+                let waiting = self.count_replicas(|r| {
+                    r.state == ReplicaState::WaitBgsaveStart && !(diskless && r.capa_eof)
+                }) > 0;
                 if waiting {
                     self.start_sync_save(false);
-                } else if self.clients.iter().any(|(_, c)| {
-                    c.kind == Kind::Replica
-                        && c.repl
-                            .as_ref()
-                            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveStart)
-                }) {
+                } else if self.count_replicas(|r| r.state == ReplicaState::WaitBgsaveStart) > 0 {
                     self.repl.diskless_start_at_ms = Some(now);
                 }
             }
         }
         // Newlines keep replicas that wait for a disk save from timing out.
-        let waiting: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| {
-                        r.state == ReplicaState::WaitBgsaveStart
-                            || (r.state == ReplicaState::WaitBgsaveEnd
-                                && !self.repl.child.is_some_and(|ch| ch.diskless))
-                    })
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let disk_child = !self.repl.child.is_some_and(|ch| ch.diskless);
+        let waiting: Vec<usize> = self.replicas_where(|r| {
+            r.state == ReplicaState::WaitBgsaveStart
+                || (r.state == ReplicaState::WaitBgsaveEnd && disk_child)
+        });
         if self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
             for k in waiting {
                 if let Some(c) = self.clients.get_mut(k) {
@@ -583,7 +536,7 @@ impl Server {
             }
         }
         // PING the replicas every repl-ping-replica-period seconds.
-        let has_replicas = self.clients.iter().any(|(_, c)| c.kind == Kind::Replica);
+        let has_replicas = self.clients.has_replicas();
         let period = self.cfg.repl_ping_replica_period.max(1) as i64 * 1000;
         if has_replicas && !self.repl.is_replica() && now - self.repl.last_ping_ms >= period {
             self.repl.last_ping_ms = now;
@@ -591,19 +544,9 @@ impl Server {
         }
         // Drop replicas that stopped acknowledging.
         let timeout = self.cfg.repl_timeout as i64 * 1000;
-        let dead: Vec<usize> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl.as_ref().is_some_and(|r| {
-                        r.state == ReplicaState::Online
-                            && !r.old_sync
-                            && now - r.ack_time_ms > timeout
-                    })
-            })
-            .map(|(k, _)| k)
-            .collect();
+        let dead: Vec<usize> = self.replicas_where(|r| {
+            r.state == ReplicaState::Online && !r.old_sync && now - r.ack_time_ms > timeout
+        });
         for k in dead {
             log::warn!(
                 "Disconnecting timedout replica (streaming sync): {}",
@@ -703,15 +646,16 @@ impl Server {
             self.reply(key, |o| o.int(acked as i64));
             return Ok(());
         }
-        let id = c.id;
+        let Some(client) = self.clients.handle(key) else {
+            return Ok(());
+        };
         let deadline = if timeout == 0 {
             0
         } else {
             self.ks.now_ms + timeout
         };
         self.repl.waiters.push(crate::repl::Waiter {
-            key,
-            client_id: id,
+            client,
             numreplicas: n as usize,
             offset,
             deadline_ms: deadline,
@@ -724,15 +668,7 @@ impl Server {
     }
 
     fn replicas_acked(&self, offset: i64) -> usize {
-        self.clients
-            .iter()
-            .filter(|(_, c)| {
-                c.kind == Kind::Replica
-                    && c.repl
-                        .as_ref()
-                        .is_some_and(|r| r.state == ReplicaState::Online && r.ack_offset >= offset)
-            })
-            .count()
+        self.count_replicas(|r| r.state == ReplicaState::Online && r.ack_offset >= offset)
     }
 
     /// Replies to WAIT clients that are satisfied or timed out.
@@ -743,18 +679,17 @@ impl Server {
         let now = crate::util::mstime();
         let waiters = std::mem::take(&mut self.repl.waiters);
         for w in waiters {
-            let alive = self.clients.get(w.key).is_some_and(|c| c.id == w.client_id);
-            if !alive {
+            let Some(key) = self.clients.resolve(w.client) else {
                 continue;
-            }
+            };
             let acked = self.replicas_acked(w.offset);
             if acked >= w.numreplicas || (w.deadline_ms != 0 && now >= w.deadline_ms) {
-                if let Some(c) = self.clients.get_mut(w.key) {
+                if let Some(c) = self.clients.get_mut(key) {
                     c.flags &= !flags::BLOCKED;
                 }
-                self.reply(w.key, |o| o.int(acked as i64));
-                self.mark_pending_write(w.key);
-                self.pending_input.push(w.key);
+                self.reply(key, |o| o.int(acked as i64));
+                self.mark_pending_write(key);
+                self.pending_input.push(key);
             } else {
                 self.repl.waiters.push(w);
             }

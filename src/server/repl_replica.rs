@@ -16,11 +16,7 @@ impl Server {
         if crate::cmd::eq_ic(&argv[1], "no") && crate::cmd::eq_ic(&argv[2], "one") {
             if self.repl.is_replica() {
                 self.replication_unset_master();
-                let who = self
-                    .clients
-                    .get(key)
-                    .map(|c| self.client_info_line(c))
-                    .unwrap_or_default();
+                let who = self.client_info_line(key);
                 log::info!(
                     "MASTER MODE enabled (user request from '{}')",
                     who.trim_end()
@@ -48,11 +44,7 @@ impl Server {
             return Ok(());
         }
         self.replication_set_master(host.clone(), port as u16);
-        let who = self
-            .clients
-            .get(key)
-            .map(|c| self.client_info_line(c))
-            .unwrap_or_default();
+        let who = self.client_info_line(key);
         log::info!(
             "REPLICAOF {host}:{port} enabled (user request from '{}')",
             who.trim_end()

@@ -48,11 +48,11 @@ impl Server {
     }
 
     pub fn repl_after_write(&mut self, key: usize) {
-        if self.clients.get(key).is_some_and(|c| {
-            c.repl
-                .as_ref()
-                .is_some_and(|r| r.state == ReplicaState::SendBulk)
-        }) {
+        if self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.state == ReplicaState::SendBulk)
+        {
             self.send_bulk_to_replicas();
         }
     }
@@ -101,13 +101,13 @@ impl Server {
         self.repl.master_repl_offset += data.len() as i64;
         let limit = self.cfg.client_output_buffer_limit[1];
         let now = self.ks.now_ms;
-        // Indexing (not iterating) the key list lets each step borrow self.
-        for i in 0..self.replica_keys.len() {
-            let k = self.replica_keys[i];
-            let Some(c) = self.clients.get_mut(k) else {
+        // Indexing (not iterating) the replica list lets each step borrow
+        // self, and allocates nothing per write.
+        for i in 0..self.clients.replica_count() {
+            let Some(k) = self.clients.replica_at(i) else {
                 continue;
             };
-            let Some(info) = c.repl.as_mut() else {
+            let Some((c, info)) = self.clients.with_replica_mut(k) else {
                 continue;
             };
             let (size, online) = match info.state {
@@ -123,9 +123,6 @@ impl Server {
                 }
             };
             // client-output-buffer-limit replica <hard> <soft> <seconds>
-            let Some(info) = c.repl.as_mut() else {
-                continue;
-            };
             let mut over = false;
             if limit.hard > 0 && size > limit.hard {
                 over = true;
@@ -192,7 +189,7 @@ impl Server {
                 // From a replica of ours: no reply.
                 if let Some(off) = crate::encoding::numbers::string2ll(val) {
                     let mut start_stream = false;
-                    if let Some(i) = self.clients.get_mut(key).and_then(|c| c.repl.as_mut()) {
+                    if let Some(i) = self.clients.replica_mut(key) {
                         if off > i.ack_offset {
                             i.ack_offset = off;
                         }
@@ -248,20 +245,9 @@ impl Server {
         let off = self.repl.master_repl_offset;
         let replicas: Vec<(String, u16, i64)> = self
             .clients
-            .iter()
-            .filter(|(_, c)| c.kind == Kind::Replica)
-            .filter_map(|(k, c)| {
-                let r = c.repl.as_ref()?;
-                if r.state != ReplicaState::Online {
-                    return None;
-                }
-                let name = self.replica_name(k);
-                let ip = r.announced_ip.clone().unwrap_or_else(|| {
-                    name.rsplit_once(':')
-                        .map_or(name.clone(), |(h, _)| h.to_string())
-                });
-                Some((ip, r.listening_port, r.ack_offset))
-            })
+            .replicas()
+            .filter(|(_, _, r)| r.state == ReplicaState::Online)
+            .map(|(k, _, r)| (self.replica_ip(k), r.listening_port, r.ack_offset))
             .collect();
         self.reply(key, |o| {
             o.array(3);
@@ -342,22 +328,13 @@ impl Server {
         } else {
             o.push_str("role:master\r\n");
         }
-        let mut replicas: Vec<(usize, &crate::net::Client)> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.kind == Kind::Replica)
-            .collect();
-        replicas.sort_by_key(|(_, c)| c.id);
-        let _ = write!(o, "connected_slaves:{}\r\n", replicas.len());
-        for (i, (k, c)) in replicas.iter().enumerate() {
-            let Some(info) = c.repl.as_ref() else {
-                continue;
-            };
-            let name = self.replica_name(*k);
-            let ip = info.announced_ip.clone().unwrap_or_else(|| {
-                name.rsplit_once(':')
-                    .map_or(name.clone(), |(h, _)| h.to_string())
-            });
+        let _ = write!(
+            o,
+            "connected_slaves:{}\r\n",
+            self.clients.replicas().count()
+        );
+        for (i, (k, _, info)) in self.clients.replicas().enumerate() {
+            let ip = self.replica_ip(k);
             let _ = write!(
                 o,
                 "slave{i}:ip={ip},port={},state={},offset={},lag={}\r\n",

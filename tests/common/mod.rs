@@ -281,8 +281,14 @@ impl Conn {
     }
 
     pub fn try_connect(port: u16) -> io::Result<Conn> {
+        Conn::connect_with_timeout(port, IO_TIMEOUT)
+    }
+
+    /// A connection whose reads give up after `timeout` (for commands that
+    /// may legitimately not answer, such as blocking ones).
+    pub fn connect_with_timeout(port: u16, timeout: Duration) -> io::Result<Conn> {
         let s = TcpStream::connect(("127.0.0.1", port))?;
-        s.set_read_timeout(Some(IO_TIMEOUT))?;
+        s.set_read_timeout(Some(timeout))?;
         s.set_write_timeout(Some(IO_TIMEOUT))?;
         s.set_nodelay(true)?;
         Ok(Conn {
@@ -497,6 +503,16 @@ pub fn escape(b: &[u8]) -> String {
 }
 
 // ---- polling and INFO ----
+
+/// Resident set size of a process in kB (VmRSS of /proc/<pid>/status).
+pub fn rss_kb(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc status")
+}
 
 /// Polls `cond` every 10 ms until it holds (true) or `timeout` passes (false).
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
