@@ -13,6 +13,7 @@
 //! - `persist`: RDB and AOF, and the single `fork()` site;
 //! - `repl`: the backlog and the replication state machines;
 //! - `server`: the loop that owns all of the above;
+//! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
 //! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
@@ -31,6 +32,7 @@ pub mod net;
 pub mod persist;
 pub mod repl;
 pub mod resp;
+pub mod script;
 pub mod sds;
 pub mod server;
 pub mod types;

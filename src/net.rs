@@ -96,6 +96,9 @@ pub mod flags {
     /// Registered for WRITABLE because a write was short.
     pub const WANT_WRITE: u32 = 1 << 15;
     pub const IN_CLOSE_LIST: u32 = 1 << 16;
+    /// Closing only drops our descriptor, without shutting the connection
+    /// down: a forked Lua debugging session goes on using it.
+    pub const KEEP_SOCKET: u32 = 1 << 17;
 }
 
 pub struct Client {
@@ -131,6 +134,8 @@ pub struct Client {
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
     pub obuf_soft_since_ms: i64,
+    /// SCRIPT DEBUG mode: 0 off, 1 YES (forked session), 2 SYNC.
+    pub lua_debug: u8,
 }
 
 impl Client {
@@ -160,6 +165,7 @@ impl Client {
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,
+            lua_debug: 0,
         }
     }
 

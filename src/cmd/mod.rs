@@ -18,6 +18,7 @@ pub mod bitops;
 pub mod dump;
 pub mod hyperloglog;
 pub mod keys;
+pub mod scripting;
 pub mod sort;
 pub mod string;
 pub mod t_hash;
@@ -121,6 +122,9 @@ pub struct Ctx<'a> {
     /// Set when the server re-runs a blocked XREAD/XREADGROUP for the one
     /// stream key that became ready.
     pub serve: Option<Box<t_stream_read::StreamServe>>,
+    /// Called by a script (redis.call): replies must not depend on a set's
+    /// internal order (SORT BY nosort of a set sorts).
+    pub from_script: bool,
 }
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only
@@ -270,6 +274,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
         .chain(t_stream::COMMANDS.iter())
+        .chain(scripting::COMMANDS.iter())
 }
 
 /// The reply a client-given count can make a command build (random members

@@ -108,8 +108,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         }
         Some(_) => return err(error::WRONGTYPE),
     };
-    if dontsort && matches!(kind, Kind::Set) && store.is_some() {
-        // Sets have no order of their own: make the stored result stable.
+    if dontsort && matches!(kind, Kind::Set) && (store.is_some() || ctx.from_script) {
+        // Sets have no order of their own: make the stored result (and
+        // what a script sees) stable.
         dontsort = false;
         alpha = true;
         sortby = None;

@@ -365,6 +365,12 @@ fn xread_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) -> CmdResu
         let more = argc - i - 1;
         let o = &argv[i][..];
         if eq_ic(o, "block") && more > 0 {
+            if ctx.from_script {
+                return Err(CmdError::msg(format!(
+                    "ERR {} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(&argv[0])
+                )));
+            }
             i += 1;
             let t = crate::encoding::numbers::string2ll(&argv[i]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",

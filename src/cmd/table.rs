@@ -50,6 +50,33 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
+    Eval,
+    EvalSha,
+    EvalRo,
+    EvalShaRo,
+    Script,
+    Function,
+    Fcall,
+    FcallRo,
+}
+
+impl Srv {
+    /// The scripting commands, whose flags depend on the script they run
+    /// (or on the subcommand).
+    pub fn is_scripting(self) -> bool {
+        matches!(
+            self,
+            Srv::Eval
+                | Srv::EvalSha
+                | Srv::EvalRo
+                | Srv::EvalShaRo
+                | Srv::Script
+                | Srv::Function
+                | Srv::Fcall
+                | Srv::FcallRo
+        )
+    }
 }
 
 pub enum Proc {
@@ -487,7 +514,16 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         "generic",
     ),
-    spec("echo", Db(keys::echo), 2, FAST, 0, 0, 0, "connection"),
+    spec(
+        "echo",
+        Db(keys::echo),
+        2,
+        LOADING | STALE | FAST,
+        0,
+        0,
+        0,
+        "connection",
+    ),
     spec(
         "time",
         Db(keys::time),
@@ -523,7 +559,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "reset",
         S(Srv::Reset),
         1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
         0,
         0,
         0,
@@ -583,7 +619,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "auth",
         S(Srv::Auth),
         -2,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
         0,
         0,
         0,
@@ -593,7 +629,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "hello",
         S(Srv::Hello),
         -1,
-        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
         0,
         0,
         0,

@@ -232,6 +232,7 @@ pub static TABLE: &[Entry] = &[
     ent!("shutdown-on-sigterm", N, MULTI, Kind::Words(SHUTDOWN), "default"),
     // LUA / FUNCTIONS
     ent!("busy-reply-threshold", Some("lua-time-limit"), 0, Kind::Int(0, LMAX), "5000"),
+    ent!("lua-enable-deprecated-api", N, IMMUTABLE | HIDDEN, Kind::Bool, "no"),
     // REDIS CLUSTER
     ent!("cluster-enabled", N, IMMUTABLE, Kind::Bool, "no"),
     ent!("cluster-config-file", N, IMMUTABLE, STR, "nodes.conf"),

@@ -21,6 +21,8 @@ pub enum ChildKind {
     ReplDisk,
     /// A diskless full sync: the RDB goes to a socket or pipe.
     ReplDiskless,
+    /// A forked Lua debugging session (SCRIPT DEBUG YES).
+    Ldb,
 }
 
 impl ChildKind {
@@ -29,6 +31,7 @@ impl ChildKind {
         match self {
             ChildKind::Rdb | ChildKind::ReplDisk | ChildKind::ReplDiskless => "RDB",
             ChildKind::Aof => "AOF rewrite",
+            ChildKind::Ldb => "Lua debugging",
         }
     }
 }

@@ -80,6 +80,8 @@ pub struct RdbAux {
     /// Microseconds slept after each key (Redis's hidden rdb-key-save-delay,
     /// for tests that need a save to take a while).
     pub key_save_delay_us: i64,
+    /// The function libraries' codes (one RDB_OPCODE_FUNCTION2 record each).
+    pub functions: Vec<bytes::Bytes>,
 }
 
 impl Default for RdbAux {
@@ -91,6 +93,7 @@ impl Default for RdbAux {
             aof_base: false,
             used_mem: 0,
             key_save_delay_us: 0,
+            functions: Vec::new(),
         }
     }
 }
@@ -364,6 +367,10 @@ pub fn write_rdb_with(
         w.aux("repl-offset", r.offset.to_string().as_bytes())?;
     }
     w.aux("aof-base", if aux.aof_base { b"1" } else { b"0" })?;
+    for code in &aux.functions {
+        w.byte(OPCODE_FUNCTION2)?;
+        w.string(code)?;
+    }
     let mut keys = 0u64;
     for (i, db) in ks.dbs.iter().enumerate() {
         if db.dict.is_empty() {

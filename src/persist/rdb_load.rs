@@ -63,6 +63,11 @@ impl From<io::Error> for RdbError {
 
 type R<T> = Result<T, RdbError>;
 
+/// Redis's RDBFLAGS_ALLOW_DUP (DEBUG RELOAD MERGE): a key already in the
+/// keyspace is replaced by the dump's instead of failing the load. Set only
+/// around that one load, on the loop thread.
+pub static ALLOW_DUP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// What a load found besides the data.
 #[derive(Debug, Default, Clone)]
 pub struct RdbInfo {
@@ -75,6 +80,8 @@ pub struct RdbInfo {
     pub aof_base: bool,
     pub keys_loaded: u64,
     pub keys_expired: u64,
+    /// Function library codes (RDB_OPCODE_FUNCTION2), for the server to load.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// A byte reader keeping the offset and the running CRC64.
@@ -575,10 +582,7 @@ pub fn load_from<Rd: Read>(
                 continue;
             }
             OPCODE_FUNCTION2 => {
-                let _code = r.string()?;
-                log::warn!(
-                    "Skipping a function library in the RDB file (ferrodis has no functions)"
-                );
+                info.functions.push(r.string()?);
                 continue;
             }
             OPCODE_FUNCTION_PRE_GA => {
@@ -608,14 +612,19 @@ pub fn load_from<Rd: Read>(
             val,
             lru: ks.lru_clock,
         };
-        if let Err((k, _)) = d.dict.insert_if_absent(k.clone(), entry) {
-            return r.corrupt(format!(
-                "RDB has duplicated key '{}' in DB {db}",
-                String::from_utf8_lossy(&k)
-            ));
+        if let Err((k, entry)) = d.dict.insert_if_absent(k.clone(), entry) {
+            if !ALLOW_DUP.load(std::sync::atomic::Ordering::Relaxed) {
+                return r.corrupt(format!(
+                    "RDB has duplicated key '{}' in DB {db}",
+                    String::from_utf8_lossy(&k)
+                ));
+            }
+            // DEBUG RELOAD MERGE: the dump's value replaces ours.
+            d.dict.insert(k.clone(), entry);
+            d.expires.remove(&k);
         }
         if when != -1 {
-            d.expires.insert_new(k, when);
+            d.expires.insert(k, when);
         }
         info.keys_loaded += 1;
     }

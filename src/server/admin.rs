@@ -147,6 +147,14 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Eval => self.cmd_eval(key, argv, false, false),
+            Srv::EvalSha => self.cmd_eval(key, argv, true, false),
+            Srv::EvalRo => self.cmd_eval(key, argv, false, true),
+            Srv::EvalShaRo => self.cmd_eval(key, argv, true, true),
+            Srv::Script => self.cmd_script(key, argv),
+            Srv::Function => self.cmd_function(key, argv),
+            Srv::Fcall => self.cmd_fcall(key, argv, false),
+            Srv::FcallRo => self.cmd_fcall(key, argv, true),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -465,6 +473,10 @@ impl Server {
             }
         }
         if self.prepare_shutdown(mode, false) {
+            // Listeners close first (Redis's closeListeningSockets): a client
+            // that sees its connection drop and reconnects is refused, not
+            // queued on a socket that is about to go.
+            self.listeners.clear();
             std::process::exit(0);
         }
         Err("ERR Errors trying to SHUTDOWN. Check logs.".into())

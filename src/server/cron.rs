@@ -27,6 +27,9 @@ impl Server {
         self.databases_cron();
         self.clients_cron();
         self.persist_cron();
+        if !self.scripts.ldb.children.is_empty() {
+            self.ldb_reap_children();
+        }
         self.repl_cron();
         self.after_command();
     }

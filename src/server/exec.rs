@@ -51,6 +51,8 @@ pub struct PropOp {
     pub argv: Vec<Bytes>,
     /// False for operations that go to replicas only (PUBLISH).
     pub aof: bool,
+    /// False for operations a script kept from replicas (redis.set_repl).
+    pub repl: bool,
 }
 
 /// What the running command asked of the propagation rule (one per call()
@@ -65,13 +67,26 @@ pub struct CallProp {
 }
 
 /// Propagation state of the command being executed (Redis's also_propagate).
-#[derive(Default)]
 pub struct PropState {
     /// Operations to propagate once the top-level command finishes.
     pub ops: Vec<PropOp>,
     /// Nesting depth of call() (EXEC runs commands inside call()).
     pub depth: u32,
     pub call: CallProp,
+    /// Where operations go now (a script's redis.set_repl: REPL_AOF |
+    /// REPL_REPLICA, see script::run).
+    pub repl_flags: u8,
+}
+
+impl Default for PropState {
+    fn default() -> Self {
+        PropState {
+            ops: Vec::new(),
+            depth: 0,
+            call: CallProp::default(),
+            repl_flags: crate::script::run::REPL_ALL,
+        }
+    }
 }
 
 impl Server {
@@ -236,8 +251,12 @@ impl Server {
         self.clients.get(key).map_or(0, |c| {
             c.mstate
                 .iter()
-                .filter_map(|argv| cmd::lookup(&argv[0]))
-                .fold(0, |f, spec| f | spec.flags)
+                .filter_map(|argv| cmd::lookup(&argv[0]).map(|spec| (spec, argv)))
+                .fold(0, |f, (spec, argv)| match spec.proc {
+                    // A script counts with the flags it declared.
+                    Proc::Srv(t) if t.is_scripting() => f | self.script_command_flags(spec, argv),
+                    _ => f | spec.flags,
+                })
         })
     }
 
@@ -298,11 +317,12 @@ impl Server {
             );
             return;
         }
-        // EXEC is checked with the flags of what it is about to run.
-        let flags_now = if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
-            cmd.flags | self.queued_flags(key)
-        } else {
-            cmd.flags
+        // EXEC is checked with the flags of what it is about to run, a
+        // script with the flags it declared.
+        let flags_now = match cmd.proc {
+            Proc::Srv(cmd::Srv::Exec) => cmd.flags | self.queued_flags(key),
+            Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
+            _ => cmd.flags,
         };
         let Some(c) = self.clients.get(key) else {
             return;
@@ -334,7 +354,14 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        if let Some(e) = self.deny_write_reason(cmd, flags_now, queues, is_master) {
+        // A script running past busy-reply-threshold: -BUSY for the others.
+        if self.script_timed_out() {
+            if let Some(e) = self.script_busy_refusal(cmd, argv) {
+                self.reject(key, Some(cmd), e);
+                return;
+            }
+        }
+        if let Some(e) = self.deny_write_reason(flags_now, queues, is_master) {
             self.reject(key, Some(cmd), e);
             return;
         }
@@ -349,7 +376,7 @@ impl Server {
     /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-        cmd: &'static CommandSpec,
+
         flags_now: u32,
         queueing: bool,
         from_master: bool,
@@ -360,7 +387,7 @@ impl Server {
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data
-            && !cmd.has(cmd::flag::STALE)
+            && flags_now & cmd::flag::STALE == 0
         {
             return Some(error::MASTERDOWN.into());
         }
@@ -412,6 +439,7 @@ impl Server {
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
         let errors_before = self.stats.total_error_replies;
+        let nested_before = self.stats.nested_error_replies;
         let dirty_before = self.dirty;
         let outer_call = std::mem::take(&mut self.prop.call);
         let mut rewritten = Vec::new();
@@ -438,6 +466,7 @@ impl Server {
                     no_block: in_multi || is_master,
                     must_obey: is_master,
                     serve: self.stream_serve.take(),
+                    from_script: in_multi && self.scripts.run.is_some(),
                 };
                 let reply_start = ctx.out.buf.len();
                 let r = match catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, argv))) {
@@ -489,8 +518,23 @@ impl Server {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
         self.publish_pending_events(key, reply_mark);
-        if self.stats.total_error_replies > errors_before {
+        // Errors of the commands a script ran are theirs, not this one's
+        // (Redis compares with the count at the end of the previous call).
+        // (CONFIG RESETSTAT may have zeroed the counters meanwhile.)
+        let nested = self
+            .stats
+            .nested_error_replies
+            .saturating_sub(nested_before);
+        let own_errors = self
+            .stats
+            .total_error_replies
+            .saturating_sub(errors_before)
+            .saturating_sub(nested);
+        if own_errors > 0 || std::mem::take(&mut self.stats.failed_uncounted) {
             ok = false;
+        }
+        if self.prop.depth > 1 && self.scripts.run.is_some() {
+            self.stats.nested_error_replies += own_errors;
         }
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);
@@ -608,7 +652,11 @@ impl Server {
             for op in rewritten {
                 self.queue_propagation(db, op, aof);
             }
-        } else if aof && self.prop.depth == 1 && self.prop.ops.is_empty() {
+        } else if aof
+            && self.prop.depth == 1
+            && self.prop.ops.is_empty()
+            && self.prop.repl_flags == crate::script::run::REPL_ALL
+        {
             // The common case: one top-level command, nothing queued before
             // it, so no MULTI wrapping can be needed: argv goes out in
             // place, no copy.
@@ -639,7 +687,18 @@ impl Server {
     }
 
     fn queue_propagation(&mut self, db: usize, argv: Vec<Bytes>, aof: bool) {
-        self.prop.ops.push(PropOp { db, argv, aof });
+        let target = self.prop.repl_flags;
+        let aof = aof && target & crate::script::run::REPL_AOF != 0;
+        let repl = target & crate::script::run::REPL_REPLICA != 0;
+        if !aof && !repl {
+            return;
+        }
+        self.prop.ops.push(PropOp {
+            db,
+            argv,
+            aof,
+            repl,
+        });
         if self.prop.depth == 0 {
             self.flush_propagation();
         }
@@ -654,15 +713,19 @@ impl Server {
         let mut ops = std::mem::take(&mut self.prop.ops);
         let wrap = ops.len() > 1 && !self.repl.is_replica();
         if wrap {
-            self.propagate_now(ops[0].db, &[Bytes::from_static(b"MULTI")], true);
+            self.propagate_now(ops[0].db, &[Bytes::from_static(b"MULTI")], true, true);
         }
         for op in &ops {
-            self.propagate_single(op.db, &op.argv, op.aof);
+            if op.repl {
+                self.propagate_single(op.db, &op.argv, op.aof);
+            } else if op.aof {
+                self.persist_feed_aof(op.db, &op.argv);
+            }
         }
         if wrap {
             // No SELECT before EXEC: it follows the last operation's db.
             let last = ops[ops.len() - 1].db;
-            self.propagate_now(last, &[Bytes::from_static(b"EXEC")], true);
+            self.propagate_now(last, &[Bytes::from_static(b"EXEC")], true, true);
         }
         // Keep the allocation for the next command.
         ops.clear();
@@ -680,18 +743,20 @@ impl Server {
                 self.persist_feed_aof(db, argv);
             }
         } else {
-            self.propagate_now(db, argv, aof);
+            self.propagate_now(db, argv, aof, true);
         }
     }
 
     /// Encodes one command (with a SELECT first when the db changes) and
     /// feeds it to the replication stream and (unless `aof` is false) the
     /// AOF.
-    fn propagate_now(&mut self, db: usize, argv: &[Bytes], aof: bool) {
+    fn propagate_now(&mut self, db: usize, argv: &[Bytes], aof: bool, repl: bool) {
         if aof {
             self.persist_feed_aof(db, argv);
         }
-        self.repl_feed(db, argv);
+        if repl {
+            self.repl_feed(db, argv);
+        }
     }
 }
 

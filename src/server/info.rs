@@ -202,12 +202,13 @@ impl Server {
         let rss = rss_bytes();
         let _ = write!(
             o,
-            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\nused_memory_vm_total_human:63.00K\r\nused_memory_functions:184\r\nused_memory_scripts:184\r\nused_memory_scripts_human:184B\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human_bytes(used),
             human_bytes(rss),
             human_bytes(used),
             total_system_memory(),
             human_bytes(total_system_memory()),
+            self.info_scripting_memory(),
             self.cfg.maxmemory,
             human_bytes(self.cfg.maxmemory),
             self.cfg.get(&[b"maxmemory-policy"]).first().map_or("noeviction".to_string(), |p| p.1.clone()),
@@ -216,6 +217,26 @@ impl Server {
             self.repl.backlog_memory(),
             self.repl.backlog_memory(),
         );
+    }
+
+    /// The scripting lines of INFO memory (Lua VMs, caches, libraries).
+    fn info_scripting_memory(&self) -> String {
+        let sc = &self.scripts;
+        let vm_eval = sc.eval.vm.memory() as u64;
+        let vm_functions = sc.functions.vm.memory() as u64;
+        let scripts_eval = sc.eval.cache_memory() as u64;
+        let functions = sc.functions.memory_overhead() as u64;
+        format!(
+            "used_memory_lua:{vm_eval}\r\nused_memory_vm_eval:{vm_eval}\r\nused_memory_lua_human:{}\r\nused_memory_scripts_eval:{scripts_eval}\r\nnumber_of_cached_scripts:{}\r\nnumber_of_functions:{}\r\nnumber_of_libraries:{}\r\nused_memory_vm_functions:{vm_functions}\r\nused_memory_vm_total:{}\r\nused_memory_vm_total_human:{}\r\nused_memory_functions:{functions}\r\nused_memory_scripts:{}\r\nused_memory_scripts_human:{}\r\n",
+            human_bytes(vm_eval),
+            sc.eval.scripts.len(),
+            sc.functions.function_count(),
+            sc.functions.libraries.len(),
+            vm_eval + vm_functions,
+            human_bytes(vm_eval + vm_functions),
+            scripts_eval + functions,
+            human_bytes(scripts_eval + functions),
+        )
     }
 
     fn info_stats(&self, o: &mut String) {
@@ -572,8 +593,13 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             s.ks.add(db, &k, Value::Str(crate::sds::Sds::from_vec(v)));
         }
         s.reply_ok(key);
+    } else if eq_ic(sub, "set-disable-deny-scripts") && argv.len() == 3 {
+        // Lets scripts run commands flagged noscript (tests only).
+        s.scripts.disable_deny_script =
+            crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(0) != 0;
+        s.reply_ok(key);
     } else if eq_ic(sub, "reload") {
-        s.debug_reload()?;
+        s.debug_reload(argv)?;
         s.reply_ok(key);
     } else if eq_ic(sub, "digest") && argv.len() == 2 {
         let d = s.debug_digest();

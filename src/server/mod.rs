@@ -40,6 +40,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod while_blocked;
 
 use crate::cmd::Notification;
 use crate::config::Config;
@@ -92,6 +93,12 @@ pub struct Stats {
     pub total_forks: u64,
     pub latest_fork_usec: u64,
     pub pubsub_messages: u64,
+    /// Error replies counted by commands a script ran (or refused): they
+    /// do not make the script's own command count as failed.
+    pub nested_error_replies: u64,
+    /// The command's error reply was not counted (a script's error that a
+    /// command inside already counted) but the command still failed.
+    pub failed_uncounted: bool,
 }
 
 pub struct Server {
@@ -141,12 +148,21 @@ pub struct Server {
     /// hands it to the handler).
     pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
+    /// Lua scripting and functions (script/).
+    pub scripts: crate::script::Scripting,
+    /// Slab key of the client whose script runs past the busy threshold:
+    /// its input waits until the script ends (Redis's protectClient).
+    pub protected_client: Option<usize>,
 }
 
 impl Server {
     pub fn new(cfg: Config) -> io::Result<Server> {
         let now = crate::util::mstime();
         let ks = Keyspace::new(cfg.databases);
+        crate::script::lua::DEPRECATED_API.store(
+            cfg.extra_value("lua-enable-deprecated-api") == "yes",
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut s = Server {
             ks,
             poll: Poll::new()?,
@@ -183,6 +199,8 @@ impl Server {
             persist: crate::persist::State::default(),
             stream_serve: None,
             active_expire_enabled: true,
+            scripts: crate::script::Scripting::new(),
+            protected_client: None,
             cfg,
         };
         s.update_clock();
@@ -282,7 +300,9 @@ impl Server {
         }
         let mut c = freed.client;
         let _ = self.poll.registry().deregister(c.stream.source());
-        c.stream.shutdown();
+        if !c.has(flags::KEEP_SOCKET) {
+            c.stream.shutdown();
+        }
         self.pending_write.retain(|&k| k != key);
         self.pending_input.retain(|&k| k != key);
     }

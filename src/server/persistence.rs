@@ -115,6 +115,7 @@ impl Server {
                 .extra_value("rdb-key-save-delay")
                 .parse()
                 .unwrap_or(0),
+            functions: self.scripts.functions.codes(),
         }
     }
 
@@ -161,7 +162,10 @@ impl Server {
             keep_expired,
         );
         self.persist.loading = false;
-        let info = r?;
+        let mut info = r?;
+        let codes = std::mem::take(&mut info.functions);
+        self.functions_load_rdb(codes)
+            .map_err(|e| RdbError::Unsupported(format!("Failed loading library: {e}")))?;
         self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
         self.persist.rdb_last_load_keys_expired = info.keys_expired;
         log::info!(
@@ -290,6 +294,8 @@ impl Server {
         self.ks.update_lru = true;
         let now = unix_secs();
         match c.kind {
+            // Debugging sessions are never the persistence child.
+            ChildKind::Ldb => {}
             ChildKind::Rdb | ChildKind::ReplDisk | ChildKind::ReplDiskless => {
                 let disk = c.kind != ChildKind::ReplDiskless;
                 self.persist.rdb_last_bgsave_time_sec = now - c.start_time;
@@ -453,17 +459,44 @@ impl Server {
         }
     }
 
-    pub fn debug_reload(&mut self) -> R {
-        if self.save_rdb_foreground().is_err() {
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE].
+    pub fn debug_reload(&mut self, argv: &[Bytes]) -> R {
+        let (mut merge, mut noflush, mut nosave) = (false, false, false);
+        for a in argv.iter().skip(2) {
+            if a.eq_ignore_ascii_case(b"merge") {
+                merge = true;
+            } else if a.eq_ignore_ascii_case(b"noflush") {
+                noflush = true;
+            } else if a.eq_ignore_ascii_case(b"nosave") {
+                nosave = true;
+            } else {
+                return Err(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.".into(),
+                );
+            }
+        }
+        if !nosave && self.save_rdb_foreground().is_err() {
             return Err("ERR".into());
         }
-        self.empty_keyspace();
-        let f = File::open(self.rdb_path()).map_err(|_| {
-            CmdError::from("ERR Error trying to load the RDB dump, check server logs.")
-        })?;
-        if let Err(e) = self.rdb_load_reader(f) {
+        if !noflush {
+            self.empty_keyspace();
+        }
+        let f = File::open(self.rdb_path())
+            .map_err(|_| CmdError::from("ERR Error trying to load the RDB dump"))?;
+        // The libraries in the dump: replace ours, or join them (an existing
+        // library is an error, unless MERGE replaces it).
+        self.scripts.rdb_load_policy = match (noflush, merge) {
+            (false, _) => crate::script::RdbFunctions::Replace,
+            (true, false) => crate::script::RdbFunctions::Append,
+            (true, true) => crate::script::RdbFunctions::Merge,
+        };
+        crate::persist::rdb_load::ALLOW_DUP.store(merge, std::sync::atomic::Ordering::Relaxed);
+        let r = self.rdb_load_reader(f);
+        crate::persist::rdb_load::ALLOW_DUP.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.scripts.rdb_load_policy = crate::script::RdbFunctions::Replace;
+        if let Err(e) = r {
             log::warn!("{e}");
-            return Err("ERR Error trying to load the RDB dump, check server logs.".into());
+            return Err("ERR Error trying to load the RDB dump".into());
         }
         log::info!("DB reloaded by DEBUG RELOAD");
         Ok(())

@@ -21,11 +21,16 @@ type R = Result<(), CmdError>;
 /// Writes the rewrite of the dataset as commands (aof-use-rdb-preamble no).
 fn write_aof_commands(
     ks: &crate::db::Keyspace,
+    functions: &[Bytes],
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::with_capacity(64 * 1024, out);
     let mut buf = Vec::new();
     let b = |s: &[u8]| Bytes::copy_from_slice(s);
+    // The libraries first, as Redis's rewriteFunctions.
+    for code in functions {
+        cat_command(&mut buf, &[b(b"FUNCTION"), b(b"LOAD"), code.clone()]);
+    }
     for (i, db) in ks.dbs.iter().enumerate() {
         if db.dict.is_empty() {
             continue;
@@ -102,7 +107,7 @@ fn write_base(
     if preamble {
         rdb::write_rdb_with(ks, &mut f, aux, fill, &mut |_| {})?;
     } else {
-        write_aof_commands(ks, &mut f)?;
+        write_aof_commands(ks, &aux.functions, &mut f)?;
     }
     f.sync_all()
 }
@@ -259,12 +264,15 @@ impl Server {
             log::info!("Reading RDB base file on AOF loading...");
             let lim = Limits::from_config(&self.cfg);
             let mut r = crate::persist::rdb_load::RdbReader::new(&mut rest);
-            crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true).map_err(|e| {
-                format!(
-                    "Bad file format reading the append only file {}: {e}",
-                    path.display()
-                )
-            })?;
+            let info = crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true)
+                .map_err(|e| {
+                    format!(
+                        "Bad file format reading the append only file {}: {e}",
+                        path.display()
+                    )
+                })?;
+            self.functions_load_rdb(info.functions)
+                .map_err(|e| format!("Failed loading library: {e}"))?;
             log::info!("Reading the remaining AOF tail...");
         }
         let total = data.len();
@@ -354,6 +362,7 @@ impl Server {
                     no_block: true,
                     must_obey: true,
                     serve: None,
+                    from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);
                 *db = ctx.db;
@@ -378,6 +387,7 @@ impl Server {
                             self.ks.dbs.swap(a as usize, b as usize);
                         }
                     }
+                    Srv::Function => self.function_apply_from_aof(argv),
                     // MULTI/EXEC: the commands inside are applied one by one.
                     _ => {}
                 }

@@ -206,6 +206,13 @@ impl Server {
                 .map_err(|e| e.to_string())
             }
         };
+        let result = result.and_then(|mut info| {
+            // The master's libraries replace ours, as its data does.
+            let codes = std::mem::take(&mut info.functions);
+            self.functions_load_rdb(codes)
+                .map(|()| info)
+                .map_err(|e| format!("Failed loading library: {e}"))
+        });
         if let Err(e) = result {
             log::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
             self.repl.psync_possible = false;
