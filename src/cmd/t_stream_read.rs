@@ -462,9 +462,9 @@ fn xread_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], xreadgroup: bool) -> CmdResu
         let mut gt = ids[i];
         let mut history = false;
         let sync = match &gw {
-            Some(gw) if gt != StreamId::MAX => {
+            // An ID other than `>`: the consumer's own history.
+            Some(_) if gt != StreamId::MAX => {
                 history = true;
-                let _ = gw;
                 true
             }
             Some(gw) => {
