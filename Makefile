@@ -10,21 +10,22 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite clean
+.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long clean
 
 ## help: list the targets
 help:
 	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
 
-## build: optimized build of target/release/ferrodis-server
+## build: optimized build of target/release/ferrodis-server (and the ferrodis-sentinel link next to it)
 build:
 	$(CARGO) build --release
+	ln -sf ferrodis-server $(TARGET_DIR)/release/ferrodis-sentinel
 
 ## run: build, then start the server with ./redis.conf
 run: build
 	$(SERVER) ./redis.conf
 
-## deps: install the test prerequisites (real Redis 7 tools) if missing
+## deps: install the test prerequisites (real Redis 7 tools, redis-py for the Sentinel client test) if missing
 # Idempotent: apt runs only when a tool is absent. Debian starts a
 # redis-server service on install; it is stopped and disabled so that port
 # 6379 stays free.
@@ -42,6 +43,7 @@ deps:
 		echo "deps: $(REDIS_TOOLS) present"; \
 	fi
 	@redis-server --version
+	@python3 -c 'import redis.sentinel' 2>/dev/null || python3 -m pip install --quiet redis || pip install --quiet redis
 
 ## test: unit, integration, differential (vs real redis-server) and CLI tests
 test: deps
@@ -76,6 +78,15 @@ bench: build
 redis-suite: deps build
 	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
 	NO_BUILD=1 suite/redis-suite.sh
+
+## sentinel-suite: Redis 7.0.15's Sentinel suite, ferrodis as sentinels and servers (UNITS="00-base ...", BASELINE=1, MIXED=1; suite/README.md)
+sentinel-suite: deps build
+	@command -v tclsh >/dev/null || { SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; $$SUDO apt-get install -y tcl; }
+	NO_BUILD=1 suite/sentinel-suite.sh
+
+## sentinel-long: the long Sentinel scenarios (write load, mixed quorums, redis-py), not part of test
+sentinel-long: deps
+	$(CARGO) test --release --test sentinel_long -- --ignored --test-threads=1
 
 ## clean: remove build output
 clean:

@@ -24,7 +24,6 @@ build_release
 start_server FERRODIS "$FERRODIS_BIN"
 start_server REDIS "$(command -v redis-server)"
 
-cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
 declare -A RPS CPU LEN
 run_one() {

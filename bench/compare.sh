@@ -32,8 +32,6 @@ declare -A CPU   # "test|pipeline|server" -> server CPU ns per request values
 ORDER=()         # "name|pipeline" in first-seen order
 
 # run_one SERVER PORT TEST PIPELINE: one redis-benchmark run, CSV parsed.
-# CPU time the server process spent on the CPU, in ns (schedstat field 1).
-cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 
 run_one() {
     local server=$1 port=$2 test=$3 p=$4 pid=$5 name rps before after

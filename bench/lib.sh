@@ -88,6 +88,10 @@ stop_server() {
     wait "$pid" 2>/dev/null || true
 }
 
+# CPU time a process spent on the CPU, in ns (schedstat field 1): the
+# server's cost per request, whatever the client's load.
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

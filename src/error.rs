@@ -24,6 +24,7 @@ pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 pub const MASTERDOWN: &str =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
 pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
 pub const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";

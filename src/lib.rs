@@ -11,8 +11,12 @@
 //! - `cmd`: the command table and the handlers, one file per family;
 //! - `net`: a connection's buffers and flags;
 //! - `persist`: RDB and AOF, and the single `fork()` site;
-//! - `repl`: the backlog and the replication state machines;
+//! - `repl`: replication data (the backlog, a replica's bookkeeping, the
+//!   link to our master); the state machines that drive it are in
+//!   `server` (`replication`, `repl_master`, `repl_replica`, `repl_transfer`);
 //! - `server`: the loop that owns all of the above;
+//! - `sentinel`: Sentinel mode (watching masters, failing over), which the
+//!   server runs instead of a keyspace;
 //! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
 //! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
 //!   argument splitter/quoter (`util::splitargs`);
@@ -34,6 +38,7 @@ pub mod repl;
 pub mod resp;
 pub mod script;
 pub mod sds;
+pub mod sentinel;
 pub mod server;
 pub mod types;
 pub mod util;

@@ -35,6 +35,25 @@ pub fn timestamp() -> String {
     )
 }
 
+/// ctime(3)'s "Thu Jan  1 00:00:00 1970" for unix seconds (UTC, like the
+/// log timestamps).
+pub fn ctime(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        d,
+        tod / 3600,
+        (tod / 60) % 60,
+        tod % 60,
+        y
+    )
+}
+
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
@@ -53,7 +72,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// happened, instead of writing it to stderr). `level` is the redis.conf
 /// loglevel name.
 pub fn init(logfile: &str, level: &str) {
-    std::panic::set_hook(Box::new(|info| log::error!("{info}")));
+    std::panic::set_hook(Box::new(|info| {
+        // Like Redis's bug report: where, and the stack that got there.
+        let bt = std::backtrace::Backtrace::force_capture();
+        log::error!("{info}\n------ STACK TRACE ------\n{bt}");
+    }));
     let filter = match level {
         "debug" => log::LevelFilter::Trace,
         "verbose" => log::LevelFilter::Debug,

@@ -41,18 +41,38 @@ fn main() {
             _ => {}
         }
     }
-    let cfg = match Config::from_args(&args) {
+    // Sentinel mode: `--sentinel` anywhere, or started under a name like
+    // ferrodis-sentinel / redis-sentinel (as redis-server decides).
+    let exec_name = std::env::args().next().unwrap_or_default();
+    let base = std::path::Path::new(&exec_name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sentinel = base.contains("-sentinel") || args.iter().any(|a| a == "--sentinel");
+    let mut cfg = match Config::from_args_mode(&args, sentinel) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
             std::process::exit(1);
         }
     };
+    // `dir` takes effect at once, as in Redis: the log file and every
+    // relative path (scripts of a Sentinel included) are relative to it.
+    if let Err(e) = std::env::set_current_dir(&cfg.dir) {
+        eprintln!("Can't chdir to '{}': {e}", cfg.dir);
+        std::process::exit(1);
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        cfg.dir = cwd.display().to_string();
+    }
     let ready_pipe = if cfg.daemonize {
         listen::daemonize()
     } else {
         None
     };
+    if cfg.sentinel_mode {
+        ferrodis::logging::set_role(b'X');
+    }
     ferrodis::logging::init(&cfg.logfile, cfg.loglevel_name());
     std::process::exit(ferrodis::server::start(cfg, ready_pipe));
 }

@@ -6,6 +6,8 @@
 //! either returns one complete request, says how many bytes it needs at least
 //! (`Incomplete`), or reports a protocol error with Redis's exact wording.
 
+pub mod reply;
+
 use crate::encoding::numbers::{ll2string, string2ll};
 
 /// Longest inline request or `*`/`$` header line accepted while incomplete.

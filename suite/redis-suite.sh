@@ -36,76 +36,8 @@ for t in tclsh redis-server redis-cli redis-benchmark redis-check-rdb redis-chec
     command -v "$t" >/dev/null || die "$t is missing (make deps installs the Redis tools; tclsh: apt-get install tcl)"
 done
 
-# ---- the suite's source, once ----
-fetch_source() {
-    local dest="$CACHE/src-$VERSION"
-    [[ -f "$dest/tests/test_helper.tcl" ]] && return 0
-    local tmp
-    tmp="$(mktemp -d)"
-    if [[ -n "${REDIS_SRC:-}" ]]; then
-        tar -xzf "$REDIS_SRC" -C "$tmp" || die "cannot unpack $REDIS_SRC"
-    else
-        if ! apt-get source --download-only --print-uris redis >/dev/null 2>&1 \
-            || [[ -z "$(apt-get source --print-uris redis 2>/dev/null | grep orig)" ]]; then
-            echo "redis-suite: adding deb-src entries for Debian's redis source package"
-            local sudo=""
-            [[ "$(id -u)" -ne 0 ]] && sudo=sudo
-            local list=/etc/apt/sources.list.d/ferrodis-deb-src.sources
-            # The same suites the binary packages come from, as deb-src.
-            local suites
-            suites="$(. /etc/os-release && echo "$VERSION_CODENAME")"
-            $sudo tee "$list" >/dev/null <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $suites $suites-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $suites-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-            $sudo apt-get update -qq || die "apt-get update failed"
-        fi
-        # The source of the installed package, so the tests match its patches.
-        local pkgver
-        pkgver="$(dpkg-query -W -f='${source:Version}' redis-server 2>/dev/null || true)"
-        (cd "$tmp" && apt-get source --download-only "redis${pkgver:+=$pkgver}" >/dev/null 2>&1 \
-            || apt-get source --download-only redis >/dev/null 2>&1) || die "apt-get source redis failed"
-        local dsc
-        dsc="$(ls "$tmp"/redis_*.dsc | head -1)"
-        if command -v dpkg-source >/dev/null; then
-            (cd "$tmp" && dpkg-source --no-check -x "$dsc" unpacked >/dev/null) || die "dpkg-source failed"
-        else
-            tar -xzf "$tmp"/redis_*.orig.tar.gz -C "$tmp" && mv "$tmp"/redis-*/ "$tmp/unpacked"
-        fi
-    fi
-    local top
-    top="$(dirname "$(find "$tmp" -maxdepth 3 -path '*/tests/test_helper.tcl' | head -1)")/.."
-    [[ -f "$top/tests/test_helper.tcl" ]] || die "no tests/test_helper.tcl in the source"
-    grep -q "\"$VERSION\"" "$top/src/version.h" 2>/dev/null \
-        || echo "redis-suite: warning: the source is not Redis $VERSION" >&2
-    mkdir -p "$dest"
-    # Only the test tree and what it reads; none of Redis's C sources.
-    (cd "$top" && cp -r tests runtest runtest-sentinel redis.conf sentinel.conf "$dest/") || die "copy failed"
-    [[ -d "$top/utils" ]] && cp -r "$top/utils" "$dest/"
-    rm -rf "$tmp"
-}
-
-# A run tree: the test files plus src/ with the binaries under test.
-make_tree() {
-    local name=$1 server=$2 tree="$CACHE/run-$1"
-    rm -rf "$tree"
-    mkdir -p "$tree/src"
-    cp -r "$CACHE/src-$VERSION/." "$tree/"
-    ln -s "$server" "$tree/src/redis-server"
-    for t in redis-cli redis-benchmark redis-check-rdb redis-check-aof redis-sentinel; do
-        command -v "$t" >/dev/null && ln -s "$(command -v "$t")" "$tree/src/$t"
-    done
-    echo "$tree"
-}
+# shellcheck source=suite/lib.sh
+source "$ROOT/suite/lib.sh"
 
 # Runs one unit in a tree; prints "passed failed exceptions status".
 run_unit() {
@@ -114,28 +46,8 @@ run_unit() {
     if [[ -n "${ONLY:-}" ]]; then args+=(--only "$ONLY"); fi
     # shellcheck disable=SC2206
     [[ -n "${EXTRA:-}" ]] && args+=($EXTRA)
-    : >"$log"
-    (cd "$tree" && TERM=dumb exec setsid tclsh tests/test_helper.tcl "${args[@]}") >"$log" 2>&1 &
-    local pid=$! start now last_size=0 last_change status=""
-    start=$(date +%s)
-    last_change=$start
-    while kill -0 "$pid" 2>/dev/null; do
-        sleep 1
-        now=$(date +%s)
-        local size
-        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-        if [[ "$size" != "$last_size" ]]; then last_size=$size; last_change=$now; fi
-        [[ -n "${VERBOSE:-}" ]] && true
-        if (( now - start > UNIT_TIMEOUT )); then status=timeout; break; fi
-        if (( now - last_change > STALL )); then status=stalled; break; fi
-    done
-    if [[ -n "$status" ]]; then
-        # The suite and every server it spawned share one process group.
-        kill -TERM -- -"$pid" 2>/dev/null; sleep 1; kill -KILL -- -"$pid" 2>/dev/null
-        echo "[$status]: $unit killed after $(( $(date +%s) - start ))s" >>"$log"
-    fi
-    wait "$pid" 2>/dev/null
-    local rc=$?
+    run_watched "$log" "$tree" tclsh tests/test_helper.tcl "${args[@]}"
+    local status=$WATCHED_STATUS rc=$WATCHED_RC
     local passed failed exc
     passed=$(grep -ac '^\[ok\]:' "$log")
     failed=$(grep -ac '^\[err\]:' "$log")

@@ -7,20 +7,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, v: &'a [&'a str]) -> &'a str {
-        v[(self.next() % v.len() as u64) as usize]
-    }
-}
-
 /// Commands that change the connection or server state in ways that would
 /// stop the fuzz loop itself (they have their own tests).
 const SKIP: &[&str] = &[
@@ -176,12 +162,12 @@ fn random_commands_never_kill_the_server() {
         if i % 300 == 0 {
             setup(&mut c);
         }
-        let mut args = vec![rng.pick(&names)];
+        let mut args = vec![*rng.pick(&names)];
         for _ in 0..rng.next() % 8 {
             args.push(if rng.next().is_multiple_of(3) {
-                rng.pick(KEYS)
+                *rng.pick(KEYS)
             } else {
-                rng.pick(VALUES)
+                *rng.pick(VALUES)
             });
         }
         let r = c.try_cmd(&args);
@@ -266,9 +252,9 @@ fn every_command_at_every_arity() {
                 let mut args = vec![spec.name];
                 for _ in 0..nargs {
                     args.push(if rng.next().is_multiple_of(3) {
-                        rng.pick(KEYS)
+                        *rng.pick(KEYS)
                     } else {
-                        rng.pick(VALUES)
+                        *rng.pick(VALUES)
                     });
                 }
                 runs += 1;

@@ -11,10 +11,7 @@
 //!   `!sort ` compares after sorting the elements of the top-level aggregate
 //!   (SMEMBERS, KEYS... whose order is unspecified);
 //!   `!known-diff ` marks a known, reported behaviour difference (a bug
-//!   listed for fixing): sent, not compared, printed on every run;
-//!   `!skip-if-unknown ` marks lines depending on a command ferrodis may not
-//!   have yet: once ferrodis answers `-ERR unknown command` to such a line,
-//!   it and every later `!skip-if-unknown` line of the file are not compared.
+//!   listed for fixing): sent, not compared, printed on every run.
 //!
 //! `DIFF_FILE=name` runs only `tests/diff/name.txt`.
 
@@ -61,13 +58,12 @@ fn run_script(path: &Path) -> Outcome {
         skipped: 0,
         mismatches: Vec::new(),
     };
-    let mut missing_command = false;
     for (i, raw_line) in text.lines().enumerate() {
         let mut line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (mut nondet, mut sort, mut skip_if_unknown) = (false, false, false);
+        let (mut nondet, mut sort) = (false, false);
         let mut known_diff = false;
         loop {
             if let Some(rest) = line.strip_prefix("!nondeterministic ") {
@@ -78,9 +74,6 @@ fn run_script(path: &Path) -> Outcome {
                 line = rest.trim_start();
             } else if let Some(rest) = line.strip_prefix("!known-diff ") {
                 known_diff = true;
-                line = rest.trim_start();
-            } else if let Some(rest) = line.strip_prefix("!skip-if-unknown ") {
-                skip_if_unknown = true;
                 line = rest.trim_start();
             } else {
                 break;
@@ -98,9 +91,6 @@ fn run_script(path: &Path) -> Outcome {
         }
         let f = send_args(&mut fc, &args);
         let r = send_args(&mut rc, &args);
-        if skip_if_unknown && f.starts_with(b"-ERR unknown command") {
-            missing_command = true;
-        }
         if known_diff {
             if f != r {
                 eprintln!(
@@ -112,7 +102,7 @@ fn run_script(path: &Path) -> Outcome {
             out.skipped += 1;
             continue;
         }
-        if nondet || (skip_if_unknown && missing_command) {
+        if nondet {
             out.skipped += 1;
             continue;
         }

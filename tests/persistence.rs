@@ -7,99 +7,48 @@
 
 mod common;
 
-use common::free_port;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use common::{free_port, require_tool, wait_until, Conn, TempDir};
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 fn tool(name: &str) -> String {
-    let ok = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "required tool `{name}` is not installed");
-    name.to_string()
+    require_tool(name).display().to_string()
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "ferrodis-persist-{tag}-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory several servers of one test share, removed afterwards.
+fn temp_dir(tag: &str) -> TempDir {
+    TempDir::new(&format!("persist-{tag}"))
 }
 
-struct Srv {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
+/// A server of the shared harness (tests/common: a port of its own, its
+/// log printed when the test fails, killed on drop) working in `dir`.
+struct Srv(common::Server);
 
 impl Srv {
-    fn start(bin: &str, dir: &Path, extra: &[&str]) -> Srv {
-        let port = free_port();
-        let log = dir.join(format!("server-{port}.log"));
-        let mut args: Vec<String> = vec![
-            "--port".into(),
-            port.to_string(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--enable-debug-command".into(),
-            "yes".into(),
-            "--logfile".into(),
-            log.display().to_string(),
-        ];
-        if !extra.contains(&"--save") {
-            args.push("--save".into());
-            args.push("".into());
-        }
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(bin)
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut s = Srv { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(st)) = s.child.try_wait() {
-                panic!("{bin} exited at startup ({st}):\n{}", s.log_text());
-            }
-            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
-                if cmd(&mut c, &["PING"]) == "+PONG" {
-                    break;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not start:\n{}",
-                s.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(30));
-        }
-        s
+    fn start(redis: bool, dir: &Path, extra: &[&str]) -> Srv {
+        let d = dir.display().to_string();
+        let mut args = vec!["--dir", d.as_str()];
+        args.extend_from_slice(extra);
+        Srv(if redis {
+            common::RedisServer::start(&args)
+        } else {
+            common::Server::start(&args)
+        })
     }
 
     fn ferrodis(dir: &Path, extra: &[&str]) -> Srv {
-        Srv::start(env!("CARGO_BIN_EXE_ferrodis-server"), dir, extra)
+        Srv::start(false, dir, extra)
     }
 
     fn redis(dir: &Path, extra: &[&str]) -> Srv {
-        Srv::start(&tool("redis-server"), dir, extra)
+        tool("redis-server");
+        Srv::start(true, dir, extra)
     }
 
-    fn conn(&self) -> TcpStream {
-        let c = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        c
+    fn conn(&self) -> Conn {
+        Conn::connect_with_timeout(self.0.port, Duration::from_secs(30)).expect("connect")
     }
 
     fn q(&self, args: &[&str]) -> String {
@@ -107,7 +56,7 @@ impl Srv {
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.0.log()
     }
 
     fn info_field(&self, name: &str) -> String {
@@ -120,73 +69,47 @@ impl Srv {
     }
 
     fn wait_bgsave_done(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while self.info_field("rdb_bgsave_in_progress") != "0"
-            || self.info_field("aof_rewrite_in_progress") == "1"
-        {
-            assert!(Instant::now() < deadline, "background save never ended");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Srv {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "---- log of server on port {} ----\n{}",
-                self.port,
-                self.log_text()
-            );
-        }
+        let done = wait_until(Duration::from_secs(60), || {
+            self.info_field("rdb_bgsave_in_progress") == "0"
+                && self.info_field("aof_rewrite_in_progress") != "1"
+        });
+        assert!(done, "background save never ended");
     }
 }
 
 /// Sends a command, returns the reply as text: `+OK`, `:1`, `-ERR..`,
 /// bulk strings as their content (lossy), `(nil)`, arrays joined by '\n'.
-fn cmd(c: &mut TcpStream, args: &[&str]) -> String {
+fn cmd(c: &mut Conn, args: &[&str]) -> String {
     let raw: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     String::from_utf8_lossy(&cmd_raw(c, &raw)).into_owned()
 }
 
-fn cmd_raw(c: &mut TcpStream, args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    c.write_all(&out).unwrap();
-    let mut r = BufReader::new(c.try_clone().unwrap());
-    read_reply(&mut r)
+fn cmd_raw(c: &mut Conn, args: &[&[u8]]) -> Vec<u8> {
+    c.send(args);
+    flatten(common::parse(&c.read_reply()))
 }
 
-fn read_reply(r: &mut impl BufRead) -> Vec<u8> {
-    let mut line = Vec::new();
-    r.read_until(b'\n', &mut line).unwrap();
-    let l = line.strip_suffix(b"\r\n").unwrap_or(&line).to_vec();
-    match l.first() {
-        Some(b'$') => {
-            let n: i64 = String::from_utf8_lossy(&l[1..]).parse().unwrap();
-            if n < 0 {
-                return b"(nil)".to_vec();
-            }
-            let mut b = vec![0u8; n as usize + 2];
-            r.read_exact(&mut b).unwrap();
-            b.truncate(n as usize);
-            b
-        }
-        Some(b'*') => {
-            let n: i64 = String::from_utf8_lossy(&l[1..]).parse().unwrap();
-            let mut parts = Vec::new();
-            for _ in 0..n.max(0) {
-                parts.push(read_reply(r));
-            }
-            parts.join(&b'\n')
-        }
-        _ => l,
+/// The text view of a reply described above.
+fn flatten(v: common::Value) -> Vec<u8> {
+    use common::Value as V;
+    match v {
+        V::Simple(t) => format!("+{t}").into_bytes(),
+        V::Error(t) => format!("-{t}").into_bytes(),
+        V::Int(n) => format!(":{n}").into_bytes(),
+        V::Bulk(b) => b,
+        V::Double(t) => t.into_bytes(),
+        V::Bool(b) => format!(":{}", u8::from(b)).into_bytes(),
+        V::Nil | V::NilArray => b"(nil)".to_vec(),
+        V::Array(items) => items
+            .into_iter()
+            .map(flatten)
+            .collect::<Vec<_>>()
+            .join(&b'\n'),
+        V::Map(kv) => kv
+            .into_iter()
+            .flat_map(|(k, v)| [flatten(k), flatten(v)])
+            .collect::<Vec<_>>()
+            .join(&b'\n'),
     }
 }
 
@@ -275,9 +198,15 @@ fn ferrodis_loads_redis_dump_with_collections() {
         cmd(&mut c, args);
     }
     cmd(&mut c, &["EVAL", "for i=1,600 do redis.call('rpush','bl',string.rep('y',i)) redis.call('hset','bh','f'..i,string.rep('v',i)) redis.call('zadd','bz',i/3,'m'..i) redis.call('sadd','bs','m'..i) redis.call('sadd','bi',i) end", "0"]);
-    cmd(&mut c, &["SET", "gone", "v", "PX", "1"]);
-    std::thread::sleep(Duration::from_millis(5));
     cmd(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    cmd(&mut c, &["SET", "gone", "v", "PX", "1"]);
+    // Set after `gone`, so expired after it: once it reads as gone (a lazy
+    // delete of that key alone), `gone` is expired but still stored.
+    cmd(&mut c, &["SET", "probe", "v", "PX", "1"]);
+    assert!(wait_until(Duration::from_secs(10), || cmd(
+        &mut c,
+        &["EXISTS", "probe"]
+    ) == ":0"));
     assert_eq!(r.q(&["SAVE"]), "+OK");
     cmd(&mut c, &["DEL", "gone"]);
     let digest = r.q(&["DEBUG", "DIGEST"]);
@@ -403,8 +332,9 @@ fn killed_child_leaves_previous_dump() {
         .find_map(|l| l.split("Background saving started by pid ").nth(1))
         .and_then(|p| p.trim().parse().ok())
         .expect("pid in the log");
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(dir.join(format!("temp-{pid}.rdb")).exists());
+    // The child is writing (slowly: rdb-key-save-delay) when it is killed.
+    let temp = dir.join(format!("temp-{pid}.rdb"));
+    assert!(wait_until(Duration::from_secs(10), || temp.exists()));
     unsafe { libc::kill(pid, libc::SIGKILL) };
     f.wait_bgsave_done();
     assert_eq!(f.info_field("rdb_last_bgsave_status"), "err");
@@ -416,10 +346,14 @@ fn killed_child_leaves_previous_dump() {
     // MISCONF only with save points; a successful save clears the error.
     f.q(&["CONFIG", "SET", "save", "3600 1"]);
     assert!(f.q(&["SET", "a", "b"]).starts_with("-MISCONF"));
+    // PING too: that is how Sentinel sees the master is unwell.
+    assert!(f.q(&["PING"]).starts_with("-MISCONF"));
+    assert_eq!(f.q(&["GET", "a"]), "(nil)");
     f.q(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
     assert_eq!(f.q(&["BGSAVE"]), "+Background saving started");
     f.wait_bgsave_done();
     assert_eq!(f.q(&["SET", "a", "b"]), "+OK");
+    assert_eq!(f.q(&["PING"]), "+PONG");
 }
 
 #[test]
@@ -474,11 +408,10 @@ fn save_points_and_lastsave() {
     let t0: i64 = f.q(&["LASTSAVE"]).trim_start_matches(':').parse().unwrap();
     f.q(&["SET", "a", "1"]);
     f.q(&["SET", "b", "2"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !dir.join("dump.rdb").exists() || f.info_field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "save point never fired");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let saved = wait_until(Duration::from_secs(10), || {
+        dir.join("dump.rdb").exists() && f.info_field("rdb_changes_since_last_save") == "0"
+    });
+    assert!(saved, "save point never fired");
     f.wait_bgsave_done();
     let t1: i64 = f.q(&["LASTSAVE"]).trim_start_matches(':').parse().unwrap();
     assert!(t1 >= t0);
@@ -621,7 +554,13 @@ fn killed_aof_rewrite_leaves_previous_aof_intact() {
         .and_then(|p| p.trim().parse().ok())
         .expect("pid in the log");
     f.q(&["SET", "during", "the-rewrite"]);
-    std::thread::sleep(Duration::from_millis(200));
+    // The child is writing (slowly: rdb-key-save-delay) when it is killed.
+    let started = wait_until(Duration::from_secs(10), || {
+        dir.join(format!("appendonlydir/temp-rewriteaof-bg-{pid}.aof"))
+            .exists()
+            || dir.join(format!("temp-rewriteaof-bg-{pid}.aof")).exists()
+    });
+    assert!(started, "the rewrite child never started writing");
     unsafe { libc::kill(pid, libc::SIGKILL) };
     f.wait_bgsave_done();
     assert_eq!(f.info_field("aof_last_bgrewrite_status"), "err");

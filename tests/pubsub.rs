@@ -260,7 +260,8 @@ fn keyspace_events_active_expiry_and_eviction() {
 0 PSUBSCRIBE __key*__:*
 0 SUBSCRIBE end
 1 SET t 1 PX 20
-sleep 500
+# The expired event, sent by active expiry.
+0 <
 1 SET victim 1
 1 CONFIG SET maxmemory-policy allkeys-random
 1 CONFIG SET maxmemory 1
@@ -386,4 +387,30 @@ fn slow_subscriber_is_dropped_at_the_output_buffer_limit() {
     assert!(gone, "the subscriber was never dropped");
     assert!(s.log().contains("overcoming of output buffer limits"));
     assert_eq!(publisher.cmd(&["PING"]), b"+PONG\r\n");
+}
+
+/// Pub/Sub confirmations and messages are pushes: CLIENT REPLY OFF does not
+/// silence them (Redis's CLIENT_PUSHING; the unit/pubsub test of the same
+/// name hung before).
+#[test]
+fn pubsub_pushes_despite_client_reply_off() {
+    check(
+        "reply-off",
+        &[],
+        r#"
+[nd] 0 HELLO 3
+0 !CLIENT REPLY OFF
+0 SUBSCRIBE channel
+0 PSUBSCRIBE ch*
+0 !CLIENT REPLY OFF
+1 PUBLISH channel hello
+0 <
+0 <
+0 !CLIENT REPLY OFF
+0 UNSUBSCRIBE channel
+0 PUNSUBSCRIBE ch*
+0 CLIENT REPLY ON
+0 PING
+"#,
+    );
 }

@@ -1,5 +1,5 @@
 //! Replication, end to end, with real processes: ferrodis and real Redis 7.0
-//! in every topology the product promises (SEED.md, issue 5). Each topology
+//! in every topology the product promises (the replication brief, issue 5). Each topology
 //! test runs a write load during the sync and ends with identical data on
 //! every node (compared key by key, and by DEBUG DIGEST).
 
@@ -221,7 +221,10 @@ fn replicate_with_load(master: &Server, replica: &Server) {
         wait_until(SYNC_TIMEOUT, || link_up(&mut r)),
         "link never came up"
     );
-    thread::sleep(Duration::from_millis(200));
+    // The load goes on after the sync: the stream carries live writes.
+    let mut m = master.conn();
+    let at_link = offset(&mut m);
+    assert!(wait_until(SYNC_TIMEOUT, || offset(&mut m) > at_link + 10_000));
     stop.store(true, Ordering::Relaxed);
     let writes = h.join().expect("writer");
     assert!(writes > 0);
@@ -294,7 +297,12 @@ fn chain_ferrodis_redis_ferrodis_gets_the_same_stream() {
     c.conn()
         .cmd(&["REPLICAOF", "127.0.0.1", &b.port.to_string()]);
     let (stop, h) = write_load(a.port);
-    thread::sleep(Duration::from_millis(300));
+    // The load runs until it reached the end of the chain.
+    let mut cc = c.conn();
+    assert!(wait_until(SYNC_TIMEOUT, || {
+        info_field(&mut cc, "replication", "master_link_status").as_deref() == Some("up")
+            && offset(&mut cc) > 10_000
+    }));
     stop.store(true, Ordering::Relaxed);
     h.join().expect("writer");
     wait_in_sync(&a, &[&b]);
@@ -438,10 +446,9 @@ fn replica_is_read_only_and_never_expires_keys_itself() {
     mc.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     mc.cmd(&["SET", "short", "v", "PX", "50"]);
     wait_in_sync(&m, &[&r]);
-    thread::sleep(Duration::from_millis(100));
-    assert_eq!(
-        s(&rc.cmd(&["GET", "short"])),
-        "$-1\r\n",
+    // Once its TTL passed (the replica's GET deletes nothing).
+    assert!(
+        wait_until(SYNC_TIMEOUT, || s(&rc.cmd(&["GET", "short"])) == "$-1\r\n"),
         "expired keys read as missing"
     );
     assert_eq!(
@@ -806,4 +813,32 @@ fn rdb_del_sync_files_removes_dumps_that_only_served_a_sync() {
         .expect("dir")
         .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("temp-"))));
     assert_same_data(&[&m, &r]);
+}
+
+/// The master PINGs its replicas on the seconds that are multiples of
+/// repl-ping-replica-period, as Redis's replicationCron, not as soon as a
+/// replica appears: a new replica's stream starts with the writes (Redis's
+/// own tests read it expecting exactly that).
+#[test]
+fn new_replica_stream_starts_with_the_writes() {
+    let m = Server::start(&["--repl-ping-replica-period", "3600"]);
+    let mut r = m.conn();
+    r.send(&[b"SYNC"]);
+    // Newlines may keep the link alive while the RDB is produced.
+    let header = loop {
+        let line = r.read_line();
+        let line = line.trim_start_matches('\n');
+        if !line.is_empty() {
+            break line.to_string();
+        }
+    };
+    let len: usize = header
+        .strip_prefix('$')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bulk header expected: {header:?}"));
+    let rdb = r.read_exact_bytes(len);
+    assert!(rdb.starts_with(b"REDIS"));
+    assert_eq!(m.conn().cmd(&["SET", "foo", "bar"]), b"+OK\r\n");
+    assert_eq!(r.read_reply(), multibulk(&[b"SELECT", b"0"]));
+    assert_eq!(r.read_reply(), multibulk(&[b"SET", b"foo", b"bar"]));
 }

@@ -3,68 +3,22 @@
 //! model-based property tests that apply random operations to the server
 //! and to a plain Rust model, encoding conversions included.
 
+mod common;
+
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-// ---- a minimal server harness and client ----
+// ---- the shared harness (tests/common), with this file's reply view ----
 
-struct Server {
-    child: Child,
-    port: u16,
-}
+struct Server(common::Server);
 
 impl Server {
     fn start() -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(env!("CARGO_BIN_EXE_ferrodis-server"))
-            .args([
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--enable-debug-command",
-                "yes",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let mut s = Server { child, port };
-        let t0 = Instant::now();
-        loop {
-            if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)).map(Client::new) {
-                if c.cmd(&["PING"]) == R::Simple("PONG".into()) {
-                    break;
-                }
-            }
-            if let Ok(Some(st)) = s.child.try_wait() {
-                panic!("server exited at start-up: {st}");
-            }
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        s.port = port;
-        s
+        Server(common::Server::start(&[]))
     }
 
     fn client(&self) -> Client {
-        Client::new(TcpStream::connect(("127.0.0.1", self.port)).expect("connect"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Client(self.0.conn())
     }
 }
 
@@ -99,59 +53,37 @@ impl R {
     }
 }
 
-struct Client {
-    r: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn new(s: TcpStream) -> Client {
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        Client {
-            r: BufReader::new(s),
+impl From<common::Value> for R {
+    fn from(v: common::Value) -> R {
+        use common::Value as V;
+        match v {
+            V::Simple(t) => R::Simple(t),
+            V::Error(t) => R::Err(t),
+            V::Int(n) => R::Int(n),
+            V::Bulk(b) => R::Bulk(b),
+            V::Double(t) => R::Bulk(t.into_bytes()),
+            V::Bool(b) => R::Int(b.into()),
+            V::Nil | V::NilArray => R::Nil,
+            V::Array(v) => R::Arr(v.into_iter().map(R::from).collect()),
+            V::Map(kv) => R::Arr(
+                kv.into_iter()
+                    .flat_map(|(k, v)| [R::from(k), R::from(v)])
+                    .collect(),
+            ),
         }
     }
+}
 
+struct Client(common::Conn);
+
+impl Client {
     fn send(&mut self, args: &[&str]) {
-        let mut b = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            b.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            b.extend_from_slice(a.as_bytes());
-            b.extend_from_slice(b"\r\n");
-        }
-        self.r.get_mut().write_all(&b).expect("write");
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        self.0.send(&a);
     }
 
     fn read(&mut self) -> R {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        let (t, rest) = line.split_at(1);
-        let rest = rest.trim_end();
-        match t {
-            "+" => R::Simple(rest.into()),
-            "-" => R::Err(rest.into()),
-            ":" => R::Int(rest.parse().expect("int")),
-            "_" => R::Nil,
-            "$" => {
-                let n: i64 = rest.parse().expect("len");
-                if n < 0 {
-                    return R::Nil;
-                }
-                let mut b = vec![0u8; n as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(n as usize);
-                R::Bulk(b)
-            }
-            "*" | "~" | "%" => {
-                let n: i64 = rest.parse().expect("len");
-                if n < 0 {
-                    return R::Nil;
-                }
-                let n = if t == "%" { n * 2 } else { n };
-                R::Arr((0..n).map(|_| self.read()).collect())
-            }
-            _ => panic!("unexpected reply line {line:?}"),
-        }
+        R::from(common::parse(&self.0.read_reply()))
     }
 
     fn cmd(&mut self, args: &[&str]) -> R {
@@ -168,14 +100,10 @@ impl Client {
 
     /// Waits until INFO reports `n` blocked clients.
     fn wait_blocked(&mut self, n: usize) {
-        let t0 = Instant::now();
-        while self.info_field("blocked_clients") != n.to_string() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(5),
-                "never got {n} blocked clients"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let ok = common::wait_until(Duration::from_secs(10), || {
+            self.info_field("blocked_clients") == n.to_string()
+        });
+        assert!(ok, "never got {n} blocked clients");
     }
 }
 
@@ -232,10 +160,8 @@ fn fractional_timeouts() {
             el >= Duration::from_millis(190),
             "{cmd:?} returned after {el:?}"
         );
-        assert!(
-            el < Duration::from_millis(1500),
-            "{cmd:?} returned after {el:?}"
-        );
+        // Generous: a loaded 2-core machine may be slow to wake us.
+        assert!(el < Duration::from_secs(5), "{cmd:?} returned after {el:?}");
     }
     assert_eq!(
         c.cmd(&["BLPOP", "k", "-0.5"]),
@@ -329,19 +255,9 @@ fn client_unblock() {
 
 // ---- property tests against models ----
 
-struct Rng(u64);
+use common::Rng;
+
 impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
     fn range(&mut self, lo: i64, hi: i64) -> i64 {
         lo + self.below((hi - lo + 1) as u64) as i64
     }

@@ -1,65 +1,18 @@
 //! Integration tests for sorted sets, HyperLogLog and blocking pops, run
 //! against the real binary: a randomized model check of the sorted set
 //! across the listpack -> skiplist conversion, HLL bytes compared with a
-//! real redis-server (skipped when none is installed), BZPOPMIN serving
-//! and timing out.
+//! real redis-server (which must be installed: make deps), BZPOPMIN
+//! serving and timing out. Servers and connections are tests/common's.
 
+mod common;
+
+use common::Rng;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn start(bin: &str) -> Option<Server> {
-    let port = free_port();
-    let child = Command::new(bin)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--enable-debug-command", "yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let srv = Server { child, port };
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(10) {
-        if let Ok(mut c) = Conn::open(port) {
-            if c.cmd(&["PING"]) == Reply::Simple("PONG".into()) {
-                return Some(srv);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("{bin} did not start");
-}
-
-fn ferrodis() -> Server {
-    start(env!("CARGO_BIN_EXE_ferrodis-server")).expect("ferrodis starts")
+/// Servers come from the shared harness (tests/common).
+fn ferrodis() -> common::Server {
+    common::Server::start(&["--appendonly", "no"])
 }
 
 #[derive(Debug, PartialEq, Clone)]
@@ -95,75 +48,63 @@ impl Reply {
     }
 }
 
-struct Conn {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
+impl From<common::Value> for Reply {
+    fn from(v: common::Value) -> Reply {
+        use common::Value as V;
+        match v {
+            V::Simple(t) => Reply::Simple(t),
+            V::Error(t) => Reply::Error(t),
+            V::Int(n) => Reply::Int(n),
+            V::Bulk(b) => Reply::Bulk(Some(b)),
+            V::Double(t) => Reply::Bulk(Some(t.into_bytes())),
+            V::Bool(b) => Reply::Int(b.into()),
+            V::Nil => Reply::Bulk(None),
+            V::NilArray => Reply::Array(None),
+            V::Array(v) => Reply::Array(Some(v.into_iter().map(Reply::from).collect())),
+            V::Map(kv) => Reply::Array(Some(
+                kv.into_iter()
+                    .flat_map(|(k, v)| [Reply::from(k), Reply::from(v)])
+                    .collect(),
+            )),
+        }
+    }
 }
+
+/// A connection of the shared harness, replies decoded into this file's
+/// `Reply` view.
+struct Conn(common::Conn);
 
 impl Conn {
     fn open(port: u16) -> std::io::Result<Conn> {
-        let s = TcpStream::connect(("127.0.0.1", port))?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))?;
-        Ok(Conn {
-            r: BufReader::new(s.try_clone()?),
-            w: s,
-        })
+        common::Conn::try_connect(port).map(Conn)
     }
 
     fn send(&mut self, args: &[&str]) {
-        let mut m = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            m.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-        }
-        self.w.write_all(&m).expect("write");
+        let a: Vec<&[u8]> = args.iter().map(|x| x.as_bytes()).collect();
+        self.0.send(&a);
     }
 
     fn read(&mut self) -> Reply {
-        let mut line = String::new();
-        self.r.read_line(&mut line).expect("read");
-        let body = line[1..].trim_end().to_string();
-        match line.as_bytes().first() {
-            Some(b'+') => Reply::Simple(body),
-            Some(b'-') => Reply::Error(body),
-            Some(b':') => Reply::Int(body.parse().expect("int")),
-            Some(b'$') => {
-                let n: i64 = body.parse().expect("len");
-                if n < 0 {
-                    return Reply::Bulk(None);
-                }
-                let mut b = vec![0u8; n as usize + 2];
-                self.r.read_exact(&mut b).expect("bulk");
-                b.truncate(n as usize);
-                Reply::Bulk(Some(b))
-            }
-            Some(b'*') => {
-                let n: i64 = body.parse().expect("len");
-                if n < 0 {
-                    return Reply::Array(None);
-                }
-                Reply::Array(Some((0..n).map(|_| self.read()).collect()))
-            }
-            _ => panic!("bad reply line {line:?}"),
-        }
+        Reply::from(common::parse(&self.0.read_reply()))
     }
 
     fn cmd(&mut self, args: &[&str]) -> Reply {
         self.send(args);
         self.read()
     }
-}
 
-/// xorshift64: deterministic randomness without crates.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+    /// A command with binary arguments.
+    fn cmd_bytes(&mut self, args: &[&[u8]]) -> Reply {
+        self.0.send(args);
+        self.read()
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+
+    /// Waits until INFO reports `n` blocked clients.
+    fn wait_blocked(&mut self, n: usize) {
+        let ok = common::wait_until(Duration::from_secs(10), || {
+            common::info_field(&mut self.0, "clients", "blocked_clients") == Some(n.to_string())
+        });
+        assert!(ok, "never got {n} blocked clients");
     }
 }
 
@@ -279,10 +220,8 @@ fn zset_matches_model_across_conversion() {
 
 #[test]
 fn hll_bytes_match_real_redis() {
-    let Some(real) = start("redis-server") else {
-        eprintln!("redis-server not installed: skipped");
-        return;
-    };
+    // Fails loudly (run make deps) when redis-server is missing.
+    let real = common::RedisServer::start(&["--appendonly", "no"]);
     let ours = ferrodis();
     let mut a = Conn::open(real.port).expect("redis");
     let mut b = Conn::open(ours.port).expect("ferrodis");
@@ -303,11 +242,18 @@ fn hll_bytes_match_real_redis() {
     // A value made by the real server is understood by ours and vice versa.
     let dense = a.cmd(&["GET", "h"]).bytes();
     assert_eq!(dense.len(), 12304);
-    let text = String::from_utf8_lossy(&dense).into_owned();
-    if text.as_bytes() == dense.as_slice() {
-        b.cmd(&["SET", "copy", &text]);
-        assert_eq!(b.cmd(&["PFCOUNT", "copy"]), a.cmd(&["PFCOUNT", "h"]));
-    }
+    // (Binary-safe: the registers are rarely valid UTF-8.)
+    assert_eq!(
+        b.cmd_bytes(&[b"SET", b"copy", &dense]),
+        Reply::Simple("OK".into())
+    );
+    assert_eq!(b.cmd(&["PFCOUNT", "copy"]), a.cmd(&["PFCOUNT", "h"]));
+    let ours_dense = b.cmd(&["GET", "h"]).bytes();
+    assert_eq!(
+        a.cmd_bytes(&[b"SET", b"copy", &ours_dense]),
+        Reply::Simple("OK".into())
+    );
+    assert_eq!(a.cmd(&["PFCOUNT", "copy"]), b.cmd(&["PFCOUNT", "h"]));
     assert_eq!(
         a.cmd(&["PFCOUNT", "h", "nokey"]),
         b.cmd(&["PFCOUNT", "h", "nokey"])
@@ -323,11 +269,11 @@ fn bzpopmin_blocks_serves_and_times_out() {
     assert_eq!(a.cmd(&["BZPOPMIN", "nokey", "0.2"]), Reply::Array(None));
     assert!(t.elapsed() >= Duration::from_millis(150));
     a.send(&["BZPOPMIN", "k1", "k2", "0"]);
-    std::thread::sleep(Duration::from_millis(100));
+    b.wait_blocked(1);
     assert_eq!(b.cmd(&["ZADD", "k2", "5", "x", "3", "y"]).int(), 2);
     assert_eq!(a.read().strings(), vec!["k2", "y", "3"]);
     a.send(&["BZMPOP", "0", "1", "k3", "MAX", "COUNT", "2"]);
-    std::thread::sleep(Duration::from_millis(100));
+    b.wait_blocked(1);
     b.cmd(&["ZADD", "k3", "1", "a", "2", "b", "3", "c"]);
     let r = a.read();
     let want = Reply::Array(Some(vec![

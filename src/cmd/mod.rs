@@ -6,10 +6,13 @@
 //! server itself (INFO, CLIENT, BGSAVE, REPLICAOF, SUBSCRIBE...) are table
 //! entries with `Proc::Srv(tag)`: the server module carries them out.
 //! Handlers know nothing of replication: `server` propagates a command when
-//! the handler's `dirty` count grew, in the form the handler chose.
+//! the handler's `dirty` count grew, in the form the handler chose. A
+//! handler that panics is caught at the command boundary (`server::exec`):
+//! its client gets an error and the server goes on.
 //!
 //! Why `fn(&mut Ctx, &[Bytes]) -> Result<(), CmdError>` and not a returned
-//! `Reply` value (as DESIGN.md sketches): replies are encoded straight into
+//! `Reply` value (the first design of the project's architecture notes
+//! sketched one): replies are encoded straight into
 //! the client's output buffer through `ctx.out` (RESP2 or RESP3 decided
 //! there), so a GET or an LRANGE never builds an intermediate reply tree —
 //! no allocation per command on the hot path. Errors still travel as values.

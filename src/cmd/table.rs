@@ -50,6 +50,11 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    /// Sentinel mode: SENTINEL, and its own INFO, ROLE and PUBLISH.
+    Sentinel,
+    SentinelInfo,
+    SentinelRole,
+    SentinelPublish,
     // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
     Eval,
     EvalSha,
@@ -912,15 +917,43 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-type Index = HashMap<Vec<u8>, &'static CommandSpec, crate::util::FxBuildHasher>;
+type Index = HashMap<Vec<u8>, &'static CommandSpec, rustc_hash::FxBuildHasher>;
 
 static INDEX: OnceLock<Index> = OnceLock::new();
 
-fn build_index() -> Index {
+/// The commands this process serves: every command, or in Sentinel mode
+/// Sentinel's own table.
+static ACTIVE: OnceLock<Vec<&'static CommandSpec>> = OnceLock::new();
+
+fn every_command() -> Vec<&'static CommandSpec> {
     COMMANDS
         .iter()
         .chain(crate::cmd::extra_commands())
-        .map(|c| (c.name.as_bytes().to_vec(), c))
+        .collect()
+}
+
+fn active() -> &'static [&'static CommandSpec] {
+    ACTIVE.get_or_init(every_command)
+}
+
+/// Sentinel mode: the server answers only `own` commands and the `shared`
+/// ones of the normal table (Redis's sentinel command table). Must run at
+/// startup, before renames and the first lookup.
+pub fn install_sentinel_table(own: &'static [CommandSpec], shared: &[&str]) -> Result<(), String> {
+    let list: Vec<&'static CommandSpec> = every_command()
+        .into_iter()
+        .filter(|c| shared.contains(&c.name))
+        .chain(own.iter())
+        .collect();
+    ACTIVE
+        .set(list)
+        .map_err(|_| "commands were already looked up".to_string())
+}
+
+fn build_index() -> Index {
+    active()
+        .iter()
+        .map(|&c| (c.name.as_bytes().to_vec(), c))
         .collect()
 }
 
@@ -954,7 +987,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     index.get(&buf[..name.len()]).copied()
 }
 
-/// Every command, for COMMAND and COMMAND COUNT.
+/// Every command served, for COMMAND and COMMAND COUNT.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    COMMANDS.iter().chain(crate::cmd::extra_commands())
+    active().iter().copied()
 }

@@ -19,6 +19,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::util::splitargs::{repr, split_args_str as split_args};
+pub use parse::os_err;
+pub use rewrite::RewriteOp;
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +160,15 @@ pub fn keyspace_events_to_string(flags: u32) -> String {
 const COBL_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 const REDIS_VERSION: &str = "7.0.15";
 
+/// A `sentinel ...` line of the config file, kept for Sentinel to apply
+/// once the whole file is read (arguments without the word "sentinel").
+#[derive(Clone, Debug)]
+pub struct SentinelLine {
+    pub linenum: usize,
+    pub line: String,
+    pub argv: Vec<String>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub port: u16,
@@ -247,6 +258,10 @@ pub struct Config {
     pub config_file: Option<String>,
     /// `rename-command old new` lines, in order (new may be empty).
     pub rename_commands: Vec<(String, String)>,
+    /// Running as a Sentinel (`--sentinel`): `sentinel` lines are kept in
+    /// `sentinel_conf` instead of being refused.
+    pub sentinel_mode: bool,
+    pub sentinel_conf: Vec<SentinelLine>,
     /// Values of directives stored but not implemented, by canonical name.
     extra: BTreeMap<&'static str, String>,
     /// Not-implemented directives that appeared in the loaded config.
@@ -378,6 +393,8 @@ impl Config {
             crash_log_enabled: true,
             config_file: None,
             rename_commands: Vec::new(),
+            sentinel_mode: false,
+            sentinel_conf: Vec::new(),
             extra,
             ignored_used: Vec::new(),
             save_loaded: false,
@@ -387,7 +404,18 @@ impl Config {
     /// Build the config from redis-server style arguments (without argv[0]):
     /// `[configfile|-] [--directive value ...]`.
     pub fn from_args(argv: &[String]) -> Result<Config, ConfigError> {
+        Config::from_args_mode(argv, false)
+    }
+
+    /// `from_args` for a server that runs as a Sentinel (`sentinel`): port
+    /// 26379 and protected-mode off by default, `sentinel` lines kept.
+    pub fn from_args_mode(argv: &[String], sentinel: bool) -> Result<Config, ConfigError> {
         let mut cfg = Config::default();
+        if sentinel {
+            cfg.sentinel_mode = true;
+            cfg.port = 26379; // Sentinel's own default port.
+            cfg.protected_mode = false;
+        }
         let mut j = 0;
         if let Some(first) = argv.first() {
             if !first.starts_with('-') {
@@ -418,6 +446,10 @@ impl Config {
                     if a.eq_ignore_ascii_case("--save") && (next_is_opt || j == n - 1) {
                         // `--save` with no value means `save ""` (pre-7.0 compat).
                         options.push_str("\"\"");
+                        handled_last = true;
+                    }
+                    if a.eq_ignore_ascii_case("--sentinel") && next_is_opt {
+                        // A pseudo option with no value (pre-7.0 compat).
                         handled_last = true;
                     }
                 } else {
@@ -497,6 +529,13 @@ impl Config {
                 }
                 ("user", n) | ("loadmodule", n) if n >= 1 => self.note_ignored(name),
                 ("sentinel", 0) => {}
+                ("sentinel", _) if self.sentinel_mode => {
+                    self.sentinel_conf.push(SentinelLine {
+                        linenum: i + 1,
+                        line: line.to_string(),
+                        argv: args.to_vec(),
+                    });
+                }
                 ("sentinel", _) => {
                     return Err(fail("sentinel directive while not in sentinel mode".into()));
                 }

@@ -458,6 +458,42 @@ pub fn d2string(v: f64) -> String {
     fmt_g(v, 17)
 }
 
+/// C's atoi/strtoll as Redis uses it for lenient numbers (Sentinel's
+/// config, INFO fields, hello messages): optional blanks and sign, then
+/// digits (saturating); 0 if none; garbage after the digits is ignored.
+pub fn atoi(s: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < s.len() && s[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let neg = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut v: i64 = 0;
+    while i < s.len() && s[i].is_ascii_digit() {
+        v = v.saturating_mul(10).saturating_add((s[i] - b'0') as i64);
+        i += 1;
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// C's strtoull for epochs and offsets (a minus sign wraps, as in C).
+pub fn atou(s: &[u8]) -> u64 {
+    atoi(s) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,5 +649,13 @@ mod tests {
         assert_eq!(strtod_full(b" 1.5"), Some(1.5));
         assert_eq!(strtod_full(b"1e400"), Some(f64::INFINITY));
         assert_eq!(strtod_full(b"nan"), None);
+    }
+    #[test]
+    fn c_atoi() {
+        assert_eq!(atoi(b"6379"), 6379);
+        assert_eq!(atoi(b" -12abc"), -12);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+        assert_eq!(atou(b"18"), 18);
     }
 }

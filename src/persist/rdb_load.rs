@@ -89,6 +89,8 @@ pub struct RdbReader<Rd: Read> {
     r: Rd,
     pub pos: u64,
     crc: u64,
+    /// Microseconds to sleep after each key (see `load_rdb_slowly`).
+    pub key_load_delay: i64,
 }
 
 /// Chunk by which a long string's buffer grows while it is read.
@@ -96,7 +98,12 @@ const READ_CHUNK: usize = 1 << 20;
 
 impl<Rd: Read> RdbReader<Rd> {
     pub fn new(r: Rd) -> Self {
-        RdbReader { r, pos: 0, crc: 0 }
+        RdbReader {
+            r,
+            pos: 0,
+            crc: 0,
+            key_load_delay: 0,
+        }
     }
 
     pub fn into_inner(self) -> Rd {
@@ -466,6 +473,21 @@ pub fn load_rdb<Rd: Read>(
     load_from(&mut r, ks, lim, keep_expired)
 }
 
+/// `load_rdb` sleeping `key_load_delay` microseconds after each key (the
+/// hidden key-load-delay directive tests use to make loading slow; a
+/// negative value sleeps 1 µs once every -N keys on average).
+pub fn load_rdb_slowly<Rd: Read>(
+    reader: Rd,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    keep_expired: bool,
+    key_load_delay: i64,
+) -> Result<RdbInfo, RdbError> {
+    let mut r = RdbReader::new(reader);
+    r.key_load_delay = key_load_delay;
+    load_from(&mut r, ks, lim, keep_expired)
+}
+
 pub fn load_from<Rd: Read>(
     r: &mut RdbReader<Rd>,
     ks: &mut Keyspace,
@@ -627,6 +649,9 @@ pub fn load_from<Rd: Read>(
             d.expires.insert(k, when);
         }
         info.keys_loaded += 1;
+        if r.key_load_delay != 0 {
+            debug_delay(r.key_load_delay, info.keys_loaded);
+        }
     }
     if version >= 5 {
         let computed = r.crc;
@@ -642,6 +667,19 @@ pub fn load_from<Rd: Read>(
         }
     }
     Ok(info)
+}
+
+/// Redis's debugDelay: sleep `usec`, or for a negative value 1 µs once
+/// every -usec calls (here: keys) on average.
+fn debug_delay(usec: i64, n: u64) {
+    let usec = if usec < 0 {
+        u64::from(n.is_multiple_of(usec.unsigned_abs()))
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
+    }
 }
 
 /// RESTORE: checks a DUMP payload's footer (Redis 7.0 verifyDumpPayload).

@@ -87,7 +87,8 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
-    pub last_ping_ms: i64,
+    /// The second (since startup) of the last PING to replicas.
+    pub last_ping_second: i64,
 }
 
 /// A background RDB child working for replicas.
@@ -132,7 +133,7 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
-            last_ping_ms: 0,
+            last_ping_second: -1,
         }
     }
 

@@ -26,6 +26,16 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         crate::REDIS_VERSION,
         std::process::id()
     );
+    if cfg.sentinel_mode {
+        // Sentinel's own command table, before renames and lookups.
+        if let Err(e) = crate::cmd::table::install_sentinel_table(
+            crate::sentinel::table::COMMANDS,
+            crate::sentinel::table::SHARED,
+        ) {
+            log::error!("{e}");
+            return 1;
+        }
+    }
     if let Err(e) = crate::cmd::table::install_renames(&cfg.rename_commands) {
         log::error!("Fatal config error: {e}");
         return 1;
@@ -47,8 +57,15 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
-    log::info!("Running mode=standalone, port={}.", server.cfg.port);
-    log::info!("Server initialized");
+    if server.cfg.sentinel_mode {
+        if let Err(code) = server.sentinel_init() {
+            return code;
+        }
+        log::info!("Running mode=sentinel, port={}.", server.cfg.port);
+    } else {
+        log::info!("Running mode=standalone, port={}.", server.cfg.port);
+        log::info!("Server initialized");
+    }
     if let Err(e) = server.listen() {
         log::error!(
             "Failed listening on port {} (tcp), aborting: {e}",
@@ -57,10 +74,14 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
-    server.load_data_on_startup();
-    server.repl_init_from_config();
-    log::info!("PID: {}", std::process::id());
-    log::info!("Ready to accept connections");
+    if server.sentinel.is_some() {
+        server.sentinel_is_running();
+    } else {
+        server.load_data_on_startup();
+        server.repl_init_from_config();
+        log::info!("PID: {}", std::process::id());
+        log::info!("Ready to accept connections");
+    }
     if let Some(mut p) = ready_pipe {
         use std::io::Write;
         let _ = p.write_all(b"1");
@@ -147,6 +168,9 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
+                self.run_sentinel_srv(key, tag, argv)
+            }
             Srv::Eval => self.cmd_eval(key, argv, false, false),
             Srv::EvalSha => self.cmd_eval(key, argv, true, false),
             Srv::EvalRo => self.cmd_eval(key, argv, false, true),
@@ -491,6 +515,7 @@ impl Server {
         log::warn!("User requested shutdown...");
         self.persist_kill_child();
         let save = match mode {
+            _ if self.sentinel.is_some() => false,
             ShutdownMode::Save => true,
             ShutdownMode::NoSave => false,
             ShutdownMode::Default => !self.cfg.save.is_empty(),
@@ -515,7 +540,11 @@ impl Server {
         for (_, c) in self.clients.iter_mut() {
             let _ = c.flush();
         }
-        log::warn!("ferrodis is now ready to exit, bye bye...");
+        if self.sentinel.is_some() {
+            log::warn!("Sentinel is now ready to exit, bye bye...");
+        } else {
+            log::warn!("ferrodis is now ready to exit, bye bye...");
+        }
         true
     }
 

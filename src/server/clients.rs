@@ -28,7 +28,7 @@ use crate::net::Client;
 pub use crate::net::ClientRef;
 use crate::repl::ReplicaInfo;
 use crate::sds::Sds;
-use crate::util::FxBuildHasher;
+use rustc_hash::FxBuildHasher;
 use slab::Slab;
 use std::collections::{HashMap, VecDeque};
 
@@ -189,50 +189,52 @@ impl Clients {
 
     // ---- pub/sub ----
 
+    /// A client's own list of channels (or patterns) and the index from
+    /// channel (or pattern) to subscribers, borrowed together.
+    #[allow(clippy::type_complexity)]
+    fn sub_lists(
+        &mut self,
+        key: usize,
+        pattern: bool,
+    ) -> Option<(
+        ClientRef,
+        &mut Vec<Vec<u8>>,
+        &mut HashMap<Vec<u8>, Vec<ClientRef>>,
+    )> {
+        let slot = self.slab.get_mut(key)?;
+        let r = ClientRef {
+            key,
+            id: slot.client.id,
+        };
+        Some(if pattern {
+            (r, &mut slot.patterns, &mut self.patterns)
+        } else {
+            (r, &mut slot.channels, &mut self.channels)
+        })
+    }
+
     /// Subscribes `key` to a channel or pattern; false if it already was.
     pub fn subscribe(&mut self, key: usize, name: &[u8], pattern: bool) -> bool {
-        let Some(r) = self.handle(key) else {
+        let Some((r, list, map)) = self.sub_lists(key, pattern) else {
             return false;
-        };
-        let slot = &mut self.slab[key];
-        let list = if pattern {
-            &mut slot.patterns
-        } else {
-            &mut slot.channels
         };
         if list.iter().any(|x| x == name) {
             return false;
         }
         list.push(name.to_vec());
-        let map = if pattern {
-            &mut self.patterns
-        } else {
-            &mut self.channels
-        };
         map.entry(name.to_vec()).or_default().push(r);
         true
     }
 
     /// Unsubscribes `key` from a channel or pattern; false if it was not.
     pub fn unsubscribe(&mut self, key: usize, name: &[u8], pattern: bool) -> bool {
-        let Some(r) = self.handle(key) else {
+        let Some((r, list, map)) = self.sub_lists(key, pattern) else {
             return false;
-        };
-        let slot = &mut self.slab[key];
-        let list = if pattern {
-            &mut slot.patterns
-        } else {
-            &mut slot.channels
         };
         let Some(i) = list.iter().position(|x| x == name) else {
             return false;
         };
         list.remove(i);
-        let map = if pattern {
-            &mut self.patterns
-        } else {
-            &mut self.channels
-        };
         if map.get_mut(name).is_some_and(|v| drop_ref(v, r)) {
             map.remove(name);
         }

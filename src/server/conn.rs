@@ -130,8 +130,10 @@ impl Server {
             c.resp = v;
         }
         let id = c.id;
+        let sentinel = self.sentinel.is_some();
         let mut o = Out::new(&mut c.reply, c.resp);
-        o.map(7);
+        // A Sentinel has no replication role to report.
+        o.map(if sentinel { 6 } else { 7 });
         o.bulk(b"server");
         o.bulk(b"redis");
         o.bulk(b"version");
@@ -141,9 +143,13 @@ impl Server {
         o.bulk(b"id");
         o.int(id as i64);
         o.bulk(b"mode");
-        o.bulk(b"standalone");
-        o.bulk(b"role");
-        o.bulk(role.as_bytes());
+        if sentinel {
+            o.bulk(b"sentinel");
+        } else {
+            o.bulk(b"standalone");
+            o.bulk(b"role");
+            o.bulk(role.as_bytes());
+        }
         o.bulk(b"modules");
         o.array(0);
         Ok(())

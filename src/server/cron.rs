@@ -17,6 +17,12 @@ impl Server {
     pub fn cron(&mut self) {
         self.cron_loops += 1;
         self.update_clock();
+        if self.sentinel.is_some() {
+            // A Sentinel has no data set, persistence or replication.
+            self.clients_cron();
+            self.sentinel_cron();
+            return;
+        }
         // No deletions while writes are paused (they would be propagated).
         if self.active_expire_enabled
             && !self.repl.is_replica()

@@ -170,7 +170,7 @@ impl Server {
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
-                    self.apply_reply_mode(key, reply_mark);
+                    self.apply_reply_mode(key, reply_mark, &argv[0]);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -187,14 +187,18 @@ impl Server {
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
     /// exactly one command after CLIENT REPLY SKIP (Redis's resetClient).
-    fn apply_reply_mode(&mut self, key: usize, mark: usize) {
+    /// Pub/Sub confirmations are pushes, which Redis sends whatever the
+    /// reply mode (CLIENT_PUSHING); messages reach other clients' buffers
+    /// and are never dropped here.
+    fn apply_reply_mode(&mut self, key: usize, mark: usize, name: &[u8]) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
         if c.flags & (flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT) == 0 {
             return;
         }
-        if c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
+        let pushes = cmd::lookup(name).is_some_and(is_subscription);
+        if !pushes && c.has(flags::REPLY_OFF | flags::REPLY_SKIP) && c.reply.len() > mark {
             c.reply.truncate(mark.max(c.sent));
         }
         c.flags &= !flags::REPLY_SKIP;
@@ -324,6 +328,21 @@ impl Server {
             Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
             _ => cmd.flags,
         };
+        // A script running past busy-reply-threshold: -BUSY for the others
+        // (first: nothing may be evicted under the running script).
+        if self.script_timed_out() {
+            if let Some(e) = self.script_busy_refusal(cmd, argv) {
+                self.reject(key, Some(cmd), e);
+                return;
+            }
+        }
+        // Then Redis's order: OOM, disk errors, NOREPLICAS, READONLY, the
+        // Pub/Sub context, MASTERDOWN, LOADING.
+        let ping = matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping));
+        if let Some(e) = self.deny_write_reason(flags_now, ping, queues, is_master) {
+            self.reject(key, Some(cmd), e);
+            return;
+        }
         let Some(c) = self.clients.get(key) else {
             return;
         };
@@ -334,17 +353,10 @@ impl Server {
         }
         if c.resp == 2
             && c.has(flags::PUBSUB)
+            && !is_subscription(cmd)
             && !matches!(
                 cmd.proc,
-                Proc::Srv(
-                    cmd::Srv::Ping
-                        | cmd::Srv::Subscribe
-                        | cmd::Srv::Unsubscribe
-                        | cmd::Srv::PSubscribe
-                        | cmd::Srv::PUnsubscribe
-                        | cmd::Srv::Quit
-                        | cmd::Srv::Reset
-                )
+                Proc::Srv(cmd::Srv::Ping | cmd::Srv::Quit | cmd::Srv::Reset)
             )
         {
             let e = CmdError::msg(format!(
@@ -354,15 +366,17 @@ impl Server {
             self.reject(key, Some(cmd), e);
             return;
         }
-        // A script running past busy-reply-threshold: -BUSY for the others.
-        if self.script_timed_out() {
-            if let Some(e) = self.script_busy_refusal(cmd, argv) {
-                self.reject(key, Some(cmd), e);
-                return;
-            }
+        if self.repl.is_replica()
+            && !is_master
+            && !self.repl.link_up()
+            && !self.cfg.replica_serve_stale_data
+            && flags_now & cmd::flag::STALE == 0
+        {
+            self.reject(key, Some(cmd), error::MASTERDOWN.into());
+            return;
         }
-        if let Some(e) = self.deny_write_reason(flags_now, queues, is_master) {
-            self.reject(key, Some(cmd), e);
+        if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
+            self.reject(key, Some(cmd), error::LOADING.into());
             return;
         }
         // Queued only once every state check passed, as in Redis.
@@ -373,38 +387,35 @@ impl Server {
         self.call(key, cmd, argv);
     }
 
-    /// MISCONF / MASTERDOWN / NOREPLICAS / OOM checks (None = allowed).
+    /// OOM / MISCONF / NOREPLICAS checks (None = allowed).
     fn deny_write_reason(
         &mut self,
-
         flags_now: u32,
+        ping: bool,
         queueing: bool,
         from_master: bool,
     ) -> Option<CmdError> {
         if from_master {
             return None;
         }
-        if self.repl.is_replica()
-            && !self.repl.link_up()
-            && !self.cfg.replica_serve_stale_data
-            && flags_now & cmd::flag::STALE == 0
-        {
-            return Some(error::MASTERDOWN.into());
-        }
         // Queueing under OOM is refused whatever the command (unbounded memory).
         let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
         if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
             return Some(error::OOM.into());
         }
-        if flags_now & cmd::flag::WRITE == 0 {
-            return None;
-        }
-        if !self.repl.is_replica()
+        let is_write = flags_now & cmd::flag::WRITE != 0;
+        // A failed background save refuses writes, and PING too: that is
+        // how a watching Sentinel sees the instance is unwell (Redis's
+        // writeCommandsDeniedByDiskError, replicas included).
+        if (is_write || ping)
             && self.persist.bgsave_failed()
             && self.cfg.stop_writes_on_bgsave_error
             && !self.cfg.save.is_empty()
         {
             return Some(error::MISCONF.into());
+        }
+        if !is_write {
+            return None;
         }
         if !self.repl.is_replica()
             && self.cfg.min_replicas_to_write > 0
@@ -760,6 +771,19 @@ impl Server {
     }
 }
 
+/// (P)SUBSCRIBE and (P)UNSUBSCRIBE: what they reply are pushes.
+fn is_subscription(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.proc,
+        Proc::Srv(
+            cmd::Srv::Subscribe
+                | cmd::Srv::Unsubscribe
+                | cmd::Srv::PSubscribe
+                | cmd::Srv::PUnsubscribe
+        )
+    )
+}
+
 /// The reply (and log line) for a command that panicked: a bug, caught at
 /// the command boundary (the panic hook logged where it happened).
 fn command_panicked(name: &str) -> CmdError {
@@ -776,7 +800,7 @@ fn command_panicked(name: &str) -> CmdError {
 fn full_name(name: &'static str, argv: &[Bytes]) -> String {
     const CONTAINERS: &[&str] = &[
         "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
-        "object", "pubsub", "script", "slowlog", "xgroup", "xinfo",
+        "object", "pubsub", "script", "sentinel", "slowlog", "xgroup", "xinfo",
     ];
     match argv.get(1) {
         Some(sub) if CONTAINERS.contains(&name) => {

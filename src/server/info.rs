@@ -143,9 +143,14 @@ impl Server {
         let port = self.cfg.port;
         let _ = write!(
             o,
-            "# Server\r\nredis_version:{}\r\nferrodis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+            "# Server\r\nredis_version:{}\r\nferrodis_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:{}\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
             crate::REDIS_VERSION,
             env!("CARGO_PKG_VERSION"),
+            if self.sentinel.is_some() {
+                "sentinel"
+            } else {
+                "standalone"
+            },
             os,
             std::process::id(),
             self.run_id,
@@ -153,7 +158,8 @@ impl Server {
             crate::util::ustime(),
             uptime,
             uptime / 86400,
-            self.cfg.hz,
+            // A Sentinel varies its frequency at every tick.
+            self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz),
             self.cfg.hz,
             self.ks.lru_clock,
             self.executable,

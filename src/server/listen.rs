@@ -23,93 +23,20 @@ impl Listener {
     }
 }
 
-/// Binds a TCP listener with SO_REUSEADDR and the configured backlog.
+/// Binds a TCP listener with SO_REUSEADDR (IPV6_V6ONLY for IPv6, as
+/// Redis) and the configured backlog.
 fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    use std::os::fd::FromRawFd;
-    let domain = if addr.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain socket syscalls on a descriptor we own until it is
-    // handed to TcpListener.
-    unsafe {
-        let fd = libc::socket(
-            domain,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        );
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let one: libc::c_int = 1;
-        let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            &one as *const _ as *const libc::c_void,
-            sz,
-        );
-        if addr.is_ipv6() {
-            libc::setsockopt(
-                fd,
-                libc::IPPROTO_IPV6,
-                libc::IPV6_V6ONLY,
-                &one as *const _ as *const libc::c_void,
-                sz,
-            );
-        }
-        let std_l = std::net::TcpListener::from_raw_fd(fd);
-        let sock = socket_addr_bytes(addr);
-        if libc::bind(fd, sock.0.as_ptr() as *const libc::sockaddr, sock.1) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if libc::listen(fd, backlog) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(TcpListener::from_std(std_l))
+    use socket2::{Domain, Socket, Type};
+    // close-on-exec is set by socket2 at creation.
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    sock.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(true)?;
     }
-}
-
-/// A sockaddr for bind(2), as bytes plus its length.
-fn socket_addr_bytes(addr: SocketAddr) -> ([u8; 28], libc::socklen_t) {
-    let mut buf = [0u8; 28];
-    match addr {
-        SocketAddr::V4(a) => {
-            let sa = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            let n = std::mem::size_of::<libc::sockaddr_in>();
-            // SAFETY: copying a plain-old-data struct into a large enough buffer.
-            unsafe {
-                std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n)
-            };
-            (buf, n as libc::socklen_t)
-        }
-        SocketAddr::V6(a) => {
-            let sa = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: 0,
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: 0,
-            };
-            let n = std::mem::size_of::<libc::sockaddr_in6>();
-            // SAFETY: as above.
-            unsafe {
-                std::ptr::copy_nonoverlapping(&sa as *const _ as *const u8, buf.as_mut_ptr(), n)
-            };
-            (buf, n as libc::socklen_t)
-        }
-    }
+    sock.bind(&addr.into())?;
+    sock.listen(backlog)?;
+    Ok(TcpListener::from_std(sock.into()))
 }
 
 impl Server {
@@ -245,7 +172,7 @@ impl Server {
     ) {
         let unix = peer.is_none();
         if self.cfg.tcp_keepalive > 0 && !unix {
-            set_keepalive(stream.raw_fd(), self.cfg.tcp_keepalive);
+            set_keepalive(&stream, self.cfg.tcp_keepalive);
         }
         let key = match self.add_client(stream, addr, laddr) {
             Ok(k) => k,
@@ -289,43 +216,15 @@ impl Server {
 
 const PROTECTED_MODE_MSG: &str = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
 
-pub fn set_keepalive(fd: i32, interval: u64) {
-    let one: libc::c_int = 1;
-    let idle = interval as libc::c_int;
-    let intvl = (interval / 3).max(1) as libc::c_int;
-    let cnt: libc::c_int = 3;
-    let sz = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: setsockopt on a valid descriptor with int options.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_KEEPALIVE,
-            &one as *const _ as *const libc::c_void,
-            sz,
-        );
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_KEEPIDLE,
-            &idle as *const _ as *const libc::c_void,
-            sz,
-        );
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_KEEPINTVL,
-            &intvl as *const _ as *const libc::c_void,
-            sz,
-        );
-        libc::setsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_KEEPCNT,
-            &cnt as *const _ as *const libc::c_void,
-            sz,
-        );
-    }
+pub fn set_keepalive(stream: &Stream, interval: u64) {
+    let Stream::Tcp(s) = stream else {
+        return;
+    };
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(std::time::Duration::from_secs(interval))
+        .with_interval(std::time::Duration::from_secs((interval / 3).max(1)))
+        .with_retries(3);
+    let _ = socket2::SockRef::from(s).set_tcp_keepalive(&ka);
 }
 
 extern "C" fn on_shutdown_signal(_sig: libc::c_int) {

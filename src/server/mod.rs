@@ -19,7 +19,8 @@
 //!   `repl_master` (SYNC/PSYNC, full syncs, WAIT), `repl_replica` (the link
 //!   to our master), `repl_transfer` (receiving and loading its RDB),
 //!   `failover` (FAILOVER);
-//! - `listen`: sockets, daemonize, pidfile, signals.
+//! - `listen`: sockets, daemonize, pidfile, signals;
+//! - `sentinel_mode`: the server running a Sentinel instead of a keyspace.
 
 pub mod admin;
 pub mod blocking;
@@ -40,6 +41,7 @@ pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
+pub mod sentinel_mode;
 pub mod while_blocked;
 
 use crate::cmd::Notification;
@@ -112,7 +114,7 @@ pub struct Server {
     /// Writes since the last successful save.
     pub dirty: u64,
     pub stats: Stats,
-    pub cmdstats: HashMap<&'static str, CmdStat, crate::util::FxBuildHasher>,
+    pub cmdstats: HashMap<&'static str, CmdStat, rustc_hash::FxBuildHasher>,
     /// Within a pipelined batch, the end of one command is the start of the
     /// next: one clock read per command instead of two.
     pub batch_clock_us: Option<u64>,
@@ -148,6 +150,8 @@ pub struct Server {
     /// hands it to the handler).
     pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
+    /// Sentinel mode: the Sentinel state this server runs.
+    pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
     /// Lua scripting and functions (script/).
     pub scripts: crate::script::Scripting,
     /// Slab key of the client whose script runs past the busy threshold:
@@ -199,6 +203,7 @@ impl Server {
             persist: crate::persist::State::default(),
             stream_serve: None,
             active_expire_enabled: true,
+            sentinel: None,
             scripts: crate::script::Scripting::new(),
             protected_client: None,
             cfg,
@@ -367,40 +372,57 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
-            match self.poll.poll(&mut events, Some(timeout)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-            self.update_clock();
-            for ev in events.iter() {
-                let t = ev.token().0;
-                if t >= LISTENER_TOKEN_BASE {
-                    self.accept(t - LISTENER_TOKEN_BASE);
-                    continue;
-                }
-                if ev.is_writable() {
-                    if self.link_in_handshake(t) {
-                        self.repl_link_writable(t);
-                    }
-                    self.handle_writable(t);
-                }
-                if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                    // A hang-up in the same edge as data: read to the end,
-                    // no further event will announce it.
-                    self.handle_readable(t, ev.is_read_closed() || ev.is_error());
-                }
-            }
-            let pending = std::mem::take(&mut self.pending_input);
-            for key in pending {
-                self.handle_readable(key, false);
-            }
+            self.poll_and_dispatch(&mut events, timeout)?;
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
-                let hz = self.cfg.hz.clamp(1, 500) as u64;
+                let hz = self.sentinel.as_ref().map_or(self.cfg.hz, |s| s.hz);
+                let hz = hz.clamp(1, 500) as u64;
                 next_cron = crate::util::monotonic_us() + 1_000_000 / hz;
             }
         }
+    }
+
+    /// Waits up to `timeout` for events and handles them: accepts, reads
+    /// and executes, writes, Sentinel's links, then clients with input left.
+    fn poll_and_dispatch(&mut self, events: &mut Events, timeout: Duration) -> io::Result<()> {
+        match self.poll.poll(events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        self.update_clock();
+        for ev in events.iter() {
+            let t = ev.token().0;
+            if t >= LISTENER_TOKEN_BASE {
+                self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if t >= crate::sentinel::TOKEN_BASE {
+                let hangup = ev.is_read_closed() || ev.is_error();
+                self.sentinel_conn_event(
+                    t - crate::sentinel::TOKEN_BASE,
+                    ev.is_readable() || hangup,
+                    ev.is_writable(),
+                );
+                continue;
+            }
+            if ev.is_writable() {
+                if self.link_in_handshake(t) {
+                    self.repl_link_writable(t);
+                }
+                self.handle_writable(t);
+            }
+            if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                // A hang-up in the same edge as data: read to the end,
+                // no further event will announce it.
+                self.handle_readable(t, ev.is_read_closed() || ev.is_error());
+            }
+        }
+        let pending = std::mem::take(&mut self.pending_input);
+        for key in pending {
+            self.handle_readable(key, false);
+        }
+        Ok(())
     }
 
     fn handle_writable(&mut self, key: usize) {

@@ -136,7 +136,7 @@ impl Server {
                 std::process::exit(1);
             }
         };
-        match self.rdb_load_reader(f) {
+        match self.rdb_load_serving(f) {
             Ok(_) => log::info!(
                 "DB loaded from disk: {:.3} seconds",
                 start.elapsed().as_secs_f64()
@@ -162,7 +162,51 @@ impl Server {
             keep_expired,
         );
         self.persist.loading = false;
-        let mut info = r?;
+        self.loaded(r?)
+    }
+
+    /// The startup load: clients are served every
+    /// loading-process-events-interval-bytes of the file (LOADING-flagged
+    /// commands run, the others get -LOADING), as Redis does, so a
+    /// restarting server answers PING and INFO (with its new run_id) while
+    /// it loads. The keyspace being loaded is set aside meanwhile.
+    fn rdb_load_serving(&mut self, f: File) -> Result<RdbInfo, RdbError> {
+        let every = self
+            .cfg
+            .extra_value("loading-process-events-interval-bytes")
+            .parse::<u64>()
+            .unwrap_or(2 * 1024 * 1024)
+            .max(1024);
+        let delay = self
+            .cfg
+            .extra_value("key-load-delay")
+            .parse::<i64>()
+            .unwrap_or(0);
+        self.persist.loading = true;
+        self.update_clock();
+        let lim = Limits::from_config(&self.cfg);
+        let keep_expired = self.cfg.replicaof.is_some();
+        let placeholder = crate::db::Keyspace::new(self.ks.dbs.len());
+        let mut ks = std::mem::replace(&mut self.ks, placeholder);
+        let r = {
+            let this = &mut *self;
+            let reader = ProgressReader {
+                inner: std::io::BufReader::with_capacity(64 * 1024, f),
+                every,
+                since: 0,
+                tick: || this.process_events_while_blocked(),
+            };
+            crate::persist::rdb_load::load_rdb_slowly(reader, &mut ks, &lim, keep_expired, delay)
+        };
+        self.ks = ks;
+        self.update_clock();
+        self.persist.loading = false;
+        self.loaded(r?)
+    }
+
+    /// Records a finished load (the functions it carried, INFO fields,
+    /// the replication position).
+    fn loaded(&mut self, mut info: RdbInfo) -> Result<RdbInfo, RdbError> {
         let codes = std::mem::take(&mut info.functions);
         self.functions_load_rdb(codes)
             .map_err(|e| RdbError::Unsupported(format!("Failed loading library: {e}")))?;
@@ -554,5 +598,25 @@ fn report_load_error(e: &RdbError) {
             log::warn!("Terminating server after rdb file reading failure.");
         }
         _ => log::warn!("Fatal error loading the DB: {e}. Exiting."),
+    }
+}
+
+/// A reader that calls `tick` every `every` bytes consumed.
+struct ProgressReader<Rd, F> {
+    inner: Rd,
+    every: u64,
+    since: u64,
+    tick: F,
+}
+
+impl<Rd: std::io::Read, F: FnMut()> std::io::Read for ProgressReader<Rd, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.since += n as u64;
+        if self.since >= self.every {
+            self.since = 0;
+            (self.tick)();
+        }
+        Ok(n)
     }
 }

@@ -537,9 +537,17 @@ impl Server {
         }
         // PING the replicas every repl-ping-replica-period seconds.
         let has_replicas = self.clients.has_replicas();
-        let period = self.cfg.repl_ping_replica_period.max(1) as i64 * 1000;
-        if has_replicas && !self.repl.is_replica() && now - self.repl.last_ping_ms >= period {
-            self.repl.last_ping_ms = now;
+        // As Redis's replicationCron: on the seconds (since startup) that
+        // are multiples of the period, not "a period after the first
+        // replica came" (which would PING a new replica at once).
+        let period = self.cfg.repl_ping_replica_period.max(1) as i64;
+        let second = (now - self.start_ms) / 1000;
+        if has_replicas
+            && !self.repl.is_replica()
+            && second % period == 0
+            && second != self.repl.last_ping_second
+        {
+            self.repl.last_ping_second = second;
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }
         // Drop replicas that stopped acknowledging.

@@ -2,7 +2,8 @@
 //! processEventsWhileBlocked): the Lua count hook calls in here between
 //! instructions, so the loop keeps accepting, reading and answering (-BUSY,
 //! SCRIPT KILL, FUNCTION STATS...). The client running the script, and our
-//! master's link, are left alone until the script ends.
+//! master's link, are left alone until the script ends. The startup load of
+//! the data set calls in here too (clients get -LOADING meanwhile).
 
 use super::{Server, LISTENER_TOKEN_BASE};
 use crate::net::{flags, Kind};

@@ -243,6 +243,10 @@ fn sparse_set(
     }
     let b = hll[p];
     let (zero, xzero, val) = (is_zero(b), is_xzero(b), is_val(b));
+    if xzero && p + 2 > end {
+        // An XZERO opcode cut in half by the end of the string.
+        return Err(Corrupt);
+    }
     let runlen = if zero {
         zero_len(b)
     } else if xzero {

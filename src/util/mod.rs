@@ -1,5 +1,6 @@
-//! Small shared helpers: clocks, a fast PRNG, random hex ids, and the Fx
-//! hasher. Submodules own one Redis primitive each:
+//! Small shared helpers: clocks, a fast PRNG and random hex ids (tables
+//! whose keys clients cannot choose hash with `rustc_hash::FxBuildHasher`;
+//! the keyspace keeps the keyed SipHash of `dict`). Submodules own one Redis primitive each:
 //! - `glob`: `stringmatchlen`, the only glob matcher;
 //! - `splitargs`: `sdssplitargs` and `sdscatrepr`, the only argument
 //!   splitter and quoter (inline requests, redis.conf, AOF, MONITOR, REWRITE).
@@ -99,50 +100,3 @@ pub fn random_hex40() -> String {
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
-
-/// A fast non-cryptographic hasher (the Fx multiply-rotate) for tables
-/// whose keys clients cannot choose: the command index and per-command
-/// statistics. The keyspace keeps the keyed SipHash of `dict`.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
-    }
-}
-
-impl std::hash::Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        for &b in chunks.remainder() {
-            self.add(u64::from(b));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-pub type FxBuildHasher = std::hash::BuildHasherDefault<FxHasher>;

@@ -45,8 +45,15 @@ impl TempDir {
         TempDir { path }
     }
 
-    pub fn join(&self, name: &str) -> PathBuf {
+    pub fn join(&self, name: impl AsRef<Path>) -> PathBuf {
         self.path.join(name)
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -100,6 +107,15 @@ pub struct Server {
     child: Option<Child>,
 }
 
+/// Why a server did not start.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub why: String,
+    /// The exit status, when the process ended (None: it hung).
+    pub status: Option<ExitStatus>,
+    pub log: String,
+}
+
 /// Starts the real redis-server with the same harness.
 pub struct RedisServer;
 
@@ -129,11 +145,34 @@ impl Server {
     }
 
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
+        Server::spawn(name, bin, args, None)
+            .unwrap_or_else(|f| panic!("{name} did not start: {}\n---- log ----\n{}", f.why, f.log))
+    }
+
+    /// Starts ferrodis with its address space limited to `limit` bytes
+    /// (RLIMIT_AS: an allocation past it fails, and the process aborts),
+    /// or says why it did not start: its exit status and log.
+    pub fn try_start_limited(args: &[&str], limit: u64) -> Result<Server, StartFailure> {
+        Server::spawn("ferrodis", Path::new(ferrodis_bin()), args, Some(limit))
+    }
+
+    fn spawn(
+        name: &'static str,
+        bin: &Path,
+        args: &[&str],
+        as_limit: Option<u64>,
+    ) -> Result<Server, StartFailure> {
         let mut attempt = 0;
+        // A `--port` among the arguments (a restart on the same port) wins.
+        let fixed = args
+            .iter()
+            .position(|a| *a == "--port")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|p| p.parse::<u16>().ok());
         loop {
             attempt += 1;
             let dir = TempDir::new(name);
-            let port = free_port();
+            let port = fixed.unwrap_or_else(free_port);
             let log_path = dir.join("server.log");
             let log = File::create(&log_path).expect("create server log");
             let log2 = log.try_clone().expect("clone log handle");
@@ -161,6 +200,23 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2);
+            if let Some(limit) = as_limit {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: setrlimit is async-signal-safe and touches only
+                // the child's own limits, between fork and exec.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        let r = libc::rlimit {
+                            rlim_cur: limit,
+                            rlim_max: limit,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_AS, &r) != 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
             let child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
@@ -172,14 +228,21 @@ impl Server {
                 child: Some(child),
             };
             match srv.wait_ready() {
-                Ok(()) => return srv,
+                Ok(()) => return Ok(srv),
                 Err(why) => {
                     let log = srv.log();
                     // Another process may have grabbed the port in between.
                     if attempt < 3 && log.contains("in use") {
                         continue;
                     }
-                    panic!("{name} on port {port} did not start: {why}\n---- log ----\n{log}");
+                    let status = srv.try_wait();
+                    // Not a panic: whoever asked decides what a failure means.
+                    let mut child = srv.child.take();
+                    if let Some(c) = child.as_mut() {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                    }
+                    return Err(StartFailure { why, status, log });
                 }
             }
         }
@@ -502,6 +565,35 @@ pub fn escape(b: &[u8]) -> String {
     s
 }
 
+// ---- deterministic randomness ----
+
+/// xorshift64: the tests' deterministic randomness (no crates), seeded by
+/// each test.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in 0..n (0 when n is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// An index into a collection of `len` elements.
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.index(xs.len())]
+    }
+}
+
 // ---- polling and INFO ----
 
 /// Resident set size of a process in kB (VmRSS of /proc/<pid>/status).
@@ -541,7 +633,20 @@ pub fn bulk_body(r: &[u8]) -> Option<&[u8]> {
 /// A field of `INFO <section>`, e.g. `info_field(c, "server", "tcp_port")`.
 pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<String> {
     let r = conn.cmd(&["INFO", section]);
-    let body = String::from_utf8_lossy(bulk_body(&r)?).into_owned();
+    info_field_of(&r, field)
+}
+
+/// Like `info_field` on a fresh connection to `port`, None (instead of a
+/// panic) when the connection fails or is closed before the reply: for
+/// servers whose clients something else may kill (Sentinel's CLIENT KILL).
+pub fn try_info_field(port: u16, section: &str, field: &str) -> Option<String> {
+    let mut c = Conn::try_connect(port).ok()?;
+    let r = c.try_cmd(&["INFO", section]).ok()?;
+    info_field_of(&r, field)
+}
+
+fn info_field_of(r: &[u8], field: &str) -> Option<String> {
+    let body = String::from_utf8_lossy(bulk_body(r)?).into_owned();
     let prefix = format!("{field}:");
     body.lines()
         .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim_end().to_string()))
@@ -564,7 +669,10 @@ pub enum Value {
     Error(String),
     Int(i64),
     Bulk(Vec<u8>),
+    /// The null bulk (`$-1`) or RESP3's null (`_`).
     Nil,
+    /// The null array (`*-1`), kept apart from the null bulk.
+    NilArray,
     Double(String),
     Bool(bool),
     Array(Vec<Value>),
@@ -636,7 +744,7 @@ fn parse_at(r: &[u8], pos: usize) -> (Value, usize) {
         b'*' | b'~' | b'>' => {
             let n = num();
             if n < 0 {
-                return (Value::Nil, after);
+                return (Value::NilArray, after);
             }
             let mut p = after;
             let mut items = Vec::new();

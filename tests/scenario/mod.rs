@@ -8,7 +8,8 @@
 //! - `N <`            connection N reads one more reply (a pushed message);
 //! - `N << TEXT`       connection N reads replies up to one containing TEXT
 //!   (an end marker published after an unknown number of messages);
-//! - `sleep MS`       waits MS milliseconds;
+//! - `sleep MS`       lets MS milliseconds pass: only for a TTL to run out
+//!   untouched (what can be observed is waited for with `<` and `<<`);
 //! - a `[nd]` prefix sends/reads without comparing, `[sort]` compares the
 //!   elements of the top-level aggregate sorted;
 //! - `#` comments and blank lines are ignored.
