@@ -10,7 +10,7 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long clean
+.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long cluster-suite cluster clean
 
 ## help: list the targets
 help:
@@ -65,7 +65,7 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput, memory, persistence, replication, streams and APPEND growth, ferrodis vs redis-server (not part of test)
+## bench: throughput, memory, persistence, replication, streams, APPEND growth and cluster, ferrodis vs redis-server (not part of test)
 bench: build
 	NO_BUILD=1 bench/compare.sh
 	NO_BUILD=1 bench/memory.sh
@@ -73,6 +73,7 @@ bench: build
 	NO_BUILD=1 bench/repl.sh
 	NO_BUILD=1 bench/stream.sh
 	NO_BUILD=1 bench/append.sh
+	NO_BUILD=1 bench/cluster.sh
 
 ## redis-suite: Redis 7.0.15's own Tcl suite vs ferrodis (UNITS="unit/x ...", BASELINE=1, ONLY=name; suite/README.md)
 redis-suite: deps build
@@ -87,6 +88,14 @@ sentinel-suite: deps build
 ## sentinel-long: the long Sentinel scenarios (write load, mixed quorums, redis-py), not part of test
 sentinel-long: deps
 	$(CARGO) test --release --test sentinel_long -- --ignored --test-threads=1
+
+## cluster-suite: long cluster scenarios (redis-cli --cluster, failover, mixed with redis-server, redis-py; RUNTEST_CLUSTER=1 adds Redis's tests/cluster)
+cluster-suite: deps build
+	NO_BUILD=1 suite/cluster-suite.sh
+
+## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006 (bus 31001-31006); `make cluster STOP=1` stops it
+cluster: build
+	NO_BUILD=1 utils/create-cluster.sh $(if $(STOP),stop,start)
 
 ## clean: remove build output
 clean:

@@ -3,13 +3,21 @@
 //! jemalloc's size classes includes the rounding but not the allocator's own
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
 //!
+//! It also keeps the peak (raised from cron and when reported) and the
+//! figure at startup, for INFO memory and MEMORY STATS.
+//!
 //! The binary installs `Counting` as `#[global_allocator]`; code linked
 //! without it (the library's own tests) falls back to mallinfo2.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 static USED: AtomicUsize = AtomicUsize::new(0);
+/// The most ever seen by `update_peak` (Redis's stat_peak_memory).
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// Bytes in use once the server was initialized, before loading data
+/// (Redis's initial_memory_usage).
+static STARTUP: AtomicUsize = AtomicUsize::new(0);
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// The system allocator, counting.
@@ -80,6 +88,48 @@ pub fn used() -> Option<u64> {
     } else {
         None
     }
+}
+
+/// Raises the recorded peak to `now` if higher; returns the peak.
+pub fn update_peak(now: u64) -> u64 {
+    let now = now as usize;
+    PEAK.fetch_max(now, Ordering::Relaxed).max(now) as u64
+}
+
+/// Records the memory in use once the server is initialized.
+pub fn mark_startup(now: u64) {
+    STARTUP.store(now as usize, Ordering::Relaxed);
+    update_peak(now);
+}
+
+/// The memory in use when the server finished initializing.
+pub fn startup() -> u64 {
+    STARTUP.load(Ordering::Relaxed) as u64
+}
+
+/// glibc's view of the heap and the process RSS, sampled from cron (as
+/// Redis samples its allocator every 100 ms): [allocated, active, rss].
+static ALLOCATOR_STATS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Samples the allocator (mallinfo2) and records `rss`.
+pub fn refresh_allocator_stats(rss: u64) {
+    // SAFETY: mallinfo2 only reads the allocator's statistics.
+    let mi = unsafe { libc::mallinfo2() };
+    let allocated = (mi.uordblks + mi.hblkhd) as u64;
+    let active = (mi.arena + mi.hblkhd) as u64;
+    for (slot, v) in ALLOCATOR_STATS.iter().zip([allocated, active, rss]) {
+        slot.store(v, Ordering::Relaxed);
+    }
+}
+
+/// The last sample: (allocated, active, rss) in bytes.
+pub fn allocator_stats() -> (u64, u64, u64) {
+    let [a, b, c] = &ALLOCATOR_STATS;
+    (
+        a.load(Ordering::Relaxed),
+        b.load(Ordering::Relaxed),
+        c.load(Ordering::Relaxed),
+    )
 }
 
 /// The usable size jemalloc 5 (Redis's allocator, 16-byte quantum, 4K

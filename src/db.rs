@@ -87,6 +87,27 @@ impl Value {
 pub struct Entry {
     pub val: Value,
     pub lru: u32,
+    /// Cluster mode: the key's position in its slot's list of the slot
+    /// index (it fits in the padding after `lru`: no memory cost).
+    pub slot_pos: u32,
+}
+
+impl Entry {
+    pub fn new(val: Value, lru: u32) -> Entry {
+        Entry {
+            val,
+            lru,
+            slot_pos: 0,
+        }
+    }
+}
+
+/// Cluster mode's per-slot key index of db 0 (COUNTKEYSINSLOT,
+/// GETKEYSINSLOT, deleting a lost slot's keys): each slot's keys, with each
+/// entry remembering its position so removal is O(1) (swap-remove). Absent,
+/// and costing nothing, when cluster mode is off.
+pub struct SlotIndex {
+    keys: Vec<Vec<Sds>>,
 }
 
 /// One numbered database.
@@ -98,6 +119,8 @@ pub struct Db {
     /// Where the active expiry cycle resumes its scan of `expires`.
     pub expires_cursor: u64,
     pub avg_ttl: i64,
+    /// Cluster mode only (db 0).
+    pub slot_index: Option<Box<SlotIndex>>,
 }
 
 impl Db {
@@ -134,6 +157,81 @@ impl Db {
         self.expires.clear();
         self.expires_cursor = 0;
         self.avg_ttl = 0;
+        if let Some(ix) = self.slot_index.as_deref_mut() {
+            ix.keys.iter_mut().for_each(|v| *v = Vec::new());
+        }
+    }
+
+    /// Records a new key in the slot index; returns its position (0 when
+    /// there is no index).
+    #[inline]
+    fn index_push(&mut self, key: &[u8]) -> u32 {
+        let Some(ix) = self.slot_index.as_deref_mut() else {
+            return 0;
+        };
+        let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
+        v.push(Sds::new(key));
+        (v.len() - 1) as u32
+    }
+
+    /// Forgets a removed key (its entry said it was at `pos`).
+    #[inline]
+    fn index_remove(&mut self, key: &[u8], pos: u32) {
+        let Some(ix) = self.slot_index.as_deref_mut() else {
+            return;
+        };
+        let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
+        let pos = match v.get(pos as usize) {
+            Some(k) if k.as_bytes() == key => pos as usize,
+            _ => match v.iter().position(|k| k.as_bytes() == key) {
+                Some(p) => p,
+                None => return,
+            },
+        };
+        v.swap_remove(pos);
+        if let Some(moved) = v.get(pos) {
+            if let Some(e) = self.dict.get_mut(moved.as_bytes()) {
+                e.slot_pos = pos as u32;
+            }
+        }
+    }
+
+    /// Adds a loaded key (RDB); Err((key, entry)) when it already exists.
+    pub fn insert_loaded(&mut self, key: Sds, mut entry: Entry) -> Result<(), (Sds, Entry)> {
+        if self.dict.contains_key(key.as_bytes()) {
+            return Err((key, entry));
+        }
+        entry.slot_pos = self.index_push(key.as_bytes());
+        self.dict.insert_new(key, entry);
+        Ok(())
+    }
+
+    /// Builds the slot index from the keys present (cluster mode).
+    pub fn enable_slot_index(&mut self) {
+        if self.slot_index.is_some() {
+            return;
+        }
+        self.slot_index = Some(Box::new(SlotIndex {
+            keys: (0..crate::cluster::SLOTS).map(|_| Vec::new()).collect(),
+        }));
+        let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| k.clone()).collect();
+        for k in keys {
+            let pos = self.index_push(k.as_bytes());
+            if let Some(e) = self.dict.get_mut(k.as_bytes()) {
+                e.slot_pos = pos;
+            }
+        }
+    }
+
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        self.slot_index.as_ref().map_or(0, |ix| ix.keys[slot].len())
+    }
+
+    /// Up to `max` keys of a slot.
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Sds> {
+        self.slot_index.as_ref().map_or(Vec::new(), |ix| {
+            ix.keys[slot].iter().take(max).cloned().collect()
+        })
     }
 }
 
@@ -279,6 +377,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         d.expires.remove(key);
         if let Some((k, e)) = d.dict.remove(key) {
+            d.index_remove(&k, e.slot_pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
             if matches!(e.val, Value::Stream(_)) {
@@ -312,6 +411,16 @@ impl Keyspace {
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_read_flags(db, key, true)
+    }
+
+    /// A read that is no access (TYPE, TTL, EXISTS: Redis's LOOKUP_NOTOUCH):
+    /// expiry, hits and misses as `lookup_read`, the access clock untouched.
+    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        self.lookup_read_flags(db, key, false)
+    }
+
+    fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
             self.key_miss(db, key);
             return None;
@@ -320,7 +429,7 @@ impl Keyspace {
             self.key_miss(db, key);
             return None;
         };
-        let update = self.update_lru;
+        let update = self.update_lru && touch;
         let stamp = if update {
             self.access_stamp(Some(old))
         } else {
@@ -363,9 +472,10 @@ impl Keyspace {
     /// Adds a key that does not exist (the caller checked).
     pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
         let lru = self.access_stamp(None);
-        self.dbs[db]
-            .dict
-            .insert_new(Sds::new(key), Entry { val, lru });
+        let d = &mut self.dbs[db];
+        let slot_pos = d.index_push(key);
+        d.dict
+            .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
         self.signal_ready_if_blocked(db, key);
         self.notify_new_key(db, key);
     }
@@ -422,7 +532,9 @@ impl Keyspace {
                 }
             }
             None => {
-                d.dict.insert_new(Sds::new(key), Entry { val, lru });
+                let slot_pos = d.index_push(key);
+                d.dict
+                    .insert_new(Sds::new(key), Entry { val, lru, slot_pos });
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }
@@ -436,23 +548,24 @@ impl Keyspace {
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        match d.dict.remove(key) {
-            Some((_, e)) => {
-                self.signal_modified(db, key);
-                if matches!(e.val, Value::Stream(_)) {
-                    // XREADGROUP clients blocked on it get an error.
-                    self.signal_ready_if_blocked(db, key);
-                }
-                true
+        if let Some((k, e)) = d.dict.remove(key) {
+            d.index_remove(&k, e.slot_pos);
+            self.signal_modified(db, key);
+            if matches!(e.val, Value::Stream(_)) {
+                // XREADGROUP clients blocked on it get an error.
+                self.signal_ready_if_blocked(db, key);
             }
-            None => false,
+            true
+        } else {
+            false
         }
     }
 
     /// Takes a key's value and expiry out (RENAME, MOVE).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let d = &mut self.dbs[db];
-        let (_, e) = d.dict.remove(key)?;
+        let (k, e) = d.dict.remove(key)?;
+        d.index_remove(&k, e.slot_pos);
         let exp = if d.expires.is_empty() {
             None
         } else {
@@ -577,6 +690,23 @@ impl Keyspace {
         }
     }
 
+    /// Cluster mode: index db 0's keys by slot.
+    pub fn enable_slot_index(&mut self) {
+        self.dbs[0].enable_slot_index();
+    }
+
+    pub fn has_slot_index(&self) -> bool {
+        self.dbs[0].slot_index.is_some()
+    }
+
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        self.dbs[0].count_keys_in_slot(slot)
+    }
+
+    pub fn keys_in_slot(&self, slot: usize, max: usize) -> Vec<Sds> {
+        self.dbs[0].keys_in_slot(slot, max)
+    }
+
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(|d| d.len()).sum()
     }
@@ -609,4 +739,56 @@ pub fn lfu_decayed(stamp: u32, now_minutes: u32, decay: u32) -> u32 {
     };
     let periods = elapsed.checked_div(decay).unwrap_or(0);
     counter.saturating_sub(periods)
+}
+
+#[cfg(test)]
+mod slot_index_tests {
+    use super::*;
+    use crate::cluster::key_hash_slot;
+
+    #[test]
+    fn slot_index_follows_every_add_and_remove() {
+        let mut ks = Keyspace::new(1);
+        ks.add(0, b"before", Value::Int(1));
+        ks.enable_slot_index();
+        assert_eq!(ks.count_keys_in_slot(key_hash_slot(b"before")), 1);
+        let tag = key_hash_slot(b"{t}");
+        for i in 0..100 {
+            ks.set_key(0, format!("{{t}}{i}").as_bytes(), Value::Int(i), false);
+        }
+        assert_eq!(ks.count_keys_in_slot(tag), 100);
+        // Overwrites do not add entries.
+        ks.set_key(0, b"{t}5", Value::Int(0), false);
+        assert_eq!(ks.count_keys_in_slot(tag), 100);
+        // Removals from the middle, the end, by expiry and by take.
+        for i in (0..100).step_by(3) {
+            assert!(ks.delete(0, format!("{{t}}{i}").as_bytes()));
+        }
+        ks.dbs[0].set_expire(b"{t}1", 1);
+        ks.now_ms = 10;
+        assert!(ks.expire_if_needed(0, b"{t}1"));
+        assert!(ks.take(0, b"{t}2").is_some());
+        let left: Vec<Vec<u8>> = (0..100)
+            .filter(|i| i % 3 != 0 && *i != 1 && *i != 2)
+            .map(|i| format!("{{t}}{i}").into_bytes())
+            .collect();
+        assert_eq!(ks.count_keys_in_slot(tag), left.len());
+        let mut listed: Vec<Vec<u8>> = ks
+            .keys_in_slot(tag, usize::MAX)
+            .into_iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
+        listed.sort();
+        let mut want = left.clone();
+        want.sort();
+        assert_eq!(listed, want);
+        // Every remaining entry still knows its position.
+        for k in &left {
+            let pos = ks.dbs[0].dict.get(k).expect("present").slot_pos as usize;
+            assert_eq!(ks.keys_in_slot(tag, usize::MAX)[pos].as_bytes(), &k[..]);
+        }
+        assert_eq!(ks.keys_in_slot(tag, 3).len(), 3);
+        ks.dbs[0].clear();
+        assert_eq!(ks.count_keys_in_slot(tag), 0);
+    }
 }

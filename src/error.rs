@@ -137,6 +137,7 @@ const SUBCOMMANDS: &[(&str, &[&str])] = &[
             "reset",
         ],
     ),
+    ("MODULE", &["help", "list", "load", "loadex", "unload"]),
     (
         "MEMORY",
         &["doctor", "help", "malloc-stats", "purge", "stats", "usage"],

@@ -14,6 +14,7 @@
 //! - `repl`: replication data (the backlog, a replica's bookkeeping, the
 //!   link to our master); the state machines that drive it are in
 //!   `server` (`replication`, `repl_master`, `repl_replica`, `repl_transfer`);
+//! - `cluster`: Redis Cluster (the bus, slots, failover, MIGRATE);
 //! - `server`: the loop that owns all of the above;
 //! - `sentinel`: Sentinel mode (watching masters, failing over), which the
 //!   server runs instead of a keyspace;
@@ -25,6 +26,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod alloc;
+pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod db;

@@ -99,6 +99,10 @@ pub mod flags {
     /// Closing only drops our descriptor, without shutting the connection
     /// down: a forked Lua debugging session goes on using it.
     pub const KEEP_SOCKET: u32 = 1 << 17;
+    /// Cluster: the next command may touch an importing slot (ASKING).
+    pub const ASKING: u32 = 1 << 18;
+    /// Cluster: reads are served by this replica (READONLY).
+    pub const READONLY: u32 = 1 << 19;
 }
 
 pub struct Client {

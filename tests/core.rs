@@ -723,14 +723,17 @@ fn slowlog_and_latency() {
     let row = latest.array()[0].array();
     assert_eq!(row[0].text(), "command");
     assert!(row[2].int() >= 1 && row[3].int() >= row[2].int(), "{row:?}");
-    assert_eq!(
-        parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
-            .array()
-            .len(),
-        1
-    );
+    // One sample a second: DEBUG POPULATE (admin commands count too, as
+    // in Redis) and KEYS may fall in the same second or in two.
+    let samples = parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
+        .array()
+        .len();
+    assert!((1..=2).contains(&samples), "{samples}");
     let doctor = String::from_utf8_lossy(&c.cmd(&["LATENCY", "DOCTOR"])).into_owned();
-    assert!(doctor.contains("1. command: 1 latency spikes"), "{doctor}");
+    assert!(
+        doctor.contains(&format!("1. command: {samples} latency spikes")),
+        "{doctor}"
+    );
     assert_eq!(c.cmd(&["LATENCY", "RESET", "command"]), b":1\r\n");
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
 }

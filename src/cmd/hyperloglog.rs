@@ -1,5 +1,5 @@
 //! HyperLogLog commands (Redis's hyperloglog.c command half): PFADD,
-//! PFCOUNT, PFMERGE. The values are plain strings in Redis's exact HLL
+//! PFCOUNT, PFMERGE, and the PFDEBUG / PFSELFTEST debugging commands. The values are plain strings in Redis's exact HLL
 //! format (see `types::hll`), so they survive DUMP/RESTORE and RDB both ways.
 
 use super::flag::*;
@@ -167,6 +167,69 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
+/// PFDEBUG GETREG|DECODE|ENCODING|TODENSE key
+pub fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let sub = &argv[1][..];
+    let key = &argv[2];
+    let Some(e) = ctx.ks.lookup_write(ctx.db, key) else {
+        return err("ERR The specified key does not exist");
+    };
+    check_hll(&e.val)?;
+    let bytes = match &e.val {
+        Value::Str(s) | Value::Raw(s) => s.as_bytes(),
+        _ => return err(crate::error::WRONGTYPE),
+    };
+    let sparse = bytes[4] == hll::SPARSE;
+    let eq = |kw: &str| sub.eq_ignore_ascii_case(kw.as_bytes());
+    if eq("getreg") || eq("todense") {
+        if sparse {
+            // The conversion changes the value: it is written back and
+            // the command propagated (Redis's "force propagation").
+            let mut b = take_bytes(&mut e.val);
+            let r = hll::to_dense(&mut b);
+            e.val = Value::Raw(Sds::from_vec(b));
+            r.map_err(|_| CmdError::from(CORRUPT))?;
+            ctx.dirty += 1;
+        }
+        if eq("todense") {
+            ctx.out.int(i64::from(sparse));
+            return Ok(());
+        }
+        let regs = match ctx.ks.lookup_read(ctx.db, key).map(|e| &e.val) {
+            Some(Value::Str(s) | Value::Raw(s)) => hll::registers(s.as_bytes()),
+            _ => Err(hll::Corrupt),
+        }
+        .map_err(|_| CmdError::from(CORRUPT))?;
+        ctx.out.array(regs.len());
+        for r in regs {
+            ctx.out.int(i64::from(r));
+        }
+    } else if eq("decode") {
+        let Some(text) = hll::decode_sparse(bytes) else {
+            return err("ERR HLL encoding is not sparse");
+        };
+        ctx.out.bulk(text.as_bytes());
+    } else if eq("encoding") {
+        ctx.out.simple(if sparse { "sparse" } else { "dense" });
+    } else {
+        return Err(CmdError::msg(format!(
+            "ERR Unknown PFDEBUG subcommand '{}'",
+            String::from_utf8_lossy(sub)
+        )));
+    }
+    Ok(())
+}
+
+/// PFSELFTEST: Redis's internal consistency test of the HLL code.
+pub fn pfselftest(ctx: &mut Ctx<'_>, _argv: &[Bytes]) -> CmdResult {
+    let mut rng = crate::util::Rng::new();
+    match hll::selftest(sparse_max(ctx), &mut rng) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => return Err(CmdError::msg(e)),
+    }
+    Ok(())
+}
+
 const GROUP: &str = "hyperloglog";
 
 #[rustfmt::skip]
@@ -174,4 +237,6 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("pfadd", Proc::Db(pfadd), -2, WRITE | DENYOOM | FAST, 1, 1, 1, GROUP),
     spec("pfcount", Proc::Db(pfcount), -2, READONLY | MAY_REPLICATE, 1, -1, 1, GROUP),
     spec("pfmerge", Proc::Db(pfmerge), -2, WRITE | DENYOOM, 1, -1, 1, GROUP),
+    spec("pfdebug", Proc::Db(pfdebug), 3, WRITE | DENYOOM | ADMIN, 2, 2, 1, GROUP),
+    spec("pfselftest", Proc::Db(pfselftest), 1, ADMIN, 0, 0, 0, GROUP),
 ];

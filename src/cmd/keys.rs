@@ -24,23 +24,34 @@ pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(())
 }
 
-pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+/// EXISTS does not count as an access; TOUCH does.
+fn count_existing(ctx: &mut Ctx<'_>, argv: &[Bytes], touch: bool) -> CmdResult {
     let n = argv[1..]
         .iter()
-        .filter(|k| ctx.ks.lookup_read(ctx.db, k).is_some())
+        .filter(|k| {
+            if touch {
+                ctx.ks.lookup_read(ctx.db, k).is_some()
+            } else {
+                ctx.ks.lookup_read_notouch(ctx.db, k).is_some()
+            }
+        })
         .count();
     ctx.out.int(n as i64);
     Ok(())
 }
 
+pub fn exists(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    count_existing(ctx, argv, false)
+}
+
 pub fn touch(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
-    exists(ctx, argv)
+    count_existing(ctx, argv, true)
 }
 
 pub fn type_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let t = ctx
         .ks
-        .lookup_read(ctx.db, &argv[1])
+        .lookup_read_notouch(ctx.db, &argv[1])
         .map_or("none", |e| e.val.type_name());
     ctx.out.simple(t);
     Ok(())
@@ -247,6 +258,9 @@ pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         }
         j += 1;
     }
+    if dst_db != ctx.db && crate::cluster::enabled(ctx.cfg) {
+        return err("ERR Copying to another database is not allowed in cluster mode");
+    }
     if src == dst && dst_db == ctx.db {
         return err(error::SAME_OBJECT);
     }
@@ -278,6 +292,9 @@ pub fn copy(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn move_(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    if crate::cluster::enabled(ctx.cfg) {
+        return err("ERR MOVE is not allowed in cluster mode");
+    }
     let key = &argv[1];
     let dst_db = parse_db(ctx, &argv[2])?;
     if dst_db == ctx.db {
@@ -501,7 +518,7 @@ pub fn pexpireat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME (Redis's ttlGenericCommand).
 fn ttl_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], ms: bool, absolute: bool) -> CmdResult {
     let key = &argv[1];
-    if ctx.ks.lookup_read(ctx.db, key).is_none() {
+    if ctx.ks.lookup_read_notouch(ctx.db, key).is_none() {
         ctx.out.int(-2);
         return Ok(());
     }

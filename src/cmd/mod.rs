@@ -18,9 +18,12 @@
 //! no allocation per command on the hot path. Errors still travel as values.
 
 pub mod bitops;
+pub mod cluster;
 pub mod dump;
+pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
+pub mod lolwut;
 pub mod scripting;
 pub mod sort;
 pub mod string;
@@ -67,6 +70,8 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    /// Served for an importing slot without ASKING (RESTORE-ASKING).
+    pub const ASKING: u32 = 1 << 17;
 }
 
 /// A keyspace notification raised by a write: (type flag, event, db, key).
@@ -277,6 +282,9 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
         .chain(t_stream::COMMANDS.iter())
+        .chain(geo::COMMANDS.iter())
+        .chain(lolwut::COMMANDS.iter())
+        .chain(cluster::COMMANDS.iter())
         .chain(scripting::COMMANDS.iter())
 }
 

@@ -55,6 +55,7 @@ pub enum Srv {
     SentinelInfo,
     SentinelRole,
     SentinelPublish,
+    Module,
     // Scripting (script/): EVAL*, SCRIPT, FUNCTION, FCALL*.
     Eval,
     EvalSha,
@@ -64,6 +65,21 @@ pub enum Srv {
     Function,
     Fcall,
     FcallRo,
+    /// The cluster family (`cmd::cluster`).
+    Cluster(ClusterCmd),
+}
+
+/// Commands of the cluster family, carried out by `crate::cluster`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ClusterCmd {
+    Cluster,
+    Asking,
+    ReadOnly,
+    ReadWrite,
+    Migrate,
+    SSubscribe,
+    SUnsubscribe,
+    SPublish,
 }
 
 impl Srv {

@@ -51,6 +51,20 @@ fn basename_check(what: &'static str, kind: &'static str, v: &str) -> Result<(),
     Ok(())
 }
 
+/// cluster-announce-hostname (Redis's isValidAnnouncedHostname).
+fn hostname_check(v: &str) -> Result<(), String> {
+    if v.len() >= 256 {
+        return Err("Hostnames must be less than 256 characters".into());
+    }
+    if !v
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
+    {
+        return Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into());
+    }
+    Ok(())
+}
+
 fn yn(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
@@ -247,7 +261,7 @@ pub static TABLE: &[Entry] = &[
     ent!("cluster-allow-pubsubshard-when-down", N, 0, Kind::Bool, "yes"),
     ent!("cluster-link-sendbuf-limit", N, 0, Kind::Mem(0, u64::MAX), "0"),
     ent!("cluster-announce-ip", N, 0, NULLSTR, ""),
-    ent!("cluster-announce-hostname", N, 0, NULLSTR, ""),
+    ent!("cluster-announce-hostname", N, 0, Kind::Str { nullable: true, check: Some(hostname_check) }, ""),
     ent!("cluster-announce-port", N, 0, Kind::Int(0, 65535), "0"),
     ent!("cluster-announce-bus-port", N, 0, Kind::Int(0, 65535), "0"),
     ent!("cluster-announce-tls-port", N, 0, Kind::Int(0, 65535), "0"),
@@ -256,7 +270,7 @@ pub static TABLE: &[Entry] = &[
     ent!("slowlog-log-slower-than", N, 0, Kind::Int(-1, LMAX), "", fnum!(slowlog_log_slower_than)),
     ent!("slowlog-max-len", N, 0, Kind::Int(0, LMAX), "", fnum!(slowlog_max_len)),
     ent!("latency-monitor-threshold", N, 0, Kind::Int(0, LMAX), "", fnum!(latency_monitor_threshold)),
-    ent!("latency-tracking", N, 0, Kind::Bool, "yes"),
+    ent!("latency-tracking", N, 0, Kind::Bool, "", fbool!(latency_tracking)),
     ent!("latency-tracking-info-percentiles", N, MULTI, Kind::Special, "50 99 99.9"),
     // EVENT NOTIFICATION
     ent!("notify-keyspace-events", N, 0, Kind::Special, "", SPECIAL),

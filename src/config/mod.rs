@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::util::splitargs::{repr, split_args_str as split_args};
+pub use parse::memtoull;
 pub use parse::os_err;
 pub use rewrite::RewriteOp;
 use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
@@ -244,6 +245,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
     pub lazyfree_lazy_user_del: bool,
     pub activerehashing: bool,
     pub active_expire_effort: u64,
@@ -381,6 +384,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
             lazyfree_lazy_user_del: false,
             activerehashing: true,
             active_expire_effort: 1,
@@ -585,7 +589,12 @@ impl Config {
     /// Directives from the config that ferrodis accepts but does not
     /// implement (stored only), for a startup log line.
     pub fn ignored_directives_used(&self) -> Vec<String> {
-        self.ignored_used.clone()
+        // cluster-* directives are read by name by the cluster module.
+        self.ignored_used
+            .iter()
+            .filter(|d| !d.starts_with("cluster-"))
+            .cloned()
+            .collect()
     }
 
     /// Current value of a stored-only directive ("" if unknown).

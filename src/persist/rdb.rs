@@ -4,7 +4,12 @@
 //! used by DUMP. The reader is in `rdb_load`.
 
 use crate::db::{Keyspace, Value};
-use crate::encoding::{crc64::crc64, listpack::Listpack, lzf};
+use crate::encoding::{
+    crc64::crc64,
+    listpack::{Listpack, LpValue},
+    lzf,
+};
+use crate::types::list::Node;
 use crate::types::{Hash, List, Set, ZSet};
 use std::io::{self, Write};
 
@@ -232,11 +237,44 @@ impl<W: Write> RdbWriter<W> {
     }
 
     fn list(&mut self, l: &List, fill: i64) -> io::Result<()> {
-        let nodes = build_quicklist_nodes(l, fill);
+        // Runs of listpack nodes are re-packed; a plain (large element)
+        // node is written as a PLAIN container, as Redis 7.0 does.
+        enum Out<'a> {
+            Packed(Listpack),
+            Plain(&'a [u8]),
+        }
+        let mut nodes: Vec<Out<'_>> = Vec::new();
+        let mut run: Vec<&Node> = Vec::new();
+        let flush = |run: &mut Vec<&Node>, nodes: &mut Vec<Out<'_>>| {
+            let elements = run.drain(..).flat_map(|n| n.iter());
+            nodes.extend(
+                build_quicklist_nodes(elements, fill)
+                    .into_iter()
+                    .map(Out::Packed),
+            );
+        };
+        for n in l.nodes() {
+            match n {
+                Node::Plain(b) => {
+                    flush(&mut run, &mut nodes);
+                    nodes.push(Out::Plain(b));
+                }
+                Node::Packed(_) => run.push(n),
+            }
+        }
+        flush(&mut run, &mut nodes);
         self.save_len(nodes.len() as u64)?;
         for n in &nodes {
-            self.save_len(QUICKLIST_NODE_PACKED)?;
-            self.string(n.as_bytes())?;
+            match n {
+                Out::Packed(lp) => {
+                    self.save_len(QUICKLIST_NODE_PACKED)?;
+                    self.string(lp.as_bytes())?;
+                }
+                Out::Plain(b) => {
+                    self.save_len(QUICKLIST_NODE_PLAIN)?;
+                    self.string(b)?;
+                }
+            }
         }
         Ok(())
     }
@@ -311,7 +349,10 @@ fn encode_integer(v: i64) -> Option<([u8; 5], usize)> {
 
 /// Splits a list into quicklist listpack nodes following
 /// list-max-listpack-size (positive: entries per node; -1..-5: 4..64 KB).
-fn build_quicklist_nodes(l: &List, fill: i64) -> Vec<Listpack> {
+fn build_quicklist_nodes<'a>(
+    elements: impl Iterator<Item = LpValue<'a>>,
+    fill: i64,
+) -> Vec<Listpack> {
     const SIZES: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
     let (max_count, max_bytes) = if fill > 0 {
         (fill as usize, 8192)
@@ -321,7 +362,7 @@ fn build_quicklist_nodes(l: &List, fill: i64) -> Vec<Listpack> {
     };
     let mut nodes = Vec::new();
     let mut cur = Listpack::new();
-    for e in l.iter() {
+    for e in elements.map(crate::types::list::lp_cow) {
         let full = cur.len() >= max_count
             || (fill <= 0 && cur.bytes_len() + e.len() + 11 > max_bytes)
             || (fill > 0 && cur.bytes_len() + e.len() > max_bytes && !cur.is_empty());

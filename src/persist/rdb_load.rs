@@ -292,7 +292,7 @@ impl<Rd: Read> RdbReader<Rd> {
                     };
                     let blob = self.string()?;
                     if container == QUICKLIST_NODE_PLAIN {
-                        l.push_back(&blob, lim);
+                        l.push_back_plain(&blob);
                         continue;
                     } else if container != QUICKLIST_NODE_PACKED {
                         return self.corrupt(format!(
@@ -630,19 +630,20 @@ pub fn load_from<Rd: Read>(
         }
         let d = &mut ks.dbs[db];
         let k = Sds::from_vec(key);
-        let entry = crate::db::Entry {
-            val,
-            lru: ks.lru_clock,
-        };
-        if let Err((k, entry)) = d.dict.insert_if_absent(k.clone(), entry) {
+        let entry = crate::db::Entry::new(val, ks.lru_clock);
+        if let Err((k, entry)) = d.insert_loaded(k.clone(), entry) {
             if !ALLOW_DUP.load(std::sync::atomic::Ordering::Relaxed) {
                 return r.corrupt(format!(
                     "RDB has duplicated key '{}' in DB {db}",
                     String::from_utf8_lossy(&k)
                 ));
             }
-            // DEBUG RELOAD MERGE: the dump's value replaces ours.
-            d.dict.insert(k.clone(), entry);
+            // DEBUG RELOAD MERGE: the dump's value replaces ours (the key,
+            // and its place in the slot index, stay).
+            if let Some(e) = d.dict.get_mut(&k) {
+                e.val = entry.val;
+                e.lru = entry.lru;
+            }
             d.expires.remove(&k);
         }
         if when != -1 {

@@ -58,6 +58,10 @@ pub struct Link {
     pub transfer: Option<Transfer>,
     pub handshake_start_ms: i64,
     pub down_since_ms: i64,
+    /// When the last data came from the master before the link went down
+    /// (a link closed late, e.g. by CLIENT KILL inside a long EXEC, still
+    /// dates its data from then: cluster replica validity).
+    pub last_master_data_ms: i64,
     pub last_attempt_ms: i64,
     /// Used SYNC instead of PSYNC (master refused PSYNC).
     pub old_sync: bool,

@@ -49,6 +49,9 @@ pub struct RunCtx {
     pub obey_client: bool,
     /// Out of memory when the script started (Redis's pre_command_oom_state).
     pub oom: bool,
+    /// Cluster mode: the slot of the keys the script touched so far (its
+    /// declared keys first); a script stays in one slot.
+    pub cluster_slot: Option<usize>,
 }
 
 impl RunCtx {
@@ -248,6 +251,8 @@ impl Server {
             db,
             obey_client: obey,
             oom,
+            cluster_slot: cmd::lookup(&argv[0])
+                .and_then(|spec| Server::cluster_query_slot(spec, argv)),
         });
         Ok(())
     }
@@ -443,6 +448,16 @@ impl Server {
             && cmd_flags & flag::DENYOOM != 0
         {
             return Err(format!("-{}", error::OOM));
+        }
+        // Cluster: served here, and in the script's one slot
+        // (scriptVerifyClusterState).
+        if self.cluster.is_some() && !run.obey_client {
+            let (caller, allow) = (run.caller, run.has(rflag::ALLOW_CROSS_SLOT));
+            let mut slot = run.cluster_slot;
+            self.cluster_script_check(caller, spec, argv, &mut slot, allow)?;
+            if let Some(r) = self.scripts.run.as_mut() {
+                r.cluster_slot = slot;
+            }
         }
         Ok(())
     }

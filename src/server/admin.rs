@@ -57,13 +57,18 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
+    let cluster = !server.cfg.sentinel_mode && crate::cluster::enabled(&server.cfg);
     if server.cfg.sentinel_mode {
         if let Err(code) = server.sentinel_init() {
             return code;
         }
         log::info!("Running mode=sentinel, port={}.", server.cfg.port);
     } else {
-        log::info!("Running mode=standalone, port={}.", server.cfg.port);
+        log::info!(
+            "Running mode={}, port={}.",
+            if cluster { "cluster" } else { "standalone" },
+            server.cfg.port
+        );
         log::info!("Server initialized");
     }
     if let Err(e) = server.listen() {
@@ -74,12 +79,29 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
+    crate::alloc::mark_startup(super::info::used_memory());
+    crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
     if server.sentinel.is_some() {
         server.sentinel_is_running();
     } else {
-        server.load_data_on_startup();
-        server.repl_init_from_config();
+        // Before loading, as Redis's logo shows it: a server that fails to
+        // load its AOF or RDB has said which process it was.
         log::info!("PID: {}", std::process::id());
+        if cluster {
+            server.persist_chdir();
+            if let Err(e) = server.cluster_init() {
+                log::error!("{e}");
+                return 1;
+            }
+        }
+        server.load_data_on_startup();
+        if cluster && !server.cluster_verify_config_with_data() {
+            log::error!(
+                "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting."
+            );
+            return 1;
+        }
+        server.repl_init_from_config();
         log::info!("Ready to accept connections");
     }
     if let Some(mut p) = ready_pipe {
@@ -171,6 +193,7 @@ impl Server {
             Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
                 self.run_sentinel_srv(key, tag, argv)
             }
+            Srv::Module => self.cmd_module(key, argv),
             Srv::Eval => self.cmd_eval(key, argv, false, false),
             Srv::EvalSha => self.cmd_eval(key, argv, true, false),
             Srv::EvalRo => self.cmd_eval(key, argv, false, true),
@@ -179,6 +202,7 @@ impl Server {
             Srv::Function => self.cmd_function(key, argv),
             Srv::Fcall => self.cmd_fcall(key, argv, false),
             Srv::FcallRo => self.cmd_fcall(key, argv, true),
+            Srv::Cluster(c) => self.cluster_srv(key, c, argv),
         };
         if let Err(e) = r {
             self.reply_error(key, &e);
@@ -241,6 +265,9 @@ impl Server {
     }
 
     fn cmd_swapdb(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
+        if self.cluster.is_some() {
+            return Err("ERR SWAPDB is not allowed in cluster mode".into());
+        }
         let parse = |a: &[u8]| -> Result<usize, CmdError> {
             let n = crate::encoding::numbers::string2ll(a)
                 .ok_or(CmdError::from("ERR invalid first DB index"))?;
@@ -424,65 +451,6 @@ impl Server {
         Ok(())
     }
 
-    fn cmd_memory(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        let sub = &argv[1][..];
-        if eq_ic(sub, "usage") && argv.len() >= 3 {
-            let db = self.clients.get(key).map_or(0, |c| c.db);
-            if argv.len() == 5 && !eq_ic(&argv[3], "samples") || argv.len() == 4 || argv.len() > 5 {
-                return Err(error::SYNTAX.into());
-            }
-            let samples = match argv.get(4) {
-                Some(n) => match crate::encoding::numbers::string2ll(n) {
-                    Some(n) if n < 0 => return Err(error::SYNTAX.into()),
-                    Some(0) => usize::MAX,
-                    Some(n) => n as usize,
-                    None => return Err(error::NOT_INT.into()),
-                },
-                None => 5,
-            };
-            let size = match self.ks.lookup_read(db, &argv[2]) {
-                None => None,
-                // Streams report Redis's own figure (objectComputeSize).
-                Some(e) => Some(match &e.val {
-                    crate::db::Value::Stream(s) => {
-                        s.memory_usage(samples)
-                            + crate::types::stream_meta::key_memory_usage(argv[2].len())
-                    }
-                    v => crate::server::info::value_memory(v) + argv[2].len() + 64,
-                }),
-            };
-            self.reply(key, |o| match size {
-                None => o.null(),
-                Some(n) => o.int(n as i64),
-            });
-        } else if eq_ic(sub, "help") && argv.len() == 2 {
-            let lines = [
-                "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                "DOCTOR",
-                "    Return memory problems reports.",
-                "MALLOC-STATS",
-                "    Return internal statistics report from the memory allocator.",
-                "PURGE",
-                "    Attempt to purge dirty pages for reclamation by the allocator.",
-                "STATS",
-                "    Return information about the memory usage of the server.",
-                "USAGE <key> [SAMPLES <count>]",
-                "    Return memory in bytes used by <key> and its value. Nested values are",
-                "    sampled up to <count> times (default: 5, 0 means sample all).",
-                "HELP",
-                "    Prints this help.",
-            ];
-            self.reply_help(key, &lines);
-        } else if eq_ic(sub, "doctor") {
-            self.reply(key, |o| o.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."));
-        } else if eq_ic(sub, "purge") {
-            self.reply_ok(key);
-        } else {
-            return Err(unknown_subcommand(sub, "MEMORY"));
-        }
-        Ok(())
-    }
-
     fn cmd_shutdown(&mut self, _key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         let mut mode = ShutdownMode::Default;
         for a in &argv[1..] {
@@ -633,6 +601,7 @@ impl Server {
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
                 "repl-backlog-size" => self.repl_resize_backlog(),
+                n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}
             }
         }

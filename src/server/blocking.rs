@@ -27,6 +27,9 @@ pub struct BlockState {
     pub deadline_ms: i64,
     /// For XREAD / XREADGROUP: what each key must have to serve the client.
     pub stream: Option<Box<StreamWait>>,
+    /// Time spent running the command so far (its statistics wait for
+    /// the command to be served).
+    pub duration_us: u64,
 }
 
 impl Server {
@@ -58,6 +61,7 @@ impl Server {
                 keys,
                 deadline_ms,
                 stream,
+                duration_us: 0,
             },
         );
     }
@@ -123,6 +127,7 @@ impl Server {
                         continue;
                     };
                     let (cmd, argv) = (st.cmd, st.argv.clone());
+                    self.blocked_prior_us = st.duration_us;
                     self.call(ckey, cmd, &argv);
                     // Blocked again (no data for it after all): keep its deadline.
                     if let Some(b) = self.clients.blocked_state_mut(ckey) {
@@ -155,8 +160,8 @@ impl Server {
                     return;
                 };
                 self.reply_error(ckey, &msg.into());
-                // Counted as called when it blocked; now failed too.
-                self.cmdstats.entry(st.cmd.name).or_default().failed += 1;
+                self.prev_err_count = self.stats.total_error_replies;
+                self.stats_on_unblock(&st, true);
                 self.mark_pending_write(ckey);
                 self.pending_input.push(ckey);
             }
@@ -165,6 +170,7 @@ impl Server {
                     return;
                 };
                 self.stream_serve = Some(Box::new(req));
+                self.blocked_prior_us = st.duration_us;
                 self.call(ckey, st.cmd, &st.argv);
                 self.stream_serve = None;
                 self.mark_pending_write(ckey);
@@ -188,6 +194,7 @@ impl Server {
         for key in expired {
             if let Some(st) = self.blocking_remove(key) {
                 self.timeout_reply(key, st.cmd);
+                self.stats_on_unblock(&st, false);
                 self.pending_input.push(key);
             }
         }
@@ -202,15 +209,28 @@ impl Server {
             return false;
         };
         if with_error {
-            self.reply(key, |o| {
-                o.error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
-            });
+            let e = crate::error::CmdError::from("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            self.reply_error(key, &e);
+            self.prev_err_count = self.stats.total_error_replies;
         } else {
             self.timeout_reply(key, st.cmd);
         }
+        self.stats_on_unblock(&st, with_error);
         self.mark_pending_write(key);
         self.pending_input.push(key);
         true
+    }
+}
+
+impl Server {
+    /// A blocked command ends without being served (timeout, CLIENT
+    /// UNBLOCK): it is counted now (Redis's updateStatsOnUnblock).
+    fn stats_on_unblock(&mut self, st: &BlockState, failed: bool) {
+        let tracking = self.cfg.latency_tracking;
+        self.cmdstats
+            .entry(st.cmd.name)
+            .or_default()
+            .record(st.duration_us, failed, tracking);
     }
 }
 

@@ -4,8 +4,8 @@
 //! place).
 //!
 //! Owned here, per client and by the server's side:
-//! - pub/sub: channel -> subscribers, pattern -> subscribers, and each
-//!   client's own channel and pattern lists;
+//! - pub/sub: channel -> subscribers, pattern -> subscribers, shard
+//!   channel -> subscribers (SSUBSCRIBE), and each client's own lists;
 //! - blocked clients: (db, key) -> clients waiting on it, first come first
 //!   served, and each client's `BlockState` (the keyspace keeps only the
 //!   count of waiters per key, Redis's `db->blocking_keys`, fed from the
@@ -35,9 +35,10 @@ use std::collections::{HashMap, VecDeque};
 /// One slot: the connection and the server-side state that belongs to it.
 struct Slot {
     client: Client,
-    /// Pub/Sub channels and patterns, in subscription order.
+    /// Pub/Sub channels, patterns and shard channels, in subscription order.
     channels: Vec<Vec<u8>>,
     patterns: Vec<Vec<u8>>,
+    shard_channels: Vec<Vec<u8>>,
     /// Set while blocked on keys (BLPOP and friends).
     blocked: Option<Box<BlockState>>,
     /// Replica-side bookkeeping: created by REPLCONF, used once it syncs.
@@ -59,11 +60,33 @@ pub struct Clients {
     next_id: u64,
     channels: HashMap<Vec<u8>, Vec<ClientRef>>,
     patterns: HashMap<Vec<u8>, Vec<ClientRef>>,
+    shard_channels: HashMap<Vec<u8>, Vec<ClientRef>>,
     blocked_on: HashMap<(usize, Sds), VecDeque<ClientRef>>,
     blocked: usize,
     paused: Vec<ClientRef>,
     monitors: Vec<ClientRef>,
     replicas: Vec<ClientRef>,
+}
+
+/// A name (channel, pattern, shard channel) -> its subscribers.
+type Subscribers = HashMap<Vec<u8>, Vec<ClientRef>>;
+
+/// Which subscription table: SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE.
+#[derive(Clone, Copy)]
+enum SubKind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl SubKind {
+    fn of(pattern: bool) -> SubKind {
+        if pattern {
+            SubKind::Pattern
+        } else {
+            SubKind::Channel
+        }
+    }
 }
 
 impl Default for Clients {
@@ -86,6 +109,7 @@ impl Clients {
             next_id: 1,
             channels: HashMap::new(),
             patterns: HashMap::new(),
+            shard_channels: HashMap::new(),
             blocked_on: HashMap::new(),
             blocked: 0,
             paused: Vec::new(),
@@ -114,6 +138,7 @@ impl Clients {
             client,
             channels: Vec::new(),
             patterns: Vec::new(),
+            shard_channels: Vec::new(),
             blocked: None,
             replica: None,
         });
@@ -189,35 +214,40 @@ impl Clients {
 
     // ---- pub/sub ----
 
-    /// A client's own list of channels (or patterns) and the index from
-    /// channel (or pattern) to subscribers, borrowed together.
-    #[allow(clippy::type_complexity)]
-    fn sub_lists(
-        &mut self,
-        key: usize,
-        pattern: bool,
-    ) -> Option<(
-        ClientRef,
-        &mut Vec<Vec<u8>>,
-        &mut HashMap<Vec<u8>, Vec<ClientRef>>,
-    )> {
-        let slot = self.slab.get_mut(key)?;
-        let r = ClientRef {
-            key,
-            id: slot.client.id,
-        };
-        Some(if pattern {
-            (r, &mut slot.patterns, &mut self.patterns)
-        } else {
-            (r, &mut slot.channels, &mut self.channels)
-        })
-    }
-
     /// Subscribes `key` to a channel or pattern; false if it already was.
     pub fn subscribe(&mut self, key: usize, name: &[u8], pattern: bool) -> bool {
-        let Some((r, list, map)) = self.sub_lists(key, pattern) else {
+        self.subscribe_kind(key, name, SubKind::of(pattern))
+    }
+
+    /// Unsubscribes `key` from a channel or pattern; false if it was not.
+    pub fn unsubscribe(&mut self, key: usize, name: &[u8], pattern: bool) -> bool {
+        self.unsubscribe_kind(key, name, SubKind::of(pattern))
+    }
+
+    /// SSUBSCRIBE one shard channel; false if it already was.
+    pub fn shard_subscribe(&mut self, key: usize, name: &[u8]) -> bool {
+        self.subscribe_kind(key, name, SubKind::Shard)
+    }
+
+    /// SUNSUBSCRIBE one shard channel; false if it was not.
+    pub fn shard_unsubscribe(&mut self, key: usize, name: &[u8]) -> bool {
+        self.unsubscribe_kind(key, name, SubKind::Shard)
+    }
+
+    fn lists(&mut self, key: usize, kind: SubKind) -> (&mut Vec<Vec<u8>>, &mut Subscribers) {
+        let slot = &mut self.slab[key];
+        match kind {
+            SubKind::Channel => (&mut slot.channels, &mut self.channels),
+            SubKind::Pattern => (&mut slot.patterns, &mut self.patterns),
+            SubKind::Shard => (&mut slot.shard_channels, &mut self.shard_channels),
+        }
+    }
+
+    fn subscribe_kind(&mut self, key: usize, name: &[u8], kind: SubKind) -> bool {
+        let Some(r) = self.handle(key) else {
             return false;
         };
+        let (list, map) = self.lists(key, kind);
         if list.iter().any(|x| x == name) {
             return false;
         }
@@ -226,11 +256,11 @@ impl Clients {
         true
     }
 
-    /// Unsubscribes `key` from a channel or pattern; false if it was not.
-    pub fn unsubscribe(&mut self, key: usize, name: &[u8], pattern: bool) -> bool {
-        let Some((r, list, map)) = self.sub_lists(key, pattern) else {
+    fn unsubscribe_kind(&mut self, key: usize, name: &[u8], kind: SubKind) -> bool {
+        let Some(r) = self.handle(key) else {
             return false;
         };
+        let (list, map) = self.lists(key, kind);
         let Some(i) = list.iter().position(|x| x == name) else {
             return false;
         };
@@ -253,6 +283,10 @@ impl Clients {
         for (names, map) in [
             (std::mem::take(&mut slot.channels), &mut self.channels),
             (std::mem::take(&mut slot.patterns), &mut self.patterns),
+            (
+                std::mem::take(&mut slot.shard_channels),
+                &mut self.shard_channels,
+            ),
         ] {
             for name in names {
                 if map.get_mut(&name).is_some_and(|v| drop_ref(v, r)) {
@@ -312,6 +346,31 @@ impl Clients {
 
     pub fn num_patterns(&self) -> usize {
         self.patterns.len()
+    }
+
+    /// A client's shard channels, in subscription order.
+    pub fn shard_subscriptions(&self, key: usize) -> &[Vec<u8>] {
+        self.slab.get(key).map_or(&[], |s| &s.shard_channels)
+    }
+
+    /// Slots of a shard channel's subscribers.
+    pub fn shard_subscribers(&self, channel: &[u8]) -> Vec<usize> {
+        self.shard_channels
+            .get(channel)
+            .map_or_else(Vec::new, |v| self.resolve_all(v))
+    }
+
+    /// Shard channels with at least one subscriber.
+    pub fn shard_channel_names(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.shard_channels.keys()
+    }
+
+    pub fn shard_subscriber_count(&self, channel: &[u8]) -> usize {
+        self.shard_channels.get(channel).map_or(0, Vec::len)
+    }
+
+    pub fn num_shard_channels(&self) -> usize {
+        self.shard_channels.len()
     }
 
     // ---- clients blocked on keys ----
@@ -519,6 +578,7 @@ mod tests {
             keys: vec![Sds::new(key)],
             deadline_ms: 0,
             stream: None,
+            duration_us: 0,
         }
     }
 

@@ -158,6 +158,9 @@ impl Server {
     pub fn cmd_select(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n =
             crate::encoding::numbers::string2ll(&argv[1]).ok_or(CmdError::from(error::NOT_INT))?;
+        if self.cluster.is_some() && n != 0 {
+            return Err("ERR SELECT is not allowed in cluster mode".into());
+        }
         if n < 0 || n >= self.ks.dbs.len() as i64 {
             return Err(error::DB_RANGE.into());
         }

@@ -17,6 +17,8 @@ impl Server {
     pub fn cron(&mut self) {
         self.cron_loops += 1;
         self.update_clock();
+        crate::alloc::update_peak(super::info::used_memory());
+        crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
         if self.sentinel.is_some() {
             // A Sentinel has no data set, persistence or replication.
             self.clients_cron();
@@ -28,7 +30,10 @@ impl Server {
             && !self.repl.is_replica()
             && self.clients_paused_until_ms == 0
         {
+            let start = crate::util::monotonic_us();
             self.active_expire_cycle();
+            let ms = (crate::util::monotonic_us() - start) / 1000;
+            self.latency_add("expire-cycle", ms);
         }
         self.databases_cron();
         self.clients_cron();
@@ -37,6 +42,12 @@ impl Server {
             self.ldb_reap_children();
         }
         self.repl_cron();
+        if self.cluster.is_some() {
+            self.cluster_cron_maybe();
+        }
+        if !self.migrate_cache.map.is_empty() {
+            self.cluster_migrate_cron();
+        }
         self.after_command();
     }
 

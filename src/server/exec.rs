@@ -170,6 +170,9 @@ impl Server {
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
                     self.process_command(key, &argv);
+                    if self.cluster.is_some() {
+                        self.cluster_reset_asking(key, &argv);
+                    }
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
                     argv.clear();
                     self.argv = argv;
@@ -231,6 +234,7 @@ impl Server {
         if let Some(cmd) = cmd {
             self.cmdstats.entry(cmd.name).or_default().rejected += 1;
         }
+        self.prev_err_count = self.stats.total_error_replies + 1;
         if let Some(c) = self.clients.get_mut(key) {
             if c.has(flags::MULTI) {
                 c.flags |= flags::DIRTY_EXEC;
@@ -328,6 +332,20 @@ impl Server {
             Proc::Srv(t) if t.is_scripting() => self.script_command_flags(cmd, argv),
             _ => cmd.flags,
         };
+        // Cluster: the command must hash to a slot this node serves.
+        if self.cluster.is_some() && !is_master {
+            if let Err(r) = self.cluster_check_query(key, cmd, argv) {
+                let e = self.cluster_redirect_error(&r);
+                if matches!(cmd.proc, Proc::Srv(cmd::Srv::Exec)) {
+                    self.cmdstats.entry(cmd.name).or_default().rejected += 1;
+                    self.cmd_discard_silent(key);
+                    self.reply_error(key, &e);
+                } else {
+                    self.reject(key, Some(cmd), e);
+                }
+                return;
+            }
+        }
         // A script running past busy-reply-threshold: -BUSY for the others
         // (first: nothing may be evicted under the running script).
         if self.script_timed_out() {
@@ -449,7 +467,6 @@ impl Server {
         };
         let db_before = c.db;
         let reply_mark = (c.kind == Kind::Normal).then_some(c.reply.len());
-        let errors_before = self.stats.total_error_replies;
         let nested_before = self.stats.nested_error_replies;
         let dirty_before = self.dirty;
         let outer_call = std::mem::take(&mut self.prop.call);
@@ -529,34 +546,44 @@ impl Server {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
         }
         self.publish_pending_events(key, reply_mark);
-        // Errors of the commands a script ran are theirs, not this one's
-        // (Redis compares with the count at the end of the previous call).
-        // (CONFIG RESETSTAT may have zeroed the counters meanwhile.)
-        let nested = self
+        // Errors since the last attribution belong to this command; those
+        // of commands it ran itself (EXEC, redis.call) were attributed to
+        // them already (Redis's incrCommandStatsOnError and its
+        // prev_err_count), and those of commands a script was refused
+        // (counted, attributed to none) are not its own either.
+        let refused = self
             .stats
             .nested_error_replies
             .saturating_sub(nested_before);
         let own_errors = self
             .stats
             .total_error_replies
-            .saturating_sub(errors_before)
-            .saturating_sub(nested);
+            .saturating_sub(self.prev_err_count)
+            .saturating_sub(refused);
         if own_errors > 0 || std::mem::take(&mut self.stats.failed_uncounted) {
             ok = false;
         }
-        if self.prop.depth > 1 && self.scripts.run.is_some() {
-            self.stats.nested_error_replies += own_errors;
-        }
+        self.prev_err_count = self.stats.total_error_replies;
         let end = crate::util::monotonic_us();
         let dur = end.saturating_sub(start);
         if self.prop.depth == 1 {
             self.batch_clock_us = Some(end);
         }
-        let st = self.cmdstats.entry(cmd.name).or_default();
-        st.calls += 1;
-        st.usec += dur;
-        if !ok {
-            st.failed += 1;
+        // A command that blocked is counted once, when it is finally served
+        // (or times out), with the time of every attempt (Redis's c->duration
+        // and updateStatsOnUnblock).
+        let prior = std::mem::take(&mut self.blocked_prior_us);
+        let blocked = match self.clients.blocked_state_mut(key) {
+            Some(b) if self.prop.depth == 1 => {
+                b.duration_us += prior + dur;
+                true
+            }
+            _ => false,
+        };
+        if !blocked {
+            let tracking = self.cfg.latency_tracking;
+            let st = self.cmdstats.entry(cmd.name).or_default();
+            st.record(prior + dur, !ok, tracking);
         }
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
@@ -577,16 +604,14 @@ impl Server {
         if self.prop.depth == 0 {
             self.after_command();
         }
-        if !cmd.has(cmd::flag::SKIP_SLOWLOG) {
-            self.slowlog_push(key, argv, dur);
-            if !cmd.has(cmd::flag::ADMIN) {
-                let event = if cmd.has(cmd::flag::FAST) {
-                    "fast-command"
-                } else {
-                    "command"
-                };
-                self.latency_add(event, dur / 1000);
-            }
+        let event = if cmd.has(cmd::flag::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        self.latency_add(event, dur / 1000);
+        if !blocked && !cmd.has(cmd::flag::SKIP_SLOWLOG) {
+            self.slowlog_push(key, argv, prior + dur);
         }
     }
 
@@ -780,6 +805,9 @@ fn is_subscription(spec: &CommandSpec) -> bool {
                 | cmd::Srv::Unsubscribe
                 | cmd::Srv::PSubscribe
                 | cmd::Srv::PUnsubscribe
+                | cmd::Srv::Cluster(
+                    cmd::table::ClusterCmd::SSubscribe | cmd::table::ClusterCmd::SUnsubscribe
+                )
         )
     )
 }

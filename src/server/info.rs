@@ -128,9 +128,9 @@ impl Server {
                 "modules" => out.push_str("# Modules\r\n"),
                 "commandstats" => self.info_commandstats(&mut out),
                 "errorstats" => self.info_errorstats(&mut out),
-                "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+                "cluster" => self.info_cluster(&mut out),
                 "keyspace" => self.info_keyspace(&mut out),
-                "latencystats" => out.push_str("# Latencystats\r\n"),
+                "latencystats" => self.info_latencystats(&mut out),
                 _ => {}
             }
         }
@@ -148,6 +148,8 @@ impl Server {
             env!("CARGO_PKG_VERSION"),
             if self.sentinel.is_some() {
                 "sentinel"
+            } else if self.cluster.is_some() {
+                "cluster"
             } else {
                 "standalone"
             },
@@ -204,24 +206,44 @@ impl Server {
     }
 
     fn info_memory(&self, o: &mut String) {
-        let used = used_memory();
-        let rss = rss_bytes();
+        let mh = self.memory_overhead();
+        let used = mh.total_allocated;
+        let rss = crate::alloc::allocator_stats().2;
         let _ = write!(
             o,
-            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{rss}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:1.00\r\nallocator_rss_bytes:0\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{}\r\nused_memory_startup:{}\r\nused_memory_dataset:{}\r\nused_memory_dataset_perc:{:.2}%\r\nallocator_allocated:{}\r\nallocator_active:{}\r\nallocator_resident:{}\r\ntotal_system_memory:{}\r\ntotal_system_memory_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nallocator_frag_ratio:{:.2}\r\nallocator_frag_bytes:{}\r\nallocator_rss_ratio:{:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:{:.2}\r\nrss_overhead_bytes:{}\r\nmem_fragmentation_ratio:{:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:{}\r\nmem_total_replication_buffers:{}\r\nmem_clients_slaves:{}\r\nmem_clients_normal:{}\r\nmem_cluster_links:{}\r\nmem_aof_buffer:{}\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
             human_bytes(used),
             human_bytes(rss),
-            human_bytes(used),
+            mh.peak_allocated,
+            human_bytes(mh.peak_allocated),
+            mh.peak_perc,
+            mh.overhead_total,
+            mh.startup_allocated,
+            mh.dataset,
+            mh.dataset_perc,
+            mh.allocator_allocated,
+            mh.allocator_active,
+            mh.allocator_resident,
             total_system_memory(),
             human_bytes(total_system_memory()),
             self.info_scripting_memory(),
             self.cfg.maxmemory,
             human_bytes(self.cfg.maxmemory),
             self.cfg.get(&[b"maxmemory-policy"]).first().map_or("noeviction".to_string(), |p| p.1.clone()),
-            if used > 0 { rss as f64 / used as f64 } else { 1.0 },
-            rss as i64 - used as i64,
-            self.repl.backlog_memory(),
-            self.repl.backlog_memory(),
+            mh.allocator_frag,
+            mh.allocator_frag_bytes,
+            mh.allocator_rss,
+            mh.allocator_rss_bytes,
+            mh.rss_extra,
+            mh.rss_extra_bytes,
+            mh.total_frag,
+            mh.total_frag_bytes,
+            mh.repl_backlog,
+            mh.repl_backlog + mh.clients_slaves,
+            mh.clients_slaves,
+            mh.clients_normal,
+            self.cluster.as_deref().map_or(0, |c| c.links_memory),
+            mh.aof_buffer,
         );
     }
 
@@ -250,7 +272,7 @@ impl Server {
         let s = &self.stats;
         let _ = write!(
             o,
-            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:0\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
             s.numconnections,
             s.numcommands,
             s.numcommands / up,
@@ -266,8 +288,10 @@ impl Server {
             self.ks.stat_keyspace_misses,
             self.clients.num_channels(),
             self.clients.num_patterns(),
+            self.clients.num_shard_channels(),
             s.latest_fork_usec,
             s.total_forks,
+            self.migrate_cache.map.len(),
             s.unexpected_error_replies,
             s.total_error_replies,
             s.io_reads,
@@ -280,7 +304,7 @@ impl Server {
         let mut names: Vec<&&str> = self.cmdstats.keys().collect();
         names.sort();
         for n in names {
-            let s = self.cmdstats[*n];
+            let s = &self.cmdstats[*n];
             let per = if s.calls > 0 {
                 s.usec as f64 / s.calls as f64
             } else {
@@ -542,6 +566,12 @@ pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(),
 pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
     let sub = &argv[1][..];
     let db = s.clients.get(key).map_or(0, |c| c.db);
+    if eq_ic(sub, "drop-cluster-packet-filter") && argv.len() == 3 {
+        return s.cluster_debug_drop_filter(key, &argv[2]);
+    }
+    if eq_ic(sub, "clusterlink") && argv.len() == 5 && eq_ic(&argv[2], "kill") {
+        return s.cluster_debug_kill_link(key, &argv[3], &argv[4]);
+    }
     if eq_ic(sub, "sleep") && argv.len() == 3 {
         let secs =
             crate::encoding::numbers::string2d(&argv[2]).ok_or(CmdError::from(error::NOT_FLOAT))?;
@@ -646,7 +676,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         ];
         s.reply_help(key, &lines);
     } else {
-        return Err(super::admin::unknown_subcommand(sub, "DEBUG"));
+        return super::debug::debug_more(s, key, argv);
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The latency monitor (LATENCY LATEST/HISTORY/RESET/DOCTOR/GRAPH): events
 //! slower than `latency-monitor-threshold` ms are sampled once a second per
 //! event, keeping the last 160 samples and the all-time maximum, as Redis's
-//! latency.c does.
+//! latency.c does (the DOCTOR and GRAPH texts: `latency_report`). Also the per-command latency histograms of
+//! `latency-tracking` (`util::hdr`): LATENCY HISTOGRAM and INFO latencystats.
 
 use super::Server;
 use crate::cmd::eq_ic;
@@ -14,13 +15,13 @@ const HISTORY_LEN: usize = 160;
 #[derive(Default)]
 pub struct Series {
     /// (unix seconds, milliseconds), oldest first.
-    samples: VecDeque<(i64, u64)>,
-    max: u64,
+    pub(super) samples: VecDeque<(i64, u64)>,
+    pub(super) max: u64,
 }
 
 #[derive(Default)]
 pub struct Latency {
-    events: BTreeMap<&'static str, Series>,
+    pub(super) events: BTreeMap<&'static str, Series>,
 }
 
 impl Server {
@@ -101,30 +102,37 @@ impl Server {
             self.reply(key, |o| o.verbatim(text.as_bytes()));
         } else if eq_ic(sub, "graph") && n == 3 {
             let name = String::from_utf8_lossy(&argv[2]).into_owned();
-            let Some(s) = self
-                .latency
-                .events
-                .get(name.as_str())
-                .filter(|s| !s.samples.is_empty())
-            else {
+            let Some(text) = self.latency_graph(&name) else {
                 return Err(CmdError::msg(format!(
                     "ERR No samples available for event '{name}'"
                 )));
             };
-            let hi = s.samples.iter().map(|x| x.1).max().unwrap_or(0);
-            let lo = s.samples.iter().map(|x| x.1).min().unwrap_or(0);
-            let mut text = format!(
-                "{name} - high {hi} ms, low {lo} ms (all time high {} ms)\n{}\n",
-                s.max,
-                "-".repeat(80)
-            );
-            for &(_, v) in &s.samples {
-                let bar = if hi > 0 { (v * 10).div_ceil(hi) } else { 0 } as usize;
-                text.push_str(&format!("{:>4} |{}\n", v, "#".repeat(bar)));
-            }
             self.reply(key, |o| o.verbatim(text.as_bytes()));
         } else if eq_ic(sub, "histogram") {
-            self.reply(key, |o| o.map(0));
+            let names = self.histogram_names(&argv[2..]);
+            type Row<'a> = (&'a str, i64, Vec<(i64, i64)>);
+            let rows: Vec<Row> = names
+                .iter()
+                .filter_map(|n| {
+                    let h = self.cmdstats.get(n)?.histogram.as_ref()?;
+                    Some((*n, h.total_count(), h.cdf()))
+                })
+                .collect();
+            self.reply(key, |o| {
+                o.map(rows.len());
+                for (name, calls, cdf) in &rows {
+                    o.bulk(name.as_bytes());
+                    o.map(2);
+                    o.bulk(b"calls");
+                    o.int(*calls);
+                    o.bulk(b"histogram_usec");
+                    o.map(cdf.len());
+                    for (usec, count) in cdf {
+                        o.int(*usec);
+                        o.int(*count);
+                    }
+                }
+            });
         } else if eq_ic(sub, "help") && n == 2 {
             let lines = [
                 "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -152,38 +160,60 @@ impl Server {
         Ok(())
     }
 
-    /// LATENCY DOCTOR's report, in Redis's words.
-    fn latency_doctor(&self) -> String {
-        let spikes: Vec<_> = self
-            .latency
-            .events
+    /// The commands LATENCY HISTOGRAM reports on: every one with data, or
+    /// for each name asked (a command, `container|sub`, or a container,
+    /// which means all its subcommands too) the ones with data. Unknown
+    /// names are skipped, as Redis does.
+    fn histogram_names(&self, asked: &[Bytes]) -> Vec<&'static str> {
+        let mut with_data: Vec<&'static str> = self
+            .cmdstats
             .iter()
-            .filter(|(_, s)| !s.samples.is_empty())
+            .filter(|(_, s)| s.histogram.is_some())
+            .map(|(n, _)| *n)
             .collect();
-        if spikes.is_empty() {
-            return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n".into();
+        with_data.sort_unstable();
+        if asked.is_empty() {
+            return with_data;
         }
-        let mut t = String::from("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
-        for (i, (e, s)) in spikes.iter().enumerate() {
-            let n = s.samples.len() as u64;
-            let avg = s.samples.iter().map(|x| x.1).sum::<u64>() / n.max(1);
-            let mad = s.samples.iter().map(|x| x.1.abs_diff(avg)).sum::<u64>() / n.max(1);
-            let period = match (s.samples.front(), s.samples.back()) {
-                (Some(a), Some(b)) if n > 1 => (b.0 - a.0) as f64 / n as f64,
-                _ => 0.0,
+        let mut out = Vec::new();
+        for a in asked {
+            let a = String::from_utf8_lossy(a).to_ascii_lowercase();
+            for n in &with_data {
+                let sub_of = n
+                    .strip_prefix(a.as_str())
+                    .is_some_and(|r| r.starts_with('|'));
+                if *n == a || sub_of {
+                    out.push(*n);
+                }
+            }
+        }
+        out
+    }
+
+    /// INFO latencystats: the configured percentiles of every command with
+    /// a histogram, in microseconds with 3 decimals.
+    pub fn info_latencystats(&self, o: &mut String) {
+        o.push_str("# Latencystats\r\n");
+        if !self.cfg.latency_tracking {
+            return;
+        }
+        // CONFIG GET's rendering of the percentiles is also INFO's label.
+        let labels = self.cfg.extra_value("latency-tracking-info-percentiles");
+        for name in self.histogram_names(&[]) {
+            let Some(h) = self.cmdstats.get(name).and_then(|s| s.histogram.as_ref()) else {
+                continue;
             };
-            t.push_str(&format!(
-                "{}. {}: {} latency spikes (average {}ms, mean deviation {}ms, period {:.2} sec). Worst all time event {}ms.\n",
-                i + 1,
-                e,
-                n,
-                avg,
-                mad,
-                period,
-                s.max
+            let fields: Vec<String> = labels
+                .split_whitespace()
+                .map(|p| {
+                    let v = h.value_at_percentile(p.parse().unwrap_or(0.0));
+                    format!("p{p}={:.3}", v as f64 / 1000.0)
+                })
+                .collect();
+            o.push_str(&format!(
+                "latency_percentiles_usec_{name}:{}\r\n",
+                fields.join(",")
             ));
         }
-        t.push_str("\nI have a few advices for you:\n\n- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
-        t
     }
 }

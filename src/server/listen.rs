@@ -25,7 +25,7 @@ impl Listener {
 
 /// Binds a TCP listener with SO_REUSEADDR (IPV6_V6ONLY for IPv6, as
 /// Redis) and the configured backlog.
-fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+pub(crate) fn bind_tcp(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     // close-on-exec is set by socket2 at creation.
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;

@@ -7,7 +7,9 @@
 //! - `exec`: processCommand / call / propagation (start here);
 //! - `conn`: connection commands (AUTH, HELLO, CLIENT, SELECT, RESET...);
 //! - `admin`: startup, the `Srv` dispatch, CONFIG, SHUTDOWN, SLOWLOG,
-//!   MEMORY, MONITOR; `info`: INFO, COMMAND, DEBUG; `latency`: LATENCY;
+//!   MONITOR; `memory`: MEMORY and the overhead breakdown; `module`: MODULE; `info`: INFO, COMMAND, DEBUG (`debug`: its
+//!   PROTOCOL, LOADAOF, QUICKLIST-PACKED-THRESHOLD); `latency`: LATENCY
+//!   (`latency_report`: its DOCTOR and GRAPH texts);
 //! - `clients`: the client registry (the slab and every per-client index:
 //!   subscriptions, blocked keys, pauses, replicas, MONITOR);
 //! - `multi`, `pubsub`, `blocking`: transactions, Pub/Sub, blocked clients;
@@ -27,12 +29,16 @@ pub mod blocking;
 pub mod clients;
 pub mod conn;
 pub mod cron;
+pub mod debug;
 pub mod evict;
 pub mod exec;
 pub mod failover;
 pub mod info;
 pub mod latency;
+pub mod latency_report;
 pub mod listen;
+pub mod memory;
+pub mod module;
 pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
@@ -66,12 +72,31 @@ const LISTENER_TOKEN_BASE: usize = usize::MAX - 64;
 /// Most bytes read from one client per event before others get a turn.
 const MAX_READ_PER_EVENT: usize = 1024 * 1024;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 pub struct CmdStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected: u64,
     pub failed: u64,
+    /// Latencies while `latency-tracking` is on (allocated on first use).
+    pub histogram: Option<Box<crate::util::hdr::Histogram>>,
+}
+
+impl CmdStat {
+    /// One finished call of `usec` (Redis's call() / updateStatsOnUnblock).
+    pub fn record(&mut self, usec: u64, failed: bool, tracking: bool) {
+        self.calls += 1;
+        self.usec += usec;
+        if failed {
+            self.failed += 1;
+        }
+        if tracking {
+            let ns = i64::try_from(usec.saturating_mul(1000)).unwrap_or(i64::MAX);
+            self.histogram
+                .get_or_insert_with(Default::default)
+                .record(ns);
+        }
+    }
 }
 
 /// Counters behind INFO stats.
@@ -150,8 +175,17 @@ pub struct Server {
     /// hands it to the handler).
     pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
+    /// Cluster mode state (None when cluster-enabled is no).
+    pub cluster: Option<Box<crate::cluster::ClusterCtx>>,
+    /// MIGRATE's cached connections.
+    pub migrate_cache: crate::cluster::migrate::Cache,
     /// Sentinel mode: the Sentinel state this server runs.
     pub sentinel: Option<Box<crate::sentinel::Sentinel>>,
+    /// Time a blocked command already ran, handed to the call() that
+    /// serves it (see `blocking`).
+    pub blocked_prior_us: u64,
+    /// total_error_replies when errors were last attributed to a command.
+    pub prev_err_count: u64,
     /// Lua scripting and functions (script/).
     pub scripts: crate::script::Scripting,
     /// Slab key of the client whose script runs past the busy threshold:
@@ -203,7 +237,11 @@ impl Server {
             persist: crate::persist::State::default(),
             stream_serve: None,
             active_expire_enabled: true,
+            cluster: None,
+            migrate_cache: Default::default(),
             sentinel: None,
+            blocked_prior_us: 0,
+            prev_err_count: 0,
             scripts: crate::script::Scripting::new(),
             protected_client: None,
             cfg,
@@ -231,6 +269,12 @@ impl Server {
         let now = crate::util::mstime();
         self.ks.now_ms = now;
         self.ks.lru_clock = ((now / 1000) as u32) & ((1 << 24) - 1);
+    }
+
+    /// The poller's registry, for connections owned by other modules
+    /// (cluster bus links).
+    pub fn poll_registry(&self) -> &mio::Registry {
+        self.poll.registry()
     }
 
     pub fn register_listener(&mut self, l: &mut listen::Listener) -> io::Result<Token> {
@@ -395,6 +439,11 @@ impl Server {
             let t = ev.token().0;
             if t >= LISTENER_TOKEN_BASE {
                 self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if (crate::cluster::BUS_LISTENER_TOKEN..crate::cluster::TOKEN_END).contains(&t) {
+                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                self.cluster_event(t, readable, ev.is_writable());
                 continue;
             }
             if t >= crate::sentinel::TOKEN_BASE {
@@ -563,6 +612,9 @@ impl Server {
 
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
+        if self.cluster.is_some() {
+            self.cluster_before_sleep();
+        }
         self.check_pause_end();
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
@@ -599,6 +651,9 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        if self.cluster.is_some() {
+            self.cluster_flush_pending();
         }
     }
 }

@@ -18,6 +18,23 @@ use std::path::{Path, PathBuf};
 
 type R = Result<(), CmdError>;
 
+/// How loading one AOF file went (Redis's AOF_OK, AOF_EMPTY...).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum AofLoad {
+    Ok,
+    Empty,
+    Truncated,
+    Failed,
+}
+
+/// Why the command loop over an AOF file stopped.
+enum AofEnd {
+    Done,
+    Short,
+    Format,
+    Failed,
+}
+
 /// Writes the rewrite of the dataset as commands (aof-use-rdb-preamble no).
 fn write_aof_commands(
     ks: &crate::db::Keyspace,
@@ -128,54 +145,35 @@ impl Server {
 
     // ---- loading ----
 
+    /// The manifest on disk (an empty one when there is none). A manifest
+    /// that does not parse is fatal, as in Redis.
+    fn aof_manifest_from_disk(&self) -> Manifest {
+        let mpath = self
+            .aof_dir()
+            .join(format!("{}.manifest", self.cfg.appendfilename));
+        match std::fs::read_to_string(&mpath) {
+            Ok(text) => Manifest::parse(&text).unwrap_or_else(|e| {
+                log::warn!("{e}");
+                std::process::exit(1);
+            }),
+            Err(_) => Manifest::default(),
+        }
+    }
+
     /// appendonly yes at startup: load manifest, base and incr files, then
     /// make sure a base exists and open the last incr file for appending.
     pub fn aof_load_on_startup(&mut self) {
         let start = std::time::Instant::now();
         let dir = self.aof_dir();
         let prefix = self.cfg.appendfilename.clone();
-        let mpath = dir.join(format!("{prefix}.manifest"));
-        let mut manifest = Manifest::default();
-        let mut loaded_any = false;
-        if let Ok(text) = std::fs::read_to_string(&mpath) {
-            manifest = match Manifest::parse(&text) {
-                Ok(m) => m,
-                Err(e) => {
-                    log::warn!("{e}");
-                    std::process::exit(1);
-                }
-            };
-            self.persist.loading = true;
-            let files: Vec<String> = manifest
-                .base
-                .iter()
-                .chain(&manifest.incrs)
-                .map(|f| f.name.clone())
-                .collect();
-            let n = files.len();
-            for (i, name) in files.iter().enumerate() {
-                let last = i + 1 == n;
-                if let Err(e) = self.aof_load_file(&dir.join(name), last) {
-                    log::warn!("{e}");
-                    std::process::exit(1);
-                }
-                log::info!(
-                    "DB loaded from {} file {name}",
-                    if i == 0 && manifest.base.is_some() {
-                        "base"
-                    } else {
-                        "incr"
-                    }
-                );
-                loaded_any = true;
-            }
-            self.persist.loading = false;
-        }
-        if loaded_any {
-            log::info!(
+        let mut manifest = self.aof_manifest_from_disk();
+        match self.aof_load_files(&manifest) {
+            Err(()) => std::process::exit(1),
+            Ok(true) => log::info!(
                 "DB loaded from append only file: {:.3} seconds",
                 start.elapsed().as_secs_f64()
-            );
+            ),
+            Ok(false) => {}
         }
         if let Err(e) = std::fs::create_dir_all(&dir) {
             log::warn!(
@@ -245,37 +243,97 @@ impl Server {
         self.dirty = 0;
     }
 
-    /// Loads one AOF file: an optional RDB preamble, then commands. A
-    /// truncated last file is cut back to its last complete command when
-    /// aof-load-truncated is on.
-    fn aof_load_file(&mut self, path: &Path, last: bool) -> Result<(), String> {
-        let data = match std::fs::read(path) {
+    /// Redis's loadAppendOnlyFiles: the base then every incr file of the
+    /// manifest. Ok(false) when it lists no file, Ok(true) when loaded
+    /// (possibly empty, or with a truncated last file), Err after logging
+    /// why loading failed.
+    fn aof_load_files(&mut self, manifest: &Manifest) -> Result<bool, ()> {
+        let dir = self.aof_dir();
+        let files: Vec<(String, bool)> = manifest
+            .base
+            .iter()
+            .map(|f| (f.name.clone(), true))
+            .chain(manifest.incrs.iter().map(|f| (f.name.clone(), false)))
+            .collect();
+        if files.is_empty() {
+            return Ok(false);
+        }
+        self.persist.loading = true;
+        let n = files.len();
+        let mut result = Ok(true);
+        for (i, (name, base)) in files.iter().enumerate() {
+            let last = i + 1 == n;
+            let start = std::time::Instant::now();
+            let r = self.aof_load_file(&dir, name, last);
+            let kind = if *base { "base" } else { "incr" };
+            if r == AofLoad::Ok || (r == AofLoad::Truncated && last) {
+                log::info!(
+                    "DB loaded from {kind} file {name}: {:.3} seconds",
+                    start.elapsed().as_secs_f64()
+                );
+            }
+            if r == AofLoad::Truncated && !last {
+                log::warn!("Fatal error: the truncated file is not the last file");
+                result = Err(());
+                break;
+            }
+            if r == AofLoad::Failed {
+                result = Err(());
+                break;
+            }
+        }
+        self.persist.loading = false;
+        result
+    }
+
+    /// Redis's loadSingleAppendOnlyFile: an optional RDB preamble, then
+    /// commands (`#` annotations skipped, MULTI..EXEC applied at EXEC). A
+    /// truncated file, or one ending inside MULTI, is cut back to its last
+    /// complete command (or transaction) when aof-load-truncated is on.
+    /// Errors are logged with Redis's words.
+    fn aof_load_file(&mut self, dir: &Path, name: &str, last: bool) -> AofLoad {
+        let path = dir.join(name);
+        let data = match std::fs::read(&path) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && last => return Ok(()),
+            // A listed last incr file not created yet holds nothing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && last => return AofLoad::Empty,
             Err(e) => {
-                return Err(format!(
-                    "Fatal error: can't open the append log file {} for reading: {e}",
-                    path.display()
-                ))
+                log::warn!("Fatal error: can't open the append log file {name} for reading: {e}");
+                return AofLoad::Failed;
             }
         };
-        let mut rest: &[u8] = &data;
-        if data.starts_with(b"REDIS") {
-            log::info!("Reading RDB base file on AOF loading...");
-            let lim = Limits::from_config(&self.cfg);
-            let mut r = crate::persist::rdb_load::RdbReader::new(&mut rest);
-            let info = crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true)
-                .map_err(|e| {
-                    format!(
-                        "Bad file format reading the append only file {}: {e}",
-                        path.display()
-                    )
-                })?;
-            self.functions_load_rdb(info.functions)
-                .map_err(|e| format!("Failed loading library: {e}"))?;
-            log::info!("Reading the remaining AOF tail...");
+        if data.is_empty() {
+            return AofLoad::Empty;
         }
         let total = data.len();
+        let mut rest: &[u8] = &data;
+        if data.starts_with(b"REDIS") {
+            let old_style = name == self.cfg.appendfilename;
+            if old_style {
+                log::info!("Reading RDB preamble from AOF file...");
+            } else {
+                log::info!("Reading RDB base file on AOF loading...");
+            }
+            let lim = Limits::from_config(&self.cfg);
+            let mut r = crate::persist::rdb_load::RdbReader::new(&mut rest);
+            let Ok(info) = crate::persist::rdb_load::load_from(&mut r, &mut self.ks, &lim, true)
+            else {
+                if old_style {
+                    log::warn!("Error reading the RDB preamble of the AOF file {name}, AOF loading aborted");
+                } else {
+                    log::warn!("Error reading the RDB base file {name}, AOF loading aborted");
+                }
+                return AofLoad::Failed;
+            };
+            if let Err(e) = self.functions_load_rdb(info.functions) {
+                log::warn!("Failed loading library: {e}");
+                return AofLoad::Failed;
+            }
+            if old_style {
+                log::info!("Reading the remaining AOF tail...");
+            }
+        }
+        let mut valid_up_to = total - rest.len();
         let mut db = 0usize;
         let mode = self.ks.expire_mode;
         self.ks.expire_mode = ExpireMode::ApplyingMaster;
@@ -284,52 +342,124 @@ impl Server {
             proto_max_bulk_len: u64::MAX,
             authenticated: true,
         };
-        let res = loop {
+        // Commands of an open MULTI, and where the file was valid before it.
+        let mut multi: Option<Vec<Vec<Bytes>>> = None;
+        let mut valid_before_multi = valid_up_to;
+        let end = loop {
             if rest.is_empty() {
-                break Ok(());
+                if multi.is_some() {
+                    log::warn!("Revert incomplete MULTI/EXEC transaction in AOF file {name}");
+                    valid_up_to = valid_before_multi;
+                    break AofEnd::Short;
+                }
+                break AofEnd::Done;
             }
-            let consumed_before = total - rest.len();
+            if rest[0] == b'#' {
+                // An annotation line (timestamps): skipped.
+                let line = rest
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(rest.len(), |p| p + 1);
+                rest = &rest[line..];
+                continue;
+            }
             if rest[0] != b'*' {
-                break Err(format!("Bad file format reading the append only file {}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", path.display()));
+                break AofEnd::Format;
             }
-            match crate::resp::parse_request(rest, limits, &mut spans) {
-                Ok(crate::resp::Parsed::Request { consumed }) => {
-                    let argv: Vec<Bytes> = spans
+            let argv: Vec<Bytes> = match crate::resp::parse_request(rest, limits, &mut spans) {
+                Ok(crate::resp::Parsed::Request { consumed }) if !spans.is_empty() => {
+                    let argv = spans
                         .iter()
                         .map(|&(a, b)| Bytes::copy_from_slice(&rest[a..b]))
                         .collect();
                     rest = &rest[consumed..];
-                    self.aof_apply(&mut db, &argv);
+                    argv
                 }
-                Ok(crate::resp::Parsed::Incomplete { .. }) => {
-                    if last && self.cfg.aof_load_truncated {
-                        log::warn!(
-                            "!!! Warning: short read while loading the AOF file {}!!!",
-                            path.display()
-                        );
-                        log::warn!("!!! Truncating the AOF at offset {consumed_before} !!!");
-                        if let Ok(f) = std::fs::OpenOptions::new().write(true).open(path) {
-                            let _ = f.set_len(consumed_before as u64);
-                        }
-                        log::warn!(
-                            "AOF {} loaded anyway because aof-load-truncated is enabled",
-                            path.display()
-                        );
-                        break Ok(());
+                Ok(crate::resp::Parsed::Incomplete { .. }) => break AofEnd::Short,
+                _ => break AofEnd::Format,
+            };
+            let Some(cmd) = crate::cmd::lookup(&argv[0]) else {
+                log::warn!(
+                    "Unknown command '{}' reading the append only file {name}",
+                    String::from_utf8_lossy(&argv[0])
+                );
+                break AofEnd::Failed;
+            };
+            match cmd.proc {
+                Proc::Srv(crate::cmd::Srv::Multi) => {
+                    valid_before_multi = valid_up_to;
+                    multi.get_or_insert_with(Vec::new);
+                }
+                Proc::Srv(crate::cmd::Srv::Exec) => {
+                    for queued in multi.take().unwrap_or_default() {
+                        self.aof_apply(&mut db, &queued);
                     }
-                    break Err(format!("Unexpected end of file reading the append only file {}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", path.display()));
                 }
-                Err(e) => {
-                    break Err(format!(
-                        "Bad file format reading the append only file {}: {}",
-                        path.display(),
-                        e.0
-                    ))
-                }
+                _ => match multi.as_mut() {
+                    Some(q) => q.push(argv),
+                    None => self.aof_apply(&mut db, &argv),
+                },
             }
+            valid_up_to = total - rest.len();
         };
         self.ks.expire_mode = mode;
-        res
+        match end {
+            AofEnd::Done => AofLoad::Ok,
+            AofEnd::Failed => AofLoad::Failed,
+            AofEnd::Format => {
+                log::warn!("Bad file format reading the append only file {name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>");
+                AofLoad::Failed
+            }
+            AofEnd::Short => {
+                if self.cfg.aof_load_truncated {
+                    log::warn!("!!! Warning: short read while loading the AOF file {name}!!!");
+                    log::warn!("!!! Truncating the AOF {name} at offset {valid_up_to} !!!");
+                    let truncated = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .and_then(|f| f.set_len(valid_up_to as u64));
+                    match truncated {
+                        Ok(()) => {
+                            log::warn!(
+                                "AOF {name} loaded anyway because aof-load-truncated is enabled"
+                            );
+                            return AofLoad::Truncated;
+                        }
+                        Err(e) => log::warn!("Error truncating the AOF file {name}: {e}"),
+                    }
+                }
+                log::warn!("Unexpected end of file reading the append only file {name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.");
+                AofLoad::Failed
+            }
+        }
+    }
+
+    /// DEBUG LOADAOF: writes out the AOF buffer, empties the data set and
+    /// loads it again from the AOF files. As in Redis, a failure to load
+    /// ends the process. Deviation: with no AOF at all Redis 7.0 exits too
+    /// (after emptying the data); here that is an error and nothing changes.
+    pub fn debug_loadaof(&mut self, key: usize) -> R {
+        if self.persist.aof.state == AofState::On {
+            let now = self.ks.now_ms;
+            self.persist.aof.flush(true, now);
+        }
+        let mut manifest = self.aof_manifest_from_disk();
+        if manifest.base.is_none() && manifest.incrs.is_empty() {
+            return Err("ERR There is no append only file to load".into());
+        }
+        self.ks.signal_flushed(None);
+        for d in &mut self.ks.dbs {
+            d.clear();
+        }
+        manifest.delete_history(&self.aof_dir());
+        if self.aof_load_files(&manifest) != Ok(true) {
+            log::warn!("DEBUG LOADAOF: the append only file could not be loaded, exiting");
+            std::process::exit(1);
+        }
+        self.dirty = 0;
+        log::info!("Append Only File loaded by DEBUG LOADAOF");
+        self.reply_ok(key);
+        Ok(())
     }
 
     /// Applies one command read from the AOF (no client, no reply).
@@ -476,7 +606,7 @@ impl Server {
             m.persist(&dir, &prefix).map_err(|e| e.to_string())?;
             self.persist.aof.manifest = m;
             self.persist.aof.file = Some(f);
-        } else {
+        } else if self.persist.aof.state == AofState::WaitRewrite {
             let f = std::fs::File::create(self.aof_temp_incr()).map_err(|e| e.to_string())?;
             self.persist.aof.file = Some(f);
         }
@@ -523,7 +653,9 @@ impl Server {
         let dir = self.aof_dir();
         let tmp = dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
         self.persist.aof_last_cow_size = cow;
-        if !exit.ok() || self.persist.aof.state == AofState::Off {
+        // With the AOF off the rewrite still installs a base and the
+        // manifest (what DEBUG LOADAOF then loads), as Redis 7.0 does.
+        if !exit.ok() {
             match exit {
                 ChildExit::Signal(s) => {
                     log::warn!("Background AOF rewrite terminated by signal {s}")

@@ -16,8 +16,13 @@ impl Server {
         self.clients.subscription_count(key)
     }
 
+    /// Sets or clears the PUBSUB flag from all of a client's subscriptions.
+    pub fn pubsub_refresh_flag(&mut self, key: usize) {
+        self.update_pubsub_flag(key);
+    }
+
     fn update_pubsub_flag(&mut self, key: usize) {
-        let n = self.subscription_count(key);
+        let n = self.subscription_count(key) + self.clients.shard_subscriptions(key).len();
         if let Some(c) = self.clients.get_mut(key) {
             if n > 0 {
                 c.flags |= flags::PUBSUB;
@@ -127,19 +132,28 @@ impl Server {
 
     pub fn cmd_publish(&mut self, key: usize, argv: &[Bytes]) -> R {
         let n = self.publish(&argv[1], &argv[2]);
-        // Replicas' subscribers get it too (not the AOF), as Redis.
-        self.force_propagation(false);
+        if self.cluster.is_some() {
+            // Cluster: every node gets it over the bus (replicas included).
+            self.cluster_send_publish(None, &argv[1], &argv[2], crate::cluster::codec::ty::PUBLISH);
+        } else {
+            // Replicas' subscribers get it too (not the AOF), as Redis.
+            self.force_propagation(false);
+        }
         self.reply(key, |o| o.int(n as i64));
         Ok(())
     }
 
     pub fn cmd_pubsub(&mut self, key: usize, argv: &[Bytes]) -> R {
         let sub = &argv[1][..];
-        if eq_ic(sub, "channels") && argv.len() <= 3 {
+        let shard = eq_ic(sub, "shardchannels") || eq_ic(sub, "shardnumsub");
+        if (eq_ic(sub, "channels") || eq_ic(sub, "shardchannels")) && argv.len() <= 3 {
             let pat = argv.get(2).map(|p| p.to_vec());
-            let list: Vec<Vec<u8>> = self
-                .clients
-                .channel_names()
+            let names: Box<dyn Iterator<Item = &Vec<u8>>> = if shard {
+                Box::new(self.clients.shard_channel_names())
+            } else {
+                Box::new(self.clients.channel_names())
+            };
+            let list: Vec<Vec<u8>> = names
                 .filter(|c| pat.as_ref().is_none_or(|p| string_match(p, c, false)))
                 .cloned()
                 .collect();
@@ -149,10 +163,17 @@ impl Server {
                     o.bulk(c);
                 }
             });
-        } else if eq_ic(sub, "numsub") {
+        } else if eq_ic(sub, "numsub") || eq_ic(sub, "shardnumsub") {
             let counts: Vec<(Bytes, usize)> = argv[2..]
                 .iter()
-                .map(|c| (c.clone(), self.clients.channel_subscriber_count(c)))
+                .map(|c| {
+                    let n = if shard {
+                        self.clients.shard_subscriber_count(c)
+                    } else {
+                        self.clients.channel_subscriber_count(c)
+                    };
+                    (c.clone(), n)
+                })
                 .collect();
             // A flat array even in RESP3, as Redis 7.0 replies.
             self.reply(key, |o| {
@@ -165,17 +186,6 @@ impl Server {
         } else if eq_ic(sub, "numpat") && argv.len() == 2 {
             let n = self.clients.num_patterns();
             self.reply(key, |o| o.int(n as i64));
-        } else if eq_ic(sub, "shardchannels") {
-            self.reply(key, |o| o.array(0));
-        } else if eq_ic(sub, "shardnumsub") {
-            let chans: Vec<Bytes> = argv[2..].to_vec();
-            self.reply(key, |o| {
-                o.array(chans.len() * 2);
-                for c in &chans {
-                    o.bulk(c);
-                    o.int(0);
-                }
-            });
         } else if eq_ic(sub, "help") && argv.len() == 2 {
             let lines = [
                 "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

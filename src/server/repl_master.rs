@@ -546,6 +546,7 @@ impl Server {
             && !self.repl.is_replica()
             && second % period == 0
             && second != self.repl.last_ping_second
+            && !self.cluster_manual_failover_paused()
         {
             self.repl.last_ping_second = second;
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);

@@ -13,6 +13,9 @@ type R = Result<(), CmdError>;
 
 impl Server {
     pub fn cmd_replicaof(&mut self, key: usize, argv: &[Bytes]) -> R {
+        if self.cluster.is_some() {
+            return Err("ERR REPLICAOF not allowed in cluster mode.".into());
+        }
         if crate::cmd::eq_ic(&argv[1], "no") && crate::cmd::eq_ic(&argv[2], "one") {
             if self.repl.is_replica() {
                 self.replication_unset_master();
@@ -482,6 +485,7 @@ impl Server {
         if let Some(c) = self.clients.get(key) {
             if self.repl.link.state == LinkState::Connected {
                 self.repl.link.master_db = c.db;
+                self.repl.link.last_master_data_ms = c.last_interaction_ms;
             }
         }
         if let Some(t) = self.repl.link.transfer.take() {

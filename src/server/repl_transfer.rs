@@ -159,6 +159,9 @@ impl Server {
         // Load into a fresh keyspace and swap it in only on success: a bad
         // transfer never costs the data we had.
         let mut fresh = crate::db::Keyspace::new(self.ks.dbs.len());
+        if self.ks.has_slot_index() {
+            fresh.enable_slot_index();
+        }
         let master_fd = self.clients.get(key).map_or(-1, |c| c.stream.raw_fd());
         fresh.expire_mode = crate::db::ExpireMode::ApplyingMaster;
         let result = match t.file.take() {

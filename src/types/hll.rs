@@ -362,6 +362,98 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<(), Corrupt> {
     sparse_to_dense(hll)
 }
 
+/// The 16384 register values, whatever the encoding (PFDEBUG GETREG).
+pub fn registers(hll: &[u8]) -> Result<Vec<u8>, Corrupt> {
+    let mut regs = vec![0u8; REGISTERS];
+    merge(&mut regs, hll)?;
+    Ok(regs)
+}
+
+/// PFDEBUG DECODE: the sparse opcodes as `z:len`, `Z:len`, `v:val,len`.
+/// None when the value is not sparse.
+pub fn decode_sparse(hll: &[u8]) -> Option<String> {
+    if hll[4] != SPARSE {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut p = HDR_SIZE;
+    while p < hll.len() {
+        let b = hll[p];
+        if is_zero(b) {
+            out.push(format!("z:{}", zero_len(b)));
+            p += 1;
+        } else if is_xzero(b) {
+            out.push(format!(
+                "Z:{}",
+                xzero_len(b, hll.get(p + 1).copied().unwrap_or(0))
+            ));
+            p += 2;
+        } else {
+            out.push(format!("v:{},{}", val_value(b), val_len(b)));
+            p += 1;
+        }
+    }
+    Some(out.join(" "))
+}
+
+/// PFSELFTEST (Redis's pfselftestCommand): register access on a dense
+/// array with random values, then dense and sparse HLLs fed the same ten
+/// million elements must agree and stay within six standard errors at
+/// every power of ten. Err is the TESTFAILED message.
+pub fn selftest(sparse_max: usize, rng: &mut crate::util::Rng) -> Result<(), String> {
+    let mut regs = vec![0u8; DENSE_SIZE - HDR_SIZE];
+    let mut expect = vec![0u8; REGISTERS];
+    for _ in 0..1000 {
+        for (i, e) in expect.iter_mut().enumerate() {
+            let r = (rng.next_u64() as u8) & REGISTER_MAX;
+            *e = r;
+            dense_set(&mut regs, i, r);
+        }
+        for (i, &e) in expect.iter().enumerate() {
+            let v = dense_get(&regs, i);
+            if v != e {
+                return Err(format!(
+                    "TESTFAILED Register error, counter {i} should be {e} but is {v}"
+                ));
+            }
+        }
+    }
+    let mut dense = create();
+    sparse_to_dense(&mut dense).map_err(|_| "TESTFAILED dense conversion".to_string())?;
+    let mut sparse = create();
+    let relerr = 1.04 / (REGISTERS as f64).sqrt();
+    let mut checkpoint: u64 = 1;
+    let seed = rng.next_u64();
+    for j in 1..=10_000_000u64 {
+        let ele = (j ^ seed).to_le_bytes();
+        let _ = add(&mut dense, &ele, sparse_max);
+        add(&mut sparse, &ele, sparse_max).map_err(|_| "TESTFAILED corrupted".to_string())?;
+        if j != checkpoint {
+            continue;
+        }
+        if (j as usize) < sparse_max / 2 && sparse[4] != SPARSE {
+            return Err("TESTFAILED sparse encoding not used".into());
+        }
+        let card = count(&dense).map_err(|_| "TESTFAILED corrupted".to_string())?;
+        if count(&sparse).ok() != Some(card) {
+            return Err("TESTFAILED dense/sparse disagree".into());
+        }
+        let abserr = (checkpoint as i64 - card as i64).unsigned_abs();
+        let maxerr = if j == 10 {
+            1
+        } else {
+            (relerr * 6.0 * checkpoint as f64).ceil() as u64
+        };
+        if abserr > maxerr {
+            return Err(format!(
+                "TESTFAILED Too big error. card:{checkpoint} abserr:{abserr}"
+            ));
+        }
+        checkpoint *= 10;
+    }
+    Ok(())
+}
+
 /// hllMerge: max[i] = MAX(max[i], hll[i]).
 pub fn merge(max: &mut [u8], hll: &[u8]) -> Result<(), Corrupt> {
     if hll[4] == DENSE {

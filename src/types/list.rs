@@ -1,13 +1,149 @@
 //! List values as Redis 7.0's quicklist: a deque of listpack nodes, each
 //! node bounded by `list-max-listpack-size` (negative: a byte budget of
-//! 4KB..64KB, positive: an element count). OBJECT ENCODING is always
+//! 4KB..64KB, positive: an element count), and "plain" nodes holding one
+//! element of at least the packed threshold (1 GB, or what DEBUG
+//! QUICKLIST-PACKED-THRESHOLD set) as raw bytes. OBJECT ENCODING is always
 //! "quicklist" (7.0 has no plain listpack lists). Node compression
 //! (list-compress-depth) is not implemented.
 
 use super::Limits;
-use crate::encoding::listpack::{Listpack, LpValue};
+use crate::encoding::listpack::{self, Listpack, LpValue};
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Redis's packed_threshold: a process global, as in quicklist.c.
+static PACKED_THRESHOLD: AtomicUsize = AtomicUsize::new(1 << 30);
+
+/// quicklistisSetPackedThreshold: 0 restores the default; values near or
+/// above 4 GB are refused (false).
+pub fn set_packed_threshold(sz: u64) -> bool {
+    if sz > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let sz = if sz == 0 { 1 << 30 } else { sz as usize };
+    PACKED_THRESHOLD.store(sz, Ordering::Relaxed);
+    true
+}
+
+#[cfg(test)]
+thread_local! {
+    /// A per-thread threshold for unit tests (the global is process-wide).
+    static TEST_THRESHOLD: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// isLargeElement: such an element gets a plain node of its own.
+fn is_large(sz: usize) -> bool {
+    #[cfg(test)]
+    if let Some(t) = TEST_THRESHOLD.with(|t| t.get()) {
+        return sz >= t;
+    }
+    sz >= PACKED_THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// A quicklist node: a listpack, or one large element as raw bytes.
+#[derive(Clone)]
+pub enum Node {
+    Packed(Listpack),
+    Plain(Box<[u8]>),
+}
+
+impl Node {
+    fn plain(v: &[u8]) -> Node {
+        Node::Plain(v.into())
+    }
+
+    fn packed_with(v: &[u8]) -> Node {
+        let mut lp = Listpack::new();
+        lp.push_back(v);
+        Node::Packed(lp)
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Node::Packed(lp) => lp.len(),
+            Node::Plain(_) => 1,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn bytes_len(&self) -> usize {
+        match self {
+            Node::Packed(lp) => lp.bytes_len(),
+            Node::Plain(b) => b.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<LpValue<'_>> {
+        match self {
+            Node::Packed(lp) => lp.get(i as isize),
+            Node::Plain(b) => (i == 0).then_some(LpValue::Str(b)),
+        }
+    }
+
+    pub fn iter(&self) -> NodeIter<'_> {
+        match self {
+            Node::Packed(lp) => NodeIter::Packed(lp.iter()),
+            Node::Plain(b) => NodeIter::Plain(Some(b)),
+        }
+    }
+
+    /// Removes `count` elements from `start` (a plain node empties).
+    fn remove_range(&mut self, start: usize, count: usize) {
+        match self {
+            Node::Packed(lp) => lp.remove_range(start, count),
+            Node::Plain(_) => {
+                if start == 0 && count > 0 {
+                    *self = Node::Packed(Listpack::new());
+                }
+            }
+        }
+    }
+
+    /// The listpack, when this node is one that may take `sz` more bytes.
+    fn packed_for(&mut self, fill: i64, sz: usize) -> Option<&mut Listpack> {
+        match self {
+            Node::Packed(lp) if allow_insert(lp, fill, sz) => Some(lp),
+            _ => None,
+        }
+    }
+}
+
+/// Elements of a node, either kind.
+pub enum NodeIter<'a> {
+    Packed(listpack::Iter<'a>),
+    Plain(Option<&'a [u8]>),
+}
+
+impl<'a> Iterator for NodeIter<'a> {
+    type Item = LpValue<'a>;
+    fn next(&mut self) -> Option<LpValue<'a>> {
+        match self {
+            NodeIter::Packed(it) => it.next(),
+            NodeIter::Plain(b) => b.take().map(LpValue::Str),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            NodeIter::Packed(it) => it.size_hint(),
+            NodeIter::Plain(b) => (b.is_some() as usize, Some(b.is_some() as usize)),
+        }
+    }
+}
+
+impl ExactSizeIterator for NodeIter<'_> {}
+
+impl DoubleEndedIterator for NodeIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            NodeIter::Packed(it) => it.next_back(),
+            NodeIter::Plain(b) => b.take().map(LpValue::Str),
+        }
+    }
+}
 
 /// Byte budgets for fill -1..-5 (quicklist.c optimization_level).
 const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
@@ -16,7 +152,7 @@ const SIZE_SAFETY_LIMIT: usize = 8192;
 
 #[derive(Clone, Default)]
 pub struct List {
-    nodes: VecDeque<Listpack>,
+    nodes: VecDeque<Node>,
     len: usize,
 }
 
@@ -88,32 +224,46 @@ impl List {
     }
     pub fn push_back(&mut self, v: &[u8], lim: &Limits) {
         let fill = lim.list_max_listpack_size;
-        match self.nodes.back_mut() {
-            Some(n) if allow_insert(n, fill, v.len()) => n.push_back(v),
-            _ => {
-                let mut n = Listpack::new();
-                n.push_back(v);
-                self.nodes.push_back(n);
+        if is_large(v.len()) {
+            self.nodes.push_back(Node::plain(v));
+        } else {
+            match self
+                .nodes
+                .back_mut()
+                .and_then(|n| n.packed_for(fill, v.len()))
+            {
+                Some(lp) => lp.push_back(v),
+                None => self.nodes.push_back(Node::packed_with(v)),
             }
         }
         self.len += 1;
     }
     pub fn push_front(&mut self, v: &[u8], lim: &Limits) {
         let fill = lim.list_max_listpack_size;
-        match self.nodes.front_mut() {
-            Some(n) if allow_insert(n, fill, v.len()) => n.push_front(v),
-            _ => {
-                let mut n = Listpack::new();
-                n.push_front(v);
-                self.nodes.push_front(n);
+        if is_large(v.len()) {
+            self.nodes.push_front(Node::plain(v));
+        } else {
+            match self
+                .nodes
+                .front_mut()
+                .and_then(|n| n.packed_for(fill, v.len()))
+            {
+                Some(lp) => lp.push_front(v),
+                None => self.nodes.push_front(Node::packed_with(v)),
             }
         }
+        self.len += 1;
+    }
+    /// Appends a node that keeps `v` as a plain node whatever its size
+    /// (an RDB plain container: quicklistAppendPlainNode).
+    pub fn push_back_plain(&mut self, v: &[u8]) {
+        self.nodes.push_back(Node::plain(v));
         self.len += 1;
     }
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.front_mut()?;
         let v = n.get(0)?.to_vec();
-        n.remove(0);
+        n.remove_range(0, 1);
         if n.is_empty() {
             self.nodes.pop_front();
         }
@@ -123,8 +273,8 @@ impl List {
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.back_mut()?;
         let last = n.len().checked_sub(1)?;
-        let v = n.get(last as isize)?.to_vec();
-        n.remove(last);
+        let v = n.get(last)?.to_vec();
+        n.remove_range(last, 1);
         if n.is_empty() {
             self.nodes.pop_back();
         }
@@ -149,15 +299,8 @@ impl List {
     }
 
     /// The quicklist nodes, head first (RDB save).
-    pub fn nodes(&self) -> impl Iterator<Item = &Listpack> {
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter()
-    }
-
-    /// A list from RDB quicklist nodes (empty nodes are dropped).
-    pub fn from_nodes(nodes: Vec<Listpack>, _lim: &Limits) -> List {
-        let nodes: VecDeque<Listpack> = nodes.into_iter().filter(|n| !n.is_empty()).collect();
-        let len = nodes.iter().map(|n| n.len()).sum();
-        List { nodes, len }
     }
 
     /// (node index, index inside the node) of element `index`.
@@ -199,17 +342,70 @@ impl List {
     /// Element at position `index` (0-based).
     pub fn get(&self, index: usize) -> Option<LpValue<'_>> {
         let (ni, off) = self.locate(index)?;
-        self.nodes[ni].get(off as isize)
+        self.nodes[ni].get(off)
     }
 
-    /// Replaces element `index`; false when out of range.
+    /// Replaces element `index`; false when out of range. As Redis's
+    /// quicklistReplaceEntry, a large value gets a plain node of its own and
+    /// a small one replacing a plain node goes into a listpack.
     pub fn set(&mut self, index: usize, v: &[u8], lim: &Limits) -> bool {
         let Some((ni, off)) = self.locate(index) else {
             return false;
         };
-        self.nodes[ni].replace(off, v);
-        self.split_if_needed(ni, lim.list_max_listpack_size);
+        let fill = lim.list_max_listpack_size;
+        let large = is_large(v.len());
+        match &mut self.nodes[ni] {
+            Node::Packed(lp) if !large => {
+                lp.replace(off, v);
+                self.split_if_needed(ni, fill);
+            }
+            Node::Plain(b) if large => *b = v.into(),
+            Node::Plain(_) => {
+                // Into the next node's head when it has room, else a node.
+                match self
+                    .nodes
+                    .get_mut(ni + 1)
+                    .and_then(|n| n.packed_for(fill, v.len()))
+                {
+                    Some(lp) => {
+                        lp.push_front(v);
+                        self.nodes.remove(ni);
+                    }
+                    None => self.nodes[ni] = Node::packed_with(v),
+                }
+            }
+            Node::Packed(_) => {
+                self.split_at(ni, off);
+                let at = if off == 0 { ni } else { ni + 1 };
+                self.nodes[at].remove_range(0, 1);
+                if self.nodes[at].is_empty() {
+                    self.nodes.remove(at);
+                }
+                self.nodes.insert(at, Node::plain(v));
+            }
+        }
         true
+    }
+
+    /// Splits packed node `ni` so that its element `off` starts a node
+    /// (nothing to do at offset 0).
+    fn split_at(&mut self, ni: usize, off: usize) {
+        if off == 0 {
+            return;
+        }
+        let Node::Packed(lp) = &mut self.nodes[ni] else {
+            return;
+        };
+        let mut right = Listpack::new();
+        for v in lp.iter().skip(off) {
+            match v {
+                LpValue::Int(i) => right.push_back_int(i),
+                LpValue::Str(s) => right.push_back(s),
+            }
+        }
+        let n = lp.len();
+        lp.remove_range(off, n - off);
+        self.nodes.insert(ni + 1, Node::Packed(right));
     }
 
     /// Inserts `v` so that it becomes element `index` (index == len appends).
@@ -224,33 +420,36 @@ impl List {
         let Some((ni, off)) = self.locate(index) else {
             return;
         };
-        // At a node's head the previous node's tail is the same position.
-        if off == 0 && ni > 0 && allow_insert(&self.nodes[ni - 1], fill, v.len()) {
-            self.nodes[ni - 1].push_back(v);
-        } else {
-            self.nodes[ni].insert(off, v);
+        if is_large(v.len()) {
+            // A plain node between the two halves of the node.
+            self.split_at(ni, off);
+            let at = if off == 0 { ni } else { ni + 1 };
+            self.nodes.insert(at, Node::plain(v));
+        } else if let Some(lp) = (off == 0 && ni > 0)
+            .then(|| self.nodes[ni - 1].packed_for(fill, v.len()))
+            .flatten()
+        {
+            // At a node's head the previous node's tail is the same position.
+            lp.push_back(v);
+        } else if let Node::Packed(lp) = &mut self.nodes[ni] {
+            lp.insert(off, v);
             self.split_if_needed(ni, fill);
+        } else {
+            // Before a plain node: a new listpack node.
+            self.nodes.insert(ni, Node::packed_with(v));
         }
         self.len += 1;
     }
 
     /// Splits an over-budget node in two halves (after LINSERT / LSET).
     fn split_if_needed(&mut self, ni: usize, fill: i64) {
-        let node = &self.nodes[ni];
+        let Node::Packed(node) = &self.nodes[ni] else {
+            return;
+        };
         if !node_too_big(node, fill) {
             return;
         }
-        let half = node.len() / 2;
-        let mut right = Listpack::new();
-        for v in node.iter().skip(half) {
-            match v {
-                LpValue::Int(i) => right.push_back_int(i),
-                LpValue::Str(s) => right.push_back(s),
-            }
-        }
-        let n = node.len();
-        self.nodes[ni].remove_range(half, n - half);
-        self.nodes.insert(ni + 1, right);
+        self.split_at(ni, node.len() / 2);
         self.split_if_needed(ni + 1, fill);
         self.split_if_needed(ni, fill);
     }
@@ -325,7 +524,7 @@ impl List {
             // `hits` is in descending index order: removal keeps the rest valid.
             let node = &mut self.nodes[ni];
             for &i in &hits {
-                node.remove(i);
+                node.remove_range(i, 1);
             }
             removed += hits.len();
         }
@@ -394,5 +593,59 @@ mod tests {
         assert_eq!(l.remove_matching(b"7", 0), 990);
         assert_eq!(l.len(), 1000);
         assert!(l.values().all(|v| v.to_vec() == vec![b'a'; 40]));
+    }
+
+    #[test]
+    fn large_elements_get_plain_nodes() {
+        TEST_THRESHOLD.with(|t| t.set(Some(10)));
+        let lm = lim(-2);
+        let big = |c: u8| vec![c; 12];
+        let mut l = List::new();
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        for (i, v) in [b"a".to_vec(), big(b'x'), b"b".to_vec(), big(b'y')]
+            .into_iter()
+            .enumerate()
+        {
+            if i % 2 == 0 {
+                l.push_back(&v, &lm);
+                model.push(v);
+            } else {
+                l.push_front(&v, &lm);
+                model.insert(0, v);
+            }
+        }
+        let plain = |l: &List| l.nodes().filter(|n| matches!(n, Node::Plain(_))).count();
+        assert_eq!(plain(&l), 2);
+        l.insert(3, &big(b'z'), &lm);
+        model.insert(3, big(b'z'));
+        l.set(1, &big(b'w'), &lm);
+        model[1] = big(b'w');
+        l.set(0, b"small", &lm);
+        model[0] = b"small".to_vec();
+        assert_eq!(items(&l), model);
+        // w and z are plain; y was replaced by a small value.
+        assert_eq!(plain(&l), 2);
+        // A large value over a packed element splits its node around it.
+        l.set(2, &big(b'v'), &lm);
+        model[2] = big(b'v');
+        assert_eq!(items(&l), model);
+        assert_eq!(plain(&l), 3);
+        assert!(l.nodes().all(|n| match n {
+            Node::Plain(b) => b.len() >= 10,
+            Node::Packed(lp) => lp.iter().all(|v| v.to_vec().len() < 10),
+        }));
+        assert_eq!(l.pop_back().as_deref(), Some(&b"b"[..]));
+        assert_eq!(l.remove_matching(&big(b'z'), 0), 1);
+        l.remove_range(0, 2);
+        model.pop();
+        model.retain(|v| *v != big(b'z'));
+        model.drain(0..2);
+        assert_eq!(items(&l), model);
+        assert_eq!(l.len(), model.len());
+        TEST_THRESHOLD.with(|t| t.set(None));
+        // 0 restores the default; 4 GB and more are refused.
+        assert!(set_packed_threshold(0));
+        assert!(!set_packed_threshold(1 << 32));
+        assert_eq!(PACKED_THRESHOLD.load(Ordering::Relaxed), 1 << 30);
     }
 }

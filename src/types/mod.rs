@@ -9,6 +9,7 @@
 //! (`as_listpack`, `as_intset`) plus constructors from such blobs, so that
 //! RDB save/load can copy them without re-encoding.
 
+pub mod geohash;
 pub mod hash;
 pub mod hll;
 pub mod list;

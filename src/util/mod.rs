@@ -3,12 +3,16 @@
 //! the keyspace keeps the keyed SipHash of `dict`). Submodules own one Redis primitive each:
 //! - `glob`: `stringmatchlen`, the only glob matcher;
 //! - `splitargs`: `sdssplitargs` and `sdscatrepr`, the only argument
-//!   splitter and quoter (inline requests, redis.conf, AOF, MONITOR, REWRITE).
+//!   splitter and quoter (inline requests, redis.conf, AOF, MONITOR, REWRITE);
+//! - `pqsort`: Redis's partial quicksort (GEO searches with COUNT);
+//! - `hdr`: the HDR histogram of per-command latencies.
 //!
 //! Numbers (string2ll, ll2string, strtod, `%.17g`) live in
 //! `encoding::numbers`.
 
 pub mod glob;
+pub mod hdr;
+pub mod pqsort;
 pub mod splitargs;
 
 pub use glob::string_match;

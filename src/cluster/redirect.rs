@@ -1,0 +1,435 @@
+//! Which node serves a command (Redis's getNodeByQuery): every key of the
+//! command (or of a transaction's commands) must hash to one slot; that
+//! slot's owner serves it, with ASK/TRYAGAIN while the slot is migrating or
+//! importing, READONLY reads on replicas, and CLUSTERDOWN when the cluster
+//! is down. Also READONLY/READWRITE/ASKING and unblocking clients whose
+//! keys moved away.
+
+use super::node::NodeId;
+use crate::cmd::{self, eq_ic, CommandSpec};
+use crate::error::CmdError;
+use crate::net::flags;
+use crate::server::Server;
+use bytes::Bytes;
+
+/// Why a command cannot run here (clusterRedirectClient's cases).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redirect {
+    CrossSlot,
+    Unstable,
+    DownState,
+    DownRoState,
+    DownUnbound,
+    Moved(usize, NodeId),
+    Ask(usize, NodeId),
+}
+
+/// Calls `f` with the index of each key argument of `argv` (channels for
+/// the sharded Pub/Sub commands). Commands whose keys move with their
+/// arguments are handled by name, the others by the table's key range.
+pub fn for_each_key(spec: &CommandSpec, argv: &[Bytes], mut f: impl FnMut(usize)) {
+    let argc = argv.len();
+    let numkeys_at = |i: usize| -> usize {
+        argv.get(i)
+            .and_then(|a| crate::encoding::numbers::string2ll(a))
+            .filter(|&n| n > 0)
+            .map_or(0, |n| n as usize)
+    };
+    let mut range = |first: usize, n: usize| {
+        for i in first..(first + n).min(argc) {
+            f(i);
+        }
+    };
+    match spec.name {
+        "zunionstore" | "zinterstore" | "zdiffstore" => {
+            range(1, 1);
+            range(3, numkeys_at(2));
+        }
+        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
+            range(2, numkeys_at(1))
+        }
+        "blmpop" | "bzmpop" => range(3, numkeys_at(2)),
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
+            range(3, numkeys_at(2))
+        }
+        "sort" | "sort_ro" => {
+            range(1, 1);
+            let mut i = 2;
+            while i < argc {
+                let a = &argv[i];
+                if eq_ic(a, "limit") {
+                    i += 3;
+                    continue;
+                }
+                if eq_ic(a, "by") || eq_ic(a, "get") {
+                    i += 2;
+                    continue;
+                }
+                if eq_ic(a, "store") && i + 1 < argc {
+                    range(i + 1, 1);
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+            }
+        }
+        "migrate" => {
+            if argc > 3 && !argv[3].is_empty() {
+                range(3, 1);
+            } else if let Some(k) = (6..argc).find(|&i| eq_ic(&argv[i], "keys")) {
+                range(k + 1, argc - k - 1);
+            }
+        }
+        "xread" | "xreadgroup" => {
+            if let Some(s) = (1..argc).find(|&i| eq_ic(&argv[i], "streams")) {
+                let n = (argc - s - 1) / 2;
+                range(s + 1, n);
+            }
+        }
+        "georadius" | "georadiusbymember" => {
+            range(1, 1);
+            for (i, a) in argv.iter().enumerate().skip(2) {
+                if (eq_ic(a, "store") || eq_ic(a, "storedist")) && i + 1 < argc {
+                    range(i + 1, 1);
+                }
+            }
+        }
+        "ssubscribe" | "sunsubscribe" => range(1, argc.saturating_sub(1)),
+        "spublish" => range(1, 1),
+        _ => {
+            if spec.first_key <= 0 {
+                return;
+            }
+            let first = spec.first_key as usize;
+            let last = if spec.last_key < 0 {
+                argc as i64 + spec.last_key as i64
+            } else {
+                spec.last_key as i64
+            };
+            let step = spec.key_step.max(1) as usize;
+            let mut i = first;
+            while (i as i64) <= last && i < argc {
+                f(i);
+                i += step;
+            }
+        }
+    }
+}
+
+fn is_pubsubshard(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "ssubscribe" | "sunsubscribe" | "spublish")
+}
+
+impl Server {
+    /// getNodeByQuery for client `key` running `spec argv` (or, for EXEC,
+    /// its queued commands). Ok: serve it here.
+    pub fn cluster_check_query(
+        &mut self,
+        key: usize,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+    ) -> Result<(), Redirect> {
+        let Some(cl) = self.cluster.as_deref() else {
+            return Ok(());
+        };
+        let Some(c) = self.clients.get(key) else {
+            return Ok(());
+        };
+        let is_exec = spec.name == "exec";
+        if is_exec && !c.has(flags::MULTI) {
+            return Ok(());
+        }
+        let st = &cl.st;
+        let me = st.myself;
+        let mut first: Option<&[u8]> = None;
+        let mut slot = 0usize;
+        let mut owner: Option<NodeId> = None;
+        let (mut migrating, mut importing, mut multiple) = (false, false, false);
+        let (mut missing, mut existing) = (0usize, 0usize);
+        let mut err: Option<Redirect> = None;
+        let pubsubshard = is_pubsubshard(spec);
+        let mut write_in_multi = false;
+        let single: [&[Bytes]; 1] = [argv];
+        let queued: Vec<&[Bytes]> = if is_exec {
+            c.mstate.iter().map(|v| v.as_slice()).collect()
+        } else {
+            Vec::new()
+        };
+        let cmds: &[&[Bytes]] = if is_exec { &queued } else { &single };
+        let db0 = &self.ks.dbs[0];
+        let now = self.ks.now_ms;
+        for &margv in cmds {
+            let Some(mspec) = (if is_exec {
+                cmd::lookup(&margv[0])
+            } else {
+                Some(spec)
+            }) else {
+                continue;
+            };
+            if mspec.has(cmd::flag::WRITE) {
+                write_in_multi = true;
+            }
+            for_each_key(mspec, margv, |i| {
+                if err.is_some() {
+                    return;
+                }
+                let k: &[u8] = &margv[i];
+                let ks = super::key_hash_slot(k);
+                match first {
+                    None => {
+                        first = Some(k);
+                        slot = ks;
+                        owner = st.slots[ks];
+                        match owner {
+                            None => {
+                                err = Some(Redirect::DownUnbound);
+                                return;
+                            }
+                            Some(n) if n == me && st.migrating_to[ks].is_some() => migrating = true,
+                            _ => {
+                                if st.importing_from[ks].is_some() {
+                                    importing = true;
+                                }
+                            }
+                        }
+                    }
+                    Some(f) => {
+                        if f != k {
+                            if ks != slot {
+                                err = Some(Redirect::CrossSlot);
+                                return;
+                            }
+                            multiple = true;
+                        }
+                    }
+                }
+                if (migrating || importing) && !pubsubshard {
+                    let live =
+                        db0.dict.contains_key(k) && db0.get_expire(k).is_none_or(|t| t > now);
+                    if live {
+                        existing += 1;
+                    } else {
+                        missing += 1;
+                    }
+                }
+            });
+            if err.is_some() {
+                break;
+            }
+        }
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let Some(n) = owner else {
+            return Ok(());
+        };
+        if !st.state_ok {
+            if pubsubshard {
+                if !cl.cfg.allow_pubsubshard_when_down {
+                    return Err(Redirect::DownState);
+                }
+            } else if !cl.cfg.allow_reads_when_down {
+                return Err(Redirect::DownState);
+            } else if spec.has(cmd::flag::WRITE) || (is_exec && write_in_multi) {
+                return Err(Redirect::DownRoState);
+            }
+        }
+        if (migrating || importing) && spec.name == "migrate" {
+            return Ok(());
+        }
+        if migrating && missing > 0 {
+            if existing > 0 {
+                return Err(Redirect::Unstable);
+            }
+            return match st.migrating_to[slot] {
+                Some(t) => Err(Redirect::Ask(slot, t)),
+                None => Ok(()),
+            };
+        }
+        let asking = c.has(flags::ASKING) || spec.has(cmd::flag::ASKING);
+        if importing && asking {
+            if multiple && missing > 0 {
+                return Err(Redirect::Unstable);
+            }
+            return Ok(());
+        }
+        let is_write = spec.has(cmd::flag::WRITE) || (is_exec && write_in_multi);
+        if (c.has(flags::READONLY) || pubsubshard)
+            && !is_write
+            && st.me().is_slave()
+            && st.me().slaveof == Some(n)
+        {
+            return Ok(());
+        }
+        if n != me {
+            return Err(Redirect::Moved(slot, n));
+        }
+        Ok(())
+    }
+
+    /// The slot of a command's first key, if it has keys.
+    pub fn cluster_query_slot(spec: &CommandSpec, argv: &[Bytes]) -> Option<usize> {
+        let mut slot = None;
+        for_each_key(spec, argv, |i| {
+            if slot.is_none() {
+                slot = Some(super::key_hash_slot(&argv[i]));
+            }
+        });
+        slot
+    }
+
+    /// scriptVerifyClusterState: a command run by a script (redis.call)
+    /// must be served here, and (unless the script allows cross-slot keys)
+    /// hash to the slot of the script's earlier keys, `script_slot`. The
+    /// caller `key` is the client running the script. Err: the script
+    /// error text, as Redis 7.0 words it.
+    pub fn cluster_script_check(
+        &mut self,
+        key: usize,
+        spec: &CommandSpec,
+        argv: &[Bytes],
+        script_slot: &mut Option<usize>,
+        allow_cross_slot: bool,
+    ) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Ok(());
+        }
+        if let Err(r) = self.cluster_check_query(key, spec, argv) {
+            return Err(match r {
+                Redirect::DownRoState => "Script attempted to execute a write command while the cluster is down and readonly".into(),
+                Redirect::DownState => "Script attempted to execute a command while the cluster is down".into(),
+                _ => "Script attempted to access a non local key in a cluster node script".into(),
+            });
+        }
+        let Some(slot) = Self::cluster_query_slot(spec, argv) else {
+            return Ok(());
+        };
+        if !allow_cross_slot {
+            match script_slot {
+                None => *script_slot = Some(slot),
+                Some(s) if *s != slot => {
+                    return Err(
+                        "Script attempted to access keys that do not hash to the same slot".into(),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The error line for a redirection (clusterRedirectClient).
+    pub fn cluster_redirect_error(&self, r: &Redirect) -> CmdError {
+        let text = match r {
+            Redirect::CrossSlot => {
+                "CROSSSLOT Keys in request don't hash to the same slot".to_string()
+            }
+            Redirect::Unstable => {
+                "TRYAGAIN Multiple keys request during rehashing of slot".to_string()
+            }
+            Redirect::DownState => "CLUSTERDOWN The cluster is down".to_string(),
+            Redirect::DownRoState => {
+                "CLUSTERDOWN The cluster is down and only accepts read commands".to_string()
+            }
+            Redirect::DownUnbound => "CLUSTERDOWN Hash slot not served".to_string(),
+            Redirect::Moved(slot, n) | Redirect::Ask(slot, n) => {
+                let word = if matches!(r, Redirect::Ask(..)) {
+                    "ASK"
+                } else {
+                    "MOVED"
+                };
+                let (ep, port) = self.cluster_endpoint(*n);
+                format!("{word} {slot} {ep}:{port}")
+            }
+        };
+        CmdError::msg(text)
+    }
+
+    /// A node's preferred endpoint and client port.
+    pub fn cluster_endpoint(&self, n: NodeId) -> (String, u16) {
+        let Some(cl) = self.cluster.as_deref() else {
+            return (String::new(), 0);
+        };
+        let node = &cl.st.nodes[n];
+        let ep = match cl.cfg.preferred_endpoint {
+            super::Endpoint::Ip => node.ip.clone(),
+            super::Endpoint::Hostname if !node.hostname.is_empty() => node.hostname.clone(),
+            super::Endpoint::Hostname => "?".into(),
+            super::Endpoint::Unknown => String::new(),
+        };
+        (ep, node.port)
+    }
+
+    /// After a command: ASKING lasts one command (outside MULTI).
+    pub fn cluster_reset_asking(&mut self, key: usize, argv: &[Bytes]) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.has(flags::ASKING) && !c.has(flags::MULTI) && !eq_ic(&argv[0], "asking") {
+                c.flags &= !flags::ASKING;
+            }
+        }
+    }
+
+    /// ASKING, READONLY, READWRITE.
+    pub fn cmd_cluster_client_flag(&mut self, key: usize, which: &str) -> Result<(), CmdError> {
+        if self.cluster.is_none() {
+            return Err("ERR This instance has cluster support disabled".into());
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            match which {
+                "asking" => c.flags |= flags::ASKING,
+                "readonly" => c.flags |= flags::READONLY,
+                _ => c.flags &= !flags::READONLY,
+            }
+        }
+        self.reply_ok(key);
+        Ok(())
+    }
+
+    /// clusterRedirectBlockedClientIfNeeded for every blocked client.
+    pub fn cluster_redirect_blocked_clients(&mut self) {
+        let Some(cl) = self.cluster.as_deref() else {
+            return;
+        };
+        let st = &cl.st;
+        let mut errs: Vec<(usize, Redirect)> = Vec::new();
+        for (k, b) in self.clients.blocked_clients() {
+            let Some(c) = self.clients.get(k) else {
+                continue;
+            };
+            if !st.state_ok {
+                errs.push((k, Redirect::DownState));
+                continue;
+            }
+            let Some(key) = b.keys.first() else {
+                continue;
+            };
+            let slot = super::key_hash_slot(key.as_bytes());
+            let mut node = st.slots[slot];
+            if c.has(flags::READONLY)
+                && !b.cmd.has(cmd::flag::WRITE)
+                && st.me().is_slave()
+                && st.me().slaveof == node
+            {
+                node = Some(st.myself);
+            }
+            if node != Some(st.myself) && st.importing_from[slot].is_none() {
+                errs.push((
+                    k,
+                    node.map_or(Redirect::DownUnbound, |n| Redirect::Moved(slot, n)),
+                ));
+            }
+        }
+        for (k, r) in errs {
+            let e = self.cluster_redirect_error(&r);
+            if self.blocking_remove(k).is_some() {
+                self.reply_error(k, &e);
+                self.mark_pending_write(k);
+                if let Some(c) = self.clients.get(k) {
+                    if !c.query.is_empty() {
+                        self.process_input(k);
+                    }
+                }
+            }
+        }
+    }
+}
