@@ -175,10 +175,14 @@ pub fn load_stream<Rd: Read>(r: &mut RdbReader<Rd>, t: u8) -> R<Stream> {
                 let Some(nack) = g.pel.get_mut(&id) else {
                     return corrupt(r, "Consumer entry not found in group global PEL");
                 };
+                // The installed (Debian-patched) 7.0.15 checks this before
+                // its "Duplicated consumer PEL entry" one, which it thus
+                // never reaches: an entry twice in one consumer's PEL or
+                // in two consumers' PELs both fail here.
                 if nack.consumer.is_some() {
                     return corrupt(
                         r,
-                        "Duplicated consumer PEL entry  loading a stream consumer group",
+                        "Stream consumer PEL entry already has a consumer assigned",
                     );
                 }
                 nack.consumer = Some(owner.clone());
