@@ -8,22 +8,15 @@
 
 mod common;
 
-use common::{escape, parse, RedisServer, Server, Value};
+use common::{escape, parse, RedisServer, Rng, Server, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// xorshift64*: deterministic, seedable.
-struct Rng(u64);
+/// `percent` in 100 (on the one test xorshift).
+trait Chance {
+    fn chance(&mut self, percent: u64) -> bool;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
+impl Chance for Rng {
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
@@ -709,87 +702,18 @@ fn scan_type_and_type_of_streams() {
 /// (idle and delivery times) the same kind of reply.
 #[test]
 fn random_arguments_match_redis() {
-    const CMDS: &[&str] = &[
-        "XADD",
-        "XRANGE",
-        "XREVRANGE",
-        "XLEN",
-        "XDEL",
-        "XTRIM",
-        "XSETID",
-        "XREAD",
-        "XREADGROUP",
-        "XGROUP",
-        "XACK",
-        "XPENDING",
-        "XCLAIM",
-        "XAUTOCLAIM",
-        "XINFO",
-    ];
-    const ARGS: &[&str] = &[
-        "s",
-        "s",
-        "s",
-        "t",
-        "nokey",
-        "str",
-        "g",
-        "g",
-        "g2",
-        "c",
-        "c2",
-        "0",
-        "1",
-        "-1",
-        "5",
-        "$",
-        ">",
-        "-",
-        "+",
-        "(1",
-        "(5-0",
-        "1-1",
-        "2-0",
-        "3",
-        "5-*",
-        "0-0",
-        "1-x",
-        "99999999999999999999",
-        "18446744073709551615-18446744073709551615",
-        "MAXLEN",
-        "MINID",
-        "~",
-        "=",
-        "LIMIT",
-        "NOMKSTREAM",
-        "COUNT",
-        "STREAMS",
-        "GROUP",
-        "NOACK",
-        "IDLE",
-        "TIME",
-        "RETRYCOUNT",
-        "FORCE",
-        "JUSTID",
-        "LASTID",
-        "MKSTREAM",
-        "ENTRIESREAD",
-        "ENTRIESADDED",
-        "MAXDELETEDID",
-        "CREATE",
-        "SETID",
-        "DESTROY",
-        "CREATECONSUMER",
-        "DELCONSUMER",
-        "HELP",
-        "STREAM",
-        "GROUPS",
-        "CONSUMERS",
-        "FULL",
-        "f",
-        "v",
-        "",
-    ];
+    const CMDS: &str = "\
+        XADD XRANGE XREVRANGE XLEN XDEL XTRIM XSETID XREAD XREADGROUP XGROUP XACK \
+        XPENDING XCLAIM XAUTOCLAIM XINFO";
+    const ARGS: &str = "\
+        s s s t nokey str g g g2 c c2 0 1 -1 5 $ > - + (1 (5-0 1-1 2-0 3 5-* 0-0 1-x \
+        99999999999999999999 18446744073709551615-18446744073709551615 MAXLEN MINID ~ = \
+        LIMIT NOMKSTREAM COUNT STREAMS GROUP NOACK IDLE TIME RETRYCOUNT FORCE JUSTID \
+        LASTID MKSTREAM ENTRIESREAD ENTRIESADDED MAXDELETEDID CREATE SETID DESTROY \
+        CREATECONSUMER DELCONSUMER HELP STREAM GROUPS CONSUMERS FULL f v";
+    let cmds: Vec<&str> = CMDS.split(' ').collect();
+    // The empty argument too.
+    let pool: Vec<&str> = ARGS.split(' ').chain([""]).collect();
     // Replies that show a clock: compared by kind only.
     let timed = |args: &[&str]| {
         let has = |w: &str| args.iter().any(|a| a.eq_ignore_ascii_case(w));
@@ -823,9 +747,9 @@ fn random_arguments_match_redis() {
         if i % 200 == 0 {
             setup(&mut p);
         }
-        let mut args = vec![CMDS[r.below(CMDS.len() as u64) as usize]];
+        let mut args = vec![*r.pick(&cmds)];
         for _ in 0..1 + r.below(9) {
-            args.push(ARGS[r.below(ARGS.len() as u64) as usize]);
+            args.push(*r.pick(&pool));
         }
         let owned: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         if !timed(&args) {
