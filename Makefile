@@ -65,7 +65,7 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput, memory, persistence, replication, streams, APPEND growth and cluster, ferrodis vs redis-server (not part of test)
+## bench: throughput, memory, persistence, replication, streams, APPEND growth, ACL and tracking, and cluster, ferrodis vs redis-server (not part of test)
 bench: build
 	NO_BUILD=1 bench/compare.sh
 	NO_BUILD=1 bench/memory.sh
@@ -73,6 +73,8 @@ bench: build
 	NO_BUILD=1 bench/repl.sh
 	NO_BUILD=1 bench/stream.sh
 	NO_BUILD=1 bench/append.sh
+	NO_BUILD=1 bench/acl.sh
+	NO_BUILD=1 bench/tracking.sh
 	NO_BUILD=1 bench/cluster.sh
 
 ## redis-suite: Redis 7.0.15's own Tcl suite vs ferrodis (UNITS="unit/x ...", BASELINE=1, ONLY=name; suite/README.md)

@@ -278,6 +278,15 @@ pub struct Keyspace {
     pub key_events: Vec<(u32, &'static str, usize, Sds)>,
     /// Clients whose WATCHed keys were modified since (EXEC must fail).
     pub dirty_cas: Vec<u64>,
+    /// Some client uses client-side caching: modified keys are queued in
+    /// `modified` for invalidation (Redis's signalModifiedKey).
+    pub tracking: bool,
+    /// Keys modified while tracking, with whether a command (not expiry)
+    /// changed them; drained by the server after each command.
+    pub modified: Vec<(Sds, bool)>,
+    /// A database was flushed or swapped while tracking: every client
+    /// must drop its whole cache.
+    pub flushed: bool,
     /// Keys some client is blocked on, with the number of blocked clients.
     pub blocking: HashMap<(usize, Sds), usize>,
     /// Keys that received data while clients were blocked on them.
@@ -307,6 +316,9 @@ impl Keyspace {
             notify_classes: 0,
             key_events: Vec::new(),
             dirty_cas: Vec::new(),
+            tracking: false,
+            modified: Vec::new(),
+            flushed: false,
             blocking: HashMap::new(),
             ready: Vec::new(),
             stat_expired_keys: 0,
@@ -380,6 +392,12 @@ impl Keyspace {
             d.index_remove(&k, e.slot_pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, &k);
+            // Expiry, not a command, changed it (BCAST NOLOOP).
+            if self.tracking {
+                if let Some(last) = self.modified.last_mut() {
+                    last.1 = false;
+                }
+            }
             if matches!(e.val, Value::Stream(_)) {
                 self.signal_ready_if_blocked(db, &k);
             }
@@ -590,6 +608,9 @@ impl Keyspace {
     /// expired only drops that mark when the key is now gone, and, as in
     /// Redis 7.0, stops the scan when the key is still there.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if self.tracking {
+            self.modified.push((Sds::new(key), true));
+        }
         if self.watched.is_empty() {
             return;
         }
@@ -612,6 +633,9 @@ impl Keyspace {
     /// Every key of a database is about to change (FLUSHDB, FLUSHALL,
     /// loading a dataset): `None` means every database.
     pub fn signal_flushed(&mut self, db: Option<usize>) {
+        if self.tracking {
+            self.flushed = true;
+        }
         for d in 0..self.dbs.len() {
             if db.is_none_or(|x| x == d) {
                 self.touch_all_watched_in_db(d, None);

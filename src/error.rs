@@ -92,7 +92,6 @@ const SUBCOMMANDS: &[(&str, &[&str])] = &[
             "no-evict",
             "pause",
             "reply",
-            "setinfo",
             "setname",
             "tracking",
             "trackinginfo",
@@ -175,6 +174,16 @@ pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> CmdError {
         "ERR unknown subcommand '{}'. Try {} HELP.",
         String::from_utf8_lossy(sub),
         cmd
+    ))
+}
+
+/// Redis's addReplySubcommandSyntaxError (argv: the whole command).
+pub fn subcommand_syntax_error(argv: &[bytes::Bytes]) -> CmdError {
+    let sub = &argv[1][..argv[1].len().min(128)];
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(sub),
+        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
     ))
 }
 

@@ -25,6 +25,7 @@
 //!   plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod acl;
 pub mod alloc;
 pub mod cluster;
 pub mod cmd;

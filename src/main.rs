@@ -65,6 +65,10 @@ fn main() {
     if let Ok(cwd) = std::env::current_dir() {
         cfg.dir = cwd.display().to_string();
     }
+    if let Err(e) = ferrodis::server::acl_cmd::validate_config_users(&cfg) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     let ready_pipe = if cfg.daemonize {
         listen::daemonize()
     } else {

@@ -99,10 +99,20 @@ pub mod flags {
     /// Closing only drops our descriptor, without shutting the connection
     /// down: a forked Lua debugging session goes on using it.
     pub const KEEP_SOCKET: u32 = 1 << 17;
+    // Client-side caching (CLIENT TRACKING).
+    pub const TRACKING: u32 = 1 << 18;
+    pub const TRACKING_BCAST: u32 = 1 << 19;
+    pub const TRACKING_OPTIN: u32 = 1 << 20;
+    pub const TRACKING_OPTOUT: u32 = 1 << 21;
+    /// CLIENT CACHING yes/no given for the next command.
+    pub const TRACKING_CACHING: u32 = 1 << 22;
+    pub const TRACKING_NOLOOP: u32 = 1 << 23;
+    /// The redirection target disconnected.
+    pub const TRACKING_BROKEN_REDIR: u32 = 1 << 24;
     /// Cluster: the next command may touch an importing slot (ASKING).
-    pub const ASKING: u32 = 1 << 18;
+    pub const ASKING: u32 = 1 << 25;
     /// Cluster: reads are served by this replica (READONLY).
-    pub const READONLY: u32 = 1 << 19;
+    pub const READONLY: u32 = 1 << 26;
 }
 
 pub struct Client {
@@ -113,9 +123,10 @@ pub struct Client {
     pub addr: String,
     pub laddr: String,
     pub name: Option<Vec<u8>>,
-    pub lib_name: Option<Vec<u8>>,
-    pub lib_ver: Option<Vec<u8>>,
     pub db: usize,
+    /// The ACL user the client is authenticated as (the default user
+    /// until AUTH/HELLO says otherwise).
+    pub user: crate::acl::UserId,
     /// Protocol version: 2 or 3.
     pub resp: u8,
     pub query: BytesMut,
@@ -138,6 +149,19 @@ pub struct Client {
     pub stat_net_out: u64,
     /// When the pending output first exceeded the soft limit (0 = not over).
     pub obuf_soft_since_ms: i64,
+    /// CLIENT TRACKING REDIRECT target id (0: none).
+    pub tracking_redirect: u64,
+    /// BCAST prefixes, sorted.
+    pub tracking_prefixes: Vec<Vec<u8>>,
+    /// The command being executed: its request's bytes (Redis keeps them
+    /// in the query buffer until the command returns) and the total
+    /// length of its arguments (argv-mem).
+    pub cur_request_len: usize,
+    pub cur_argv_len: usize,
+    /// Memory as last accounted for maxmemory-clients (tot-mem).
+    pub mem_accounted: usize,
+    /// Largest pending reply since the last CLIENT LIST-visible reset.
+    pub reply_peak: usize,
     /// SCRIPT DEBUG mode: 0 off, 1 YES (forked session), 2 SYNC.
     pub lua_debug: u8,
 }
@@ -152,9 +176,8 @@ impl Client {
             addr,
             laddr,
             name: None,
-            lib_name: None,
-            lib_ver: None,
             db: 0,
+            user: crate::acl::DEFAULT_USER,
             resp: 2,
             query: BytesMut::with_capacity(IOBUF_LEN),
             query_need: 0,
@@ -169,6 +192,12 @@ impl Client {
             stat_net_in: 0,
             stat_net_out: 0,
             obuf_soft_since_ms: 0,
+            tracking_redirect: 0,
+            tracking_prefixes: Vec::new(),
+            cur_request_len: 0,
+            cur_argv_len: 0,
+            mem_accounted: 0,
+            reply_peak: 0,
             lua_debug: 0,
         }
     }
@@ -185,9 +214,33 @@ impl Client {
     pub fn read_some(&mut self, max: usize, drain: bool) -> io::Result<bool> {
         let mut total = 0;
         loop {
-            if self.query.capacity() - self.query.len() < IOBUF_LEN {
-                self.query
-                    .reserve(IOBUF_LEN.max(self.query_need.saturating_sub(self.query.len())));
+            let spare = self.query.capacity() - self.query.len();
+            let mut need = self.query_need;
+            if spare < IOBUF_LEN && need <= self.query.len() && self.query.len() >= IOBUF_LEN {
+                // About to grow with the request not parsed yet: if it is
+                // receiving a big argument, size for that argument.
+                need = crate::resp::pending_bulk_end(&self.query).unwrap_or(0);
+                self.query_need = need;
+            }
+            let missing = need.saturating_sub(self.query.len());
+            if missing > 0 {
+                // The request's size is known: room for exactly its rest
+                // (a big argument: Redis's sdsMakeRoomForNonGreedy), so
+                // that the buffer is never doubled near its end; it counts
+                // in tot-mem. BytesMut's reserve may double: size exactly,
+                // moving what is buffered once.
+                if spare < missing {
+                    let room = if missing > IOBUF_LEN {
+                        missing
+                    } else {
+                        IOBUF_LEN
+                    };
+                    let mut exact = BytesMut::with_capacity(self.query.len() + room);
+                    exact.extend_from_slice(&self.query);
+                    self.query = exact;
+                }
+            } else if spare < IOBUF_LEN {
+                self.query.reserve(IOBUF_LEN);
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();

@@ -131,6 +131,64 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
     Ok(Parsed::Request { consumed: pos })
 }
 
+/// How far Redis's incremental parser would be into an incomplete
+/// multibulk request: (bytes it would have consumed from its query buffer,
+/// total length of the arguments it would already hold). Redis drops what
+/// it parsed (the `*N` and `$L` lines and complete arguments) from the
+/// query buffer, so CLIENT LIST's qbuf and argv-mem count that way. Pure.
+pub fn partial_progress(buf: &[u8]) -> (usize, usize) {
+    if buf.first() != Some(&b'*') {
+        return (0, 0);
+    }
+    let Some(eol) = find_crlf(buf, 1) else {
+        return (0, 0);
+    };
+    let mut pos = eol + 2;
+    let mut argv = 0;
+    while pos < buf.len() && buf[pos] == b'$' {
+        let Some(eol) = find_crlf(buf, pos + 1) else {
+            break;
+        };
+        let Some(len) = string2ll(&buf[pos + 1..eol]).and_then(|n| usize::try_from(n).ok()) else {
+            break;
+        };
+        let start = eol + 2;
+        if start + len + 2 > buf.len() {
+            // The bulk's header is consumed; its payload is what remains.
+            return (start, argv);
+        }
+        argv += len;
+        pos = start + len + 2;
+    }
+    (pos.min(buf.len()), argv)
+}
+
+/// Where the bulk argument the first request of `buf` is receiving ends,
+/// when its `$len` line is complete and its payload is not: how big the
+/// query buffer must grow (the reader sizes it once, as Redis does for big
+/// arguments). None otherwise. Pure.
+pub fn pending_bulk_end(buf: &[u8]) -> Option<usize> {
+    if buf.first() != Some(&b'*') {
+        return None;
+    }
+    let eol = find_crlf(buf, 1)?;
+    let n = string2ll(&buf[1..eol])?;
+    let mut pos = eol + 2;
+    for _ in 0..n.max(0) {
+        if buf.get(pos) != Some(&b'$') {
+            return None;
+        }
+        let eol = find_crlf(buf, pos + 1)?;
+        let len = usize::try_from(string2ll(&buf[pos + 1..eol])?).ok()?;
+        let end = eol + 2 + len + 2;
+        if end > buf.len() {
+            return Some(end);
+        }
+        pos = end;
+    }
+    None
+}
+
 /// Redis says "expected '$', got 'X'"; the texts come from a static table
 /// so that errors never allocate.
 fn expected_dollar(c: u8) -> &'static str {

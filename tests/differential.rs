@@ -9,15 +9,19 @@
 //! - prefixes, combinable in any order:
 //!   `!nondeterministic ` sends the command but does not compare replies;
 //!   `!sort ` compares after sorting the elements of the top-level aggregate
-//!   (SMEMBERS, KEYS... whose order is unspecified);
+//!   (SMEMBERS, KEYS... whose order is unspecified); `!deepsort ` sorts
+//!   the elements of every nested aggregate too (COMMAND INFO subcommands);
 //!   `!known-diff ` marks a known, reported behaviour difference (a bug
-//!   listed for fixing): sent, not compared, printed on every run.
+//!   listed for fixing): sent, not compared, printed on every run;
+//!   `!requires cmd[,cmd...] ` compares the line only once ferrodis has
+//!   every listed command (COMMAND INFO knows it): lines about commands
+//!   another piece of work is building.
 //!
 //! `DIFF_FILE=name` runs only `tests/diff/name.txt`.
 
 mod common;
 
-use common::{escape, sort_reply, split_args, Conn, RedisServer, Server};
+use common::{deep_sort_reply, escape, sort_reply, split_args, Conn, RedisServer, Server};
 use std::path::{Path, PathBuf};
 
 struct Mismatch {
@@ -64,10 +68,24 @@ fn run_script(path: &Path) -> Outcome {
             continue;
         }
         let (mut nondet, mut sort) = (false, false);
+        let mut deep = false;
+        let mut lacks_required = false;
         let mut known_diff = false;
         loop {
             if let Some(rest) = line.strip_prefix("!nondeterministic ") {
                 nondet = true;
+                line = rest.trim_start();
+            } else if let Some(rest) = line.strip_prefix("!requires ") {
+                let (names, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+                for name in names.split(',') {
+                    let info = fc.cmd(&["COMMAND", "INFO", name]);
+                    if info == b"*1\r\n$-1\r\n" || info == b"*1\r\n_\r\n" {
+                        lacks_required = true;
+                    }
+                }
+                line = rest.trim_start();
+            } else if let Some(rest) = line.strip_prefix("!deepsort ") {
+                deep = true;
                 line = rest.trim_start();
             } else if let Some(rest) = line.strip_prefix("!sort ") {
                 sort = true;
@@ -102,12 +120,14 @@ fn run_script(path: &Path) -> Outcome {
             out.skipped += 1;
             continue;
         }
-        if nondet {
+        if nondet || lacks_required {
             out.skipped += 1;
             continue;
         }
         out.compared += 1;
-        let (fr, rr) = if sort {
+        let (fr, rr) = if deep {
+            (deep_sort_reply(&f), deep_sort_reply(&r))
+        } else if sort {
             (sort_reply(&f), sort_reply(&r))
         } else {
             (f, r)

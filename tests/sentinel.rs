@@ -777,3 +777,102 @@ fn scripts_are_retried_and_timed_out() {
     assert!(pending.contains("retry-num"), "{pending}");
     assert!(s.cmd_str_contains(&["INFO", "sentinel"], "sentinel_scripts_queue_length:"));
 }
+
+/// `sentinel auth-user` with the real redis-sentinel and with a ferrodis
+/// Sentinel: every node of the ferrodis group has only ACL users (the
+/// default user is off), the Sentinel connects as a user with the
+/// permissions Redis documents for it, and the replicas replicate as a
+/// user limited to replication (masteruser/masterauth). After the failover
+/// no command of the Sentinel's user was refused (empty ACL LOG).
+#[test]
+fn sentinel_with_acl_users() {
+    for real in [true, false] {
+        sentinel_with_acl_users_run(real);
+    }
+}
+
+fn sentinel_with_acl_users_run(real: bool) {
+    let dir = TempDir::new("sentinel-acl");
+    let conf = dir.join("node.conf");
+    std::fs::write(
+        &conf,
+        "user default off\n\
+         user admin on >adminpw ~* &* +@all\n\
+         user repl on >replpw +psync +replconf +ping\n\
+         user sentinel-user on >sentpw allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n\
+         masteruser repl\n\
+         masterauth replpw\n",
+    )
+    .expect("write node.conf");
+    let c = conf.to_str().expect("utf-8 path");
+    let m = Server::start(&[c, "--repl-diskless-sync-delay", "0"]);
+    let mp = m.port.to_string();
+    let replicas: Vec<Server> = (0..2)
+        .map(|_| Server::start(&[c, "--replicaof", "127.0.0.1", &mp]))
+        .collect();
+    let admin = |port: u16| -> Option<Conn> {
+        let mut conn = Conn::try_connect(port).ok()?;
+        (conn.try_cmd(&["AUTH", "admin", "adminpw"]).ok()? == b"+OK\r\n").then_some(conn)
+    };
+    let field = |port: u16, f: &str| -> String {
+        admin(port)
+            .and_then(|mut c| c.try_cmd(&["INFO", "replication"]).ok())
+            .map(|r| String::from_utf8_lossy(bulk_body(&r).unwrap_or_default()).into_owned())
+            .and_then(|b| {
+                b.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{f}:")).map(str::to_string))
+            })
+            .unwrap_or_default()
+    };
+    assert!(m.conn().cmd_str(&["PING"]).starts_with("-NOAUTH"));
+    let mut mc = admin(m.port).expect("admin");
+    assert_eq!(mc.cmd(&["SET", "before", "failover"]), b"+OK\r\n");
+    for r in &replicas {
+        assert!(
+            wait_until(T, || field(r.port, "master_link_status") == "up"),
+            "replica {} never synced as the repl user",
+            r.port
+        );
+    }
+    let s = Sentinel::start(
+        real,
+        &format!(
+            "{}sentinel auth-user mymaster sentinel-user\nsentinel auth-pass mymaster sentpw\n",
+            monitor("mymaster", m.port, 1)
+        ),
+    );
+    s.fast_periods();
+    assert!(
+        wait_until(T, || num(&s, "num-slaves") == 2),
+        "no replicas seen"
+    );
+    let old = m.port;
+    drop(mc);
+    drop(m);
+    assert!(
+        wait_until(T, || s.master_port("mymaster").is_some_and(|p| p != old)),
+        "no failover happened"
+    );
+    let new = s.master_port("mymaster").expect("new master");
+    let (promoted, other) = if replicas[0].port == new {
+        (&replicas[0], &replicas[1])
+    } else {
+        (&replicas[1], &replicas[0])
+    };
+    assert!(wait_until(T, || field(promoted.port, "role") == "master"));
+    assert!(
+        wait_until(T, || field(other.port, "master_port") == new.to_string()
+            && field(other.port, "master_link_status") == "up"),
+        "the other replica never followed the new master as the repl user"
+    );
+    assert!(wait_until(T, || admin(new).is_some_and(|mut c| c
+        .try_cmd(&["SET", "after", "failover"])
+        .is_ok_and(|r| r == b"+OK\r\n"))));
+    assert!(wait_until(T, || admin(other.port).is_some_and(|mut c| c
+        .try_cmd(&["GET", "after"])
+        .is_ok_and(|r| r == b"$8\r\nfailover\r\n"))));
+    for n in [promoted, other] {
+        let log = admin(n.port).expect("admin").cmd_str(&["ACL", "LOG"]);
+        assert!(!log.contains("sentinel-user"), "{log}");
+    }
+}

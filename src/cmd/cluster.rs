@@ -14,7 +14,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("readwrite", Proc::Srv(Srv::Cluster(C::ReadWrite)), 1, FAST | LOADING | STALE, 0, 0, 0, "cluster"),
     spec("migrate", Proc::Srv(Srv::Cluster(C::Migrate)), -6, WRITE, 3, 3, 1, "generic"),
     spec("restore-asking", Proc::Db(super::dump::restore), -4, WRITE | DENYOOM | ASKING, 1, 1, 1, "server"),
-    spec("ssubscribe", Proc::Srv(Srv::Cluster(C::SSubscribe)), -2, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, "pubsub"),
-    spec("sunsubscribe", Proc::Srv(Srv::Cluster(C::SUnsubscribe)), -1, PUBSUB | NOSCRIPT | LOADING | STALE, 0, 0, 0, "pubsub"),
-    spec("spublish", Proc::Srv(Srv::Cluster(C::SPublish)), 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 0, 0, 0, "pubsub"),
+    spec("ssubscribe", Proc::Srv(Srv::Cluster(C::SSubscribe)), -2, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, "pubsub"),
+    spec("sunsubscribe", Proc::Srv(Srv::Cluster(C::SUnsubscribe)), -1, PUBSUB | NOSCRIPT | LOADING | STALE, 1, -1, 1, "pubsub"),
+    spec("spublish", Proc::Srv(Srv::Cluster(C::SPublish)), 3, PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE, 1, 1, 1, "pubsub"),
 ];

@@ -24,9 +24,15 @@ pub mod geo;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lolwut;
+pub mod meta;
+pub mod meta_data;
+pub mod meta_keys;
+#[cfg(test)]
+mod meta_tests;
 pub mod scripting;
 pub mod sort;
 pub mod string;
+pub mod subcommands;
 pub mod t_hash;
 pub mod t_list;
 pub mod t_list_blocking;
@@ -47,7 +53,7 @@ use crate::error::{self, CmdError, CmdResult};
 use crate::resp::Out;
 use bytes::Bytes;
 
-pub use table::{lookup, CommandSpec, Proc, Srv, COMMANDS};
+pub use table::{lookup, lookup_original, CommandSpec, Proc, Srv, COMMANDS};
 
 pub type Handler = fn(&mut Ctx<'_>, &[Bytes]) -> CmdResult;
 
@@ -70,8 +76,12 @@ pub mod flag {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
     /// Served for an importing slot without ASKING (RESTORE-ASKING).
-    pub const ASKING: u32 = 1 << 17;
+    pub const ASKING: u32 = 1 << 19;
+    pub const ONLY_SENTINEL: u32 = 1 << 20;
+    pub const PROTECTED: u32 = 1 << 21;
 }
 
 /// A keyspace notification raised by a write: (type flag, event, db, key).
@@ -130,6 +140,9 @@ pub struct Ctx<'a> {
     /// Set when the server re-runs a blocked XREAD/XREADGROUP for the one
     /// stream key that became ready.
     pub serve: Option<Box<t_stream_read::StreamServe>>,
+    /// The client's ACL user may read every key (SORT BY/GET patterns
+    /// need it); true where no user applies.
+    pub all_keys_readable: bool,
     /// Called by a script (redis.call): replies must not depend on a set's
     /// internal order (SORT BY nosort of a set sorts).
     pub from_script: bool,

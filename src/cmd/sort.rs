@@ -83,8 +83,14 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         } else if eq_ic(a, "by") && left >= 1 {
             sortby = Some(&argv[j + 1]);
             dontsort = !argv[j + 1].contains(&b'*');
+            if !dontsort && !ctx.all_keys_readable {
+                return err("ERR BY option of SORT denied due to insufficient ACL permissions.");
+            }
             j += 1;
         } else if eq_ic(a, "get") && left >= 1 {
+            if !ctx.all_keys_readable {
+                return err("ERR GET option of SORT denied due to insufficient ACL permissions.");
+            }
             gets.push(&argv[j + 1]);
             j += 1;
         } else {

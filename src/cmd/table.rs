@@ -2,6 +2,7 @@
 //! key positions. Arity is checked once, before any handler runs.
 
 use super::flag::*;
+use super::subcommands::*;
 use super::{keys, string, Handler};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -50,6 +51,7 @@ pub enum Srv {
     PUnsubscribe,
     Publish,
     Pubsub,
+    Acl,
     /// Sentinel mode: SENTINEL, and its own INFO, ROLE and PUBLISH.
     Sentinel,
     SentinelInfo,
@@ -115,11 +117,28 @@ pub struct CommandSpec {
     pub last_key: i32,
     pub key_step: i32,
     pub group: &'static str,
+    /// A container's subcommands (full names, `client|list`), each with its
+    /// own arity and flags; empty for plain commands and for containers
+    /// whose subcommands are still told apart by the handler alone.
+    pub subs: &'static [CommandSpec],
 }
 
 impl CommandSpec {
     pub fn has(&self, f: u32) -> bool {
         self.flags & f != 0
+    }
+
+    /// A container with this subcommand table (const: table entries).
+    pub const fn with_subs(self, subs: &'static [CommandSpec]) -> CommandSpec {
+        CommandSpec { subs, ..self }
+    }
+
+    /// The subcommand named `sub`, case-insensitively.
+    pub fn sub(&self, sub: &[u8]) -> Option<&'static CommandSpec> {
+        self.subs.iter().find(|s| {
+            let short = s.name.rsplit('|').next().unwrap_or(s.name);
+            short.as_bytes().eq_ignore_ascii_case(sub)
+        })
     }
 
     pub fn arity_ok(&self, argc: usize) -> bool {
@@ -149,6 +168,7 @@ pub const fn spec(
         last_key,
         key_step,
         group,
+        subs: &[],
     }
 }
 
@@ -605,27 +625,20 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         0,
         "server",
-    ),
+    )
+    .with_subs(COMMAND_SUBS),
     spec(
         "client",
         S(Srv::Client),
         -2,
-        NOSCRIPT | LOADING | STALE | SENTINEL,
+        SENTINEL,
         0,
         0,
         0,
         "connection",
-    ),
-    spec(
-        "config",
-        S(Srv::Config),
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        "server",
-    ),
+    )
+    .with_subs(CLIENT_SUBS),
+    spec("config", S(Srv::Config), -2, 0, 0, 0, 0, "server").with_subs(CONFIG_SUBS),
     spec(
         "debug",
         S(Srv::Debug),
@@ -679,16 +692,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         "server",
     ),
-    spec(
-        "slowlog",
-        S(Srv::Slowlog),
-        -2,
-        ADMIN | LOADING | STALE,
-        0,
-        0,
-        0,
-        "server",
-    ),
+    spec("slowlog", S(Srv::Slowlog), -2, 0, 0, 0, 0, "server").with_subs(SLOWLOG_SUBS),
     spec(
         "latency",
         S(Srv::Latency),
@@ -714,7 +718,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "save",
         S(Srv::Save),
         1,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -724,7 +728,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "bgsave",
         S(Srv::BgSave),
         -1,
-        ADMIN | NOSCRIPT,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -734,7 +738,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "bgrewriteaof",
         S(Srv::BgRewriteAof),
         1,
-        ADMIN | NOSCRIPT,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -754,7 +758,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "replicaof",
         S(Srv::ReplicaOf),
         3,
-        ADMIN | NOSCRIPT | STALE,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -764,7 +768,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "slaveof",
         S(Srv::ReplicaOf),
         3,
-        ADMIN | NOSCRIPT | STALE,
+        ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -774,7 +778,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "psync",
         S(Srv::Psync),
         -3,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -784,7 +788,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "sync",
         S(Srv::Sync),
         1,
-        ADMIN | NOSCRIPT | NO_MULTI,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
         0,
         0,
         0,
@@ -921,6 +925,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         "pubsub",
     ),
+    spec("acl", S(Srv::Acl), -2, SENTINEL, 0, 0, 0, "server").with_subs(ACL_SUBS),
     spec(
         "pubsub",
         S(Srv::Pubsub),
@@ -1006,4 +1011,46 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 /// Every command served, for COMMAND and COMMAND COUNT.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     active().iter().copied()
+}
+
+/// What argv names, as Redis's lookupCommand + commandCheckExistence.
+#[derive(Clone, Copy)]
+pub enum Lookup {
+    /// The command, or the subcommand of a container with a sub table.
+    Found(&'static CommandSpec),
+    /// A container called with a subcommand it does not have.
+    UnknownSub(&'static CommandSpec),
+    Unknown,
+}
+
+/// Resolves argv to the command to run: for a container with a subcommand
+/// table and at least one argument, the subcommand.
+pub fn lookup_argv<A: AsRef<[u8]>>(argv: &[A]) -> Lookup {
+    let Some(base) = argv.first().and_then(|n| lookup(n.as_ref())) else {
+        return Lookup::Unknown;
+    };
+    if argv.len() < 2 || base.subs.is_empty() {
+        return Lookup::Found(base);
+    }
+    match base.sub(argv[1].as_ref()) {
+        Some(sub) => Lookup::Found(sub),
+        None => Lookup::UnknownSub(base),
+    }
+}
+
+/// The command argv runs, if any (unknown commands and subcommands: None).
+pub fn lookup_cmd<A: AsRef<[u8]>>(argv: &[A]) -> Option<&'static CommandSpec> {
+    match lookup_argv(argv) {
+        Lookup::Found(c) => Some(c),
+        _ => None,
+    }
+}
+
+/// A command by its original name (renames do not apply): ACL rules and
+/// command metadata name commands as Redis defines them.
+pub fn lookup_original(name: &str) -> Option<&'static CommandSpec> {
+    static ORIG: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    ORIG.get_or_init(|| all().map(|c| (c.name, c)).collect())
+        .get(name)
+        .copied()
 }

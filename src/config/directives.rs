@@ -3,7 +3,8 @@
 //! and, for typed settings, the accessors into `Config`'s fields.
 
 use super::table::{
-    ConfEnum, Entry, Field, Kind, HIDDEN, IMMUTABLE, INT_MAX, INT_MIN, LMAX, MULTI, PROTECTED,
+    ConfEnum, Entry, Field, Kind, DENY_LOADING, HIDDEN, IMMUTABLE, INT_MAX, INT_MIN, LMAX, MULTI,
+    PROTECTED,
 };
 
 const LOGLEVELS: &[&str] = &["debug", "verbose", "notice", "warning"];
@@ -171,7 +172,7 @@ pub static TABLE: &[Entry] = &[
     ent!("sanitize-dump-payload", N, 0, Kind::Enum(SANITIZE), "no"),
     ent!("dbfilename", N, PROTECTED, Kind::Str { nullable: false, check: Some(|v| basename_check("dbfilename", "filename", v)) }, "", fstr!(dbfilename)),
     ent!("rdb-del-sync-files", N, 0, Kind::Bool, "", fbool!(rdb_del_sync_files)),
-    ent!("dir", N, PROTECTED, Kind::Special, "", SPECIAL),
+    ent!("dir", N, PROTECTED | DENY_LOADING, Kind::Special, "", SPECIAL),
     // REPLICATION
     ent!("replicaof", Some("slaveof"), IMMUTABLE | MULTI, Kind::Special, "", SPECIAL),
     ent!("masterauth", N, 0, NULLSTR, "", fstr!(masterauth)),
@@ -199,9 +200,12 @@ pub static TABLE: &[Entry] = &[
     ent!("propagation-error-behavior", N, 0, Kind::Enum(PROPAGATION), "ignore"),
     // SECURITY
     ent!("requirepass", N, 0, NULLSTR, "", fstr!(requirepass)),
-    ent!("aclfile", N, IMMUTABLE, STR, ""),
-    ent!("acllog-max-len", N, 0, Kind::Int(0, LMAX), "128"),
-    ent!("acl-pubsub-default", N, 0, Kind::Enum(PUBSUB), "resetchannels"),
+    ent!("aclfile", N, IMMUTABLE, STR, "", fstr!(aclfile)),
+    ent!("acllog-max-len", N, 0, Kind::Int(0, LMAX), "", fnum!(acllog_max_len)),
+    ent!("acl-pubsub-default", N, 0, Kind::Enum(PUBSUB), "", Field {
+        get: |c| if c.acl_pubsub_allchannels { "allchannels" } else { "resetchannels" }.to_string(),
+        set: |c, v| c.acl_pubsub_allchannels = v == "allchannels",
+    }),
     ent!("enable-protected-configs", N, IMMUTABLE, Kind::Enum(PROTECTED_ACTION), "no"),
     ent!("enable-debug-command", N, IMMUTABLE, Kind::Enum(PROTECTED_ACTION), "", fenum!(enable_debug_command)),
     ent!("enable-module-command", N, IMMUTABLE, Kind::Enum(PROTECTED_ACTION), "no"),
@@ -227,7 +231,7 @@ pub static TABLE: &[Entry] = &[
     ent!("oom-score-adj-values", N, MULTI, Kind::Special, "0 200 800"),
     ent!("disable-thp", N, IMMUTABLE, Kind::Bool, "yes"),
     // APPEND ONLY MODE
-    ent!("appendonly", N, 0, Kind::Bool, "", fbool!(appendonly)),
+    ent!("appendonly", N, DENY_LOADING, Kind::Bool, "", fbool!(appendonly)),
     ent!("appendfilename", N, IMMUTABLE, Kind::Str { nullable: false, check: Some(|v| basename_check("appendfilename", "filename", v)) }, "", fstr!(appendfilename)),
     ent!("appenddirname", N, IMMUTABLE, Kind::Str { nullable: false, check: Some(|v| basename_check("appenddirname", "dirname", v)) }, "", fstr!(appenddirname)),
     ent!("appendfsync", N, 0, Kind::Enum(FSYNC), "", fenum!(appendfsync)),
@@ -295,7 +299,7 @@ pub static TABLE: &[Entry] = &[
     ent!("active-expire-effort", N, 0, Kind::Int(1, 10), "", fnum!(active_expire_effort)),
     ent!("lfu-log-factor", N, 0, Kind::Int(0, INT_MAX), "", fnum!(lfu_log_factor)),
     ent!("lfu-decay-time", N, 0, Kind::Int(0, INT_MAX), "", fnum!(lfu_decay_time)),
-    ent!("tracking-table-max-keys", N, 0, Kind::Int(0, LMAX), "1000000"),
+    ent!("tracking-table-max-keys", N, 0, Kind::Int(0, LMAX), "", fnum!(tracking_table_max_keys)),
     ent!("activedefrag", N, 0, Kind::Bool, "no"),
     ent!("active-defrag-ignore-bytes", N, 0, Kind::Mem(1, LMAX as u64), "104857600"),
     ent!("active-defrag-threshold-lower", N, 0, Kind::Int(0, 1000), "10"),

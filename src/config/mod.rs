@@ -8,7 +8,7 @@
 //! server's job: `set` only reports which directives changed.
 
 mod directives;
-mod parse;
+pub mod parse;
 mod rewrite;
 mod special;
 mod table;
@@ -22,7 +22,7 @@ use crate::util::splitargs::{repr, split_args_str as split_args};
 pub use parse::memtoull;
 pub use parse::os_err;
 pub use rewrite::RewriteOp;
-use table::{lookup, normalize, Entry, Kind, IMMUTABLE, MULTI, PROTECTED, TABLE};
+use table::{lookup, normalize, Entry, Kind, DENY_LOADING, IMMUTABLE, MULTI, PROTECTED, TABLE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
@@ -187,6 +187,14 @@ pub struct Config {
     pub loglevel: LogLevel,
     pub databases: usize,
     pub requirepass: String,
+    pub aclfile: String,
+    pub acllog_max_len: u64,
+    /// acl-pubsub-default allchannels (false: resetchannels).
+    pub acl_pubsub_allchannels: bool,
+    pub tracking_table_max_keys: u64,
+    /// `user` lines of the config: (line number, line, arguments after
+    /// `user`); the server validates and loads them at startup.
+    pub user_lines: Vec<(usize, String, Vec<String>)>,
     pub hz: u32,
     pub dir: String,
     pub dbfilename: String,
@@ -316,6 +324,11 @@ impl Config {
             loglevel: LogLevel::Notice,
             databases: 16,
             requirepass: String::new(),
+            aclfile: String::new(),
+            acllog_max_len: 128,
+            acl_pubsub_allchannels: false,
+            tracking_table_max_keys: 1_000_000,
+            user_lines: Vec::new(),
             hz: 10,
             dir: "./".into(),
             dbfilename: "dump.rdb".into(),
@@ -531,7 +544,11 @@ impl Config {
                     self.rename_commands
                         .push((args[0].clone(), args[1].clone()));
                 }
-                ("user", n) | ("loadmodule", n) if n >= 1 => self.note_ignored(name),
+                ("user", n) if n >= 1 => {
+                    self.user_lines
+                        .push((i + 1, line.to_string(), args.to_vec()));
+                }
+                ("loadmodule", n) if n >= 1 => self.note_ignored(name),
                 ("sentinel", 0) => {}
                 ("sentinel", _) if self.sentinel_mode => {
                     self.sentinel_conf.push(SentinelLine {
@@ -656,9 +673,23 @@ impl Config {
     /// CONFIG SET name value [name value ...]: all or nothing. Returns the
     /// canonical names whose value changed.
     pub fn set(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<Vec<&'static str>, String> {
+        self.set_from(pairs, true, false)
+    }
+
+    /// `set` for a client: `local` (loopback or unix socket) matters for
+    /// protected configs under `enable-protected-configs local`; while
+    /// `loading`, configs that may not change then (dir, appendonly) make
+    /// it fail with -LOADING, ahead of any other error (as Redis).
+    pub fn set_from(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        local: bool,
+        loading: bool,
+    ) -> Result<Vec<&'static str>, String> {
         let mut chosen: Vec<(&'static Entry, &'static str, String)> = Vec::new();
         let mut unknown: Option<String> = None;
         let mut failure: Option<(String, &str)> = None;
+        let mut deny_loading = false;
         for (name, value) in pairs {
             let typed = String::from_utf8_lossy(name).into_owned();
             let Some((e, matched)) = lookup(&typed) else {
@@ -672,13 +703,19 @@ impl Config {
             }
             if e.flags & IMMUTABLE != 0 {
                 failure = Some((typed, "can't set immutable config"));
-            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed() {
+            } else if e.flags & PROTECTED != 0 && !self.protected_configs_allowed(local) {
                 failure = Some((typed, "can't set protected config"));
+            } else if loading && e.flags & DENY_LOADING != 0 {
+                deny_loading = true;
+                failure = Some((typed, ""));
             } else if chosen.iter().any(|(c, _, _)| std::ptr::eq(*c, e)) {
                 failure = Some((typed, "duplicate parameter"));
             } else {
                 chosen.push((e, matched, String::from_utf8_lossy(value).into_owned()));
             }
+        }
+        if deny_loading {
+            return Err(crate::error::LOADING.to_string());
         }
         if let Some(name) = unknown {
             return Err(format!(
@@ -717,8 +754,12 @@ impl Config {
 
     /// enable-protected-configs: "local" depends on the client, which this
     /// module cannot see; it is treated as allowed.
-    fn protected_configs_allowed(&self) -> bool {
-        self.extra_value("enable-protected-configs") != "no"
+    fn protected_configs_allowed(&self, local: bool) -> bool {
+        match self.extra_value("enable-protected-configs") {
+            "yes" => true,
+            "local" => local,
+            _ => false,
+        }
     }
 }
 

@@ -35,6 +35,9 @@ struct State {
     option_to_line: HashMap<String, Vec<usize>>,
     rewritten: HashSet<String>,
     needs_signature: bool,
+    /// DEBUG CONFIG-REWRITE-FORCE-ALL: every option is written, even at
+    /// its default.
+    force_write: bool,
 }
 
 impl State {
@@ -44,6 +47,7 @@ impl State {
             option_to_line: HashMap::new(),
             rewritten: HashSet::new(),
             needs_signature: true,
+            force_write: false,
         };
         // Like sdssplitlen, a trailing newline yields a final empty line.
         let parts: Vec<&str> = if text.is_empty() {
@@ -108,7 +112,7 @@ impl State {
         });
         match slot {
             Some(n) => self.lines[n] = line,
-            None if force => {
+            None if force || self.force_write => {
                 if self.needs_signature {
                     self.lines.push(SIGNATURE.to_string());
                     self.needs_signature = false;
@@ -147,8 +151,11 @@ impl State {
 }
 
 impl Config {
-    /// CONFIG REWRITE. Errors are full Redis error strings.
-    pub fn rewrite(&self) -> Result<(), String> {
+    /// CONFIG REWRITE. `users`: the `user` lines to write (None: an ACL
+    /// file holds the users, old `user` lines are dropped); `force_all`
+    /// (DEBUG CONFIG-REWRITE-FORCE-ALL): options at their default are
+    /// written too. Errors are full Redis error strings.
+    pub fn rewrite(&self, users: Option<&[String]>, force_all: bool) -> Result<(), String> {
         let Some(path) = &self.config_file else {
             return Err("ERR The server is running without a config file".into());
         };
@@ -162,20 +169,23 @@ impl Config {
                 ))
             }
         };
-        let content = self.rewrite_text(&old);
+        let content = self.rewrite_text_with(&old, Some(users.unwrap_or_default()), &[], force_all);
         write_atomically(path, &content)
             .map_err(|e| format!("ERR Rewriting config file: {}", super::parse::os_err(&e)))
     }
 
-    /// The new file content for an old one (pure, for tests).
-    pub(crate) fn rewrite_text(&self, old: &str) -> String {
-        self.rewrite_text_with(old, &[])
-    }
-
-    /// The new content with Sentinel's own lines after the directives.
-    fn rewrite_text_with(&self, old: &str, sentinel: &[RewriteOp]) -> String {
+    /// The new content with the `user` lines (None: left as they are) and
+    /// Sentinel's own lines after the directives.
+    fn rewrite_text_with(
+        &self,
+        old: &str,
+        users: Option<&[String]>,
+        sentinel: &[RewriteOp],
+        force_all: bool,
+    ) -> String {
         let defaults = Config::default();
         let mut st = State::from_text(old, self.sentinel_mode);
+        st.force_write = force_all;
         for e in TABLE {
             if self.sentinel_mode && e.name == "save" {
                 // A Sentinel saves no data set.
@@ -183,6 +193,14 @@ impl Config {
                 continue;
             }
             self.rewrite_entry(&mut st, e, &defaults);
+        }
+        // Redis's rewriteConfigUserOption: every user, in name order (no
+        // line at all when an ACL file holds them).
+        if let Some(users) = users {
+            for line in users {
+                st.rewrite_line("user", line.clone(), true);
+            }
+            st.mark("user");
         }
         for op in sentinel {
             match op {
@@ -208,7 +226,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(super::parse::os_err(&e)),
         };
-        let content = self.rewrite_text_with(&old, ops);
+        let content = self.rewrite_text_with(&old, None, ops, false);
         write_atomically(path, &content).map_err(|e| super::parse::os_err(&e))
     }
 

@@ -15,6 +15,8 @@ pub const PROTECTED: u8 = 2;
 pub const HIDDEN: u8 = 4;
 /// Takes several arguments (file) or a space-separated value (CONFIG SET).
 pub const MULTI: u8 = 8;
+/// CONFIG SET refuses it while the dataset loads (-LOADING).
+pub const DENY_LOADING: u8 = 16;
 
 pub const INT_MAX: i64 = i32::MAX as i64;
 pub const INT_MIN: i64 = i32::MIN as i64;
@@ -155,18 +157,37 @@ fn one_of(list: &[&str]) -> String {
 /// Validate one value of a non-special kind, returning its canonical form.
 pub fn normalize(kind: Kind, args: &[String]) -> Result<String, String> {
     if let Kind::Words(list) = kind {
-        // An empty list of flags is what Redis accepts as "default".
-        let mut out = Vec::new();
+        // One argument holding several words is split (Redis does so for
+        // every multi-argument directive); at least one word is needed.
+        let split: Vec<String>;
+        let args = if args.len() == 1 && args[0].contains(' ') {
+            split = args[0].split(' ').map(str::to_string).collect();
+            &split[..]
+        } else {
+            args
+        };
+        if args.is_empty() {
+            return Err(one_of(list));
+        }
+        // A set of flags, shown in the list's order (Redis's
+        // configEnumGetName): "default" alone is the empty set.
+        let mut on = vec![false; list.len()];
         for a in args {
-            match list.iter().find(|w| w.eq_ignore_ascii_case(a)) {
-                Some(w) => out.push(*w),
+            match list.iter().position(|w| w.eq_ignore_ascii_case(a)) {
+                Some(i) => on[i] = true,
                 None => return Err(one_of(list)),
             }
         }
-        return Ok(if out.is_empty() {
+        let names: Vec<&str> = list
+            .iter()
+            .zip(&on)
+            .filter(|(w, set)| **set && **w != "default")
+            .map(|(w, _)| *w)
+            .collect();
+        return Ok(if names.is_empty() {
             "default".into()
         } else {
-            out.join(" ")
+            names.join(" ")
         });
     }
     let v = args.first().map(String::as_str).unwrap_or("");

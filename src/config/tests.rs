@@ -282,6 +282,65 @@ fn set_is_atomic_and_reports_changes() {
     assert!(!c.replica_read_only);
 }
 
+/// DEBUG CONFIG-REWRITE-FORCE-ALL: options at their default are written
+/// too, and the file loads back to the same settings.
+#[test]
+fn rewrite_force_all_writes_defaults() {
+    let path = tmp("rewrite-force.conf");
+    std::fs::write(&path, "port 7780\n").unwrap();
+    let c = Config::from_args(&[path.to_string_lossy().into_owned()]).unwrap();
+    c.rewrite(None, true).unwrap();
+    let new = std::fs::read_to_string(&path).unwrap();
+    for line in [
+        "port 7780",
+        "maxmemory 0",
+        "appendonly no",
+        "hz 10",
+        "tcp-backlog 511",
+    ] {
+        assert!(new.lines().any(|l| l == line), "{line} missing:\n{new}");
+    }
+    let again = Config::from_args(&[path.to_string_lossy().into_owned()]).unwrap();
+    assert_eq!(again.get(&[b"*"]), c.get(&[b"*"]));
+    let _ = std::fs::remove_file(path);
+}
+
+/// dir and appendonly may not change while the data set loads: -LOADING,
+/// ahead of other errors; other configs may.
+#[test]
+fn deny_loading_configs() {
+    let mut c = Config::default();
+    let pairs = |p: &[(&'static str, &'static str)]| -> Vec<(&'static [u8], &'static [u8])> {
+        p.iter()
+            .map(|(a, b)| (a.as_bytes(), b.as_bytes()))
+            .collect()
+    };
+    let loading = crate::error::LOADING.to_string();
+    // Protected (enable-protected-configs no) is checked first, as Redis.
+    assert!(c
+        .set_from(&pairs(&[("dir", "/tmp")]), true, true)
+        .is_err_and(|e| e.ends_with("can't set protected config")));
+    assert_eq!(
+        c.set_from(&pairs(&[("appendonly", "yes")]), true, true),
+        Err(loading.clone())
+    );
+    assert_eq!(
+        c.set_from(
+            &pairs(&[("loglevel", "debug"), ("appendonly", "yes")]),
+            true,
+            true
+        ),
+        Err(loading)
+    );
+    assert_eq!(c.loglevel, LogLevel::Notice);
+    assert!(c
+        .set_from(&pairs(&[("loglevel", "debug")]), true, true)
+        .is_ok());
+    assert!(c
+        .set_from(&pairs(&[("appendonly", "yes")]), true, false)
+        .is_ok());
+}
+
 #[test]
 fn set_error_messages() {
     let mut c = Config::default();
@@ -397,7 +456,7 @@ fn rewrite_keeps_comments_and_order() {
         ],
     )
     .unwrap();
-    c.rewrite().unwrap();
+    c.rewrite(None, false).unwrap();
     let new = std::fs::read_to_string(&path).unwrap();
     let dir = get1(&c, "dir");
     let expected = format!(
@@ -412,19 +471,19 @@ fn rewrite_keeps_comments_and_order() {
     assert_eq!(again.requirepass, "a b\"c");
     assert!(again.save.is_empty());
     // As in Redis, the old file's final newline becomes one blank line.
-    again.rewrite().unwrap();
+    again.rewrite(None, false).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         format!("{expected}\n")
     );
-    again.rewrite().unwrap();
+    again.rewrite(None, false).unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         format!("{expected}\n")
     );
     let _ = std::fs::remove_file(path);
     assert_eq!(
-        Config::default().rewrite(),
+        Config::default().rewrite(None, false),
         Err("ERR The server is running without a config file".into())
     );
 }

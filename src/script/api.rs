@@ -309,7 +309,7 @@ unsafe fn acl_check_inner(l: *mut lua_State) -> Result<bool, &'static str> {
     let Some(spec) = crate::cmd::lookup(&argv[0]) else {
         return Err("Invalid command passed to redis.acl_check_cmd()");
     };
-    Ok(srv.script_acl_check(spec, &argv).is_ok())
+    Ok(srv.script_acl_allowed(spec, &argv))
 }
 
 unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {

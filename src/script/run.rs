@@ -462,13 +462,27 @@ impl Server {
         Ok(())
     }
 
-    /// The single place where scripts will check ACL permissions of the
-    /// caller's user for a command (none yet: every command is allowed).
+    /// Redis's scriptVerifyACL: the caller's user must be allowed the
+    /// command with these arguments (refusals go to ACL LOG, context lua).
     pub fn script_acl_check(
         &mut self,
-        _spec: &cmd::CommandSpec,
-        _argv: &[Bytes],
+        spec: &cmd::CommandSpec,
+        argv: &[Bytes],
     ) -> Result<(), String> {
-        Ok(())
+        let Some(run) = self.scripts.run.as_ref() else {
+            return Ok(());
+        };
+        let caller = run.caller;
+        self.acl_check_command(caller, spec, argv, crate::acl::log::Context::Lua)
+            .map_err(|d| format!("The user executing the script {}", d.message()))
+    }
+
+    /// redis.acl_check_cmd: whether the caller's user may run the command
+    /// (nothing is logged).
+    pub fn script_acl_allowed(&self, spec: &cmd::CommandSpec, argv: &[Bytes]) -> bool {
+        self.scripts
+            .run
+            .as_ref()
+            .is_none_or(|run| self.acl_allows(run.caller, spec, argv))
     }
 }

@@ -57,6 +57,11 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
             return 1;
         }
     };
+    if let Err(e) = server.acl_init() {
+        log::error!("{e}");
+        return 1;
+    }
+    server.recount_client_mem();
     let cluster = !server.cfg.sentinel_mode && crate::cluster::enabled(&server.cfg);
     if server.cfg.sentinel_mode {
         if let Err(code) = server.sentinel_init() {
@@ -190,6 +195,7 @@ impl Server {
             Srv::PUnsubscribe => self.cmd_unsubscribe(key, argv, true),
             Srv::Publish => self.cmd_publish(key, argv),
             Srv::Pubsub => self.cmd_pubsub(key, argv),
+            Srv::Acl => self.cmd_acl(key, argv),
             Srv::Sentinel | Srv::SentinelInfo | Srv::SentinelRole | Srv::SentinelPublish => {
                 self.run_sentinel_srv(key, tag, argv)
             }
@@ -284,6 +290,7 @@ impl Server {
         }
         let (a, b) = (a as usize, b as usize);
         if a != b {
+            // (As Redis 7.0, SWAPDB sends no invalidation.)
             self.ks.touch_all_watched_in_db(a, Some(b));
             self.ks.touch_all_watched_in_db(b, Some(a));
             self.ks.dbs.swap(a, b);
@@ -321,6 +328,8 @@ impl Server {
     /// `+1700000000.123456 [0 127.0.0.1:5555] "set" "k" "v"`.
     pub fn feed_monitors(&mut self, key: usize, db: usize, argv: &[Bytes]) {
         let addr = match self.clients.get(key) {
+            // Commands a script runs show as the script's own client.
+            Some(_) if self.scripts.run.is_some() => "lua".to_string(),
             Some(c) if c.has(flags::UNIX_SOCKET) => format!("unix:{}", self.cfg.unixsocket),
             Some(c) => c.addr.clone(),
             None => return,
@@ -517,7 +526,7 @@ impl Server {
     }
 
     fn cmd_command(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-        super::info::command_command(self, key, argv)
+        super::command::command_command(self, key, argv)
     }
 
     fn cmd_config(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
@@ -538,7 +547,11 @@ impl Server {
                 .map(|p| (&p[0][..], &p[1][..]))
                 .collect();
             let before = self.cfg.clone();
-            let changed = self.cfg.set(&pairs).map_err(CmdError::msg)?;
+            let local = self.client_is_local(key);
+            let changed = self
+                .cfg
+                .set_from(&pairs, local, self.persist.loading)
+                .map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:
             // on failure the old config (and its sockets) come back.
             if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
@@ -546,7 +559,15 @@ impl Server {
                     log::warn!("Failed to bind to the new addresses: {e}");
                     self.cfg = before;
                     let _ = self.rebind();
-                    return Err(CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - Failed to bind to specified addresses.")));
+                    // Redis's wording differs between its port and bind setters.
+                    let why = if *name == "port" {
+                        "Unable to listen on this port. Check server logs."
+                    } else {
+                        "Failed to bind to specified addresses."
+                    };
+                    return Err(CmdError::msg(format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+                    )));
                 }
             }
             self.apply_config_changes(&changed);
@@ -555,7 +576,10 @@ impl Server {
             self.reset_stats();
             self.reply_ok(key);
         } else if eq_ic(sub, "rewrite") && argv.len() == 2 {
-            self.cfg.rewrite().map_err(CmdError::msg)?;
+            let users = self.acl_rewrite_lines();
+            self.cfg
+                .rewrite(users.as_deref(), false)
+                .map_err(CmdError::msg)?;
             log::info!("CONFIG REWRITE executed with success.");
             self.reply_ok(key);
         } else if eq_ic(sub, "help") && argv.len() == 2 {
@@ -597,9 +621,17 @@ impl Server {
                 "dir" => self.persist_chdir(),
                 "maxmemory" => {
                     self.perform_evictions();
+                    // A percentage maxmemory-clients follows maxmemory.
+                    self.recount_client_mem();
+                    self.evict_clients(None);
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
+                "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
+                "maxmemory-clients" => {
+                    self.recount_client_mem();
+                    self.evict_clients(None);
+                }
                 "repl-backlog-size" => self.repl_resize_backlog(),
                 n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}
@@ -618,9 +650,7 @@ impl Server {
 
     fn cmd_debug(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
         use crate::config::EnableDebug;
-        let local = self.clients.get(key).is_some_and(|c| {
-            c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]")
-        });
+        let local = self.client_is_local(key);
         let allowed = match self.cfg.enable_debug_command {
             EnableDebug::Yes => true,
             EnableDebug::Local => local,
@@ -630,6 +660,13 @@ impl Server {
             return Err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
         }
         super::info::debug_command(self, key, argv)
+    }
+
+    /// A loopback or unix socket client (Redis's islocalClient).
+    pub fn client_is_local(&self, key: usize) -> bool {
+        self.clients.get(key).is_some_and(|c| {
+            c.has(flags::UNIX_SOCKET) || c.addr.starts_with("127.") || c.addr.starts_with("[::1]")
+        })
     }
 
     pub fn cmd_ping(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {

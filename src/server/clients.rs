@@ -15,7 +15,9 @@
 //! - MONITOR clients;
 //! - the id -> slot map (CLIENT KILL ID, CLIENT UNBLOCK, WATCH invalidation).
 //!
-//! Tracking (CLIENT TRACKING) is to register its tables here as well.
+//! - client-side caching (CLIENT TRACKING): the table of keys tracking
+//!   clients may cache, BCAST prefixes, the invalidations waiting for the
+//!   reply of the command that caused them (`super::tracking`).
 //!
 //! Identity: a slab key names a slot, and a slot is reused once its client
 //! is freed. Lists that outlive the current event hold a [`ClientRef`]
@@ -66,6 +68,7 @@ pub struct Clients {
     paused: Vec<ClientRef>,
     monitors: Vec<ClientRef>,
     replicas: Vec<ClientRef>,
+    pub tracking: super::tracking::Tracking,
 }
 
 /// A name (channel, pattern, shard channel) -> its subscribers.
@@ -115,6 +118,7 @@ impl Clients {
             paused: Vec::new(),
             monitors: Vec::new(),
             replicas: Vec::new(),
+            tracking: super::tracking::Tracking::default(),
         }
     }
 
@@ -154,6 +158,8 @@ impl Clients {
         self.paused.retain(|&x| x != r);
         self.monitors.retain(|&x| x != r);
         self.replicas.retain(|&x| x != r);
+        self.untrack(key);
+        self.tracking.pending.retain(|(k, _)| *k != key);
         let slot = self.slab.remove(key);
         self.by_id.remove(&slot.client.id);
         Some(Freed {
@@ -201,6 +207,13 @@ impl Clients {
     /// The slot of a handle's client, None once that client is gone.
     pub fn resolve(&self, r: ClientRef) -> Option<usize> {
         self.get(r.key).filter(|c| c.id == r.id).map(|_| r.key)
+    }
+
+    /// Takes a client out of client-side caching (its flags, prefixes).
+    pub fn untrack(&mut self, key: usize) {
+        if let Some(slot) = self.slab.get_mut(key) {
+            self.tracking.forget(&mut slot.client);
+        }
     }
 
     /// The slot of the client with this id.

@@ -24,8 +24,11 @@ impl Server {
         self.unwatch_all(key);
         self.pubsub_unsubscribe_all(key);
         self.clients.remove_monitor(key);
-        let auth_needed = !self.cfg.requirepass.is_empty();
+        self.tracking_disable(key);
+        // clientSetDefaultAuth: back to the default user.
+        let authenticated = self.acl.default_needs_no_auth();
         if let Some(c) = self.clients.get_mut(key) {
+            c.user = crate::acl::DEFAULT_USER;
             c.db = 0;
             c.resp = 2;
             c.name = None;
@@ -35,19 +38,14 @@ impl Server {
                 | flags::REPLY_SKIP_NEXT
                 | flags::NO_EVICT
                 | flags::PUBSUB);
-            if auth_needed {
+            if authenticated {
+                c.flags |= flags::AUTHENTICATED;
+            } else {
                 c.flags &= !flags::AUTHENTICATED;
             }
         }
         self.reply(key, |o| o.simple("RESET"));
         Ok(())
-    }
-
-    /// Checks a user/password pair against requirepass (the only user is
-    /// "default").
-    fn check_password(&self, user: &[u8], pass: &[u8]) -> bool {
-        user == b"default"
-            && (self.cfg.requirepass.is_empty() || pass == self.cfg.requirepass.as_bytes())
     }
 
     pub fn cmd_auth(&mut self, key: usize, argv: &[Bytes]) -> R {
@@ -59,13 +57,10 @@ impl Server {
         } else {
             (b"default", &argv[1])
         };
-        if argv.len() == 2 && self.cfg.requirepass.is_empty() {
+        if argv.len() == 2 && self.acl.default_user().nopass() {
             return Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?".into());
         }
-        if self.check_password(user, pass) {
-            if let Some(c) = self.clients.get_mut(key) {
-                c.flags |= flags::AUTHENTICATED;
-            }
+        if self.acl_authenticate(key, &argv[0], user, pass) {
             self.reply_ok(key);
             Ok(())
         } else {
@@ -90,11 +85,8 @@ impl Server {
         while j < argv.len() {
             let more = argv.len() - j - 1;
             if eq_ic(&argv[j], "auth") && more >= 2 {
-                if !self.check_password(&argv[j + 1], &argv[j + 2]) {
+                if !self.acl_authenticate(key, &argv[0], &argv[j + 1], &argv[j + 2]) {
                     return Err(error::WRONGPASS.into());
-                }
-                if let Some(c) = self.clients.get_mut(key) {
-                    c.flags |= flags::AUTHENTICATED;
                 }
                 j += 3;
             } else if eq_ic(&argv[j], "setname") && more >= 1 {
@@ -193,31 +185,6 @@ impl Server {
                 Some(n) => o.bulk(&n),
                 None => o.null(),
             });
-        } else if eq_ic(sub, "setinfo") && n == 4 {
-            let v = &argv[3];
-            if v.iter()
-                .any(|&b| b == b' ' || b == b'\n' || !(b'!'..=b'~').contains(&b))
-            {
-                return Err(CmdError::msg(format!(
-                    "ERR {} cannot contain spaces, newlines or special characters.",
-                    String::from_utf8_lossy(&argv[2]).to_ascii_lowercase()
-                )));
-            }
-            let c = match self.clients.get_mut(key) {
-                Some(c) => c,
-                None => return Ok(()),
-            };
-            if eq_ic(&argv[2], "lib-name") {
-                c.lib_name = Some(v.to_vec());
-            } else if eq_ic(&argv[2], "lib-ver") {
-                c.lib_ver = Some(v.to_vec());
-            } else {
-                return Err(CmdError::msg(format!(
-                    "ERR Unrecognized option '{}'",
-                    String::from_utf8_lossy(&argv[2])
-                )));
-            }
-            self.reply_ok(key);
         } else if eq_ic(sub, "info") && n == 2 {
             let line = self.client_info_line(key);
             self.reply(key, |o| o.verbatim(line.as_bytes()));
@@ -231,7 +198,7 @@ impl Server {
                 None => return Ok(()),
             };
             if eq_ic(&argv[2], "on") {
-                c.flags &= !(flags::REPLY_OFF | flags::REPLY_SKIP_NEXT);
+                c.flags &= !(flags::REPLY_OFF | flags::REPLY_SKIP | flags::REPLY_SKIP_NEXT);
                 self.reply_ok(key);
             } else if eq_ic(&argv[2], "off") {
                 c.flags |= flags::REPLY_OFF;
@@ -255,6 +222,7 @@ impl Server {
                 return Err(error::SYNTAX.into());
             }
             self.reply_ok(key);
+            self.update_client_mem(key);
         } else if eq_ic(sub, "pause") && (n == 3 || n == 4) {
             let ms = crate::encoding::numbers::string2ll(&argv[2]).ok_or(CmdError::from(
                 "ERR timeout is not an integer or out of range",
@@ -292,10 +260,12 @@ impl Server {
             };
             let done = self.unblock_by_id(id as u64, with_error);
             self.reply(key, |o| o.int(done as i64));
-        } else if eq_ic(sub, "getredir") && n == 2 {
-            self.reply(key, |o| o.int(-1));
-        } else if eq_ic(sub, "tracking") && n >= 3 {
-            return Err("ERR CLIENT TRACKING is not supported by ferrodis".into());
+        } else if eq_ic(sub, "tracking")
+            || eq_ic(sub, "caching")
+            || eq_ic(sub, "getredir")
+            || eq_ic(sub, "trackinginfo")
+        {
+            return self.client_tracking_command(key, argv);
         } else if eq_ic(sub, "help") && n == 2 {
             self.reply_help(key, CLIENT_HELP);
         } else {
@@ -310,6 +280,9 @@ impl Server {
             return String::new();
         };
         let mut fl = String::new();
+        if c.has(flags::MONITOR) {
+            fl.push('O');
+        }
         if c.kind == Kind::Replica {
             fl.push('S');
         }
@@ -325,20 +298,26 @@ impl Server {
         if c.has(flags::BLOCKED) {
             fl.push('b');
         }
-        if c.has(flags::DIRTY_CAS) {
-            fl.push('d');
-        }
-        if c.has(flags::CLOSE_AFTER_REPLY) {
-            fl.push('c');
+        for (f, ch) in [
+            (flags::TRACKING, 't'),
+            (flags::TRACKING_BROKEN_REDIR, 'R'),
+            (flags::TRACKING_BCAST, 'B'),
+            (flags::DIRTY_CAS, 'd'),
+            (flags::CLOSE_AFTER_REPLY, 'c'),
+            (flags::CLOSE_ASAP, 'A'),
+        ] {
+            if c.has(f) {
+                fl.push(ch);
+            }
         }
         if c.has(flags::UNIX_SOCKET) {
             fl.push('U');
         }
+        if c.has(flags::READONLY) {
+            fl.push('r');
+        }
         if c.has(flags::NO_EVICT) {
             fl.push('e');
-        }
-        if c.has(flags::MONITOR) {
-            fl.push('O');
         }
         if fl.is_empty() {
             fl.push('N');
@@ -350,8 +329,20 @@ impl Server {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
+        let m = super::client_mem::client_mem(c, self.pubsub_entries(key));
+        // The master link runs as no user (Redis: "(superuser)").
+        let user = if c.kind == Kind::Master {
+            "(superuser)".to_string()
+        } else {
+            String::from_utf8_lossy(&self.acl.user(c.user).name).into_owned()
+        };
+        let redir = if c.has(flags::TRACKING) {
+            c.tracking_redirect as i64
+        } else {
+            -1
+        };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl=0 oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}\n",
             c.id,
             c.addr,
             c.laddr,
@@ -364,15 +355,20 @@ impl Server {
             self.clients.subscriptions(key, false).len(),
             self.clients.subscriptions(key, true).len(),
             if c.has(flags::MULTI) { c.mstate.len() as i64 } else { -1 },
-            c.query.len(),
-            c.query.capacity() - c.query.len(),
-            0,
-            c.query.capacity(),
-            c.query.len(),
-            c.reply.capacity(),
-            c.query.capacity() + c.reply.capacity(),
+            m.qbuf,
+            m.qbuf_free,
+            m.argv_mem,
+            m.multi_mem,
+            m.rbs,
+            m.rbp,
+            m.obl,
+            m.oll,
+            m.omem,
+            m.tot_mem,
             events,
             c.last_cmd,
+            user,
+            redir,
             c.resp,
         )
     }
@@ -457,6 +453,7 @@ impl Server {
         let mut laddr: Option<String> = None;
         let mut skipme = true;
         let mut subscribed: Option<bool> = None;
+        let mut user: Option<crate::acl::UserId> = None;
         let mut j = 2;
         while j + 1 < argv.len() {
             let (opt, val) = (&argv[j], &argv[j + 1]);
@@ -499,8 +496,8 @@ impl Server {
                 } else {
                     return Err(error::SYNTAX.into());
                 };
-            } else if eq_ic(opt, "user") || eq_ic(opt, "maxage") {
-                // Accepted filters with no effect here.
+            } else if eq_ic(opt, "user") {
+                user = Some(self.acl_user_for_kill(val)?);
             } else {
                 return Err(error::SYNTAX.into());
             }
@@ -518,6 +515,7 @@ impl Server {
                     && subscribed.is_none_or(|s| c.has(flags::PUBSUB) == s)
                     && addr.as_ref().is_none_or(|a| &c.addr == a)
                     && laddr.as_ref().is_none_or(|a| &c.laddr == a)
+                    && user.is_none_or(|u| c.user == u && c.kind == Kind::Normal)
                     && !(skipme && *k == key)
             })
             .map(|(k, _)| k)

@@ -15,6 +15,10 @@ const EXPIRE_SLOW_TIME_PERC: u64 = 25;
 
 impl Server {
     pub fn cron(&mut self) {
+        // DEBUG PAUSE-CRON 1: no periodic work at all (tests).
+        if self.cron_paused {
+            return;
+        }
         self.cron_loops += 1;
         self.update_clock();
         crate::alloc::update_peak(super::info::used_memory());
@@ -37,6 +41,10 @@ impl Server {
         }
         self.databases_cron();
         self.clients_cron();
+        if self.ks.tracking {
+            // Over tracking-table-max-keys: drop keys, more each tick.
+            self.tracking_limit_used_slots();
+        }
         self.persist_cron();
         if !self.scripts.ldb.children.is_empty() {
             self.ldb_reap_children();
@@ -137,6 +145,10 @@ impl Server {
         for k in idle {
             log::debug!("Closing idle client");
             self.close_async(k);
+        }
+        if self.client_mem_limit > 0 {
+            self.recount_client_mem();
+            self.evict_clients(None);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! DEBUG subcommands beyond the everyday ones of `info::debug_command`:
 //! PROTOCOL (every RESP3 type, and what RESP2 clients get instead),
 //! QUICKLIST-PACKED-THRESHOLD (the size from which list elements get plain
-//! nodes) and LOADAOF (flush, then reload the data set from the AOF).
+//! nodes), LOADAOF (flush, then reload the data set from the AOF) and
+//! CONFIG-REWRITE-FORCE-ALL (CONFIG REWRITE with every option written).
 
 use super::Server;
 use crate::cmd::eq_ic;
@@ -27,6 +28,22 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
         Ok(())
     } else if eq_ic(sub, "loadaof") {
         s.debug_loadaof(key)
+    } else if eq_ic(sub, "config-rewrite-force-all") && argv.len() == 2 {
+        // CONFIG REWRITE writing every option, defaults included. Without
+        // a config file Redis's fopen(NULL) fails with EFAULT.
+        if s.cfg.config_file.is_none() {
+            return Err("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address".into());
+        }
+        let users = s.acl_rewrite_lines();
+        s.cfg.rewrite(users.as_deref(), true).map_err(|e| {
+            let why = e
+                .strip_prefix("ERR Rewriting config file: ")
+                .or_else(|| e.strip_prefix("ERR "))
+                .unwrap_or(&e);
+            CmdError::msg(format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {why}"))
+        })?;
+        s.reply_ok(key);
+        Ok(())
     } else {
         // DEBUG has no subcommand table: Redis's addReplySubcommandSyntaxError.
         let shown = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();

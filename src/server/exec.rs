@@ -110,7 +110,9 @@ impl Server {
             }
             let limits = Limits {
                 proto_max_bulk_len: self.cfg.proto_max_bulk_len,
-                authenticated: c.has(flags::AUTHENTICATED) || c.kind == Kind::Master,
+                authenticated: c.has(flags::AUTHENTICATED)
+                    || c.kind == Kind::Master
+                    || self.acl.default_needs_no_auth(),
             };
             let is_inline = c.query[0] != b'*';
             match resp::parse_request(&c.query, limits, &mut self.spans) {
@@ -169,11 +171,27 @@ impl Server {
                     }
                     let from_master = c.kind == Kind::Master;
                     let reply_mark = c.reply.len();
+                    c.cur_request_len = consumed;
+                    c.cur_argv_len = argv.iter().map(|a| a.len()).sum();
+                    self.clients.tracking.defer_pending = true;
                     self.process_command(key, &argv);
+                    self.clients.tracking.defer_pending = false;
+                    if let Some(c) = self.clients.get_mut(key) {
+                        c.cur_request_len = 0;
+                        c.cur_argv_len = 0;
+                        if c.pending_reply() > 0 {
+                            // Output limits apply as the reply grows.
+                            self.check_output_limits(key);
+                        }
+                    }
                     if self.cluster.is_some() {
                         self.cluster_reset_asking(key, &argv);
                     }
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
+                    // Invalidations the command caused for this client
+                    // follow its reply (pushes ignore CLIENT REPLY).
+                    self.tracking_send_pending();
+                    self.reset_caching_flag(key, &argv);
                     argv.clear();
                     self.argv = argv;
                     if from_master {
@@ -186,6 +204,8 @@ impl Server {
         if self.clients.get(key).is_some_and(|c| c.pending_reply() > 0) {
             self.mark_pending_write(key);
         }
+        // What is left in the query buffer counts for maxmemory-clients.
+        self.update_client_mem(key);
     }
 
     /// CLIENT REPLY OFF|SKIP: drops what the command replied; SKIP covers
@@ -210,56 +230,13 @@ impl Server {
         }
     }
 
-    /// Writes an error reply and counts it (errorstats, rejected/failed calls).
-    pub fn reply_error(&mut self, key: usize, e: &CmdError) {
-        self.stats.total_error_replies += 1;
-        *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.kind == Kind::Master {
-                // Errors from applying the master's stream are worth a log line.
-                log::warn!(
-                    "== CRITICAL == This replica is sending an error to its master: '{}'",
-                    e.text()
-                );
-                return;
-            }
-            let resp = c.resp;
-            Out::new(&mut c.reply, resp).error(e.text());
-        }
-    }
-
-    fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
-        // Keys evicted by the checks were notified before the refusal.
-        self.publish_pending_events(key, None);
-        if let Some(cmd) = cmd {
-            self.cmdstats.entry(cmd.name).or_default().rejected += 1;
-        }
-        self.prev_err_count = self.stats.total_error_replies + 1;
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.has(flags::MULTI) {
-                c.flags |= flags::DIRTY_EXEC;
-            }
-        }
-        // A refused EXEC discards the transaction and says why (Redis's
-        // execCommandAbort); messages without an error code lose "ERR ".
-        if cmd.is_some_and(|c| matches!(c.proc, Proc::Srv(cmd::Srv::Exec))) {
-            self.cmd_discard_silent(key);
-            let text = e.text();
-            let why = text.strip_prefix("ERR ").unwrap_or(text);
-            let e = CmdError::msg(format!("EXECABORT Transaction discarded because of: {why}"));
-            self.reply_error(key, &e);
-            return;
-        }
-        self.reply_error(key, &e);
-    }
-
     /// Flags of the commands queued by a client in MULTI (Redis's
     /// mstate.cmd_flags), which EXEC's pre-checks use as its own.
     fn queued_flags(&self, key: usize) -> u32 {
         self.clients.get(key).map_or(0, |c| {
             c.mstate
                 .iter()
-                .filter_map(|argv| cmd::lookup(&argv[0]).map(|spec| (spec, argv)))
+                .filter_map(|argv| cmd::table::lookup_cmd(argv).map(|spec| (spec, argv)))
                 .fold(0, |f, (spec, argv)| match spec.proc {
                     // A script counts with the flags it declared.
                     Proc::Srv(t) if t.is_scripting() => f | self.script_command_flags(spec, argv),
@@ -271,36 +248,38 @@ impl Server {
     /// Redis's processCommand: lookup, arity, auth, state checks, then call
     /// (or queue, inside MULTI).
     pub fn process_command(&mut self, key: usize, argv: &[Bytes]) {
-        let Some(cmd) = cmd::lookup(&argv[0]) else {
-            let mut args = String::new();
-            for a in &argv[1..] {
-                if args.len() >= 128 {
-                    break;
-                }
-                let room = 128 - args.len();
-                let s = String::from_utf8_lossy(a);
-                let s: String = s.chars().take(room).collect();
-                args.push_str(&format!("'{s}' "));
+        let cmd = match cmd::table::lookup_argv(argv) {
+            cmd::table::Lookup::Found(cmd) => cmd,
+            cmd::table::Lookup::UnknownSub(_) => {
+                self.reject_unknown_sub(key, argv);
+                return;
             }
-            let name: String = String::from_utf8_lossy(&argv[0])
-                .chars()
-                .take(128)
-                .collect();
-            let e = CmdError::msg(format!(
-                "ERR unknown command '{name}', with args beginning with: {args}"
-            ));
-            self.reject(key, None, e);
-            return;
+            cmd::table::Lookup::Unknown => {
+                self.reject_unknown(key, argv);
+                return;
+            }
         };
         if !cmd.arity_ok(argv.len()) {
             self.reject(key, Some(cmd), CmdError::arity(cmd.name));
             return;
         }
+        self.process_known_command(key, cmd, argv);
+    }
+
+    /// processCommand once the command is known and its arity right.
+    fn process_known_command(&mut self, key: usize, cmd: &'static CommandSpec, argv: &[Bytes]) {
         let Some(c) = self.clients.get(key) else {
             return;
         };
         let is_master = c.kind == Kind::Master;
-        if !c.has(flags::AUTHENTICATED) && !cmd.has(cmd::flag::NO_AUTH) && !is_master {
+        // Redis's authRequired: judged on every command, so clients that
+        // connected while the default user had a password may go on once
+        // it is nopass again.
+        if !c.has(flags::AUTHENTICATED)
+            && !cmd.has(cmd::flag::NO_AUTH)
+            && !is_master
+            && !self.acl.default_needs_no_auth()
+        {
             self.reject(key, Some(cmd), error::NOAUTH.into());
             return;
         }
@@ -317,12 +296,23 @@ impl Server {
                         | cmd::Srv::Reset
                 )
             );
-        if queues && cmd.has(cmd::flag::NO_MULTI) {
+        if in_multi && cmd.has(cmd::flag::NO_MULTI) {
             self.reject(
                 key,
                 Some(cmd),
                 "ERR Command not allowed inside a transaction".into(),
             );
+            return;
+        }
+        // Permissions: the one ACL check (see acl_check_command).
+        let ctx = if in_multi {
+            crate::acl::log::Context::Multi
+        } else {
+            crate::acl::log::Context::Toplevel
+        };
+        if let Err(d) = self.acl_check_command(key, cmd, argv, ctx) {
+            let e = Server::acl_toplevel_error(cmd, argv, d);
+            self.reject(key, Some(cmd), e);
             return;
         }
         // EXEC is checked with the flags of what it is about to run, a
@@ -356,8 +346,22 @@ impl Server {
         }
         // Then Redis's order: OOM, disk errors, NOREPLICAS, READONLY, the
         // Pub/Sub context, MASTERDOWN, LOADING.
+        // Clients over maxmemory-clients go before any key is evicted; the
+        // current one with them if need be (no reply then).
+        if self.client_mem_limit > 0 {
+            self.update_client_mem(key);
+            if self.evict_clients(Some(key)) {
+                return;
+            }
+        }
         let ping = matches!(cmd.proc, Proc::Srv(cmd::Srv::Ping));
-        if let Some(e) = self.deny_write_reason(flags_now, ping, queues, is_master) {
+        let denied = self.deny_write_reason(flags_now, ping, queues, is_master);
+        if self.ks.tracking {
+            // Keys evicted above: invalidated before the command runs.
+            self.tracking_process(None);
+            self.tracking_limit_used_slots();
+        }
+        if let Some(e) = denied {
             self.reject(key, Some(cmd), e);
             return;
         }
@@ -379,7 +383,7 @@ impl Server {
         {
             let e = CmdError::msg(format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                full_name(cmd.name, argv)
+                super::reject::full_name(cmd.name, argv)
             ));
             self.reject(key, Some(cmd), e);
             return;
@@ -417,8 +421,10 @@ impl Server {
             return None;
         }
         // Queueing under OOM is refused whatever the command (unbounded memory).
+        // Evictions run before every command (Redis's processCommand):
+        // only commands that may grow memory are refused when they fail.
         let denyoom = flags_now & cmd::flag::DENYOOM != 0 || queueing;
-        if denyoom && self.cfg.maxmemory > 0 && !self.perform_evictions() {
+        if self.cfg.maxmemory > 0 && !self.perform_evictions() && denyoom {
             return Some(error::OOM.into());
         }
         let is_write = flags_now & cmd::flag::WRITE != 0;
@@ -452,6 +458,10 @@ impl Server {
             _ => crate::util::monotonic_us(),
         };
         self.prop.depth += 1;
+        let all_keys_readable = self
+            .clients
+            .get(key)
+            .is_none_or(|c| self.acl_all_keys_readable(c, cmd, argv));
         let Some(c) = self.clients.get_mut(key) else {
             self.prop.depth -= 1;
             return;
@@ -494,6 +504,7 @@ impl Server {
                     no_block: in_multi || is_master,
                     must_obey: is_master,
                     serve: self.stream_serve.take(),
+                    all_keys_readable,
                     from_script: in_multi && self.scripts.run.is_some(),
                 };
                 let reply_start = ctx.out.buf.len();
@@ -544,6 +555,9 @@ impl Server {
         self.propagate_command(db, argv, dirty, this_call, rewritten);
         if !self.ks.key_events.is_empty() {
             cmd::take_key_events(&mut self.ks, &mut self.events, None);
+        }
+        if self.ks.tracking {
+            self.tracking_after_call(key, cmd, argv);
         }
         self.publish_pending_events(key, reply_mark);
         // Errors since the last attribution belong to this command; those
@@ -598,6 +612,10 @@ impl Server {
                 }
             }
         }
+        // Passwords never reach MONITOR or SLOWLOG (Redis's
+        // redactClientCommandArgument).
+        let redacted = super::redact::redact_args(cmd, argv);
+        let argv = redacted.as_deref().unwrap_or(argv);
         if self.clients.has_monitors() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
             self.feed_monitors(key, db_before, argv);
         }
@@ -619,6 +637,12 @@ impl Server {
     /// invalidation, keyspace notifications, serving blocked clients.
     pub fn after_command(&mut self) {
         self.flush_propagation();
+        if self.ks.tracking {
+            self.tracking_process(None);
+            if !self.clients.tracking.defer_pending {
+                self.tracking_send_pending();
+            }
+        }
         if !self.ks.dirty_cas.is_empty() {
             let ids = std::mem::take(&mut self.ks.dirty_cas);
             for id in ids {
@@ -821,22 +845,4 @@ fn command_panicked(name: &str) -> CmdError {
     CmdError::msg(format!(
         "ERR internal error in '{name}': the command panicked (a bug, see the server log)"
     ))
-}
-
-/// A command's name as Redis 7.0 reports it in errors: `container|sub` for
-/// commands with subcommands.
-fn full_name(name: &'static str, argv: &[Bytes]) -> String {
-    const CONTAINERS: &[&str] = &[
-        "acl", "client", "cluster", "command", "config", "function", "latency", "memory", "module",
-        "object", "pubsub", "script", "sentinel", "slowlog", "xgroup", "xinfo",
-    ];
-    match argv.get(1) {
-        Some(sub) if CONTAINERS.contains(&name) => {
-            format!(
-                "{name}|{}",
-                String::from_utf8_lossy(sub).to_ascii_lowercase()
-            )
-        }
-        _ => name.to_string(),
-    }
 }

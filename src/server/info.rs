@@ -2,7 +2,7 @@
 //! DEBUG, and memory estimates.
 
 use super::Server;
-use crate::cmd::{self, eq_ic, flag, CommandSpec};
+use crate::cmd::eq_ic;
 use crate::db::Value;
 use crate::error::{self, CmdError};
 use crate::net::{flags, Kind};
@@ -194,12 +194,13 @@ impl Server {
             .unwrap_or(0);
         let _ = write!(
             o,
-            "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n",
+            "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n",
             connected,
             self.cfg.maxclients,
             max_in,
             max_out,
             self.clients.blocked_count(),
+            self.clients.tracking.clients,
             self.clients.blocked_count(),
         );
         let _ = pubsub;
@@ -272,7 +273,7 @@ impl Server {
         let s = &self.stats;
         let _ = write!(
             o,
-            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+            "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:{}\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:{}\r\ntotal_forks:{}\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
             s.numconnections,
             s.numcommands,
             s.numcommands / up,
@@ -284,6 +285,7 @@ impl Server {
             s.sync_partial_err,
             self.ks.stat_expired_keys,
             s.evicted_keys,
+            s.evicted_clients,
             self.ks.stat_keyspace_hits,
             self.ks.stat_keyspace_misses,
             self.clients.num_channels(),
@@ -292,6 +294,9 @@ impl Server {
             s.latest_fork_usec,
             s.total_forks,
             self.migrate_cache.map.len(),
+            self.clients.tracking.total_keys(),
+            self.clients.tracking.total_items(),
+            self.clients.tracking.total_prefixes(),
             s.unexpected_error_replies,
             s.total_error_replies,
             s.io_reads,
@@ -385,183 +390,6 @@ fn info_cpu(o: &mut String) {
     );
 }
 
-/// Redis 7.0's flag names for COMMAND INFO.
-fn flag_names(c: &CommandSpec) -> Vec<&'static str> {
-    let table = [
-        (flag::WRITE, "write"),
-        (flag::READONLY, "readonly"),
-        (flag::DENYOOM, "denyoom"),
-        (flag::ADMIN, "admin"),
-        (flag::PUBSUB, "pubsub"),
-        (flag::NOSCRIPT, "noscript"),
-        (flag::BLOCKING, "blocking"),
-        (flag::LOADING, "loading"),
-        (flag::STALE, "stale"),
-        (flag::SKIP_MONITOR, "skip_monitor"),
-        (flag::SKIP_SLOWLOG, "skip_slowlog"),
-        (flag::FAST, "fast"),
-        (flag::NO_AUTH, "no_auth"),
-        (flag::MAY_REPLICATE, "may_replicate"),
-        (flag::NO_MULTI, "no_multi"),
-        (flag::ALLOW_BUSY, "allow_busy"),
-    ];
-    table
-        .iter()
-        .filter(|(f, _)| c.flags & f != 0)
-        .map(|(_, n)| *n)
-        .collect()
-}
-
-fn reply_command_info(o: &mut crate::resp::Out<'_>, c: &CommandSpec) {
-    let fl = flag_names(c);
-    o.array(10);
-    o.bulk(c.name.as_bytes());
-    o.int(c.arity as i64);
-    o.set(fl.len());
-    for f in fl {
-        o.simple(f);
-    }
-    o.int(c.first_key as i64);
-    o.int(c.last_key as i64);
-    o.int(c.key_step as i64);
-    o.set(1);
-    o.simple(&format!("@{}", c.group));
-    o.set(0);
-    o.array(0);
-    o.array(0);
-}
-
-/// COMMAND, COMMAND COUNT|INFO|DOCS|LIST|GETKEYS.
-pub fn command_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
-    let all: Vec<&'static CommandSpec> = cmd::table::all().collect();
-    if argv.len() == 1 {
-        s.reply(key, |o| {
-            o.array(all.len());
-            for c in &all {
-                reply_command_info(o, c);
-            }
-        });
-        return Ok(());
-    }
-    let sub = &argv[1][..];
-    if eq_ic(sub, "count") && argv.len() == 2 {
-        s.reply(key, |o| o.int(all.len() as i64));
-    } else if eq_ic(sub, "info") {
-        let names: Vec<Bytes> = if argv.len() == 2 {
-            all.iter()
-                .map(|c| Bytes::from_static(c.name.as_bytes()))
-                .collect()
-        } else {
-            argv[2..].to_vec()
-        };
-        s.reply(key, |o| {
-            o.array(names.len());
-            for n in &names {
-                match cmd::lookup(n) {
-                    Some(c) => reply_command_info(o, c),
-                    None => o.null_array(),
-                }
-            }
-        });
-    } else if eq_ic(sub, "docs") {
-        let names: Vec<&'static CommandSpec> = if argv.len() == 2 {
-            all.clone()
-        } else {
-            argv[2..].iter().filter_map(|n| cmd::lookup(n)).collect()
-        };
-        s.reply(key, |o| {
-            o.map(names.len());
-            for c in &names {
-                o.bulk(c.name.as_bytes());
-                o.map(3);
-                o.bulk(b"summary");
-                o.bulk(c.name.as_bytes());
-                o.bulk(b"since");
-                o.bulk(b"1.0.0");
-                o.bulk(b"group");
-                o.bulk(c.group.as_bytes());
-            }
-        });
-    } else if eq_ic(sub, "list") {
-        let mut pat: Option<Bytes> = None;
-        if argv.len() == 5 && eq_ic(&argv[2], "filterby") && eq_ic(&argv[3], "pattern") {
-            pat = Some(argv[4].clone());
-        } else if argv.len() != 2 {
-            return Err(error::SYNTAX.into());
-        }
-        let names: Vec<&str> = all
-            .iter()
-            .map(|c| c.name)
-            .filter(|n| {
-                pat.as_ref()
-                    .is_none_or(|p| crate::util::string_match(p, n.as_bytes(), true))
-            })
-            .collect();
-        s.reply(key, |o| {
-            o.array(names.len());
-            for n in &names {
-                o.bulk(n.as_bytes());
-            }
-        });
-    } else if eq_ic(sub, "getkeys") && argv.len() >= 3 {
-        let Some(c) = cmd::lookup(&argv[2]) else {
-            return Err("ERR Invalid command specified".into());
-        };
-        let args = &argv[2..];
-        if !c.arity_ok(args.len()) {
-            return Err("ERR Invalid number of arguments specified for command".into());
-        }
-        if c.first_key == 0 {
-            return Err("ERR The command has no key arguments".into());
-        }
-        let last = if c.last_key < 0 {
-            args.len() as i32 + c.last_key
-        } else {
-            c.last_key
-        };
-        let mut keys = Vec::new();
-        let mut i = c.first_key;
-        while i <= last && (i as usize) < args.len() {
-            keys.push(args[i as usize].clone());
-            i += c.key_step.max(1);
-        }
-        s.reply(key, |o| {
-            o.array(keys.len());
-            for k in &keys {
-                o.bulk(k);
-            }
-        });
-    } else if eq_ic(sub, "help") && argv.len() == 2 {
-        let lines = [
-            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "(no subcommand)",
-            "    Return details about all Redis commands.",
-            "COUNT",
-            "    Return the total number of commands in this Redis server.",
-            "LIST",
-            "    Return a list of all commands in this Redis server.",
-            "INFO [<command-name> ...]",
-            "    Return details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "DOCS [<command-name> ...]",
-            "    Return documentation details about multiple Redis commands.",
-            "    If no command names are given, documentation details for all",
-            "    commands are returned.",
-            "GETKEYS <full-command>",
-            "    Return the keys from a full Redis command.",
-            "GETKEYSANDFLAGS <full-command>",
-            "    Return the keys and the access flags from a full Redis command.",
-            "HELP",
-            "    Prints this help.",
-        ];
-        s.reply_help(key, &lines);
-    } else {
-        return Err(super::admin::unknown_subcommand(sub, "COMMAND"));
-    }
-    Ok(())
-}
-
 /// DEBUG subcommands.
 pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {
     let sub = &argv[1][..];
@@ -580,6 +408,18 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
     } else if eq_ic(sub, "set-active-expire") && argv.len() == 3 {
         s.active_expire_enabled = crate::encoding::numbers::string2ll(&argv[2]).unwrap_or(1) != 0;
         s.reply_ok(key);
+    } else if eq_ic(sub, "pause-cron") && argv.len() == 3 {
+        s.cron_paused = crate::encoding::numbers::atoi(&argv[2]) != 0;
+        s.reply_ok(key);
+    } else if eq_ic(sub, "replybuffer") && argv.len() >= 3 {
+        // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|RESIZING <0|1>: ferrodis
+        // never shrinks reply buffers on a timer, so there is nothing to
+        // switch off; accepted as Redis does.
+        if (eq_ic(&argv[2], "resizing") || eq_ic(&argv[2], "peak-reset-time")) && argv.len() == 4 {
+            s.reply_ok(key);
+        } else {
+            return Err(error::SYNTAX.into());
+        }
     } else if eq_ic(sub, "log") && argv.len() == 3 {
         log::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
         s.reply_ok(key);

@@ -24,9 +24,12 @@
 //! - `listen`: sockets, daemonize, pidfile, signals;
 //! - `sentinel_mode`: the server running a Sentinel instead of a keyspace.
 
+pub mod acl_cmd;
 pub mod admin;
 pub mod blocking;
+pub mod client_mem;
 pub mod clients;
+pub mod command;
 pub mod conn;
 pub mod cron;
 pub mod debug;
@@ -43,11 +46,14 @@ pub mod multi;
 pub mod persistence;
 pub mod persistence_aof;
 pub mod pubsub;
+pub mod redact;
+pub mod reject;
 pub mod repl_master;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
 pub mod sentinel_mode;
+pub mod tracking;
 pub mod while_blocked;
 
 use crate::cmd::Notification;
@@ -110,6 +116,7 @@ pub struct Stats {
     pub total_error_replies: u64,
     pub unexpected_error_replies: u64,
     pub evicted_keys: u64,
+    pub evicted_clients: u64,
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
@@ -166,6 +173,8 @@ pub struct Server {
     pub failover: Option<failover::Failover>,
     pub latency: latency::Latency,
     pub shutdown_asap: bool,
+    /// DEBUG PAUSE-CRON.
+    pub cron_paused: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
@@ -175,6 +184,14 @@ pub struct Server {
     /// hands it to the handler).
     pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
+    /// ACL users and the ACL LOG.
+    pub acl: crate::acl::Acl,
+    /// Scratch for the keys of the command being checked.
+    pub acl_keys: Vec<crate::cmd::meta::KeyRef>,
+    /// maxmemory-clients in bytes (0: off) and the memory evictable
+    /// clients use together (kept only while the limit is on).
+    pub client_mem_limit: u64,
+    pub client_mem_total: usize,
     /// Cluster mode state (None when cluster-enabled is no).
     pub cluster: Option<Box<crate::cluster::ClusterCtx>>,
     /// MIGRATE's cached connections.
@@ -228,6 +245,7 @@ impl Server {
             failover: None,
             latency: latency::Latency::default(),
             shutdown_asap: false,
+            cron_paused: false,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -237,6 +255,10 @@ impl Server {
             persist: crate::persist::State::default(),
             stream_serve: None,
             active_expire_enabled: true,
+            acl: crate::acl::Acl::new(),
+            acl_keys: Vec::with_capacity(16),
+            client_mem_limit: 0,
+            client_mem_total: 0,
             cluster: None,
             migrate_cache: Default::default(),
             sentinel: None,
@@ -300,7 +322,7 @@ impl Server {
         let now = self.ks.now_ms;
         let key = self.clients.vacant_key();
         let mut c = Client::new(id, stream, addr, laddr, now);
-        if self.cfg.requirepass.is_empty() {
+        if self.acl.default_needs_no_auth() {
             c.flags |= flags::AUTHENTICATED;
         }
         // Edge-triggered: register both interests once, no re-registration.
@@ -320,6 +342,7 @@ impl Server {
 
     /// Marks a client to be freed before the next poll.
     pub fn close_async(&mut self, key: usize) {
+        self.forget_client_mem(key);
         if let Some(c) = self.clients.get_mut(key) {
             if !c.has(flags::IN_CLOSE_LIST) {
                 c.flags |= flags::CLOSE_ASAP | flags::IN_CLOSE_LIST;
@@ -336,6 +359,7 @@ impl Server {
             return;
         };
         self.unwatch_all(key);
+        self.forget_client_mem(key);
         match kind {
             Kind::Replica => self.repl_replica_gone(key),
             Kind::Master => self.repl_master_gone(key),
@@ -344,6 +368,7 @@ impl Server {
         let Some(freed) = self.clients.remove(key) else {
             return;
         };
+        self.sync_keyspace_tracking();
         if let Some(st) = freed.blocked {
             self.release_blocked_keys(&st);
         }
@@ -582,7 +607,7 @@ impl Server {
     /// are checked as the stream is fed): a client whose unsent output
     /// passes the hard limit, or stays over the soft one for its seconds,
     /// is closed.
-    fn check_output_limits(&mut self, key: usize) {
+    pub fn check_output_limits(&mut self, key: usize) {
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -593,6 +618,13 @@ impl Server {
         let class = if c.has(flags::PUBSUB) { 2 } else { 0 };
         let limit = self.cfg.client_output_buffer_limit[class];
         let size = c.pending_reply() as u64;
+        // (CVE-2025-21605, as Debian's Redis 7.0.15: a client that has not
+        // authenticated may not hold more than 1 KB of replies.)
+        if size > 1024 && !c.has(flags::AUTHENTICATED) && !self.acl.default_needs_no_auth() {
+            log::warn!("Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id, c.addr);
+            self.close_async(key);
+            return;
+        }
         let over_hard = limit.hard > 0 && size > limit.hard;
         let over_soft = limit.soft > 0 && size > limit.soft;
         let expired = if over_soft {
@@ -616,6 +648,11 @@ impl Server {
             self.cluster_before_sleep();
         }
         self.check_pause_end();
+        if self.ks.tracking {
+            self.tracking_process(None);
+            self.tracking_send_pending();
+            self.tracking_broadcast();
+        }
         // The AOF is written before any reply goes out (appendfsync always).
         self.persist_before_sleep();
         self.handle_blocked_timeouts_fast();
@@ -642,6 +679,13 @@ impl Server {
                 }
                 Err(_) => self.close_async(key),
             }
+        }
+        if self.client_mem_limit > 0 {
+            // Output left unsent counts against maxmemory-clients.
+            for &key in &pending {
+                self.update_client_mem(key);
+            }
+            self.evict_clients(None);
         }
         let mut pending = pending;
         pending.clear();

@@ -84,9 +84,15 @@ impl Server {
         self.unwatch_all(key);
         self.reply(key, |o| o.array(queued.len()));
         for argv in &queued {
-            let Some(spec) = cmd::lookup(&argv[0]) else {
+            let Some(spec) = cmd::table::lookup_cmd(argv) else {
                 continue;
             };
+            // Permissions may have changed since the command was queued.
+            if let Err(d) = self.acl_check_command(key, spec, argv, crate::acl::log::Context::Multi)
+            {
+                self.reply_error(key, &crate::error::CmdError::msg(d.exec_error()));
+                continue;
+            }
             // A write on a replica turned read-only after queueing, or a
             // command refused by state checks, fails here like in Redis.
             if self.repl.is_replica()

@@ -492,6 +492,7 @@ impl Server {
                     no_block: true,
                     must_obey: true,
                     serve: None,
+                    all_keys_readable: true,
                     from_script: false,
                 };
                 let _ = handler(&mut ctx, argv);

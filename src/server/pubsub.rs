@@ -22,7 +22,7 @@ impl Server {
     }
 
     fn update_pubsub_flag(&mut self, key: usize) {
-        let n = self.subscription_count(key) + self.clients.shard_subscriptions(key).len();
+        let n = self.pubsub_entries(key);
         if let Some(c) = self.clients.get_mut(key) {
             if n > 0 {
                 c.flags |= flags::PUBSUB;

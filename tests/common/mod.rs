@@ -857,3 +857,44 @@ pub fn mask_fields(v: Value, fields: &[&str]) -> Value {
         other => other,
     }
 }
+
+/// `sort_reply` applied at every depth: the elements of every array, set,
+/// push and map (as key/value pairs) are sorted, innermost first. For
+/// replies whose nested order is unspecified (COMMAND INFO subcommands,
+/// ACL LIST rules...).
+pub fn deep_sort_reply(r: &[u8]) -> Vec<u8> {
+    fn norm(buf: &[u8], pos: usize, depth: usize) -> Option<(usize, Vec<u8>)> {
+        let end = value_end(buf, pos, depth)?;
+        let kind = buf[pos];
+        if !matches!(kind, b'*' | b'~' | b'>' | b'%') {
+            return Some((end, buf[pos..end].to_vec()));
+        }
+        let eol = line_end(buf, pos + 1)?;
+        let n: i64 = std::str::from_utf8(&buf[pos + 1..eol]).ok()?.parse().ok()?;
+        let per = if kind == b'%' { 2 } else { 1 };
+        let mut p = eol + 2;
+        let mut elems = Vec::new();
+        for _ in 0..n.max(0) {
+            let mut e = Vec::new();
+            for _ in 0..per {
+                let (next, v) = norm(buf, p, depth + 1)?;
+                e.extend_from_slice(&v);
+                p = next;
+            }
+            elems.push(e);
+        }
+        elems.sort();
+        let mut out = buf[pos..eol + 2].to_vec();
+        for e in elems {
+            out.extend_from_slice(&e);
+        }
+        Some((p, out))
+    }
+    match norm(r, 0, 0) {
+        Some((end, mut v)) => {
+            v.extend_from_slice(&r[end..]);
+            v
+        }
+        None => r.to_vec(),
+    }
+}

@@ -23,7 +23,7 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 /// The replies one run of a script read, with the line they belong to.
-type Trace = Vec<(String, Vec<u8>, bool)>;
+pub type Trace = Vec<(String, Vec<u8>, bool)>;
 
 fn read(c: &mut Conn) -> Vec<u8> {
     match c.try_read_reply() {
@@ -120,6 +120,11 @@ pub fn check(name: &str, args: &[&str], script: &str) {
 pub fn check_on(name: &str, redis_port: u16, ferrodis_port: u16, script: &str) {
     let r = run_on(redis_port, script);
     let f = run_on(ferrodis_port, script);
+    compare(name, &r, &f);
+}
+
+/// Panics with every difference between two runs' replies.
+pub fn compare(name: &str, r: &Trace, f: &Trace) {
     let mut report = String::new();
     for (i, (at, rr, cmp)) in r.iter().enumerate() {
         let fr = f.get(i).map(|x| x.1.as_slice()).unwrap_or(b"<missing>");

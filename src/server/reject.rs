@@ -1,0 +1,110 @@
+//! Refusing a command before it runs: the error reply and its counting
+//! (errorstats, rejected calls), EXEC's abort wording, and the unknown
+//! command / unknown subcommand texts, as Redis 7.0 words them.
+
+use super::Server;
+use crate::cmd::{self, CommandSpec, Proc};
+use crate::error::CmdError;
+use crate::net::{flags, Kind};
+use crate::resp::Out;
+use bytes::Bytes;
+
+impl Server {
+    /// Writes an error reply and counts it (errorstats, rejected/failed calls).
+    pub fn reply_error(&mut self, key: usize, e: &CmdError) {
+        self.stats.total_error_replies += 1;
+        *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.kind == Kind::Master {
+                // Errors from applying the master's stream are worth a log line.
+                log::warn!(
+                    "== CRITICAL == This replica is sending an error to its master: '{}'",
+                    e.text()
+                );
+                return;
+            }
+            let resp = c.resp;
+            Out::new(&mut c.reply, resp).error(e.text());
+        }
+    }
+
+    pub(super) fn reject(&mut self, key: usize, cmd: Option<&'static CommandSpec>, e: CmdError) {
+        // Keys evicted by the checks were notified before the refusal.
+        self.publish_pending_events(key, None);
+        if let Some(cmd) = cmd {
+            self.cmdstats.entry(cmd.name).or_default().rejected += 1;
+        }
+        self.prev_err_count = self.stats.total_error_replies + 1;
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.has(flags::MULTI) {
+                c.flags |= flags::DIRTY_EXEC;
+            }
+        }
+        // A refused EXEC discards the transaction and says why (Redis's
+        // execCommandAbort); messages without an error code lose "ERR ".
+        if cmd.is_some_and(|c| matches!(c.proc, Proc::Srv(cmd::Srv::Exec))) {
+            self.cmd_discard_silent(key);
+            let text = e.text();
+            let why = text.strip_prefix("ERR ").unwrap_or(text);
+            let e = CmdError::msg(format!("EXECABORT Transaction discarded because of: {why}"));
+            self.reply_error(key, &e);
+            return;
+        }
+        self.reply_error(key, &e);
+    }
+
+    /// `ERR unknown subcommand 'x'. Try CMD HELP.` (a container called
+    /// with a subcommand it does not have).
+    pub(super) fn reject_unknown_sub(&mut self, key: usize, argv: &[Bytes]) {
+        let e = CmdError::msg(format!(
+            "ERR unknown subcommand '{}'. Try {} HELP.",
+            truncate_lossy(&argv[1], 128),
+            String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+        ));
+        self.reject(key, None, e);
+    }
+
+    /// `ERR unknown command 'x', with args beginning with: ...`.
+    pub(super) fn reject_unknown(&mut self, key: usize, argv: &[Bytes]) {
+        {
+            let mut args = String::new();
+            for a in &argv[1..] {
+                if args.len() >= 128 {
+                    break;
+                }
+                let room = 128 - args.len();
+                let s = String::from_utf8_lossy(a);
+                let s: String = s.chars().take(room).collect();
+                args.push_str(&format!("'{s}' "));
+            }
+            let name: String = String::from_utf8_lossy(&argv[0])
+                .chars()
+                .take(128)
+                .collect();
+            let e = CmdError::msg(format!(
+                "ERR unknown command '{name}', with args beginning with: {args}"
+            ));
+            self.reject(key, None, e);
+        }
+    }
+}
+
+/// At most `n` bytes of an argument, as text (Redis's `%.128s`).
+fn truncate_lossy(arg: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(&arg[..arg.len().min(n)]).into_owned()
+}
+
+/// A command's name as Redis 7.0 reports it in errors: `container|sub` for
+/// commands with subcommands (those without a sub table in ours too).
+pub fn full_name(name: &'static str, argv: &[Bytes]) -> String {
+    let container = crate::cmd::meta::find(name.as_bytes()).is_some_and(|m| m.has_subcommands());
+    match argv.get(1) {
+        Some(sub) if container => {
+            format!(
+                "{name}|{}",
+                String::from_utf8_lossy(sub).to_ascii_lowercase()
+            )
+        }
+        _ => name.to_string(),
+    }
+}

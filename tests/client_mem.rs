@@ -1,0 +1,170 @@
+//! Client memory: CLIENT LIST / CLIENT INFO memory fields counted as Redis
+//! 7.0 counts them (compared with real Redis where the numbers do not
+//! depend on the allocator), and client eviction by `maxmemory-clients`
+//! with `CLIENT NO-EVICT`.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+/// The `field=value` of the CLIENT LIST line of the client named `name`.
+fn field(c: &mut Conn, name: &str, f: &str) -> Option<String> {
+    let list = parse(&c.cmd(&["CLIENT", "LIST"])).text();
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))?;
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{f}=")))
+        .map(str::to_string)
+}
+
+fn fields_of(line: &str, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            line.split(' ')
+                .find_map(|kv| kv.strip_prefix(&format!("{n}=")))
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn memory_fields_match_redis() {
+    let redis = RedisServer::start(&[]);
+    let ours = Server::start(&[]);
+    let mut results = Vec::new();
+    for port in [redis.port, ours.port] {
+        let mut c = Conn::connect(port);
+        // The caller's own line: its request is still in the query buffer.
+        let own = parse(&c.cmd(&["CLIENT", "INFO"])).text();
+        let own = fields_of(
+            &own,
+            &["qbuf", "argv-mem", "multi-mem", "obl", "oll", "omem"],
+        );
+        // A transaction's queued arguments.
+        c.cmd(&["MULTI"]);
+        c.cmd(&["SET", "key", "0123456789"]);
+        c.cmd(&["RPUSH", "l", "a", "b"]);
+        let multi = parse(&c.cmd(&["CLIENT", "INFO"])).text();
+        c.cmd(&["DISCARD"]);
+        let multi = fields_of(&multi, &["multi", "multi-mem"]);
+        // Another client with a partly received request: a complete first
+        // argument, then part of a big one.
+        let mut p = Conn::connect(port);
+        p.cmd(&["CLIENT", "SETNAME", "partial"]);
+        let big = 100_000;
+        p.send_raw(format!("*3\r\n$3\r\nSET\r\n${big}\r\n").as_bytes());
+        p.send_raw(&vec![b'x'; 60_000]);
+        assert!(wait_until(Duration::from_secs(5), || field(
+            &mut c, "partial", "qbuf"
+        )
+        .as_deref()
+            == Some("60000")));
+        let partial = [
+            field(&mut c, "partial", "qbuf"),
+            field(&mut c, "partial", "argv-mem"),
+        ];
+        // Output a client does not read.
+        let mut r = Conn::connect(port);
+        r.cmd(&["CLIENT", "SETNAME", "reader"]);
+        c.cmd(&["SET", "big", &"v".repeat(50_000)]);
+        let mut get = Vec::new();
+        for _ in 0..100 {
+            get.extend_from_slice(b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n");
+        }
+        r.send_raw(&get);
+        assert!(wait_until(Duration::from_secs(5), || field(
+            &mut c, "reader", "oll"
+        )
+        .is_some_and(|v| v != "0")));
+        let list = parse(&c.cmd(&["CLIENT", "LIST"])).text();
+        let line = list
+            .lines()
+            .find(|l| l.contains(" name=reader "))
+            .unwrap()
+            .to_string();
+        let f = fields_of(&line, &["obl", "omem", "tot-mem"]);
+        let n: Vec<usize> = f.iter().map(|v| v.parse().unwrap()).collect();
+        assert!(n[1] > 16 * 1024 && n[2] > n[1], "{line}");
+        results.push((own, multi, partial));
+    }
+    assert_eq!(results[1], results[0]);
+    assert_eq!(results[0].0, ["26", "10", "0", "0", "0", "0"]);
+}
+
+/// Fills a new client's query buffer with `n` bytes of an unfinished
+/// argument; returns the connection.
+fn partial_client(s: &Server, name: &str, n: usize) -> Conn {
+    let mut c = s.conn();
+    c.cmd(&["CLIENT", "SETNAME", name]);
+    c.send_raw(format!("*2\r\n$3\r\nGET\r\n${}\r\n", n + 100).as_bytes());
+    let chunk = vec![b'v'; 64 * 1024];
+    let mut sent = 0;
+    while sent < n {
+        let k = chunk.len().min(n - sent);
+        if c.try_send_raw(&chunk[..k]).is_err() {
+            break;
+        }
+        sent += k;
+    }
+    c
+}
+
+#[test]
+fn maxmemory_clients_evicts_clients() {
+    let s = Server::start(&[]);
+    let mut admin = s.conn();
+    admin.cmd(&["CLIENT", "SETNAME", "admin"]);
+    admin.cmd(&["CLIENT", "NO-EVICT", "ON"]);
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "3mb"]),
+        b"+OK\r\n"
+    );
+    // A client holding 3 MB in its query buffer is disconnected.
+    let _big = partial_client(&s, "big", 3 * 1024 * 1024);
+    assert!(wait_until(Duration::from_secs(10), || field(
+        &mut admin, "big", "id"
+    )
+    .is_none()));
+    assert!(admin
+        .cmd_str(&["INFO", "stats"])
+        .contains("evicted_clients:1"));
+    // NO-EVICT protects a client whatever its size.
+    let mut kept = s.conn();
+    kept.cmd(&["CLIENT", "SETNAME", "kept"]);
+    kept.cmd(&["CLIENT", "NO-EVICT", "ON"]);
+    let m = 4 * 1024 * 1024;
+    kept.send_raw(format!("*2\r\n$3\r\nGET\r\n${}\r\n", m + 100).as_bytes());
+    kept.send_raw(&vec![b'v'; m]);
+    assert!(wait_until(Duration::from_secs(10), || field(
+        &mut admin, "kept", "qbuf"
+    )
+    .is_some_and(|q| q.parse::<usize>().unwrap_or(0) >= m)));
+    let tot: usize = field(&mut admin, "kept", "tot-mem")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(tot > m, "tot-mem {tot}");
+    // A percentage is of maxmemory: 1% of 100 MB.
+    admin.cmd(&["CONFIG", "SET", "maxmemory", "100mb"]);
+    admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "1%"]);
+    let _mid = partial_client(&s, "mid", 1536 * 1024);
+    assert!(wait_until(Duration::from_secs(10), || field(
+        &mut admin, "mid", "id"
+    )
+    .is_none()));
+    assert!(field(&mut admin, "kept", "id").is_some());
+    // Lowering the limit evicts at once.
+    let _small = partial_client(&s, "small", 300 * 1024);
+    assert!(wait_until(Duration::from_secs(10), || field(
+        &mut admin, "small", "qbuf"
+    )
+    .is_some_and(|q| q.parse::<usize>().unwrap_or(0) >= 300 * 1024)));
+    admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "100kb"]);
+    assert!(field(&mut admin, "small", "id").is_none());
+    admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "0"]);
+    admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+}
