@@ -7,7 +7,7 @@ mod common;
 mod scenario;
 
 use common::{mask_fields, parse, start_either, wait_until, Conn, Server, Value};
-use scenario::check;
+use scenario::{check, compare, run_on, Trace};
 use std::time::Duration;
 
 #[test]
@@ -367,6 +367,9 @@ fn blocking_reads_on_a_replica() {
             .cmd(&["XLEN", "s"])
             == b":1\r\n"));
         let mut got = vec![rc.cmd(&["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"])];
+        // Not writes: answered by a read-only replica.
+        got.push(rc.cmd(&["XGROUP", "HELP"]));
+        got.push(rc.cmd(&["XINFO", "GROUPS", "s"]));
         let mut b = r.conn();
         b.send(&[b"XREAD", b"BLOCK", b"0", b"STREAMS", b"s", b"$"]);
         assert!(wait_until(Duration::from_secs(10), || {
@@ -379,7 +382,65 @@ fn blocking_reads_on_a_replica() {
     }
     assert_eq!(replies[1], replies[0]);
     assert_eq!(
-        replies[1][1],
+        replies[1][3],
         b"*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
     );
+}
+
+/// INFO commandstats after stream commands, XGROUP/XINFO subcommands
+/// (`cmdstat_xgroup|create`), refused ones, and blocked readers served,
+/// failed (key deleted) and timed out: the same names, calls, rejected and
+/// failed calls as Redis (the times are masked, the lines sorted).
+#[test]
+fn command_statistics_as_redis() {
+    let script = r#"
+0 CONFIG RESETSTAT
+0 XADD s 1-0 a 1
+0 XGROUP CREATE s g $
+0 XGROUP CREATE s g $
+0 XGROUP CREATE s
+0 XGROUP NOSUCH s
+0 XINFO HELP
+0 XINFO GROUPS s
+1 !XREADGROUP GROUP g c BLOCK 0 STREAMS s >
+2 !XREAD BLOCK 0 STREAMS s $
+sleep 150
+0 XADD s 2-0 a 2
+1 <
+2 <
+1 !XREADGROUP GROUP g c BLOCK 0 STREAMS s >
+sleep 150
+0 DEL s
+1 <
+1 XREAD BLOCK 20 STREAMS s $
+0 INFO commandstats
+"#;
+    let redis = common::RedisServer::start(&[]);
+    let ferrodis = Server::start(&[]);
+    // usec=N,usec_per_call=N. masked in every cmdstat line.
+    let mask = |t: Trace| -> Trace {
+        t.into_iter()
+            .map(|(at, r, cmp)| {
+                if !at.ends_with("INFO commandstats") {
+                    return (at, r, cmp);
+                }
+                let text = String::from_utf8_lossy(&r).into_owned();
+                let mut lines: Vec<String> = text
+                    .lines()
+                    .filter(|l| l.starts_with("cmdstat_"))
+                    .map(|l| {
+                        l.split(',')
+                            .filter(|f| !f.starts_with("usec"))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .collect();
+                lines.sort();
+                (at, lines.join("\n").into_bytes(), cmp)
+            })
+            .collect()
+    };
+    let r = mask(run_on(redis.port, script));
+    let f = mask(run_on(ferrodis.port, script));
+    compare("commandstats", &r, &f);
 }

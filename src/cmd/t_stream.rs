@@ -48,12 +48,32 @@ pub static COMMANDS: &[CommandSpec] = &[
         WRITE | BLOCKING,
         (0, 0, 0),
     ),
-    x("xgroup", cg::xgroup, -2, WRITE | DENYOOM, (2, 2, 1)),
+    x("xgroup", cg::xgroup, -2, 0, (0, 0, 0)).with_subs(XGROUP_SUBS),
     x("xack", cg::xack, -4, WRITE | FAST, (1, 1, 1)),
     x("xpending", cg::xpending, -3, READONLY, (1, 1, 1)),
     x("xclaim", cg::xclaim, -6, WRITE | FAST, (1, 1, 1)),
     x("xautoclaim", cg::xautoclaim, -6, WRITE | FAST, (1, 1, 1)),
-    x("xinfo", info::xinfo, -2, READONLY, (2, 2, 1)),
+    x("xinfo", info::xinfo, -2, 0, (0, 0, 0)).with_subs(XINFO_SUBS),
+];
+
+/// XGROUP's and XINFO's subcommands, told apart before they run (arity,
+/// flags, command statistics as `xgroup|create`); one handler each.
+#[rustfmt::skip]
+static XGROUP_SUBS: &[CommandSpec] = &[
+    x("xgroup|create", cg::xgroup, -5, WRITE | DENYOOM, (2, 2, 1)),
+    x("xgroup|createconsumer", cg::xgroup, 5, WRITE | DENYOOM, (2, 2, 1)),
+    x("xgroup|delconsumer", cg::xgroup, 5, WRITE, (2, 2, 1)),
+    x("xgroup|destroy", cg::xgroup, 4, WRITE, (2, 2, 1)),
+    x("xgroup|help", cg::xgroup, 2, LOADING | STALE, (0, 0, 0)),
+    x("xgroup|setid", cg::xgroup, -5, WRITE, (2, 2, 1)),
+];
+
+#[rustfmt::skip]
+static XINFO_SUBS: &[CommandSpec] = &[
+    x("xinfo|consumers", info::xinfo, 4, READONLY, (2, 2, 1)),
+    x("xinfo|groups", info::xinfo, 3, READONLY, (2, 2, 1)),
+    x("xinfo|help", info::xinfo, 2, LOADING | STALE, (0, 0, 0)),
+    x("xinfo|stream", info::xinfo, -3, READONLY, (2, 2, 1)),
 ];
 
 // ---- stream IDs ----

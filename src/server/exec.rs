@@ -144,8 +144,14 @@ impl Server {
                         && c.kind == Kind::Normal
                         && !self.spans.is_empty()
                     {
-                        let (a, b) = self.spans[0];
-                        let writes = cmd::lookup(&c.query[a..b]).is_some_and(|s| {
+                        // The name and, for a container, the subcommand.
+                        let name: Vec<&[u8]> = self
+                            .spans
+                            .iter()
+                            .take(2)
+                            .map(|&(a, b)| &c.query[a..b])
+                            .collect();
+                        let writes = cmd::table::lookup_cmd(&name).is_some_and(|s| {
                             s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
                         });
                         if !self.pause_writes_only || writes {
