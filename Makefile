@@ -10,7 +10,7 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long cluster-suite cluster clean
+.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long cluster-suite cluster fault-suite clean
 
 ## help: list the targets
 help:
@@ -72,6 +72,7 @@ bench: build
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
 	NO_BUILD=1 bench/stream.sh
+	NO_BUILD=1 bench/repl_memory.sh
 	NO_BUILD=1 bench/append.sh
 	NO_BUILD=1 bench/acl.sh
 	NO_BUILD=1 bench/tracking.sh
@@ -97,7 +98,11 @@ cluster-suite: deps build
 
 ## cluster: start a local six-node ferrodis cluster (3 masters, 3 replicas) on ports 30001-30006 (bus 31001-31006); `make cluster STOP=1` stops it
 cluster: build
-	NO_BUILD=1 utils/create-cluster.sh $(if $(STOP),stop,start)
+	NO_BUILD=1 scripts/create-cluster.sh $(if $(STOP),stop,start)
+
+## fault-suite: replication under faults, long form (FAULT_ROUNDS per topology, default 40; the short form runs in make test)
+fault-suite: deps
+	FAULT_ROUNDS=$(or $(FAULT_ROUNDS),40) $(CARGO) test --release --test fault_suite -- --nocapture --test-threads=1
 
 ## clean: remove build output
 clean:

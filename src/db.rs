@@ -298,6 +298,9 @@ pub struct Keyspace {
     /// logarithmic counter instead of the LRU clock. (log_factor, decay_time)
     pub lfu: Option<(u32, u32)>,
     lfu_rand: u64,
+    /// When Some, every key a command modifies is recorded here (a writable
+    /// replica tracks the keys its own clients give a TTL).
+    pub written_keys: Option<Vec<(usize, Sds)>>,
 }
 
 /// Initial LFU counter of a new key (Redis's LFU_INIT_VAL).
@@ -326,6 +329,7 @@ impl Keyspace {
             stat_keyspace_misses: 0,
             lfu: None,
             lfu_rand: 0x9E3779B97F4A7C15,
+            written_keys: None,
         }
     }
 
@@ -464,6 +468,11 @@ impl Keyspace {
     /// Lookup for a write: no hit/miss accounting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
         if self.expire_if_needed(db, key) {
+            // A write on a writable replica deletes the expired key it
+            // replaces (Redis's EXPIRE_FORCE_DELETE_EXPIRED).
+            if self.expire_mode == ExpireMode::Replica {
+                self.delete_expired(db, key);
+            }
             return None;
         }
         let update = self.update_lru;
@@ -608,6 +617,9 @@ impl Keyspace {
     /// expired only drops that mark when the key is now gone, and, as in
     /// Redis 7.0, stops the scan when the key is still there.
     pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        if let Some(w) = self.written_keys.as_mut() {
+            w.push((db, Sds::new(key)));
+        }
         if self.tracking {
             self.modified.push((Sds::new(key), true));
         }

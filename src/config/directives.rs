@@ -198,6 +198,9 @@ pub static TABLE: &[Entry] = &[
     ent!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), 0, Kind::Bool, "yes"),
     ent!("replica-ignore-disk-write-errors", N, 0, Kind::Bool, "no"),
     ent!("propagation-error-behavior", N, 0, Kind::Enum(PROPAGATION), "ignore"),
+    // ferrodis: replication beyond Redis (README, "Replication safety and observability").
+    ent!("replica-refuse-empty-sync", N, 0, Kind::Bool, "no"),
+    ent!("replica-lag-alert-ms", N, 0, Kind::Int(0, INT_MAX), "0"),
     // SECURITY
     ent!("requirepass", N, 0, NULLSTR, "", fstr!(requirepass)),
     ent!("aclfile", N, IMMUTABLE, STR, "", fstr!(aclfile)),

@@ -594,7 +594,15 @@ impl Config {
 
     fn note_ignored(&mut self, name: &str) {
         // Stored as strings but read by name where they take effect.
-        const READ_BY_NAME: &[&str] = &["disable-thp", "rdb-key-save-delay"];
+        const READ_BY_NAME: &[&str] = &[
+            "disable-thp",
+            "rdb-key-save-delay",
+            "key-load-delay",
+            "loading-process-events-interval-bytes",
+            "propagation-error-behavior",
+            "replica-refuse-empty-sync",
+            "replica-lag-alert-ms",
+        ];
         if READ_BY_NAME.contains(&name) {
             return;
         }

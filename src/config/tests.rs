@@ -497,6 +497,12 @@ fn shipped_redis_conf_loads() {
     assert_eq!(c.port, 6379);
     assert_eq!(c.save, vec![(3600, 1), (300, 100), (60, 10000)]);
     assert!(c.ignored_directives_used().is_empty());
+    // The empty-master guard: on in the shipped file, off by default.
+    assert_eq!(c.extra_value("replica-refuse-empty-sync"), "yes");
+    assert_eq!(
+        Config::default().extra_value("replica-refuse-empty-sync"),
+        "no"
+    );
 }
 
 #[test]

@@ -77,10 +77,20 @@ pub fn private_dirty_bytes() -> u64 {
 /// info pipe. `kind` only names the CoW log line.
 pub fn fork_child(kind: ChildKind, f: impl FnOnce() -> i32) -> nix::Result<(Pid, File)> {
     let (rd, wr): (OwnedFd, OwnedFd) = nix::unistd::pipe()?;
+    let parent = nix::unistd::getpid();
     // SAFETY: ferrodis is single-threaded, so the child can safely run
     // arbitrary Rust code (no lock can be held by another thread).
     match unsafe { fork() }? {
         ForkResult::Child => {
+            // A child whose parent was killed has nobody to report to (a
+            // save nobody renames, a sync nobody reads): it dies with it.
+            // SAFETY: prctl/getppid on our own process.
+            unsafe {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                if libc::getppid() != parent.as_raw() {
+                    libc::_exit(1);
+                }
+            }
             drop(rd);
             crate::logging::set_role(b'C');
             reset_child_signals();

@@ -4,7 +4,8 @@
 //!
 //! - `rdb`: the RDB writer (version 10, as Redis 7.0) and DUMP payloads;
 //! - `rdb_load`: the RDB reader (versions 1..=12) and RESTORE payloads;
-//! - `rdb_stream`: streams in both directions;
+//! - `rdb_stream`: the same reader fed incrementally (a replica's sync);
+//! - `rdb_type_stream`: the stream type (RDB_TYPE_STREAM_LISTPACKS*) in both directions;
 //! - `fork`: `fork_child`, reaping, CoW accounting;
 //! - `aof`: multi-part AOF (manifest, base, incremental files);
 //! - `digest`, `sha1`: DEBUG DIGEST as Redis computes it.
@@ -15,6 +16,7 @@ pub mod fork;
 pub mod rdb;
 pub mod rdb_load;
 pub mod rdb_stream;
+pub mod rdb_type_stream;
 pub mod sha1;
 
 pub use fork::{Child, ChildExit, ChildKind};
@@ -44,6 +46,8 @@ pub struct State {
     pub rdb_last_cow_size: u64,
     pub aof_last_cow_size: u64,
     pub loading: bool,
+    /// A replica loads its master's RDB while serving the old data set.
+    pub async_loading: bool,
     pub rdb_last_load_keys_loaded: u64,
     pub rdb_last_load_keys_expired: u64,
     /// AUX fields of the last RDB loaded (replication id and offset).
@@ -66,6 +70,7 @@ impl Default for State {
             rdb_last_cow_size: 0,
             aof_last_cow_size: 0,
             loading: false,
+            async_loading: false,
             rdb_last_load_keys_loaded: 0,
             rdb_last_load_keys_expired: 0,
             last_load_info: None,

@@ -82,6 +82,9 @@ pub struct RdbInfo {
     pub keys_expired: u64,
     /// Function library codes (RDB_OPCODE_FUNCTION2), for the server to load.
     pub functions: Vec<Vec<u8>>,
+    /// Keys skipped because they had expired (db, key), when the load did
+    /// not keep them: a master that restarts propagates their deletion.
+    pub expired_keys: Vec<(usize, Vec<u8>)>,
 }
 
 /// A byte reader keeping the offset and the running CRC64.
@@ -108,6 +111,22 @@ impl<Rd: Read> RdbReader<Rd> {
 
     pub fn into_inner(self) -> Rd {
         self.r
+    }
+
+    /// A reader that goes on from an earlier one's position and running
+    /// checksum (an incremental load resumes at each record).
+    pub fn resume(r: Rd, pos: u64, crc: u64) -> Self {
+        RdbReader {
+            r,
+            pos,
+            crc,
+            key_load_delay: 0,
+        }
+    }
+
+    /// The CRC64 of everything read so far.
+    pub fn crc(&self) -> u64 {
+        self.crc
     }
 
     fn corrupt<T>(&self, what: impl Into<String>) -> R<T> {
@@ -379,7 +398,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 )?
             }
             TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-                Value::Stream(Box::new(super::rdb_stream::load_stream(self, t)?))
+                Value::Stream(Box::new(super::rdb_type_stream::load_stream(self, t)?))
             }
             TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
                 return Err(RdbError::Unsupported(
@@ -488,12 +507,38 @@ pub fn load_rdb_slowly<Rd: Read>(
     load_from(&mut r, ks, lim, keep_expired)
 }
 
-pub fn load_from<Rd: Read>(
-    r: &mut RdbReader<Rd>,
-    ks: &mut Keyspace,
-    lim: &Limits,
-    keep_expired: bool,
-) -> Result<RdbInfo, RdbError> {
+/// Where a load is between records: the selected db, an expire read for
+/// the next key, what was found so far.
+pub struct LoadState {
+    pub info: RdbInfo,
+    pub db: usize,
+    pub expire: i64,
+    pub now: i64,
+    /// Keep keys already expired (a replica: its master deletes them).
+    pub keep_expired: bool,
+    /// Keys skipped because they expired, when asked for (a master that
+    /// restarts propagates their deletion).
+    pub expired: Option<Vec<(usize, Vec<u8>)>>,
+}
+
+impl LoadState {
+    pub fn new(version: u32, now: i64, keep_expired: bool) -> LoadState {
+        LoadState {
+            info: RdbInfo {
+                version,
+                ..Default::default()
+            },
+            db: 0,
+            expire: -1,
+            now,
+            keep_expired,
+            expired: None,
+        }
+    }
+}
+
+/// The RDB header: `REDIS` and a version we can read.
+pub fn load_header<Rd: Read>(r: &mut RdbReader<Rd>) -> R<u32> {
     let magic: [u8; 9] = r.arr()?;
     if &magic[..5] != b"REDIS" {
         return r.corrupt("Wrong signature trying to load DB from file");
@@ -505,155 +550,11 @@ pub fn load_from<Rd: Read>(
     if !(1..=RDB_VERSION_MAX_READ).contains(&version) {
         return Err(RdbError::Version(version));
     }
-    let mut info = RdbInfo {
-        version,
-        ..Default::default()
-    };
-    let now = ks.now_ms;
-    let mut db = 0usize;
-    let mut expire: i64 = -1;
-    loop {
-        let t = r.u8()?;
-        match t {
-            OPCODE_EXPIRETIME => {
-                expire = i32::from_le_bytes(r.arr()?) as i64 * 1000;
-                continue;
-            }
-            OPCODE_EXPIRETIME_MS => {
-                expire = i64::from_le_bytes(r.arr()?);
-                continue;
-            }
-            OPCODE_FREQ => {
-                r.u8()?;
-                continue;
-            }
-            OPCODE_IDLE => {
-                r.load_len()?;
-                continue;
-            }
-            OPCODE_EOF => break,
-            OPCODE_SELECTDB => {
-                let n = r.load_len()?;
-                if n as usize >= ks.dbs.len() {
-                    return Err(RdbError::Unsupported(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", ks.dbs.len())));
-                }
-                db = n as usize;
-                continue;
-            }
-            OPCODE_RESIZEDB => {
-                // Size the tables once, as Redis does, so loading never
-                // rehashes. The hint comes from the file: cap it, the tables
-                // still grow past the cap if the keys really come.
-                const MAX_HINT: u64 = 1 << 24;
-                let keys = r.load_len()?;
-                let expires = r.load_len()?;
-                if let Some(d) = ks.dbs.get_mut(db) {
-                    d.dict.reserve(keys.min(MAX_HINT) as usize);
-                    d.expires.reserve(expires.min(MAX_HINT) as usize);
-                }
-                continue;
-            }
-            OPCODE_SLOT_INFO => {
-                r.load_len()?;
-                r.load_len()?;
-                r.load_len()?;
-                continue;
-            }
-            OPCODE_AUX => {
-                let k = r.string()?;
-                let v = r.string()?;
-                let s = String::from_utf8_lossy(&v).into_owned();
-                match &k[..] {
-                    b"redis-ver" => {
-                        log::info!("Loading RDB produced by version {s}");
-                        info.redis_ver = Some(s);
-                    }
-                    b"ctime" => {
-                        info.ctime = s.parse().ok();
-                        if let Some(c) = info.ctime {
-                            let age = (now / 1000 - c).max(0);
-                            log::info!("RDB age {age} seconds");
-                        }
-                    }
-                    b"used-mem" => {
-                        if let Ok(m) = s.parse::<u64>() {
-                            log::info!(
-                                "RDB memory usage when created {:.2} Mb",
-                                m as f64 / (1024.0 * 1024.0)
-                            );
-                        }
-                    }
-                    b"repl-id" => info.repl_id = Some(s),
-                    b"repl-offset" => info.repl_offset = s.parse().ok(),
-                    b"repl-stream-db" => info.repl_stream_db = s.parse().ok(),
-                    b"aof-base" => info.aof_base = s == "1",
-                    b"lua" => {}
-                    _ => log::debug!(
-                        "Unrecognized RDB AUX field: '{}'",
-                        String::from_utf8_lossy(&k)
-                    ),
-                }
-                continue;
-            }
-            OPCODE_MODULE_AUX => {
-                let _module_id = r.load_len()?;
-                let _when_opcode = r.load_len()?;
-                let _when = r.load_len()?;
-                r.skip_module_value()?;
-                log::warn!("Skipping module AUX data in the RDB file (ferrodis has no modules)");
-                continue;
-            }
-            OPCODE_FUNCTION2 => {
-                info.functions.push(r.string()?);
-                continue;
-            }
-            OPCODE_FUNCTION_PRE_GA => {
-                return Err(RdbError::Unsupported(
-                    "Pre-release function format not supported".into(),
-                ))
-            }
-            _ => {}
-        }
-        let key = r.string()?;
-        let val = r.object(t, lim)?;
-        let when = std::mem::replace(&mut expire, -1);
-        let Some(val) = val else {
-            log::debug!(
-                "rdbLoadObject skipping empty key: {}",
-                String::from_utf8_lossy(&key)
-            );
-            continue;
-        };
-        if !keep_expired && when != -1 && when < now {
-            info.keys_expired += 1;
-            continue;
-        }
-        let d = &mut ks.dbs[db];
-        let k = Sds::from_vec(key);
-        let entry = crate::db::Entry::new(val, ks.lru_clock);
-        if let Err((k, entry)) = d.insert_loaded(k.clone(), entry) {
-            if !ALLOW_DUP.load(std::sync::atomic::Ordering::Relaxed) {
-                return r.corrupt(format!(
-                    "RDB has duplicated key '{}' in DB {db}",
-                    String::from_utf8_lossy(&k)
-                ));
-            }
-            // DEBUG RELOAD MERGE: the dump's value replaces ours (the key,
-            // and its place in the slot index, stay).
-            if let Some(e) = d.dict.get_mut(&k) {
-                e.val = entry.val;
-                e.lru = entry.lru;
-            }
-            d.expires.remove(&k);
-        }
-        if when != -1 {
-            d.expires.insert(k, when);
-        }
-        info.keys_loaded += 1;
-        if r.key_load_delay != 0 {
-            debug_delay(r.key_load_delay, info.keys_loaded);
-        }
-    }
+    Ok(version)
+}
+
+/// The checksum after the EOF opcode (version 5 and later).
+pub fn load_checksum<Rd: Read>(r: &mut RdbReader<Rd>, version: u32) -> R<()> {
     if version >= 5 {
         let computed = r.crc;
         let mut b = [0u8; 8];
@@ -667,12 +568,186 @@ pub fn load_from<Rd: Read>(
             });
         }
     }
-    Ok(info)
+    Ok(())
+}
+
+pub fn load_from<Rd: Read>(
+    r: &mut RdbReader<Rd>,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    keep_expired: bool,
+) -> Result<RdbInfo, RdbError> {
+    let version = load_header(r)?;
+    let mut st = LoadState::new(version, ks.now_ms, keep_expired);
+    if !keep_expired {
+        st.expired = Some(Vec::new());
+    }
+    while !load_record(r, ks, lim, &mut st)? {}
+    load_checksum(r, version)?;
+    st.info.expired_keys = st.expired.take().unwrap_or_default();
+    Ok(st.info)
+}
+
+/// Reads one record (an opcode with its fields, or a key with its value)
+/// into `ks`. True at the EOF opcode. Nothing changes before the record
+/// was read whole: a short read leaves `st` and `ks` as they were, so an
+/// incremental load can retry the record once more bytes arrived.
+pub fn load_record<Rd: Read>(
+    r: &mut RdbReader<Rd>,
+    ks: &mut Keyspace,
+    lim: &Limits,
+    st: &mut LoadState,
+) -> R<bool> {
+    let t = r.u8()?;
+    match t {
+        OPCODE_EXPIRETIME => {
+            st.expire = i32::from_le_bytes(r.arr()?) as i64 * 1000;
+            return Ok(false);
+        }
+        OPCODE_EXPIRETIME_MS => {
+            st.expire = i64::from_le_bytes(r.arr()?);
+            return Ok(false);
+        }
+        OPCODE_FREQ => {
+            r.u8()?;
+            return Ok(false);
+        }
+        OPCODE_IDLE => {
+            r.load_len()?;
+            return Ok(false);
+        }
+        OPCODE_EOF => return Ok(true),
+        OPCODE_SELECTDB => {
+            let n = r.load_len()?;
+            if n as usize >= ks.dbs.len() {
+                return Err(RdbError::Unsupported(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", ks.dbs.len())));
+            }
+            st.db = n as usize;
+            return Ok(false);
+        }
+        OPCODE_RESIZEDB => {
+            // Size the tables once, as Redis does, so loading never
+            // rehashes. The hint comes from the file: cap it, the tables
+            // still grow past the cap if the keys really come.
+            const MAX_HINT: u64 = 1 << 24;
+            let keys = r.load_len()?;
+            let expires = r.load_len()?;
+            if let Some(d) = ks.dbs.get_mut(st.db) {
+                d.dict.reserve(keys.min(MAX_HINT) as usize);
+                d.expires.reserve(expires.min(MAX_HINT) as usize);
+            }
+            return Ok(false);
+        }
+        OPCODE_SLOT_INFO => {
+            r.load_len()?;
+            r.load_len()?;
+            r.load_len()?;
+            return Ok(false);
+        }
+        OPCODE_AUX => {
+            let k = r.string()?;
+            let v = r.string()?;
+            let s = String::from_utf8_lossy(&v).into_owned();
+            match &k[..] {
+                b"redis-ver" => {
+                    log::info!("Loading RDB produced by version {s}");
+                    st.info.redis_ver = Some(s);
+                }
+                b"ctime" => {
+                    st.info.ctime = s.parse().ok();
+                    if let Some(c) = st.info.ctime {
+                        let age = (st.now / 1000 - c).max(0);
+                        log::info!("RDB age {age} seconds");
+                    }
+                }
+                b"used-mem" => {
+                    if let Ok(m) = s.parse::<u64>() {
+                        log::info!(
+                            "RDB memory usage when created {:.2} Mb",
+                            m as f64 / (1024.0 * 1024.0)
+                        );
+                    }
+                }
+                b"repl-id" => st.info.repl_id = Some(s),
+                b"repl-offset" => st.info.repl_offset = s.parse().ok(),
+                b"repl-stream-db" => st.info.repl_stream_db = s.parse().ok(),
+                b"aof-base" => st.info.aof_base = s == "1",
+                b"lua" => {}
+                _ => log::debug!(
+                    "Unrecognized RDB AUX field: '{}'",
+                    String::from_utf8_lossy(&k)
+                ),
+            }
+            return Ok(false);
+        }
+        OPCODE_MODULE_AUX => {
+            let _module_id = r.load_len()?;
+            let _when_opcode = r.load_len()?;
+            let _when = r.load_len()?;
+            r.skip_module_value()?;
+            log::warn!("Skipping module AUX data in the RDB file (ferrodis has no modules)");
+            return Ok(false);
+        }
+        OPCODE_FUNCTION2 => {
+            st.info.functions.push(r.string()?);
+            return Ok(false);
+        }
+        OPCODE_FUNCTION_PRE_GA => {
+            return Err(RdbError::Unsupported(
+                "Pre-release function format not supported".into(),
+            ))
+        }
+        _ => {}
+    }
+    let key = r.string()?;
+    let val = r.object(t, lim)?;
+    let when = std::mem::replace(&mut st.expire, -1);
+    let Some(val) = val else {
+        log::debug!(
+            "rdbLoadObject skipping empty key: {}",
+            String::from_utf8_lossy(&key)
+        );
+        return Ok(false);
+    };
+    if !st.keep_expired && when != -1 && when < st.now {
+        st.info.keys_expired += 1;
+        if let Some(v) = st.expired.as_mut() {
+            v.push((st.db, key));
+        }
+        return Ok(false);
+    }
+    let db = st.db;
+    let d = &mut ks.dbs[db];
+    let k = Sds::from_vec(key);
+    let entry = crate::db::Entry::new(val, ks.lru_clock);
+    if let Err((k, entry)) = d.insert_loaded(k.clone(), entry) {
+        if !ALLOW_DUP.load(std::sync::atomic::Ordering::Relaxed) {
+            return r.corrupt(format!(
+                "RDB has duplicated key '{}' in DB {db}",
+                String::from_utf8_lossy(&k)
+            ));
+        }
+        // DEBUG RELOAD MERGE: the dump's value replaces ours (the key,
+        // and its place in the slot index, stay).
+        if let Some(e) = d.dict.get_mut(&k) {
+            e.val = entry.val;
+            e.lru = entry.lru;
+        }
+        d.expires.remove(&k);
+    }
+    if when != -1 {
+        d.expires.insert(k, when);
+    }
+    st.info.keys_loaded += 1;
+    if r.key_load_delay != 0 {
+        debug_delay(r.key_load_delay, st.info.keys_loaded);
+    }
+    Ok(false)
 }
 
 /// Redis's debugDelay: sleep `usec`, or for a negative value 1 µs once
 /// every -usec calls (here: keys) on average.
-fn debug_delay(usec: i64, n: u64) {
+pub fn debug_delay(usec: i64, n: u64) {
     let usec = if usec < 0 {
         u64::from(n.is_multiple_of(usec.unsigned_abs()))
     } else {

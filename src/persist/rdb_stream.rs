@@ -1,292 +1,226 @@
-//! Streams in RDB files and DUMP payloads: the writer emits Redis 7.0's
-//! RDB_TYPE_STREAM_LISTPACKS_2 (node listpacks as they are, then the
-//! stream's IDs and counters, then consumer groups with their PELs); the
-//! reader takes types 15 (Redis 5.0-6.2), 19 (7.0) and 21 (7.2, consumers
-//! with an active time) and refuses any corrupt payload with an error,
-//! validating every node deeply as Redis's sanitize-dump-payload does.
+//! Incremental RDB loading: the loader is fed bytes as they arrive (from a
+//! replica's socket during a diskless sync, or a file read a chunk per loop
+//! iteration) and parses every record they complete, keeping the rest for
+//! the next call. The loop never blocks on it and the payload is never
+//! buffered whole: at most one unfinished record waits in the caller's
+//! buffer.
+//!
+//! Each record is parsed from the start of what is buffered; a short read
+//! leaves the state untouched (see `rdb_load::load_record`) and the record
+//! is tried again once the buffer doubled, so even a huge value costs
+//! O(size) in parsing attempts overall.
 
-use super::rdb::{
-    RdbWriter, TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3,
-};
-use super::rdb_load::{RdbError, RdbReader};
-use crate::encoding::listpack::Listpack;
-use crate::types::stream::{Stream, StreamId};
-use crate::types::stream_cg::{Group, Nack};
-use crate::types::stream_meta::{validate_node, validate_stream};
-use std::io::{self, Read, Write};
-use std::rc::Rc;
+use super::rdb_load::{debug_delay, load_checksum, load_header, load_record, LoadState, RdbReader};
+use super::{RdbError, RdbInfo};
+use crate::db::Keyspace;
+use crate::types::Limits;
 
-impl<W: Write> RdbWriter<W> {
-    /// rdbSaveObject for a stream (type 19).
-    pub fn stream(&mut self, s: &Stream) -> io::Result<()> {
-        self.save_len(s.node_count() as u64)?;
-        for (key, node) in s.nodes() {
-            self.string(&key.to_be_bytes())?;
-            self.string(node.lp.as_bytes())?;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Header,
+    Records,
+    Checksum,
+    Done,
+}
+
+pub struct IncrementalLoad {
+    phase: Phase,
+    st: Option<LoadState>,
+    version: u32,
+    /// Offset and running CRC64 of the bytes consumed so far.
+    pos: u64,
+    crc: u64,
+    /// A record is retried when at least this many bytes are buffered.
+    retry_at: usize,
+    lim: Limits,
+    keep_expired: bool,
+    /// Microseconds slept after each key (the key-load-delay directive tests
+    /// use to make loading slow; negative: 1 µs every -N keys).
+    pub key_load_delay: i64,
+    now: i64,
+}
+
+impl IncrementalLoad {
+    pub fn new(lim: Limits, keep_expired: bool, now: i64) -> IncrementalLoad {
+        IncrementalLoad {
+            phase: Phase::Header,
+            st: None,
+            version: 0,
+            pos: 0,
+            crc: 0,
+            retry_at: 0,
+            lim,
+            keep_expired,
+            key_load_delay: 0,
+            now,
         }
-        self.save_len(s.length)?;
-        for id in [s.last_id, s.first_id, s.max_deleted_entry_id] {
-            self.save_len(id.ms)?;
-            self.save_len(id.seq)?;
-        }
-        self.save_len(s.entries_added)?;
-        self.save_len(s.cgroups.len() as u64)?;
-        for (name, g) in &s.cgroups {
-            self.string(name)?;
-            self.save_len(g.last_id.ms)?;
-            self.save_len(g.last_id.seq)?;
-            // -1 (unknown) is written as the unsigned length Redis writes.
-            self.save_len(g.entries_read as u64)?;
-            self.save_len(g.pel.len() as u64)?;
-            for (id, nack) in &g.pel {
-                self.raw(&id.to_be_bytes())?;
-                self.raw(&nack.delivery_time.to_le_bytes())?;
-                self.save_len(nack.delivery_count)?;
+    }
+
+    /// The RDB ended (EOF opcode and checksum read).
+    pub fn done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Whether the unfinished record needs more than `avail` bytes.
+    pub fn needs_more(&self, avail: usize) -> bool {
+        avail < self.retry_at
+    }
+
+    /// Bytes consumed so far.
+    pub fn loaded_bytes(&self) -> u64 {
+        self.pos
+    }
+
+    pub fn keys_loaded(&self) -> u64 {
+        self.st.as_ref().map_or(0, |s| s.info.keys_loaded)
+    }
+
+    /// What the load found (once done).
+    pub fn into_info(self) -> RdbInfo {
+        self.st.map(|s| s.info).unwrap_or_default()
+    }
+
+    /// Parses the complete records at the front of `buf` into `ks`, up to
+    /// about `budget` bytes. Returns how many bytes were consumed (the
+    /// caller drops them; the rest must be offered again with more).
+    /// `end` says no more bytes will come: an unfinished record is then a
+    /// short read.
+    pub fn feed(
+        &mut self,
+        buf: &[u8],
+        ks: &mut Keyspace,
+        budget: usize,
+        end: bool,
+    ) -> Result<usize, RdbError> {
+        let mut used = 0;
+        while self.phase != Phase::Done && used < budget.max(1) {
+            let avail = buf.len() - used;
+            if avail == 0 || (avail < self.retry_at && !end) {
+                break;
             }
-            self.save_len(g.consumers.len() as u64)?;
-            for (cname, c) in &g.consumers {
-                self.string(cname)?;
-                self.raw(&c.seen_time.to_le_bytes())?;
-                self.save_len(c.pel.len() as u64)?;
-                for id in &c.pel {
-                    self.raw(&id.to_be_bytes())?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-type R<T> = Result<T, RdbError>;
-
-fn corrupt<T, Rd: Read>(r: &RdbReader<Rd>, what: &str) -> R<T> {
-    Err(RdbError::Corrupt {
-        offset: r.pos,
-        what: what.to_string(),
-    })
-}
-
-fn raw_id<Rd: Read>(r: &mut RdbReader<Rd>) -> R<StreamId> {
-    let mut b = [0u8; 16];
-    r.exact(&mut b)?;
-    Ok(StreamId::from_be_bytes(&b))
-}
-
-fn ms_time<Rd: Read>(r: &mut RdbReader<Rd>) -> R<i64> {
-    let mut b = [0u8; 8];
-    r.exact(&mut b)?;
-    Ok(i64::from_le_bytes(b))
-}
-
-fn len_id<Rd: Read>(r: &mut RdbReader<Rd>) -> R<StreamId> {
-    let ms = r.load_len()?;
-    let seq = r.load_len()?;
-    Ok(StreamId::new(ms, seq))
-}
-
-/// rdbLoadObject for the stream types.
-pub fn load_stream<Rd: Read>(r: &mut RdbReader<Rd>, t: u8) -> R<Stream> {
-    let mut s = Stream::new();
-    let nodes = r.load_len()?;
-    for _ in 0..nodes {
-        let key = r.string()?;
-        let Ok(key) = <[u8; 16]>::try_from(key.as_slice()) else {
-            return corrupt(r, "Stream node key entry is not the size of a stream ID");
-        };
-        let bytes = r.string()?;
-        let Ok(lp) = Listpack::from_bytes(bytes) else {
-            return corrupt(r, "Stream listpack integrity check failed.");
-        };
-        if validate_node(&lp).is_none() {
-            return corrupt(r, "Stream listpack integrity check failed.");
-        }
-        if lp.is_empty() {
-            return corrupt(r, "Empty listpack inside stream");
-        }
-        if !s.insert_node(StreamId::from_be_bytes(&key), lp) {
-            return corrupt(r, "Listpack re-added with existing key");
-        }
-    }
-    s.length = r.load_len()?;
-    s.last_id = len_id(r)?;
-    if t == TYPE_STREAM_LISTPACKS {
-        // Redis 5.0-6.2 kept neither: derive them as Redis 7.0 does.
-        s.entries_added = s.length;
-        s.first_id = s.edge_id(true, true);
-    } else {
-        s.first_id = len_id(r)?;
-        s.max_deleted_entry_id = len_id(r)?;
-        s.entries_added = r.load_len()?;
-    }
-    if s.length > 0 && s.node_count() == 0 {
-        return corrupt(r, "Stream length inconsistent with rax entries");
-    }
-    if !validate_stream(&s) {
-        return corrupt(r, "Stream length inconsistent with its nodes");
-    }
-    let groups = r.load_len()?;
-    for _ in 0..groups {
-        let name = r.string()?;
-        let last_id = len_id(r)?;
-        let entries_read = if t == TYPE_STREAM_LISTPACKS {
-            s.estimate_distance(last_id)
-        } else {
-            r.load_len()? as i64
-        };
-        if s.cgroups.contains_key(name.as_slice()) {
-            return corrupt(r, "Duplicated consumer group name");
-        }
-        let mut g = Group::new(last_id, entries_read);
-        let pel = r.load_len()?;
-        for _ in 0..pel {
-            let id = raw_id(r)?;
-            let delivery_time = ms_time(r)?;
-            let delivery_count = r.load_len()?;
-            let nack = Nack {
-                delivery_time,
-                delivery_count,
-                consumer: None,
+            let mut r = RdbReader::resume(&buf[used..], self.pos, self.crc);
+            let keys_before = self.keys_loaded();
+            let step = match self.phase {
+                Phase::Header => load_header(&mut r).map(|v| {
+                    self.version = v;
+                    self.st = Some(LoadState::new(v, self.now, self.keep_expired));
+                    Phase::Records
+                }),
+                Phase::Records => match self.st.as_mut() {
+                    Some(st) => load_record(&mut r, ks, &self.lim, st).map(|eof| {
+                        if eof {
+                            Phase::Checksum
+                        } else {
+                            Phase::Records
+                        }
+                    }),
+                    None => Err(RdbError::ShortRead),
+                },
+                Phase::Checksum => load_checksum(&mut r, self.version).map(|()| Phase::Done),
+                Phase::Done => Ok(Phase::Done),
             };
-            if g.pel.insert(id, nack).is_some() {
-                return corrupt(
-                    r,
-                    "Duplicated global PEL entry loading stream consumer group",
-                );
+            match step {
+                Ok(next) => {
+                    used += (r.pos - self.pos) as usize;
+                    self.pos = r.pos;
+                    self.crc = r.crc();
+                    self.phase = next;
+                    self.retry_at = 0;
+                    if self.key_load_delay != 0 && self.keys_loaded() > keys_before {
+                        debug_delay(self.key_load_delay, self.keys_loaded());
+                    }
+                }
+                Err(RdbError::ShortRead) if !end => {
+                    // Wait for the buffer to double before parsing again.
+                    self.retry_at = avail.saturating_mul(2).max(avail + 1);
+                    break;
+                }
+                Err(e) => return Err(e),
             }
         }
-        let consumers = r.load_len()?;
-        for _ in 0..consumers {
-            let cname = r.string()?;
-            let seen_time = ms_time(r)?;
-            if t == TYPE_STREAM_LISTPACKS_3 {
-                // Redis 7.2's active time: not kept by 7.0.
-                ms_time(r)?;
-            }
-            let Some(c) = g.create_consumer(&cname, seen_time) else {
-                return corrupt(r, "Duplicate stream consumer detected.");
+        Ok(used)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Value;
+    use crate::persist::RdbAux;
+
+    fn sample() -> (Keyspace, Vec<u8>) {
+        let mut ks = Keyspace::new(16);
+        for i in 0..2000 {
+            let v = if i % 100 == 0 {
+                vec![b'x'; 300_000]
+            } else {
+                format!("value-{i}").into_bytes()
             };
-            let owner: Rc<[u8]> = c.name.clone();
-            let n = r.load_len()?;
-            let mut ids = Vec::new();
-            for _ in 0..n {
-                ids.push(raw_id(r)?);
-            }
-            for id in ids {
-                let Some(nack) = g.pel.get_mut(&id) else {
-                    return corrupt(r, "Consumer entry not found in group global PEL");
-                };
-                // The installed (Debian-patched) 7.0.15 checks this before
-                // its "Duplicated consumer PEL entry" one, which it thus
-                // never reaches: an entry twice in one consumer's PEL or
-                // in two consumers' PELs both fail here.
-                if nack.consumer.is_some() {
-                    return corrupt(
-                        r,
-                        "Stream consumer PEL entry already has a consumer assigned",
-                    );
-                }
-                nack.consumer = Some(owner.clone());
-                if let Some(c) = g.consumers.get_mut(&owner[..]) {
-                    c.pel.insert(id);
-                }
-            }
+            ks.add(
+                i % 3,
+                format!("key:{i}").as_bytes(),
+                Value::Str(crate::sds::Sds::from_vec(v)),
+            );
         }
-        if g.pel.values().any(|n| n.consumer.is_none()) {
-            return corrupt(r, "Stream CG PEL entry without consumer");
-        }
-        s.cgroups.insert(name.into_boxed_slice(), g);
+        let mut out = Vec::new();
+        crate::persist::write_rdb(&ks, &mut out, &RdbAux::default()).expect("write");
+        (ks, out)
     }
-    Ok(s)
-}
 
-/// Whether `t` is one of the stream object types.
-pub fn is_stream_type(t: u8) -> bool {
-    matches!(
-        t,
-        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3
-    )
-}
+    fn digest(ks: &mut Keyspace) -> String {
+        crate::persist::digest::dataset_digest(ks)
+    }
 
-/// The commands an AOF rewrite without an RDB preamble writes to rebuild
-/// a stream (Redis's rewriteStreamObject): XADD per entry (or the XADD
-/// MAXLEN 0 trick for an empty stream), XSETID with the counters, then
-/// each group with XGROUP CREATE, its PEL as XCLAIM ... FORCE and idle
-/// consumers as XGROUP CREATECONSUMER.
-pub fn aof_commands(key: &bytes::Bytes, s: &Stream) -> Vec<Vec<bytes::Bytes>> {
-    use bytes::Bytes;
-    let st = Bytes::from_static;
-    let num = |n: i64| Bytes::from(n.to_string());
-    let mut out = Vec::new();
-    if s.length > 0 {
-        for e in s.range(StreamId::MIN, StreamId::MAX, false) {
-            let mut argv = vec![st(b"XADD"), key.clone(), e.id.to_bytes()];
-            for (f, v) in e.fields() {
-                argv.push(Bytes::from(f.to_vec()));
-                argv.push(Bytes::from(v.to_vec()));
+    /// Fed in uneven pieces, with a small budget, the load ends with the
+    /// same data as a one-shot load and never holds more than one record.
+    #[test]
+    fn pieces_of_any_size_load_the_same_data() {
+        let (mut want, rdb) = sample();
+        for piece in [1usize, 7, 4096, 65536, 1 << 20] {
+            let mut ks = Keyspace::new(16);
+            let mut l = IncrementalLoad::new(Limits::default(), true, 0);
+            let mut buf: Vec<u8> = Vec::new();
+            let mut fed = 0;
+            let mut max_buf = 0;
+            while !l.done() {
+                if fed < rdb.len() {
+                    let n = piece.min(rdb.len() - fed);
+                    buf.extend_from_slice(&rdb[fed..fed + n]);
+                    fed += n;
+                }
+                max_buf = max_buf.max(buf.len());
+                let used = l
+                    .feed(&buf, &mut ks, 64 * 1024, fed == rdb.len())
+                    .expect("load");
+                buf.drain(..used);
             }
-            out.push(argv);
-        }
-    } else {
-        out.push(vec![
-            st(b"XADD"),
-            key.clone(),
-            st(b"MAXLEN"),
-            st(b"0"),
-            StreamId::new(0, 1).to_bytes(),
-            st(b"x"),
-            st(b"y"),
-        ]);
-    }
-    out.push(vec![
-        st(b"XSETID"),
-        key.clone(),
-        s.last_id.to_bytes(),
-        st(b"ENTRIESADDED"),
-        num(s.entries_added as i64),
-        st(b"MAXDELETEDID"),
-        s.max_deleted_entry_id.to_bytes(),
-    ]);
-    for (name, g) in &s.cgroups {
-        let gname = Bytes::copy_from_slice(name);
-        out.push(vec![
-            st(b"XGROUP"),
-            st(b"CREATE"),
-            key.clone(),
-            gname.clone(),
-            g.last_id.to_bytes(),
-            st(b"ENTRIESREAD"),
-            num(g.entries_read),
-        ]);
-        for (cname, c) in &g.consumers {
-            let cname = Bytes::copy_from_slice(cname);
-            if c.pel.is_empty() {
-                out.push(vec![
-                    st(b"XGROUP"),
-                    st(b"CREATECONSUMER"),
-                    key.clone(),
-                    gname.clone(),
-                    cname,
-                ]);
-                continue;
-            }
-            for id in &c.pel {
-                let Some(nack) = g.pel.get(id) else { continue };
-                out.push(vec![
-                    st(b"XCLAIM"),
-                    key.clone(),
-                    gname.clone(),
-                    cname.clone(),
-                    st(b"0"),
-                    id.to_bytes(),
-                    st(b"TIME"),
-                    num(nack.delivery_time),
-                    st(b"RETRYCOUNT"),
-                    num(nack.delivery_count as i64),
-                    st(b"JUSTID"),
-                    st(b"FORCE"),
-                ]);
-            }
+            assert!(buf.is_empty());
+            assert_eq!(l.loaded_bytes() as usize, rdb.len());
+            assert_eq!(digest(&mut ks), digest(&mut want), "piece {piece}");
+            assert!(max_buf < 700_000, "piece {piece}: buffered {max_buf}");
         }
     }
-    out
+
+    #[test]
+    fn truncated_or_corrupt_input_is_an_error() {
+        let (_, rdb) = sample();
+        let mut ks = Keyspace::new(16);
+        let mut l = IncrementalLoad::new(Limits::default(), true, 0);
+        let half = &rdb[..rdb.len() / 2];
+        let used = l.feed(half, &mut ks, usize::MAX, false).expect("partial");
+        assert!(used > 0 && !l.done());
+        assert!(matches!(
+            l.feed(&half[used..], &mut ks, usize::MAX, true),
+            Err(RdbError::ShortRead)
+        ));
+        let mut bad = rdb.clone();
+        let n = bad.len();
+        bad[n - 3] ^= 0xff;
+        let mut l = IncrementalLoad::new(Limits::default(), true, 0);
+        let mut ks = Keyspace::new(16);
+        assert!(matches!(
+            l.feed(&bad, &mut ks, usize::MAX, true),
+            Err(RdbError::Checksum { .. })
+        ));
+    }
 }

@@ -15,6 +15,9 @@ pub enum LinkState {
     ReceivePong,
     /// Handshake replies still expected, in order.
     ReceiveAuth,
+    /// The empty-sync guard's questions: INFO server, CONFIG GET save,
+    /// CONFIG GET appendonly (replica-refuse-empty-sync yes only).
+    ReceiveGuard,
     ReceivePort,
     ReceiveIp,
     ReceiveCapa,
@@ -38,13 +41,35 @@ pub enum Framing {
 /// An RDB transfer in progress.
 pub struct Transfer {
     pub framing: Option<Framing>,
+    /// Payload bytes received so far.
     pub read: u64,
-    /// Disk-based load: the temp file and its path. Otherwise in memory.
+    /// Disk-based transfer: the temp file and its path (None: diskless,
+    /// the payload is parsed as it arrives).
     pub file: Option<(std::fs::File, String)>,
-    pub mem: Vec<u8>,
-    /// Last 40 bytes seen (EOF-mark detection across reads).
+    /// Last 40 bytes seen (EOF-mark detection across reads, disk-based).
     pub tail: Vec<u8>,
     pub last_io_ms: i64,
+    pub start_ms: i64,
+    /// The load under way: from the socket (diskless) as bytes arrive, or
+    /// from the temp file once it is complete.
+    pub load: Option<Box<Loading>>,
+}
+
+/// An RDB being loaded into a keyspace of its own, which replaces ours only
+/// once it loaded completely.
+pub struct Loading {
+    pub loader: crate::persist::rdb_stream::IncrementalLoad,
+    pub ks: crate::db::Keyspace,
+    /// swapdb with the same replication history: reads are served from the
+    /// old data meanwhile (INFO async_loading).
+    pub async_mode: bool,
+    /// Disk-based: the received file, read a chunk per loop iteration.
+    pub file: Option<std::fs::File>,
+    pub file_buf: Vec<u8>,
+    pub file_eof: bool,
+    /// Payload size when known (for progress), 0 otherwise.
+    pub total: u64,
+    pub start_ms: i64,
 }
 
 #[derive(Default)]
@@ -68,6 +93,12 @@ pub struct Link {
     /// The db the master's stream had selected when the link went down: a
     /// partial resync continues there (the master does not SELECT again).
     pub master_db: usize,
+    /// What the empty-sync guard learnt in this handshake: the master's
+    /// run id, and whether it persists its data (None: it would not say).
+    pub master_run_id: Option<String>,
+    pub master_persists: Option<bool>,
+    /// Guard replies still expected in this handshake.
+    pub guard_replies: u8,
 }
 
 impl Link {
@@ -83,6 +114,96 @@ impl Link {
     }
 }
 
+/// A reply of the master during the handshake (RESP2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Line(Vec<u8>),
+    Error(Vec<u8>),
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+/// Takes one complete RESP2 reply from the front of `buf`: None when more
+/// bytes are needed, Err for a malformed one (`limit` caps lengths).
+pub fn take_reply(buf: &mut bytes::BytesMut, limit: usize) -> Option<Result<Reply, ()>> {
+    match parse_reply(buf, 0, limit, 0) {
+        Ok(Some((r, used))) => {
+            let _ = buf.split_to(used);
+            Some(Ok(r))
+        }
+        Ok(None) => None,
+        Err(()) => Some(Err(())),
+    }
+}
+
+fn parse_reply(
+    b: &[u8],
+    at: usize,
+    limit: usize,
+    depth: usize,
+) -> Result<Option<(Reply, usize)>, ()> {
+    let Some(nl) = b[at..].iter().position(|&c| c == b'\n') else {
+        return if b.len() - at > limit {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    let end = at + nl;
+    let line = &b[at..if end > at && b[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }];
+    let next = end + 1;
+    let num = || {
+        std::str::from_utf8(line.get(1..).unwrap_or_default())
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or(())
+    };
+    match line.first() {
+        Some(b'+') | Some(b':') => Ok(Some((Reply::Line(line.to_vec()), next))),
+        Some(b'-') => Ok(Some((Reply::Error(line.to_vec()), next))),
+        Some(b'$') => {
+            let n = num()?;
+            if n < 0 {
+                return Ok(Some((Reply::Bulk(None), next)));
+            }
+            let n = usize::try_from(n).map_err(|_| ())?;
+            if n > limit {
+                return Err(());
+            }
+            if b.len() < next + n + 2 {
+                return Ok(None);
+            }
+            Ok(Some((
+                Reply::Bulk(Some(b[next..next + n].to_vec())),
+                next + n + 2,
+            )))
+        }
+        Some(b'*') => {
+            let n = num()?;
+            if depth > 4 || n > 1024 {
+                return Err(());
+            }
+            let mut items = Vec::new();
+            let mut pos = next;
+            for _ in 0..n.max(0) {
+                match parse_reply(b, pos, limit, depth + 1)? {
+                    Some((r, p)) => {
+                        items.push(r);
+                        pos = p;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Reply::Array(items), pos)))
+        }
+        _ => Err(()),
+    }
+}
+
 /// Takes one line (without CR LF) from the front of `buf`, if complete.
 pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
     let nl = buf.iter().position(|&c| c == b'\n')?;
@@ -94,34 +215,41 @@ pub fn take_line(buf: &mut bytes::BytesMut) -> Option<Vec<u8>> {
     Some(v)
 }
 
-/// Wraps the RDB reader of a full sync: while loading, a newline goes to the
-/// master at most once a second (Redis's replica does the same), so a long
-/// load never looks like a dead link to it.
-pub struct KeepAliveReader<R> {
-    inner: R,
-    master_fd: i32,
-    last: std::time::Instant,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl<R> KeepAliveReader<R> {
-    pub fn new(inner: R, master_fd: i32) -> Self {
-        KeepAliveReader {
-            inner,
-            master_fd,
-            last: std::time::Instant::now(),
+    #[test]
+    fn replies_are_taken_whole_or_not_at_all() {
+        let full = b"$5\r\nhello\r\n*2\r\n$4\r\nsave\r\n$0\r\n\r\n-NOPERM no\r\n";
+        for cut in 0..full.len() {
+            let mut b = bytes::BytesMut::from(&full[..cut]);
+            let mut got = Vec::new();
+            while let Some(r) = take_reply(&mut b, 1 << 20) {
+                got.push(r.expect("well formed"));
+            }
+            assert!(got.len() <= 3);
         }
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for KeepAliveReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.master_fd >= 0 && self.last.elapsed() >= std::time::Duration::from_secs(1) {
-            self.last = std::time::Instant::now();
-            // One byte on a non-blocking socket: it goes out or is dropped,
-            // never blocks the load.
-            // SAFETY: write(2) of a static one-byte buffer to a descriptor we own.
-            unsafe { libc::write(self.master_fd, b"\n".as_ptr() as *const libc::c_void, 1) };
-        }
-        self.inner.read(buf)
+        let mut b = bytes::BytesMut::from(&full[..]);
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Bulk(Some(b"hello".to_vec()))))
+        );
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Array(vec![
+                Reply::Bulk(Some(b"save".to_vec())),
+                Reply::Bulk(Some(Vec::new()))
+            ])))
+        );
+        assert_eq!(
+            take_reply(&mut b, 1 << 20),
+            Some(Ok(Reply::Error(b"-NOPERM no".to_vec())))
+        );
+        assert!(b.is_empty());
+        let mut bad = bytes::BytesMut::from(&b"$99999999999\r\n"[..]);
+        assert_eq!(take_reply(&mut bad, 1 << 20), Some(Err(())));
+        let mut bad = bytes::BytesMut::from(&b"?\r\n"[..]);
+        assert_eq!(take_reply(&mut bad, 1 << 20), Some(Err(())));
     }
 }

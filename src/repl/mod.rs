@@ -4,8 +4,8 @@
 //! (`replication`, `repl_master`, `repl_replica`, `repl_transfer`).
 
 pub mod backlog;
+pub mod lag;
 pub mod link;
-pub mod sockets;
 
 /// Replica-side bookkeeping kept on a replica's `Client`.
 #[derive(Default, Debug)]
@@ -17,9 +17,10 @@ pub struct ReplicaInfo {
     pub ack_offset: i64,
     pub ack_time_ms: i64,
     pub state: ReplicaState,
-    /// Stream produced while the replica waits for or receives its RDB;
-    /// appended to its output once the RDB is through.
-    pub pending: Vec<u8>,
+    /// Where this replica is in the shared replication buffer (None until
+    /// stream bytes exist for it: a replica waiting for its RDB holds the
+    /// stream produced since the fork; it is written once it is online).
+    pub repl_pos: Option<backlog::Pos>,
     /// Disk-based transfer: the RDB file and how much of it was sent.
     pub rdb_file: Option<std::fs::File>,
     pub rdb_off: u64,
@@ -33,6 +34,18 @@ pub struct ReplicaInfo {
     /// An ACK came before the diskless child was reaped: the replica loaded
     /// the whole payload already, so streaming starts with the reaping.
     pub acked_early: bool,
+    /// Diskless transfer: bytes of the current pipe chunk written to this
+    /// replica, and when a write last went through (repl-timeout).
+    pub pipe_written: usize,
+    pub pipe_blocked_since_ms: i64,
+    /// Full sync payload bytes sent so far, and the total when known
+    /// (disk-based: the file size).
+    pub sync_sent_bytes: u64,
+    /// Announced `REPLCONF capa digest-at` (a ferrodis replica).
+    pub capa_digest: bool,
+    /// DIGEST-AT-OFFSET markers to write into its stream: (offset, bytes),
+    /// each exactly after the byte at that offset.
+    pub markers: Vec<(i64, Vec<u8>)>,
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).
@@ -87,8 +100,55 @@ pub struct Repl {
     pub getack_pending: bool,
     /// Clients blocked in WAIT.
     pub waiters: Vec<Waiter>,
-    /// The second (since startup) of the last PING to replicas.
-    pub last_ping_second: i64,
+    /// Keys with a TTL that clients of this writable replica wrote: the
+    /// replica expires them itself (its master knows nothing of them).
+    pub replica_keys_with_expire: std::collections::HashSet<(usize, crate::sds::Sds)>,
+    /// The disk save for replicas lost the last replica waiting for it:
+    /// killed before the loop sleeps.
+    pub kill_child_asap: bool,
+    /// A diskless transfer in progress: the child's RDB comes through this
+    /// pipe and is written to every replica by the loop.
+    pub pipe: Option<RdbPipe>,
+    /// Calls of the once-a-second replication cron so far (PING period).
+    pub cron_calls: i64,
+    /// When the stream's bytes were produced (lag in time, REPL-DELAY).
+    pub produced: lag::OffsetTimes,
+    /// Fault injection (DEBUG REPL-*): the stream to replicas is held until
+    /// then; delayed by that many ms; our master's stream is not applied
+    /// until then.
+    pub pause_until_ms: i64,
+    pub delay_ms: i64,
+    pub pause_apply_until_ms: i64,
+    /// Replicas whose lag crossed replica-lag-alert-ms (logged once).
+    pub lag_alerted: bool,
+    /// The empty-sync guard refused our master's payload: the link stays
+    /// down until REPLICAOF, DEBUG REPL-ACCEPT-EMPTY or the config says yes.
+    pub refused_empty: bool,
+    /// DEBUG REPL-ACCEPT-EMPTY: the next empty full sync goes through.
+    pub accept_empty_once: bool,
+    /// Our master's run id at our last successful sync, when it told.
+    pub synced_run_id: Option<String>,
+    /// DEBUG DIGEST-AT-OFFSET calls waiting for replicas.
+    pub digest_requests: Vec<DigestRequest>,
+    pub digest_seq: u64,
+    /// The running command made a reply for a replica of ours.
+    pub replica_reply: bool,
+}
+
+/// A replica asked for its digest: (replica, its name, its answer as
+/// (offset, digest) once it came).
+pub type DigestTarget = (crate::net::ClientRef, String, Option<(i64, String)>);
+
+/// A DEBUG DIGEST-AT-OFFSET call waiting for its replicas.
+pub struct DigestRequest {
+    pub id: u64,
+    pub client: crate::net::ClientRef,
+    pub offset: i64,
+    pub deadline_ms: i64,
+    pub master_digest: String,
+    pub replicas: Vec<DigestTarget>,
+    /// Replicas that cannot answer (no capability: real Redis).
+    pub unsupported: Vec<String>,
 }
 
 /// A background RDB child working for replicas.
@@ -97,6 +157,25 @@ pub struct ReplChild {
     pub pid: i32,
     pub diskless: bool,
     pub started_ms: i64,
+}
+
+/// Token of the diskless transfer's pipe in the poller (just below the
+/// listeners' range).
+pub const RDB_PIPE_TOKEN: usize = usize::MAX - 65;
+
+/// The read end of a diskless child's pipe and the chunk being written to
+/// the replicas (Redis 7.0's rdb_pipe_*): the next chunk is read only once
+/// every replica took this one, so the slowest replica sets the pace.
+pub struct RdbPipe {
+    pub file: mio::net::UnixStream,
+    pub buf: Vec<u8>,
+    /// Replicas still receiving the payload.
+    pub conns: Vec<crate::net::ClientRef>,
+    /// The child closed its end and everything read was written.
+    pub eof: bool,
+    /// The child was reaped before the pipe ran dry: its result.
+    pub child_exit: Option<bool>,
+    pub registered: bool,
 }
 
 /// A client blocked in WAIT numreplicas timeout.
@@ -133,7 +212,21 @@ impl Repl {
             diskless_start_at_ms: None,
             getack_pending: false,
             waiters: Vec::new(),
-            last_ping_second: -1,
+            replica_keys_with_expire: Default::default(),
+            kill_child_asap: false,
+            pipe: None,
+            cron_calls: 0,
+            produced: lag::OffsetTimes::default(),
+            pause_until_ms: 0,
+            delay_ms: 0,
+            pause_apply_until_ms: 0,
+            lag_alerted: false,
+            refused_empty: false,
+            accept_empty_once: false,
+            synced_run_id: None,
+            digest_requests: Vec::new(),
+            digest_seq: 0,
+            replica_reply: false,
         }
     }
 
@@ -145,8 +238,19 @@ impl Repl {
         self.master_link_up
     }
 
-    pub fn backlog_memory(&self) -> usize {
-        self.backlog.as_ref().map_or(0, |b| b.capacity())
+    /// Memory of the shared replication buffer (backlog and replicas).
+    pub fn buffer_memory(&self) -> usize {
+        self.backlog.as_ref().map_or(0, |b| b.memory())
+    }
+
+    /// What the replication buffer holds beyond repl-backlog-size (and its
+    /// block overhead): memory kept for replicas, not counted for
+    /// maxmemory (Redis 7.0's freeMemoryGetNotCountedMemory).
+    pub fn buffer_not_counted(&self, backlog_size: u64) -> u64 {
+        let mem = self.buffer_memory() as u64;
+        let blocks = backlog_size / backlog::MIN_BLOCK as u64 + 1;
+        let counted = backlog_size + blocks * backlog::BLOCK_OVERHEAD as u64;
+        mem.saturating_sub(counted)
     }
 
     /// A new replication history (DEBUG CHANGE-REPL-ID, first backlog).

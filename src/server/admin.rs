@@ -221,6 +221,9 @@ impl Server {
     pub fn reply(&mut self, key: usize, f: impl FnOnce(&mut Out<'_>)) {
         if let Some(c) = self.clients.get_mut(key) {
             if c.kind != Kind::Normal {
+                // A replica of ours must get no replies: it is dropped
+                // (`replica_replied`).
+                self.repl.replica_reply |= c.kind == Kind::Replica;
                 return;
             }
             let resp = c.resp;
@@ -514,8 +517,12 @@ impl Server {
             let _ = std::fs::remove_file(&self.cfg.unixsocket);
         }
         // Flush whatever replies are pending (e.g. to replicas).
-        for (_, c) in self.clients.iter_mut() {
-            let _ = c.flush();
+        let keys: Vec<usize> = self.clients.iter().map(|(k, _)| k).collect();
+        for k in keys {
+            let _ = match self.clients.get_mut(k) {
+                Some(c) if c.kind != crate::net::Kind::Replica => c.flush(),
+                _ => self.write_replica(k),
+            };
         }
         if self.sentinel.is_some() {
             log::warn!("Sentinel is now ready to exit, bye bye...");
@@ -548,9 +555,12 @@ impl Server {
                 .collect();
             let before = self.cfg.clone();
             let local = self.client_is_local(key);
+            // (A replica loading its master's RDB asynchronously is loading
+            // too, for these configs.)
+            let loading = self.persist.loading || self.persist.async_loading;
             let changed = self
                 .cfg
-                .set_from(&pairs, local, self.persist.loading)
+                .set_from(&pairs, local, loading)
                 .map_err(CmdError::msg)?;
             // New listening addresses are the one change that can still fail:
             // on failure the old config (and its sockets) come back.

@@ -329,7 +329,11 @@ impl Server {
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .unwrap_or_default();
         let events = if c.pending_reply() > 0 { "rw" } else { "r" };
-        let m = super::client_mem::client_mem(c, self.pubsub_entries(key));
+        let mut m = super::client_mem::client_mem(c, self.pubsub_entries(key));
+        // A replica's output is its part of the shared replication buffer.
+        let shared = self.replica_shared_memory(key) as usize;
+        m.omem += shared;
+        m.tot_mem += shared;
         // The master link runs as no user (Redis: "(superuser)").
         let user = if c.kind == Kind::Master {
             "(superuser)".to_string()
@@ -536,6 +540,11 @@ impl Server {
             }
         } else {
             self.close_async(victim);
+            // Redis frees the victim at once: its peer sees the connection
+            // go now, not when this command (or the MULTI around it) ends.
+            if let Some(c) = self.clients.get(victim) {
+                c.stream.shutdown();
+            }
         }
     }
 }

@@ -49,6 +49,7 @@ impl Server {
         if !self.scripts.ldb.children.is_empty() {
             self.ldb_reap_children();
         }
+        self.repl_cron_tick();
         self.repl_cron();
         if self.cluster.is_some() {
             self.cluster_cron_maybe();

@@ -23,8 +23,10 @@ impl Server {
         if used <= max {
             return true;
         }
-        // The replication and AOF buffers are not counted, as in Redis.
-        used = used.saturating_sub(self.repl.backlog_memory() as u64);
+        // What the replication buffer keeps beyond the backlog is not
+        // counted, as in Redis 7.0.
+        let not_counted = self.repl.buffer_not_counted(self.cfg.repl_backlog_size);
+        used = used.saturating_sub(not_counted);
         if used <= max {
             return true;
         }
@@ -47,7 +49,8 @@ impl Server {
                 reply_at: None,
             });
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);
-            if super::info::used_memory().saturating_sub(self.repl.backlog_memory() as u64) <= max {
+            let not_counted = self.repl.buffer_not_counted(self.cfg.repl_backlog_size);
+            if super::info::used_memory().saturating_sub(not_counted) <= max {
                 return true;
             }
         }

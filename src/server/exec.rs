@@ -171,12 +171,22 @@ impl Server {
                     }
                     c.last_interaction_ms = self.ks.now_ms;
                     if argv.is_empty() {
-                        // An empty line: replicas and masters use "\n" as a keep-alive.
+                        // An empty line: replicas and masters use "\n" as a
+                        // keep-alive (a loading replica's counts as an ACK's
+                        // time, as in Redis).
                         self.argv = argv;
+                        let now = self.ks.now_ms;
+                        if let Some(r) = self.clients.replica_mut(key) {
+                            r.ack_time_ms = now;
+                        }
                         continue;
                     }
                     let from_master = c.kind == Kind::Master;
+                    let from_replica = c.kind == Kind::Replica;
+                    // (Not part of the stream: moves no offset, not proxied.)
+                    let marker = from_master && super::repl_digest::is_digest_marker(&argv);
                     let reply_mark = c.reply.len();
+                    self.repl.replica_reply = false;
                     c.cur_request_len = consumed;
                     c.cur_argv_len = argv.iter().map(|a| a.len()).sum();
                     self.clients.tracking.defer_pending = true;
@@ -194,13 +204,16 @@ impl Server {
                         self.cluster_reset_asking(key, &argv);
                     }
                     self.apply_reply_mode(key, reply_mark, &argv[0]);
+                    if from_replica {
+                        self.replica_replied(key, reply_mark, &argv);
+                    }
                     // Invalidations the command caused for this client
                     // follow its reply (pushes ignore CLIENT REPLY).
                     self.tracking_send_pending();
                     self.reset_caching_flag(key, &argv);
                     argv.clear();
                     self.argv = argv;
-                    if from_master {
+                    if from_master && !marker {
                         // Applied: proxy the exact bytes to our sub-replicas.
                         self.repl_master_applied(&frame);
                     }
@@ -265,6 +278,9 @@ impl Server {
                 return;
             }
         };
+        if let Some(c) = self.clients.get_mut(key) {
+            c.last_cmd = cmd.name;
+        }
         if !cmd.arity_ok(argv.len()) {
             self.reject(key, Some(cmd), CmdError::arity(cmd.name));
             return;
@@ -374,6 +390,19 @@ impl Server {
         let Some(c) = self.clients.get(key) else {
             return;
         };
+        if c.kind == Kind::Replica
+            && flags_now & (cmd::flag::WRITE | cmd::flag::READONLY | cmd::flag::MAY_REPLICATE) != 0
+        {
+            self.reject(
+                key,
+                Some(cmd),
+                "ERR Replica can't interact with the keyspace".into(),
+            );
+            return;
+        }
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
         let is_write = flags_now & cmd::flag::WRITE != 0;
         if self.repl.is_replica() && self.cfg.replica_read_only && !is_master && is_write {
             self.reject(key, Some(cmd), error::READONLY.into());
@@ -405,6 +434,10 @@ impl Server {
         }
         if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
             self.reject(key, Some(cmd), error::LOADING.into());
+            return;
+        }
+        if let Some(e) = self.loading_refusal(argv, is_master) {
+            self.reject(key, Some(cmd), e);
             return;
         }
         // Queued only once every state check passed, as in Redis.
@@ -463,6 +496,8 @@ impl Server {
             Some(t) if self.prop.depth == 0 => t,
             _ => crate::util::monotonic_us(),
         };
+        // (The common single command is propagated from inside.)
+        let offset_before = self.repl.master_repl_offset;
         self.prop.depth += 1;
         let all_keys_readable = self
             .clients
@@ -486,6 +521,14 @@ impl Server {
         let nested_before = self.stats.nested_error_replies;
         let dirty_before = self.dirty;
         let outer_call = std::mem::take(&mut self.prop.call);
+        // A client writing on a writable replica: note the keys it touches
+        // (those left with a TTL are expired by this replica itself).
+        let track_written = self.ks.expire_mode == ExpireMode::Replica
+            && cmd.has(cmd::flag::WRITE)
+            && self.ks.written_keys.is_none();
+        if track_written {
+            self.ks.written_keys = Some(Vec::new());
+        }
         let mut rewritten = Vec::new();
         let mut ok = true;
         match cmd.proc {
@@ -525,6 +568,9 @@ impl Server {
                 rewritten = std::mem::take(&mut ctx.rewritten);
                 let effect = std::mem::take(&mut ctx.effect);
                 drop(ctx);
+                if c.kind == Kind::Replica && !self.sink.is_empty() {
+                    self.repl.replica_reply = true;
+                }
                 if let Err(e) = r {
                     ok = false;
                     self.reply_error(key, &e);
@@ -551,6 +597,11 @@ impl Server {
                     ok = false;
                     self.reply_error(key, &command_panicked(cmd.name));
                 }
+            }
+        }
+        if track_written {
+            if let Some(keys) = self.ks.written_keys.take() {
+                self.remember_replica_keys_with_expire(keys);
             }
         }
         // Keys expired on the way were deleted before the command acted.
@@ -608,10 +659,9 @@ impl Server {
         self.stats.numcommands += 1;
         self.prop.depth -= 1;
         if self.prop.depth == 0 {
-            let before = self.repl.master_repl_offset;
             self.flush_propagation();
             // WAIT counts acknowledgements up to this client's last write.
-            if self.repl.master_repl_offset != before {
+            if self.repl.master_repl_offset != offset_before {
                 let off = self.repl.master_repl_offset;
                 if let Some(c) = self.clients.get_mut(key) {
                     c.woff = off;

@@ -103,7 +103,6 @@ impl Server {
         // Writes wait until the failover ends one way or the other.
         self.clients_paused_until_ms = i64::MAX;
         self.pause_writes_only = true;
-        self.repl.getack_pending = true;
         self.reply_ok(key);
         Ok(())
     }
@@ -125,7 +124,6 @@ impl Server {
         if f.state != FailoverState::WaitForSync {
             return;
         }
-        self.repl.getack_pending = true;
         let now = crate::util::mstime();
         if f.end_ms != 0 && f.end_ms <= now {
             if let (true, Some((h, p))) = (f.force, f.target.clone()) {

@@ -32,6 +32,12 @@ impl Server {
         if threshold == 0 || ms < threshold {
             return;
         }
+        self.latency_record(event, ms);
+    }
+
+    /// Records a sample whatever latency-monitor-threshold says (events
+    /// with a threshold of their own, like replica-lag).
+    pub fn latency_record(&mut self, event: &'static str, ms: u64) {
         let now = self.ks.now_ms / 1000;
         let s = self.latency.events.entry(event).or_default();
         s.max = s.max.max(ms);

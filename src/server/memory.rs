@@ -78,8 +78,10 @@ impl Server {
         let startup = crate::alloc::startup();
         let (allocated, active, rss) = crate::alloc::allocator_stats();
         let resident = rss;
-        let backlog = self.repl.backlog_memory() as u64;
-        let slaves = self.clients_memory(true);
+        // The shared replication buffer counts as backlog up to
+        // repl-backlog-size, the rest as the replicas' (Redis 7.0).
+        let (backlog, replicas_share) = self.repl_memory_split();
+        let slaves = self.clients_memory(true) + replicas_share;
         let normal = self.clients_memory(false);
         let aof = if self.persist.aof.state == crate::persist::aof::AofState::Off {
             0

@@ -48,7 +48,13 @@ pub mod persistence_aof;
 pub mod pubsub;
 pub mod redact;
 pub mod reject;
+pub mod repl_buffer;
+pub mod repl_debug;
+pub mod repl_digest;
+pub mod repl_guard;
 pub mod repl_master;
+pub mod repl_observe;
+pub mod repl_pipe;
 pub mod repl_replica;
 pub mod repl_transfer;
 pub mod replication;
@@ -120,6 +126,9 @@ pub struct Stats {
     pub sync_full: u64,
     pub sync_partial_ok: u64,
     pub sync_partial_err: u64,
+    /// Replication stream bytes written to replicas and read from our master.
+    pub net_repl_output_bytes: u64,
+    pub net_repl_input_bytes: u64,
     pub expired_stale_perc: f64,
     pub expire_cycle_time_used: u64,
     pub io_reads: u64,
@@ -441,6 +450,13 @@ impl Server {
             } else {
                 Duration::from_micros(next_cron.saturating_sub(now))
             };
+            // Held replication data (DEBUG REPL-PAUSE/DELAY) is handed on
+            // within a few ms of its time.
+            let timeout = if self.repl_timer_pending() {
+                timeout.min(Duration::from_millis(2))
+            } else {
+                timeout
+            };
             self.poll_and_dispatch(&mut events, timeout)?;
             if crate::util::monotonic_us() >= next_cron {
                 self.cron();
@@ -464,6 +480,10 @@ impl Server {
             let t = ev.token().0;
             if t >= LISTENER_TOKEN_BASE {
                 self.accept(t - LISTENER_TOKEN_BASE);
+                continue;
+            }
+            if t == crate::repl::RDB_PIPE_TOKEN {
+                self.rdb_pipe_readable();
                 continue;
             }
             if (crate::cluster::BUS_LISTENER_TOKEN..crate::cluster::TOKEN_END).contains(&t) {
@@ -503,14 +523,12 @@ impl Server {
         let Some(c) = self.clients.get_mut(key) else {
             return;
         };
+        if c.kind == Kind::Replica {
+            self.replica_writable(key);
+            return;
+        }
         if c.pending_reply() == 0 {
-            let bulk = self
-                .clients
-                .replica(key)
-                .is_some_and(|r| r.rdb_file.is_some());
-            if bulk {
-                self.send_bulk_to_replicas();
-            } else if !self.link_connecting(key) {
+            if !self.link_connecting(key) {
                 self.want_write(key, false);
             }
             return;
@@ -526,7 +544,27 @@ impl Server {
             }
             Err(_) => self.close_async(key),
         }
-        self.repl_after_write(key);
+    }
+
+    /// A replica's socket is writable: the RDB file goes on, or its part
+    /// of the shared replication stream.
+    fn replica_writable(&mut self, key: usize) {
+        let bulk = self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.rdb_file.is_some());
+        if bulk {
+            self.send_bulk_to_replicas();
+            return;
+        }
+        if self.in_rdb_pipe(key) {
+            self.rdb_pipe_replica_writable(key);
+            return;
+        }
+        match self.write_replica(key) {
+            Ok(done) => self.want_write(key, !done),
+            Err(_) => self.close_async(key),
+        }
     }
 
     /// Reads what the socket has and executes every complete command.
@@ -537,8 +575,29 @@ impl Server {
         if c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY) {
             return;
         }
+        if self.repl_apply_paused(key) {
+            // DEBUG REPL-PAUSE-APPLY: the stream waits in the socket.
+            return;
+        }
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let before = c.query.len();
-        let r = c.read_some(MAX_READ_PER_EVENT, drain);
+        let r = if self.repl_link_read_paused(key) {
+            // A slow load: its unparsed input waits in the socket.
+            if !self.pending_input.contains(&key) {
+                self.pending_input.push(key);
+            }
+            Ok(true)
+        } else {
+            match self.clients.get_mut(key) {
+                Some(c) => c.read_some(MAX_READ_PER_EVENT, drain),
+                None => return,
+            }
+        };
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
         let read = c.query.len() - before;
         self.stats.net_input_bytes += read as u64;
         if read > 0 {
@@ -642,6 +701,22 @@ impl Server {
         }
     }
 
+    /// Writes what a client has pending: a replica from the shared
+    /// replication buffer too. None when there was nothing to write.
+    fn write_pending(&mut self, key: usize) -> Option<io::Result<bool>> {
+        let c = self.clients.get_mut(key)?;
+        if c.kind == Kind::Replica {
+            return Some(self.write_replica(key));
+        }
+        if c.pending_reply() == 0 {
+            return None;
+        }
+        let sent_before = c.stat_net_out;
+        let r = c.flush();
+        self.stats.net_output_bytes += c.stat_net_out - sent_before;
+        Some(r)
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         if self.cluster.is_some() {
@@ -663,16 +738,24 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
+            // Nothing more goes to a client that is closing (a replica
+            // killed inside MULTI does not get the transaction's stream).
+            if c.has(flags::CLOSE_ASAP) {
                 continue;
             }
-            let sent_before = c.stat_net_out;
-            let r = c.flush();
-            self.stats.net_output_bytes += c.stat_net_out - sent_before;
+            let Some(r) = self.write_pending(key) else {
+                continue;
+            };
             self.stats.io_writes += 1;
             match r {
-                Ok(true) if c.has(flags::CLOSE_AFTER_REPLY) => self.close_async(key),
-                Ok(true) => c.obuf_soft_since_ms = 0,
+                Ok(true) => {
+                    if let Some(c) = self.clients.get_mut(key) {
+                        c.obuf_soft_since_ms = 0;
+                        if c.has(flags::CLOSE_AFTER_REPLY) {
+                            self.close_async(key);
+                        }
+                    }
+                }
                 Ok(false) => {
                     self.want_write(key, true);
                     self.check_output_limits(key);
@@ -695,6 +778,10 @@ impl Server {
         let closing = std::mem::take(&mut self.close_list);
         for key in closing {
             self.free_client(key);
+        }
+        // Blocks no replica needs any more go, ten times the feeding pace.
+        if self.repl.backlog.is_some() {
+            self.trim_repl_buffer(10 * crate::repl::backlog::TRIM_BLOCKS_PER_CALL);
         }
         if self.cluster.is_some() {
             self.cluster_flush_pending();

@@ -88,7 +88,7 @@ fn write_aof_commands(
                     }
                 }
                 Value::Stream(s) => {
-                    for cmd in crate::persist::rdb_stream::aof_commands(&key, s) {
+                    for cmd in crate::persist::rdb_type_stream::aof_commands(&key, s) {
                         cat_command(&mut buf, &cmd);
                     }
                 }

@@ -15,14 +15,17 @@ impl Server {
         self.stats.total_error_replies += 1;
         *self.errorstats.entry(e.code().to_string()).or_insert(0) += 1;
         if let Some(c) = self.clients.get_mut(key) {
-            if c.kind == Kind::Master {
-                // Errors from applying the master's stream are worth a log line.
-                log::warn!(
-                    "== CRITICAL == This replica is sending an error to its master: '{}'",
-                    e.text()
-                );
-                return;
+            if c.kind != Kind::Normal {
+                // An error on a replication link: the data sets may diverge.
+                let master = c.kind == Kind::Master;
+                self.log_link_error(key, e);
+                if master {
+                    return;
+                }
             }
+            let Some(c) = self.clients.get_mut(key) else {
+                return;
+            };
             let resp = c.resp;
             Out::new(&mut c.reply, resp).error(e.text());
         }

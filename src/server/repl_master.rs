@@ -46,8 +46,13 @@ impl Server {
 
     pub fn cmd_psync(&mut self, key: usize, argv: &[Bytes]) -> R {
         let replid = String::from_utf8_lossy(&argv[1]).into_owned();
-        let offset = crate::encoding::numbers::string2ll(&argv[2])
-            .ok_or(CmdError::from(crate::error::NOT_INT))?;
+        let Some(offset) = crate::encoding::numbers::string2ll(&argv[2]) else {
+            log::warn!(
+                "Replica {} asks for synchronization but with a wrong offset",
+                self.replica_name(key)
+            );
+            return Err(crate::error::NOT_INT.into());
+        };
         if argv.len() > 3 {
             if argv.len() > 4 || !crate::cmd::eq_ic(&argv[3], "failover") {
                 return Err(crate::error::SYNTAX.into());
@@ -96,7 +101,7 @@ impl Server {
         if let Some(info) = info {
             info.state = ReplicaState::WaitBgsaveStart;
             info.old_sync = psync.is_none();
-            info.pending.clear();
+            info.repl_pos = None;
         }
         self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
@@ -151,21 +156,25 @@ impl Server {
         } else {
             "+CONTINUE\r\n".to_string()
         };
-        let mut data = line.into_bytes();
-        let before = data.len();
-        if let Some(b) = &self.repl.backlog {
-            b.copy_from(offset, &mut data);
-        }
-        let sent = data.len() - before;
+        // The replica references the backlog from its offset on: nothing
+        // is copied, however long the history it needs.
+        let pos = self.repl.backlog.as_ref().and_then(|b| b.pos_at(offset));
+        let sent = self
+            .repl
+            .backlog
+            .as_ref()
+            .zip(pos)
+            .map_or(0, |(b, p)| b.pending_from(p));
         let now = self.ks.now_ms;
         if let Some(info) = self.replica_info(key) {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
+            info.repl_pos = pos;
         }
         self.clients.add_replica(key);
         if let Some(c) = self.clients.get_mut(key) {
             c.kind = Kind::Replica;
-            c.reply.extend_from_slice(&data);
+            c.reply.extend_from_slice(line.as_bytes());
         }
         self.mark_pending_write(key);
         self.stats.sync_partial_ok += 1;
@@ -185,10 +194,10 @@ impl Server {
                     .replicas()
                     .find(|(k, _, r)| *k != key && r.state == ReplicaState::WaitBgsaveEnd);
                 if let Some((_, _, d)) = donor {
-                    let (pending, off) = (d.pending.clone(), d.psync_offset);
+                    let (pos, off) = (d.repl_pos, d.psync_offset);
                     self.setup_full_resync(key, off);
                     if let Some(info) = self.replica_info(key) {
-                        info.pending = pending;
+                        info.repl_pos = pos;
                     }
                     log::info!("Waiting for end of BGSAVE for SYNC");
                     return;
@@ -230,7 +239,7 @@ impl Server {
         }
         info.state = ReplicaState::WaitBgsaveEnd;
         info.psync_offset = offset;
-        info.pending.clear();
+        info.repl_pos = None;
         info.acked_early = false;
         self.mark_pending_write(key);
     }
@@ -263,12 +272,8 @@ impl Server {
             }
         }
         let result = if diskless {
-            let fds: Vec<i32> = waiting
-                .iter()
-                .filter_map(|&k| self.clients.get(k).map(|c| c.stream.raw_fd()))
-                .collect();
             log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
-            self.fork_rdb_to_sockets(fds)
+            self.fork_rdb_to_pipe(&waiting)
         } else {
             log::info!("Starting BGSAVE for SYNC with target: disk");
             self.fork_rdb_to_disk()
@@ -294,9 +299,21 @@ impl Server {
     /// The replication child exited: hand the RDB to the replicas waiting
     /// for it, or drop them on failure.
     pub fn repl_child_done(&mut self, ok: bool) {
-        let Some(child) = self.repl.child.take() else {
+        let Some(child) = self.repl.child else {
             return;
         };
+        if child.diskless {
+            // The child may exit before the loop read all it wrote: the
+            // transfer ends when the pipe runs dry.
+            if let Some(p) = self.repl.pipe.as_mut() {
+                if ok && !p.eof {
+                    p.child_exit = Some(ok);
+                    return;
+                }
+            }
+            self.rdb_pipe_cleanup();
+        }
+        self.repl.child = None;
         let waiting: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::WaitBgsaveEnd);
         if !ok {
             log::warn!("Background transfer error");
@@ -352,11 +369,15 @@ impl Server {
         info.rdb_file = Some(file);
         info.rdb_off = 0;
         info.rdb_size = size;
+        info.sync_sent_bytes = 0;
         self.mark_pending_write(key);
     }
 
     /// Pushes RDB file bytes to replicas in SendBulk with sendfile(2).
     pub fn send_bulk_to_replicas(&mut self) {
+        if self.ks.now_ms < self.repl.pause_until_ms {
+            return;
+        }
         let sending: Vec<usize> = self.replicas_where(|r| r.state == ReplicaState::SendBulk);
         for k in sending {
             let Some((c, info)) = self.clients.with_replica_mut(k) else {
@@ -391,7 +412,9 @@ impl Server {
                     unsafe { libc::sendfile(fd, file.as_raw_fd(), &mut off, left.min(1 << 20)) };
                 if n > 0 {
                     info.rdb_off += n as u64;
+                    info.sync_sent_bytes = info.rdb_off;
                     self.stats.net_output_bytes += n as u64;
+                    self.stats.net_repl_output_bytes += n as u64;
                     continue;
                 }
                 let err = std::io::Error::last_os_error();
@@ -425,11 +448,9 @@ impl Server {
     /// The RDB is through: the buffered stream follows, then the live one.
     pub fn replica_online(&mut self, key: usize) {
         let now = self.ks.now_ms;
-        if let Some((c, info)) = self.clients.with_replica_mut(key) {
+        if let Some(info) = self.clients.replica_mut(key) {
             info.state = ReplicaState::Online;
             info.ack_time_ms = now;
-            let pending = std::mem::take(&mut info.pending);
-            c.reply.extend_from_slice(&pending);
         }
         self.mark_pending_write(key);
     }
@@ -491,8 +512,10 @@ impl Server {
                     .rsplit_once(':')
                     .map_or(c.addr.as_str(), |(h, _)| h)
                     .to_string();
-                let port = self.clients.replica(key).map_or(0, |r| r.listening_port);
-                format!("{ip}:{port}")
+                match self.clients.replica(key).map_or(0, |r| r.listening_port) {
+                    0 => format!("{ip}:<unknown-replica-port>"),
+                    port => format!("{ip}:{port}"),
+                }
             }
             None => "?".into(),
         }
@@ -527,28 +550,30 @@ impl Server {
             r.state == ReplicaState::WaitBgsaveStart
                 || (r.state == ReplicaState::WaitBgsaveEnd && disk_child)
         });
-        if self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
-            for k in waiting {
-                if let Some(c) = self.clients.get_mut(k) {
-                    c.reply.push(b'\n');
-                }
-                self.mark_pending_write(k);
+        for k in waiting {
+            if let Some(c) = self.clients.get_mut(k) {
+                c.reply.push(b'\n');
             }
+            self.mark_pending_write(k);
         }
         // PING the replicas every repl-ping-replica-period seconds.
         let has_replicas = self.clients.has_replicas();
-        // As Redis's replicationCron: on the seconds (since startup) that
-        // are multiples of the period, not "a period after the first
-        // replica came" (which would PING a new replica at once).
+        // As Redis's replicationCron: on the calls of this once-a-second
+        // cron (counted from 0, the call at startup) that are multiples of
+        // the period, not "a period after the first replica came" (which
+        // would PING a new replica at once).
         let period = self.cfg.repl_ping_replica_period.max(1) as i64;
-        let second = (now - self.start_ms) / 1000;
+        let call = self.repl.cron_calls;
+        self.repl.cron_calls += 1;
+        // (Not during a FAILOVER's pause: it waits for the offset to match;
+        // nor during a cluster manual failover's.)
+        let failover_pause = self.failover.is_some() && self.clients_paused_until_ms != 0;
         if has_replicas
             && !self.repl.is_replica()
-            && second % period == 0
-            && second != self.repl.last_ping_second
+            && !failover_pause
             && !self.cluster_manual_failover_paused()
+            && call % period == 0
         {
-            self.repl.last_ping_second = second;
             self.propagate_now_raw_command(&[Bytes::from_static(b"PING")]);
         }
         // Drop replicas that stopped acknowledging.
@@ -562,6 +587,12 @@ impl Server {
                 self.replica_name(k)
             );
             self.close_async(k);
+        }
+        self.rdb_pipe_timeouts();
+        // Output limits once a second as well: a soft limit expires even
+        // when no new stream arrives.
+        for k in self.clients.replica_keys() {
+            self.check_replica_output_limit(k);
         }
         // Free the backlog after repl-backlog-ttl without replicas.
         if !self.repl.is_replica() && self.repl.backlog.is_some() && self.cfg.repl_backlog_ttl > 0 {
@@ -588,7 +619,7 @@ impl Server {
             return;
         }
         let mut buf = Vec::new();
-        super::replication::encode_command(&mut buf, argv);
+        super::repl_buffer::encode_command(&mut buf, argv);
         self.repl_feed_raw(&buf);
     }
 
@@ -604,30 +635,6 @@ impl Server {
             match super::persistence::rdb_save_file(&s.ks, &dir, &file, &aux, fill) {
                 Ok(()) => 0,
                 Err(_) => 1,
-            }
-        })
-    }
-
-    /// Forks a child writing `$EOF:<mark>`, the RDB and the mark straight to
-    /// the replicas' sockets.
-    fn fork_rdb_to_sockets(&mut self, fds: Vec<i32>) -> Result<i32, String> {
-        let aux = self.rdb_aux();
-        let mark = crate::util::random_hex40();
-        let timeout_ms = (self.cfg.repl_timeout.max(1) * 1000) as i32;
-        self.start_child(crate::persist::fork::ChildKind::ReplDiskless, move |s| {
-            let mut w = crate::repl::sockets::SocketsWriter::new(fds, timeout_ms);
-            let r = (|| -> std::io::Result<()> {
-                use std::io::Write;
-                let mut bw = std::io::BufWriter::with_capacity(64 * 1024, &mut w);
-                bw.write_all(format!("$EOF:{mark}\r\n").as_bytes())?;
-                crate::persist::rdb::write_rdb(&s.ks, &mut bw, &aux)?;
-                bw.write_all(mark.as_bytes())?;
-                bw.flush()
-            })();
-            if r.is_ok() && w.any_alive() {
-                0
-            } else {
-                1
             }
         })
     }

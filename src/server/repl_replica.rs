@@ -34,6 +34,12 @@ impl Server {
             return Err("ERR Invalid master port".into());
         }
         let host = String::from_utf8_lossy(&argv[1]).into_owned();
+        // An explicit REPLICAOF is consent to whatever that master holds:
+        // the empty-sync guard starts over.
+        self.repl.synced_run_id = None;
+        if std::mem::take(&mut self.repl.refused_empty) {
+            self.repl.master_host = None;
+        }
         if self
             .repl
             .master_host
@@ -83,12 +89,37 @@ impl Server {
                 self.repl.second_replid_offset = off + 1;
                 self.repl.master_repl_offset = off;
                 self.create_backlog();
+                self.repl.no_replicas_since_ms = self.ks.now_ms;
             }
         }
+        self.propagate_keys_expired_at_load();
         if let Some((h, p)) = self.cfg.replicaof.clone() {
             let resume = self.repl.psync_possible;
             self.replication_set_master(h, p);
             self.repl.psync_possible = resume;
+        }
+    }
+
+    /// A master that restarted skipped the keys that expired meanwhile:
+    /// their DELs go into the backlog, after the saved position, so the
+    /// replicas continuing with PSYNC delete them too (Redis feeds them
+    /// while loading). Without a saved position they start a new history.
+    fn propagate_keys_expired_at_load(&mut self) {
+        let expired = self
+            .persist
+            .last_load_info
+            .as_mut()
+            .map(|i| std::mem::take(&mut i.expired_keys))
+            .unwrap_or_default();
+        if expired.is_empty() || self.repl.is_replica() {
+            return;
+        }
+        if self.repl.backlog.is_none() {
+            self.create_backlog();
+        }
+        for (db, key) in expired {
+            let argv = [bytes::Bytes::from_static(b"DEL"), bytes::Bytes::from(key)];
+            self.repl_feed(db, &argv);
         }
     }
 
@@ -114,6 +145,8 @@ impl Server {
             self.repl.psync_possible =
                 self.repl.backlog.is_some() || self.repl.master_repl_offset > 0;
         }
+        // CONFIG GET/REWRITE see the master we follow now.
+        self.cfg.replicaof = Some((host.clone(), port));
         self.repl.master_host = Some((host, port));
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::Connect;
@@ -127,6 +160,7 @@ impl Server {
     pub fn replication_unset_master(&mut self) {
         self.drop_master_link();
         self.repl.master_host = None;
+        self.cfg.replicaof = None;
         self.repl.master_link_up = false;
         self.repl.link.state = LinkState::None;
         // PSYNC2: the old history stays valid as replid2 so the other
@@ -156,6 +190,7 @@ impl Server {
 
     /// Closes the connection to our master, whatever its state.
     fn drop_master_link(&mut self) {
+        self.abandon_load(&crate::persist::RdbError::ShortRead);
         if let Some(t) = self.repl.link.transfer.take() {
             if let Some((_, path)) = t.file {
                 let _ = std::fs::remove_file(path);
@@ -163,6 +198,12 @@ impl Server {
         }
         if let Some(k) = self.repl.link.key.take() {
             if let Some(c) = self.clients.get_mut(k) {
+                // A partial resync (with this master or the next one)
+                // continues in the db the stream had selected (Redis keeps
+                // it in the cached master).
+                if self.repl.link.state == LinkState::Connected {
+                    self.repl.link.master_db = c.db;
+                }
                 // Freed as a normal client: no "master lost" handling.
                 c.kind = Kind::Normal;
             }
@@ -214,7 +255,7 @@ impl Server {
     }
 
     /// Sends a command on the master link (bypassing the no-reply rule).
-    fn send_to_master(&mut self, argv: &[&[u8]]) {
+    pub(super) fn send_to_master(&mut self, argv: &[&[u8]]) {
         let Some(k) = self.repl.link.key else {
             return;
         };
@@ -244,13 +285,19 @@ impl Server {
         if self.repl.link.state != LinkState::Connecting {
             return;
         }
-        let ok = match self.clients.get(key).map(|c| &c.stream) {
-            Some(Stream::Tcp(s)) => {
-                s.take_error().ok().flatten().is_none() && s.peer_addr().is_ok()
-            }
-            _ => false,
+        let failure = match self.clients.get(key).map(|c| &c.stream) {
+            Some(Stream::Tcp(s)) => match (s.take_error(), s.peer_addr()) {
+                (Ok(Some(e)), _) | (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+                _ => None,
+            },
+            _ => Some("not a TCP connection".into()),
         };
-        if !ok {
+        if let Some(e) = failure {
+            // Refused, or closed as soon as accepted: retried from cron
+            // (waiting for an event that will never come would leave the
+            // link connecting forever).
+            log::warn!("Error condition on socket for SYNC: {e}");
+            self.close_async(key);
             return;
         }
         log::info!("Non blocking connect for SYNC fired the event.");
@@ -269,6 +316,28 @@ impl Server {
             if state == LinkState::Connected {
                 self.process_input(key);
                 return;
+            }
+            if state == LinkState::ReceiveGuard {
+                let limit = crate::resp::INLINE_MAX_SIZE * 16;
+                match self
+                    .clients
+                    .get_mut(key)
+                    .and_then(|c| crate::repl::link::take_reply(&mut c.query, limit))
+                {
+                    Some(Ok(reply)) => {
+                        self.guard_answer(reply);
+                        if self.repl.link.guard_replies == 0 {
+                            self.repl.link.state = LinkState::ReceivePort;
+                        }
+                        continue;
+                    }
+                    Some(Err(())) => {
+                        log::warn!("Bad protocol from MASTER during the handshake");
+                        self.close_async(key);
+                        return;
+                    }
+                    None => return,
+                }
             }
             let line = match self.clients.get_mut(key).map(|c| take_line(&mut c.query)) {
                 Some(Some(l)) => l,
@@ -320,6 +389,13 @@ impl Server {
                     }
                     next = LinkState::ReceiveAuth;
                 }
+                self.repl.link.guard_replies = 0;
+                if self.guard_enabled() {
+                    self.guard_ask();
+                    if next == LinkState::ReceivePort {
+                        next = LinkState::ReceiveGuard;
+                    }
+                }
                 let port = if self.cfg.replica_announce_port != 0 {
                     self.cfg.replica_announce_port
                 } else {
@@ -330,7 +406,17 @@ impl Server {
                     let ip = self.cfg.replica_announce_ip.clone();
                     self.send_to_master(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
                 }
-                self.send_to_master(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+                // digest-at: we answer DEBUG DIGEST-AT-OFFSET (a Redis
+                // master ignores capabilities it does not know).
+                self.send_to_master(&[
+                    b"REPLCONF",
+                    b"capa",
+                    b"eof",
+                    b"capa",
+                    b"psync2",
+                    b"capa",
+                    b"digest-at",
+                ]);
                 self.repl.link.state = next;
             }
             LinkState::ReceiveAuth => {
@@ -338,7 +424,11 @@ impl Server {
                     log::warn!("Unable to AUTH to MASTER: {text}");
                     return false;
                 }
-                self.repl.link.state = LinkState::ReceivePort;
+                self.repl.link.state = if self.repl.link.guard_replies > 0 {
+                    LinkState::ReceiveGuard
+                } else {
+                    LinkState::ReceivePort
+                };
             }
             LinkState::ReceivePort => {
                 if is_err {
@@ -427,6 +517,9 @@ impl Server {
                 log::info!("Master replication ID changed to {newid}");
                 self.disconnect_replicas();
             }
+            if self.repl.link.master_run_id.is_some() {
+                self.repl.synced_run_id = self.repl.link.master_run_id.clone();
+            }
             log::info!("Successful partial resynchronization with master.");
             log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             if self.repl.backlog.is_none() {
@@ -488,6 +581,8 @@ impl Server {
                 self.repl.link.last_master_data_ms = c.last_interaction_ms;
             }
         }
+        // A load cut short keeps the old data set.
+        self.abandon_load(&crate::persist::RdbError::ShortRead);
         if let Some(t) = self.repl.link.transfer.take() {
             if let Some((_, path)) = t.file {
                 let _ = std::fs::remove_file(path);
@@ -502,6 +597,9 @@ impl Server {
         self.repl.master_link_up = false;
         if self.repl.is_replica() {
             self.repl.link.state = LinkState::Connect;
+            if self.repl.refused_empty {
+                return;
+            }
             // A streaming link that broke is retried at once, as Redis does
             // ("Reconnecting to MASTER"); failures during a handshake wait
             // for the once-a-second cron, so a refusing master is not
@@ -528,7 +626,8 @@ impl Server {
         let timeout = self.cfg.repl_timeout as i64 * 1000;
         match self.repl.link.state {
             LinkState::Connect => {
-                if now - self.repl.link.last_attempt_ms >= 1000 {
+                self.guard_cron();
+                if now - self.repl.link.last_attempt_ms >= 1000 && !self.repl.refused_empty {
                     self.repl_connect_master();
                 }
             }
@@ -559,6 +658,21 @@ impl Server {
                     log::warn!("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.");
                     if let Some(k) = self.repl.link.key {
                         self.close_async(k);
+                    }
+                } else if self
+                    .repl
+                    .link
+                    .transfer
+                    .as_ref()
+                    .is_some_and(|t| t.load.is_some())
+                {
+                    // A newline a second while loading: the master does not
+                    // take a long load for a dead replica.
+                    if let Some(k) = self.repl.link.key {
+                        if let Some(c) = self.clients.get_mut(k) {
+                            c.reply.push(b'\n');
+                        }
+                        self.mark_pending_write(k);
                     }
                 }
             }

@@ -1,16 +1,36 @@
-//! Replica side, the full sync's payload: receiving the `$<len>` or
-//! `$EOF:<mark>` RDB into a temp file or memory (repl-diskless-load),
-//! loading it into a fresh keyspace that replaces ours only once it loaded
-//! completely, and keeping the master link alive meanwhile.
+//! Replica side, the full sync's payload: the `$<len>` or `$EOF:<mark>`
+//! RDB is either stored in a temp file and then loaded from it a chunk per
+//! loop iteration (repl-diskless-load disabled, or on-empty-db with data),
+//! or parsed straight from the socket as it arrives (diskless: nothing is
+//! buffered but the unfinished record). Either way it loads into a keyspace
+//! of its own that replaces ours only once it loaded completely; meanwhile
+//! clients get -LOADING, or with swapdb in the same history (async loading)
+//! keep reading the old data set. The loop never blocks on a sync.
 
 use super::Server;
-use crate::repl::link::{take_line, Framing, KeepAliveReader, LinkState, Transfer};
+use crate::persist::rdb_stream::IncrementalLoad;
+use crate::persist::RdbError;
+use crate::repl::link::{take_line, Framing, LinkState, Loading, Transfer};
+use std::io::{Read, Write};
+
+/// What a loading step leaves to do.
+enum Step {
+    /// More input is buffered: go on after the other clients.
+    More,
+    /// Wait for the socket.
+    Wait,
+    Done,
+}
+
+/// Unparsed stream bytes past which a loading replica stops reading its
+/// master's socket until the loader caught up.
+const LOAD_READ_AHEAD: usize = 4 * 1024 * 1024;
 
 impl Server {
     pub(super) fn begin_transfer(&mut self) {
         // repl-diskless-load: "disabled" stores the payload in a temp file
         // (kept as our dump afterwards); "on-empty-db" only skips the disk
-        // when we hold no data; "swapdb" always loads from memory.
+        // when we hold no data; "swapdb" always parses from the socket.
         let disk = match self.cfg.repl_diskless_load {
             crate::config::DisklessLoad::Disabled => true,
             crate::config::DisklessLoad::OnEmptyDb => self.ks.total_keys() > 0,
@@ -38,16 +58,80 @@ impl Server {
             framing: None,
             read: 0,
             file,
-            mem: Vec::new(),
             tail: Vec::new(),
             last_io_ms: self.ks.now_ms,
+            start_ms: self.ks.now_ms,
+            load: None,
         });
         self.repl.link.state = LinkState::Transfer;
     }
 
-    /// Consumes payload bytes from the master's buffer.
+    /// -LOADING during async loading for the commands that would fight the
+    /// load (Redis's no_async_loading flag: REPLICAOF, SYNC, SAVE...); plain
+    /// loading refuses every command without the loading flag (in
+    /// `process_command`).
+    pub fn loading_refusal(
+        &self,
+        argv: &[bytes::Bytes],
+        from_master: bool,
+    ) -> Option<crate::error::CmdError> {
+        if from_master || !self.persist.async_loading {
+            return None;
+        }
+        crate::cmd::meta::resolve(argv)
+            .filter(|m| m.flags & crate::cmd::meta::F_NO_ASYNC_LOADING != 0)
+            .map(|_| crate::error::LOADING.into())
+    }
+
+    /// The load of a full sync under way, if any.
+    pub fn sync_loading(&self) -> Option<&Loading> {
+        self.repl.link.transfer.as_ref()?.load.as_deref()
+    }
+
+    /// INFO persistence's loading_* lines while a sync's RDB loads.
+    pub fn info_sync_loading(&self, o: &mut String) {
+        use std::fmt::Write as _;
+        let Some(l) = self.sync_loading() else {
+            return;
+        };
+        let now = crate::util::mstime();
+        let loaded = l.loader.loaded_bytes();
+        let perc = if l.total > 0 {
+            loaded as f64 * 100.0 / l.total as f64
+        } else {
+            0.0
+        };
+        let elapsed = ((now - l.start_ms) / 1000).max(0);
+        let eta = if l.total > 0 && loaded > 0 && elapsed > 0 {
+            let rate = loaded / elapsed as u64;
+            (l.total.saturating_sub(loaded) / rate.max(1)) as i64
+        } else {
+            1
+        };
+        let _ = write!(
+            o,
+            "loading_start_time:{}\r\nloading_total_bytes:{}\r\nloading_rdb_used_mem:0\r\nloading_loaded_bytes:{loaded}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\n",
+            l.start_ms / 1000,
+            l.total,
+        );
+    }
+
+    /// Whether the master link's socket should wait: the loader has enough
+    /// unparsed bytes buffered (flow control for a slow load).
+    pub fn repl_link_read_paused(&self, key: usize) -> bool {
+        if self.repl.link.key != Some(key) || self.repl.link.state != LinkState::Transfer {
+            return false;
+        }
+        let Some(l) = self.sync_loading() else {
+            return false;
+        };
+        let buffered = self.clients.get(key).map_or(0, |c| c.query.len());
+        l.file.is_none() && buffered >= LOAD_READ_AHEAD && !l.loader.needs_more(buffered)
+    }
+
+    /// Reads the payload header, then hands the bytes to the disk writer or
+    /// the loader.
     pub(super) fn read_transfer(&mut self, key: usize) {
-        use std::io::Write;
         let now = self.ks.now_ms;
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -82,12 +166,15 @@ impl Server {
                     self.close_async(key);
                     return;
                 }
+                let to = if t.file.is_some() { "disk" } else { "parser" };
                 if let Some(mark) = line.strip_prefix(b"$EOF:") {
                     let Ok(mark): Result<[u8; 40], _> = mark.try_into() else {
                         self.close_async(key);
                         return;
                     };
-                    log::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                    log::info!(
+                        "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"
+                    );
                     t.framing = Some(Framing::Eof { mark });
                 } else {
                     let Some(total) = std::str::from_utf8(&line[1..])
@@ -98,13 +185,44 @@ impl Server {
                         return;
                     };
                     log::info!(
-                        "MASTER <-> REPLICA sync: receiving {total} bytes from master to disk"
+                        "MASTER <-> REPLICA sync: receiving {total} bytes from master to {to}"
                     );
                     t.framing = Some(Framing::Len { total });
                 }
+                t.last_io_ms = now;
                 break;
             }
+            if t.file.is_none() {
+                self.start_load(key, None);
+            }
         }
+        let diskless = self
+            .repl
+            .link
+            .transfer
+            .as_ref()
+            .is_some_and(|t| t.file.is_none());
+        if diskless || self.loading_from_file() {
+            self.load_step(key);
+        } else {
+            self.transfer_to_disk(key);
+        }
+    }
+
+    fn loading_from_file(&self) -> bool {
+        self.sync_loading().is_some_and(|l| l.file.is_some())
+    }
+
+    /// Disk-based: appends what arrived to the temp file; once complete,
+    /// the load from the file starts.
+    fn transfer_to_disk(&mut self, key: usize) {
+        let now = self.ks.now_ms;
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let Some(t) = self.repl.link.transfer.as_mut() else {
+            return;
+        };
         let take = match &t.framing {
             Some(Framing::Len { total }) => ((total - t.read) as usize).min(c.query.len()),
             // Stop right after the mark: whatever follows is stream.
@@ -130,98 +248,245 @@ impl Server {
             }
             None => false,
         };
-        let write_ok = match t.file.as_mut() {
-            Some((f, _)) => f.write_all(&chunk).is_ok(),
-            None => {
-                t.mem.extend_from_slice(&chunk);
-                true
-            }
-        };
+        let write_ok = t
+            .file
+            .as_mut()
+            .is_some_and(|(f, _)| f.write_all(&chunk).is_ok());
         if !write_ok {
             log::warn!("Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization");
             self.close_async(key);
             return;
         }
         if done {
-            self.finish_full_sync(key);
+            let file = t
+                .file
+                .as_ref()
+                .and_then(|(_, path)| std::fs::File::open(path).ok());
+            if file.is_none() {
+                log::warn!("Failed trying to load the MASTER synchronization DB from disk: can't open the received file");
+                self.close_async(key);
+                return;
+            }
+            self.start_load(key, file);
+            self.load_step(key);
         }
     }
 
-    /// The whole RDB arrived: flush old data, load it, start streaming.
+    /// The load begins: into a keyspace of its own, with -LOADING for the
+    /// clients, or reads from the old data set (async loading).
+    fn start_load(&mut self, key: usize, file: Option<std::fs::File>) {
+        let swapdb = self.cfg.repl_diskless_load == crate::config::DisklessLoad::SwapDb;
+        // Same history as the master's (only the backlog was missing): the
+        // old data is an earlier point of the same data set, worth serving.
+        let async_mode =
+            file.is_none() && swapdb && self.repl.link.fullsync_replid == self.repl.replid;
+        let lim = crate::types::Limits::from_config(&self.cfg);
+        let mut loader = IncrementalLoad::new(lim, true, self.ks.now_ms);
+        loader.key_load_delay = self.cfg.extra_value("key-load-delay").parse().unwrap_or(0);
+        let mut ks = crate::db::Keyspace::new(self.ks.dbs.len());
+        if self.ks.has_slot_index() {
+            ks.enable_slot_index();
+        }
+        ks.expire_mode = crate::db::ExpireMode::ApplyingMaster;
+        ks.now_ms = self.ks.now_ms;
+        let total = match (&file, self.repl.link.transfer.as_ref()) {
+            (Some(f), _) => f.metadata().map_or(0, |m| m.len()),
+            (None, Some(t)) => match t.framing {
+                Some(Framing::Len { total }) => total,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        if async_mode {
+            log::info!("MASTER <-> REPLICA sync: Loading DB in memory while serving the old data set (async loading)");
+        }
+        self.persist.loading = !async_mode;
+        self.persist.async_loading = async_mode;
+        let now = self.ks.now_ms;
+        if let Some(t) = self.repl.link.transfer.as_mut() {
+            t.load = Some(Box::new(Loading {
+                loader,
+                ks,
+                async_mode,
+                file,
+                file_buf: Vec::new(),
+                file_eof: false,
+                total,
+                start_ms: now,
+            }));
+        }
+        let _ = key;
+    }
+
+    /// Feeds the loader up to loading-process-events-interval-bytes, then
+    /// gives the loop back (coming again while there is more to parse).
+    fn load_step(&mut self, key: usize) {
+        let budget = self
+            .cfg
+            .extra_value("loading-process-events-interval-bytes")
+            .parse::<usize>()
+            .unwrap_or(2 * 1024 * 1024)
+            .max(1024);
+        match self.feed_loader(key, budget) {
+            Ok(Step::More) => {
+                // More to parse now (budget used up): come back after the
+                // other clients had a turn.
+                if !self.pending_input.contains(&key) {
+                    self.pending_input.push(key);
+                }
+            }
+            Ok(Step::Wait) => {}
+            Ok(Step::Done) => self.finish_full_sync(key),
+            Err(e) => self.load_failed(key, &e),
+        }
+    }
+
+    fn feed_loader(&mut self, key: usize, budget: usize) -> Result<Step, RdbError> {
+        let now = crate::util::mstime();
+        let (Some(c), Some(t)) = (self.clients.get_mut(key), self.repl.link.transfer.as_mut())
+        else {
+            return Ok(Step::Wait);
+        };
+        let Some(l) = t.load.as_mut() else {
+            return Ok(Step::Wait);
+        };
+        if l.file.is_some() {
+            feed_from_file(l, budget)?;
+            t.last_io_ms = now;
+            if l.loader.done() {
+                return Ok(Step::Done);
+            }
+            return Ok(if !l.file_eof || !l.file_buf.is_empty() {
+                Step::More
+            } else {
+                Step::Wait
+            });
+        }
+        if !l.loader.done() {
+            // From the socket: never past the payload's end.
+            let avail = match t.framing {
+                Some(Framing::Len { total }) => ((total - t.read) as usize).min(c.query.len()),
+                _ => c.query.len(),
+            };
+            let end =
+                matches!(t.framing, Some(Framing::Len { total }) if t.read + avail as u64 == total);
+            let n = l.loader.feed(&c.query[..avail], &mut l.ks, budget, end)?;
+            let _ = c.query.split_to(n);
+            t.read += n as u64;
+            if n > 0 {
+                t.last_io_ms = now;
+            }
+            if !l.loader.done() {
+                return Ok(if n >= budget && !c.query.is_empty() {
+                    Step::More
+                } else {
+                    Step::Wait
+                });
+            }
+        }
+        // The RDB ended: an EOF-framed payload ends with the mark.
+        match t.framing {
+            Some(Framing::Eof { mark }) => {
+                if c.query.len() < 40 {
+                    return Ok(Step::Wait);
+                }
+                if c.query[..40] != mark[..] {
+                    return Err(RdbError::Unsupported(
+                        "Replication stream EOF marker is broken".into(),
+                    ));
+                }
+                let _ = c.query.split_to(40);
+                t.read += 40;
+            }
+            Some(Framing::Len { total }) if t.read != total => {
+                return Err(RdbError::Unsupported(
+                    "the RDB ended before the payload's announced length".into(),
+                ));
+            }
+            _ => {}
+        }
+        Ok(Step::Done)
+    }
+
+    /// A load that cannot complete: the old data set stays ours.
+    fn load_failed(&mut self, key: usize, e: &RdbError) {
+        let from_file = self.loading_from_file();
+        self.abandon_load(e);
+        if from_file {
+            log::warn!(
+                "Failed trying to load the MASTER synchronization DB from disk, check server logs."
+            );
+        } else {
+            log::warn!("Failed trying to load the MASTER synchronization DB from socket, check server logs.");
+        }
+        self.repl.psync_possible = false;
+        self.close_async(key);
+    }
+
+    /// Drops a load in progress (a failure, or the link went away), with
+    /// the lines Redis logs for it; the old data set stays.
+    pub fn abandon_load(&mut self, e: &RdbError) {
+        let Some(t) = self.repl.link.transfer.as_mut() else {
+            return;
+        };
+        let Some(l) = t.load.take() else {
+            return;
+        };
+        let what = match e {
+            RdbError::ShortRead => "Unexpected EOF reading RDB file".to_string(),
+            other => other.to_string(),
+        };
+        let offset = l.loader.loaded_bytes();
+        if matches!(e, RdbError::ShortRead) {
+            log::warn!("Internal error in RDB reading offset {offset}, function at rdb_load.rs -> {what}. Failure loading rdb format from socket, assuming connection error, resuming operation.");
+        } else {
+            log::warn!("Internal error in RDB reading offset {offset}, function at rdb_load.rs -> {what}. Failure loading rdb format");
+        }
+        if l.async_mode {
+            log::warn!("MASTER <-> REPLICA sync: Discarding the half-loaded data set, the old one is served on");
+        }
+        self.persist.loading = false;
+        self.persist.async_loading = false;
+        drop(l);
+    }
+
+    /// The whole RDB loaded: it replaces our data set, streaming starts.
     fn finish_full_sync(&mut self, key: usize) {
         let Some(mut t) = self.repl.link.transfer.take() else {
             return;
         };
-        let eof = matches!(t.framing, Some(Framing::Eof { .. }));
-        log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-        let lim = crate::types::Limits::from_config(&self.cfg);
-        let started = std::time::Instant::now();
-        // Load into a fresh keyspace and swap it in only on success: a bad
-        // transfer never costs the data we had.
-        let mut fresh = crate::db::Keyspace::new(self.ks.dbs.len());
-        if self.ks.has_slot_index() {
-            fresh.enable_slot_index();
-        }
-        let master_fd = self.clients.get(key).map_or(-1, |c| c.stream.raw_fd());
-        fresh.expire_mode = crate::db::ExpireMode::ApplyingMaster;
-        let result = match t.file.take() {
-            Some((f, path)) => {
-                drop(f);
-                let r = std::fs::File::open(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|f| {
-                        let r = std::io::BufReader::with_capacity(64 * 1024, f);
-                        crate::persist::load_rdb(
-                            KeepAliveReader::new(r, master_fd),
-                            &mut fresh,
-                            &lim,
-                            true,
-                        )
-                        .map_err(|e| e.to_string())
-                    });
-                if r.is_ok() {
-                    // The payload becomes our dump, unless persistence is
-                    // off and rdb-del-sync-files asks not to keep it.
-                    if self.rdb_del_sync_files_applies() {
-                        let _ = std::fs::remove_file(&path);
-                    } else {
-                        let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
-                        if std::fs::rename(&path, &target).is_err() {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                    }
-                } else {
-                    let _ = std::fs::remove_file(&path);
-                }
-                r
-            }
-            None => {
-                let mut data = &t.mem[..];
-                if eof && data.len() >= 40 {
-                    data = &data[..data.len() - 40];
-                }
-                crate::persist::load_rdb(
-                    KeepAliveReader::new(&mut data, master_fd),
-                    &mut fresh,
-                    &lim,
-                    true,
-                )
-                .map_err(|e| e.to_string())
-            }
+        let Some(l) = t.load.take() else {
+            return;
         };
-        let result = result.and_then(|mut info| {
-            // The master's libraries replace ours, as its data does.
-            let codes = std::mem::take(&mut info.functions);
-            self.functions_load_rdb(codes)
-                .map(|()| info)
-                .map_err(|e| format!("Failed loading library: {e}"))
-        });
-        if let Err(e) = result {
-            log::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
-            self.repl.psync_possible = false;
+        let l = *l;
+        self.persist.loading = false;
+        self.persist.async_loading = false;
+        let elapsed = (crate::util::mstime() - l.start_ms).max(0) as f64 / 1000.0;
+        let Loading {
+            loader,
+            ks: mut fresh,
+            ..
+        } = l;
+        let mut info = loader.into_info();
+        if self.guard_refuses(info.keys_loaded) {
+            // Our data set stays; the link stays down until told otherwise.
+            self.remove_sync_file(&mut t, false);
             self.close_async(key);
             return;
         }
+        // The master's libraries replace ours, as its data does.
+        let codes = std::mem::take(&mut info.functions);
+        if let Err(e) = self.functions_load_rdb(codes) {
+            log::warn!(
+                "Failed trying to load the MASTER synchronization DB: Failed loading library: {e}"
+            );
+            self.repl.psync_possible = false;
+            self.remove_sync_file(&mut t, false);
+            self.close_async(key);
+            return;
+        }
+        self.remove_sync_file(&mut t, true);
         log::info!("MASTER <-> REPLICA sync: Flushing old data");
         self.ks.signal_flushed(None);
         // Swap the databases only: server-level bookkeeping (watchers,
@@ -230,12 +495,16 @@ impl Server {
             std::mem::swap(old, new);
         }
         drop(fresh);
+        self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
+        self.persist.rdb_last_load_keys_expired = info.keys_expired;
         log::info!(
-            "Done loading RDB, keys loaded: {}, elapsed: {:.3} seconds",
-            self.ks.total_keys(),
-            started.elapsed().as_secs_f64()
+            "Done loading RDB, keys loaded: {}, keys expired: {}, elapsed: {elapsed:.3} seconds",
+            info.keys_loaded,
+            info.keys_expired
         );
         // Our history is now the master's.
+        self.repl.synced_run_id = self.repl.link.master_run_id.clone();
+        self.repl.replica_keys_with_expire.clear();
         self.repl.replid = std::mem::take(&mut self.repl.link.fullsync_replid);
         self.repl.master_repl_offset = self.repl.link.fullsync_offset.max(0);
         self.repl.clear_replid2();
@@ -247,6 +516,48 @@ impl Server {
         // After a full sync the master selects a db before its next command.
         self.link_established(key, 0);
     }
+
+    /// A disk-based transfer's file becomes our dump, unless persistence
+    /// is off and rdb-del-sync-files asks not to keep it (or it failed).
+    fn remove_sync_file(&mut self, t: &mut Transfer, ok: bool) {
+        let Some((f, path)) = t.file.take() else {
+            return;
+        };
+        drop(f);
+        if ok && !self.rdb_del_sync_files_applies() {
+            let target = std::path::Path::new(&self.cfg.dir).join(&self.cfg.dbfilename);
+            if std::fs::rename(&path, &target).is_ok() {
+                return;
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// Disk-based load: reads the next piece of the file and feeds it.
+fn feed_from_file(l: &mut Loading, budget: usize) -> Result<(), RdbError> {
+    if !l.file_eof && l.file_buf.len() < budget {
+        let have = l.file_buf.len();
+        l.file_buf.resize(have + budget, 0);
+        let mut got = 0;
+        if let Some(f) = l.file.as_mut() {
+            while have + got < l.file_buf.len() {
+                match f.read(&mut l.file_buf[have + got..]) {
+                    Ok(0) => {
+                        l.file_eof = true;
+                        break;
+                    }
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(RdbError::Io(e)),
+                }
+            }
+        }
+        l.file_buf.truncate(have + got);
+    }
+    let n = l.loader.feed(&l.file_buf, &mut l.ks, budget, l.file_eof)?;
+    l.file_buf.drain(..n);
+    Ok(())
 }
 
 /// Where an EOF-framed payload ends in `data`, given the `tail` (last <= 40

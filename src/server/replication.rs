@@ -14,28 +14,35 @@ use std::fmt::Write;
 
 type R = Result<(), CmdError>;
 
-/// Encodes argv as a RESP multibulk into `out`.
-pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    let mut o = crate::resp::Out::new(out, 2);
-    o.array(argv.len());
-    for a in argv {
-        o.bulk(a);
-    }
-}
-
 impl Server {
+    /// Every cron tick: keys this writable replica expires itself.
+    pub fn repl_cron_tick(&mut self) {
+        self.expire_replica_keys();
+    }
+
     pub fn repl_cron(&mut self) {
-        // Once a second for the heartbeat work, like Redis's replicationCron.
-        if !self.cron_loops.is_multiple_of(self.cfg.hz.max(1) as u64) {
+        // Once a second for the heartbeat work, like Redis's replicationCron:
+        // the first cron call (at startup) counts as loop 0.
+        if !self
+            .cron_loops
+            .saturating_sub(1)
+            .is_multiple_of(self.cfg.hz.max(1) as u64)
+        {
             return;
         }
         self.repl_replica_cron();
         self.repl_master_cron();
         self.update_failover_status();
+        self.check_replica_lag();
     }
 
     pub fn repl_before_sleep(&mut self) {
-        if self.repl.getack_pending && !self.repl.is_replica() {
+        self.repl_fault_tick();
+        // Not while clients are paused (a FAILOVER waiting for a replica
+        // to catch up): the GETACK would move the offset it waits for, and
+        // each ACK would ask for the next. It goes out after the pause.
+        if self.repl.getack_pending && !self.repl.is_replica() && self.clients_paused_until_ms == 0
+        {
             self.repl.getack_pending = false;
             self.propagate_now_raw_command(&[
                 Bytes::from_static(b"REPLCONF"),
@@ -43,21 +50,39 @@ impl Server {
                 Bytes::from_static(b"*"),
             ]);
         }
-        self.send_bulk_to_replicas();
-        self.process_waiters();
-    }
-
-    pub fn repl_after_write(&mut self, key: usize) {
-        if self
-            .clients
-            .replica(key)
-            .is_some_and(|r| r.state == ReplicaState::SendBulk)
-        {
-            self.send_bulk_to_replicas();
+        if std::mem::take(&mut self.repl.kill_child_asap) && self.repl.child.is_some() {
+            log::warn!("Killing the RDB child: no replica waits for it any more");
+            self.persist_kill_child();
         }
+        self.send_bulk_to_replicas();
+        self.rdb_pipe_before_sleep();
+        self.process_waiters();
+        self.process_digest_requests();
     }
 
     pub fn repl_replica_gone(&mut self, key: usize) {
+        self.rdb_pipe_forget(key);
+        // repl-backlog-ttl counts from the moment the last replica left.
+        let last = self.clients.replicas().all(|(k, _, _)| k == key);
+        if last && self.clients.replica(key).is_some() {
+            self.repl.no_replicas_since_ms = self.ks.now_ms;
+        }
+        // Without save points, a disk save nobody waits for any more is
+        // useless: it is killed so the next sync can fork at once.
+        let waited = self
+            .clients
+            .replica(key)
+            .is_some_and(|r| r.state == ReplicaState::WaitBgsaveEnd);
+        let disk_child = self.repl.child.is_some_and(|c| !c.diskless);
+        if waited && disk_child && self.cfg.save.is_empty() {
+            let others = self
+                .clients
+                .replicas()
+                .any(|(k, _, r)| k != key && r.state == ReplicaState::WaitBgsaveEnd);
+            if !others {
+                self.repl.kill_child_asap = true;
+            }
+        }
         let name = self.replica_name(key);
         log::info!("Connection with replica {name} lost.");
     }
@@ -65,92 +90,15 @@ impl Server {
     pub fn repl_resize_backlog(&mut self) {
         let size = self.cfg.repl_backlog_size as usize;
         if let Some(b) = self.repl.backlog.as_mut() {
-            b.resize(size);
+            b.set_limit(size);
         }
-    }
-
-    /// Appends one command to the replication stream (SELECT first when the
-    /// db changes), advancing master_repl_offset.
-    pub fn repl_feed(&mut self, db: usize, argv: &[Bytes]) {
-        if self.repl.backlog.is_none() {
-            return;
-        }
-        let mut buf = std::mem::take(&mut self.sink);
-        buf.clear();
-        if self.repl.slave_seldb != Some(db) {
-            let mut b = [0u8; 20];
-            let n = crate::encoding::numbers::ll2string(db as i64, &mut b);
-            encode_command(
-                &mut buf,
-                &[Bytes::from_static(b"SELECT"), Bytes::copy_from_slice(n)],
-            );
-            self.repl.slave_seldb = Some(db);
-        }
-        encode_command(&mut buf, argv);
-        self.repl_feed_raw(&buf);
-        self.sink = buf;
-    }
-
-    /// Feeds raw stream bytes to the backlog and every replica: online ones
-    /// get them in their output, syncing ones in their pending buffer.
-    pub fn repl_feed_raw(&mut self, data: &[u8]) {
-        let Some(b) = self.repl.backlog.as_mut() else {
-            return;
-        };
-        b.feed(data);
-        self.repl.master_repl_offset += data.len() as i64;
-        let limit = self.cfg.client_output_buffer_limit[1];
-        let now = self.ks.now_ms;
-        // Indexing (not iterating) the replica list lets each step borrow
-        // self, and allocates nothing per write.
-        for i in 0..self.clients.replica_count() {
-            let Some(k) = self.clients.replica_at(i) else {
-                continue;
-            };
-            let Some((c, info)) = self.clients.with_replica_mut(k) else {
-                continue;
-            };
-            let (size, online) = match info.state {
-                // Not yet told the fork offset: the RDB will contain this.
-                ReplicaState::WaitBgsaveStart => continue,
-                ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk | ReplicaState::WaitAck => {
-                    info.pending.extend_from_slice(data);
-                    (info.pending.len() as u64, false)
-                }
-                ReplicaState::Online => {
-                    c.reply.extend_from_slice(data);
-                    ((c.reply.len() - c.sent) as u64, true)
-                }
-            };
-            // client-output-buffer-limit replica <hard> <soft> <seconds>
-            let mut over = false;
-            if limit.hard > 0 && size > limit.hard {
-                over = true;
-            } else if limit.soft > 0 && size > limit.soft {
-                if info.soft_limit_since_ms == 0 {
-                    info.soft_limit_since_ms = now;
-                } else if now - info.soft_limit_since_ms > limit.soft_seconds as i64 * 1000 {
-                    over = true;
-                }
-            } else {
-                info.soft_limit_since_ms = 0;
-            }
-            if online {
-                self.mark_pending_write(k);
-            }
-            if over {
-                log::warn!(
-                    "Client {} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                    self.replica_name(k)
-                );
-                self.close_async(k);
-            }
-        }
+        self.trim_repl_buffer(crate::repl::backlog::TRIM_BLOCKS_PER_CALL);
     }
 
     /// Stream bytes our master sent and we applied: proxy them verbatim to
     /// our sub-replicas and backlog (offset = processed offset).
     pub fn repl_master_applied(&mut self, frame: &[u8]) {
+        self.stats.net_repl_input_bytes += frame.len() as u64;
         if self.repl.backlog.is_some() {
             self.repl_feed_raw(frame);
         } else {
@@ -158,11 +106,133 @@ impl Server {
         }
     }
 
+    /// Keys a client of this writable replica wrote: those with a TTL are
+    /// tracked (Redis's rememberSlaveKeyWithExpire).
+    pub fn remember_replica_keys_with_expire(&mut self, keys: Vec<(usize, crate::sds::Sds)>) {
+        for (db, k) in keys {
+            if self.ks.dbs[db].get_expire(&k).is_some() {
+                self.repl.replica_keys_with_expire.insert((db, k));
+            }
+        }
+    }
+
+    /// Expires the tracked keys whose time came (Redis's expireSlaveKeys),
+    /// within about a millisecond of work; forgets keys that lost their
+    /// TTL or were deleted.
+    pub fn expire_replica_keys(&mut self) {
+        if self.repl.replica_keys_with_expire.is_empty() {
+            return;
+        }
+        if !self.repl.is_replica() {
+            self.repl.replica_keys_with_expire.clear();
+            return;
+        }
+        let now = self.ks.now_ms;
+        let start = crate::util::monotonic_us();
+        let keys: Vec<(usize, crate::sds::Sds)> =
+            self.repl.replica_keys_with_expire.iter().cloned().collect();
+        for (i, (db, k)) in keys.into_iter().enumerate() {
+            match self.ks.dbs.get(db).and_then(|d| d.get_expire(&k)) {
+                Some(when) if when <= now => {
+                    self.ks.delete_expired(db, &k);
+                    self.repl.replica_keys_with_expire.remove(&(db, k));
+                }
+                Some(_) => {}
+                None => {
+                    self.repl.replica_keys_with_expire.remove(&(db, k));
+                }
+            }
+            if i % 64 == 63 && crate::util::monotonic_us() - start > 1000 {
+                break;
+            }
+        }
+        self.propagate_expired();
+    }
+
+    /// An error reply on a replication link (the master applying our
+    /// stream, or a replica of ours sending a command) is worth a log line:
+    /// it means the data sets may diverge (Redis's afterErrorReply), with
+    /// the tail of our backlog for the master's case.
+    pub fn log_link_error(&mut self, key: usize, e: &CmdError) {
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        let (from, to) = if c.kind == Kind::Master {
+            ("replica", "master")
+        } else {
+            ("master", "replica")
+        };
+        let cmd = if c.last_cmd == "NULL" {
+            "<unknown>"
+        } else {
+            c.last_cmd
+        };
+        log::warn!(
+            "== CRITICAL == This {from} is sending an error to its {to}: '{}' after processing the command '{cmd}'",
+            e.text()
+        );
+        if c.kind == Kind::Master {
+            if let Some(b) = self.repl.backlog.as_ref() {
+                let mut tail = Vec::new();
+                let from = (b.offset() + b.histlen() as i64 - 256).max(b.offset());
+                b.copy_from(from, &mut tail);
+                if !tail.is_empty() {
+                    log::warn!(
+                        "Latest backlog is: '{}'",
+                        crate::util::splitargs::repr(&tail)
+                    );
+                }
+            }
+            self.stats.unexpected_error_replies += 1;
+            // propagation-error-behavior panic|panic-on-replicas: a
+            // read-only replica stops rather than diverge.
+            let behavior = self.cfg.extra_value("propagation-error-behavior");
+            if self.cfg.replica_read_only && behavior.starts_with("panic") {
+                log::error!("This replica panicked sending an error to its master after processing the command '{cmd}'");
+                std::process::exit(1);
+            }
+        }
+    }
+
+    /// A replica of ours made a command reply: nothing but the stream may
+    /// go to a replica, so the reply is dropped and the replica with it.
+    pub fn replica_replied(&mut self, key: usize, mark: usize, argv: &[Bytes]) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let replied = std::mem::take(&mut self.repl.replica_reply);
+        if c.kind != Kind::Replica || (c.reply.len() <= mark && !replied) {
+            return;
+        }
+        c.reply.truncate(mark.max(c.sent));
+        let cmd = match crate::cmd::lookup(&argv[0]) {
+            Some(spec) => super::reject::full_name(spec.name, argv),
+            None => "<unknown>".to_string(),
+        };
+        let info = self.client_info_line(key);
+        log::warn!(
+            "Replica generated a reply to command '{cmd}', disconnecting it: {}",
+            info.trim_end()
+        );
+        self.close_async(key);
+    }
+
     pub fn cmd_replconf(&mut self, key: usize, argv: &[Bytes]) -> R {
+        let kind = self.clients.get(key).map(|c| c.kind);
+        // DEBUG DIGEST-AT-OFFSET: the marker from our master, the answer
+        // from a replica of ours (no replies on either link).
+        if argv.len() >= 2 && crate::cmd::eq_ic(&argv[1], "digest-at") && kind == Some(Kind::Master)
+        {
+            self.digest_marker(argv);
+            return Ok(());
+        }
+        if argv.len() == 5 && crate::cmd::eq_ic(&argv[1], "digest") && kind == Some(Kind::Replica) {
+            self.digest_answer(key, argv);
+            return Ok(());
+        }
         if argv.len().is_multiple_of(2) {
             return Err(crate::error::SYNTAX.into());
         }
-        let kind = self.clients.get(key).map(|c| c.kind);
         let now = self.ks.now_ms;
         let mut j = 1;
         while j + 1 < argv.len() {
@@ -181,9 +251,11 @@ impl Server {
             } else if crate::cmd::eq_ic(opt, "capa") {
                 let eof = crate::cmd::eq_ic(val, "eof");
                 let psync2 = crate::cmd::eq_ic(val, "psync2");
+                let digest = crate::cmd::eq_ic(val, "digest-at");
                 if let Some(i) = self.replica_info(key) {
                     i.capa_eof |= eof;
                     i.capa_psync2 |= psync2;
+                    i.capa_digest |= digest;
                 }
             } else if crate::cmd::eq_ic(opt, "ack") {
                 // From a replica of ours: no reply.
@@ -290,20 +362,16 @@ impl Server {
                     Some(crate::repl::link::Framing::Len { total }) => *total as i64,
                     _ => -1,
                 };
-                let left = if total >= 0 {
-                    total - t.read as i64
-                } else {
-                    -1
-                };
+                let read = self.transfer_received();
+                let left = if total >= 0 { total - read as i64 } else { -1 };
                 let perc = if total > 0 {
-                    t.read as f64 * 100.0 / total as f64
+                    read as f64 * 100.0 / total as f64
                 } else {
                     0.0
                 };
                 let _ = write!(
                     o,
-                    "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
-                    t.read,
+                    "master_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\nmaster_sync_left_bytes:{left}\r\nmaster_sync_perc:{perc:.2}\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
                     (now - t.last_io_ms) / 1000
                 );
             }
@@ -341,12 +409,18 @@ impl Server {
                 info.listening_port,
                 info.state.name(),
                 info.ack_offset,
-                (now - info.ack_time_ms) / 1000
+                // (Only an online replica has a lag, as in Redis.)
+                if matches!(info.state, ReplicaState::Online | ReplicaState::WaitAck) {
+                    (now - info.ack_time_ms) / 1000
+                } else {
+                    0
+                }
             );
         }
-        let (active, size, first, hist) = match &r.backlog {
-            Some(b) => (1, b.capacity(), b.offset, b.histlen()),
-            None => (0, self.cfg.repl_backlog_size as usize, 0, 0),
+        let size = self.cfg.repl_backlog_size;
+        let (active, first, hist) = match &r.backlog {
+            Some(b) => (1, b.offset(), b.histlen()),
+            None => (0, 0, 0),
         };
         let _ = write!(
             o,
@@ -361,5 +435,6 @@ impl Server {
             first,
             hist
         );
+        self.info_replication_extra(o);
     }
 }

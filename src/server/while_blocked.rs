@@ -28,6 +28,10 @@ impl Server {
                     self.accept(t - LISTENER_TOKEN_BASE);
                     continue;
                 }
+                if t == crate::repl::RDB_PIPE_TOKEN {
+                    self.rdb_pipe_readable();
+                    continue;
+                }
                 let held = self.protected_client == Some(t)
                     || self.clients.get(t).is_some_and(|c| c.kind == Kind::Master);
                 if held {
@@ -64,12 +68,9 @@ impl Server {
                 continue;
             };
             c.flags &= !flags::PENDING_WRITE;
-            if c.pending_reply() == 0 {
+            let Some(r) = self.write_pending(key) else {
                 continue;
-            }
-            let before = c.stat_net_out;
-            let r = c.flush();
-            self.stats.net_output_bytes += c.stat_net_out - before;
+            };
             match r {
                 Ok(true) => {}
                 Ok(false) => self.want_write(key, true),

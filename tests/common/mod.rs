@@ -6,6 +6,8 @@
 //! A server is killed on `Drop`; its log is printed if the test panicked.
 #![allow(dead_code)]
 
+pub mod repl;
+
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -124,6 +126,15 @@ impl RedisServer {
         let bin = which("redis-server").expect("redis-server not found: run make deps");
         Server::start_bin("redis-server", &bin, args)
     }
+
+    /// The real redis-server again on the port of one that exited.
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        let bin = which("redis-server").expect("redis-server not found: run make deps");
+        let p = port.to_string();
+        let mut all = vec!["--port", p.as_str()];
+        all.extend_from_slice(args);
+        Server::start_bin("redis-server", &bin, &all)
+    }
 }
 
 /// Starts the real redis-server when `redis`, else ferrodis.
@@ -147,6 +158,21 @@ impl Server {
     fn start_bin(name: &'static str, bin: &Path, args: &[&str]) -> Server {
         Server::spawn(name, bin, args, None)
             .unwrap_or_else(|f| panic!("{name} did not start: {}\n---- log ----\n{}", f.why, f.log))
+    }
+
+    /// Starts ferrodis again on the port of a server that exited (a
+    /// restart: its replicas reconnect to the same address).
+    pub fn start_on_port(port: u16, args: &[&str]) -> Server {
+        let p = port.to_string();
+        // A config file stays the first argument.
+        let (head, rest) = match args.first() {
+            Some(a) if !a.starts_with("--") => (vec![*a], &args[1..]),
+            _ => (Vec::new(), args),
+        };
+        let mut all = head;
+        all.extend(["--port", p.as_str()]);
+        all.extend_from_slice(rest);
+        Server::start(&all)
     }
 
     /// Starts ferrodis with its address space limited to `limit` bytes
@@ -232,7 +258,7 @@ impl Server {
                 Err(why) => {
                     let log = srv.log();
                     // Another process may have grabbed the port in between.
-                    if attempt < 3 && log.contains("in use") {
+                    if attempt < 3 && fixed.is_none() && log.contains("in use") {
                         continue;
                     }
                     let status = srv.try_wait();

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A local six-node ferrodis cluster (3 masters, 3 replicas) for trying
-# Redis Cluster by hand, like Redis's utils/create-cluster:
+# Redis Cluster by hand, as Redis's utils/create-cluster does for redis-server:
 #
-#   utils/create-cluster.sh start    # start nodes on ports PORT+1..PORT+6 and create the cluster
-#   utils/create-cluster.sh stop     # stop them
-#   utils/create-cluster.sh clean    # stop and remove their files
+#   scripts/create-cluster.sh start    # start nodes on ports PORT+1..PORT+6 and create the cluster
+#   scripts/create-cluster.sh stop     # stop them
+#   scripts/create-cluster.sh clean    # stop and remove their files
 #
 # Bus ports are the client port + 1000 (31001-31006 by default): the
 # default +10000 would fall in the kernel's ephemeral range (32768+), where
