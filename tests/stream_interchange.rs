@@ -661,3 +661,79 @@ EXEC
     let has = |w: &str| f.iter().any(|c| c.iter().any(|a| a == w));
     assert!(f.len() > 60 && has("XCLAIM") && has("SETID") && has("CREATECONSUMER") && has("MULTI"));
 }
+
+/// A full sync whose last record is one big stream (about 2 MB, longer
+/// than a loading step and than any single read): the replica's loader
+/// must take it from a disk file and from the socket (EOF-framed), from a
+/// ferrodis and from a redis-server master, and end with the master's
+/// digest.
+#[test]
+fn full_sync_of_a_big_stream() {
+    for (redis_master, load) in [
+        (false, "disabled"),
+        (false, "swapdb"),
+        (false, "on-empty-db"),
+        (true, "swapdb"),
+    ] {
+        let m = start_either(
+            redis_master,
+            &[
+                "--repl-diskless-sync",
+                "yes",
+                "--repl-diskless-sync-delay",
+                "0",
+            ],
+        );
+        let r = Server::start(&[
+            "--repl-diskless-load",
+            load,
+            "--loading-process-events-interval-bytes",
+            "65536",
+        ]);
+        let mut mc = m.conn();
+        let mut batch = Vec::new();
+        let n = 40_000;
+        for i in 1..=n {
+            let id = format!("{i}-0");
+            let v = format!("{:x<1$}", i, (i % 40) as usize);
+            batch.extend(common::multibulk(&[
+                b"XADD",
+                b"big",
+                id.as_bytes(),
+                b"name",
+                v.as_bytes(),
+            ]));
+        }
+        mc.send_raw(&batch);
+        for _ in 0..n {
+            mc.read_reply();
+        }
+        mc.cmd(&["XGROUP", "CREATE", "big", "g", "0"]);
+        mc.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c",
+            "COUNT",
+            "3000",
+            "STREAMS",
+            "big",
+            ">",
+        ]);
+        let mut rc = r.conn();
+        rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+        assert!(
+            wait_until(Duration::from_secs(120), || {
+                common::info_field(&mut rc, "replication", "master_link_status").as_deref()
+                    == Some("up")
+            }),
+            "master {}, repl-diskless-load {load}: no sync",
+            if redis_master { "redis" } else { "ferrodis" }
+        );
+        assert_eq!(
+            rc.cmd(&["DEBUG", "DIGEST"]),
+            mc.cmd(&["DEBUG", "DIGEST"]),
+            "repl-diskless-load {load}"
+        );
+    }
+}
