@@ -344,6 +344,13 @@ fn digest_at_offset_under_writes_names_diverged_replicas() {
     wait_in_sync(&m, &[&r1, &r2, &real]);
     let (stop, h) = write_load(m.port);
     let mut mc = m.conn();
+    // The seed may predate the replicas (offset 0 at their sync): wait for
+    // the load's first write before asking at an offset.
+    assert!(wait_until(Duration::from_secs(10), || info_i64(
+        &mut mc,
+        "replication",
+        "master_repl_offset"
+    ) > 0));
     for _ in 0..5 {
         let (offset, rows) = digest_rows(&mc.cmd(&["DEBUG", "DIGEST-AT-OFFSET"]));
         assert!(offset > 0);
