@@ -130,8 +130,17 @@ pub struct Client {
     /// Protocol version: 2 or 3.
     pub resp: u8,
     pub query: BytesMut,
+    /// Bytes allocated for `query` (its capacity counts only what follows
+    /// the consumed front): qbuf + qbuf-free, as Redis's sdsalloc.
+    pub query_alloc: usize,
+    /// Most bytes buffered since the last clients cron (Redis's
+    /// querybuf_peak): the cron shrinks a buffer far above it.
+    pub query_peak: usize,
     /// Parser hint: do not parse again before this many bytes are buffered.
     pub query_need: usize,
+    /// The last read stopped before the socket was drained (a complete
+    /// big request to run first): read again after processing.
+    pub more_to_read: bool,
     pub reply: Vec<u8>,
     /// How much of `reply` has been written already.
     pub sent: usize,
@@ -179,8 +188,12 @@ impl Client {
             db: 0,
             user: crate::acl::DEFAULT_USER,
             resp: 2,
-            query: BytesMut::with_capacity(IOBUF_LEN),
+            // Allocated by the first read (an idle connection holds none).
+            query: BytesMut::new(),
+            query_alloc: 0,
+            query_peak: 0,
             query_need: 0,
+            more_to_read: false,
             reply: Vec::new(),
             sent: 0,
             ctime_ms: now_ms,
@@ -213,9 +226,18 @@ impl Client {
     /// Returns Ok(false) when the peer closed the connection.
     pub fn read_some(&mut self, max: usize, drain: bool) -> io::Result<bool> {
         let mut total = 0;
+        self.more_to_read = false;
         loop {
             let spare = self.query.capacity() - self.query.len();
             let mut need = self.query_need;
+            if total > 0 && spare < IOBUF_LEN && !drain {
+                // The buffer is full: run what it holds before reading
+                // more (the consumed front is then reused) rather than
+                // doubling it, e.g. one sized exactly for a big argument.
+                // The socket may hold more.
+                self.more_to_read = true;
+                return Ok(true);
+            }
             if spare < IOBUF_LEN && need <= self.query.len() && self.query.len() >= IOBUF_LEN {
                 // About to grow with the request not parsed yet: if it is
                 // receiving a big argument, size for that argument.
@@ -223,6 +245,7 @@ impl Client {
                 self.query_need = need;
             }
             let missing = need.saturating_sub(self.query.len());
+            let cap_before = self.query.capacity();
             if missing > 0 {
                 // The request's size is known: room for exactly its rest
                 // (a big argument: Redis's sdsMakeRoomForNonGreedy), so
@@ -241,6 +264,10 @@ impl Client {
                 }
             } else if spare < IOBUF_LEN {
                 self.query.reserve(IOBUF_LEN);
+            }
+            if self.query.capacity() != cap_before {
+                // A new (or reclaimed) allocation starts at its front.
+                self.query_alloc = self.query.capacity();
             }
             let len = self.query.len();
             let spare = self.query.spare_capacity_mut();
@@ -265,6 +292,7 @@ impl Client {
                     let offered = spare_len;
                     // SAFETY: the kernel initialised n bytes past len.
                     unsafe { self.query.set_len(len + n) };
+                    self.query_peak = self.query_peak.max(len + n);
                     total += n;
                     self.stat_net_in += n as u64;
                     // A short read means the socket is drained: with edge
@@ -279,6 +307,32 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Redis's clientsCronResizeQueryBuffer, run from the clients cron:
+    /// a buffer wasting over 4 KB is given back after 2 s of idleness,
+    /// or trimmed to its recent peak when it is over 32 KB and more than
+    /// twice that peak (never below an argument being received). The
+    /// peak restarts from what is buffered now.
+    pub fn resize_query_buffer(&mut self, now_ms: i64) {
+        let len = self.query.len();
+        if self.query_alloc.saturating_sub(len) > 4 * 1024 {
+            let idle_secs = (now_ms - self.last_interaction_ms) / 1000;
+            let target = if idle_secs > 2 {
+                Some(len)
+            } else if self.query_alloc > 32 * 1024 && self.query_alloc / 2 > self.query_peak {
+                Some(len.max(self.query_peak).max(self.query_need))
+            } else {
+                None
+            };
+            if let Some(size) = target {
+                let mut fresh = BytesMut::with_capacity(size);
+                fresh.extend_from_slice(&self.query);
+                self.query = fresh;
+                self.query_alloc = self.query.capacity();
+            }
+        }
+        self.query_peak = len.max(self.query_need);
     }
 
     pub fn pending_reply(&self) -> usize {

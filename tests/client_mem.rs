@@ -168,3 +168,41 @@ fn maxmemory_clients_evicts_clients() {
     admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "0"]);
     admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
 }
+
+/// The query buffer as Redis 7.0 sizes it: allocated by the first read
+/// (16 KB), sized exactly for a big argument (a 1 MB argument under a
+/// 3 MB maxmemory-clients limit does not get its client evicted: the
+/// buffer is not doubled when the argument completes), and given back
+/// after 2 s of idleness (qbuf + qbuf-free = 0).
+#[test]
+fn query_buffer_sized_and_given_back() {
+    let s = Server::start(&[]);
+    let mut admin = s.conn();
+    admin.cmd(&["CLIENT", "SETNAME", "admin"]);
+    admin.cmd(&["CLIENT", "NO-EVICT", "ON"]);
+    admin.cmd(&["CONFIG", "SET", "maxmemory-clients", "3000000"]);
+    let mut c = s.conn();
+    c.cmd(&["CLIENT", "SETNAME", "c"]);
+    let alloc = |admin: &mut Conn| -> usize {
+        let q: usize = field(admin, "c", "qbuf").unwrap().parse().unwrap();
+        let f: usize = field(admin, "c", "qbuf-free").unwrap().parse().unwrap();
+        q + f
+    };
+    let first = alloc(&mut admin);
+    assert!((16384..32768).contains(&first), "first buffer {first}");
+    let big = "v".repeat(1_000_000);
+    for _ in 0..3 {
+        assert_eq!(c.cmd(&["MSET", "k", "v", "k2", &big]), b"+OK\r\n");
+    }
+    assert_eq!(c.cmd(&["STRLEN", "k2"]), b":1000000\r\n");
+    assert!(admin
+        .cmd_str(&["INFO", "stats"])
+        .contains("evicted_clients:0"));
+    // A big buffer is trimmed to its recent peak by the cron, an idle
+    // one given back.
+    assert!(wait_until(Duration::from_secs(10), || alloc(&mut admin) < 16384));
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    assert!(alloc(&mut admin) >= 16384);
+    assert!(wait_until(Duration::from_secs(10), || alloc(&mut admin) == 0));
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}

@@ -41,7 +41,10 @@ pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
         let (consumed, argv) = crate::resp::partial_progress(&c.query);
         (c.query.len() - consumed, argv)
     };
-    let qbuf_free = c.query.capacity().saturating_sub(c.query.len());
+    // The running request was split off the same allocation.
+    let qbuf_free = c
+        .query_alloc
+        .saturating_sub(c.query.len() + c.cur_request_len);
     let multi_mem: usize = c
         .mstate
         .iter()
@@ -67,7 +70,7 @@ pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
     let pubsub = subscriptions * (3 * ptr);
     let prefixes: usize = c.tracking_prefixes.iter().map(|p| p.len() + 4 * ptr).sum();
     let tot_mem = std::mem::size_of::<Client>()
-        + c.query.capacity()
+        + c.query_alloc
         + c.reply.capacity().max(REPLY_CHUNK)
         + argv_mem
         + multi_mem

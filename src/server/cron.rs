@@ -139,9 +139,7 @@ impl Server {
                 idle.push(k);
                 continue;
             }
-            if c.query.is_empty() && c.query.capacity() > 64 * 1024 {
-                c.query = bytes::BytesMut::with_capacity(crate::net::IOBUF_LEN);
-            }
+            c.resize_query_buffer(now);
         }
         for k in idle {
             log::debug!("Closing idle client");

@@ -183,7 +183,7 @@ impl Server {
         let max_in = self
             .clients
             .iter()
-            .map(|(_, c)| c.query.capacity())
+            .map(|(_, c)| c.query_alloc)
             .max()
             .unwrap_or(0);
         let max_out = self

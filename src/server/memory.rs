@@ -64,9 +64,8 @@ impl Server {
             .iter()
             .filter(|(_, c)| (c.kind == Kind::Replica) == replicas)
             .map(|(_, c)| {
-                (std::mem::size_of::<crate::net::Client>()
-                    + c.reply.capacity()
-                    + c.query.capacity()) as u64
+                (std::mem::size_of::<crate::net::Client>() + c.reply.capacity() + c.query_alloc)
+                    as u64
             })
             .sum()
     }

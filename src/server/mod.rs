@@ -605,7 +605,7 @@ impl Server {
         }
         match r {
             Ok(open) => {
-                if read >= MAX_READ_PER_EVENT {
+                if read >= MAX_READ_PER_EVENT || c.more_to_read {
                     // There may be more: come back after the others had a turn.
                     self.pending_input.push(key);
                 }
