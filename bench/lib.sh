@@ -24,11 +24,12 @@ build_release() {
 }
 
 # A TCP port nothing listens on, below the kernel's ephemeral range so that
-# no outgoing connection holds it.
+# no outgoing connection holds it. BENCH_PORT_MIN..BENCH_PORT_MAX (default
+# 20000..31999) keeps runs of different people on one machine apart.
 free_port() {
-    local p
+    local p lo=${BENCH_PORT_MIN:-20000} hi=${BENCH_PORT_MAX:-31999}
     while :; do
-        p=$((20000 + RANDOM % 12000))
+        p=$((lo + RANDOM % (hi - lo + 1)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
@@ -91,6 +92,27 @@ stop_server() {
 # CPU time a process spent on the CPU, in ns (schedstat field 1): the
 # server's cost per request, whatever the client's load.
 cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+
+# bench_one PORT PID N [redis-benchmark args...]: one redis-benchmark run
+# (-n N --csv added) against the server PORT whose process is PID. Sets
+# BENCH_RPS (requests/s of the first CSV row, or of the row named by
+# BENCH_ROW when set), BENCH_CPU (the server's CPU ns per request: its
+# schedstat time around the run divided by N) and BENCH_CSV (all rows,
+# "name,rps" lines, the \r progress lines dropped).
+bench_one() {
+    local port=$1 pid=$2 n=$3 before after
+    shift 3
+    before=$(cpu_ns "$pid")
+    BENCH_CSV=$(redis-benchmark -p "$port" -n "$n" --csv "$@" 2>/dev/null | tr '\r' '\n' |
+        awk -F, '$2 != "" { gsub(/"/, ""); print $1 "," $2 }' | grep -v '^test,' || true)
+    after=$(cpu_ns "$pid")
+    BENCH_CPU=$(( (after - before) / n ))
+    if [ -n "${BENCH_ROW:-}" ]; then
+        BENCH_RPS=$(echo "$BENCH_CSV" | awk -F, -v r="$BENCH_ROW" '$1 == r {print $2; exit}')
+    else
+        BENCH_RPS=$(echo "$BENCH_CSV" | awk -F, 'NR == 1 {print $2}')
+    fi
+}
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 used_memory() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '$1=="used_memory" {print $2}'; }

@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
 # Memory: the same data loaded into ferrodis and the real redis-server
 # (fresh servers per data set, --save "" --appendonly no), loaded with
-# `redis-cli --pipe` from generated protocol. Reports RSS (VmRSS) and
-# INFO used_memory for each, and ferrodis/redis ratios.
+# `redis-cli --pipe` from generated protocol. Reports the GROWTH of RSS
+# (VmRSS after loading minus before, so each allocator's fixed start-up
+# cost is left out) and of INFO used_memory, per key (per member for the
+# single big collections), for each server, and ferrodis/redis ratios.
 #
 # Data sets: KEYS (default 1000000) strings `key:<n>` with 10-byte values;
 # COLLECTIONS (default 100000) hashes of 10 fields, lists of 10 elements,
 # sets of 10 non-integer members (hashtable encoding), sets of 10 integer
-# members (intset), sorted sets of 10 members (listpack).
-# MARKDOWN=1 also prints Markdown rows; NO_BUILD=1 skips cargo build --release.
+# members (intset), sorted sets of 10 members (listpack); then one hash,
+# set, sorted set and list of MEMBERS (default 1000000) members each.
+# DATASETS limits the run to some (space list of the names above, e.g.
+# "strings bigzset"). MARKDOWN=1 also prints Markdown rows; NO_BUILD=1
+# skips cargo build --release.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KEYS="${KEYS:-1000000}"
 COLLECTIONS="${COLLECTIONS:-100000}"
+MEMBERS="${MEMBERS:-1000000}"
+DATASETS="${DATASETS:-strings hashes lists sets intsets zsets bighash bigset bigzset biglist}"
 
 build_release
 
 # gen KIND COUNT > protocol
 gen() {
     awk -v kind="$1" -v n="$2" 'BEGIN {
+        if (kind ~ /^big/) {
+            # One key, n members, 1000 per command.
+            cmd = (kind == "bighash") ? "HSET" : (kind == "bigset") ? "SADD" : (kind == "bigzset") ? "ZADD" : "RPUSH"
+            k = kind
+            for (i = 0; i < n; i += 1000) {
+                per = (kind == "bighash" || kind == "bigzset") ? 2 : 1
+                printf "*%d\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", 2 + 1000 * per, length(cmd), cmd, length(k), k
+                for (j = i; j < i + 1000; j++) {
+                    m = "member:" j
+                    if (kind == "bighash") { printf "$%d\r\n%s\r\n", length(m), m; m = "v" j }
+                    if (kind == "bigzset") { s = j ""; printf "$%d\r\n%s\r\n", length(s), s }
+                    printf "$%d\r\n%s\r\n", length(m), m
+                }
+            }
+            exit
+        }
         for (i = 0; i < n; i++) {
             if (kind == "strings") {
                 k = "key:" i; v = sprintf("v%09d", i)
@@ -44,10 +67,11 @@ gen() {
 }
 
 # sample key of each data set, for OBJECT ENCODING
-declare -A SAMPLE=([strings]=key:0 [hashes]=hash:0 [lists]=list:0 [sets]=set:0 [intsets]=iset:0 [zsets]=zset:0)
+declare -A SAMPLE=([strings]=key:0 [hashes]=hash:0 [lists]=list:0 [sets]=set:0 [intsets]=iset:0 [zsets]=zset:0
+    [bighash]=bighash [bigset]=bigset [bigzset]=bigzset [biglist]=biglist)
 MD=()
 
-# measure KIND COUNT PROBE_CMD: one row of the table.
+# measure KIND COUNT PROBE_CMD: one row of the table (growth per key).
 measure() {
     local kind=$1 count=$2 probe=$3 file="$BENCH_TMP/$1.proto"
     gen "$kind" "$count" > "$file"
@@ -60,10 +84,13 @@ measure() {
             rss[$s]=n/a; used[$s]=n/a; enc[$s]=n/a
         else
             redis-cli -p "$CUR_PORT" flushall >/dev/null
+            local rss0 used0
+            rss0=$(rss_kb "$CUR_PID"); used0=$(used_memory "$CUR_PORT")
             redis-cli -p "$CUR_PORT" --pipe < "$file" > "$BENCH_TMP/pipe.out"
             grep -q "errors: 0" "$BENCH_TMP/pipe.out" || { cat "$BENCH_TMP/pipe.out" >&2; }
-            rss[$s]=$(rss_kb "$CUR_PID")
-            used[$s]=$(used_memory "$CUR_PORT")
+            # Bytes per key (per member for one big collection).
+            rss[$s]=$(( ($(rss_kb "$CUR_PID") - rss0) * 1024 / count ))
+            used[$s]=$(( ($(used_memory "$CUR_PORT") - used0) / count ))
             enc[$s]=$(redis-cli -p "$CUR_PORT" object encoding "${SAMPLE[$kind]}")
         fi
         stop_server "$CUR_PID"
@@ -74,28 +101,32 @@ measure() {
         ur=$(ratio "${used[ferrodis]}" "${used[redis]}")
     fi
     [ "${enc[ferrodis]}" = "${enc[redis]}" ] || e="${enc[ferrodis]}/${enc[redis]}"
-    printf '%-9s %-10s %9s %14s %14s %8s %16s %16s %8s\n' "$kind" "$e" "$count" \
+    printf '%-9s %-10s %9s %10s %10s %7s %10s %10s %7s\n' "$kind" "$e" "$count" \
         "${rss[ferrodis]}" "${rss[redis]}" "$rr" "${used[ferrodis]}" "${used[redis]}" "$ur"
     MD+=("$(printf '| %s (%s) | %s | %s | %s | %s | %s | %s | %s |' "$kind" "$e" "$(commas "$count")" \
-        "$(mb "${rss[ferrodis]}" 1024)" "$(mb "${rss[redis]}" 1024)" "$rr" \
-        "$(mb "${used[ferrodis]}" 1)" "$(mb "${used[redis]}" 1)" "$ur")")
+        "${rss[ferrodis]}" "${rss[redis]}" "$rr" "${used[ferrodis]}" "${used[redis]}" "$ur")")
 }
 
-# mb VALUE UNIT_BYTES -> "12.3 MB" (n/a passes through)
-mb() { [ "$1" = n/a ] && { echo n/a; return; }; awk -v v="$1" -v u="$2" 'BEGIN { printf "%.1f MB", v * u / 1e6 }'; }
 
-printf '%-9s %-10s %9s %14s %14s %8s %16s %16s %8s\n' dataset encoding keys \
-    "ferrodis RSS kB" "redis RSS kB" ratio "ferrodis used" "redis used" ratio
-measure strings "$KEYS" ""
-measure hashes "$COLLECTIONS" "hset __probe f v"
-measure lists "$COLLECTIONS" "rpush __probe v"
-measure sets "$COLLECTIONS" "sadd __probe v"
-measure intsets "$COLLECTIONS" "sadd __probe 1"
-measure zsets "$COLLECTIONS" "zadd __probe 1 v"
+echo "growth per key (bytes; per member for the big* sets): RSS after loading minus before, and used_memory"
+echo "ferrodis $("$FERRODIS_BIN" -v | grep -o 'malloc=[^ ]*'), redis $(redis-server -v | grep -o 'malloc=[^ ]*')"
+printf '%-9s %-10s %9s %10s %10s %7s %10s %10s %7s\n' dataset encoding keys \
+    "f RSS/key" "r RSS/key" ratio "f used/key" "r used/key" ratio
+declare -A PROBE=([hashes]="hset __probe f v" [lists]="rpush __probe v" [sets]="sadd __probe v"
+    [intsets]="sadd __probe 1" [zsets]="zadd __probe 1 v" [bighash]="hset __probe f v"
+    [bigset]="sadd __probe v" [bigzset]="zadd __probe 1 v" [biglist]="rpush __probe v")
+for d in $DATASETS; do
+    case $d in
+        strings) n=$KEYS ;;
+        big*) n=$MEMBERS ;;
+        *) n=$COLLECTIONS ;;
+    esac
+    measure "$d" "$n" "${PROBE[$d]:-}"
+done
 
 if [ "${MARKDOWN:-0}" = 1 ]; then
     echo
-    echo '| data set (encoding) | keys | ferrodis RSS | redis RSS | ratio | ferrodis used_memory | redis used_memory | ratio |'
+    echo '| data set (encoding) | keys | ferrodis RSS B/key | redis RSS B/key | ratio | ferrodis used_memory B/key | redis used_memory B/key | ratio |'
     echo '|---|---:|---:|---:|---:|---:|---:|---:|'
     printf '%s\n' "${MD[@]}"
 fi

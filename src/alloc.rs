@@ -1,7 +1,17 @@
 //! Memory accounting, as Redis's zmalloc: a global allocator wrapper that
-//! keeps a running total of the bytes held (malloc's usable size, which like
-//! jemalloc's size classes includes the rounding but not the allocator's own
+//! keeps a running total of the bytes held (the allocator's usable size,
+//! which includes the size-class rounding but not the allocator's own
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
+//!
+//! Two back ends, chosen at build time:
+//! - jemalloc (feature `jemalloc`, on by default), Redis's own
+//!   allocator, built as Redis builds it (8-byte quantum, no
+//!   cache-oblivious offset). The usable size comes from `nallocx` (size
+//!   class arithmetic, no pointer lookup) and frees are sized
+//!   (`sdallocx`). It also answers INFO's allocator_* and fragmentation
+//!   fields (`allocator_stats`).
+//! - the system allocator (glibc, `--no-default-features`), counted with
+//!   `malloc_usable_size`.
 //!
 //! It also keeps the peak (raised from cron and when reported) and the
 //! figure at startup, for INFO memory and MEMORY STATS.
@@ -9,7 +19,7 @@
 //! The binary installs `Counting` as `#[global_allocator]`; code linked
 //! without it (the library's own tests) falls back to mallinfo2.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 static USED: AtomicUsize = AtomicUsize::new(0);
@@ -20,46 +30,181 @@ static PEAK: AtomicUsize = AtomicUsize::new(0);
 static STARTUP: AtomicUsize = AtomicUsize::new(0);
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-/// The system allocator, counting.
+/// The process allocator, counting.
 pub struct Counting;
 
-#[inline]
-fn usable(ptr: *mut u8) -> usize {
-    // SAFETY: `ptr` was just returned by the system allocator (or is about
-    // to be freed by it) and is non-null.
-    unsafe { libc::malloc_usable_size(ptr as *mut libc::c_void) }
+#[cfg(feature = "jemalloc")]
+mod backend {
+    use std::alloc::Layout;
+    use tikv_jemalloc_sys as je;
+
+    /// mallocx flags: an explicit alignment only where the size class
+    /// does not give it (with the 8-byte quantum, a 24-byte class is only
+    /// 8-aligned, so 16-byte alignment must be asked for).
+    #[inline]
+    fn flags(layout: &Layout) -> i32 {
+        if layout.align() <= 8 && layout.align() <= layout.size() {
+            0
+        } else {
+            je::MALLOCX_ALIGN(layout.align())
+        }
+    }
+
+    #[inline]
+    pub fn usable(layout: &Layout) -> usize {
+        // SAFETY: nallocx only computes a size class.
+        unsafe { je::nallocx(layout.size().max(1), flags(layout)) }
+    }
+
+    #[inline]
+    pub unsafe fn alloc(layout: &Layout, zero: bool) -> *mut u8 {
+        let f = flags(layout) | if zero { je::MALLOCX_ZERO } else { 0 };
+        je::mallocx(layout.size().max(1), f) as *mut u8
+    }
+
+    #[inline]
+    pub unsafe fn dealloc(ptr: *mut u8, layout: &Layout) {
+        je::sdallocx(
+            ptr as *mut libc::c_void,
+            layout.size().max(1),
+            flags(layout),
+        )
+    }
+
+    #[inline]
+    pub unsafe fn realloc(ptr: *mut u8, layout: &Layout, new_size: usize) -> *mut u8 {
+        let new = Layout::from_size_align_unchecked(new_size, layout.align());
+        je::rallocx(ptr as *mut libc::c_void, new_size.max(1), flags(&new)) as *mut u8
+    }
+
+    pub const NAME: &str = "jemalloc-5.3.0";
+
+    /// jemalloc's own figures (refreshed by bumping its epoch):
+    /// (allocated, active, resident) bytes.
+    pub fn stats() -> Option<(u64, u64, u64)> {
+        fn read(name: &std::ffi::CStr) -> Option<u64> {
+            let mut v: usize = 0;
+            let mut len = std::mem::size_of::<usize>();
+            // SAFETY: a C string name, out-pointer of the documented type.
+            let r = unsafe {
+                je::mallctl(
+                    name.as_ptr(),
+                    &mut v as *mut usize as *mut libc::c_void,
+                    &mut len,
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            (r == 0).then_some(v as u64)
+        }
+        let mut epoch: u64 = 1;
+        let mut len = std::mem::size_of::<u64>();
+        // SAFETY: "epoch" is read-write u64; refreshes the stats below.
+        unsafe {
+            je::mallctl(
+                c"epoch".as_ptr(),
+                &mut epoch as *mut u64 as *mut libc::c_void,
+                &mut len,
+                &mut epoch as *mut u64 as *mut libc::c_void,
+                len,
+            );
+        }
+        Some((
+            read(c"stats.allocated")?,
+            read(c"stats.active")?,
+            read(c"stats.resident")?,
+        ))
+    }
 }
 
-// SAFETY: every call is forwarded to `System`; the counter never affects
-// what is allocated.
+#[cfg(not(feature = "jemalloc"))]
+mod backend {
+    use std::alloc::{GlobalAlloc, Layout, System};
+
+    #[inline]
+    fn usable_of(ptr: *mut u8) -> usize {
+        // SAFETY: `ptr` was returned by the system allocator (or is about
+        // to be freed by it) and is non-null.
+        unsafe { libc::malloc_usable_size(ptr as *mut libc::c_void) }
+    }
+
+    pub unsafe fn alloc(layout: &Layout, zero: bool) -> *mut u8 {
+        if zero {
+            System.alloc_zeroed(*layout)
+        } else {
+            System.alloc(*layout)
+        }
+    }
+
+    pub unsafe fn dealloc(ptr: *mut u8, layout: &Layout) {
+        System.dealloc(ptr, *layout)
+    }
+
+    pub unsafe fn realloc(ptr: *mut u8, layout: &Layout, new_size: usize) -> *mut u8 {
+        System.realloc(ptr, *layout, new_size)
+    }
+
+    /// glibc sizes depend on the chunk: asked of the pointer.
+    pub fn usable_ptr(ptr: *mut u8) -> usize {
+        usable_of(ptr)
+    }
+
+    pub const NAME: &str = "libc";
+
+    /// glibc's view of the heap (mallinfo2): allocated, active, and no
+    /// resident figure of its own (the process RSS stands for it).
+    pub fn stats() -> Option<(u64, u64, u64)> {
+        // SAFETY: mallinfo2 only reads the allocator's statistics.
+        let mi = unsafe { libc::mallinfo2() };
+        let allocated = (mi.uordblks + mi.hblkhd) as u64;
+        let active = (mi.arena + mi.hblkhd) as u64;
+        Some((allocated, active, 0))
+    }
+}
+
+#[cfg(feature = "jemalloc")]
+#[inline]
+fn counted(_ptr: *mut u8, layout: &Layout) -> usize {
+    backend::usable(layout)
+}
+
+#[cfg(not(feature = "jemalloc"))]
+#[inline]
+fn counted(ptr: *mut u8, _layout: &Layout) -> usize {
+    backend::usable_ptr(ptr)
+}
+
+// SAFETY: every call is forwarded to the back end; the counter never
+// affects what is allocated.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        let p = backend::alloc(&layout, false);
         if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            USED.fetch_add(counted(p, &layout), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        let p = backend::alloc(&layout, true);
         if !p.is_null() {
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            USED.fetch_add(counted(p, &layout), Ordering::Relaxed);
         }
         p
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        USED.fetch_sub(usable(ptr), Ordering::Relaxed);
-        System.dealloc(ptr, layout)
+        USED.fetch_sub(counted(ptr, &layout), Ordering::Relaxed);
+        backend::dealloc(ptr, &layout)
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let old = usable(ptr);
-        let p = System.realloc(ptr, layout, new_size);
+        let old = counted(ptr, &layout);
+        let p = backend::realloc(ptr, &layout, new_size);
         if !p.is_null() {
             USED.fetch_sub(old, Ordering::Relaxed);
-            USED.fetch_add(usable(p), Ordering::Relaxed);
+            let new = Layout::from_size_align_unchecked(new_size, layout.align());
+            USED.fetch_add(counted(p, &new), Ordering::Relaxed);
         }
         p
     }
@@ -107,28 +252,41 @@ pub fn startup() -> u64 {
     STARTUP.load(Ordering::Relaxed) as u64
 }
 
-/// glibc's view of the heap and the process RSS, sampled from cron (as
-/// Redis samples its allocator every 100 ms): [allocated, active, rss].
-static ALLOCATOR_STATS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+/// INFO's mem_allocator: "jemalloc-5.3.0" or "libc".
+pub fn allocator_name() -> &'static str {
+    backend::NAME
+}
 
-/// Samples the allocator (mallinfo2) and records `rss`.
+/// The allocator's view and the process RSS, sampled from cron (as Redis
+/// samples its allocator every 100 ms): [allocated, active, resident, rss].
+static ALLOCATOR_STATS: [AtomicU64; 4] = [
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+    AtomicU64::new(0),
+];
+
+/// Samples the allocator (jemalloc's stats, or glibc's mallinfo2, whose
+/// resident figure is the process RSS) and records `rss`.
 pub fn refresh_allocator_stats(rss: u64) {
-    // SAFETY: mallinfo2 only reads the allocator's statistics.
-    let mi = unsafe { libc::mallinfo2() };
-    let allocated = (mi.uordblks + mi.hblkhd) as u64;
-    let active = (mi.arena + mi.hblkhd) as u64;
-    for (slot, v) in ALLOCATOR_STATS.iter().zip([allocated, active, rss]) {
+    let (allocated, active, resident) = backend::stats().unwrap_or((0, 0, 0));
+    let resident = if resident == 0 { rss } else { resident };
+    for (slot, v) in ALLOCATOR_STATS
+        .iter()
+        .zip([allocated, active, resident, rss])
+    {
         slot.store(v, Ordering::Relaxed);
     }
 }
 
-/// The last sample: (allocated, active, rss) in bytes.
-pub fn allocator_stats() -> (u64, u64, u64) {
-    let [a, b, c] = &ALLOCATOR_STATS;
+/// The last sample: (allocated, active, resident, rss) in bytes.
+pub fn allocator_stats() -> (u64, u64, u64, u64) {
+    let [a, b, c, d] = &ALLOCATOR_STATS;
     (
         a.load(Ordering::Relaxed),
         b.load(Ordering::Relaxed),
         c.load(Ordering::Relaxed),
+        d.load(Ordering::Relaxed),
     )
 }
 

@@ -19,7 +19,7 @@ fn usage() -> ! {
     std::process::exit(1);
 }
 
-/// The system allocator with Redis-style accounting (INFO used_memory,
+/// jemalloc (or the system allocator) with Redis-style accounting (INFO used_memory,
 /// maxmemory): see `ferrodis::alloc`.
 #[global_allocator]
 static GLOBAL: ferrodis::alloc::Counting = ferrodis::alloc::Counting;
@@ -31,8 +31,9 @@ fn main() {
         match first.as_str() {
             "-v" | "--version" => {
                 println!(
-                    "Redis server v={} sha=00000000:0 malloc=libc bits=64 build=ferrodis-{}",
+                    "Redis server v={} sha=00000000:0 malloc={} bits=64 build=ferrodis-{}",
                     ferrodis::REDIS_VERSION,
+                    ferrodis::alloc::allocator_name(),
                     env!("CARGO_PKG_VERSION")
                 );
                 return;

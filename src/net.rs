@@ -144,6 +144,13 @@ pub struct Client {
     pub reply: Vec<u8>,
     /// How much of `reply` has been written already.
     pub sent: usize,
+    /// Large replies that met a full socket, waiting to be written before
+    /// `reply` (see `queue_reply`); empty for almost every client.
+    pub queued: std::collections::VecDeque<Vec<u8>>,
+    /// Bytes of the queue's first chunk already written.
+    pub queued_sent: usize,
+    /// Bytes in the queue not yet written.
+    pub queued_len: usize,
     pub ctime_ms: i64,
     pub last_interaction_ms: i64,
     /// Name of the last command (for CLIENT LIST `cmd=`).
@@ -196,6 +203,9 @@ impl Client {
             more_to_read: false,
             reply: Vec::new(),
             sent: 0,
+            queued: std::collections::VecDeque::new(),
+            queued_sent: 0,
+            queued_len: 0,
             ctime_ms: now_ms,
             last_interaction_ms: now_ms,
             last_cmd: "NULL",
@@ -336,12 +346,44 @@ impl Client {
     }
 
     pub fn pending_reply(&self) -> usize {
-        self.reply.len() - self.sent
+        self.reply.len() - self.sent + self.queued_len
+    }
+
+    /// Sets the reply buffer aside, as it is, to be written before whatever
+    /// comes next (Redis's reply list): the next large reply goes into a
+    /// fresh buffer instead of growing this one, which would copy all that
+    /// is already in it. Called between commands only, so marks into
+    /// `reply` taken by a running command stay valid.
+    pub fn queue_reply(&mut self) {
+        if self.queued.is_empty() {
+            self.queued_sent = self.sent;
+        }
+        let chunk = std::mem::replace(&mut self.reply, Vec::with_capacity(IOBUF_LEN));
+        self.queued_len += chunk.len() - self.sent;
+        self.sent = 0;
+        self.queued.push_back(chunk);
     }
 
     /// Writes as much of the reply buffer as the socket takes.
     /// Ok(true) = everything written.
     pub fn flush(&mut self) -> io::Result<bool> {
+        while let Some(chunk) = self.queued.front() {
+            match self.stream.write(&chunk[self.queued_sent..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.queued_sent += n;
+                    self.queued_len -= n;
+                    self.stat_net_out += n as u64;
+                    if self.queued_sent == chunk.len() {
+                        self.queued.pop_front();
+                        self.queued_sent = 0;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
         while self.sent < self.reply.len() {
             match self.stream.write(&self.reply[self.sent..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -354,10 +396,14 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
+        let written = self.reply.len();
         self.reply.clear();
         self.sent = 0;
-        // Give back memory after a huge reply, keep a small buffer around.
-        if self.reply.capacity() > 1024 * 1024 {
+        // Give back memory after a huge reply, keep a small buffer around;
+        // a big buffer stays while replies keep filling half of it (a
+        // client reading 1 MB values reuses one buffer instead of
+        // allocating, faulting in and freeing 1 MB per reply).
+        if self.reply.capacity() > 1024 * 1024 && self.reply.capacity() > 2 * written {
             self.reply = Vec::with_capacity(IOBUF_LEN);
         }
         Ok(true)

@@ -285,6 +285,11 @@ impl<'a> Out<'a> {
 
     #[inline]
     pub fn bulk(&mut self, data: &[u8]) {
+        if data.len() > 4096 {
+            // Room for header, data and CRLF at once: the value is copied
+            // once, never again by a growth in the middle of it.
+            self.buf.reserve(data.len() + 24);
+        }
         self.line(b'$', data.len() as i64);
         self.buf.extend_from_slice(data);
         self.buf.extend_from_slice(b"\r\n");

@@ -771,3 +771,55 @@ fn config_set_port_and_bind_rebind_or_roll_back() {
         b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n".to_vec()
     );
 }
+
+/// Big replies of a pipeline that the client reads only once all is sent:
+/// the server writes them early or queues them as they are when the socket
+/// is full (net::Client::queue_reply); every reply must still arrive whole
+/// and in order, small ones between them included, CLIENT REPLY SKIP must
+/// still drop its big reply, with and without an AOF waiting to be written.
+#[test]
+fn large_replies_in_a_pipeline_arrive_whole_and_in_order() {
+    for aof in ["no", "yes"] {
+        let s = Server::start(&["--appendonly", aof]);
+        let mut c = s.conn();
+        // 16 MB of replies: more than the kernel buffers of both ends hold.
+        let values: Vec<Vec<u8>> = (0..16u8)
+            .map(|i| {
+                (0..1024 * 1024)
+                    .map(|j| b'a' + ((j / 7 + i as usize) % 26) as u8)
+                    .collect()
+            })
+            .collect();
+        for (i, v) in values.iter().enumerate() {
+            let key = format!("big:{i}");
+            c.send(&[b"SET", key.as_bytes(), v]);
+            assert_eq!(c.read_reply(), b"+OK\r\n");
+        }
+        let mut req = Vec::new();
+        for i in 0..values.len() {
+            let key = format!("big:{i}");
+            req.extend_from_slice(&multibulk(&[b"GET", key.as_bytes()]));
+            req.extend_from_slice(&multibulk(&[b"INCR", b"n"]));
+            if i == 3 {
+                req.extend_from_slice(&multibulk(&[b"CLIENT", b"REPLY", b"SKIP"]));
+                req.extend_from_slice(&multibulk(&[b"GET", b"big:0"]));
+            }
+        }
+        req.extend_from_slice(&multibulk(&[b"LRANGE", b"nolist", b"0", b"-1"]));
+        c.send_raw(&req);
+        for (i, v) in values.iter().enumerate() {
+            let mut want = format!("${}\r\n", v.len()).into_bytes();
+            want.extend_from_slice(v);
+            want.extend_from_slice(b"\r\n");
+            let got = c.read_reply();
+            assert!(
+                got == want,
+                "GET big:{i} (appendonly {aof}): {} bytes",
+                got.len()
+            );
+            assert_eq!(c.read_reply(), format!(":{}\r\n", i + 1).into_bytes());
+        }
+        assert_eq!(c.read_reply(), b"*0\r\n");
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    }
+}

@@ -344,8 +344,9 @@ fn digest_at_offset_under_writes_names_diverged_replicas() {
     wait_in_sync(&m, &[&r1, &r2, &real]);
     let (stop, h) = write_load(m.port);
     let mut mc = m.conn();
-    // The seed may predate the replicas (offset 0 at their sync): wait for
-    // the load's first write before asking at an offset.
+    // The data was written before any replica connected (offset 0): wait
+    // for the writer's first command to move the offset (a loaded
+    // machine starts the thread late).
     assert!(wait_until(Duration::from_secs(10), || info_i64(
         &mut mc,
         "replication",

@@ -72,6 +72,7 @@ pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
     let tot_mem = std::mem::size_of::<Client>()
         + c.query_alloc
         + c.reply.capacity().max(REPLY_CHUNK)
+        + c.queued_len
         + argv_mem
         + multi_mem
         + queued_overhead

@@ -211,6 +211,7 @@ impl Server {
                     // follow its reply (pushes ignore CLIENT REPLY).
                     self.tracking_send_pending();
                     self.reset_caching_flag(key, &argv);
+                    self.write_large_reply(key);
                     argv.clear();
                     self.argv = argv;
                     if from_master && !marker {

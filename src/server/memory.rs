@@ -64,8 +64,10 @@ impl Server {
             .iter()
             .filter(|(_, c)| (c.kind == Kind::Replica) == replicas)
             .map(|(_, c)| {
-                (std::mem::size_of::<crate::net::Client>() + c.reply.capacity() + c.query_alloc)
-                    as u64
+                (std::mem::size_of::<crate::net::Client>()
+                    + c.reply.capacity()
+                    + c.queued_len
+                    + c.query_alloc) as u64
             })
             .sum()
     }
@@ -75,8 +77,7 @@ impl Server {
         let total = super::info::used_memory();
         let peak = crate::alloc::update_peak(total);
         let startup = crate::alloc::startup();
-        let (allocated, active, rss) = crate::alloc::allocator_stats();
-        let resident = rss;
+        let (allocated, active, resident, rss) = crate::alloc::allocator_stats();
         // The shared replication buffer counts as backlog up to
         // repl-backlog-size, the rest as the replicas' (Redis 7.0).
         let (backlog, replicas_share) = self.repl_memory_split();

@@ -717,6 +717,60 @@ impl Server {
         Some(r)
     }
 
+    /// Writes what a client has pending, as far as the socket takes it; a
+    /// short write asks for WRITABLE events and checks the output buffer
+    /// limits.
+    fn write_reply(&mut self, key: usize) {
+        let Some(r) = self.write_pending(key) else {
+            return;
+        };
+        self.stats.io_writes += 1;
+        match r {
+            Ok(true) => {
+                if let Some(c) = self.clients.get_mut(key) {
+                    c.obuf_soft_since_ms = 0;
+                    if c.has(flags::CLOSE_AFTER_REPLY) {
+                        self.close_async(key);
+                    }
+                }
+            }
+            Ok(false) => {
+                self.want_write(key, true);
+                self.check_output_limits(key);
+            }
+            Err(_) => self.close_async(key),
+        }
+    }
+
+    /// A large reply (a big value, a long range) is written as soon as its
+    /// command ends instead of after the whole pipelined batch, so that the
+    /// buffer is reused for the next one; when the socket is full it is
+    /// queued as it is and the next reply starts a fresh buffer. Either
+    /// way a pipeline of big replies never grows (and copies) one buffer
+    /// to hold them all: each value is copied once, into its reply. The
+    /// early write happens only when nothing waits for the AOF (a reply
+    /// never overtakes its write's record).
+    pub(crate) fn write_large_reply(&mut self, key: usize) {
+        const LARGE_REPLY: usize = 64 * 1024;
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        if c.reply.len() - c.sent < LARGE_REPLY
+            || c.kind != Kind::Normal
+            || c.has(flags::CLOSE_ASAP | flags::CLOSE_AFTER_REPLY)
+        {
+            return;
+        }
+        if !c.has(flags::WANT_WRITE) && self.persist.aof.buf.is_empty() {
+            self.write_reply(key);
+        }
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.reply.len() - c.sent >= LARGE_REPLY {
+                c.queue_reply();
+            }
+        }
+    }
+
     /// Writes pending replies and frees clients marked for closing.
     pub fn before_sleep(&mut self) {
         if self.cluster.is_some() {
@@ -743,25 +797,7 @@ impl Server {
             if c.has(flags::CLOSE_ASAP) {
                 continue;
             }
-            let Some(r) = self.write_pending(key) else {
-                continue;
-            };
-            self.stats.io_writes += 1;
-            match r {
-                Ok(true) => {
-                    if let Some(c) = self.clients.get_mut(key) {
-                        c.obuf_soft_since_ms = 0;
-                        if c.has(flags::CLOSE_AFTER_REPLY) {
-                            self.close_async(key);
-                        }
-                    }
-                }
-                Ok(false) => {
-                    self.want_write(key, true);
-                    self.check_output_limits(key);
-                }
-                Err(_) => self.close_async(key),
-            }
+            self.write_reply(key);
         }
         if self.client_mem_limit > 0 {
             // Output left unsent counts against maxmemory-clients.

@@ -257,8 +257,7 @@ impl ZSet {
                     if *cur != score {
                         let old = *cur;
                         *cur = score;
-                        s.zsl.delete(old, member);
-                        s.zsl.insert(score, member);
+                        s.zsl.update_score(old, member, score);
                     }
                 }
                 None => {
