@@ -251,7 +251,7 @@ impl Server {
             db,
             obey_client: obey,
             oom,
-            cluster_slot: cmd::lookup(&argv[0])
+            cluster_slot: cmd::table::lookup_cmd(argv)
                 .and_then(|spec| Server::cluster_query_slot(spec, argv)),
         });
         Ok(())
@@ -331,7 +331,8 @@ impl Server {
             return Err("redis.call/pcall can only be called inside a script invocation".into());
         };
         let caller = run.caller;
-        let spec = match cmd::lookup(&argv[0]) {
+        // A container's subcommand is the command (Redis's lookupCommand).
+        let spec = match cmd::table::lookup_cmd(argv) {
             Some(s) if s.arity_ok(argv.len()) => s,
             Some(s) => {
                 self.script_call_rejected(s);

@@ -18,6 +18,7 @@ pub fn value_memory(v: &Value) -> usize {
         Value::Hash(h) => h.mem_usage(),
         Value::Set(s) => s.mem_usage(),
         Value::ZSet(z) => z.mem_usage(),
+        Value::Stream(s) => s.memory_usage(usize::MAX),
     }
 }
 
@@ -442,7 +443,11 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             return Err(error::NO_SUCH_KEY.into());
         };
         let idle = crate::cmd::keys::idle_seconds(lru_clock, e);
-        let ser = value_memory(&e.val);
+        let ser = crate::persist::rdb::saved_len(
+            &e.val,
+            s.cfg.rdbcompression,
+            s.cfg.list_max_listpack_size,
+        );
         let text = format!(
             "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
             e.val.encoding(),

@@ -193,6 +193,9 @@ pub struct Server {
     pub lastsave: i64,
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
+    /// The stream key a re-run blocked XREAD/XREADGROUP serves (`call`
+    /// hands it to the handler).
+    pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
@@ -265,6 +268,7 @@ impl Server {
             lastsave: now / 1000,
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
+            stream_serve: None,
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
             acl_keys: Vec::with_capacity(16),
