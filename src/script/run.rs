@@ -275,7 +275,7 @@ impl Server {
             db,
             obey_client: obey,
             oom,
-            cluster_slot: cmd::lookup(&argv[0])
+            cluster_slot: cmd::table::lookup_cmd(argv)
                 .and_then(|spec| Server::cluster_query_slot(spec, argv)),
         });
         Ok(())

@@ -144,8 +144,14 @@ impl Server {
                         && c.kind == Kind::Normal
                         && !self.spans.is_empty()
                     {
-                        let (a, b) = self.spans[0];
-                        let writes = cmd::lookup(&c.query[a..b]).is_some_and(|s| {
+                        // The name and, for a container, the subcommand.
+                        let name: Vec<&[u8]> = self
+                            .spans
+                            .iter()
+                            .take(2)
+                            .map(|&(a, b)| &c.query[a..b])
+                            .collect();
+                        let writes = cmd::table::lookup_cmd(&name).is_some_and(|s| {
                             s.has(cmd::flag::WRITE) || s.has(cmd::flag::MAY_REPLICATE)
                         });
                         if !self.pause_writes_only || writes {
@@ -552,6 +558,8 @@ impl Server {
                     events: &mut self.events,
                     effect: Effect::None,
                     no_block: in_multi || is_master,
+                    must_obey: is_master,
+                    serve: self.stream_serve.take(),
                     all_keys_readable,
                     from_script: in_multi && self.scripts.run.is_some(),
                 };
@@ -574,8 +582,18 @@ impl Server {
                     ok = false;
                     self.reply_error(key, &e);
                 }
-                if let Effect::Block { keys, deadline_ms } = effect {
-                    self.block_client(key, cmd, argv, keys, deadline_ms);
+                match effect {
+                    Effect::Block { keys, deadline_ms } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, None);
+                    }
+                    Effect::BlockStream {
+                        keys,
+                        deadline_ms,
+                        wait,
+                    } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, Some(wait));
+                    }
+                    Effect::None => {}
                 }
             }
             Proc::Srv(tag) => {

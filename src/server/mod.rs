@@ -188,11 +188,18 @@ pub struct Server {
     pub shutdown_asap: bool,
     /// DEBUG PAUSE-CRON.
     pub cron_paused: bool,
+    /// DEBUG REPLYBUFFER: how often a client's reply-buffer peak restarts
+    /// (ms, -1 never) and whether the cron resizes reply buffers at all.
+    pub reply_buffer_peak_reset_ms: i64,
+    pub reply_buffer_resizing: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
+    /// The stream key a re-run blocked XREAD/XREADGROUP serves (`call`
+    /// hands it to the handler).
+    pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
@@ -256,6 +263,8 @@ impl Server {
             latency: latency::Latency::default(),
             shutdown_asap: false,
             cron_paused: false,
+            reply_buffer_peak_reset_ms: crate::net::REPLY_PEAK_RESET_MS,
+            reply_buffer_resizing: true,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -263,6 +272,7 @@ impl Server {
             lastsave: now / 1000,
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
+            stream_serve: None,
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
             acl_keys: Vec::with_capacity(16),

@@ -87,8 +87,15 @@ fn write_aof_commands(
                         argv.push(b(&v));
                     }
                 }
+                Value::Stream(s) => {
+                    for cmd in crate::persist::rdb_type_stream::aof_commands(&key, s) {
+                        cat_command(&mut buf, &cmd);
+                    }
+                }
             }
-            cat_command(&mut buf, &argv);
+            if !argv.is_empty() {
+                cat_command(&mut buf, &argv);
+            }
             if let Some(when) = db.expires.get(k) {
                 cat_command(
                     &mut buf,
@@ -508,6 +515,8 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    must_obey: true,
+                    serve: None,
                     all_keys_readable: true,
                     from_script: false,
                 };
