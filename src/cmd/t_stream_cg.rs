@@ -526,7 +526,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             propagate_last_id = true;
         }
     }
-    if deliverytime == -1 || deliverytime < 0 || deliverytime > now {
+    // A TIME from the future is refused against the real clock (Redis's
+    // mstime()): a replica applying a backlog of XCLAIMs in one loop
+    // iteration has an older cached time than the master that stamped them.
+    if deliverytime < 0 || deliverytime > now.max(crate::util::mstime()) {
         deliverytime = now;
     }
     let d = Deferred::new(&ctx.out);
