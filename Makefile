@@ -65,13 +65,14 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
-## bench: throughput (also with -r 100000), memory per key, large replies, persistence, replication, APPEND growth, ACL and tracking, and cluster, ferrodis vs redis-server (not part of test)
+## bench: throughput (also with -r 100000), memory per key, large replies, persistence, replication, streams, APPEND growth, ACL and tracking, and cluster, ferrodis vs redis-server (not part of test)
 bench: build
 	NO_BUILD=1 RANDOMS="0 100000" bench/compare.sh
 	NO_BUILD=1 bench/memory.sh
 	NO_BUILD=1 bench/replies.sh
 	NO_BUILD=1 bench/persist.sh
 	NO_BUILD=1 bench/repl.sh
+	NO_BUILD=1 bench/stream.sh
 	NO_BUILD=1 bench/repl_memory.sh
 	NO_BUILD=1 bench/append.sh
 	NO_BUILD=1 bench/acl.sh

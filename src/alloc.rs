@@ -210,9 +210,20 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// Marks the counting allocator as installed (called first thing by main).
+/// Marks the counting allocator as installed (called first thing by main)
+/// and fixes malloc's mmap threshold. glibc raises that threshold each
+/// time an mmapped block is freed, after which the large, short-lived
+/// buffers (a pipelined client's query and reply buffers) are carved from
+/// the heap between long-lived values and leave holes the process keeps
+/// resident; a fixed threshold keeps them mmapped and returned on free
+/// (as jemalloc returns Redis's), so RSS follows the data.
 pub fn activate() {
     ACTIVE.store(true, Ordering::Relaxed);
+    // SAFETY: mallopt only changes malloc's tuning; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
 }
 
 /// Bytes currently allocated, or None when the counter is not installed.
@@ -277,4 +288,48 @@ pub fn allocator_stats() -> (u64, u64, u64, u64) {
         c.load(Ordering::Relaxed),
         d.load(Ordering::Relaxed),
     )
+}
+
+/// The usable size jemalloc 5 (Redis's allocator, 16-byte quantum, 4K
+/// pages) gives a request of `size` bytes: Redis reports its own memory
+/// (MEMORY USAGE, XINFO-adjacent figures) in these size classes, and
+/// ferrodis reproduces those figures without using jemalloc.
+pub fn jemalloc_usable(size: usize) -> usize {
+    match size {
+        0..=8 => 8,
+        9..=128 => (size + 15) & !15,
+        _ => {
+            // Four classes per doubling: (2^k, 2^(k+1)] in steps of 2^(k-2).
+            let lg = usize::BITS - 1 - (size - 1).leading_zeros();
+            let delta = 1usize << (lg - 2);
+            (size + delta - 1) & !(delta - 1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jemalloc_usable;
+
+    #[test]
+    fn jemalloc_classes() {
+        let want = [
+            (1, 8),
+            (8, 8),
+            (9, 16),
+            (17, 32),
+            (100, 112),
+            (128, 128),
+            (129, 160),
+            (257, 320),
+            (4095, 4096),
+            (4096, 4096),
+            (4097, 5120),
+            (14337, 16384),
+            (16385, 20480),
+        ];
+        for (size, class) in want {
+            assert_eq!(jemalloc_usable(size), class, "size {size}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crate::dict::Dict;
 use crate::encoding::numbers::ll2string;
 use crate::encoding::numbers::string2ll;
 use crate::sds::Sds;
-use crate::types::{Hash, List, Set, ZSet};
+use crate::types::{Hash, List, Set, Stream, ZSet};
 use std::collections::HashMap;
 
 /// What a key holds.
@@ -25,6 +25,7 @@ pub enum Value {
     Hash(Box<Hash>),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    Stream(Box<Stream>),
 }
 
 /// Redis stores strings up to this length as embstr.
@@ -49,6 +50,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -61,6 +63,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -419,6 +422,9 @@ impl Keyspace {
                     last.1 = false;
                 }
             }
+            if matches!(e.val, Value::Stream(_)) {
+                self.signal_ready_if_blocked(db, &k);
+            }
             // Raised here so it precedes what the command notifies next.
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
                 self.key_events
@@ -557,6 +563,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         match d.dict.get_mut(key) {
             Some(e) => {
+                let was_stream = matches!(e.val, Value::Stream(_));
                 e.val = val;
                 // While a child saves, untouched fields stay unshared; LFU
                 // keeps the counter across an overwrite.
@@ -565,6 +572,10 @@ impl Keyspace {
                 }
                 if !keep_ttl && !d.expires.is_empty() {
                     d.expires.remove(key);
+                }
+                if was_stream {
+                    // Overwriting a stream unblocks its XREADGROUP clients.
+                    self.signal_ready_if_blocked(db, key);
                 }
             }
             None => {
@@ -600,6 +611,10 @@ impl Keyspace {
         }
         if let Some((k, e)) = d.dict.remove(key) {
             d.index_remove(&k, e.slot_pos);
+            if matches!(e.val, Value::Stream(_)) {
+                // XREADGROUP clients blocked on it get an error.
+                self.signal_ready_if_blocked(db, key);
+            }
             true
         } else {
             false
@@ -617,6 +632,9 @@ impl Keyspace {
             d.expires.remove(key).map(|(_, t)| t)
         };
         self.signal_modified(db, key);
+        if matches!(e.val, Value::Stream(_)) {
+            self.signal_ready_if_blocked(db, key);
+        }
         Some((e, exp))
     }
 
@@ -666,7 +684,29 @@ impl Keyspace {
         for d in 0..self.dbs.len() {
             if db.is_none_or(|x| x == d) {
                 self.touch_all_watched_in_db(d, None);
+                self.signal_deleted_streams(d);
             }
+        }
+    }
+
+    /// The streams of `db` some client is blocked on are about to go:
+    /// their XREADGROUP clients must get an error (Redis's
+    /// scanDatabaseForDeletedStreams).
+    fn signal_deleted_streams(&mut self, db: usize) {
+        if self.blocking.is_empty() {
+            return;
+        }
+        let dict = &self.dbs[db].dict;
+        let keys: Vec<Sds> = self
+            .blocking
+            .keys()
+            .filter(|(d, k)| {
+                *d == db && matches!(dict.get(k).map(|e| &e.val), Some(Value::Stream(_)))
+            })
+            .map(|(_, k)| k.clone())
+            .collect();
+        for k in keys {
+            self.signal_ready_if_blocked(db, &k);
         }
     }
 
@@ -752,6 +792,7 @@ impl Value {
             Value::Hash(h) => Value::Hash(h.clone()),
             Value::Set(s) => Value::Set(s.clone()),
             Value::ZSet(z) => Value::ZSet(z.clone()),
+            Value::Stream(s) => Value::Stream(Box::new(s.dup())),
         }
     }
 }

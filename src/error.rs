@@ -113,6 +113,18 @@ const SUBCOMMANDS: &[(&str, &[&str])] = &[
     ),
     ("SLOWLOG", &["get", "help", "len", "reset"]),
     (
+        "XGROUP",
+        &[
+            "create",
+            "createconsumer",
+            "delconsumer",
+            "destroy",
+            "help",
+            "setid",
+        ],
+    ),
+    ("XINFO", &["consumers", "groups", "help", "stream"]),
+    (
         "LATENCY",
         &[
             "doctor",

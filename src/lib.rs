@@ -6,7 +6,7 @@
 //! - `sds`, `dict`: the string and hash table everything is stored in;
 //! - `encoding`: byte-exact Redis formats (listpack, intset, LZF, CRC64...)
 //!   and `encoding::numbers`, the one home of string<->number rules;
-//! - `types`: list, hash, set and sorted set values;
+//! - `types`: list, hash, set, sorted set and stream values;
 //! - `db`: the keyspace, values and expiry;
 //! - `cmd`: the command table and the handlers, one file per family;
 //! - `net`: a connection's buffers and flags;

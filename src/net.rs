@@ -13,6 +13,13 @@ use std::net::Shutdown;
 /// Bytes read per read call (Redis's PROTO_IOBUF_LEN).
 pub const IOBUF_LEN: usize = 16 * 1024;
 
+/// The smallest reply buffer a client keeps (Redis's PROTO_REPLY_MIN_BYTES).
+pub const REPLY_MIN: usize = 1024;
+
+/// How often the reply buffer's peak restarts by default (Redis's
+/// reply_buffer_peak_reset_time).
+pub const REPLY_PEAK_RESET_MS: i64 = 5000;
+
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
@@ -181,6 +188,8 @@ pub struct Client {
     pub mem_accounted: usize,
     /// Largest pending reply since the last CLIENT LIST-visible reset.
     pub reply_peak: usize,
+    /// When `reply_peak` last restarted.
+    pub reply_peak_since_ms: i64,
     /// SCRIPT DEBUG mode: 0 off, 1 YES (forked session), 2 SYNC.
     pub lua_debug: u8,
 }
@@ -204,7 +213,7 @@ impl Client {
             query_peak: 0,
             query_need: 0,
             more_to_read: false,
-            reply: Vec::new(),
+            reply: Vec::with_capacity(REPLY_MIN),
             sent: 0,
             queued: std::collections::VecDeque::new(),
             queued_sent: 0,
@@ -225,6 +234,7 @@ impl Client {
             cur_argv_len: 0,
             mem_accounted: 0,
             reply_peak: 0,
+            reply_peak_since_ms: now_ms,
             lua_debug: 0,
         }
     }
@@ -349,6 +359,22 @@ impl Client {
         self.query_peak = len.max(self.query_need);
     }
 
+    /// Redis's clientsCronResizeOutputBuffer, run from the clients cron:
+    /// an empty reply buffer whose recent peak used less than half of it
+    /// shrinks to that peak (never under 1 KB), so a client that once got
+    /// a big reply does not keep its buffer; the peak restarts every
+    /// `peak_reset_ms` (-1: never).
+    pub fn resize_reply_buffer(&mut self, now_ms: i64, peak_reset_ms: i64, resizing: bool) {
+        let cap = self.reply.capacity();
+        if resizing && self.reply.is_empty() && cap / 2 >= REPLY_MIN && self.reply_peak < cap / 2 {
+            self.reply = Vec::with_capacity(REPLY_MIN.max(self.reply_peak + 1));
+        }
+        if peak_reset_ms >= 0 && now_ms - self.reply_peak_since_ms >= peak_reset_ms {
+            self.reply_peak = self.reply.len() - self.sent;
+            self.reply_peak_since_ms = now_ms;
+        }
+    }
+
     pub fn pending_reply(&self) -> usize {
         self.reply.len() - self.sent + self.queued_len
     }
@@ -401,6 +427,7 @@ impl Client {
             }
         }
         let written = self.reply.len();
+        self.reply_peak = self.reply_peak.max(written);
         self.reply.clear();
         self.sent = 0;
         // Once written, a buffer grown past 32 KB is given back (Redis

@@ -206,3 +206,32 @@ fn query_buffer_sized_and_given_back() {
     assert!(wait_until(Duration::from_secs(10), || alloc(&mut admin) == 0));
     assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+/// The reply buffer as Redis 7.0 sizes it: 1 KB for an idle client, grown
+/// by a big reply, shrunk back by the cron once the peak restarts
+/// (DEBUG REPLYBUFFER PEAK-RESET-TIME), kept with RESIZING 0.
+#[test]
+fn reply_buffer_shrinks_after_a_big_reply() {
+    let s = Server::start(&["--enable-debug-command", "yes"]);
+    let mut admin = s.conn();
+    let mut c = s.conn();
+    c.cmd(&["CLIENT", "SETNAME", "c"]);
+    let rbs = |admin: &mut Conn| -> usize { field(admin, "c", "rbs").unwrap().parse().unwrap() };
+    assert_eq!(rbs(&mut admin), 1024);
+    admin.cmd(&["SET", "big", &"x".repeat(100_000)]);
+    admin.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
+    admin.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "100"]);
+    assert_eq!(c.cmd(&["STRLEN", "big"]), b":100000\r\n");
+    assert_eq!(c.cmd(&["GET", "big"]).len(), 100_000 + 11);
+    assert_eq!(rbs(&mut admin), 16384);
+    // Not resized while resizing is off, even past peak resets (an
+    // absence: nothing to wait for but time).
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(rbs(&mut admin), 16384);
+    admin.cmd(&["DEBUG", "REPLYBUFFER", "RESIZING", "1"]);
+    assert!(wait_until(Duration::from_secs(10), || rbs(&mut admin) == 1024));
+    assert_eq!(
+        admin.cmd(&["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "x"]),
+        b"-ERR value is not an integer or out of range\r\n"
+    );
+}

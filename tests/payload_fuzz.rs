@@ -43,7 +43,9 @@ fn seed(default: u64) -> u64 {
 /// int/embstr/raw strings (LZF-compressed when long and repetitive), sparse
 /// and dense HyperLogLogs, lists of one and of many quicklist nodes (plain
 /// and LZF-compressed), listpack and hashtable hashes, intset and hashtable
-/// sets (64-bit integers too), listpack and skiplist sorted sets.
+/// sets (64-bit integers too), listpack and skiplist sorted sets, streams
+/// of one and of many listpack nodes (deleted entries, consumer groups with
+/// pending entries).
 fn fill(c: &mut Conn) -> Vec<String> {
     let long = "abcdefgh".repeat(40);
     let mixed: String = (0..300)
@@ -144,6 +146,32 @@ fn fill(c: &mut Conn) -> Vec<String> {
     c.cmd(&lz);
     let mut keys: Vec<String> = cmds.iter().map(|c| c[1].clone()).collect();
     keys.push("l_compressed".into());
+    for (key, n) in [("x_small", 3), ("x_big", 300)] {
+        for i in 1..=n {
+            let (id, v) = (format!("{i}-{}", i % 3), format!("v{}", i * 37));
+            let r = c.cmd(&["XADD", key, &id, "f", &v, "n", &i.to_string()]);
+            assert!(!r.starts_with(b"-"), "XADD: {}", escape(&r));
+        }
+        for cmd in [
+            &["XDEL", key, "2-2"][..],
+            &["XGROUP", "CREATE", key, "g", "0"],
+            &["XGROUP", "CREATECONSUMER", key, "g", "bob"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "alice",
+                "COUNT",
+                "2",
+                "STREAMS",
+                key,
+                ">",
+            ],
+        ] {
+            assert!(!c.cmd(cmd).starts_with(b"-"), "{cmd:?}");
+        }
+        keys.push(key.into());
+    }
     keys
 }
 
@@ -251,6 +279,19 @@ fn exercise(c: &mut Conn, key: &str) {
             &["ZADD", key, "1", "x"],
             &["ZREM", key, "a"],
             &["ZPOPMIN", key],
+        ],
+        "+stream" => &[
+            &["XLEN", key],
+            &["XRANGE", key, "-", "+"],
+            &["XREVRANGE", key, "+", "-", "COUNT", "5"],
+            &["XINFO", "STREAM", key, "FULL"],
+            &["XINFO", "GROUPS", key],
+            &["XPENDING", key, "g", "-", "+", "10"],
+            &["XREADGROUP", "GROUP", "g", "c", "STREAMS", key, ">"],
+            &["XAUTOCLAIM", key, "g", "c", "0", "0"],
+            &["XADD", key, "*", "f", "v"],
+            &["XDEL", key, "1-1", "3-0"],
+            &["XTRIM", key, "MAXLEN", "50"],
         ],
         _ => &[],
     };

@@ -313,6 +313,123 @@ fn real_redis_loads_our_rdb_with_functions_and_we_load_its() {
 }
 
 #[test]
+fn redis_cli_functions_rdb_holds_the_libraries_and_no_keys() {
+    // `redis-cli --functions-rdb` (REPLCONF rdb-filter-only functions): the
+    // RDB holds the libraries only, and both servers load it; `--rdb` gets
+    // everything. Diskless sync off: a filtered RDB still goes through a
+    // socket.
+    let f = Server::start(&["--repl-diskless-sync", "no"]);
+    let mut c = f.conn();
+    c.cmd(&["FUNCTION", "LOAD", LIB]);
+    c.cmd(&["SET", "k", "v"]);
+    c.cmd(&["SET", "k2", "v"]);
+    let dir = TempDir::new("clifnrdb");
+    for (flag, keys) in [("--functions-rdb", "0"), ("--rdb", "2")] {
+        let path = dir.join("dump.rdb");
+        let _ = std::fs::remove_file(&path);
+        let out = std::process::Command::new(common::require_tool("redis-cli"))
+            .args(["-p", &f.port.to_string(), flag])
+            .arg(&path)
+            .output()
+            .expect("redis-cli runs");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Transfer finished with success"),
+            "{flag}: {text}"
+        );
+        let d = dir.path.to_string_lossy().into_owned();
+        for srv in [
+            RedisServer::start(&["--dir", &d]),
+            Server::start(&["--dir", &d]),
+        ] {
+            let mut rc = srv.conn();
+            assert_eq!(s(&rc.cmd(&["DBSIZE"])), format!(":{keys}\r\n"), "{flag}");
+            assert!(function_list(&mut rc).contains("incrby2"), "{flag}");
+        }
+    }
+    // Unknown filters are refused, as Redis does.
+    assert_eq!(
+        s(&c.cmd(&["REPLCONF", "rdb-filter-only", "keys"])),
+        "-ERR Unsupported rdb-filter-only option: keys\r\n"
+    );
+}
+
+/// A RESP command line as an AOF holds it.
+fn aof_line(args: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out += &format!("${}\r\n{a}\r\n", a.len());
+    }
+    out
+}
+
+#[test]
+fn eval_lines_of_an_aof_run_on_load_even_on_a_read_only_replica() {
+    // Redis before 7.0 wrote EVAL/EVALSHA/SCRIPT LOAD into the AOF: loading
+    // runs them (as Redis's AOF client, obeyed like a master even on a
+    // read-only replica); the script may SELECT. Both servers load the
+    // same files to the same data.
+    let dir = TempDir::new("aofeval");
+    let aofdir = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aofdir).expect("mkdir");
+    std::fs::write(
+        aofdir.join("appendonly.aof.manifest"),
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+    )
+    .expect("manifest");
+    let body = "redis.call('incr',KEYS[1]); redis.call('select','3'); return redis.call('set',KEYS[1],'in3')";
+    let mut aof = aof_line(&["SELECT", "9"]);
+    aof += &aof_line(&["EVAL", "redis.call('set',KEYS[1],'100')", "1", "foo"]);
+    aof += &aof_line(&["EVAL", "redis.call('incr',KEYS[1])", "1", "foo"]);
+    aof += &aof_line(&["SCRIPT", "LOAD", "return redis.call('incr',KEYS[1])"]);
+    aof += &aof_line(&[
+        "EVALSHA",
+        "6f5ade10a69975e903c6d07b10ea44c6382381a5",
+        "1",
+        "foo",
+    ]);
+    aof += &aof_line(&["EVAL", body, "1", "bar"]);
+    // After the script's SELECT, the AOF's next command is in db 3.
+    aof += &aof_line(&["SET", "after", "x"]);
+    std::fs::write(aofdir.join("appendonly.aof.1.incr.aof"), aof).expect("aof");
+    let d = dir.path.to_string_lossy().into_owned();
+    let args = [
+        "--dir",
+        &d,
+        "--appendonly",
+        "yes",
+        "--replica-read-only",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        "0",
+    ];
+    let mut seen = Vec::new();
+    for srv in [RedisServer::start(&args), Server::start(&args)] {
+        let mut c = srv.conn();
+        let mut got = Vec::new();
+        for (db, key) in [
+            ("9", "foo"),
+            ("9", "bar"),
+            ("3", "bar"),
+            ("3", "after"),
+            ("9", "after"),
+        ] {
+            c.cmd(&["SELECT", db]);
+            got.push(s(&c.cmd(&["GET", key])));
+        }
+        seen.push(got);
+    }
+    assert_eq!(
+        seen[0][0], "$3\r\n102\r\n",
+        "redis loads the AOF as expected"
+    );
+    assert_eq!(seen[1], seen[0], "ferrodis vs redis");
+    assert_eq!(seen[0][2], "$3\r\nin3\r\n", "the script SELECTed db 3");
+}
+
+#[test]
 fn redis_cli_eval_runs_a_script_file() {
     let srv = Server::start(&[]);
     let dir = TempDir::new("clieval");

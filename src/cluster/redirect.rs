@@ -160,7 +160,7 @@ impl Server {
         let now = self.ks.now_ms;
         for &margv in cmds {
             let Some(mspec) = (if is_exec {
-                cmd::lookup(&margv[0])
+                cmd::table::lookup_cmd(margv)
             } else {
                 Some(spec)
             }) else {

@@ -37,6 +37,10 @@ pub mod t_hash;
 pub mod t_list;
 pub mod t_list_blocking;
 pub mod t_set;
+pub mod t_stream;
+pub mod t_stream_cg;
+pub mod t_stream_info;
+pub mod t_stream_read;
 pub mod t_zset;
 pub mod t_zset_ops;
 pub mod t_zset_range;
@@ -106,6 +110,13 @@ pub enum Effect {
         /// Absolute unix ms; 0 = forever.
         deadline_ms: i64,
     },
+    /// Block on stream keys (XREAD / XREADGROUP BLOCK) until one of them
+    /// has entries past what the client waits for.
+    BlockStream {
+        keys: Vec<Bytes>,
+        deadline_ms: i64,
+        wait: Box<t_stream_read::StreamWait>,
+    },
 }
 
 /// Everything a keyspace handler may touch.
@@ -126,6 +137,12 @@ pub struct Ctx<'a> {
     /// True when running inside MULTI/EXEC or from the master link: blocking
     /// commands must not block there.
     pub no_block: bool,
+    /// The command comes from the master link or the AOF: it is applied as
+    /// written, without the checks that protect clients (mustObeyClient).
+    pub must_obey: bool,
+    /// Set when the server re-runs a blocked XREAD/XREADGROUP for the one
+    /// stream key that became ready.
+    pub serve: Option<Box<t_stream_read::StreamServe>>,
     /// The client's ACL user may read every key (SORT BY/GET patterns
     /// need it); true where no user applies.
     pub all_keys_readable: bool,
@@ -237,6 +254,29 @@ pub fn get_string<'b>(
     }
 }
 
+/// The value at `key` as one type (`pick` says which): Ok(None) when the
+/// key is missing, WRONGTYPE when it holds another type. It takes the
+/// keyspace alone, so a caller can write replies while holding the value.
+pub fn lookup_as<'a, T: ?Sized>(
+    ks: &'a mut Keyspace,
+    db: usize,
+    key: &[u8],
+    write: bool,
+    pick: for<'b> fn(&'b mut Value) -> Option<&'b mut T>,
+) -> Result<Option<&'a mut T>, CmdError> {
+    let e = if write {
+        ks.lookup_write(db, key)
+    } else {
+        ks.lookup_read(db, key)
+    };
+    match e {
+        None => Ok(None),
+        Some(e) => pick(&mut e.val)
+            .map(Some)
+            .ok_or_else(|| error::WRONGTYPE.into()),
+    }
+}
+
 /// Checks the type of an existing value.
 pub fn check_type(v: &Value, name: &str) -> CmdResult {
     if v.type_name() == name {
@@ -257,6 +297,7 @@ pub fn extra_commands() -> impl Iterator<Item = &'static CommandSpec> {
         .chain(bitops::COMMANDS.iter())
         .chain(hyperloglog::COMMANDS.iter())
         .chain(sort::COMMANDS.iter())
+        .chain(t_stream::COMMANDS.iter())
         .chain(geo::COMMANDS.iter())
         .chain(lolwut::COMMANDS.iter())
         .chain(cluster::COMMANDS.iter())

@@ -23,18 +23,10 @@ pub fn zget<'a>(
     key: &[u8],
     write: bool,
 ) -> Result<Option<&'a mut ZSet>, CmdError> {
-    let e = if write {
-        ks.lookup_write(db, key)
-    } else {
-        ks.lookup_read(db, key)
-    };
-    match e {
-        None => Ok(None),
-        Some(e) => match &mut e.val {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => err(error::WRONGTYPE),
-        },
-    }
+    super::lookup_as(ks, db, key, write, |v| match v {
+        Value::ZSet(z) => Some(&mut **z),
+        _ => None,
+    })
 }
 
 /// After removing `n` members from `key`: the event, deleting the key when

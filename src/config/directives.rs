@@ -252,7 +252,7 @@ pub static TABLE: &[Entry] = &[
     ent!("shutdown-on-sigint", N, MULTI, Kind::Words(SHUTDOWN), "default"),
     ent!("shutdown-on-sigterm", N, MULTI, Kind::Words(SHUTDOWN), "default"),
     // LUA / FUNCTIONS
-    ent!("busy-reply-threshold", Some("lua-time-limit"), 0, Kind::Int(0, LMAX), "5000"),
+    ent!("busy-reply-threshold", Some("lua-time-limit"), 0, Kind::Int(0, LMAX), "", fnum!(busy_reply_threshold)),
     ent!("lua-enable-deprecated-api", N, IMMUTABLE | HIDDEN, Kind::Bool, "no"),
     // REDIS CLUSTER
     ent!("cluster-enabled", N, IMMUTABLE, Kind::Bool, "no"),
@@ -290,8 +290,8 @@ pub static TABLE: &[Entry] = &[
     ent!("zset-max-listpack-entries", Some("zset-max-ziplist-entries"), 0, Kind::Int(0, LMAX), "", fnum!(zset_max_listpack_entries)),
     ent!("zset-max-listpack-value", Some("zset-max-ziplist-value"), 0, Kind::Mem(0, LMAX as u64), "", fnum!(zset_max_listpack_value)),
     ent!("hll-sparse-max-bytes", N, 0, Kind::Mem(0, LMAX as u64), "3000"),
-    ent!("stream-node-max-bytes", N, 0, Kind::Mem(0, LMAX as u64), "4096"),
-    ent!("stream-node-max-entries", N, 0, Kind::Int(0, LMAX), "100"),
+    ent!("stream-node-max-bytes", N, 0, Kind::Mem(0, LMAX as u64), "", fnum!(stream_node_max_bytes)),
+    ent!("stream-node-max-entries", N, 0, Kind::Int(0, LMAX), "", fnum!(stream_node_max_entries)),
     ent!("activerehashing", N, 0, Kind::Bool, "", fbool!(activerehashing)),
     // Redis clamps hz to 1..500 rather than refusing it.
     ent!("hz", N, 0, Kind::Int(0, INT_MAX), "", Field {

@@ -452,6 +452,43 @@ impl Listpack {
         }
     }
 
+    /// An empty listpack whose buffer can take `cap` bytes before growing.
+    pub fn with_capacity(cap: usize) -> Self {
+        let mut buf = Vec::with_capacity(cap.max(HDR + 1));
+        buf.extend_from_slice(&[7, 0, 0, 0, 0, 0, EOF]);
+        Listpack { buf, count: 0 }
+    }
+
+    /// Bytes the buffer holds before it must grow.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Room for `add` more bytes with amortized (doubling) growth, so a
+    /// run of appends does not reallocate on each one.
+    pub fn reserve(&mut self, add: usize) {
+        self.buf.reserve(add);
+    }
+
+    /// Replaces the entry at a valid byte offset with an integer; returns
+    /// the offset of the following entry.
+    pub fn replace_int_at(&mut self, off: usize, v: i64) -> usize {
+        let old = self.entry_size(off);
+        let e = Enc::int(v);
+        if e.total() == old {
+            // Same encoded size (a stream's flags or counters, mostly):
+            // overwrite in place, no shrink or move.
+            let mut p = off;
+            self.buf[p..p + e.hdr_len].copy_from_slice(&e.hdr[..e.hdr_len]);
+            p += e.hdr_len;
+            self.buf[p..p + e.back_len].copy_from_slice(&e.back[..e.back_len]);
+            return off + old;
+        }
+        self.splice(off, old, &e);
+        self.sync_header();
+        off + e.total()
+    }
+
     /// Replaces the entry at a valid byte offset; returns the offset of
     /// the following entry position (useful while walking).
     pub fn replace_at(&mut self, off: usize, v: &[u8]) -> usize {

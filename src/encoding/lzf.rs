@@ -122,7 +122,6 @@ fn compress_with(
         htab.set(slot, ip + 1);
         let matched = stored > 1 // ref must be > start of input
             && ip - stored < MAX_OFF // off = ip - ref - 1
-            && ip + 4 < in_len
             && input[stored - 1..stored + 2] == input[ip..ip + 3];
         if matched {
             let r = stored - 1;
@@ -321,6 +320,20 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(compress(&s, &mut out), Some(18));
         assert_eq!(out, b"\x03abca\xe0\x17\x02\x02xyz\xe0\x2e\x02\x01yz");
+        // A stream node listpack that Redis stores raw: liblzf finds a
+        // match 3 bytes before the end, then runs out of room (54 bytes
+        // would need 56 of slack), so the result is None, not 54 bytes.
+        let lp = b"\x3b\x00\x00\x00\x18\x00\x03\x01\x00\x01\x01\x01\x81\x61\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\x00\x01\x00\x01\x01\x01\x02\x01\x81\x61\x02\x02\x01\x81\x62\x02\x03\x01\x08\x01\x02\x01\x01\x01\xdf\xff\x02\x05\x01\x04\x01\xff";
+        assert_eq!(compress(lp, &mut Vec::new()), None);
+        let mut out = vec![0u8; 64];
+        let n = HTAB.with(|t| {
+            let mut t = t.borrow_mut();
+            t.begin();
+            compress_with(lp, &mut out, 60, &mut t)
+        });
+        assert_eq!(n, Some(54));
+        // With room to spare: the same bytes as liblzf.
+        assert_eq!(&out[..54], b"\x11\x3b\x00\x00\x00\x18\x00\x03\x01\x00\x01\x01\x01\x81\x61\x02\x00\x01\x02\x20\x0a\x40\x0c\x00\x04\x20\x05\x40\x07\x00\x02\x40\x16\x20\x04\x04\x62\x02\x03\x01\x08\x20\x0d\x05\x01\x01\xdf\xff\x02\x05\x20\x1e\x00\xff");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! one place (every other module calls these):
 //! - `string2ll` (strict integers; Redis's `string2l` is the same on LP64),
 //!   `strtoll`/`strtoul` (C's lenient forms, for config values and SCAN
-//!   cursors), `ll2string` (integer to ASCII);
+//!   cursors), `string2ull` (stream IDs), `ll2string` (integer to ASCII);
 //! - `string2d` (strtod with Redis's rejections), `strtod_full`
 //!   (zslParseRange's plain strtod);
 //! - `fmt_double` (`%.17g`, the double replies), `d2string` (the form
@@ -52,10 +52,9 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
-/// Formats `v` in decimal into `buf`, returning the used tail slice.
+/// Writes `u` in decimal at the end of `buf`; returns where it starts.
 /// Two digits per step, no allocation (hot in replies and iteration).
-pub fn ll2string(v: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut u = v.unsigned_abs();
+fn write_digits(mut u: u64, buf: &mut [u8; 20]) -> usize {
     let mut i = buf.len();
     while u >= 100 {
         let d = ((u % 100) as usize) * 2;
@@ -73,10 +72,22 @@ pub fn ll2string(v: i64, buf: &mut [u8; 20]) -> &[u8] {
         i -= 1;
         buf[i] = b'0' + u as u8;
     }
+    i
+}
+
+/// Formats `v` in decimal into `buf`, returning the used tail slice.
+pub fn ll2string(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = write_digits(v.unsigned_abs(), buf);
     if v < 0 {
         i -= 1;
         buf[i] = b'-';
     }
+    &buf[i..]
+}
+
+/// Formats an unsigned `v` in decimal into `buf` (Redis's ull2string).
+pub fn ull2string(v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let i = write_digits(v, buf);
     &buf[i..]
 }
 
@@ -172,6 +183,21 @@ pub fn strtoul(s: &[u8]) -> Option<u64> {
     }
     let (neg, mag, end) = c_strto(s, 10);
     if end != s.len() {
+        return None;
+    }
+    let m = mag?;
+    Some(if neg { m.wrapping_neg() } else { m })
+}
+
+/// Redis's `string2ull` (stream IDs): a strict integer that is not
+/// negative, else C's `strtoull` over the whole input (leading spaces and
+/// a sign allowed, '-' wrapping modulo 2^64, no overflow, no empty input).
+pub fn string2ull(s: &[u8]) -> Option<u64> {
+    if let Some(v) = string2ll(s) {
+        return u64::try_from(v).ok();
+    }
+    let (neg, mag, end) = c_strto(s, 10);
+    if s.is_empty() || end != s.len() {
         return None;
     }
     let m = mag?;
@@ -471,6 +497,25 @@ pub fn atou(s: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsigned_forms() {
+        let mut b = [0u8; 20];
+        assert_eq!(ull2string(u64::MAX, &mut b), b"18446744073709551615");
+        assert_eq!(ull2string(0, &mut b), b"0");
+        assert_eq!(string2ull(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(string2ull(b"18446744073709551616"), None);
+        assert_eq!(string2ull(b"-1"), None);
+        // strtoull's leniency, as Redis's stream IDs inherit it.
+        assert_eq!(string2ull(b"-01"), Some(u64::MAX));
+        assert_eq!(string2ull(b" 7"), Some(7));
+        assert_eq!(string2ull(b"+7"), Some(7));
+        assert_eq!(string2ull(b"007"), Some(7));
+        assert_eq!(string2ull(b"7 "), None);
+        assert_eq!(string2ull(b""), None);
+        assert_eq!(string2ull(b"-"), None);
+        assert_eq!(string2ull(b"0x1"), None);
+    }
 
     #[test]
     fn string2ll_rules() {

@@ -30,6 +30,7 @@ fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     };
     mix_digest(digest, &type_code.to_be_bytes());
     let mut buf = [0u8; 20];
@@ -63,6 +64,22 @@ fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
                 mix_digest(&mut ele, &f);
                 mix_digest(&mut ele, &val);
                 xor_digest(digest, &ele);
+            }
+        }
+        Value::Stream(s) => {
+            use crate::types::stream::StreamId;
+            let mut ibuf = [0u8; 41];
+            let mut tmp = Vec::new();
+            for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+                mix_digest(digest, e.id.fmt_sep(&mut ibuf, b'.'));
+                for (f, v) in e.fields() {
+                    tmp.clear();
+                    f.write_to(&mut tmp);
+                    mix_digest(digest, &tmp);
+                    tmp.clear();
+                    v.write_to(&mut tmp);
+                    mix_digest(digest, &tmp);
+                }
             }
         }
     }

@@ -5,6 +5,7 @@
 //! - `rdb`: the RDB writer (version 10, as Redis 7.0) and DUMP payloads;
 //! - `rdb_load`: the RDB reader (versions 1..=12) and RESTORE payloads;
 //! - `rdb_stream`: the same reader fed incrementally (a replica's sync);
+//! - `rdb_type_stream`: the stream type (RDB_TYPE_STREAM_LISTPACKS*) in both directions;
 //! - `fork`: `fork_child`, reaping, CoW accounting;
 //! - `aof`: multi-part AOF (manifest, base, incremental files);
 //! - `digest`, `sha1`: DEBUG DIGEST as Redis computes it.
@@ -15,6 +16,7 @@ pub mod fork;
 pub mod rdb;
 pub mod rdb_load;
 pub mod rdb_stream;
+pub mod rdb_type_stream;
 pub mod sha1;
 
 pub use fork::{Child, ChildExit, ChildKind};

@@ -87,8 +87,8 @@ pub struct RdbAux {
     pub key_save_delay_us: i64,
     /// The function libraries' codes (one RDB_OPCODE_FUNCTION2 record each).
     pub functions: Vec<bytes::Bytes>,
-    /// A filtered snapshot for one replica (no keys), Redis's
-    /// SLAVE_REQ_RDB_EXCLUDE_DATA.
+    /// No keys (a replica's `REPLCONF rdb-filter-only`, Redis's
+    /// SLAVE_REQ_RDB_EXCLUDE_DATA).
     pub exclude_data: bool,
 }
 
@@ -223,6 +223,7 @@ impl<W: Write> RdbWriter<W> {
             Value::ZSet(_) => TYPE_ZSET_2,
             Value::Hash(h) if h.as_listpack().is_some() => TYPE_HASH_LISTPACK,
             Value::Hash(_) => TYPE_HASH,
+            Value::Stream(_) => TYPE_STREAM_LISTPACKS_2,
         }
     }
 
@@ -235,6 +236,7 @@ impl<W: Write> RdbWriter<W> {
             Value::Set(s) => self.set(s),
             Value::ZSet(z) => self.zset(z),
             Value::Hash(h) => self.hash(h),
+            Value::Stream(st) => self.stream(st),
         }
     }
 
@@ -457,6 +459,15 @@ pub fn dump_payload(v: &Value, compression: bool, list_fill: i64) -> Vec<u8> {
     let crc = crc64(0, &out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
+}
+
+/// The bytes a value takes in an RDB file after its type byte (Redis's
+/// rdbSavedObjectLen, DEBUG OBJECT's serializedlength).
+pub fn saved_len(v: &Value, compression: bool, list_fill: i64) -> u64 {
+    let mut w = RdbWriter::new(io::sink(), compression, false);
+    // Writing to a sink cannot fail.
+    let _ = w.value(v, list_fill);
+    w.written
 }
 
 #[cfg(test)]

@@ -453,9 +453,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 )?
             }
             TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-                return Err(RdbError::Unsupported(
-                    "The RDB file contains a stream, which ferrodis does not support".into(),
-                ))
+                Value::Stream(Box::new(super::rdb_type_stream::load_stream(self, t)?))
             }
             TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
                 return Err(RdbError::Unsupported(

@@ -14,6 +14,9 @@ pub struct ReplicaInfo {
     pub announced_ip: Option<String>,
     pub capa_eof: bool,
     pub capa_psync2: bool,
+    /// What `REPLCONF rdb-filter-only` leaves out of its RDB (Redis's
+    /// slave_req): replicas share a save only when these are equal.
+    pub req: RdbFilter,
     pub ack_offset: i64,
     pub ack_time_ms: i64,
     pub state: ReplicaState,
@@ -34,10 +37,6 @@ pub struct ReplicaInfo {
     /// An ACK came before the diskless child was reaped: the replica loaded
     /// the whole payload already, so streaming starts with the reaping.
     pub acked_early: bool,
-    /// REPLCONF rdb-filter-only (redis-cli --functions-rdb): the RDB it
-    /// gets leaves out the keys / the functions (Redis's slave_req).
-    pub exclude_data: bool,
-    pub exclude_functions: bool,
     /// Diskless transfer: bytes of the current pipe chunk written to this
     /// replica, and when a write last went through (repl-timeout).
     pub pipe_written: usize,
@@ -50,6 +49,20 @@ pub struct ReplicaInfo {
     /// DIGEST-AT-OFFSET markers to write into its stream: (offset, bytes),
     /// each exactly after the byte at that offset.
     pub markers: Vec<(i64, Vec<u8>)>,
+}
+
+/// The parts of the RDB a replica asked to leave out.
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RdbFilter {
+    pub exclude_data: bool,
+    pub exclude_functions: bool,
+}
+
+impl RdbFilter {
+    /// Any filter: the RDB is made for this replica alone, through a socket.
+    pub fn any(self) -> bool {
+        self.exclude_data || self.exclude_functions
+    }
 }
 
 /// Where a replica of ours is in its sync (Redis's SLAVE_STATE_*).

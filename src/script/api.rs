@@ -9,17 +9,30 @@ use bytes::Bytes;
 use mlua::ffi;
 use std::ffi::c_int;
 
-/// Reads the arguments of redis.call & co. into argv (Redis's
+/// The largest argument list kept in the scripting arena; bigger ones get
+/// a buffer of their own, so that one huge call does not pin its size.
+const ARENA_MAX: usize = 64 * 1024;
+
+/// Reads the arguments of redis.call & co. into `argv` (Redis's
 /// luaArgsToRedisArgv): numbers are formatted with %.17g, anything but
-/// strings and numbers is refused.
-unsafe fn args_to_argv(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
+/// strings and numbers is refused. Pops the arguments.
+///
+/// The bytes are copied into `arena`, a buffer the scripting state keeps
+/// between calls: each argument is a slice of it, and once the previous
+/// call's slices are dropped the next call reuses the same memory. No
+/// allocation per call (Redis allocates one object per argument).
+unsafe fn args_to_argv(
+    l: *mut lua_State,
+    arena: &mut bytes::BytesMut,
+    ends: &mut Vec<usize>,
+    argv: &mut Vec<Bytes>,
+) -> Result<(), &'static str> {
+    argv.clear();
+    ends.clear();
     let argc = ffi::lua_gettop(l);
     if argc == 0 {
         return Err("Please specify at least one argument for this redis lib call");
     }
-    // All the arguments go into one buffer, then are sliced out of it:
-    // one allocation per call instead of one per argument.
-    let mut ends = [0usize; 16];
     // Sized once: strings are measured first (numbers take at most 24 bytes).
     let mut total = 0;
     for j in 1..=argc {
@@ -28,43 +41,46 @@ unsafe fn args_to_argv(l: *mut lua_State) -> Result<Vec<Bytes>, &'static str> {
             _ => 24,
         };
     }
-    let mut arena = bytes::BytesMut::with_capacity(total);
-    let mut big_ends = Vec::new();
+    let mut own = bytes::BytesMut::new();
+    let buf = if total <= ARENA_MAX {
+        // Reclaims the arena's memory when nothing holds the last call's
+        // arguments any more.
+        arena.reserve(total);
+        arena
+    } else {
+        own.reserve(total);
+        &mut own
+    };
     for j in 1..=argc {
         if ffi::lua_type(l, j) == ffi::LUA_TNUMBER {
             let n = ffi::lua_tonumber(l, j);
             if n.fract() == 0.0 && n.abs() < 1e17 && !(n == 0.0 && n.is_sign_negative()) {
                 // %.17g of an integral value is its digits.
                 let mut b = [0u8; 20];
-                arena.extend_from_slice(crate::encoding::numbers::ll2string(n as i64, &mut b));
+                buf.extend_from_slice(crate::encoding::numbers::ll2string(n as i64, &mut b));
             } else {
-                arena.extend_from_slice(crate::encoding::numbers::fmt_double(n).as_bytes());
+                buf.extend_from_slice(crate::encoding::numbers::fmt_double(n).as_bytes());
             }
         } else {
             match to_bytes(l, j) {
-                Some(b) => arena.extend_from_slice(b),
+                Some(b) => buf.extend_from_slice(b),
                 None => {
+                    buf.clear();
                     ffi::lua_settop(l, 0);
                     return Err("Lua redis lib command arguments must be strings or integers");
                 }
             }
         }
-        let idx = (j - 1) as usize;
-        if idx < ends.len() {
-            ends[idx] = arena.len();
-        } else {
-            big_ends.push(arena.len());
-        }
+        ends.push(buf.len());
     }
     ffi::lua_settop(l, 0);
-    let all = arena.freeze();
-    let mut argv = Vec::with_capacity(argc as usize);
+    let all = buf.split().freeze();
     let mut start = 0;
-    for &end in ends.iter().take(argc as usize).chain(big_ends.iter()) {
+    for &end in ends.iter() {
         argv.push(all.slice(start..end));
         start = end;
     }
-    Ok(argv)
+    Ok(())
 }
 
 /// What redis.call/pcall left on the stack.
@@ -75,8 +91,10 @@ enum CallOutcome {
     Raise,
 }
 
-/// The body of redis.call/pcall; every owning Rust value is dropped when
-/// it returns, before the caller may raise.
+/// The body of redis.call/pcall. Every value it pushes comes from memory
+/// the server owns (the argv, reply and error buffers of `Scripting`), and
+/// nothing owning memory lives in this frame while Lua may raise (even a
+/// memory error): the caller raises after it returns.
 unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
     let Some(srv) = current().filter(|s| s.script_running()) else {
         push_error_table(
@@ -85,68 +103,74 @@ unsafe fn call_generic(l: *mut lua_State, raise_error: bool) -> CallOutcome {
         );
         return CallOutcome::Raise;
     };
-    let argv = match args_to_argv(l) {
-        Ok(a) => a,
-        Err(e) => {
-            if srv.scripts.ldb.active() {
-                srv.ldb_log_error(e.as_bytes());
-            }
-            push_error_table(l, e.as_bytes());
-            return if raise_error {
-                CallOutcome::Raise
-            } else {
-                CallOutcome::Value
-            };
-        }
+    let outcome = if raise_error {
+        CallOutcome::Raise
+    } else {
+        CallOutcome::Value
     };
+    let mut argv = std::mem::take(&mut srv.scripts.call_argv);
+    let sc = &mut srv.scripts;
+    if let Err(e) = args_to_argv(l, &mut sc.arg_arena, &mut sc.arg_ends, &mut argv) {
+        srv.scripts.call_argv = argv;
+        if srv.scripts.ldb.active() {
+            srv.ldb_log_error(e.as_bytes());
+        }
+        push_error_table(l, e.as_bytes());
+        return outcome;
+    }
     if srv.scripts.ldb.active() {
         srv.ldb_log_command(&argv);
     }
-    match srv.script_call(&argv) {
-        Err(e) => {
-            if srv.scripts.ldb.active() {
-                srv.ldb_log_error(e.as_bytes());
-            }
-            // A refused command counts as an error reply (afterErrorReply);
-            // the script's own error reply then does not count again.
-            let code = e
-                .strip_prefix('-')
-                .map_or("ERR", |t| t.split(' ').next().unwrap_or("ERR"));
-            srv.count_error_reply(code);
-            srv.stats.nested_error_replies += 1;
-            push_error_table(l, e.as_bytes());
-            mark_error_counted(l);
-            if raise_error {
-                CallOutcome::Raise
-            } else {
-                CallOutcome::Value
-            }
+    let r = srv.script_call(&argv);
+    // The arguments are dropped now: the next call reuses their memory.
+    argv.clear();
+    srv.scripts.call_argv = argv;
+    if let Err(e) = r {
+        if srv.scripts.ldb.active() {
+            srv.ldb_log_error(e.as_bytes());
         }
-        Ok(mut reply) => {
-            ffi::lua_checkstack(l, 8);
-            convert::reply_to_lua(l, &reply);
-            let is_err = reply.first() == Some(&b'-');
-            if srv.scripts.ldb.active() {
-                if is_err {
-                    let end = reply
-                        .iter()
-                        .position(|&c| c == b'\r')
-                        .unwrap_or(reply.len());
-                    let line = reply[..end].to_vec();
-                    srv.ldb_log_error(&line);
-                }
-                srv.ldb_log_reply(&reply);
-            }
-            if reply.capacity() <= 64 * 1024 {
-                reply.clear();
-                srv.scripts.reply_buf = reply;
-            }
-            if raise_error && is_err {
-                CallOutcome::Raise
-            } else {
-                CallOutcome::Value
-            }
+        // A refused command counts as an error reply (afterErrorReply);
+        // the script's own error reply then does not count again.
+        let code = e
+            .strip_prefix('-')
+            .map_or("ERR", |t| t.split(' ').next().unwrap_or("ERR"));
+        srv.count_error_reply(code);
+        srv.stats.nested_error_replies += 1;
+        let mut text = std::mem::take(&mut srv.scripts.err_buf);
+        text.clear();
+        text.extend_from_slice(e.as_bytes());
+        drop(e);
+        srv.scripts.err_buf = text;
+        let text: *const [u8] = srv.scripts.err_buf.as_slice();
+        push_error_table(l, &*text);
+        mark_error_counted(l);
+        return outcome;
+    }
+    let is_err = srv.scripts.reply_buf.first() == Some(&b'-');
+    if srv.scripts.ldb.active() {
+        // (Out of `srv` while the debugger logs through it; Lua cannot
+        // raise here.)
+        let reply = std::mem::take(&mut srv.scripts.reply_buf);
+        if is_err {
+            let end = reply
+                .iter()
+                .position(|&c| c == b'\r')
+                .unwrap_or(reply.len());
+            srv.ldb_log_error(&reply[..end]);
         }
+        srv.ldb_log_reply(&reply);
+        srv.scripts.reply_buf = reply;
+    }
+    let reply: *const [u8] = srv.scripts.reply_buf.as_slice();
+    let reply = &*reply;
+    ffi::lua_checkstack(l, 8);
+    // The reply buffer stays where it is (the server's) while Lua copies
+    // from it; nothing reaches the server during the conversion.
+    convert::reply_to_lua(l, reply);
+    if is_err {
+        outcome
+    } else {
+        CallOutcome::Value
     }
 }
 
@@ -215,7 +239,11 @@ unsafe extern "C-unwind" fn redis_sha1hex(l: *mut lua_State) -> c_int {
 
 /// The lower-case hex SHA1 of `data` (the crate's one SHA1).
 pub fn sha1_hex(data: &[u8]) -> [u8; 40] {
-    let d = crate::persist::sha1::sha1(data);
+    digest_hex(&crate::persist::sha1::sha1(data))
+}
+
+/// A SHA1 digest in lower-case hex.
+pub fn digest_hex(d: &[u8; 20]) -> [u8; 40] {
     let mut out = [0u8; 40];
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in d.iter().enumerate() {
@@ -305,11 +333,16 @@ unsafe fn acl_check_inner(l: *mut lua_State) -> Result<bool, &'static str> {
     let Some(srv) = current().filter(|s| s.script_running()) else {
         return Err("redis.acl_check_cmd can only be called inside a script invocation");
     };
-    let argv = args_to_argv(l)?;
-    let Some(spec) = crate::cmd::lookup(&argv[0]) else {
-        return Err("Invalid command passed to redis.acl_check_cmd()");
-    };
-    Ok(srv.script_acl_allowed(spec, &argv))
+    let mut argv = std::mem::take(&mut srv.scripts.call_argv);
+    let sc = &mut srv.scripts;
+    let r = args_to_argv(l, &mut sc.arg_arena, &mut sc.arg_ends, &mut argv).and_then(|()| {
+        let spec = crate::cmd::lookup(&argv[0])
+            .ok_or("Invalid command passed to redis.acl_check_cmd()")?;
+        Ok(srv.script_acl_allowed(spec, &argv))
+    });
+    argv.clear();
+    srv.scripts.call_argv = argv;
+    r
 }
 
 unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut lua_State) -> c_int {

@@ -13,9 +13,9 @@ use mlua::ffi;
 use std::collections::HashMap;
 use std::ffi::c_int;
 
-/// One cached script.
+/// One cached script. Its body is not kept: nothing reads it once it is
+/// compiled (used_memory_scripts_eval still counts it, as Redis does).
 pub struct Script {
-    pub body: Bytes,
     pub flags: u32,
     /// The compiled function, a reference in the registry.
     pub fref: c_int,
@@ -24,7 +24,9 @@ pub struct Script {
 /// The EVAL engine: its Lua state and the script cache.
 pub struct EvalCtx {
     pub vm: Vm,
-    pub scripts: HashMap<[u8; 40], Script>,
+    /// Keyed by the binary SHA1 (half the hex form; already uniformly
+    /// spread: a cheap hasher is enough).
+    pub scripts: HashMap<ShaKey, Script, rustc_hash::FxBuildHasher>,
     /// Memory of the cached bodies (used_memory_scripts_eval).
     pub scripts_mem: usize,
     /// Registry reference of the error handler.
@@ -76,7 +78,7 @@ impl EvalCtx {
         };
         EvalCtx {
             vm,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_mem: 0,
             err_handler,
         }
@@ -94,8 +96,30 @@ impl Default for EvalCtx {
     }
 }
 
+/// The script cache's key: a SHA1's 20 bytes.
+pub type ShaKey = [u8; 20];
+
+/// The cache key of a 40-char hex SHA1, case-insensitively (None when it
+/// is not hex: no script has that name).
+fn sha_key(hex: &[u8]) -> Option<ShaKey> {
+    if hex.len() != 40 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut k = [0u8; 20];
+    for (d, pair) in k.iter_mut().zip(hex.chunks_exact(2)) {
+        *d = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(k)
+}
+
 /// Lower-cases a 40-char SHA1 argument.
-fn sha_key(s: &[u8]) -> Option<[u8; 40]> {
+fn sha_lower(s: &[u8]) -> Option<[u8; 40]> {
     let mut k = [0u8; 40];
     if s.len() != 40 {
         return None;
@@ -149,7 +173,7 @@ impl Server {
             let k = sha_key(arg)?;
             return self.scripts.eval.scripts.get(&k).map(|s| s.flags);
         }
-        let k = api::sha1_hex(arg);
+        let k = crate::persist::sha1::sha1(arg);
         if let Some(s) = self.scripts.eval.scripts.get(&k) {
             return Some(s.flags);
         }
@@ -159,8 +183,9 @@ impl Server {
     /// Redis's luaCreateFunction: compiles and caches a script body.
     /// Returns its SHA1.
     pub fn eval_create_function(&mut self, body: &Bytes) -> Result<[u8; 40], CmdError> {
-        let sha = api::sha1_hex(body);
-        if self.scripts.eval.scripts.contains_key(&sha) {
+        let k = crate::persist::sha1::sha1(body);
+        let sha = api::digest_hex(&k);
+        if self.scripts.eval.scripts.contains_key(&k) {
             return Ok(sha);
         }
         let (flags, shebang_len) =
@@ -177,16 +202,7 @@ impl Server {
             ffi::luaL_ref(l, REGISTRY)
         };
         self.scripts.eval.scripts_mem += 40 + 16 + body.len();
-        self.scripts.eval.scripts.insert(
-            sha,
-            Script {
-                // A copy of its own: the argument is a slice of the
-                // client's read buffer, which it would keep alive.
-                body: Bytes::copy_from_slice(body),
-                flags,
-                fref,
-            },
-        );
+        self.scripts.eval.scripts.insert(k, Script { flags, fref });
         Ok(sha)
     }
 
@@ -212,19 +228,15 @@ impl Server {
         }
         let numkeys = parse_numkeys(argv, "ERR value is not an integer or out of range")?;
         let sha = if evalsha {
-            match sha_key(&argv[1]) {
-                Some(k) if self.scripts.eval.scripts.contains_key(&k) => k,
-                _ => return Err(NOSCRIPT.into()),
-            }
+            sha_lower(&argv[1]).ok_or(CmdError::from(NOSCRIPT))?
         } else {
             self.eval_create_function(&argv[1])?
         };
-        let Some(script) = self.scripts.eval.scripts.get(&sha) else {
+        let Some(script) = sha_key(&sha).and_then(|k| self.scripts.eval.scripts.get(&k)) else {
             return Err(NOSCRIPT.into());
         };
         let (flags, fref) = (script.flags, script.fref);
-        let funcname = String::from_utf8_lossy(&sha).into_owned();
-        self.script_prepare(key, argv, funcname, flags, ro, true)?;
+        self.script_prepare(key, argv, super::run::FuncName::Sha(sha), flags, ro, true)?;
         let l = self.scripts.eval.vm.state();
         let handler = self.scripts.eval.err_handler;
         let keys = &argv[3..3 + numkeys];
@@ -254,7 +266,7 @@ impl Server {
         args: &[Bytes],
         eval_mode: bool,
     ) {
-        let threshold_on = self.cfg.extra_value("busy-reply-threshold") != "0";
+        let threshold_on = self.cfg.busy_reply_threshold != 0;
         let debugging = eval_mode && self.scripts.ldb.on;
         if debugging {
             ffi::lua_sethook(
@@ -290,14 +302,14 @@ impl Server {
             ffi::lua_gc(l, ffi::LUA_GCSTEP, 50);
             self.scripts.gc_count = 0;
         }
-        let funcname = self
-            .scripts
-            .run
-            .as_ref()
-            .map(|r| r.funcname.clone())
-            .unwrap_or_default();
         let script_resp = self.scripts.run.as_ref().map_or(2, |r| r.resp);
         if err != 0 {
+            let funcname = self
+                .scripts
+                .run
+                .as_ref()
+                .map(|r| r.funcname.to_string())
+                .unwrap_or_default();
             if ffi::lua_istable(l, -1) == 0 {
                 let msg = to_bytes(l, -1)
                     .map(|m| String::from_utf8_lossy(m).into_owned())
@@ -392,10 +404,7 @@ impl Server {
         if eq_ic(sub, "exists") && argv.len() >= 2 {
             let found: Vec<bool> = argv[2..]
                 .iter()
-                .map(|s| {
-                    sha_key(s).is_some_and(|k| self.scripts.eval.scripts.contains_key(&k))
-                        && s.iter().all(|c| !c.is_ascii_uppercase())
-                })
+                .map(|s| sha_key(s).is_some_and(|k| self.scripts.eval.scripts.contains_key(&k)))
                 .collect();
             self.reply(key, |o| {
                 o.array(found.len());

@@ -519,7 +519,7 @@ impl Server {
             return Err("ERR Function not found".into());
         };
         let numkeys = super::eval::parse_numkeys(argv, "ERR Bad number of keys provided")?;
-        let funcname = String::from_utf8_lossy(&fname).into_owned();
+        let funcname = super::run::FuncName::Function(String::from_utf8_lossy(&fname).into_owned());
         self.script_prepare(key, argv, funcname, flags, ro, false)?;
         let l = self.scripts.functions.vm.state();
         let handler = self.scripts.functions.err_handler;

@@ -688,9 +688,9 @@ impl Server {
         }
         let mut timeout = false;
         if (*ar).event == ffi::LUA_HOOKCOUNT && !ldb.step && !bp {
-            let limit: u64 = match self.cfg.extra_value("busy-reply-threshold").parse() {
-                Ok(0) | Err(_) => 5000,
-                Ok(v) => v,
+            let limit = match self.cfg.busy_reply_threshold {
+                0 => 5000,
+                v => v,
             };
             let ldb = &mut self.scripts.ldb;
             if crate::util::monotonic_us().saturating_sub(ldb.start_us) / 1000 >= limit {

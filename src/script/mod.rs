@@ -123,6 +123,13 @@ pub struct Scripting {
     /// The reply buffer redis.call's commands write into (kept between
     /// calls: no allocation per call).
     pub reply_buf: Vec<u8>,
+    /// redis.call's argv, its arguments' bytes and their ends (kept
+    /// between calls: no allocation per call, see api::args_to_argv).
+    pub call_argv: Vec<bytes::Bytes>,
+    pub arg_arena: bytes::BytesMut,
+    pub arg_ends: Vec<usize>,
+    /// The text of a refused redis.call, where Lua copies it from.
+    pub err_buf: Vec<u8>,
     /// DEBUG SET-DISABLE-DENY-SCRIPTS: noscript commands allowed in scripts.
     pub disable_deny_script: bool,
     /// What loading an RDB does with the libraries it holds.
@@ -149,6 +156,10 @@ impl Scripting {
             gc_count: 0,
             ldb: ldb::Ldb::default(),
             reply_buf: Vec::new(),
+            call_argv: Vec::new(),
+            arg_arena: bytes::BytesMut::new(),
+            arg_ends: Vec::new(),
+            err_buf: Vec::new(),
             disable_deny_script: false,
             rdb_load_policy: RdbFunctions::Replace,
         }

@@ -30,6 +30,29 @@ pub const SLOW_EVAL: &str =
 pub const SLOW_SCRIPT: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
+/// What the running script is called: the SHA1 of an EVAL script, or a
+/// function's name (an EVAL allocates nothing for it).
+#[derive(Clone)]
+pub enum FuncName {
+    Sha([u8; 40]),
+    Function(String),
+}
+
+impl FuncName {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            FuncName::Sha(s) => s,
+            FuncName::Function(f) => f.as_bytes(),
+        }
+    }
+}
+
+impl std::fmt::Display for FuncName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 /// The script being run.
 pub struct RunCtx {
     /// The client that sent EVAL/FCALL (its slab key and id).
@@ -38,7 +61,7 @@ pub struct RunCtx {
     /// The caller's argv (FUNCTION STATS shows it).
     pub argv: Vec<Bytes>,
     /// The SHA1 (EVAL) or the function name (FCALL).
-    pub funcname: String,
+    pub funcname: FuncName,
     pub flags: u32,
     pub repl_flags: u8,
     pub start_us: u64,
@@ -165,7 +188,7 @@ impl Server {
         &mut self,
         key: usize,
         argv: &[Bytes],
-        funcname: String,
+        funcname: FuncName,
         script_flags: u32,
         ro: bool,
         eval_mode: bool,
@@ -173,7 +196,8 @@ impl Server {
         let Some(c) = self.clients.get(key) else {
             return Err("ERR no client".into());
         };
-        let obey = c.kind == Kind::Master;
+        // Redis's mustObeyClient: our master, or the AOF being loaded.
+        let obey = c.kind == Kind::Master || c.id == crate::server::AOF_CLIENT_ID;
         let (caller_id, db) = (c.id, c.db);
         let running_stale =
             self.repl.is_replica() && !self.repl.link_up() && !self.cfg.replica_serve_stale_data;
@@ -251,7 +275,7 @@ impl Server {
             db,
             obey_client: obey,
             oom,
-            cluster_slot: cmd::lookup(&argv[0])
+            cluster_slot: cmd::table::lookup_cmd(argv)
                 .and_then(|spec| Server::cluster_query_slot(spec, argv)),
         });
         Ok(())
@@ -296,11 +320,7 @@ impl Server {
             return false;
         };
         if !run.has(rflag::TIMEDOUT) {
-            let threshold: u64 = self
-                .cfg
-                .extra_value("busy-reply-threshold")
-                .parse()
-                .unwrap_or(5000);
+            let threshold = self.cfg.busy_reply_threshold;
             let elapsed_ms = crate::util::monotonic_us().saturating_sub(run.start_us) / 1000;
             if elapsed_ms < threshold {
                 return false;
@@ -325,39 +345,67 @@ impl Server {
     /// Redis's scriptCall: one redis.call/pcall. Runs the command through
     /// the same table, arity and flag checks and `call()` a client's command
     /// goes through, as the script's client (its own db and protocol).
-    /// Returns the raw reply, or the error text for a refused command.
-    pub fn script_call(&mut self, argv: &[Bytes]) -> Result<Vec<u8>, String> {
+    /// The raw reply is left in `scripts.reply_buf`; Err is the error text
+    /// of a refused command.
+    pub fn script_call(&mut self, argv: &[Bytes]) -> Result<(), String> {
         let Some(run) = self.scripts.run.as_ref() else {
             return Err("redis.call/pcall can only be called inside a script invocation".into());
         };
         let caller = run.caller;
-        let spec = match cmd::lookup(&argv[0]) {
-            Some(s) if s.arity_ok(argv.len()) => s,
-            Some(s) => {
-                self.script_call_rejected(s);
-                return Err("Wrong number of args calling Redis command from script".into());
-            }
-            None => return Err("Unknown Redis command called from script".into()),
+        const UNKNOWN: &str = "Unknown Redis command called from script";
+        const ARITY: &str = "Wrong number of args calling Redis command from script";
+        // Redis's lookupCommand: a container's subcommand is the command.
+        let spec = match cmd::table::lookup_argv(argv) {
+            cmd::table::Lookup::Found(s) => s,
+            _ => return Err(UNKNOWN.into()),
         };
+        let mut noscript = spec.has(flag::NOSCRIPT);
+        if spec.subs.is_empty() && spec.arity == -2 && argv.len() >= 2 {
+            // A container whose handler tells its subcommands apart (every
+            // Redis container has arity -2): Redis's command table knows
+            // whether the subcommand exists, its arity and its noscript flag.
+            if let Some(base) =
+                cmd::meta::find(spec.name.as_bytes()).filter(|m| m.has_subcommands())
+            {
+                let Some(sub) = cmd::meta::find_sub(base, &argv[1]) else {
+                    return Err(UNKNOWN.into());
+                };
+                if !sub.arity_ok(argv.len()) {
+                    self.script_call_rejected(spec);
+                    return Err(ARITY.into());
+                }
+                noscript |= sub.flags & cmd::meta::F_NOSCRIPT != 0;
+            }
+        }
+        if !spec.arity_ok(argv.len()) {
+            self.script_call_rejected(spec);
+            return Err(ARITY.into());
+        }
+        if noscript && !self.scripts.disable_deny_script {
+            self.script_call_rejected(spec);
+            return Err("This Redis command is not allowed from script".into());
+        }
         if let Err(e) = self.script_call_checks(spec, argv) {
             self.script_call_rejected(spec);
             return Err(e);
         }
-        if spec.has(flag::WRITE) {
-            if let Some(r) = self.scripts.run.as_mut() {
-                r.flags |= rflag::WRITE_DIRTY;
-            }
-        }
-        let Some(run) = self.scripts.run.as_ref() else {
+        let Some(run) = self.scripts.run.as_mut() else {
             return Err("script ended".into());
         };
+        if spec.has(flag::WRITE) {
+            run.flags |= rflag::WRITE_DIRTY;
+        }
         let (resp, db, repl_flags) = (run.resp, run.db, run.repl_flags);
         let Some(c) = self.clients.get_mut(caller) else {
             return Err("the client running the script is gone".into());
         };
         // The caller's connection state is the script client's for the
         // duration of the call: its own reply buffer, protocol and db.
-        let scratch = std::mem::take(&mut self.scripts.reply_buf);
+        let mut scratch = std::mem::take(&mut self.scripts.reply_buf);
+        if scratch.capacity() > 64 * 1024 {
+            scratch = Vec::new();
+        }
+        scratch.clear();
         let saved_reply = std::mem::replace(&mut c.reply, scratch);
         let saved_sent = std::mem::replace(&mut c.sent, 0);
         let saved_resp = std::mem::replace(&mut c.resp, resp);
@@ -373,7 +421,7 @@ impl Server {
         let Some(c) = self.clients.get_mut(caller) else {
             return Err("the client running the script is gone".into());
         };
-        let reply = std::mem::replace(&mut c.reply, saved_reply);
+        self.scripts.reply_buf = std::mem::replace(&mut c.reply, saved_reply);
         c.sent = saved_sent;
         c.resp = saved_resp;
         let new_db = std::mem::replace(&mut c.db, saved_db);
@@ -383,7 +431,7 @@ impl Server {
         if let Some(r) = self.scripts.run.as_mut() {
             r.db = new_db;
         }
-        Ok(reply)
+        Ok(())
     }
 
     fn script_call_rejected(&mut self, spec: &'static cmd::CommandSpec) {
@@ -396,9 +444,6 @@ impl Server {
         spec: &cmd::CommandSpec,
         argv: &[Bytes],
     ) -> Result<(), String> {
-        if spec.has(flag::NOSCRIPT) && !self.scripts.disable_deny_script {
-            return Err("This Redis command is not allowed from script".into());
-        }
         if self.repl.is_replica()
             && !self.repl.link_up()
             && !self.cfg.replica_serve_stale_data

@@ -4,8 +4,14 @@
 //! A blocked client keeps its command. When one of its keys becomes ready the
 //! command runs again through `call()`; the handler either serves it (and
 //! chooses what to propagate, e.g. LPOP) or asks to block again.
+//!
+//! Stream readers (XREAD, XREADGROUP) wait for entries past an ID: a ready
+//! key is checked against what each of them waits for (`check_ready`) and
+//! only those that can be served are, from that one key (`Ctx::serve`);
+//! XREADGROUP clients whose key or group went away get an error.
 
 use super::Server;
+use crate::cmd::t_stream_read::{check_ready, Readiness, StreamWait};
 use crate::cmd::CommandSpec;
 use crate::net::flags;
 use crate::sds::Sds;
@@ -19,6 +25,8 @@ pub struct BlockState {
     pub keys: Vec<Sds>,
     /// Absolute unix ms; 0 = forever.
     pub deadline_ms: i64,
+    /// For XREAD / XREADGROUP: what each key must have to serve the client.
+    pub stream: Option<Box<StreamWait>>,
     /// Time spent running the command so far (its statistics wait for
     /// the command to be served).
     pub duration_us: u64,
@@ -33,6 +41,7 @@ impl Server {
         argv: &[Bytes],
         keys: Vec<Bytes>,
         deadline_ms: i64,
+        stream: Option<Box<StreamWait>>,
     ) {
         let Some(c) = self.clients.get_mut(key) else {
             return;
@@ -51,6 +60,7 @@ impl Server {
                 db,
                 keys,
                 deadline_ms,
+                stream,
                 duration_us: 0,
             },
         );
@@ -100,18 +110,24 @@ impl Server {
             for (db, k) in ready {
                 let queue = self.clients.blocked_on(db, &k);
                 for ckey in queue {
+                    let Some(b) = self.clients.blocked_state(ckey) else {
+                        continue;
+                    };
+                    if b.stream.is_some() {
+                        self.serve_stream_client(ckey, db, &k);
+                        continue;
+                    }
+                    let want = waited_type(b.cmd.name);
                     if !self.ks.exists(db, &k) {
+                        // Found expired: its DEL goes out; stream clients
+                        // later in the queue are still answered.
                         self.propagate_expired();
-                        break;
+                        continue;
                     }
                     // As Redis 7.0, a key of another type (SET over a key a
                     // BLPOP waits on) leaves its clients blocked.
-                    let want = self
-                        .clients
-                        .blocked_state(ckey)
-                        .map(|b| waited_type(b.cmd.name));
                     let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
-                    if want.is_some() && want != have {
+                    if Some(want) != have {
                         continue;
                     }
                     let Some(st) = self.blocking_remove(ckey) else {
@@ -128,6 +144,44 @@ impl Server {
                     // The unblocked client may have more commands buffered.
                     self.pending_input.push(ckey);
                 }
+            }
+        }
+    }
+
+    /// A stream key a reader waits on is ready (new entries, deleted,
+    /// overwritten, its group destroyed): serve the reader from it, fail
+    /// it, or leave it waiting (serveClientsBlockedOnStreamKey).
+    fn serve_stream_client(&mut self, ckey: usize, db: usize, key: &Sds) {
+        let Some(b) = self.clients.blocked_state(ckey) else {
+            return;
+        };
+        let Some(wait) = b.stream.as_ref() else {
+            return;
+        };
+        // The wait ID of the first occurrence of the key, as Redis keeps.
+        let index = b.keys.iter().position(|x| x == key).unwrap_or(0);
+        match check_ready(&self.ks, db, key.as_bytes(), index, wait) {
+            Readiness::Wait => {}
+            Readiness::Fail(msg) => {
+                let Some(st) = self.blocking_remove(ckey) else {
+                    return;
+                };
+                self.reply_error(ckey, &msg.into());
+                self.prev_err_count = self.stats.total_error_replies;
+                self.stats_on_unblock(&st, true);
+                self.mark_pending_write(ckey);
+                self.pending_input.push(ckey);
+            }
+            Readiness::Serve(req) => {
+                let Some(st) = self.blocking_remove(ckey) else {
+                    return;
+                };
+                self.stream_serve = Some(Box::new(req));
+                self.blocked_prior_us = st.duration_us;
+                self.call(ckey, st.cmd, &st.argv);
+                self.stream_serve = None;
+                self.mark_pending_write(ckey);
+                self.pending_input.push(ckey);
             }
         }
     }

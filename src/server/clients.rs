@@ -596,6 +596,7 @@ mod tests {
             db: 0,
             keys: vec![Sds::new(key)],
             deadline_ms: 0,
+            stream: None,
             duration_us: 0,
         }
     }

@@ -136,6 +136,7 @@ impl Server {
         let now = self.ks.now_ms;
         let timeout_ms = self.cfg.timeout as i64 * 1000;
         let mut idle: Vec<usize> = Vec::new();
+        let (peak_reset, resizing) = (self.reply_buffer_peak_reset_ms, self.reply_buffer_resizing);
         for (k, c) in self.clients.iter_mut() {
             if timeout_ms > 0
                 && c.kind == Kind::Normal
@@ -146,6 +147,7 @@ impl Server {
                 continue;
             }
             c.resize_query_buffer(now);
+            c.resize_reply_buffer(now, peak_reset, resizing);
         }
         for k in idle {
             log::debug!("Closing idle client");

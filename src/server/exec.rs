@@ -157,9 +157,15 @@ impl Server {
                         && c.kind != Kind::Replica
                         && !self.spans.is_empty()
                     {
-                        let (a, b) = self.spans[0];
+                        // The name and, for a container, the subcommand.
+                        let name: Vec<&[u8]> = self
+                            .spans
+                            .iter()
+                            .take(2)
+                            .map(|&(a, b)| &c.query[a..b])
+                            .collect();
                         let spec =
-                            cmd::lookup(&c.query[a..b]).filter(|s| s.arity_ok(self.spans.len()));
+                            cmd::table::lookup_cmd(&name).filter(|s| s.arity_ok(self.spans.len()));
                         // A script is judged by the flags it declares.
                         let script_argv: Option<Vec<Bytes>> = spec
                             .filter(|s| matches!(s.proc, Proc::Srv(t) if t.is_scripting()))
@@ -440,6 +446,12 @@ impl Server {
         // A script running past busy-reply-threshold: -BUSY for the others
         // (first: nothing may be evicted under the running script).
         if self.script_timed_out() {
+            // A slow script read from the AOF: -LOADING comes first, as in
+            // Redis's processCommand.
+            if self.persist.loading && !cmd.has(cmd::flag::LOADING) {
+                self.reject(key, Some(cmd), error::LOADING.into());
+                return;
+            }
             if let Some(e) = self.script_busy_refusal(cmd, argv) {
                 self.reject(key, Some(cmd), e);
                 return;
@@ -641,6 +653,8 @@ impl Server {
                     events: &mut self.events,
                     effect: Effect::None,
                     no_block: in_multi || is_master,
+                    must_obey: is_master,
+                    serve: self.stream_serve.take(),
                     all_keys_readable,
                     from_script: in_multi && self.scripts.run.is_some(),
                 };
@@ -663,8 +677,18 @@ impl Server {
                     ok = false;
                     self.reply_error(key, &e);
                 }
-                if let Effect::Block { keys, deadline_ms } = effect {
-                    self.block_client(key, cmd, argv, keys, deadline_ms);
+                match effect {
+                    Effect::Block { keys, deadline_ms } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, None);
+                    }
+                    Effect::BlockStream {
+                        keys,
+                        deadline_ms,
+                        wait,
+                    } => {
+                        self.block_client(key, cmd, argv, keys, deadline_ms, Some(wait));
+                    }
+                    Effect::None => {}
                 }
             }
             Proc::Srv(tag) => {
@@ -838,7 +862,10 @@ impl Server {
         call: CallProp,
         rewritten: Vec<Vec<Bytes>>,
     ) {
-        if call.prevent || (dirty == 0 && !call.force_repl && !call.force_aof) {
+        if call.prevent
+            || (dirty == 0 && !call.force_repl && !call.force_aof)
+            || !self.propagation_has_target()
+        {
             return;
         }
         // (An AOF-only operation is not a case any command needs.)
@@ -881,7 +908,21 @@ impl Server {
         self.queue_propagation(db, argv, true);
     }
 
+    /// Whether propagated commands go anywhere: an AOF, or a replication
+    /// stream (a backlog) we produce, and not while loading (commands read
+    /// from the AOF are not written again). When not, nothing is queued
+    /// (Redis's shouldPropagate; no copy of argv per write).
+    #[inline]
+    fn propagation_has_target(&self) -> bool {
+        !self.persist.loading
+            && (self.persist.aof.state != crate::persist::aof::AofState::Off
+                || (!self.repl.is_replica() && self.repl.backlog.is_some()))
+    }
+
     fn queue_propagation(&mut self, db: usize, argv: Vec<Bytes>, aof: bool) {
+        if !self.propagation_has_target() {
+            return;
+        }
         let target = self.prop.repl_flags;
         let aof = aof && target & crate::script::run::REPL_AOF != 0;
         let repl = target & crate::script::run::REPL_REPLICA != 0;

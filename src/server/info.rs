@@ -18,6 +18,7 @@ pub fn value_memory(v: &Value) -> usize {
         Value::Hash(h) => h.mem_usage(),
         Value::Set(s) => s.mem_usage(),
         Value::ZSet(z) => z.mem_usage(),
+        Value::Stream(s) => s.memory_usage(usize::MAX),
     }
 }
 
@@ -425,10 +426,19 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         s.cron_paused = crate::encoding::numbers::atoi(&argv[2]) != 0;
         s.reply_ok(key);
     } else if eq_ic(sub, "replybuffer") && argv.len() >= 3 {
-        // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|RESIZING <0|1>: ferrodis
-        // never shrinks reply buffers on a timer, so there is nothing to
-        // switch off; accepted as Redis does.
-        if (eq_ic(&argv[2], "resizing") || eq_ic(&argv[2], "peak-reset-time")) && argv.len() == 4 {
+        // DEBUG REPLYBUFFER PEAK-RESET-TIME <ms>|NEVER|RESET, RESIZING <0|1>.
+        if eq_ic(&argv[2], "peak-reset-time") && argv.len() == 4 {
+            s.reply_buffer_peak_reset_ms = if eq_ic(&argv[3], "never") {
+                -1
+            } else if eq_ic(&argv[3], "reset") {
+                crate::net::REPLY_PEAK_RESET_MS
+            } else {
+                crate::encoding::numbers::string2ll(&argv[3])
+                    .ok_or(CmdError::from(error::NOT_INT))?
+            };
+            s.reply_ok(key);
+        } else if eq_ic(&argv[2], "resizing") && argv.len() == 4 {
+            s.reply_buffer_resizing = crate::encoding::numbers::atoi(&argv[3]) != 0;
             s.reply_ok(key);
         } else {
             return Err(error::SYNTAX.into());
@@ -442,7 +452,11 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             return Err(error::NO_SUCH_KEY.into());
         };
         let idle = crate::cmd::keys::idle_seconds(lru_clock, e);
-        let ser = value_memory(&e.val);
+        let ser = crate::persist::rdb::saved_len(
+            &e.val,
+            s.cfg.rdbcompression,
+            s.cfg.list_max_listpack_size,
+        );
         let text = format!(
             "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
             e.val.encoding(),

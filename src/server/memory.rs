@@ -141,10 +141,23 @@ impl Server {
             if n == 5 && !eq_ic(&argv[3], "samples") || n == 4 || n > 5 {
                 return Err(error::SYNTAX.into());
             }
-            let size = self
-                .ks
-                .lookup_read(db, &argv[2])
-                .map(|e| crate::server::info::value_memory(&e.val) + argv[2].len() + 64);
+            let samples = match argv.get(4) {
+                Some(n) => match crate::encoding::numbers::string2ll(n) {
+                    Some(n) if n < 0 => return Err(error::SYNTAX.into()),
+                    Some(0) => usize::MAX,
+                    Some(n) => n as usize,
+                    None => return Err(error::NOT_INT.into()),
+                },
+                None => 5,
+            };
+            let size = self.ks.lookup_read(db, &argv[2]).map(|e| match &e.val {
+                // Streams report Redis's own figure (objectComputeSize).
+                crate::db::Value::Stream(s) => {
+                    s.memory_usage(samples)
+                        + crate::types::stream_meta::key_memory_usage(argv[2].len())
+                }
+                v => crate::server::info::value_memory(v) + argv[2].len() + 64,
+            });
             self.reply(key, |o| match size {
                 None => o.null(),
                 Some(n) => o.int(n as i64),

@@ -71,6 +71,10 @@ use crate::db::Keyspace;
 use crate::net::{flags, Client, Kind};
 use crate::resp::Span;
 pub use admin::start;
+
+/// Redis's CLIENT_ID_AOF: the id of the client a script read from the AOF
+/// runs as (never a connection's id).
+pub const AOF_CLIENT_ID: u64 = u64::MAX;
 use bytes::Bytes;
 use mio::{Events, Interest, Poll, Token};
 use std::collections::HashMap;
@@ -194,11 +198,18 @@ pub struct Server {
     pub pending_shutdown: Option<shutdown::PendingShutdown>,
     /// DEBUG PAUSE-CRON.
     pub cron_paused: bool,
+    /// DEBUG REPLYBUFFER: how often a client's reply-buffer peak restarts
+    /// (ms, -1 never) and whether the cron resizes reply buffers at all.
+    pub reply_buffer_peak_reset_ms: i64,
+    pub reply_buffer_resizing: bool,
     pub cron_loops: u64,
     pub executable: String,
     pub lastsave: i64,
     pub repl: crate::repl::Repl,
     pub persist: crate::persist::State,
+    /// The stream key a re-run blocked XREAD/XREADGROUP serves (`call`
+    /// hands it to the handler).
+    pub stream_serve: Option<Box<crate::cmd::t_stream_read::StreamServe>>,
     pub active_expire_enabled: bool,
     /// ACL users and the ACL LOG.
     pub acl: crate::acl::Acl,
@@ -264,6 +275,8 @@ impl Server {
             evict_running: false,
             pending_shutdown: None,
             cron_paused: false,
+            reply_buffer_peak_reset_ms: crate::net::REPLY_PEAK_RESET_MS,
+            reply_buffer_resizing: true,
             cron_loops: 0,
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
@@ -271,6 +284,7 @@ impl Server {
             lastsave: now / 1000,
             repl: crate::repl::Repl::new(),
             persist: crate::persist::State::default(),
+            stream_serve: None,
             active_expire_enabled: true,
             acl: crate::acl::Acl::new(),
             acl_keys: Vec::with_capacity(16),

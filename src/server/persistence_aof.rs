@@ -87,8 +87,15 @@ fn write_aof_commands(
                         argv.push(b(&v));
                     }
                 }
+                Value::Stream(s) => {
+                    for cmd in crate::persist::rdb_type_stream::aof_commands(&key, s) {
+                        cat_command(&mut buf, &cmd);
+                    }
+                }
             }
-            cat_command(&mut buf, &argv);
+            if !argv.is_empty() {
+                cat_command(&mut buf, &argv);
+            }
             if let Some(when) = db.expires.get(k) {
                 cat_command(
                     &mut buf,
@@ -575,6 +582,31 @@ impl Server {
         Ok(())
     }
 
+    /// Runs a script read from the AOF (an AOF written by Redis before 7.0
+    /// holds EVAL lines) as Redis's AOF client does: a client of its own
+    /// for the script to run as (its reply is dropped), whose writes obey
+    /// as a master's do (AOF_CLIENT_ID). The script may SELECT.
+    fn aof_run_script(&mut self, db: &mut usize, tag: crate::cmd::Srv, argv: &[Bytes]) {
+        let Ok((a, _b)) = mio::net::UnixStream::pair() else {
+            log::warn!("Can't create the client to run a script from the append only file");
+            return;
+        };
+        let mut c = crate::net::Client::new(
+            super::AOF_CLIENT_ID,
+            crate::net::Stream::Unix(a),
+            String::new(),
+            String::new(),
+            self.ks.now_ms,
+        );
+        c.db = *db;
+        let key = self.clients.insert(c);
+        self.run_srv(key, tag, argv);
+        if let Some(c) = self.clients.get(key) {
+            *db = c.db;
+        }
+        self.free_client(key);
+    }
+
     /// Applies one command read from the AOF (no client, no reply).
     fn aof_apply(&mut self, db: &mut usize, argv: &[Bytes]) {
         let Some(cmd) = crate::cmd::lookup(&argv[0]) else {
@@ -603,6 +635,8 @@ impl Server {
                     events: &mut events,
                     effect: Effect::None,
                     no_block: true,
+                    must_obey: true,
+                    serve: None,
                     all_keys_readable: true,
                     from_script: false,
                 };
@@ -630,6 +664,9 @@ impl Server {
                         }
                     }
                     Srv::Function => self.function_apply_from_aof(argv),
+                    Srv::Eval | Srv::EvalSha | Srv::Fcall | Srv::Script => {
+                        self.aof_run_script(db, tag, argv)
+                    }
                     // MULTI/EXEC: the commands inside are applied one by one.
                     _ => {}
                 }

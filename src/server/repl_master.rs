@@ -88,7 +88,7 @@ impl Server {
         if self
             .clients
             .replica(key)
-            .is_some_and(|r| (r.exclude_data || r.exclude_functions) && !r.capa_eof)
+            .is_some_and(|r| r.req.any() && !r.capa_eof)
         {
             return Err("ERR Filtered replica requires EOF capability".into());
         }
@@ -194,10 +194,11 @@ impl Server {
     /// Attaches a replica to a save in progress, or starts one, or waits.
     fn maybe_start_sync_save(&mut self, key: usize) {
         let capa_eof = self.clients.replica(key).is_some_and(|r| r.capa_eof);
+        let filtered = self.clients.replica(key).is_some_and(|r| r.req.any());
         if let Some(child) = self.repl.child {
             // A disk save for replicas is running: share it if another
             // replica waits on it (its buffered stream is ours too).
-            if !child.diskless {
+            if !child.diskless && !filtered {
                 let donor = self
                     .clients
                     .replicas()
@@ -221,8 +222,14 @@ impl Server {
             // A user BGSAVE or AOF rewrite runs; cron starts ours afterwards.
             return;
         }
-        if self.cfg.repl_diskless_sync && capa_eof {
-            let delay = self.cfg.repl_diskless_sync_delay as i64 * 1000;
+        if (self.cfg.repl_diskless_sync || filtered) && capa_eof {
+            // (A filtered RDB goes through a socket even when diskless sync
+            // is off, then without waiting for more replicas.)
+            let delay = if self.cfg.repl_diskless_sync {
+                self.cfg.repl_diskless_sync_delay as i64 * 1000
+            } else {
+                0
+            };
             if delay == 0 {
                 // No replicas to wait for: start now, not at the next cron.
                 self.start_sync_save(true);
@@ -258,21 +265,19 @@ impl Server {
     pub fn start_sync_save(&mut self, diskless: bool) {
         self.repl.diskless_start_at_ms = None;
         let max = self.cfg.repl_diskless_sync_max_replicas as usize;
-        // One snapshot serves replicas that asked for the same content
-        // (filters); a filtered one always goes over the sockets.
-        let req = self
-            .clients
-            .replicas()
-            .find(|(_, _, r)| r.state == ReplicaState::WaitBgsaveStart)
-            .map_or((false, false), |(_, _, r)| {
-                (r.exclude_data, r.exclude_functions)
-            });
-        let diskless = diskless || req != (false, false);
         let mut waiting: Vec<usize> = self.replicas_where(|r| {
             r.state == ReplicaState::WaitBgsaveStart
                 && (!diskless || r.capa_eof)
-                && (r.exclude_data, r.exclude_functions) == req
+                && (diskless || !(r.req.any() && r.capa_eof))
         });
+        // One save serves replicas that asked for the same RDB (the first
+        // waiting one's filters; the others wait for the next save).
+        let req = waiting
+            .first()
+            .and_then(|&k| self.clients.replica(k))
+            .map(|r| r.req)
+            .unwrap_or_default();
+        waiting.retain(|&k| self.clients.replica(k).is_some_and(|r| r.req == req));
         if diskless && max > 0 {
             waiting.truncate(max);
         }
@@ -556,7 +561,8 @@ impl Server {
             } else {
                 let diskless = self.cfg.repl_diskless_sync;
                 let waiting = self.count_replicas(|r| {
-                    r.state == ReplicaState::WaitBgsaveStart && !(diskless && r.capa_eof)
+                    r.state == ReplicaState::WaitBgsaveStart
+                        && !((diskless || r.req.any()) && r.capa_eof)
                 }) > 0;
                 if waiting {
                     self.start_sync_save(false);

@@ -21,19 +21,19 @@ const PIPE_CHUNK: usize = 64 * 1024;
 
 impl Server {
     /// Forks the child writing the EOF-framed RDB into a new pipe whose read
-    /// end the loop watches; `replicas` receive it.
-    /// `exclude_data`/`exclude_functions`: REPLCONF rdb-filter-only.
+    /// end the loop watches; `replicas` receive it, with what `req` leaves
+    /// out.
     pub(super) fn fork_rdb_to_pipe(
         &mut self,
         replicas: &[usize],
-        (exclude_data, exclude_functions): (bool, bool),
+        req: crate::repl::RdbFilter,
     ) -> Result<i32, String> {
         // A socket pair rather than a pipe: the loop's poller takes it as it
         // is; the child's end blocks, so a slow transfer stalls the child.
         let (rd, wr) = std::os::unix::net::UnixStream::pair().map_err(|e| e.to_string())?;
         let mut aux = self.rdb_aux();
-        aux.exclude_data = exclude_data;
-        if exclude_functions {
+        aux.exclude_data = req.exclude_data;
+        if req.exclude_functions {
             aux.functions.clear();
         }
         let mark = crate::util::random_hex40();

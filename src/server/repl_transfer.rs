@@ -364,13 +364,22 @@ impl Server {
             });
         }
         if !l.loader.done() {
-            // From the socket: never past the payload's end.
-            let avail = match t.framing {
-                Some(Framing::Len { total }) => ((total - t.read) as usize).min(c.query.len()),
-                _ => c.query.len(),
+            // From the socket: never past the payload's end. An EOF-framed
+            // payload has arrived whole when the buffer ends with the mark
+            // (the master streams nothing after it before our ACK): the
+            // loader must then parse what waits even short of its doubling
+            // threshold, or a big last record would wait for bytes that
+            // never come.
+            let (avail, end) = match t.framing {
+                Some(Framing::Len { total }) => {
+                    let avail = ((total - t.read) as usize).min(c.query.len());
+                    (avail, t.read + avail as u64 == total)
+                }
+                Some(Framing::Eof { mark }) if c.query.ends_with(&mark) => {
+                    (c.query.len() - mark.len(), true)
+                }
+                _ => (c.query.len(), false),
             };
-            let end =
-                matches!(t.framing, Some(Framing::Len { total }) if t.read + avail as u64 == total);
             let n = l.loader.feed(&c.query[..avail], &mut l.ks, budget, end)?;
             let _ = c.query.split_to(n);
             t.read += n as u64;
@@ -536,7 +545,8 @@ impl Server {
 
 /// Disk-based load: reads the next piece of the file and feeds it.
 fn feed_from_file(l: &mut Loading, budget: usize) -> Result<(), RdbError> {
-    if !l.file_eof && l.file_buf.len() < budget {
+    // Read on while a record longer than what is buffered waits for more.
+    if !l.file_eof && (l.file_buf.len() < budget || l.loader.needs_more(l.file_buf.len())) {
         let have = l.file_buf.len();
         l.file_buf.resize(have + budget, 0);
         let mut got = 0;

@@ -286,15 +286,17 @@ impl Server {
             } else if crate::cmd::eq_ic(opt, "rdb-only") {
                 // redis-cli --rdb: accepted.
             } else if crate::cmd::eq_ic(opt, "rdb-filter-only") {
-                // Include filters for the snapshot; "functions" is the only
-                // one, an empty list means everything (Redis 7.0).
-                let Some(filters) = crate::util::splitargs::split_args(val) else {
-                    return Err("ERR Missing rdb-filter-only values".into());
+                // "Include" filters: everything is left out but what is named
+                // ("functions" is the one filter; "" keeps nothing).
+                let filters = crate::util::splitargs::split_args(val)
+                    .ok_or_else(|| CmdError::from("ERR Missing rdb-filter-only values"))?;
+                let mut req = crate::repl::RdbFilter {
+                    exclude_data: true,
+                    exclude_functions: true,
                 };
-                let mut exclude_functions = true;
                 for f in &filters {
                     if crate::cmd::eq_ic(f, "functions") {
-                        exclude_functions = false;
+                        req.exclude_functions = false;
                     } else {
                         return Err(CmdError::msg(format!(
                             "ERR Unsupported rdb-filter-only option: {}",
@@ -302,10 +304,8 @@ impl Server {
                         )));
                     }
                 }
-                let all = filters.is_empty();
-                if let Some(i) = self.clients.replica_or_default(key) {
-                    i.exclude_data = !all;
-                    i.exclude_functions = !all && exclude_functions;
+                if let Some(i) = self.replica_info(key) {
+                    i.req = req;
                 }
             } else {
                 return Err(CmdError::msg(format!(

@@ -1,5 +1,5 @@
-//! Collection values: the in-memory representations of lists, hashes, sets
-//! and sorted sets, with their compact encodings and conversion thresholds.
+//! Collection values: the in-memory representations of lists, hashes, sets,
+//! sorted sets and streams, with their compact encodings and conversion thresholds.
 //! Pure data structures: no commands, no replies, no clock.
 //!
 //! The API every type keeps (persistence and commands rely on it):
@@ -15,11 +15,16 @@ pub mod hll;
 pub mod list;
 pub mod set;
 pub mod skiplist;
+pub mod stream;
+pub mod stream_cg;
+pub mod stream_iter;
+pub mod stream_meta;
 pub mod zset;
 
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
+pub use stream::Stream;
 pub use zset::ZSet;
 
 /// Encoding thresholds, from the config (Redis's *-max-listpack-* knobs).

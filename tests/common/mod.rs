@@ -137,6 +137,15 @@ impl RedisServer {
     }
 }
 
+/// Starts the real redis-server when `redis`, else ferrodis.
+pub fn start_either(redis: bool, args: &[&str]) -> Server {
+    if redis {
+        RedisServer::start(args)
+    } else {
+        Server::start(args)
+    }
+}
+
 impl Server {
     /// Starts ferrodis with `--port <free> --bind 127.0.0.1 --save ""
     /// --enable-debug-command yes --dir <temp>` followed by `args`. A first
@@ -852,6 +861,46 @@ pub fn sort_reply(r: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(&r[p..]);
     out
+}
+
+/// A decoded reply with the values of the named map fields (flat RESP2
+/// pairs or RESP3 maps, at any depth) replaced by Nil: for comparing
+/// replies that carry each server's own clock (seen-time...).
+pub fn mask_fields(v: Value, fields: &[&str]) -> Value {
+    let hidden = |v: &Value| matches!(v, Value::Bulk(b) if fields.iter().any(|f| f.as_bytes() == b.as_slice()));
+    match v {
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut hide = false;
+            for it in items {
+                if hide {
+                    out.push(Value::Nil);
+                    hide = false;
+                    continue;
+                }
+                hide = hidden(&it);
+                out.push(mask_fields(it, fields));
+            }
+            Value::Array(out)
+        }
+        Value::Map(pairs) => Value::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let h = hidden(&k);
+                    (
+                        k,
+                        if h {
+                            Value::Nil
+                        } else {
+                            mask_fields(v, fields)
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 /// `sort_reply` applied at every depth: the elements of every array, set,
