@@ -641,3 +641,30 @@ fn killed_aof_rewrite_leaves_previous_aof_intact() {
     assert_eq!(f.q(&["DEBUG", "DIGEST"]), digest);
     assert_eq!(f.q(&["GET", "during"]), "the-rewrite");
 }
+
+/// A failed foreground SAVE (the target is a directory) answers an error
+/// but leaves rdb_last_bgsave_status alone: writes and PING still work
+/// (no MISCONF), as Redis's rdbSave; compared with redis-server.
+#[test]
+fn failed_foreground_save_is_not_misconf() {
+    let mut seen = Vec::new();
+    for (i, redis) in [false, true].into_iter().enumerate() {
+        let dir = temp_dir(&format!("fgfail{i}"));
+        let s = if redis {
+            Srv::redis(&dir, &["--save", "3600 1"])
+        } else {
+            Srv::ferrodis(&dir, &["--save", "3600 1"])
+        };
+        s.q(&["SET", "k", "v"]);
+        std::fs::create_dir_all(dir.join("dump.rdb")).unwrap();
+        let save = s.q(&["SAVE"]);
+        seen.push((
+            save,
+            s.info_field("rdb_last_bgsave_status"),
+            s.q(&["PING"]),
+            s.q(&["SET", "k2", "v"]),
+        ));
+    }
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[0].2, "+PONG");
+}

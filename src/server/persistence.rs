@@ -259,10 +259,9 @@ impl Server {
                 self.persist.last_bgsave_ok = true;
                 Ok(())
             }
-            Err(e) => {
-                self.persist.last_bgsave_ok = false;
-                Err(e)
-            }
+            // A failed foreground save leaves rdb_last_bgsave_status as it
+            // was (Redis's rdbSave): no MISCONF for writes or PING after it.
+            Err(e) => Err(e),
         }
     }
 
