@@ -375,6 +375,18 @@ impl Client {
         }
     }
 
+    /// Drops the written front of a reply buffer the socket keeps only
+    /// partly draining (a slow reader, a subscriber that never reads):
+    /// without it the buffer grows by everything ever sent to it while
+    /// little is pending. Moves the pending bytes once they are at most
+    /// half of the buffer. Only between commands (marks into `reply` move).
+    pub fn compact_reply(&mut self) {
+        if self.sent >= IOBUF_LEN && self.sent * 2 >= self.reply.len() {
+            self.reply.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+
     pub fn pending_reply(&self) -> usize {
         self.reply.len() - self.sent + self.queued_len
     }

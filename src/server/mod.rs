@@ -756,6 +756,9 @@ impl Server {
                 }
             }
             Ok(false) => {
+                if let Some(c) = self.clients.get_mut(key) {
+                    c.compact_reply();
+                }
                 self.want_write(key, true);
                 self.check_output_limits(key);
             }
