@@ -253,7 +253,10 @@ impl Client {
         self.more_to_read = false;
         loop {
             let spare = self.query.capacity() - self.query.len();
-            let mut need = self.query_need;
+            // Only the parser's figure, taken once it checked the request
+            // (bulk length limits, unauthenticated clients): bytes it has
+            // not seen never size an allocation.
+            let need = self.query_need;
             if total > 0 && spare < IOBUF_LEN && !drain {
                 // The buffer is full: run what it holds before reading
                 // more (the consumed front is then reused) rather than
@@ -261,12 +264,6 @@ impl Client {
                 // The socket may hold more.
                 self.more_to_read = true;
                 return Ok(true);
-            }
-            if spare < IOBUF_LEN && need <= self.query.len() && self.query.len() >= IOBUF_LEN {
-                // About to grow with the request not parsed yet: if it is
-                // receiving a big argument, size for that argument.
-                need = crate::resp::pending_bulk_end(&self.query).unwrap_or(0);
-                self.query_need = need;
             }
             let missing = need.saturating_sub(self.query.len());
             let cap_before = self.query.capacity();

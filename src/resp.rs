@@ -163,32 +163,6 @@ pub fn partial_progress(buf: &[u8]) -> (usize, usize) {
     (pos.min(buf.len()), argv)
 }
 
-/// Where the bulk argument the first request of `buf` is receiving ends,
-/// when its `$len` line is complete and its payload is not: how big the
-/// query buffer must grow (the reader sizes it once, as Redis does for big
-/// arguments). None otherwise. Pure.
-pub fn pending_bulk_end(buf: &[u8]) -> Option<usize> {
-    if buf.first() != Some(&b'*') {
-        return None;
-    }
-    let eol = find_crlf(buf, 1)?;
-    let n = string2ll(&buf[1..eol])?;
-    let mut pos = eol + 2;
-    for _ in 0..n.max(0) {
-        if buf.get(pos) != Some(&b'$') {
-            return None;
-        }
-        let eol = find_crlf(buf, pos + 1)?;
-        let len = usize::try_from(string2ll(&buf[pos + 1..eol])?).ok()?;
-        let end = eol + 2 + len + 2;
-        if end > buf.len() {
-            return Some(end);
-        }
-        pos = end;
-    }
-    None
-}
-
 /// Redis says "expected '$', got 'X'"; the texts come from a static table
 /// so that errors never allocate.
 fn expected_dollar(c: u8) -> &'static str {
