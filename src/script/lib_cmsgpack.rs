@@ -181,11 +181,27 @@ unsafe extern "C-unwind" fn pack(l: *mut lua_State) -> c_int {
 enum DecErr {
     Eof,
     BadFmt,
+    /// The Lua stack cannot grow (nesting too deep): the function named,
+    /// as Redis's luaL_checkstack message says it.
+    Stack(&'static [u8]),
 }
 
 struct Cur<'a> {
     p: &'a [u8],
+    /// Arrays and maps being decoded: bounds the recursion (Rust frames)
+    /// below what the Lua stack would allow, so that nesting is refused
+    /// with Redis's message, never by overflowing the native stack.
+    depth: usize,
 }
+
+/// Nesting refused past this depth (Redis stops near 4,000 levels when
+/// its Lua stack is full; ferrodis's frames are larger).
+const MAX_DEPTH: usize = 1000;
+
+/// Redis's message when the stack fills outside an array (its map and
+/// scalar decoders do not check; the next top-level check fails).
+const TOO_MANY: &[u8] =
+    b"stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)";
 
 impl Cur<'_> {
     fn need(&self, n: usize) -> Result<(), DecErr> {
@@ -205,7 +221,9 @@ impl Cur<'_> {
 
 unsafe fn decode(l: *mut lua_State, c: &mut Cur<'_>) -> Result<(), DecErr> {
     c.need(1)?;
-    ffi::lua_checkstack(l, 2);
+    if ffi::lua_checkstack(l, 2) == 0 {
+        return Err(DecErr::Stack(TOO_MANY));
+    }
     let b = c.p[0];
     let (consume, push): (usize, Option<f64>) = match b {
         0xcc => {
@@ -315,23 +333,34 @@ unsafe fn decode(l: *mut lua_State, c: &mut Cur<'_>) -> Result<(), DecErr> {
 }
 
 unsafe fn decode_array(l: *mut lua_State, c: &mut Cur<'_>, len: usize) -> Result<(), DecErr> {
+    if c.depth >= MAX_DEPTH || ffi::lua_checkstack(l, 2) == 0 {
+        return Err(DecErr::Stack(
+            b"stack overflow (in function mp_decode_to_lua_array)",
+        ));
+    }
+    c.depth += 1;
     ffi::lua_newtable(l);
-    ffi::lua_checkstack(l, 1);
     for i in 1..=len {
         ffi::lua_pushnumber(l, i as f64);
         decode(l, c)?;
         ffi::lua_settable(l, -3);
     }
+    c.depth -= 1;
     Ok(())
 }
 
 unsafe fn decode_map(l: *mut lua_State, c: &mut Cur<'_>, len: usize) -> Result<(), DecErr> {
+    if c.depth >= MAX_DEPTH || ffi::lua_checkstack(l, 3) == 0 {
+        return Err(DecErr::Stack(TOO_MANY));
+    }
+    c.depth += 1;
     ffi::lua_newtable(l);
     for _ in 0..len {
         decode(l, c)?;
         decode(l, c)?;
         ffi::lua_settable(l, -3);
     }
+    c.depth -= 1;
     Ok(())
 }
 
@@ -360,19 +389,24 @@ unsafe fn unpack_full(l: *mut lua_State, limit: i64, offset: i64) -> c_int {
     let limit = if decode_all { i32::MAX as i64 } else { limit };
     let mut c = Cur {
         p: &s[offset as usize..],
+        depth: 0,
     };
     let mut cnt: c_int = 0;
     while !c.p.is_empty() && (cnt as i64) < limit {
         if ffi::lua_checkstack(l, 1) == 0 {
-            raise_msg(
-                l,
-                b"stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)",
-            );
+            ffi::lua_settop(l, 0);
+            raise_msg(l, TOO_MANY);
         }
         match decode(l, &mut c) {
             Ok(()) => {}
             Err(DecErr::Eof) => raise_msg(l, b"Missing bytes in input."),
             Err(DecErr::BadFmt) => raise_msg(l, b"Bad data format in input."),
+            Err(DecErr::Stack(m)) => {
+                // The stack is full: drop the partial results so that the
+                // message and its position can be pushed.
+                ffi::lua_settop(l, 0);
+                raise_msg(l, m)
+            }
         }
         cnt += 1;
     }
