@@ -413,7 +413,6 @@ impl Server {
         let saved_kind = std::mem::replace(&mut c.kind, Kind::Normal);
         let saved_flags = c.flags;
         c.flags &= !(flags::MULTI | flags::REPLY_OFF | flags::REPLY_SKIP | flags::PUBSUB);
-        let saved_cmd = c.last_cmd;
         let saved_prop = self.prop.repl_flags;
         self.prop.repl_flags = repl_flags;
         self.call(caller, spec, argv);
@@ -427,7 +426,6 @@ impl Server {
         let new_db = std::mem::replace(&mut c.db, saved_db);
         c.kind = saved_kind;
         c.flags = (saved_flags & !flags::DIRTY_CAS) | (c.flags & flags::DIRTY_CAS);
-        c.last_cmd = saved_cmd;
         if let Some(r) = self.scripts.run.as_mut() {
             r.db = new_db;
         }

@@ -605,7 +605,6 @@ impl Server {
             return;
         };
         let is_master = c.kind == Kind::Master;
-        c.last_cmd = cmd.name;
         // While writes are paused the dataset stays still: expired keys
         // read as missing but are not deleted (Redis's expireIfNeeded).
         let paused = self.clients_paused_until_ms != 0 || self.pending_shutdown.is_some();
