@@ -118,6 +118,9 @@ pub fn keys_from_specs(m: &Meta, argv: &[Bytes], partial: bool, keys: &mut Vec<K
                     if n < 0 {
                         return None;
                     }
+                    // Redis counts with (int)numkeys: no overflow, and a
+                    // count past 2^31 wraps as it does there.
+                    let n = n as i32 as i64;
                     first += firstkey as i64;
                     (first + n - 1, keystep as i64)
                 }

@@ -348,7 +348,7 @@ pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             break;
         }
         let Some(nack) = g.pel.get(&id) else { continue };
-        if minidle != 0 && now - nack.delivery_time < minidle {
+        if minidle != 0 && now.saturating_sub(nack.delivery_time) < minidle {
             continue;
         }
         n += 1;
@@ -356,7 +356,7 @@ pub fn xpending(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         out.array(4);
         reply_id(out, id);
         out.bulk(nack.consumer.as_deref().unwrap_or(b""));
-        out.int((now - nack.delivery_time).max(0));
+        out.int((now.saturating_sub(nack.delivery_time)).max(0));
         out.int(nack.delivery_count as i64);
     }
     d.array(out, n);
@@ -498,7 +498,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             justid = true;
         } else if eq_ic(opt, "idle") && more > 0 {
             j += 1;
-            deliverytime = now - int_opt(&argv[j], "ERR Invalid IDLE option argument for XCLAIM")?;
+            deliverytime = now.saturating_sub(int_opt(
+                &argv[j],
+                "ERR Invalid IDLE option argument for XCLAIM",
+            )?);
         } else if eq_ic(opt, "time") && more > 0 {
             j += 1;
             deliverytime = int_opt(&argv[j], "ERR Invalid TIME option argument for XCLAIM")?;
@@ -562,7 +565,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             );
         }
         let Some(nack) = g.pel.get(&id) else { continue };
-        if nack.consumer.is_some() && minidle != 0 && now - nack.delivery_time < minidle {
+        if nack.consumer.is_some()
+            && minidle != 0
+            && now.saturating_sub(nack.delivery_time) < minidle
+        {
             continue;
         }
         let retry = (retrycount >= 0).then_some(retrycount as u64);
@@ -649,7 +655,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             count -= 1;
             continue;
         }
-        if minidle != 0 && now - nack.delivery_time < minidle {
+        if minidle != 0 && now.saturating_sub(nack.delivery_time) < minidle {
             continue;
         }
         c.claim(ctx, id, id.to_bytes(), now, None);
