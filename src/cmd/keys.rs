@@ -73,7 +73,12 @@ pub fn keys(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut found: Vec<Bytes> = Vec::new();
     // Past the output-buffer hard limit the client is closed without a
     // reply (Redis's keysCommand stops there too): no point going on.
-    let hard = ctx.cfg.client_output_buffer_limit[0].hard as usize;
+    // (A script's client has no output limit.)
+    let hard = if ctx.from_script {
+        0
+    } else {
+        ctx.cfg.client_output_buffer_limit[0].hard as usize
+    };
     let mut size = 0usize;
     for (k, _) in ctx.ks.db(ctx.db).dict.iter() {
         if (all || string_match(pat, k, false)) && !is_expired(ctx, k) {

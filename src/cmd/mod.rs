@@ -328,8 +328,15 @@ pub const REPLY_TOO_BIG: &str =
 pub const OUTPUT_LIMIT_STOP: &str = "<output buffer limit reached>";
 
 impl ReplyGuard {
-    pub fn new(cfg: &Config, out: &Out<'_>) -> ReplyGuard {
-        let hard = cfg.client_output_buffer_limit[0].hard;
+    /// `from_script`: a script's replies go to no socket and have no
+    /// output limit (Redis never limits its fake client): only the
+    /// proto-max-bulk-len ceiling applies, never a silent cut.
+    pub fn new(cfg: &Config, out: &Out<'_>, from_script: bool) -> ReplyGuard {
+        let hard = if from_script {
+            0
+        } else {
+            cfg.client_output_buffer_limit[0].hard
+        };
         let ceiling = if hard > 0 {
             hard
         } else {

@@ -374,7 +374,7 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let resp2_flat = withvalues && ctx.out.resp == 2;
     if !uniq || count == 1 {
-        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out);
+        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out, ctx.from_script);
         ctx.out.array(if resp2_flat { count * 2 } else { count });
         for _ in 0..count {
             if let Some((f, v)) = h.random(rand_u64) {

@@ -342,7 +342,7 @@ pub fn srandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Ok(());
     }
     if l < 0 || count == 1 {
-        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out);
+        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out, ctx.from_script);
         ctx.out.array(count);
         for _ in 0..count {
             if let Some(m) = s.random(rand_u64) {

@@ -566,7 +566,7 @@ pub fn zrandmember(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     if l < 0 || l == 1 {
         // With repetitions, in random order.
         let n = l.unsigned_abs() as usize;
-        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out);
+        let guard = super::ReplyGuard::new(ctx.cfg, &ctx.out, ctx.from_script);
         header(&mut ctx.out, n);
         for _ in 0..n {
             let r = rng.below(size as u64) as usize;
