@@ -73,26 +73,23 @@ impl Server {
 
     /// `ERR unknown command 'x', with args beginning with: ...`.
     pub(super) fn reject_unknown(&mut self, key: usize, argv: &[Bytes]) {
-        {
-            let mut args = String::new();
-            for a in &argv[1..] {
-                if args.len() >= 128 {
-                    break;
-                }
-                let room = 128 - args.len();
-                let s = String::from_utf8_lossy(a);
-                let s: String = s.chars().take(room).collect();
-                args.push_str(&format!("'{s}' "));
+        // Redis's '%.*s' with 128 minus what is written so far, in bytes:
+        // a huge argument is never converted whole.
+        let mut args = String::new();
+        for a in &argv[1..] {
+            if args.len() >= 128 {
+                break;
             }
-            let name: String = String::from_utf8_lossy(&argv[0])
-                .chars()
-                .take(128)
-                .collect();
-            let e = CmdError::msg(format!(
-                "ERR unknown command '{name}', with args beginning with: {args}"
-            ));
-            self.reject(key, None, e);
+            let s = truncate_lossy(a, 128 - args.len());
+            args.push('\'');
+            args.push_str(&s);
+            args.push_str("' ");
         }
+        let e = CmdError::msg(format!(
+            "ERR unknown command '{}', with args beginning with: {args}",
+            truncate_lossy(&argv[0], 128)
+        ));
+        self.reject(key, None, e);
     }
 }
 
