@@ -491,9 +491,6 @@ impl Server {
             );
             return;
         }
-        let Some(c) = self.clients.get(key) else {
-            return;
-        };
         let is_write = flags_now & cmd::flag::WRITE != 0;
         if self.repl.is_replica() && self.cfg.replica_read_only && !is_master && is_write {
             self.reject(key, Some(cmd), error::READONLY.into());
@@ -771,10 +768,22 @@ impl Server {
             }
         }
         // Passwords never reach MONITOR or SLOWLOG (Redis's
-        // redactClientCommandArgument).
-        let redacted = super::redact::redact_args(cmd, argv);
+        // redactClientCommandArgument); looked for only when either will
+        // see the command.
+        let threshold = self.cfg.slowlog_log_slower_than;
+        let slow = !blocked
+            && !cmd.has(cmd::flag::SKIP_SLOWLOG)
+            && threshold >= 0
+            && prior + dur >= threshold as u64;
+        let monitor =
+            self.clients.has_monitors() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master;
+        let redacted = if slow || monitor {
+            super::redact::redact_args(cmd, argv)
+        } else {
+            None
+        };
         let argv = redacted.as_deref().unwrap_or(argv);
-        if self.clients.has_monitors() && !cmd.has(cmd::flag::SKIP_MONITOR) && !is_master {
+        if monitor {
             self.feed_monitors(key, db_before, argv);
         }
         if self.prop.depth == 0 {
@@ -786,7 +795,7 @@ impl Server {
             "command"
         };
         self.latency_add(event, dur / 1000);
-        if !blocked && !cmd.has(cmd::flag::SKIP_SLOWLOG) {
+        if slow {
             self.slowlog_push(key, argv, prior + dur);
         }
     }
