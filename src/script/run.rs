@@ -275,8 +275,12 @@ impl Server {
             db,
             obey_client: obey,
             oom,
-            cluster_slot: cmd::table::lookup_cmd(argv)
-                .and_then(|spec| Server::cluster_query_slot(spec, argv)),
+            // (Only cluster mode reads it: no key scan and CRC16 otherwise.)
+            cluster_slot: if self.cluster.is_some() {
+                cmd::table::lookup_cmd(argv).and_then(|spec| Server::cluster_query_slot(spec, argv))
+            } else {
+                None
+            },
         });
         Ok(())
     }
