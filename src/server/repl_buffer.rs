@@ -25,16 +25,19 @@ pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
 
 /// writev(2) of `bufs` to `fd`, retrying on EINTR.
 fn writev(fd: i32, bufs: &[&[u8]]) -> io::Result<usize> {
-    let iov: Vec<libc::iovec> = bufs
-        .iter()
-        .map(|b| libc::iovec {
-            iov_base: b.as_ptr() as *mut libc::c_void,
-            iov_len: b.len(),
-        })
-        .collect();
+    // On the stack: no allocation per write (at most IOV_MAX_BATCH slices).
+    let mut iov = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; IOV_MAX_BATCH];
+    let count = bufs.len().min(IOV_MAX_BATCH);
+    for (v, b) in iov.iter_mut().zip(&bufs[..count]) {
+        v.iov_base = b.as_ptr() as *mut libc::c_void;
+        v.iov_len = b.len();
+    }
     loop {
-        // SAFETY: every iovec points into a live slice of `bufs`.
-        let n = unsafe { libc::writev(fd, iov.as_ptr(), iov.len() as libc::c_int) };
+        // SAFETY: the first `count` iovecs point into live slices of `bufs`.
+        let n = unsafe { libc::writev(fd, iov.as_ptr(), count as libc::c_int) };
         if n >= 0 {
             return Ok(n as usize);
         }
