@@ -170,10 +170,18 @@ impl Server {
         } else {
             c.last_cmd
         };
+        // At most 4096 bytes of the error, as Redis logs it.
+        let text = e.text();
+        let mut cut = text.len().min(4096);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
         log::warn!(
             "== CRITICAL == This {from} is sending an error to its {to}: '{}' after processing the command '{cmd}'",
-            e.text()
+            &text[..cut]
         );
+        // Counted for both directions (Redis's stat_unexpected_error_replies).
+        self.stats.unexpected_error_replies += 1;
         if c.kind == Kind::Master {
             if let Some(b) = self.repl.backlog.as_ref() {
                 let mut tail = Vec::new();
@@ -186,7 +194,6 @@ impl Server {
                     );
                 }
             }
-            self.stats.unexpected_error_replies += 1;
             // propagation-error-behavior panic|panic-on-replicas: a
             // read-only replica stops rather than diverge.
             let behavior = self.cfg.extra_value("propagation-error-behavior");
