@@ -363,7 +363,12 @@ impl Server {
     /// After a command: ASKING lasts one command (outside MULTI).
     pub fn cluster_reset_asking(&mut self, key: usize, argv: &[Bytes]) {
         if let Some(c) = self.clients.get_mut(key) {
-            if c.has(flags::ASKING) && !c.has(flags::MULTI) && !eq_ic(&argv[0], "asking") {
+            // The command's own name (rename-command may have changed
+            // what the client typed), as Redis compares the command proc.
+            if c.has(flags::ASKING)
+                && !c.has(flags::MULTI)
+                && !matches!(cmd::table::lookup_argv(argv), cmd::table::Lookup::Found(s) if s.name == "asking")
+            {
                 c.flags &= !flags::ASKING;
             }
         }
