@@ -331,13 +331,13 @@ impl Aof {
     }
 }
 
-/// Appends argv as a RESP multibulk.
+/// Appends argv as a RESP multibulk (the AOF's and the replication
+/// stream's one encoder; no allocation).
 pub fn cat_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+    let mut o = crate::resp::Out::new(out, 2);
+    o.array(argv.len());
     for a in argv {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
+        o.bulk(a);
     }
 }
 

@@ -14,15 +14,6 @@ use std::io;
 /// Slices handed to one writev(2).
 const IOV_MAX_BATCH: usize = 32;
 
-/// Encodes argv as a RESP multibulk into `out`.
-pub fn encode_command(out: &mut Vec<u8>, argv: &[Bytes]) {
-    let mut o = crate::resp::Out::new(out, 2);
-    o.array(argv.len());
-    for a in argv {
-        o.bulk(a);
-    }
-}
-
 /// writev(2) of `bufs` to `fd`, retrying on EINTR.
 fn writev(fd: i32, bufs: &[&[u8]]) -> io::Result<usize> {
     // On the stack: no allocation per write (at most IOV_MAX_BATCH slices).
@@ -60,13 +51,13 @@ impl Server {
         if self.repl.slave_seldb != Some(db) {
             let mut b = [0u8; 20];
             let n = crate::encoding::numbers::ll2string(db as i64, &mut b);
-            encode_command(
+            crate::persist::aof::cat_command(
                 &mut buf,
                 &[Bytes::from_static(b"SELECT"), Bytes::copy_from_slice(n)],
             );
             self.repl.slave_seldb = Some(db);
         }
-        encode_command(&mut buf, argv);
+        crate::persist::aof::cat_command(&mut buf, argv);
         self.repl_feed_raw(&buf);
         self.sink = buf;
     }

@@ -32,7 +32,7 @@ impl Server {
         let id = self.repl.digest_seq;
         let marker = {
             let mut b = Vec::new();
-            super::repl_buffer::encode_command(
+            crate::persist::aof::cat_command(
                 &mut b,
                 &[
                     Bytes::from_static(b"REPLCONF"),

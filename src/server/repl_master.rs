@@ -646,7 +646,7 @@ impl Server {
             return;
         }
         let mut buf = Vec::new();
-        super::repl_buffer::encode_command(&mut buf, argv);
+        crate::persist::aof::cat_command(&mut buf, argv);
         self.repl_feed_raw(&buf);
     }
 
