@@ -22,7 +22,7 @@ impl Server {
         }
         for name in &argv[1..] {
             self.clients.shard_subscribe(key, name);
-            self.pubsub_refresh_flag(key);
+            self.update_pubsub_flag(key);
             let n = self.clients.shard_subscriptions(key).len();
             self.reply_push(key, |o| {
                 o.push(3);
@@ -52,7 +52,7 @@ impl Server {
         for name in names {
             self.shard_unsubscribe_notify(key, &name);
         }
-        self.pubsub_refresh_flag(key);
+        self.update_pubsub_flag(key);
         Ok(())
     }
 
@@ -130,7 +130,7 @@ impl Server {
         for ch in channels {
             for k in self.clients.shard_subscribers(&ch) {
                 self.shard_unsubscribe_notify(k, &ch);
-                self.pubsub_refresh_flag(k);
+                self.update_pubsub_flag(k);
             }
         }
     }

@@ -29,13 +29,8 @@ impl Server {
         if max == 0 || used <= max {
             return 0;
         }
-        used.saturating_sub(self.evict_exempt_memory())
+        used.saturating_sub(self.memory_not_counted_for_evict())
             .saturating_sub(max)
-    }
-
-    /// What eviction leaves out of used_memory.
-    fn evict_exempt_memory(&self) -> u64 {
-        self.memory_not_counted_for_evict()
     }
 
     /// The used_memory up to which the keyspace tables may grow (Redis's
@@ -44,7 +39,7 @@ impl Server {
         if self.cfg.maxmemory == 0 {
             return 0;
         }
-        self.cfg.maxmemory + self.evict_exempt_memory()
+        self.cfg.maxmemory + self.memory_not_counted_for_evict()
     }
 
     /// Redis's evictionTimeLimitUs: maxmemory-eviction-tenacity (0..100)

@@ -17,11 +17,7 @@ impl Server {
     }
 
     /// Sets or clears the PUBSUB flag from all of a client's subscriptions.
-    pub fn pubsub_refresh_flag(&mut self, key: usize) {
-        self.update_pubsub_flag(key);
-    }
-
-    fn update_pubsub_flag(&mut self, key: usize) {
+    pub fn update_pubsub_flag(&mut self, key: usize) {
         let n = self.pubsub_entries(key);
         if let Some(c) = self.clients.get_mut(key) {
             if n > 0 {
