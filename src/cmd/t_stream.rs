@@ -433,7 +433,8 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     }
     let now = ctx.now_ms() as u64;
     let lim = node_limits(ctx);
-    let Some(s) = stream_write(ctx, key)? else {
+    // Looked up (and its access counted) above: the later steps peek.
+    let Some(s) = peek(ctx.ks, ctx.db, key) else {
         return Ok(());
     };
     if s.last_id == StreamId::MAX {
@@ -472,7 +473,7 @@ pub fn xadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     ctx.written(key, NOTIFY_STREAM, "xadd");
     let mut rewritten: Option<Vec<Bytes>> = None;
     if a.trim.strategy != TrimStrategy::None {
-        let Some(s) = stream_write(ctx, key)? else {
+        let Some(s) = peek(ctx.ks, ctx.db, key) else {
             return Ok(());
         };
         let deleted = s.trim(&a.trim);
@@ -552,7 +553,7 @@ pub fn xdel(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         .iter()
         .map(|a| parse_strict_id(a, 0))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(s) = stream_write(ctx, key)? else {
+    let Some(s) = peek(ctx.ks, ctx.db, key) else {
         return Ok(());
     };
     let mut deleted = 0u64;

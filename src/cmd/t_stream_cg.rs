@@ -167,7 +167,8 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     } else if eq_ic(sub, "create") && (5..=8).contains(&argc) {
         let key = &argv[2];
         let id = if &argv[4][..] == b"$" {
-            lookup(ctx.ks, ctx.db, key, true)?.map_or(StreamId::MIN, |s| s.last_id)
+            // (Looked up above; later steps peek without counting access.)
+            peek(ctx.ks, ctx.db, key).map_or(StreamId::MIN, |s| s.last_id)
         } else {
             parse_strict_id(&argv[4], 0)?
         };
@@ -176,7 +177,7 @@ pub fn xgroup(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 .add(ctx.db, key, Value::Stream(Box::new(Stream::new())));
             ctx.ks.signal_modified(ctx.db, key);
         }
-        let Some(s) = lookup(ctx.ks, ctx.db, key, true)? else {
+        let Some(s) = peek(ctx.ks, ctx.db, key) else {
             return Ok(());
         };
         if s.cgroups.contains_key(&argv[3][..]) {
