@@ -54,11 +54,9 @@ pub fn client_mem(c: &Client, subscriptions: usize) -> ClientMem {
     let obl = pending.min(REPLY_CHUNK);
     let rest = pending - obl;
     let oll = rest.div_ceil(REPLY_CHUNK);
-    let omem = if rest > 0 {
-        c.reply.capacity().saturating_sub(REPLY_CHUNK).max(rest)
-    } else {
-        0
-    };
+    // Redis's reply list: `oll` blocks of 16 KB (what was pending, not
+    // how far our buffer's capacity once grew; tot-mem counts that).
+    let omem = oll * REPLY_CHUNK;
     let rbs = c.reply.capacity().min(REPLY_CHUNK);
     let rbp = c.reply_peak.min(REPLY_CHUNK).max(obl);
     // Per-structure overheads, as Redis adds them: argv pointers, queued
