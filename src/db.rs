@@ -21,10 +21,14 @@ pub enum Value {
     Raw(Sds),
     /// A string that is a decimal integer (encoding int).
     Int(i64),
-    List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
-    ZSet(Box<ZSet>),
+    List(List),
+    /// Hashes, sets and sorted sets are held inline (24 bytes each: a
+    /// compact encoding's buffer, or the box of a big one's table), so a
+    /// small collection costs one allocation beside its key's entry, as
+    /// Redis's robj + listpack, not two.
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
     Stream(Box<Stream>),
 }
 

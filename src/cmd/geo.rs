@@ -614,8 +614,7 @@ fn store_points(ctx: &mut Ctx<'_>, dst: &Bytes, points: Vec<GeoPoint>, dist: boo
         zs.insert(&p.member, if dist { p.dist } else { p.score }, &lim);
     }
     zs.convert_to_listpack_if_needed(&lim);
-    ctx.ks
-        .set_key(ctx.db, dst, Value::ZSet(Box::new(zs)), false);
+    ctx.ks.set_key(ctx.db, dst, Value::ZSet(zs), false);
     let event = if flags & GEOSEARCH != 0 {
         "geosearchstore"
     } else {

@@ -270,7 +270,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         }
     }
     if outputlen > 0 {
-        ctx.ks.set_key(db, dst, Value::List(Box::new(list)), false);
+        ctx.ks.set_key(db, dst, Value::List(list), false);
         ctx.notify(NOTIFY_LIST, "sortstore", dst);
         ctx.dirty += outputlen as u64;
     } else if ctx.ks.delete(db, dst) {

@@ -125,7 +125,7 @@ fn hash_mut<'a>(
 /// hashTypeLookupWriteOrCreate.
 fn hash_or_create<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<&'a mut Hash, CmdError> {
     if hash_mut(ctx.ks, ctx.db, key)?.is_none() {
-        ctx.ks.add(ctx.db, key, Value::Hash(Box::default()));
+        ctx.ks.add(ctx.db, key, Value::Hash(Default::default()));
     }
     match hash_mut(ctx.ks, ctx.db, key)? {
         Some(h) => Ok(h),

@@ -309,7 +309,7 @@ pub(super) fn push_one(ctx: &mut Ctx<'_>, key: &Bytes, v: &[u8], wh: Where) {
         None => {
             let mut l = List::new();
             l.push_back(v, &lim);
-            ctx.ks.add(ctx.db, key, Value::List(Box::new(l)));
+            ctx.ks.add(ctx.db, key, Value::List(l));
         }
     }
 }
@@ -325,7 +325,7 @@ fn push_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], wh: Where, xx: bool) -> CmdRe
             ctx.out.int(0);
             return Ok(());
         }
-        ctx.ks.add(ctx.db, key, Value::List(Box::new(List::new())));
+        ctx.ks.add(ctx.db, key, Value::List(List::new()));
     } else {
         ctx.ks.signal_ready_if_blocked(ctx.db, key);
     }

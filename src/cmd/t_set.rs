@@ -137,7 +137,7 @@ pub fn sadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let lim = Limits::from_config(ctx.cfg);
     let key = &argv[1];
     if set_mut(ctx.ks, ctx.db, key)?.is_none() {
-        ctx.ks.add(ctx.db, key, Value::Set(Box::default()));
+        ctx.ks.add(ctx.db, key, Value::Set(Default::default()));
     }
     let Some(s) = set_mut(ctx.ks, ctx.db, key)? else {
         return Ok(());
@@ -416,7 +416,7 @@ pub fn smove(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         ctx.notify(NOTIFY_GENERIC, "del", src);
     }
     if !dst_exists {
-        ctx.ks.add(ctx.db, dst, Value::Set(Box::default()));
+        ctx.ks.add(ctx.db, dst, Value::Set(Default::default()));
     }
     ctx.ks.signal_modified(ctx.db, src);
     ctx.dirty += 1;
@@ -446,7 +446,7 @@ fn lookup_sets<'a>(
         .iter()
         .zip(found)
         .map(|(k, f)| match d.get(k).map(|e| &e.val) {
-            Some(Value::Set(s)) if f => Some(&**s),
+            Some(Value::Set(s)) if f => Some(&*s),
             _ => None,
         })
         .collect())
@@ -487,7 +487,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &Bytes, members: Vec<Vec<u8>>, event: &'
     }
     if !s.is_empty() {
         let n = s.len();
-        ctx.ks.set_key(ctx.db, dst, Value::Set(Box::new(s)), false);
+        ctx.ks.set_key(ctx.db, dst, Value::Set(s), false);
         ctx.out.int(n as i64);
         ctx.notify(NOTIFY_SET, event, dst);
         ctx.dirty += 1;
@@ -588,7 +588,7 @@ fn union_diff_store(ctx: &mut Ctx<'_>, argv: &[Bytes], diff: bool) -> CmdResult 
     let dst = &argv[1];
     if !s.is_empty() {
         let n = s.len();
-        ctx.ks.set_key(ctx.db, dst, Value::Set(Box::new(s)), false);
+        ctx.ks.set_key(ctx.db, dst, Value::Set(s), false);
         ctx.out.int(n as i64);
         ctx.notify(
             NOTIFY_SET,

@@ -24,7 +24,7 @@ pub fn zget<'a>(
     write: bool,
 ) -> Result<Option<&'a mut ZSet>, CmdError> {
     super::lookup_as(ks, db, key, write, |v| match v {
-        Value::ZSet(z) => Some(&mut **z),
+        Value::ZSet(z) => Some(z),
         _ => None,
     })
 }
@@ -158,7 +158,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], mut flags: u32) -> CmdResult 
             reply_zadd(ctx, flags, 0, 0, None);
             return Ok(());
         }
-        ctx.ks.add(ctx.db, key, Value::ZSet(Box::default()));
+        ctx.ks.add(ctx.db, key, Value::ZSet(Default::default()));
     }
     let Some(z) = zget(ctx.ks, ctx.db, key, true)? else {
         return Ok(());

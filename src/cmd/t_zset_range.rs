@@ -215,7 +215,7 @@ pub fn store_zset(ctx: &mut Ctx<'_>, dst: &Bytes, z: Option<ZSet>, event: &'stat
     match z.filter(|z| !z.is_empty()) {
         Some(z) => {
             let n = z.len();
-            ctx.ks.set_key(ctx.db, dst, Value::ZSet(Box::new(z)), false);
+            ctx.ks.set_key(ctx.db, dst, Value::ZSet(z), false);
             ctx.out.int(n as i64);
             ctx.notify(NOTIFY_ZSET, event, dst);
             ctx.dirty += 1;

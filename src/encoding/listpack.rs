@@ -249,12 +249,13 @@ fn decode_backlen(b: &[u8], end: usize) -> Option<(usize, usize)> {
     }
 }
 
-/// An owned, always-valid listpack.
+/// An owned, always-valid listpack: the buffer alone (24 bytes, so that a
+/// hash, set or sorted set in a compact encoding fits inside `db::Value`
+/// without a box of its own). The element count is the header's, as
+/// Redis's lpLength: exact below 65535, counted by a walk at and above it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listpack {
     buf: Vec<u8>,
-    /// Exact element count (the header saturates at 65535).
-    count: usize,
 }
 
 impl Default for Listpack {
@@ -267,7 +268,6 @@ impl Listpack {
     pub fn new() -> Self {
         Listpack {
             buf: vec![7, 0, 0, 0, 0, 0, EOF],
-            count: 0,
         }
     }
 
@@ -275,7 +275,9 @@ impl Listpack {
     /// every entry's encoding and backlen, terminator, element count).
     pub fn from_bytes(b: Vec<u8>) -> Result<Self, DecodeError> {
         let count = validate(&b).ok_or(DecodeError)?;
-        Ok(Listpack { buf: b, count })
+        let mut lp = Listpack { buf: b };
+        lp.set_count(count);
+        Ok(lp)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -285,10 +287,32 @@ impl Listpack {
         self.buf
     }
     pub fn len(&self) -> usize {
-        self.count
+        let n = rd_u16(&self.buf, 4).unwrap_or(0) as usize;
+        if n < NUMELE_UNKNOWN {
+            return n;
+        }
+        self.walk_count()
     }
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.buf.len() == HDR + 1
+    }
+
+    /// Counts the entries (a header at 65535 does not know).
+    fn walk_count(&self) -> usize {
+        let eof = self.eof_off();
+        let mut off = HDR;
+        let mut n = 0;
+        while off < eof {
+            off += self.entry_size(off);
+            n += 1;
+        }
+        n
+    }
+
+    /// Writes an element count to the header (65535 and above: unknown).
+    fn set_count(&mut self, n: usize) {
+        let n = n.min(NUMELE_UNKNOWN) as u16;
+        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
     }
     pub fn bytes_len(&self) -> usize {
         self.buf.len()
@@ -307,11 +331,10 @@ impl Listpack {
         self.buf.len() - 1
     }
 
+    /// Writes the total byte length to the header.
     fn sync_header(&mut self) {
         let total = self.buf.len() as u32;
         self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let n = self.count.min(NUMELE_UNKNOWN) as u16;
-        self.buf[4..6].copy_from_slice(&n.to_le_bytes());
     }
 
     /// Replaces `old_len` bytes at `off` with the encoded entry `e`
@@ -340,8 +363,9 @@ impl Listpack {
     }
 
     fn insert_enc(&mut self, off: usize, e: &Enc) {
+        let n = self.len();
         self.splice(off, 0, e);
-        self.count += 1;
+        self.set_count(n + 1);
         self.sync_header();
     }
 
@@ -366,12 +390,12 @@ impl Listpack {
 
     /// Offset of the first entry, `None` when empty.
     pub fn first_offset(&self) -> Option<usize> {
-        (self.count > 0).then_some(HDR)
+        (!self.is_empty()).then_some(HDR)
     }
 
     /// Offset of the last entry, `None` when empty.
     pub fn last_offset(&self) -> Option<usize> {
-        if self.count == 0 {
+        if self.is_empty() {
             return None;
         }
         self.prev_offset(self.eof_off())
@@ -402,10 +426,11 @@ impl Listpack {
 
     /// Byte offset of entry `index` (0-based), walking from the nearer end.
     pub fn seek(&self, index: usize) -> Option<usize> {
-        if index >= self.count {
+        let count = self.len();
+        if index >= count {
             return None;
         }
-        if index <= self.count / 2 {
+        if index <= count / 2 {
             let mut off = HDR;
             for _ in 0..index {
                 off += self.entry_size(off);
@@ -413,7 +438,7 @@ impl Listpack {
             Some(off)
         } else {
             let mut off = self.eof_off();
-            for _ in index..self.count {
+            for _ in index..count {
                 off = self.prev_offset(off)?;
             }
             Some(off)
@@ -423,7 +448,7 @@ impl Listpack {
     /// Element `index`; negative indexes count from the end (-1 = last).
     pub fn get(&self, index: isize) -> Option<LpValue<'_>> {
         let i = if index < 0 {
-            self.count.checked_sub(index.unsigned_abs())?
+            self.len().checked_sub(index.unsigned_abs())?
         } else {
             index as usize
         };
@@ -435,7 +460,7 @@ impl Listpack {
             buf: &self.buf,
             front: HDR,
             back: self.eof_off(),
-            remaining: self.count,
+            remaining: self.len(),
         }
     }
 
@@ -456,7 +481,7 @@ impl Listpack {
     pub fn with_capacity(cap: usize) -> Self {
         let mut buf = Vec::with_capacity(cap.max(HDR + 1));
         buf.extend_from_slice(&[7, 0, 0, 0, 0, 0, EOF]);
-        Listpack { buf, count: 0 }
+        Listpack { buf }
     }
 
     /// Bytes the buffer holds before it must grow.
@@ -506,14 +531,15 @@ impl Listpack {
     /// Removes up to `count` elements starting at `start`.
     pub fn remove_range(&mut self, start: usize, count: usize) {
         let Some(off) = self.seek(start) else { return };
-        let n = count.min(self.count - start);
+        let len = self.len();
+        let n = count.min(len - start);
         let mut end = off;
         for _ in 0..n {
             end += self.entry_size(end);
         }
         self.buf.drain(off..end);
         self.buf.shrink_to_fit();
-        self.count -= n;
+        self.set_count(len - n);
         self.sync_header();
     }
 

@@ -339,3 +339,28 @@ fn fuzz_from_bytes_never_panics() {
         let _ = Listpack::from_bytes(b);
     }
 }
+
+#[test]
+fn count_past_the_header_limit_is_walked_as_lplength() {
+    // The header holds counts below 65535; at 65535 it says "unknown" and
+    // the length is counted, as Redis's lpLength.
+    let mut lp = Listpack::new();
+    for i in 0..65_540 {
+        lp.push_back_int(i % 100);
+    }
+    assert_eq!(lp.len(), 65_540);
+    assert_eq!(&lp.as_bytes()[4..6], &[0xff, 0xff]);
+    assert_eq!(lp.iter().count(), 65_540);
+    assert!(matches!(lp.get(-1), Some(LpValue::Int(39))));
+    lp.remove_range(0, 10);
+    assert_eq!(lp.len(), 65_530);
+    // Back below the limit: the header is exact again.
+    assert_eq!(&lp.as_bytes()[4..6], &65_530u16.to_le_bytes());
+    // A listpack saved with an unknown count loads with the exact one.
+    let mut b = lp.as_bytes().to_vec();
+    b[4..6].copy_from_slice(&[0xff, 0xff]);
+    let lp2 = Listpack::from_bytes(b).unwrap();
+    assert_eq!(lp2.len(), 65_530);
+    assert!(!lp2.is_empty());
+    assert!(Listpack::new().is_empty());
+}

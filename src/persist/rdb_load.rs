@@ -295,7 +295,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 for _ in 0..n {
                     l.push_back(&self.string()?, lim);
                 }
-                Value::List(Box::new(l))
+                Value::List(l)
             }
             TYPE_SET => {
                 let n = self.load_len()?;
@@ -306,7 +306,7 @@ impl<Rd: Read> RdbReader<Rd> {
                         return self.corrupt("Duplicate set members detected");
                     }
                 }
-                Value::Set(Box::new(s))
+                Value::Set(s)
             }
             TYPE_ZSET | TYPE_ZSET_2 => {
                 let n = self.load_len()?;
@@ -323,7 +323,7 @@ impl<Rd: Read> RdbReader<Rd> {
                     }
                     z.insert(&m, score, lim);
                 }
-                Value::ZSet(Box::new(z))
+                Value::ZSet(z)
             }
             TYPE_HASH => {
                 let n = self.load_len()?;
@@ -335,7 +335,7 @@ impl<Rd: Read> RdbReader<Rd> {
                         return self.corrupt("Duplicate hash fields detected");
                     }
                 }
-                Value::Hash(Box::new(h))
+                Value::Hash(h)
             }
             TYPE_LIST_QUICKLIST | TYPE_LIST_QUICKLIST_2 => {
                 let n = self.load_len()?;
@@ -377,7 +377,7 @@ impl<Rd: Read> RdbReader<Rd> {
                         }
                     }
                 }
-                Value::List(Box::new(l))
+                Value::List(l)
             }
             TYPE_LIST_ZIPLIST => {
                 let blob = self.string()?;
@@ -389,12 +389,12 @@ impl<Rd: Read> RdbReader<Rd> {
                 for i in items {
                     l.push_back(&i, lim);
                 }
-                Value::List(Box::new(l))
+                Value::List(l)
             }
             TYPE_SET_INTSET => {
                 let blob = self.string()?;
                 let is = self.check(Intset::from_bytes(blob), "Intset integrity check failed.")?;
-                Value::Set(Box::new(Set::from_intset(is, lim)))
+                Value::Set(Set::from_intset(is, lim))
             }
             TYPE_SET_LISTPACK => {
                 let blob = self.string()?;
@@ -408,7 +408,7 @@ impl<Rd: Read> RdbReader<Rd> {
                         return self.corrupt("Duplicate set members detected");
                     }
                 }
-                Value::Set(Box::new(s))
+                Value::Set(s)
             }
             TYPE_HASH_ZIPMAP | TYPE_HASH_ZIPLIST | TYPE_ZSET_ZIPLIST => {
                 let blob = self.string()?;
@@ -499,7 +499,7 @@ impl<Rd: Read> RdbReader<Rd> {
                 }
                 z.insert(&m, score, lim);
             }
-            Ok(Value::ZSet(Box::new(z)))
+            Ok(Value::ZSet(z))
         } else {
             let mut h = Hash::new();
             for (f, v) in pairs {
@@ -507,7 +507,7 @@ impl<Rd: Read> RdbReader<Rd> {
                     return self.corrupt(what);
                 }
             }
-            Ok(Value::Hash(Box::new(h)))
+            Ok(Value::Hash(h))
         }
     }
 
@@ -892,18 +892,18 @@ mod tests {
         for i in 0..3000 {
             l.push_back(format!("elem{i}").as_bytes(), &lim);
         }
-        ks.add(1, b"l", Value::List(Box::new(l)));
+        ks.add(1, b"l", Value::List(l));
         let mut s = Set::new();
         s.add(b"a", &lim);
         s.add(b"1", &lim);
-        ks.add(1, b"set", Value::Set(Box::new(s)));
+        ks.add(1, b"set", Value::Set(s));
         let mut z = ZSet::new();
         z.insert(b"m", 1.5, &lim);
         z.insert(b"n", f64::INFINITY, &lim);
-        ks.add(1, b"z", Value::ZSet(Box::new(z)));
+        ks.add(1, b"z", Value::ZSet(z));
         let mut h = Hash::new();
         h.set(b"f", b"v", &lim);
-        ks.add(1, b"h", Value::Hash(Box::new(h)));
+        ks.add(1, b"h", Value::Hash(h));
         for c in [true, false] {
             let ks2 = roundtrip(&ks, c);
             assert_eq!(
@@ -928,7 +928,7 @@ mod tests {
         }
         let mut l = List::new();
         l.push_back(b"x", &lim);
-        ks.add(0, b"l", Value::List(Box::new(l)));
+        ks.add(0, b"l", Value::List(l));
         let mut out = Vec::new();
         write_rdb(&ks, &mut out, &RdbAux::default()).unwrap();
         let mut rng = crate::encoding::TestRng::new(42);

@@ -6,10 +6,10 @@
 //! "quicklist" (7.0 has no plain listpack lists). Node compression
 //! (list-compress-depth) is not implemented.
 
+use super::list_nodes::Nodes;
 use super::Limits;
 use crate::encoding::listpack::{self, Listpack, LpValue};
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Redis's packed_threshold: a process global, as in quicklist.c.
@@ -150,10 +150,12 @@ const OPTIMIZATION_LEVEL: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
 /// A node never grows past this with a positive (count) fill.
 const SIZE_SAFETY_LIMIT: usize = 8192;
 
+/// A quicklist. 24 bytes: held inline by `db::Value`.
 #[derive(Clone, Default)]
 pub struct List {
-    nodes: VecDeque<Node>,
-    len: usize,
+    /// The nodes and the element count (`list_nodes`: element-count
+    /// changes are recorded with `add_len` before the change).
+    nodes: Nodes,
 }
 
 /// Redis 7.0 `_quicklistNodeAllowInsert`: may an element of `sz` bytes
@@ -204,16 +206,13 @@ pub fn lp_cow(v: LpValue<'_>) -> Cow<'_, [u8]> {
 
 impl List {
     pub fn new() -> List {
-        List {
-            nodes: VecDeque::with_capacity(1),
-            len: 0,
-        }
+        List::default()
     }
     pub fn len(&self) -> usize {
-        self.len
+        self.nodes.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
     /// Redis 7.0 lists are always "quicklist".
     pub fn encoding(&self) -> &'static str {
@@ -223,6 +222,7 @@ impl List {
         48 + self.nodes.iter().map(|n| 32 + n.bytes_len()).sum::<usize>()
     }
     pub fn push_back(&mut self, v: &[u8], lim: &Limits) {
+        self.nodes.add_len(1);
         let fill = lim.list_max_listpack_size;
         if is_large(v.len()) {
             self.nodes.push_back(Node::plain(v));
@@ -236,9 +236,9 @@ impl List {
                 None => self.nodes.push_back(Node::packed_with(v)),
             }
         }
-        self.len += 1;
     }
     pub fn push_front(&mut self, v: &[u8], lim: &Limits) {
+        self.nodes.add_len(1);
         let fill = lim.list_max_listpack_size;
         if is_large(v.len()) {
             self.nodes.push_front(Node::plain(v));
@@ -252,13 +252,12 @@ impl List {
                 None => self.nodes.push_front(Node::packed_with(v)),
             }
         }
-        self.len += 1;
     }
     /// Appends a node that keeps `v` as a plain node whatever its size
     /// (an RDB plain container: quicklistAppendPlainNode).
     pub fn push_back_plain(&mut self, v: &[u8]) {
+        self.nodes.add_len(1);
         self.nodes.push_back(Node::plain(v));
-        self.len += 1;
     }
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
         let n = self.nodes.front_mut()?;
@@ -267,7 +266,7 @@ impl List {
         if n.is_empty() {
             self.nodes.pop_front();
         }
-        self.len -= 1;
+        self.nodes.add_len(-1);
         Some(v)
     }
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
@@ -278,7 +277,7 @@ impl List {
         if n.is_empty() {
             self.nodes.pop_back();
         }
-        self.len -= 1;
+        self.nodes.add_len(-1);
         Some(v)
     }
     /// Elements from head to tail.
@@ -294,8 +293,8 @@ impl List {
 
     /// Elements from index `start` (0-based, must be < len) towards the tail.
     pub fn values_from(&self, start: usize) -> impl Iterator<Item = LpValue<'_>> + '_ {
-        let (ni, off) = self.locate(start).unwrap_or((self.nodes.len(), 0));
-        self.nodes.range(ni..).flat_map(|n| n.iter()).skip(off)
+        let (ni, off) = self.locate(start).unwrap_or((self.nodes.count(), 0));
+        self.nodes.iter().skip(ni).flat_map(|n| n.iter()).skip(off)
     }
 
     /// The quicklist nodes, head first (RDB save).
@@ -305,10 +304,11 @@ impl List {
 
     /// (node index, index inside the node) of element `index`.
     fn locate(&self, index: usize) -> Option<(usize, usize)> {
-        if index >= self.len {
+        let len = self.len();
+        if index >= len {
             return None;
         }
-        if index < self.len / 2 {
+        if index < len / 2 {
             let mut i = index;
             for (ni, n) in self.nodes.iter().enumerate() {
                 if i < n.len() {
@@ -318,8 +318,10 @@ impl List {
             }
         } else {
             // Walk from the tail: distance from the end.
-            let mut back = self.len - 1 - index;
-            for (ni, n) in self.nodes.iter().enumerate().rev() {
+            let mut back = len - 1 - index;
+            let mut ni = self.nodes.count();
+            for n in self.nodes.iter().rev() {
+                ni -= 1;
                 if back < n.len() {
                     return Some((ni, n.len() - 1 - back));
                 }
@@ -331,12 +333,9 @@ impl List {
 
     /// Redis-style index (negative counts from the tail) to a position.
     pub fn resolve(&self, index: i64) -> Option<usize> {
-        let i = if index < 0 {
-            self.len as i64 + index
-        } else {
-            index
-        };
-        (i >= 0 && (i as usize) < self.len).then_some(i as usize)
+        let len = self.len();
+        let i = if index < 0 { len as i64 + index } else { index };
+        (i >= 0 && (i as usize) < len).then_some(i as usize)
     }
 
     /// Element at position `index` (0-based).
@@ -413,13 +412,14 @@ impl List {
         if index == 0 {
             return self.push_front(v, lim);
         }
-        if index >= self.len {
+        if index >= self.len() {
             return self.push_back(v, lim);
         }
         let fill = lim.list_max_listpack_size;
         let Some((ni, off)) = self.locate(index) else {
             return;
         };
+        self.nodes.add_len(1);
         if is_large(v.len()) {
             // A plain node between the two halves of the node.
             self.split_at(ni, off);
@@ -438,7 +438,6 @@ impl List {
             // Before a plain node: a new listpack node.
             self.nodes.insert(ni, Node::packed_with(v));
         }
-        self.len += 1;
     }
 
     /// Splits an over-budget node in two halves (after LINSERT / LSET).
@@ -459,9 +458,9 @@ impl List {
         let Some((mut ni, mut off)) = self.locate(start) else {
             return;
         };
-        let mut left = count.min(self.len - start);
-        self.len -= left;
-        while left > 0 && ni < self.nodes.len() {
+        let mut left = count.min(self.len() - start);
+        self.nodes.add_len(-(left as isize));
+        while left > 0 && ni < self.nodes.count() {
             let n = &mut self.nodes[ni];
             let take = left.min(n.len() - off);
             if off == 0 && take == n.len() {
@@ -491,9 +490,9 @@ impl List {
         let mut removed = 0;
         let from_tail = count < 0;
         let order: Vec<usize> = if from_tail {
-            (0..self.nodes.len()).rev().collect()
+            (0..self.nodes.count()).rev().collect()
         } else {
-            (0..self.nodes.len()).collect()
+            (0..self.nodes.count()).collect()
         };
         for ni in order {
             if removed >= limit {
@@ -528,8 +527,8 @@ impl List {
             }
             removed += hits.len();
         }
+        self.nodes.add_len(-(removed as isize));
         self.nodes.retain(|n| !n.is_empty());
-        self.len -= removed;
         removed
     }
 }
@@ -537,6 +536,7 @@ impl List {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
 
     fn lim(fill: i64) -> Limits {
         Limits {
@@ -577,6 +577,68 @@ mod tests {
         assert!(l.nodes().all(|n| n.len() <= 3 && !n.is_empty()));
         assert_eq!(l.get(3).map(|v| v.to_vec()), Some(model[3].clone()));
         assert_eq!(l.values_from(4).count(), model.len() - 4);
+    }
+
+    #[test]
+    fn random_ops_match_a_model_across_one_and_many_nodes() {
+        // Lists move between one inline node and a deque of nodes; the
+        // element count and order must survive every move.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for fill in [1, 2, 3, -1] {
+            let lm = lim(fill);
+            let mut l = List::new();
+            let mut model: VecDeque<Vec<u8>> = VecDeque::new();
+            for step in 0..4000 {
+                let v = format!("{}", rnd(5)).into_bytes();
+                match rnd(9) {
+                    0 | 1 => {
+                        l.push_back(&v, &lm);
+                        model.push_back(v);
+                    }
+                    2 => {
+                        l.push_front(&v, &lm);
+                        model.push_front(v);
+                    }
+                    3 => assert_eq!(l.pop_front(), model.pop_front()),
+                    4 => assert_eq!(l.pop_back(), model.pop_back()),
+                    5 => {
+                        let i = rnd(model.len() + 1);
+                        l.insert(i, &v, &lm);
+                        model.insert(i, v);
+                    }
+                    6 if !model.is_empty() => {
+                        let i = rnd(model.len());
+                        assert!(l.set(i, &v, &lm));
+                        model[i] = v;
+                    }
+                    7 if !model.is_empty() => {
+                        let (i, n) = (rnd(model.len()), rnd(4));
+                        l.remove_range(i, n);
+                        model.drain(i..(i + n).min(model.len()));
+                    }
+                    _ => {
+                        let n = l.remove_matching(&v, 1);
+                        let hit = model.iter().position(|x| *x == v);
+                        assert_eq!(n, hit.is_some() as usize);
+                        if let Some(i) = hit {
+                            model.remove(i);
+                        }
+                    }
+                }
+                assert_eq!(l.len(), model.len(), "fill {fill} step {step}");
+                if step % 97 == 0 {
+                    assert_eq!(items(&l), Vec::from(model.clone()));
+                    assert!(l.nodes().all(|n| !n.is_empty()));
+                }
+            }
+            assert_eq!(items(&l), Vec::from(model));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod geohash;
 pub mod hash;
 pub mod hll;
 pub mod list;
+mod list_nodes;
 pub mod set;
 pub mod skiplist;
 pub mod stream;
