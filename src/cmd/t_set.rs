@@ -446,7 +446,7 @@ fn lookup_sets<'a>(
         .iter()
         .zip(found)
         .map(|(k, f)| match d.get(k).map(|e| &e.val) {
-            Some(Value::Set(s)) if f => Some(&*s),
+            Some(Value::Set(s)) if f => Some(s),
             _ => None,
         })
         .collect())
