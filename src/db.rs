@@ -537,38 +537,46 @@ impl Keyspace {
     /// string replaced by one of the same length and encoding is overwritten
     /// in place: no malloc/free, and during a fork a single page to copy.
     pub fn set_key_bytes(&mut self, db: usize, key: &[u8], bytes: &[u8], keep_ttl: bool) {
-        let update = self.update_lru;
-        let d = &mut self.dbs[db];
-        if let Some(e) = d.dict.get_mut(key) {
-            let same_shape = matches!(&e.val, Value::Str(s) if s.len() == bytes.len() && s.heap_size() > 0)
-                && (bytes.len() > 20 || crate::encoding::numbers::string2ll(bytes).is_none());
-            if same_shape {
-                if let Value::Str(s) = &mut e.val {
+        self.set_key_with(db, key, keep_ttl, |old| {
+            // Same-length heap strings are overwritten in place (no
+            // allocation); anything else gets a new value.
+            if let Some(Value::Str(s)) = old {
+                if s.len() == bytes.len()
+                    && s.heap_size() > 0
+                    && (bytes.len() > 20 || crate::encoding::numbers::string2ll(bytes).is_none())
+                {
                     s.as_bytes_mut().copy_from_slice(bytes);
+                    return None;
                 }
-                // LRU: an overwrite is an access; LFU keeps the counter (as
-                // Redis's dbSetValue does).
-                if update && self.lfu.is_none() {
-                    e.lru = self.lru_clock;
-                }
-                if !keep_ttl && !d.expires.is_empty() {
-                    d.expires.remove(key);
-                }
-                self.signal_modified(db, key);
-                return;
             }
-        }
-        self.set_key(db, key, Value::from_bytes(bytes), keep_ttl);
+            Some(Value::from_bytes(bytes))
+        });
     }
 
     pub fn set_key(&mut self, db: usize, key: &[u8], val: Value, keep_ttl: bool) {
+        let mut val = Some(val);
+        self.set_key_with(db, key, keep_ttl, |_| val.take());
+    }
+
+    /// setKey with one lookup of the key: `make` sees the old value (None
+    /// for a new key) and returns the new one, or None when it updated the
+    /// old value in place (only offered for an existing key).
+    fn set_key_with(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        keep_ttl: bool,
+        make: impl FnOnce(Option<&mut Value>) -> Option<Value>,
+    ) {
         let lru = self.access_stamp(None);
         let update = self.update_lru;
         let d = &mut self.dbs[db];
         match d.dict.get_mut(key) {
             Some(e) => {
                 let was_stream = matches!(e.val, Value::Stream(_));
-                e.val = val;
+                if let Some(v) = make(Some(&mut e.val)) {
+                    e.val = v;
+                }
                 // While a child saves, untouched fields stay unshared; LFU
                 // keeps the counter across an overwrite.
                 if update && self.lfu.is_none() {
@@ -583,6 +591,9 @@ impl Keyspace {
                 }
             }
             None => {
+                let Some(val) = make(None) else {
+                    return;
+                };
                 let slot_pos = d.index_push(key);
                 d.dict.insert_new_within(
                     Sds::new(key),

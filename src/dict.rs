@@ -200,11 +200,14 @@ impl<V> Dict<V> {
         }
         self.rehash_step();
         let h = hash_bytes(key);
-        if self.ht[0].find(h, key).is_some() {
-            return self.ht[0].find_mut(h, key).map(|n| &mut n.val);
+        let rehashing = self.is_rehashing();
+        // Disjoint borrows of the two tables: one walk of each chain.
+        let [t0, t1] = &mut self.ht;
+        if let Some(n) = t0.find_mut(h, key) {
+            return Some(&mut n.val);
         }
-        if self.is_rehashing() {
-            return self.ht[1].find_mut(h, key).map(|n| &mut n.val);
+        if rehashing {
+            return t1.find_mut(h, key).map(|n| &mut n.val);
         }
         None
     }
@@ -276,14 +279,13 @@ impl<V> Dict<V> {
         if self.get_entry(key).is_none() {
             self.insert_new(Sds::new(key), make());
         }
-        // The key is present now; a lookup cannot fail.
+        // The key is present now (at its chain's head when just inserted).
         let h = hash_bytes(key);
-        let t = if self.ht[0].find(h, key).is_some() {
-            0
-        } else {
-            1
-        };
-        match self.ht[t].find_mut(h, key) {
+        let [t0, t1] = &mut self.ht;
+        if let Some(n) = t0.find_mut(h, key) {
+            return &mut n.val;
+        }
+        match t1.find_mut(h, key) {
             Some(n) => &mut n.val,
             None => unreachable!("key inserted above"),
         }
