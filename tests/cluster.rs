@@ -930,6 +930,17 @@ fn cluster_replies_match_redis() {
         &["READWRITE"],
         &["ASKING"],
         &["SET", "{x}a", "1"],
+        // Keys found as getNodeByQuery finds them (getkeys procs, legacy
+        // ranges, subcommands): each reply depends on which keys count.
+        &["MEMORY", "USAGE", "foo"],
+        &["MEMORY", "USAGE", "{x}a"],
+        &["OBJECT", "ENCODING", "foo"],
+        &["EVAL", "return 1", "99", "a"],
+        &["EVAL", "return 1", "2", "{x}a", "foo"],
+        &["GEORADIUSBYMEMBER", "{x}a", "m", "1", "km", "STORE", "foo"],
+        &["XREADGROUP", "GROUP", "g", "c", "STREAMS", "foo", "0"],
+        &["ZUNIONSTORE", "{x}d", "2", "{x}a", "{x}b"],
+        &["SORT", "{x}a", "STORE", "foo"],
         &["COPY", "{x}a", "{x}b", "DB", "1"],
         &["CLUSTER", "COUNTKEYSINSLOT", "16287"],
         &["CLUSTER", "GETKEYSINSLOT", "16287", "5"],

@@ -6,7 +6,8 @@
 //! keys moved away.
 
 use super::node::NodeId;
-use crate::cmd::{self, eq_ic, CommandSpec};
+use crate::cmd::meta::{self, KeyRef};
+use crate::cmd::{self, CommandSpec};
 use crate::error::CmdError;
 use crate::net::flags;
 use crate::server::Server;
@@ -25,94 +26,17 @@ pub enum Redirect {
 }
 
 /// Calls `f` with the index of each key argument of `argv` (channels for
-/// the sharded Pub/Sub commands). Commands whose keys move with their
-/// arguments are handled by name, the others by the table's key range.
-pub fn for_each_key(spec: &CommandSpec, argv: &[Bytes], mut f: impl FnMut(usize)) {
-    let argc = argv.len();
-    let numkeys_at = |i: usize| -> usize {
-        argv.get(i)
-            .and_then(|a| crate::encoding::numbers::string2ll(a))
-            .filter(|&n| n > 0)
-            .map_or(0, |n| n as usize)
+/// the sharded Pub/Sub commands), found as Redis 7.0's getNodeByQuery finds
+/// them: getKeysFromCommand (the command's getkeys proc, else its legacy key
+/// range), for the subcommand when `argv` names one (MEMORY USAGE).
+/// `keys` is scratch space.
+pub fn for_each_key(argv: &[Bytes], keys: &mut Vec<KeyRef>, mut f: impl FnMut(usize)) {
+    let Some(m) = meta::resolve(argv) else {
+        return;
     };
-    let mut range = |first: usize, n: usize| {
-        for i in first..(first + n).min(argc) {
-            f(i);
-        }
-    };
-    match spec.name {
-        "zunionstore" | "zinterstore" | "zdiffstore" => {
-            range(1, 1);
-            range(3, numkeys_at(2));
-        }
-        "zunion" | "zinter" | "zdiff" | "zintercard" | "sintercard" | "lmpop" | "zmpop" => {
-            range(2, numkeys_at(1))
-        }
-        "blmpop" | "bzmpop" => range(3, numkeys_at(2)),
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => {
-            range(3, numkeys_at(2))
-        }
-        "sort" | "sort_ro" => {
-            range(1, 1);
-            let mut i = 2;
-            while i < argc {
-                let a = &argv[i];
-                if eq_ic(a, "limit") {
-                    i += 3;
-                    continue;
-                }
-                if eq_ic(a, "by") || eq_ic(a, "get") {
-                    i += 2;
-                    continue;
-                }
-                if eq_ic(a, "store") && i + 1 < argc {
-                    range(i + 1, 1);
-                    i += 2;
-                    continue;
-                }
-                i += 1;
-            }
-        }
-        "migrate" => {
-            if argc > 3 && !argv[3].is_empty() {
-                range(3, 1);
-            } else if let Some(k) = (6..argc).find(|&i| eq_ic(&argv[i], "keys")) {
-                range(k + 1, argc - k - 1);
-            }
-        }
-        "xread" | "xreadgroup" => {
-            if let Some(s) = (1..argc).find(|&i| eq_ic(&argv[i], "streams")) {
-                let n = (argc - s - 1) / 2;
-                range(s + 1, n);
-            }
-        }
-        "georadius" | "georadiusbymember" => {
-            range(1, 1);
-            for (i, a) in argv.iter().enumerate().skip(2) {
-                if (eq_ic(a, "store") || eq_ic(a, "storedist")) && i + 1 < argc {
-                    range(i + 1, 1);
-                }
-            }
-        }
-        "ssubscribe" | "sunsubscribe" => range(1, argc.saturating_sub(1)),
-        "spublish" => range(1, 1),
-        _ => {
-            if spec.first_key <= 0 {
-                return;
-            }
-            let first = spec.first_key as usize;
-            let last = if spec.last_key < 0 {
-                argc as i64 + spec.last_key as i64
-            } else {
-                spec.last_key as i64
-            };
-            let step = spec.key_step.max(1) as usize;
-            let mut i = first;
-            while (i as i64) <= last && i < argc {
-                f(i);
-                i += step;
-            }
-        }
+    meta::legacy_keys(m, argv, keys);
+    for k in keys.iter() {
+        f(k.pos);
     }
 }
 
@@ -158,6 +82,7 @@ impl Server {
         let cmds: &[&[Bytes]] = if is_exec { &queued } else { &single };
         let db0 = &self.ks.dbs[0];
         let now = self.ks.now_ms;
+        let mut keys = std::mem::take(&mut self.acl_keys);
         for &margv in cmds {
             let Some(mspec) = (if is_exec {
                 cmd::table::lookup_cmd(margv)
@@ -169,7 +94,7 @@ impl Server {
             if mspec.has(cmd::flag::WRITE) {
                 write_in_multi = true;
             }
-            for_each_key(mspec, margv, |i| {
+            for_each_key(margv, &mut keys, |i| {
                 if err.is_some() {
                     return;
                 }
@@ -217,6 +142,7 @@ impl Server {
                 break;
             }
         }
+        self.acl_keys = keys;
         if let Some(e) = err {
             return Err(e);
         }
@@ -268,13 +194,15 @@ impl Server {
     }
 
     /// The slot of a command's first key, if it has keys.
-    pub fn cluster_query_slot(spec: &CommandSpec, argv: &[Bytes]) -> Option<usize> {
+    pub fn cluster_query_slot(&mut self, argv: &[Bytes]) -> Option<usize> {
         let mut slot = None;
-        for_each_key(spec, argv, |i| {
+        let mut keys = std::mem::take(&mut self.acl_keys);
+        for_each_key(argv, &mut keys, |i| {
             if slot.is_none() {
                 slot = Some(super::key_hash_slot(&argv[i]));
             }
         });
+        self.acl_keys = keys;
         slot
     }
 
@@ -301,7 +229,7 @@ impl Server {
                 _ => "Script attempted to access a non local key in a cluster node script".into(),
             });
         }
-        let Some(slot) = Self::cluster_query_slot(spec, argv) else {
+        let Some(slot) = self.cluster_query_slot(argv) else {
             return Ok(());
         };
         if !allow_cross_slot {

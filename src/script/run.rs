@@ -277,7 +277,7 @@ impl Server {
             oom,
             // (Only cluster mode reads it: no key scan and CRC16 otherwise.)
             cluster_slot: if self.cluster.is_some() {
-                cmd::table::lookup_cmd(argv).and_then(|spec| Server::cluster_query_slot(spec, argv))
+                self.cluster_query_slot(argv)
             } else {
                 None
             },
