@@ -282,6 +282,8 @@ pub struct Watcher {
 
 pub struct Keyspace {
     pub dbs: Vec<Db>,
+    /// Values and databases being freed a little per loop pass.
+    pub lazy: crate::lazyfree::LazyFree,
     /// The command's clock (unix ms), fixed for the whole command as Redis does.
     pub now_ms: i64,
     /// LRU clock in seconds (24 bits).
@@ -334,6 +336,7 @@ impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
+            lazy: Default::default(),
             now_ms: 0,
             lru_clock: 0,
             update_lru: true,
@@ -634,6 +637,35 @@ impl Keyspace {
         } else {
             false
         }
+    }
+
+    /// dbAsyncDelete: removes a key, leaving a value that is much work to
+    /// free to the lazy-free queue; true when it existed.
+    pub fn delete_async(&mut self, db: usize, key: &[u8]) -> bool {
+        let d = &mut self.dbs[db];
+        if !d.expires.is_empty() {
+            d.expires.remove(key);
+        }
+        let Some((k, e)) = d.dict.remove(key) else {
+            return false;
+        };
+        d.index_remove(&k, e.slot_pos);
+        let stream = matches!(e.val, Value::Stream(_));
+        self.lazy.free_value(e.val);
+        if stream {
+            self.signal_ready_if_blocked(db, key);
+        }
+        self.signal_modified(db, key);
+        true
+    }
+
+    /// emptyDbAsync: empties database `db`, its keys freed by the loop.
+    pub fn flush_db_async(&mut self, db: usize) {
+        let d = &mut self.dbs[db];
+        let keys = d.dict.take();
+        let expires = d.expires.take();
+        d.clear();
+        self.lazy.free_db(keys, expires);
     }
 
     /// Takes a key's value and expiry out (RENAME, MOVE).

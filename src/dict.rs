@@ -733,6 +733,73 @@ impl<'a, V> Iterator for Iter<'a, V> {
     }
 }
 
+/// A dict being freed a few elements at a time (lazy freeing: UNLINK,
+/// FLUSHALL ASYNC), so that dropping millions of nodes never holds the
+/// event loop for long.
+pub struct Drain<V> {
+    ht: [Table<V>; 2],
+    /// Table and bucket to free next.
+    table: usize,
+    bucket: usize,
+}
+
+impl<V> Dict<V> {
+    /// Turns the dict into a `Drain` (no element is freed yet).
+    pub fn into_drain(mut self) -> Drain<V> {
+        Drain {
+            ht: std::mem::replace(&mut self.ht, [Table::empty(), Table::empty()]),
+            table: 0,
+            bucket: 0,
+        }
+    }
+}
+
+impl<V> Drain<V> {
+    /// Frees whole buckets until about `budget` elements went; each value
+    /// is handed to `each` (which may keep it to free it later). True when
+    /// nothing is left.
+    pub fn free_some(&mut self, budget: usize, mut each: impl FnMut(V)) -> bool {
+        let mut left = budget.max(1);
+        while self.table < 2 {
+            let t = &mut self.ht[self.table];
+            while self.bucket < t.buckets.len() {
+                let mut cur = t.buckets[self.bucket].take();
+                self.bucket += 1;
+                while let Some(mut n) = cur {
+                    cur = n.next.take();
+                    t.used -= 1;
+                    let Node { val, .. } = *n;
+                    each(val);
+                    left = left.saturating_sub(1);
+                }
+                if left == 0 {
+                    return false;
+                }
+            }
+            // The bucket array itself goes now.
+            self.ht[self.table] = Table::empty();
+            self.table += 1;
+            self.bucket = 0;
+        }
+        true
+    }
+
+    /// Elements not freed yet.
+    pub fn len(&self) -> usize {
+        self.ht[0].used + self.ht[1].used
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<V> Drop for Drain<V> {
+    fn drop(&mut self) {
+        while !self.free_some(usize::MAX, drop) {}
+    }
+}
+
 impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         // Unlink chains iteratively: a recursive drop of a long chain could
@@ -762,6 +829,32 @@ impl<V: Clone> Clone for Dict<V> {
 mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
+
+    #[test]
+    fn drain_frees_in_bounded_steps_also_while_rehashing() {
+        let mut d: Dict<Sds> = Dict::new();
+        for i in 0..10_000 {
+            d.insert_new(Sds::from_i64(i), Sds::from_i64(i));
+        }
+        d.start_rehash(32_768);
+        d.rehash(10);
+        assert!(d.is_rehashing());
+        let mut dr = d.into_drain();
+        let (mut seen, mut steps) = (0, 0);
+        loop {
+            let before = dr.len();
+            let done = dr.free_some(100, |_| seen += 1);
+            steps += 1;
+            // Whole buckets: a step may run past the budget by one chain.
+            assert!(before - dr.len() < 100 + 16, "freed {}", before - dr.len());
+            if done {
+                break;
+            }
+        }
+        assert_eq!(seen, 10_000);
+        assert!(dr.is_empty());
+        assert!(steps >= 100, "{steps} steps");
+    }
 
     /// Tests that toggle or depend on the process-wide resize flag run one
     /// at a time (the test harness runs tests on several threads).

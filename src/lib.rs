@@ -34,6 +34,7 @@ pub mod db;
 pub mod dict;
 pub mod encoding;
 pub mod error;
+pub mod lazyfree;
 pub mod logging;
 pub mod net;
 pub mod persist;

@@ -120,10 +120,86 @@ fn a_huge_request_leaves_nothing_behind() {
     assert_eq!(c.read_reply(), b":100000\r\n");
     let peak = used_memory(&mut c);
     assert!(peak > before + 1_000_000, "peak {peak}, before {before}");
+    c.cmd(&["CONFIG", "RESETSTAT"]);
     assert_eq!(c.cmd(&["UNLINK", "myset"]), b":1\r\n");
+    // Freed by the loop a little per pass (lazy free), then counted.
+    assert!(wait_until(Duration::from_secs(10), || memory_field(
+        &mut c,
+        "lazyfree_pending_objects"
+    ) == 0));
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 1);
     let after = used_memory(&mut c);
     assert!(
         after < before + 256 * 1024,
         "before {before}, peak {peak}, after {after}"
     );
+}
+
+/// UNLINK and FLUSHALL ASYNC leave big values to the loop, which frees
+/// them between other clients' commands; small values go at once, as
+/// Redis's LAZYFREE_THRESHOLD decides.
+#[test]
+fn lazy_free_counts_as_redis_and_frees_everything() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.cmd(&["SET", "warm", "up"]);
+    let before = used_memory(&mut c);
+    let pending = |c: &mut Conn| memory_field(c, "lazyfree_pending_objects");
+    // Small values (effort <= 64) are not lazy-freed.
+    c.cmd(&["SADD", "small", "a", "b", "c"]);
+    c.cmd(&["RPUSH", "list", "x"]);
+    assert_eq!(c.cmd(&["UNLINK", "small", "list", "nokey"]), b":2\r\n");
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 0);
+    // Two big values: a hash table hash and a 1,000-node list.
+    c.cmd(&["CONFIG", "SET", "list-max-listpack-size", "1"]);
+    for key in ["h", "l"] {
+        for chunk in 0..20 {
+            let mut args: Vec<String> =
+                vec![if key == "h" { "HSET" } else { "RPUSH" }.into(), key.into()];
+            for i in 0..50 {
+                let n = chunk * 50 + i;
+                args.push(format!("f{n}"));
+                if key == "h" {
+                    args.push(format!("v{n}"));
+                }
+            }
+            let refs: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+            c.cmd(&refs);
+        }
+    }
+    assert_eq!(c.cmd(&["UNLINK", "h", "l"]), b":2\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "h", "l"]), b":0\r\n");
+    assert!(wait_until(Duration::from_secs(10), || pending(&mut c) == 0));
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2);
+    // DEL frees in place unless lazyfree-lazy-user-del says otherwise.
+    c.cmd(&["DEBUG", "POPULATE", "2000", "k"]);
+    c.cmd(&["SADD", "s", "a"]);
+    for i in 0..100 {
+        c.cmd(&["SADD", "s", &format!("m{i}")]);
+    }
+    c.cmd(&["DEL", "s"]);
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2);
+    // FLUSHALL ASYNC: one object per key, keys gone at once for clients.
+    c.cmd(&["SELECT", "1"]);
+    c.cmd(&["DEBUG", "POPULATE", "500", "j"]);
+    assert_eq!(c.cmd(&["FLUSHALL", "ASYNC"]), b"+OK\r\n");
+    assert_eq!(c.cmd_int(&["DBSIZE"]), 0);
+    assert_eq!(c.cmd(&["GET", "k:1"]), b"$-1\r\n");
+    assert!(wait_until(Duration::from_secs(10), || pending(&mut c) == 0));
+    // 2,000 + 500 keys and "warm".
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2 + 2501);
+    let after = used_memory(&mut c);
+    assert!(
+        after < before + 256 * 1024,
+        "before {before}, after {after}"
+    );
+    // lazyfree-lazy-user-flush makes a plain FLUSHDB asynchronous.
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-user-flush", "yes"]);
+    c.cmd(&["DEBUG", "POPULATE", "100", "z"]);
+    c.cmd(&["FLUSHDB"]);
+    assert!(wait_until(Duration::from_secs(10), || pending(&mut c) == 0));
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2 + 2501 + 100);
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 0);
 }

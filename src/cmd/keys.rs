@@ -11,10 +11,25 @@ use crate::util::string_match;
 use bytes::Bytes;
 
 pub fn del(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    let lazy = ctx.cfg.lazyfree_lazy_user_del;
+    del_generic(ctx, argv, lazy)
+}
+
+/// UNLINK: DEL that leaves big values to the lazy-free queue.
+pub fn unlink(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
+    del_generic(ctx, argv, true)
+}
+
+fn del_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], lazy: bool) -> CmdResult {
     let mut n = 0;
     for key in &argv[1..] {
         ctx.ks.expire_if_needed(ctx.db, key);
-        if ctx.ks.delete(ctx.db, key) {
+        let deleted = if lazy {
+            ctx.ks.delete_async(ctx.db, key)
+        } else {
+            ctx.ks.delete(ctx.db, key)
+        };
+        if deleted {
             ctx.notify(NOTIFY_GENERIC, "del", key);
             ctx.dirty += 1;
             n += 1;

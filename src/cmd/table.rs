@@ -391,7 +391,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     spec("del", Db(keys::del), -2, WRITE, 1, -1, 1, "generic"),
     spec(
         "unlink",
-        Db(keys::del),
+        Db(keys::unlink),
         -2,
         WRITE | FAST,
         1,

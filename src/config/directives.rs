@@ -227,7 +227,7 @@ pub static TABLE: &[Entry] = &[
     ent!("lazyfree-lazy-expire", N, 0, Kind::Bool, "no"),
     ent!("lazyfree-lazy-server-del", N, 0, Kind::Bool, "no"),
     ent!("lazyfree-lazy-user-del", N, 0, Kind::Bool, "", fbool!(lazyfree_lazy_user_del)),
-    ent!("lazyfree-lazy-user-flush", N, 0, Kind::Bool, "no"),
+    ent!("lazyfree-lazy-user-flush", N, 0, Kind::Bool, "", fbool!(lazyfree_lazy_user_flush)),
     ent!("io-threads", N, IMMUTABLE, Kind::Int(1, 128), "1"),
     ent!("io-threads-do-reads", N, IMMUTABLE, Kind::Bool, "no"),
     ent!("oom-score-adj", N, 0, Kind::Enum(OOM), "no"),

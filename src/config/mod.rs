@@ -258,6 +258,7 @@ pub struct Config {
     /// busy-reply-threshold (lua-time-limit), in milliseconds.
     pub busy_reply_threshold: u64,
     pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
     pub activerehashing: bool,
     pub active_expire_effort: u64,
     pub lfu_log_factor: u64,
@@ -402,6 +403,7 @@ impl Config {
             busy_reply_threshold: 5000,
             latency_tracking: true,
             lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
             activerehashing: true,
             active_expire_effort: 1,
             lfu_log_factor: 10,

@@ -262,19 +262,29 @@ impl Server {
             return Err(error::SYNTAX.into());
         }
         let db = self.clients.get(key).map_or(0, |c| c.db);
-        if all {
-            self.ks.signal_flushed(None);
-            let n: usize = self.ks.total_keys();
-            for d in &mut self.ks.dbs {
-                d.clear();
-            }
-            self.dirty += n as u64 + 1;
-            self.after_flushall();
+        // getFlushCommandFlags: ASYNC, SYNC, else lazyfree-lazy-user-flush.
+        let lazy = match argv.get(1) {
+            Some(a) => eq_ic(a, "async"),
+            None => self.cfg.lazyfree_lazy_user_flush,
+        };
+        let dbs = if all {
+            0..self.ks.dbs.len()
         } else {
-            self.ks.signal_flushed(Some(db));
-            let n = self.ks.dbs[db].len();
-            self.ks.dbs[db].clear();
-            self.dirty += n as u64 + 1;
+            db..db + 1
+        };
+        self.ks.signal_flushed(if all { None } else { Some(db) });
+        let mut n = 0;
+        for d in dbs {
+            n += self.ks.dbs[d].len();
+            if lazy {
+                self.ks.flush_db_async(d);
+            } else {
+                self.ks.dbs[d].clear();
+            }
+        }
+        self.dirty += n as u64 + 1;
+        if all {
+            self.after_flushall();
         }
         // Even an empty or just saved data set: replicas and the AOF
         // must flush too.
@@ -609,6 +619,7 @@ impl Server {
         self.ks.stat_expired_keys = 0;
         self.ks.stat_keyspace_hits = 0;
         self.ks.stat_keyspace_misses = 0;
+        self.ks.lazy.freed = 0;
     }
 
     fn cmd_debug(&mut self, key: usize, argv: &[Bytes]) -> Result<(), CmdError> {

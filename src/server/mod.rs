@@ -453,18 +453,19 @@ impl Server {
         loop {
             self.before_sleep();
             let now = crate::util::monotonic_us();
-            let timeout = if !self.pending_input.is_empty() || self.evict_running {
-                Duration::ZERO
-            } else if self.clients_paused_until_ms != 0 {
-                let left = (self
-                    .clients_paused_until_ms
-                    .saturating_sub(crate::util::mstime()))
-                .max(0) as u64;
-                let left = left.saturating_mul(1000);
-                Duration::from_micros(next_cron.saturating_sub(now).min(left))
-            } else {
-                Duration::from_micros(next_cron.saturating_sub(now))
-            };
+            let timeout =
+                if !self.pending_input.is_empty() || self.evict_running || self.ks.lazy.busy() {
+                    Duration::ZERO
+                } else if self.clients_paused_until_ms != 0 {
+                    let left = (self
+                        .clients_paused_until_ms
+                        .saturating_sub(crate::util::mstime()))
+                    .max(0) as u64;
+                    let left = left.saturating_mul(1000);
+                    Duration::from_micros(next_cron.saturating_sub(now).min(left))
+                } else {
+                    Duration::from_micros(next_cron.saturating_sub(now))
+                };
             // Held replication data (DEBUG REPL-PAUSE/DELAY) is handed on
             // within a few ms of its time.
             let timeout = if self.repl_timer_pending() {
@@ -805,6 +806,9 @@ impl Server {
     pub fn before_sleep(&mut self) {
         if self.cluster.is_some() {
             self.cluster_before_sleep();
+        }
+        if self.ks.lazy.busy() {
+            self.ks.lazy.step();
         }
         self.check_pause_end();
         if self.evict_running {

@@ -214,6 +214,10 @@ impl List {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Number of quicklist nodes.
+    pub fn node_count(&self) -> usize {
+        self.nodes.count()
+    }
     /// Redis 7.0 lists are always "quicklist".
     pub fn encoding(&self) -> &'static str {
         "quicklist"
