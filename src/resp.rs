@@ -269,6 +269,12 @@ impl<'a> Out<'a> {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// The `$<len>` line of a bulk string whose body and CRLF the caller
+    /// sends itself.
+    pub fn bulk_header(&mut self, len: usize) {
+        self.line(b'$', len as i64);
+    }
+
     pub fn bulk_i64(&mut self, n: i64) {
         let mut b = [0u8; 20];
         let s = ll2string(n, &mut b);

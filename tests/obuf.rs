@@ -127,3 +127,87 @@ fn soft_limit_runs_out_without_traffic() {
         .contains("name=slowsub")));
     assert!(sub.read_until_closed().is_ok());
 }
+
+/// GET of a big value writes it from the keyspace straight to the socket
+/// (no copy into the reply buffer): replies stay in order around it (a
+/// pipeline, MULTI, CLIENT REPLY SKIP, RESP3, appendfsync always), and a
+/// client that does not read still gets every byte later.
+#[test]
+fn big_values_go_straight_to_the_socket_in_order() {
+    let dir = common::TempDir::new("direct-get");
+    let s = Server::start(&[
+        "--dir",
+        dir.path.to_str().unwrap(),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+    ]);
+    let mut c = s.conn();
+    let big: Vec<u8> = (0..1_048_576u32).map(|i| (i % 251) as u8).collect();
+    c.send(&[b"SET", b"big", &big]);
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    let mut bulk = format!("${}\r\n", big.len()).into_bytes();
+    bulk.extend_from_slice(&big);
+    bulk.extend_from_slice(b"\r\n");
+    // One pipeline: a write (its AOF record first), plain and transaction
+    // GETs, a skipped reply.
+    let mut req = Vec::new();
+    for args in [
+        &[&b"SET"[..], b"k", b"v"][..],
+        &[b"GET", b"big"],
+        &[b"GET", b"k"],
+        &[b"MULTI"],
+        &[b"GET", b"big"],
+        &[b"EXEC"],
+        &[b"CLIENT", b"REPLY", b"SKIP"],
+        &[b"GET", b"big"],
+        &[b"GET", b"big"],
+        &[b"PING"],
+    ] {
+        req.extend_from_slice(&common::multibulk(args));
+    }
+    c.send_raw(&req);
+    let mut want = b"+OK\r\n".to_vec();
+    want.extend_from_slice(&bulk);
+    want.extend_from_slice(b"$1\r\nv\r\n+OK\r\n+QUEUED\r\n*1\r\n");
+    want.extend_from_slice(&bulk);
+    want.extend_from_slice(&bulk);
+    want.extend_from_slice(b"+PONG\r\n");
+    assert!(c.read_exact_bytes(want.len()) == want, "pipeline replies");
+    // RESP3: the same bulk string.
+    c.cmd(&["HELLO", "3"]);
+    c.send(&[b"GET", b"big"]);
+    assert!(c.read_exact_bytes(bulk.len()) == bulk);
+    // No 1 MB copy was buffered for this reader: its output buffer is
+    // still the small one (a copied reply would have grown it to 1 MB).
+    let info = String::from_utf8_lossy(&c.cmd(&["CLIENT", "INFO"])).into_owned();
+    let field = |name: &str| -> u64 {
+        info.split_whitespace()
+            .find_map(|f| f.strip_prefix(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+    };
+    assert!(
+        field("omem=") == 0 && field("tot-mem=") < 256 * 1024,
+        "{info}"
+    );
+    // A client that does not read: what the socket does not take waits in
+    // its output buffer and arrives complete, in order.
+    let mut slow = s.conn();
+    let mut req = Vec::new();
+    for _ in 0..20 {
+        req.extend_from_slice(&common::multibulk(&[b"GET", b"big"]));
+    }
+    req.extend_from_slice(&common::multibulk(&[b"ECHO", b"end"]));
+    slow.send_raw(&req);
+    assert!(wait_until(Duration::from_secs(10), || {
+        client_names(&mut c)
+            .lines()
+            .any(|l| l.contains("cmd=echo") && !l.contains(" omem=0 "))
+    }));
+    for i in 0..20 {
+        assert!(slow.read_exact_bytes(bulk.len()) == bulk, "reply {i}");
+    }
+    assert_eq!(slow.read_reply(), b"$3\r\nend\r\n");
+}

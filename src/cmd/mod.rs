@@ -149,7 +149,17 @@ pub struct Ctx<'a> {
     /// Called by a script (redis.call): replies must not depend on a set's
     /// internal order (SORT BY nosort of a set sorts).
     pub from_script: bool,
+    /// The server can write a big string value straight from the keyspace
+    /// to this client's socket (`Server::call` decides when that is safe).
+    pub direct_ok: bool,
+    /// Set by GET when it wrote only a bulk header and left the value
+    /// (argv[1]'s, at least DIRECT_MIN bytes) to be written that way.
+    pub direct_bulk: bool,
 }
+
+/// Values at least this long are written from the keyspace to the socket
+/// without a copy into the reply buffer (when `Ctx::direct_ok`).
+pub const DIRECT_MIN: usize = 64 * 1024;
 
 /// Moves the notifications the keyspace raised (`new`, `keymiss`; only
 /// recorded while enabled) to the command's event list.

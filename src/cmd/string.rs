@@ -177,6 +177,12 @@ pub fn get(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     match ctx.ks.lookup_read(ctx.db, &argv[1]) {
         None => ctx.out.null(),
         Some(e) => match e.val.str_bytes(&mut buf) {
+            // A big value goes from the keyspace to the socket (the
+            // server writes it after this returns): no copy into the reply.
+            Some(b) if ctx.direct_ok && b.len() >= super::DIRECT_MIN => {
+                ctx.out.bulk_header(b.len());
+                ctx.direct_bulk = true;
+            }
             Some(b) => ctx.out.bulk(b),
             None => return err(error::WRONGTYPE),
         },

@@ -632,6 +632,28 @@ impl Server {
         match cmd.proc {
             Proc::Db(handler) => {
                 let in_multi = self.prop.depth > 1;
+                // Straight from the keyspace to the socket only where the
+                // reply buffer is all that precedes the value and nothing
+                // may still drop or hold the reply: a top-level command of
+                // a normal client without output limit, CLIENT REPLY
+                // changes or AOF data waiting to be written first.
+                let direct_ok = self.prop.depth == 1
+                    && c.kind == Kind::Normal
+                    && c.queued.is_empty()
+                    && !c.has(
+                        flags::REPLY_OFF
+                            | flags::REPLY_SKIP
+                            | flags::REPLY_SKIP_NEXT
+                            | flags::WANT_WRITE
+                            | flags::PUBSUB
+                            | flags::CLOSE_ASAP
+                            | flags::CLOSE_AFTER_REPLY,
+                    )
+                    && self.persist.aof.buf.is_empty()
+                    && {
+                        let l = self.cfg.client_output_buffer_limit[0];
+                        l.hard == 0 && l.soft == 0
+                    };
                 let (reply, resp) = if c.kind != Kind::Normal {
                     self.sink.clear();
                     (&mut self.sink, 2)
@@ -653,6 +675,8 @@ impl Server {
                     serve: self.stream_serve.take(),
                     all_keys_readable,
                     from_script: in_multi && self.scripts.run.is_some(),
+                    direct_ok,
+                    direct_bulk: false,
                 };
                 let reply_start = ctx.out.buf.len();
                 let r = match catch_unwind(AssertUnwindSafe(|| handler(&mut ctx, argv))) {
@@ -665,9 +689,22 @@ impl Server {
                 self.dirty += ctx.dirty;
                 rewritten = std::mem::take(&mut ctx.rewritten);
                 let effect = std::mem::take(&mut ctx.effect);
+                let direct_bulk = ctx.direct_bulk;
                 drop(ctx);
+                let mut write_failed = false;
+                if direct_bulk {
+                    let val = self.ks.dbs[db_before].dict.get(&argv[1][..]);
+                    let mut buf = [0u8; 20];
+                    if let Some(v) = val.and_then(|e| e.val.str_bytes(&mut buf)) {
+                        self.stats.io_writes += 1;
+                        write_failed = c.write_through([v, b"\r\n"]).is_err();
+                    }
+                }
                 if c.kind == Kind::Replica && !self.sink.is_empty() {
                     self.repl.replica_reply = true;
+                }
+                if write_failed {
+                    self.close_async(key);
                 }
                 if let Err(e) = r {
                     ok = false;

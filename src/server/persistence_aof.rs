@@ -639,6 +639,8 @@ impl Server {
                     serve: None,
                     all_keys_readable: true,
                     from_script: false,
+                    direct_ok: false,
+                    direct_bulk: false,
                 };
                 let _ = handler(&mut ctx, argv);
                 *db = ctx.db;
