@@ -70,6 +70,9 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(1);
     }
+    if cfg.set_proc_title {
+        ferrodis::util::proctitle::init(&exec_name);
+    }
     let ready_pipe = if cfg.daemonize {
         listen::daemonize()
     } else {

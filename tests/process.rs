@@ -2,11 +2,11 @@
 //! following the role (master, replica, background child), CONFIG SET
 //! port/bind failures worded as Redis and leaving the old sockets
 //! listening, `bind ""` with only the unix socket, and bind-source-addr
-//! for the connection to a master.
+//! for the connection to a master, and the process title (proc-title-template).
 
 mod common;
 
-use common::{info_field, wait_until, Conn, Server};
+use common::{info_field, wait_until, Conn, RedisServer, Server};
 use std::time::Duration;
 
 fn oom_score(pid: u32) -> i32 {
@@ -138,4 +138,39 @@ fn crashes_are_reported_in_the_log() {
         assert!(log.contains("------ STACK TRACE ------"), "{how}: {log}");
         assert!(log.contains("=== REDIS BUG REPORT END."), "{how}: {log}");
     }
+}
+
+fn cmdline(pid: u32) -> String {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    String::from_utf8_lossy(&raw[..end]).into_owned()
+}
+
+/// The command line shows proc-title-template expanded (ps, pgrep -f and
+/// /proc/<pid>/cmdline see "ferrodis-server 127.0.0.1:<port>"); CONFIG SET
+/// changes it and refuses a bad template with Redis's reply.
+#[test]
+fn process_title_follows_the_template() {
+    let s = Server::start(&[]);
+    let r = RedisServer::start(&[]);
+    let title = cmdline(s.pid());
+    let (exe, addr) = title.split_once(' ').expect("title with an address");
+    assert!(exe.ends_with("ferrodis-server"), "{title}");
+    assert!(addr.ends_with(&format!(":{}", s.port)), "{title}");
+    let mut c = s.conn();
+    let t = "TEST {title} {listen-addr} {port} {tls-port} {unixsocket} {config-file}";
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "proc-title-template", t]),
+        b"+OK\r\n"
+    );
+    let words: Vec<String> = cmdline(s.pid()).split(' ').map(String::from).collect();
+    assert_eq!(words[0], "TEST");
+    assert!(words[1].ends_with("ferrodis-server"));
+    assert_eq!(words[3], s.port.to_string());
+    assert_eq!(words[4], "0");
+    let bad = ["CONFIG", "SET", "proc-title-template", "{invalid-var}"];
+    assert_eq!(c.cmd(&bad), r.conn().cmd(&bad));
+    assert!(c.cmd_str(&bad).contains("template format is invalid"));
+    // The title is unchanged by the refused template.
+    assert_eq!(cmdline(s.pid()).split(' ').next(), Some("TEST"));
 }

@@ -163,7 +163,7 @@ pub static TABLE: &[Entry] = &[
     ent!("databases", N, IMMUTABLE, Kind::Int(1, INT_MAX), "", fnum!(databases)),
     ent!("always-show-logo", N, IMMUTABLE, Kind::Bool, "", fbool!(always_show_logo)),
     ent!("set-proc-title", N, IMMUTABLE, Kind::Bool, "", fbool!(set_proc_title)),
-    ent!("proc-title-template", N, 0, STR, "{title} {listen-addr} {server-mode}"),
+    ent!("proc-title-template", N, 0, Kind::Str { nullable: false, check: Some(crate::util::proctitle::validate) }, "{title} {listen-addr} {server-mode}", fstr!(proc_title_template)),
     // SNAPSHOTTING
     ent!("save", N, MULTI, Kind::Special, "", SPECIAL),
     ent!("stop-writes-on-bgsave-error", N, 0, Kind::Bool, "", fbool!(stop_writes_on_bgsave_error)),

@@ -85,6 +85,7 @@ pub fn start(cfg: crate::config::Config, ready_pipe: Option<std::fs::File>) -> i
         return 1;
     }
     super::listen::write_pidfile(&server.cfg.pidfile);
+    server.update_proc_title(None);
     crate::alloc::mark_startup(super::info::used_memory());
     crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
     if server.sentinel.is_some() {
@@ -606,9 +607,38 @@ impl Server {
                     self.evict_clients(None);
                 }
                 "repl-backlog-size" => self.repl_resize_backlog(),
+                "proc-title-template" => self.update_proc_title(None),
                 n if n.starts_with("cluster-") => self.cluster_config_changed(),
                 _ => {}
             }
+        }
+    }
+
+    /// redisSetProcTitle: the expanded proc-title-template as the command
+    /// line, {title} being `title` (a child's role) or argv[0].
+    pub fn update_proc_title(&self, title: Option<&str>) {
+        use crate::util::proctitle;
+        if !self.cfg.set_proc_title {
+            return;
+        }
+        let mode = if self.cfg.sentinel_mode {
+            "[sentinel]"
+        } else if self.cluster.is_some() || crate::cluster::enabled(&self.cfg) {
+            "[cluster]"
+        } else {
+            ""
+        };
+        let unixsocket = self.cfg.unixsocket.as_str();
+        let vars = proctitle::Vars {
+            title: title.unwrap_or(proctitle::argv0()),
+            bind: self.cfg.bind.first().map(String::as_str),
+            port: self.cfg.port,
+            unixsocket,
+            config_file: self.cfg.config_file.as_deref(),
+            mode,
+        };
+        if let Some(t) = proctitle::expand(&self.cfg.proc_title_template, &vars) {
+            proctitle::set(&t);
         }
     }
 

@@ -278,7 +278,16 @@ impl Server {
         }
         let start = crate::util::monotonic_us();
         let me: &Server = self;
-        let (pid, info) = fork::fork_child(kind, || f(me)).map_err(|e| e.to_string())?;
+        let (pid, info) = fork::fork_child(kind, || {
+            // The child's role as its title, as Redis names its children.
+            me.update_proc_title(Some(match kind {
+                ChildKind::Aof => "redis-aof-rewrite",
+                ChildKind::ReplDiskless => "redis-rdb-to-slaves",
+                ChildKind::Rdb | ChildKind::ReplDisk | ChildKind::Ldb => "redis-rdb-bgsave",
+            }));
+            f(me)
+        })
+        .map_err(|e| e.to_string())?;
         self.stats.latest_fork_usec = crate::util::monotonic_us().saturating_sub(start);
         self.latency_add("fork", self.stats.latest_fork_usec / 1000);
         self.stats.total_forks += 1;

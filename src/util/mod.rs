@@ -13,6 +13,7 @@
 pub mod glob;
 pub mod hdr;
 pub mod pqsort;
+pub mod proctitle;
 pub mod splitargs;
 
 pub use glob::string_match;
