@@ -8,7 +8,7 @@ use super::table::{spec, ClusterCmd as C, CommandSpec, Proc, Srv};
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    spec("cluster", Proc::Srv(Srv::Cluster(C::Cluster)), -2, LOADING | STALE, 0, 0, 0, "cluster"),
+    spec("cluster", Proc::Srv(Srv::Cluster(C::Cluster)), -2, 0, 0, 0, 0, "cluster").with_subs(super::subcommands::CLUSTER_SUBS),
     spec("asking", Proc::Srv(Srv::Cluster(C::Asking)), 1, FAST, 0, 0, 0, "cluster"),
     spec("readonly", Proc::Srv(Srv::Cluster(C::ReadOnly)), 1, FAST | LOADING | STALE, 0, 0, 0, "cluster"),
     spec("readwrite", Proc::Srv(Srv::Cluster(C::ReadWrite)), 1, FAST | LOADING | STALE, 0, 0, 0, "cluster"),

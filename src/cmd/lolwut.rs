@@ -26,16 +26,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         "server",
     ),
-    spec(
-        "module",
-        Proc::Srv(Srv::Module),
-        -2,
-        ADMIN | NOSCRIPT,
-        0,
-        0,
-        0,
-        "server",
-    ),
+    spec("module", Proc::Srv(Srv::Module), -2, 0, 0, 0, 0, "server")
+        .with_subs(super::subcommands::MODULE_SUBS),
 ];
 
 /// C's RAND_MAX and a `rand()` over our generator.

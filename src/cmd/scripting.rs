@@ -65,15 +65,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         0,
         "scripting",
     ),
-    spec("script", S(Srv::Script), -2, NOSCRIPT, 0, 0, 0, "scripting"),
-    spec(
-        "function",
-        S(Srv::Function),
-        -2,
-        NOSCRIPT,
-        0,
-        0,
-        0,
-        "scripting",
-    ),
+    spec("script", S(Srv::Script), -2, 0, 0, 0, 0, "scripting")
+        .with_subs(super::subcommands::SCRIPT_SUBS),
+    spec("function", S(Srv::Function), -2, 0, 0, 0, 0, "scripting")
+        .with_subs(super::subcommands::FUNCTION_SUBS),
 ];

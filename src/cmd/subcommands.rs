@@ -1,10 +1,14 @@
-//! Subcommand tables of the containers whose subcommands ferrodis tells
-//! apart before running them (arity and flags per subcommand, as Redis 7.0:
-//! `cmd::meta_tests` checks them against the generated metadata). A
-//! container listed here answers `unknown subcommand` for anything else.
+//! Subcommand tables of Redis 7.0's containers (CLIENT, CONFIG, COMMAND,
+//! SLOWLOG, ACL, OBJECT, MEMORY, SCRIPT, FUNCTION, LATENCY, PUBSUB, MODULE,
+//! CLUSTER; XGROUP and XINFO are in `t_stream`): the subcommand is resolved
+//! before the command runs, as lookupCommand does, so arity, flags (write,
+//! allow-busy, noscript...), INFO commandstats (cmdstat_cluster|info) and
+//! errors are the subcommand's. Arity, flags and key ranges are Redis's:
+//! `cmd::meta_tests` checks them against the generated metadata. A
+//! container answers `unknown subcommand` for anything else.
 
 use super::flag::*;
-use super::table::{spec, CommandSpec, Proc::Srv as S, Srv};
+use super::table::{spec, ClusterCmd as C, CommandSpec, Proc, Proc::Srv as S, Srv};
 
 #[rustfmt::skip]
 pub static CLIENT_SUBS: &[CommandSpec] = &[
@@ -69,4 +73,107 @@ pub static ACL_SUBS: &[CommandSpec] = &[
     spec("acl|setuser", S(Srv::Acl), -3, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, 0, 0, "server"),
     spec("acl|users", S(Srv::Acl), 2, ADMIN | NOSCRIPT | LOADING | STALE | SENTINEL, 0, 0, 0, "server"),
     spec("acl|whoami", S(Srv::Acl), 2, NOSCRIPT | LOADING | STALE | SENTINEL, 0, 0, 0, "server"),
+];
+
+#[rustfmt::skip]
+pub static OBJECT_SUBS: &[CommandSpec] = &[
+    spec("object|encoding", Proc::Db(super::keys::object), 3, READONLY, 2, 2, 1, "generic"),
+    spec("object|freq", Proc::Db(super::keys::object), 3, READONLY, 2, 2, 1, "generic"),
+    spec("object|help", Proc::Db(super::keys::object), 2, LOADING | STALE, 0, 0, 0, "generic"),
+    spec("object|idletime", Proc::Db(super::keys::object), 3, READONLY, 2, 2, 1, "generic"),
+    spec("object|refcount", Proc::Db(super::keys::object), 3, READONLY, 2, 2, 1, "generic"),
+];
+
+#[rustfmt::skip]
+pub static MEMORY_SUBS: &[CommandSpec] = &[
+    spec("memory|doctor", S(Srv::Memory), 2, 0, 0, 0, 0, "server"),
+    spec("memory|help", S(Srv::Memory), 2, LOADING | STALE, 0, 0, 0, "server"),
+    spec("memory|malloc-stats", S(Srv::Memory), 2, 0, 0, 0, 0, "server"),
+    spec("memory|purge", S(Srv::Memory), 2, 0, 0, 0, 0, "server"),
+    spec("memory|stats", S(Srv::Memory), 2, 0, 0, 0, 0, "server"),
+    spec("memory|usage", S(Srv::Memory), -3, READONLY, 2, 2, 1, "server"),
+];
+
+#[rustfmt::skip]
+pub static SCRIPT_SUBS: &[CommandSpec] = &[
+    spec("script|debug", S(Srv::Script), 3, NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("script|exists", S(Srv::Script), -3, NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("script|flush", S(Srv::Script), -2, NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("script|help", S(Srv::Script), 2, LOADING | STALE, 0, 0, 0, "scripting"),
+    spec("script|kill", S(Srv::Script), 2, NOSCRIPT | ALLOW_BUSY, 0, 0, 0, "scripting"),
+    spec("script|load", S(Srv::Script), 3, NOSCRIPT | STALE, 0, 0, 0, "scripting"),
+];
+
+#[rustfmt::skip]
+pub static FUNCTION_SUBS: &[CommandSpec] = &[
+    spec("function|delete", S(Srv::Function), 3, WRITE | NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|dump", S(Srv::Function), 2, NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|flush", S(Srv::Function), -2, WRITE | NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|help", S(Srv::Function), 2, LOADING | STALE, 0, 0, 0, "scripting"),
+    spec("function|kill", S(Srv::Function), 2, NOSCRIPT | ALLOW_BUSY, 0, 0, 0, "scripting"),
+    spec("function|list", S(Srv::Function), -2, NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|load", S(Srv::Function), -3, WRITE | DENYOOM | NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|restore", S(Srv::Function), -3, WRITE | DENYOOM | NOSCRIPT, 0, 0, 0, "scripting"),
+    spec("function|stats", S(Srv::Function), 2, NOSCRIPT | ALLOW_BUSY, 0, 0, 0, "scripting"),
+];
+
+#[rustfmt::skip]
+pub static LATENCY_SUBS: &[CommandSpec] = &[
+    spec("latency|doctor", S(Srv::Latency), 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|graph", S(Srv::Latency), 3, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|help", S(Srv::Latency), 2, LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|histogram", S(Srv::Latency), -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|history", S(Srv::Latency), 3, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|latest", S(Srv::Latency), 2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+    spec("latency|reset", S(Srv::Latency), -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, 0, 0, "server"),
+];
+
+#[rustfmt::skip]
+pub static PUBSUB_SUBS: &[CommandSpec] = &[
+    spec("pubsub|channels", S(Srv::Pubsub), -2, PUBSUB | LOADING | STALE, 0, 0, 0, "pubsub"),
+    spec("pubsub|help", S(Srv::Pubsub), 2, LOADING | STALE, 0, 0, 0, "pubsub"),
+    spec("pubsub|numpat", S(Srv::Pubsub), 2, PUBSUB | LOADING | STALE, 0, 0, 0, "pubsub"),
+    spec("pubsub|numsub", S(Srv::Pubsub), -2, PUBSUB | LOADING | STALE, 0, 0, 0, "pubsub"),
+    spec("pubsub|shardchannels", S(Srv::Pubsub), -2, PUBSUB | LOADING | STALE, 0, 0, 0, "pubsub"),
+    spec("pubsub|shardnumsub", S(Srv::Pubsub), -2, PUBSUB | LOADING | STALE, 0, 0, 0, "pubsub"),
+];
+
+#[rustfmt::skip]
+pub static MODULE_SUBS: &[CommandSpec] = &[
+    spec("module|help", S(Srv::Module), 2, LOADING | STALE, 0, 0, 0, "server"),
+    spec("module|list", S(Srv::Module), 2, ADMIN | NOSCRIPT, 0, 0, 0, "server"),
+    spec("module|load", S(Srv::Module), -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, "server"),
+    spec("module|loadex", S(Srv::Module), -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, "server"),
+    spec("module|unload", S(Srv::Module), 3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, 0, 0, "server"),
+];
+
+#[rustfmt::skip]
+pub static CLUSTER_SUBS: &[CommandSpec] = &[
+    spec("cluster|addslots", S(Srv::Cluster(C::Cluster)), -3, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|addslotsrange", S(Srv::Cluster(C::Cluster)), -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|bumpepoch", S(Srv::Cluster(C::Cluster)), 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|count-failure-reports", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE, 0, 0, 0, "cluster"),
+    spec("cluster|countkeysinslot", S(Srv::Cluster(C::Cluster)), 3, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|delslots", S(Srv::Cluster(C::Cluster)), -3, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|delslotsrange", S(Srv::Cluster(C::Cluster)), -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|failover", S(Srv::Cluster(C::Cluster)), -2, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|flushslots", S(Srv::Cluster(C::Cluster)), 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|forget", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|getkeysinslot", S(Srv::Cluster(C::Cluster)), 4, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|help", S(Srv::Cluster(C::Cluster)), 2, LOADING | STALE, 0, 0, 0, "cluster"),
+    spec("cluster|info", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|keyslot", S(Srv::Cluster(C::Cluster)), 3, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|links", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|meet", S(Srv::Cluster(C::Cluster)), -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|myid", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|nodes", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|replicas", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE, 0, 0, 0, "cluster"),
+    spec("cluster|replicate", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|reset", S(Srv::Cluster(C::Cluster)), -2, ADMIN | NOSCRIPT | STALE, 0, 0, 0, "cluster"),
+    spec("cluster|saveconfig", S(Srv::Cluster(C::Cluster)), 2, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|set-config-epoch", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|setslot", S(Srv::Cluster(C::Cluster)), -4, ADMIN | STALE | NO_ASYNC_LOADING, 0, 0, 0, "cluster"),
+    spec("cluster|shards", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
+    spec("cluster|slaves", S(Srv::Cluster(C::Cluster)), 3, ADMIN | STALE, 0, 0, 0, "cluster"),
+    spec("cluster|slots", S(Srv::Cluster(C::Cluster)), 2, STALE, 0, 0, 0, "cluster"),
 ];

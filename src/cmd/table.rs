@@ -482,7 +482,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         1,
         "generic",
     ),
-    spec("object", Db(keys::object), -2, READONLY, 2, 2, 1, "generic"),
+    spec("object", Db(keys::object), -2, 0, 0, 0, 0, "generic").with_subs(OBJECT_SUBS),
     spec(
         "expire",
         Db(keys::expire),
@@ -702,17 +702,8 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server",
     ),
     spec("slowlog", S(Srv::Slowlog), -2, 0, 0, 0, 0, "server").with_subs(SLOWLOG_SUBS),
-    spec(
-        "latency",
-        S(Srv::Latency),
-        -2,
-        ADMIN | NOSCRIPT | LOADING | STALE,
-        0,
-        0,
-        0,
-        "server",
-    ),
-    spec("memory", S(Srv::Memory), -2, READONLY, 0, 0, 0, "server"),
+    spec("latency", S(Srv::Latency), -2, 0, 0, 0, 0, "server").with_subs(LATENCY_SUBS),
+    spec("memory", S(Srv::Memory), -2, 0, 0, 0, 0, "server").with_subs(MEMORY_SUBS),
     spec(
         "lastsave",
         S(Srv::LastSave),
@@ -935,16 +926,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         "pubsub",
     ),
     spec("acl", S(Srv::Acl), -2, SENTINEL, 0, 0, 0, "server").with_subs(ACL_SUBS),
-    spec(
-        "pubsub",
-        S(Srv::Pubsub),
-        -2,
-        PUBSUB | LOADING | STALE,
-        0,
-        0,
-        0,
-        "pubsub",
-    ),
+    spec("pubsub", S(Srv::Pubsub), -2, 0, 0, 0, 0, "pubsub").with_subs(PUBSUB_SUBS),
 ];
 
 type Index = HashMap<Vec<u8>, &'static CommandSpec, rustc_hash::FxBuildHasher>;

@@ -123,16 +123,12 @@ impl Server {
         if !run.has(rflag::TIMEDOUT) {
             return None;
         }
-        let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
-        // SHUTDOWN only with NOSAVE: a save would see the script's half-done writes.
+        // SHUTDOWN only with NOSAVE: a save would see the script's half-done
+        // writes. (SCRIPT KILL, FUNCTION KILL and STATS are allow-busy
+        // subcommands.)
         let shutdown_nosave =
             cmd.name != "shutdown" || argv[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"));
-        let allowed = (cmd.has(flag::ALLOW_BUSY) && shutdown_nosave)
-            || match cmd.name {
-                "script" => sub.as_deref() == Some(b"kill"),
-                "function" => matches!(sub.as_deref(), Some(b"kill") | Some(b"stats")),
-                _ => false,
-            };
+        let allowed = cmd.has(flag::ALLOW_BUSY) && shutdown_nosave;
         if allowed {
             return None;
         }
@@ -143,8 +139,9 @@ impl Server {
         })
     }
 
-    /// The flags processCommand checks for EVAL*/FCALL* and FUNCTION
-    /// subcommands (Redis's getCommandFlags).
+    /// The flags processCommand checks for EVAL*/FCALL* (Redis's
+    /// getCommandFlags: the script's own flags); other commands' are
+    /// their table entry's (a container's subcommand has its own).
     pub fn script_command_flags(&self, spec: &cmd::CommandSpec, argv: &[Bytes]) -> u32 {
         match spec.name {
             "eval" | "evalsha" | "eval_ro" | "evalsha_ro" => {
@@ -160,24 +157,6 @@ impl Server {
                 Some(sf) => script_flags_to_cmd_flags(spec.flags, sf),
                 None => spec.flags,
             },
-            "script" => {
-                let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
-                spec.flags
-                    | match sub.as_deref() {
-                        Some(b"load") | Some(b"exists") | Some(b"help") => flag::STALE,
-                        _ => 0,
-                    }
-            }
-            "function" => {
-                let sub = argv.get(1).map(|s| s.to_ascii_lowercase());
-                spec.flags
-                    | match sub.as_deref() {
-                        Some(b"load") | Some(b"restore") => flag::WRITE | flag::DENYOOM,
-                        Some(b"delete") | Some(b"flush") => flag::WRITE,
-                        Some(b"help") => flag::STALE,
-                        _ => 0,
-                    }
-            }
             _ => spec.flags,
         }
     }
@@ -459,11 +438,7 @@ impl Server {
         let Some(run) = self.scripts.run.as_ref() else {
             return Err("script ended".into());
         };
-        let cmd_flags = if spec.name == "function" {
-            self.script_command_flags(spec, argv)
-        } else {
-            spec.flags
-        };
+        let cmd_flags = spec.flags;
         if run.has(rflag::READ_ONLY) && cmd_flags & (flag::WRITE | flag::MAY_REPLICATE) != 0 {
             return Err("Write commands are not allowed from read-only scripts.".into());
         }
