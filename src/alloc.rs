@@ -294,6 +294,20 @@ pub fn allocator_stats() -> (u64, u64, u64, u64) {
 /// pages) gives a request of `size` bytes: Redis reports its own memory
 /// (MEMORY USAGE, XINFO-adjacent figures) in these size classes, and
 /// ferrodis reproduces those figures without using jemalloc.
+/// zmalloc_size of an sds of `len` bytes made by sdsnewlen (sdsZmallocSize):
+/// the header its length needs, the bytes and the terminator, in
+/// jemalloc's size classes.
+pub fn sds_zmalloc_size(len: usize) -> usize {
+    let hdr = match len {
+        0 => 3,
+        1..=31 => 1,
+        32..=255 => 3,
+        256..=65535 => 5,
+        _ => 9,
+    };
+    jemalloc_usable(hdr + len + 1)
+}
+
 pub fn jemalloc_usable(size: usize) -> usize {
     match size {
         0..=8 => 8,

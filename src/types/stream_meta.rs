@@ -113,14 +113,7 @@ impl Stream {
 /// What Redis counts for the key itself in MEMORY USAGE: the key's sds
 /// allocation and the dict entry.
 pub fn key_memory_usage(key_len: usize) -> usize {
-    let hdr = match key_len {
-        0 => 3,
-        1..=31 => 1,
-        32..=255 => 3,
-        256..=65535 => 5,
-        _ => 9,
-    };
-    jemalloc_usable(hdr + key_len + 1) + 24
+    crate::alloc::sds_zmalloc_size(key_len) + 24
 }
 
 /// Deep check of a node listpack read from a payload: a valid listpack

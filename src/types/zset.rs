@@ -101,6 +101,14 @@ impl Default for ZSet {
 }
 
 impl ZSet {
+    /// Buckets of a skiplist zset's dict (None: listpack).
+    pub fn dict_buckets(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Sl(sl) => Some(sl.dict.buckets()),
+            Repr::Lp(_) => None,
+        }
+    }
+
     /// DEBUG HTSTATS-KEY text of a skiplist zset's dict (None: listpack).
     pub fn dict_stats(&self) -> Option<String> {
         match &self.repr {
