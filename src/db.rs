@@ -284,6 +284,11 @@ pub struct Keyspace {
     pub dbs: Vec<Db>,
     /// Values and databases being freed a little per loop pass.
     pub lazy: crate::lazyfree::LazyFree,
+    /// lazyfree-lazy-expire: expired keys' values go to `lazy`.
+    pub lazy_expire: bool,
+    /// lazyfree-lazy-server-del: keys the server deletes or overwrites
+    /// (not DEL, not eviction) go to `lazy`.
+    pub lazy_server_del: bool,
     /// The command's clock (unix ms), fixed for the whole command as Redis does.
     pub now_ms: i64,
     /// LRU clock in seconds (24 bits).
@@ -337,6 +342,8 @@ impl Keyspace {
         Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::default()).collect(),
             lazy: Default::default(),
+            lazy_expire: false,
+            lazy_server_del: false,
             now_ms: 0,
             lru_clock: 0,
             update_lru: true,
@@ -429,7 +436,13 @@ impl Keyspace {
                     last.1 = false;
                 }
             }
-            if matches!(e.val, Value::Stream(_)) {
+            let stream = matches!(e.val, Value::Stream(_));
+            if self.lazy_expire {
+                self.lazy.free_value(e.val);
+            } else {
+                drop(e);
+            }
+            if stream {
                 self.signal_ready_if_blocked(db, &k);
             }
             // Raised here so it precedes what the command notifies next.
@@ -578,7 +591,10 @@ impl Keyspace {
             Some(e) => {
                 let was_stream = matches!(e.val, Value::Stream(_));
                 if let Some(v) = make(Some(&mut e.val)) {
-                    e.val = v;
+                    let old = std::mem::replace(&mut e.val, v);
+                    if self.lazy_server_del {
+                        self.lazy.free_value(old);
+                    }
                 }
                 // While a child saves, untouched fields stay unshared; LFU
                 // keeps the counter across an overwrite.
@@ -610,8 +626,19 @@ impl Keyspace {
         self.signal_modified(db, key);
     }
 
-    /// Removes a key; true when it existed.
+    /// Removes a key the server deletes (dbDelete: an emptied collection,
+    /// a RENAME or MOVE target...), lazily under lazyfree-lazy-server-del;
+    /// true when it existed.
     pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.lazy_server_del {
+            return self.delete_async(db, key);
+        }
+        self.delete_now(db, key)
+    }
+
+    /// Removes a key, freeing its value at once (dbSyncDelete); true when
+    /// it existed.
+    pub fn delete_now(&mut self, db: usize, key: &[u8]) -> bool {
         let existed = self.delete_unsignalled(db, key);
         if existed {
             self.signal_modified(db, key);

@@ -202,4 +202,32 @@ fn lazy_free_counts_as_redis_and_frees_everything() {
     assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2 + 2501 + 100);
     c.cmd(&["CONFIG", "RESETSTAT"]);
     assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 0);
+    // lazyfree-lazy-server-del: a big value overwritten by SET or RENAME;
+    // lazyfree-lazy-expire: a big value that expires.
+    let big_set = |c: &mut Conn, key: &str| {
+        let members: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+        let mut args = vec!["SADD", key];
+        args.extend(members.iter().map(|m| m.as_str()));
+        c.cmd(&args);
+    };
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-server-del", "yes"]);
+    big_set(&mut c, "a");
+    c.cmd(&["SET", "a", "x"]);
+    big_set(&mut c, "b");
+    c.cmd(&["SET", "c", "y"]);
+    c.cmd(&["RENAME", "c", "b"]);
+    assert!(wait_until(Duration::from_secs(10), || pending(&mut c) == 0));
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 2);
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-server-del", "no"]);
+    big_set(&mut c, "a2");
+    c.cmd(&["SET", "a2", "x"]);
+    c.cmd(&["CONFIG", "SET", "lazyfree-lazy-expire", "yes"]);
+    big_set(&mut c, "e");
+    c.cmd(&["PEXPIRE", "e", "1"]);
+    // a, b and a2 remain once e expired (the active expire cycle).
+    assert!(wait_until(Duration::from_secs(10), || c
+        .cmd_int(&["DBSIZE"])
+        == 3
+        && pending(&mut c) == 0));
+    assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 3);
 }

@@ -649,3 +649,25 @@ fn new_replica_stream_starts_with_the_writes() {
     assert_eq!(r.read_reply(), multibulk(&[b"SELECT", b"0"]));
     assert_eq!(r.read_reply(), multibulk(&[b"SET", b"foo", b"bar"]));
 }
+
+/// replica-lazy-flush: the replica's old data set, dropped by a full sync,
+/// is freed by the loop and counted as Redis's emptyData(ASYNC) counts it
+/// (one lazy-freed object per old key).
+#[test]
+fn replica_lazy_flush_frees_the_old_data_in_the_background() {
+    let m = Server::start(&[]);
+    let r = Server::start(&["--replica-lazy-flush", "yes"]);
+    m.conn().cmd(&["SET", "from-master", "1"]);
+    let mut rc = r.conn();
+    rc.cmd(&["DEBUG", "POPULATE", "3000", "old"]);
+    rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
+    wait_in_sync(&m, &[&r]);
+    assert!(wait_until(Duration::from_secs(10), || {
+        info_field(&mut rc, "memory", "lazyfree_pending_objects").as_deref() == Some("0")
+    }));
+    assert_eq!(
+        info_field(&mut rc, "memory", "lazyfreed_objects").as_deref(),
+        Some("3000")
+    );
+    assert_eq!(rc.cmd_int(&["DBSIZE"]), 1);
+}

@@ -27,7 +27,7 @@ fn del_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], lazy: bool) -> CmdResult {
         let deleted = if lazy {
             ctx.ks.delete_async(ctx.db, key)
         } else {
-            ctx.ks.delete(ctx.db, key)
+            ctx.ks.delete_now(ctx.db, key)
         };
         if deleted {
             ctx.notify(NOTIFY_GENERIC, "del", key);

@@ -601,6 +601,7 @@ impl Server {
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
+                "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => self.sync_lazyfree_flags(),
                 "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
                 "maxmemory-clients" => {
                     self.recount_client_mem();

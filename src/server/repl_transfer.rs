@@ -503,6 +503,13 @@ impl Server {
         for (old, new) in self.ks.dbs.iter_mut().zip(fresh.dbs.iter_mut()) {
             std::mem::swap(old, new);
         }
+        // replica-lazy-flush: the old data set is freed by the loop.
+        if self.cfg.extra_value("replica-lazy-flush") == "yes" {
+            for d in fresh.dbs.iter_mut() {
+                let (keys, expires) = (d.dict.take(), d.expires.take());
+                self.ks.lazy.free_db(keys, expires);
+            }
+        }
         drop(fresh);
         self.persist.rdb_last_load_keys_loaded = info.keys_loaded;
         self.persist.rdb_last_load_keys_expired = info.keys_expired;
