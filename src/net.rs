@@ -197,6 +197,10 @@ pub struct Client {
     pub reply_peak: usize,
     /// When `reply_peak` last restarted.
     pub reply_peak_since_ms: i64,
+    /// The size Redis's static reply buffer would have: what `reply` goes
+    /// back to once a burst is written (the part beyond it is Redis's
+    /// reply list, freed once sent). Sized by the clients cron only.
+    pub reply_base: usize,
     /// SCRIPT DEBUG mode: 0 off, 1 YES (forked session), 2 SYNC.
     pub lua_debug: u8,
 }
@@ -242,6 +246,7 @@ impl Client {
             mem_accounted: 0,
             reply_peak: 0,
             reply_peak_since_ms: now_ms,
+            reply_base: REPLY_MIN,
             lua_debug: 0,
         }
     }
@@ -372,6 +377,13 @@ impl Client {
         let cap = self.reply.capacity();
         if resizing && self.reply.is_empty() && cap / 2 >= REPLY_MIN && self.reply_peak < cap / 2 {
             self.reply = Vec::with_capacity(REPLY_MIN.max(self.reply_peak + 1));
+            self.reply_base = self.reply.capacity();
+        } else if resizing && self.reply_peak >= self.reply_base && self.reply_base < IOBUF_LEN {
+            // A peak that filled the static buffer doubles it (up to 16 KB).
+            self.reply_base = (self.reply_base * 2).min(IOBUF_LEN);
+            if self.reply.is_empty() && cap < self.reply_base {
+                self.reply = Vec::with_capacity(self.reply_base);
+            }
         }
         if peak_reset_ms >= 0 && now_ms - self.reply_peak_since_ms >= peak_reset_ms {
             self.reply_peak = self.reply.len() - self.sent;
@@ -418,13 +430,9 @@ impl Client {
         debug_assert!(self.queued.is_empty());
         let mut done = 0usize;
         let total = self.reply.len() - self.sent + tail[0].len() + tail[1].len();
-        // The buffer is sized as if the reply had passed through it (Redis
-        // fills its 16 KB static buffer first): CLIENT LIST rbs/rbp and the
-        // cron's resizing see the same peak.
+        // The peak is as if the reply had passed through the buffer: CLIENT
+        // LIST rbp and the cron's sizing of the static buffer see it.
         self.reply_peak = self.reply_peak.max(total);
-        if self.reply.capacity() < IOBUF_LEN {
-            self.reply.reserve_exact(IOBUF_LEN - self.reply.len());
-        }
         while done < total {
             let mut skip = done;
             let mut iov = [io::IoSlice::new(&[]); 3];
@@ -505,15 +513,16 @@ impl Client {
         self.reply_peak = self.reply_peak.max(written);
         self.reply.clear();
         self.sent = 0;
-        // Once written, a buffer grown past 32 KB is given back (Redis
-        // frees each reply block once written: written output must not go
-        // on counting toward maxmemory), except a buffer of 1 MB or more
-        // that replies keep filling half of (a client reading 1 MB values
-        // reuses one buffer instead of allocating, faulting in and freeing
-        // 1 MB per reply).
+        // Once written, a buffer grown past its static size is given back
+        // to it (Redis frees each reply-list block once written: written
+        // output must not go on counting toward maxmemory, or a burst of
+        // invalidations would make eviction evict for its own pushes),
+        // except a buffer of 1 MB or more that replies keep filling half
+        // of (a client reading 1 MB values reuses one buffer instead of
+        // allocating, faulting in and freeing 1 MB per reply).
         let cap = self.reply.capacity();
-        if cap > 2 * IOBUF_LEN && (cap < 1024 * 1024 || cap > 2 * written) {
-            self.reply = Vec::with_capacity(IOBUF_LEN);
+        if cap > self.reply_base && (cap < 1024 * 1024 || cap > 2 * written) {
+            self.reply = Vec::with_capacity(self.reply_base);
         }
         Ok(true)
     }
