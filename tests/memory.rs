@@ -231,3 +231,45 @@ fn lazy_free_counts_as_redis_and_frees_everything() {
         && pending(&mut c) == 0));
     assert_eq!(memory_field(&mut c, "lazyfreed_objects"), 3);
 }
+
+/// Values waiting to be lazy-freed are garbage: when maxmemory is reached
+/// they are freed before any live key is evicted (Redis's lazyfree thread
+/// frees them meanwhile).
+#[test]
+fn pending_lazy_frees_go_before_evicting_live_keys() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    c.cmd(&["DEBUG", "POPULATE", "1000", "live"]);
+    let r = c.cmd(&[
+        "EVAL",
+        "for i=1,200000 do redis.call('sadd', KEYS[1], 'member:' .. i) end return 1",
+        "1",
+        "big",
+    ]);
+    assert_eq!(r, b":1\r\n");
+    let used = used_memory(&mut c);
+    // Unlinked and limited in one transaction: the set is still allocated
+    // (pending) when the limit applies.
+    c.cmd(&["MULTI"]);
+    c.cmd(&["UNLINK", "big"]);
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        &(used - 2_000_000).to_string(),
+    ]);
+    let r = c.cmd(&["EXEC"]);
+    assert!(
+        r.starts_with(b"*2\r\n:1\r\n+OK"),
+        "{}",
+        String::from_utf8_lossy(&r)
+    );
+    assert_eq!(c.cmd(&["SET", "after", "1"]), b"+OK\r\n");
+    assert_eq!(c.cmd_int(&["DBSIZE"]), 1001);
+    assert_eq!(
+        info_field(&mut c, "stats", "evicted_keys").as_deref(),
+        Some("0")
+    );
+}

@@ -82,9 +82,32 @@ impl Server {
         // delta): the invalidations, notifications and propagation an
         // eviction causes must not make it evict more (a feedback loop
         // that would drain the data set).
-        let to_free = self.memory_to_free();
+        let mut to_free = self.memory_to_free();
         if to_free == 0 {
             self.evict_running = false;
+            return true;
+        }
+        let limit_us = self.eviction_time_limit_us();
+        let start = crate::util::monotonic_us();
+        // Values waiting to be lazy-freed (UNLINK, FLUSHALL ASYNC) are
+        // garbage: free them before evicting live keys or refusing writes
+        // (Redis's lazyfree thread frees them meanwhile, and eviction
+        // waits for it when nothing else is left to evict).
+        while to_free > 0
+            && self.ks.lazy.busy()
+            && crate::util::monotonic_us().saturating_sub(start) <= limit_us
+        {
+            self.ks.lazy.step();
+            to_free = self.memory_to_free();
+        }
+        if to_free == 0 {
+            self.evict_running = false;
+            return true;
+        }
+        if self.ks.lazy.busy() {
+            // Garbage is left: go on freeing it from the loop, as an
+            // eviction in progress (writes are not refused meanwhile).
+            self.evict_running = true;
             return true;
         }
         let policy = self.cfg.maxmemory_policy;
@@ -92,8 +115,6 @@ impl Server {
             return false;
         }
         let lazy = self.cfg.extra_value("lazyfree-lazy-eviction") == "yes";
-        let limit_us = self.eviction_time_limit_us();
-        let start = crate::util::monotonic_us();
         let mut freed = 0u64;
         let mut mem_freed = 0u64;
         loop {
