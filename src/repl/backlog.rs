@@ -85,9 +85,12 @@ impl Backlog {
         self.next_offset - self.histlen as i64
     }
 
-    /// Memory of the blocks (INFO mem_total_replication_buffers).
+    /// Memory of the blocks (INFO mem_total_replication_buffers), with
+    /// the block deque's spare slots: it doubles as blocks pile up behind
+    /// a stalled replica, and that memory must not count as data for
+    /// maxmemory (it made a 10 MB backlog of a stopped replica evict keys).
     pub fn memory(&self) -> usize {
-        self.mem
+        self.mem + (self.blocks.capacity() - self.blocks.len()) * std::mem::size_of::<Block>()
     }
 
     pub fn block_count(&self) -> usize {
