@@ -436,14 +436,11 @@ impl Keyspace {
                     last.1 = false;
                 }
             }
-            let stream = matches!(e.val, Value::Stream(_));
+            if matches!(e.val, Value::Stream(_)) {
+                self.signal_ready_if_blocked(db, &k);
+            }
             if self.lazy_expire {
                 self.lazy.free_value(e.val);
-            } else {
-                drop(e);
-            }
-            if stream {
-                self.signal_ready_if_blocked(db, &k);
             }
             // Raised here so it precedes what the command notifies next.
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
@@ -650,40 +647,34 @@ impl Keyspace {
     /// caller calls `signal_modified` (eviction measures what the deletion
     /// alone freed first).
     pub fn delete_unsignalled(&mut self, db: usize, key: &[u8]) -> bool {
-        let d = &mut self.dbs[db];
-        if !d.expires.is_empty() {
-            d.expires.remove(key);
-        }
-        if let Some((k, e)) = d.dict.remove(key) {
-            d.index_remove(&k, e.slot_pos);
-            if matches!(e.val, Value::Stream(_)) {
-                // XREADGROUP clients blocked on it get an error.
-                self.signal_ready_if_blocked(db, key);
-            }
-            true
-        } else {
-            false
-        }
+        self.remove_value(db, key).is_some()
     }
 
     /// dbAsyncDelete: removes a key, leaving a value that is much work to
     /// free to the lazy-free queue; true when it existed.
     pub fn delete_async(&mut self, db: usize, key: &[u8]) -> bool {
+        let Some(val) = self.remove_value(db, key) else {
+            return false;
+        };
+        self.lazy.free_value(val);
+        self.signal_modified(db, key);
+        true
+    }
+
+    /// The removal both deletions share: the key, its expiry and its slot
+    /// index entry go; XREADGROUP clients blocked on a stream get their
+    /// error. The value is the caller's to free.
+    fn remove_value(&mut self, db: usize, key: &[u8]) -> Option<Value> {
         let d = &mut self.dbs[db];
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        let Some((k, e)) = d.dict.remove(key) else {
-            return false;
-        };
+        let (k, e) = d.dict.remove(key)?;
         d.index_remove(&k, e.slot_pos);
-        let stream = matches!(e.val, Value::Stream(_));
-        self.lazy.free_value(e.val);
-        if stream {
+        if matches!(e.val, Value::Stream(_)) {
             self.signal_ready_if_blocked(db, key);
         }
-        self.signal_modified(db, key);
-        true
+        Some(e.val)
     }
 
     /// emptyDbAsync: empties database `db`, its keys freed by the loop.
