@@ -299,13 +299,25 @@ pub fn allocator_stats() -> (u64, u64, u64, u64) {
 /// jemalloc's size classes.
 pub fn sds_zmalloc_size(len: usize) -> usize {
     let hdr = match len {
-        0 => 3,
         1..=31 => 1,
-        32..=255 => 3,
-        256..=65535 => 5,
-        _ => 9,
+        _ => sds_hdr8_or_more(len),
     };
     jemalloc_usable(hdr + len + 1)
+}
+
+/// zmalloc_size of an sds grown by sdsMakeRoomFor to `alloc` bytes of room
+/// (it never uses the 1-byte header).
+pub fn sds_grown_zmalloc_size(alloc: usize) -> usize {
+    jemalloc_usable(sds_hdr8_or_more(alloc) + alloc + 1)
+}
+
+/// The sds header for `len` bytes among the 8-, 16- and 32-bit types.
+fn sds_hdr8_or_more(len: usize) -> usize {
+    match len {
+        0..=255 => 3,
+        256..=65535 => 5,
+        _ => 9,
+    }
 }
 
 pub fn jemalloc_usable(size: usize) -> usize {

@@ -26,7 +26,7 @@ pub fn free_effort(v: &Value) -> usize {
         Value::List(l) => l.node_count(),
         Value::Hash(Hash::Table(d)) => d.len(),
         Value::Set(Set::Table(d)) => d.len(),
-        Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+        Value::ZSet(z) if z.as_listpack().is_none() => z.len(),
         Value::Stream(s) => {
             // Every node is an allocation; so are a group and its PEL
             // entries (the first group's PEL stands for all, as in Redis).

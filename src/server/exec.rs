@@ -869,15 +869,15 @@ impl Server {
         }
     }
 
-    /// The notification classes the keyspace raises itself (new, keymiss,
-    /// expired), derived from notify-keyspace-events at startup and on
-    /// CONFIG SET.
     /// The lazyfree-lazy-expire / -server-del switches the keyspace reads.
     pub fn sync_lazyfree_flags(&mut self) {
         self.ks.lazy_expire = self.cfg.extra_value("lazyfree-lazy-expire") == "yes";
         self.ks.lazy_server_del = self.cfg.extra_value("lazyfree-lazy-server-del") == "yes";
     }
 
+    /// The notification classes the keyspace raises itself (new, keymiss,
+    /// expired), derived from notify-keyspace-events at startup and on
+    /// CONFIG SET.
     pub fn sync_notify_classes(&mut self) {
         use crate::config::{
             NOTIFY_EXPIRED, NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, NOTIFY_KEY_MISS, NOTIFY_NEW,

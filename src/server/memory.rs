@@ -45,12 +45,12 @@ pub struct MemOverhead {
 }
 
 /// Redis 7.0's objectComputeSize (MEMORY USAGE): the value's size as Redis
-/// lays it out (robj 16, dict 56, dictEntry 24, quicklist 40 and node 32
+/// lays it out (robj 16, dict 56, dictEntry 24, quicklist and its nodes 40
 /// bytes, zskiplist 32, allocations in jemalloc's classes), sampling the
 /// first `samples` elements of a big collection as Redis does; so that
 /// MEMORY USAGE answers what redis-server answers for the same data.
 pub fn object_compute_size(v: &Value, samples: usize) -> usize {
-    use crate::alloc::{jemalloc_usable as zsize, sds_zmalloc_size as sds};
+    use crate::alloc::{jemalloc_usable as zsize, sds_grown_zmalloc_size, sds_zmalloc_size as sds};
     use crate::types::{list::Node, Hash, Set};
     const ROBJ: usize = 16;
     const DICT: usize = 56;
@@ -71,14 +71,7 @@ pub fn object_compute_size(v: &Value, samples: usize) -> usize {
         // grows by the same rule; a short one appended to in our inline
         // form counts as exact).
         Value::Raw(s) | Value::Str(s) if s.heap_size() > s.len() => {
-            let alloc = s.heap_size();
-            // sdsMakeRoomFor never uses the 1-byte header.
-            let hdr = match alloc {
-                0..=255 => 3,
-                256..=65535 => 5,
-                _ => 9,
-            };
-            zsize(hdr + alloc + 1) + ROBJ
+            sds_grown_zmalloc_size(s.heap_size()) + ROBJ
         }
         Value::Str(s) | Value::Raw(s) => sds(s.len()) + ROBJ,
         Value::List(l) => {

@@ -25,7 +25,7 @@ pub fn init(argv0: &str) {
         return;
     };
     // Fields after the parenthesised command name; arg_start is field 48.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+    let Some(rest) = stat.rfind(')').and_then(|i| stat.get(i + 2..)) else {
         return;
     };
     let f: Vec<usize> = rest
