@@ -14,6 +14,7 @@ pub mod hash;
 pub mod hll;
 pub mod list;
 mod list_nodes;
+mod member_index;
 pub mod set;
 pub mod skiplist;
 pub mod stream;

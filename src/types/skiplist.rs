@@ -198,8 +198,9 @@ impl SkipList {
         }
     }
 
-    /// Inserts a member that is not present (zslInsert).
-    pub fn insert(&mut self, score: f64, ele: &[u8]) {
+    /// Inserts a member that is not present (zslInsert); returns its node,
+    /// whose index stays the same until the member is deleted.
+    pub fn insert(&mut self, score: f64, ele: &[u8]) -> u32 {
         let mut update = [HEADER; MAX_LEVEL];
         let mut rank = [0u32; MAX_LEVEL];
         let mut x = HEADER;
@@ -215,7 +216,7 @@ impl SkipList {
             }
             update[i] = x;
         }
-        self.insert_at(&mut update, &mut rank, score, Sds::new(ele));
+        self.insert_at(&mut update, &mut rank, score, Sds::new(ele))
     }
 
     /// Links a new node after `update[i]` at every level; `rank[i]` is the
@@ -226,7 +227,7 @@ impl SkipList {
         rank: &mut [u32; MAX_LEVEL],
         score: f64,
         ele: Sds,
-    ) {
+    ) -> u32 {
         let lvl = random_level();
         if lvl > self.level {
             for i in self.level..lvl {
@@ -260,6 +261,7 @@ impl SkipList {
             self.tail = x;
         }
         self.length += 1;
+        x
     }
 
     /// Moves a present member from score `old` to `new` (zslUpdateScore).
@@ -320,7 +322,10 @@ impl SkipList {
         }
         let ele = std::mem::take(&mut self.nodes[x as usize].ele);
         self.release(x);
-        self.insert_at(&mut upd_new, &mut rank_new, new, ele);
+        // The free list hands x straight back: a member keeps its node
+        // (the member index and SCAN cursors rely on it).
+        let moved = self.insert_at(&mut upd_new, &mut rank_new, new, ele);
+        debug_assert_eq!(moved, x);
     }
 
     /// Unlinks node x given its predecessors at every level (zslDeleteNode).
@@ -333,6 +338,8 @@ impl SkipList {
     fn release(&mut self, x: u32) {
         let n = &mut self.nodes[x as usize];
         n.ele = Sds::empty();
+        // No member's score is NaN: it marks a free node for `node`.
+        n.score = f64::NAN;
         if n.tall != NIL {
             self.free_tall.push(n.tall);
             n.tall = NIL;
@@ -466,12 +473,12 @@ impl SkipList {
     }
 
     /// Removes the elements of 0-based ranks start..end (exclusive), calling
-    /// `removed` for each (zslDeleteRangeByRank).
+    /// `removed` with each one's member and node (zslDeleteRangeByRank).
     pub fn delete_range_by_rank(
         &mut self,
         start: usize,
         end: usize,
-        mut removed: impl FnMut(&[u8]),
+        mut removed: impl FnMut(&[u8], u32),
     ) -> usize {
         let mut update = [HEADER; MAX_LEVEL];
         let mut x = HEADER;
@@ -493,13 +500,26 @@ impl SkipList {
         let mut x = self.fwd(x, 0);
         while x != NIL && traversed < end {
             let next = self.fwd(x, 0);
-            removed(self.nodes[x as usize].ele.as_bytes());
+            removed(self.nodes[x as usize].ele.as_bytes(), x);
             self.delete_node(x, &update);
             n += 1;
             traversed += 1;
             x = next;
         }
         n
+    }
+
+    /// Member and score of node `n`; None for the header, a free node or
+    /// an index past the arena (SCAN walks the arena by index).
+    #[inline]
+    pub fn node(&self, n: usize) -> Option<(&[u8], f64)> {
+        let node = self.nodes.get(n).filter(|_| n != HEADER as usize)?;
+        (!node.score.is_nan()).then(|| (node.ele.as_bytes(), node.score))
+    }
+
+    /// Nodes in the arena, free ones and the header included.
+    pub fn arena_len(&self) -> usize {
+        self.nodes.len()
     }
 
     pub fn mem_usage(&self) -> usize {
@@ -567,7 +587,7 @@ mod tests {
             .map(|x| x.0.to_vec())
             .collect();
         assert_eq!(back.len(), model.len());
-        let n = sl.delete_range_by_rank(3, 10, |_| {});
+        let n = sl.delete_range_by_rank(3, 10, |_, _| {});
         assert_eq!(n, 7);
         model.drain(3..10);
         let got: Vec<(f64, Vec<u8>)> = sl.iter().map(|(e, s)| (s, e.to_vec())).collect();

@@ -6,12 +6,12 @@
 //! reverse ranks onto them. Range queries are expressed as rank intervals
 //! `start..end` so that both encodings answer them the same way.
 
+use super::member_index::MemberIndex;
 use super::skiplist::SkipList;
 use super::Limits;
-use crate::dict::Dict;
+use crate::dict::hash_bytes;
 use crate::encoding::listpack::{Listpack, LpValue, MAX_SAFETY_SIZE};
 use crate::encoding::numbers::{d2string, string2d};
-use crate::sds::Sds;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -77,10 +77,53 @@ impl LexRange {
     }
 }
 
-#[derive(Clone)]
+/// A skiplist-encoded set: the skiplist's nodes hold member and score;
+/// the index finds a member's node (Redis's dict of member -> score).
+#[derive(Clone, Default)]
 struct Sl {
-    dict: Dict<f64>,
+    index: MemberIndex,
     zsl: SkipList,
+}
+
+/// The index's hash of a member.
+#[inline]
+fn member_hash(member: &[u8]) -> u32 {
+    hash_bytes(member) as u32
+}
+
+impl Sl {
+    /// The node holding `member` (hash `h`).
+    #[inline]
+    fn find(&self, h: u32, member: &[u8]) -> Option<u32> {
+        let zsl = &self.zsl;
+        self.index.find(h, |n| {
+            zsl.node(n as usize).is_some_and(|(m, _)| m == member)
+        })
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        let n = self.find(member_hash(member), member)?;
+        self.zsl.node(n as usize).map(|(_, s)| s)
+    }
+
+    /// Adds a member known to be absent (hash `h`).
+    fn insert_new(&mut self, h: u32, member: &[u8], score: f64) {
+        let n = self.zsl.insert(score, member);
+        self.index.insert(h, n);
+        debug_assert_eq!(self.index.len(), self.zsl.len());
+    }
+
+    /// Removes a member; returns its score when it was there.
+    fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        let zsl = &self.zsl;
+        let n = self.index.remove(member_hash(member), |n| {
+            zsl.node(n as usize).is_some_and(|(m, _)| m == member)
+        })?;
+        let score = zsl.node(n as usize)?.1;
+        self.zsl.delete(score, member);
+        debug_assert_eq!(self.index.len(), self.zsl.len());
+        Some(score)
+    }
 }
 
 #[derive(Clone)]
@@ -101,18 +144,20 @@ impl Default for ZSet {
 }
 
 impl ZSet {
-    /// Buckets of a skiplist zset's dict (None: listpack).
+    /// Buckets Redis's dict would have for a skiplist zset of this size
+    /// (None: listpack), for MEMORY USAGE's estimate: a dict doubles when
+    /// full, so it is the power of two at or above the length (at least 4).
     pub fn dict_buckets(&self) -> Option<usize> {
         match &self.repr {
-            Repr::Sl(sl) => Some(sl.dict.buckets()),
+            Repr::Sl(sl) => Some(sl.zsl.len().next_power_of_two().max(4)),
             Repr::Lp(_) => None,
         }
     }
 
-    /// DEBUG HTSTATS-KEY text of a skiplist zset's dict (None: listpack).
+    /// DEBUG HTSTATS-KEY text of a skiplist zset's index (None: listpack).
     pub fn dict_stats(&self) -> Option<String> {
         match &self.repr {
-            Repr::Sl(sl) => Some(sl.dict.stats()),
+            Repr::Sl(sl) => Some(sl.index.stats()),
             Repr::Lp(_) => None,
         }
     }
@@ -184,10 +229,7 @@ impl ZSet {
     /// An empty skiplist-encoded set (ZUNIONSTORE builds into one).
     pub fn new_skiplist() -> ZSet {
         ZSet {
-            repr: Repr::Sl(Box::new(Sl {
-                dict: Dict::new(),
-                zsl: SkipList::new(),
-            })),
+            repr: Repr::Sl(Box::default()),
         }
     }
 
@@ -213,14 +255,7 @@ impl ZSet {
     pub fn mem_usage(&self) -> usize {
         match &self.repr {
             Repr::Lp(lp) => lp.bytes_len(),
-            Repr::Sl(s) => {
-                s.zsl.mem_usage()
-                    + s.dict.buckets() * 8
-                    + s.dict
-                        .iter()
-                        .map(|(k, _)| 32 + k.heap_size())
-                        .sum::<usize>()
-            }
+            Repr::Sl(s) => s.zsl.mem_usage() + s.index.heap_bytes(),
         }
     }
 
@@ -270,18 +305,15 @@ impl ZSet {
             }
         }
         if let Repr::Sl(s) = &mut self.repr {
-            match s.dict.get_mut(member) {
-                Some(cur) => {
-                    if *cur != score {
-                        let old = *cur;
-                        *cur = score;
+            let h = member_hash(member);
+            match s.find(h, member) {
+                Some(n) => {
+                    let old = s.zsl.node(n as usize).map_or(score, |(_, sc)| sc);
+                    if old != score {
                         s.zsl.update_score(old, member, score);
                     }
                 }
-                None => {
-                    s.dict.insert_new(Sds::new(member), score);
-                    s.zsl.insert(score, member);
-                }
+                None => s.insert_new(h, member, score),
             }
         }
     }
@@ -311,13 +343,9 @@ impl ZSet {
     /// Forces the skiplist encoding (SORT does this to its input, as Redis).
     pub fn convert_to_skiplist(&mut self) {
         if let Repr::Lp(lp) = &self.repr {
-            let mut s = Sl {
-                dict: Dict::new(),
-                zsl: SkipList::new(),
-            };
+            let mut s = Sl::default();
             for (m, sc) in Self::lp_pairs(lp, 0, false, lp.len() / 2) {
-                s.dict.insert_new(Sds::new(&m), sc);
-                s.zsl.insert(sc, &m);
+                s.insert_new(member_hash(&m), &m, sc);
             }
             self.repr = Repr::Sl(Box::new(s));
         }
@@ -349,7 +377,7 @@ impl ZSet {
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
             Repr::Lp(lp) => Self::lp_find(lp, member).map(|x| x.1),
-            Repr::Sl(s) => s.dict.get(member).copied(),
+            Repr::Sl(s) => s.score(member),
         }
     }
 
@@ -363,14 +391,7 @@ impl ZSet {
                 }
                 None => false,
             },
-            Repr::Sl(s) => match s.dict.remove(member) {
-                Some((_, score)) => {
-                    s.zsl.delete(score, member);
-                    s.dict.shrink_if_needed();
-                    true
-                }
-                None => false,
-            },
+            Repr::Sl(s) => s.remove(member).is_some(),
         }
     }
 
@@ -379,7 +400,7 @@ impl ZSet {
         match &self.repr {
             Repr::Lp(lp) => Self::lp_find(lp, member).map(|x| x.0),
             Repr::Sl(s) => {
-                let score = *s.dict.get(member)?;
+                let score = s.score(member)?;
                 s.zsl.rank(score, member)
             }
         }
@@ -448,22 +469,31 @@ impl ZSet {
                 end - start
             }
             Repr::Sl(s) => {
-                let dict = &mut s.dict;
-                let n = s.zsl.delete_range_by_rank(start, end, |m| {
-                    dict.remove(m);
-                });
-                dict.shrink_if_needed();
-                n
+                let index = &mut s.index;
+                s.zsl.delete_range_by_rank(start, end, |m, node| {
+                    index.remove(member_hash(m), |n| n == node);
+                })
             }
         }
     }
 
-    /// One SCAN step over a skiplist set's dict (None for a listpack,
-    /// which is returned whole): calls `f` per member, returns the cursor.
+    /// One SCAN step over a skiplist set (None for a listpack, which is
+    /// returned whole): visits one node of the arena, the cursor being the
+    /// next node's index (0: done). A member keeps its node for its whole
+    /// life, score updates included, so a full scan returns every member
+    /// present throughout, once, as Redis's dict scan does.
     pub fn scan_dict(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> Option<u64> {
         match &self.repr {
             Repr::Lp(_) => None,
-            Repr::Sl(s) => Some(s.dict.scan(cursor, |k, v| f(k.as_bytes(), *v))),
+            Repr::Sl(s) => {
+                let len = s.zsl.arena_len();
+                // Node 0 is the header.
+                let at = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
+                if let Some((m, sc)) = s.zsl.node(at) {
+                    f(m, sc);
+                }
+                Some(if at + 1 >= len { 0 } else { at as u64 + 1 })
+            }
         }
     }
 

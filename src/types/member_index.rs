@@ -1,0 +1,344 @@
+//! `MemberIndex`: the member -> node half of a skiplist-encoded sorted set.
+//!
+//! Redis keeps a dict of member -> score beside the skiplist: a 24-byte
+//! entry per member (plus its bucket) pointing at the skiplist's sds. Our
+//! skiplist already holds member and score in an arena of nodes addressed by
+//! u32, so the index is only an open-addressed table of 8-byte slots, each
+//! 32 bits of the member's hash and the node's index: 11-21 bytes a member
+//! instead of a 48-byte chunk and a bucket, and no allocation per insert.
+//!
+//! Linear probing, at most 3/4 full, deletion by backward shift (no
+//! tombstones in the live table). Resizing is incremental, as Redis's
+//! rehash: the old table drains into the new one a few slots per write, and
+//! lookups try the new table, then the old one, so no single command pays
+//! for moving a big set's whole index. Moved and deleted slots of the old
+//! table become tombstones, which keeps its probe chains intact.
+//!
+//! The member bytes live in the skiplist: callers pass `eq`, which tells
+//! whether the node at an index holds the member looked for.
+
+/// A free slot.
+const EMPTY: u64 = u64::MAX;
+/// A slot of the draining table whose entry moved or was deleted.
+const TOMB: u64 = u64::MAX - 1;
+/// Smallest table.
+const MIN_SLOTS: usize = 8;
+/// Old-table slots moved per write while resizing (Redis moves one bucket
+/// per step, visiting up to ten empty ones).
+const DRAIN_STEP: usize = 16;
+
+#[derive(Clone)]
+struct Table {
+    slots: Box<[u64]>,
+    used: usize,
+}
+
+impl Table {
+    fn with_slots(n: usize) -> Table {
+        Table {
+            slots: vec![EMPTY; n].into_boxed_slice(),
+            used: 0,
+        }
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Slot position and node of the entry `eq` accepts.
+    #[inline]
+    fn find(&self, h: u32, eq: &impl Fn(u32) -> bool) -> Option<(usize, u32)> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return None;
+            }
+            if s != TOMB && (s >> 32) as u32 == h && eq(s as u32) {
+                return Some((i, s as u32));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Places an entry known to be absent (the table has room).
+    #[inline]
+    fn place(&mut self, slot: u64) {
+        let mask = self.mask();
+        let mut i = (slot >> 32) as usize & mask;
+        while self.slots[i] != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+        self.used += 1;
+    }
+
+    /// Empties slot `i`, shifting back the entries after it whose probe
+    /// chain passed through it.
+    fn remove_at(&mut self, mut i: usize) {
+        let mask = self.mask();
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.slots[j];
+            if s == EMPTY {
+                break;
+            }
+            let home = (s >> 32) as usize & mask;
+            // The entry at j may move to i unless its home lies cyclically
+            // in (i, j].
+            let stays = if i <= j {
+                i < home && home <= j
+            } else {
+                i < home || home <= j
+            };
+            if !stays {
+                self.slots[i] = s;
+                i = j;
+            }
+        }
+        self.slots[i] = EMPTY;
+        self.used -= 1;
+    }
+}
+
+#[derive(Clone)]
+pub struct MemberIndex {
+    main: Table,
+    /// The table draining into `main` and its next slot to move.
+    old: Option<(Table, usize)>,
+}
+
+impl Default for MemberIndex {
+    fn default() -> Self {
+        MemberIndex::new()
+    }
+}
+
+#[inline]
+fn slot(h: u32, node: u32) -> u64 {
+    (h as u64) << 32 | node as u64
+}
+
+impl MemberIndex {
+    pub fn new() -> MemberIndex {
+        MemberIndex {
+            main: Table::with_slots(0),
+            old: None,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.main.used + self.old.as_ref().map_or(0, |(t, _)| t.used)
+    }
+
+    /// Slots of the live table (and of the draining one).
+    pub fn slots(&self) -> (usize, usize) {
+        (
+            self.main.slots.len(),
+            self.old.as_ref().map_or(0, |(t, _)| t.slots.len()),
+        )
+    }
+
+    /// Bytes held by the tables.
+    pub fn heap_bytes(&self) -> usize {
+        let (a, b) = self.slots();
+        (a + b) * 8
+    }
+
+    /// The node whose member `eq` accepts.
+    #[inline]
+    pub fn find(&self, h: u32, eq: impl Fn(u32) -> bool) -> Option<u32> {
+        if let Some((_, n)) = self.main.find(h, &eq) {
+            return Some(n);
+        }
+        let (old, _) = self.old.as_ref()?;
+        old.find(h, &eq).map(|(_, n)| n)
+    }
+
+    /// Records a member that is not present (the caller looked it up).
+    pub fn insert(&mut self, h: u32, node: u32) {
+        debug_assert!(node < u32::MAX - 1);
+        self.drain(DRAIN_STEP);
+        if (self.main.used + 1) * 4 > self.main.slots.len() * 3 {
+            // Full while still draining (only after many inserts in a row
+            // into a shrunk table): finish the move first.
+            self.drain(usize::MAX);
+            let want = (self.main.slots.len() * 2).max(MIN_SLOTS);
+            self.resize(want);
+        }
+        self.main.place(slot(h, node));
+    }
+
+    /// Forgets the member `eq` accepts; returns its node.
+    pub fn remove(&mut self, h: u32, eq: impl Fn(u32) -> bool) -> Option<u32> {
+        self.drain(DRAIN_STEP);
+        let found = if let Some((i, n)) = self.main.find(h, &eq) {
+            self.main.remove_at(i);
+            Some(n)
+        } else if let Some((old, _)) = self.old.as_mut() {
+            old.find(h, &eq).map(|(i, n)| {
+                old.slots[i] = TOMB;
+                old.used -= 1;
+                n
+            })
+        } else {
+            None
+        };
+        if found.is_some() {
+            self.shrink_if_sparse();
+        }
+        found
+    }
+
+    /// Starts moving to a smaller table when fewer than 1 slot in 8 is used
+    /// (Redis shrinks a sorted set's dict below 10% fill).
+    fn shrink_if_sparse(&mut self) {
+        let n = self.main.slots.len();
+        if self.old.is_some() || n <= MIN_SLOTS || self.main.used * 8 >= n {
+            return;
+        }
+        let want = (self.main.used * 2).next_power_of_two().max(MIN_SLOTS);
+        if want < n {
+            self.resize(want);
+        }
+    }
+
+    /// Makes a table of `n` slots the live one; the current one drains
+    /// into it.
+    fn resize(&mut self, n: usize) {
+        debug_assert!(self.old.is_none());
+        let prev = std::mem::replace(&mut self.main, Table::with_slots(n));
+        if prev.used > 0 {
+            self.old = Some((prev, 0));
+        }
+    }
+
+    /// Moves up to `max` slots of the draining table.
+    fn drain(&mut self, max: usize) {
+        let Some((old, pos)) = self.old.as_mut() else {
+            return;
+        };
+        let end = old.slots.len().min(pos.saturating_add(max));
+        while *pos < end {
+            let s = old.slots[*pos];
+            if s != EMPTY && s != TOMB {
+                old.slots[*pos] = TOMB;
+                old.used -= 1;
+                self.main.place(s);
+            }
+            *pos += 1;
+        }
+        if *pos == old.slots.len() || old.used == 0 {
+            self.old = None;
+        }
+    }
+
+    /// DEBUG HTSTATS-KEY text, in the shape of Redis's dict stats.
+    pub fn stats(&self) -> String {
+        let mut s = String::new();
+        let tables = [Some(&self.main), self.old.as_ref().map(|(t, _)| t)];
+        for (i, t) in tables.into_iter().enumerate() {
+            let Some(t) = t else { continue };
+            let name = if i == 0 {
+                "main hash table"
+            } else {
+                "rehashing source"
+            };
+            if t.used == 0 {
+                s.push_str(&format!(
+                    "Hash table {i} stats ({name}):\nNo stats available for empty dictionaries\n"
+                ));
+                continue;
+            }
+            s.push_str(&format!(
+                "Hash table {i} stats ({name}):\n table size: {}\n number of elements: {}\n \
+                 open addressing, linear probing\n",
+                t.slots.len(),
+                t.used
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Members are u64s stored in a Vec (the "arena"); the hash is chosen
+    /// badly on purpose so that chains are long and cross the table end.
+    fn h(m: u64) -> u32 {
+        (m % 13) as u32 ^ 0xFFFF_FFF0
+    }
+
+    #[test]
+    fn grows_shrinks_and_finds_every_member_meanwhile() {
+        let mut idx = MemberIndex::new();
+        let mut arena: Vec<Option<u64>> = Vec::new();
+        let mut present = std::collections::HashMap::new();
+        let mut x: u64 = 7;
+        for round in 0..20_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = x % 3000;
+            let grow = (round / 5000) % 2 == 0;
+            let eq = |n: u32| arena[n as usize] == Some(m);
+            let hit = idx.find(h(m), eq);
+            assert_eq!(hit.is_some(), present.contains_key(&m), "member {m}");
+            if let Some(n) = hit {
+                assert_eq!(present[&m], n);
+            }
+            if grow || x % 4 == 0 {
+                if hit.is_none() {
+                    arena.push(Some(m));
+                    let n = (arena.len() - 1) as u32;
+                    idx.insert(h(m), n);
+                    present.insert(m, n);
+                }
+            } else if let Some(n) = hit {
+                let arena_ref = &arena;
+                assert_eq!(
+                    idx.remove(h(m), |k| arena_ref[k as usize] == Some(m)),
+                    Some(n)
+                );
+                arena[n as usize] = None;
+                present.remove(&m);
+            }
+            assert_eq!(idx.len(), present.len());
+        }
+        for (&m, &n) in &present {
+            assert_eq!(idx.find(h(m), |k| arena[k as usize] == Some(m)), Some(n));
+        }
+    }
+
+    #[test]
+    fn shrinks_when_emptied() {
+        let mut idx = MemberIndex::new();
+        for n in 0..1000u32 {
+            idx.insert(n.wrapping_mul(2_654_435_761), n);
+        }
+        assert!(idx.slots().0 >= 1024);
+        for n in 0..995u32 {
+            let hh = n.wrapping_mul(2_654_435_761);
+            assert_eq!(idx.remove(hh, |k| k == n), Some(n));
+        }
+        for n in 995..1000u32 {
+            let hh = n.wrapping_mul(2_654_435_761);
+            assert_eq!(idx.find(hh, |k| k == n), Some(n));
+        }
+        // Drained on the next writes.
+        for n in 995..1000u32 {
+            let hh = n.wrapping_mul(2_654_435_761);
+            idx.remove(hh, |k| k == n);
+            idx.insert(hh, n);
+        }
+        assert!(idx.slots().0 <= 64, "{:?}", idx.slots());
+    }
+}
