@@ -295,7 +295,7 @@ mod tests {
             if let Some(n) = hit {
                 assert_eq!(present[&m], n);
             }
-            if grow || x % 4 == 0 {
+            if grow || x.is_multiple_of(4) {
                 if hit.is_none() {
                     arena.push(Some(m));
                     let n = (arena.len() - 1) as u32;
