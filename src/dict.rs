@@ -30,6 +30,33 @@ pub fn hash_bytes(key: &[u8]) -> u64 {
     HASH_KEYS.get_or_init(RandomState::new).hash_one(key)
 }
 
+/// One step of Redis's dictScan cursor over a table of `mask + 1` buckets,
+/// or over two while resizing (`small` the smaller table's mask, `large`
+/// the bigger one's): calls `emit(in_large, bucket)` for the buckets the
+/// cursor covers and returns the next cursor (0: done). The reverse-binary
+/// increment is what makes a full scan return every element present
+/// throughout, whatever resizes happen between calls.
+pub fn scan_step(
+    mut v: u64,
+    small: u64,
+    large: Option<u64>,
+    mut emit: impl FnMut(bool, u64),
+) -> u64 {
+    emit(false, v & small);
+    let Some(large) = large else {
+        v |= !small;
+        return v.reverse_bits().wrapping_add(1).reverse_bits();
+    };
+    loop {
+        emit(true, v & large);
+        v |= !large;
+        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        if v & (small ^ large) == 0 {
+            return v;
+        }
+    }
+}
+
 pub struct Node<V> {
     next: Option<Box<Node<V>>>,
     pub key: Sds,
@@ -446,7 +473,6 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return 0;
         }
-        let mut v = cursor;
         let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&Sds, &V)| {
             let mut cur = t.buckets[idx as usize].as_deref();
             while let Some(n) = cur {
@@ -456,29 +482,16 @@ impl<V> Dict<V> {
         };
         if !self.is_rehashing() {
             let t0 = &self.ht[0];
-            let m0 = t0.mask();
-            emit(t0, v & m0, &mut f);
-            v |= !m0;
-            v = v.reverse_bits().wrapping_add(1).reverse_bits();
-        } else {
-            let (small, large) = if self.ht[0].buckets.len() <= self.ht[1].buckets.len() {
-                (&self.ht[0], &self.ht[1])
-            } else {
-                (&self.ht[1], &self.ht[0])
-            };
-            let m0 = small.mask();
-            let m1 = large.mask();
-            emit(small, v & m0, &mut f);
-            loop {
-                emit(large, v & m1, &mut f);
-                v |= !m1;
-                v = v.reverse_bits().wrapping_add(1).reverse_bits();
-                if v & (m0 ^ m1) == 0 {
-                    break;
-                }
-            }
+            return scan_step(cursor, t0.mask(), None, |_, b| emit(t0, b, &mut f));
         }
-        v
+        let (small, large) = if self.ht[0].buckets.len() <= self.ht[1].buckets.len() {
+            (&self.ht[0], &self.ht[1])
+        } else {
+            (&self.ht[1], &self.ht[0])
+        };
+        scan_step(cursor, small.mask(), Some(large.mask()), |big, b| {
+            emit(if big { large } else { small }, b, &mut f)
+        })
     }
 
     /// A random element, roughly uniform (random bucket, then random chain

@@ -273,3 +273,77 @@ fn pending_lazy_frees_go_before_evicting_live_keys() {
         Some("0")
     );
 }
+
+/// A big sorted set shrunk to a twentieth gives its memory back: the
+/// skiplist's node arena is renumbered once three quarters of it is free
+/// (Redis frees each node as it goes).
+fn shrunk_sorted_set_gives_memory_back(s: &Server) {
+    let mut c = s.conn();
+    let base = used_memory(&mut c);
+    for batch in 0..200 {
+        let mut args: Vec<String> = vec!["ZADD".into(), "z".into()];
+        for i in 0..1000 {
+            let n = batch * 1000 + i;
+            args.push(n.to_string());
+            args.push(format!("member:{n}"));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(c.cmd_int(&refs), 1000, "{}", s.name);
+    }
+    let full = used_memory(&mut c) - base;
+    // Popped one by one from both ends, then a range: every way a member
+    // leaves.
+    for _ in 0..500 {
+        c.cmd(&["ZPOPMIN", "z"]);
+        c.cmd(&["ZPOPMAX", "z"]);
+    }
+    c.cmd(&["ZREMRANGEBYRANK", "z", "0", "149999"]);
+    for n in (160_000..199_000).step_by(2) {
+        c.cmd(&["ZREM", "z", &format!("member:{n}")]);
+    }
+    let left = c.cmd_int(&["ZCARD", "z"]);
+    assert!((20_000..30_000).contains(&left), "{}: {left}", s.name);
+    let now = used_memory(&mut c) - base;
+    assert!(
+        now * 4 < full,
+        "{}: {now} of {full} bytes kept for {left} of 200000 members",
+        s.name
+    );
+    // Scores, ranks and a full ZSCAN still agree.
+    assert_eq!(
+        c.cmd(&["ZSCORE", "z", "member:199001"]),
+        b"$6\r\n199001\r\n",
+        "{}",
+        s.name
+    );
+    assert_eq!(
+        c.cmd_int(&["ZRANK", "z", "member:159999"]),
+        9_499,
+        "{}",
+        s.name
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let r = c.cmd(&["ZSCAN", "z", &cursor, "COUNT", "500"]);
+        let text = String::from_utf8(r).expect("utf8");
+        let lines: Vec<&str> = text.split("\r\n").collect();
+        cursor = lines[2].to_string();
+        seen.extend(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("member:"))
+                .map(|l| l.to_string()),
+        );
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(seen.len() as i64, left, "{}: ZSCAN", s.name);
+}
+
+#[test]
+fn a_shrunk_sorted_set_gives_memory_back() {
+    shrunk_sorted_set_gives_memory_back(&Server::start(&[]));
+    shrunk_sorted_set_gives_memory_back(&RedisServer::start(&[]));
+}

@@ -17,10 +17,16 @@
 //! The member bytes live in the skiplist: callers pass `eq`, which tells
 //! whether the node at an index holds the member looked for.
 
-/// A free slot.
-const EMPTY: u64 = u64::MAX;
-/// A slot of the draining table whose entry moved or was deleted.
-const TOMB: u64 = u64::MAX - 1;
+use crate::dict::scan_step;
+
+/// A free slot: zero, so that a new table is a zeroed allocation whose
+/// pages the kernel maps lazily (filling 16 MB of a doubled big index by
+/// hand stalled the command that grew it). No entry is zero: node 0 is
+/// the skiplist's header, never indexed.
+const EMPTY: u64 = 0;
+/// A slot of the draining table whose entry moved or was deleted (node
+/// u32::MAX is NIL, never indexed).
+const TOMB: u64 = u64::MAX;
 /// Smallest table.
 const MIN_SLOTS: usize = 8;
 /// Old-table slots moved per write while resizing (Redis moves one bucket
@@ -63,6 +69,26 @@ impl Table {
                 return Some((i, s as u32));
             }
             i = (i + 1) & mask;
+        }
+    }
+
+    /// Calls `f` with the node of every entry whose home slot is `home`:
+    /// they sit between it and the next free slot.
+    fn each_home(&self, home: usize, f: &mut impl FnMut(u32)) {
+        let mask = self.mask();
+        let mut i = home;
+        loop {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return;
+            }
+            if s != TOMB && (s >> 32) as usize & mask == home {
+                f(s as u32);
+            }
+            i = (i + 1) & mask;
+            if i == home {
+                return;
+            }
         }
     }
 
@@ -163,7 +189,7 @@ impl MemberIndex {
 
     /// Records a member that is not present (the caller looked it up).
     pub fn insert(&mut self, h: u32, node: u32) {
-        debug_assert!(node < u32::MAX - 1);
+        debug_assert!(node != 0 && node != u32::MAX);
         self.drain(DRAIN_STEP);
         if (self.main.used + 1) * 4 > self.main.slots.len() * 3 {
             // Full while still draining (only after many inserts in a row
@@ -239,6 +265,50 @@ impl MemberIndex {
         }
     }
 
+    /// Renumbers every entry's node (the skiplist renumbered its arena)
+    /// into a table of the right size, any resize in progress finished:
+    /// one pass over the slots, the stored hashes placing the entries.
+    pub fn remap(&mut self, f: impl Fn(u32) -> u32) {
+        let len = self.len();
+        let mut fresh = Table::with_slots((len * 2).next_power_of_two().max(MIN_SLOTS));
+        let old = std::mem::replace(&mut self.main, Table::with_slots(0));
+        let tables = std::iter::once(old).chain(self.old.take().map(|(t, _)| t));
+        for t in tables {
+            for &s in t.slots.iter() {
+                if s != EMPTY && s != TOMB {
+                    fresh.place(slot((s >> 32) as u32, f(s as u32)));
+                }
+            }
+        }
+        self.main = fresh;
+    }
+
+    /// One SCAN step (Redis's dictScan over the entries grouped by home
+    /// slot, both tables while resizing): calls `f` with the nodes of the
+    /// entries the cursor covers, returns the next cursor (0: done).
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(u32)) -> u64 {
+        if self.len() == 0 {
+            return 0;
+        }
+        let main = &self.main;
+        let Some((old, _)) = self.old.as_ref() else {
+            return scan_step(cursor, main.mask() as u64, None, |_, b| {
+                main.each_home(b as usize, &mut f)
+            });
+        };
+        let (small, large) = if old.slots.len() <= main.slots.len() {
+            (old, main)
+        } else {
+            (main, old)
+        };
+        scan_step(
+            cursor,
+            small.mask() as u64,
+            Some(large.mask() as u64),
+            |big, b| (if big { large } else { small }).each_home(b as usize, &mut f),
+        )
+    }
+
     /// DEBUG HTSTATS-KEY text, in the shape of Redis's dict stats.
     pub fn stats(&self) -> String {
         let mut s = String::new();
@@ -280,7 +350,8 @@ mod tests {
     #[test]
     fn grows_shrinks_and_finds_every_member_meanwhile() {
         let mut idx = MemberIndex::new();
-        let mut arena: Vec<Option<u64>> = Vec::new();
+        // Node 0 is the header: never indexed.
+        let mut arena: Vec<Option<u64>> = vec![None];
         let mut present = std::collections::HashMap::new();
         let mut x: u64 = 7;
         for round in 0..20_000u64 {
@@ -319,22 +390,59 @@ mod tests {
     }
 
     #[test]
+    fn scan_returns_every_member_across_resizes() {
+        let mut idx = MemberIndex::new();
+        let hh = |n: u32| n.wrapping_mul(2_654_435_761);
+        for n in 1..=300u32 {
+            idx.insert(hh(n), n);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        let mut steps = 0;
+        loop {
+            cursor = idx.scan(cursor, |n| {
+                seen.insert(n);
+            });
+            steps += 1;
+            // Grow while scanning (members 300.. are new: may or may not
+            // be returned), then shrink by removing them again.
+            if steps == 20 {
+                for n in 301..2000u32 {
+                    idx.insert(hh(n), n);
+                }
+            }
+            if steps == 200 {
+                for n in 301..2000u32 {
+                    idx.remove(hh(n), |k| k == n);
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+            assert!(steps < 100_000);
+        }
+        for n in 1..=300u32 {
+            assert!(seen.contains(&n), "member {n} missed");
+        }
+    }
+
+    #[test]
     fn shrinks_when_emptied() {
         let mut idx = MemberIndex::new();
-        for n in 0..1000u32 {
+        for n in 1..=1000u32 {
             idx.insert(n.wrapping_mul(2_654_435_761), n);
         }
         assert!(idx.slots().0 >= 1024);
-        for n in 0..995u32 {
+        for n in 1..=995u32 {
             let hh = n.wrapping_mul(2_654_435_761);
             assert_eq!(idx.remove(hh, |k| k == n), Some(n));
         }
-        for n in 995..1000u32 {
+        for n in 996..=1000u32 {
             let hh = n.wrapping_mul(2_654_435_761);
             assert_eq!(idx.find(hh, |k| k == n), Some(n));
         }
         // Drained on the next writes.
-        for n in 995..1000u32 {
+        for n in 996..=1000u32 {
             let hh = n.wrapping_mul(2_654_435_761);
             idx.remove(hh, |k| k == n);
             idx.insert(hh, n);

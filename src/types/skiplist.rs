@@ -54,6 +54,25 @@ struct Node {
 
 const _: () = assert!(std::mem::size_of::<Node>() == 64);
 
+impl Node {
+    /// A free node: no member's score is NaN.
+    fn free() -> Node {
+        Node {
+            score: f64::NAN,
+            ele: Sds::empty(),
+            backward: NIL,
+            tall: NIL,
+            level: [NIL_LEVEL; INLINE_LEVELS],
+        }
+    }
+}
+
+/// Largest arena `renumber` runs on: its one pass reads at most 1Mi nodes
+/// (64 MB; measured 13 ms for 631,000 nodes on the 2-core machine), once
+/// per fourfold shrink. A bigger arena is kept (inserts reuse its free
+/// nodes, the end is trimmed) until the set is deleted.
+const RENUMBER_MAX: usize = 1 << 20;
+
 #[derive(Clone)]
 pub struct SkipList {
     nodes: Vec<Node>,
@@ -160,7 +179,7 @@ impl SkipList {
             tall,
             level: [NIL_LEVEL; INLINE_LEVELS],
         };
-        match self.free.pop() {
+        match self.take_free() {
             Some(i) => {
                 self.nodes[i as usize] = node;
                 i
@@ -170,6 +189,76 @@ impl SkipList {
                 (self.nodes.len() - 1) as u32
             }
         }
+    }
+
+    /// A free node from the free list. The list may hold stale entries
+    /// (nodes cut off the arena's end, or reused since): those are dropped.
+    fn take_free(&mut self) -> Option<u32> {
+        while let Some(i) = self.free.pop() {
+            if self.nodes.get(i as usize).is_some_and(|n| n.score.is_nan()) {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Cuts free nodes off the arena's end (after deletes).
+    pub fn trim(&mut self) {
+        while self.nodes.len() > 1 && self.nodes.last().is_some_and(|n| n.score.is_nan()) {
+            self.nodes.pop();
+        }
+        if self.free.len() > self.nodes.len() {
+            let len = self.nodes.len();
+            self.free.retain(|&i| (i as usize) < len);
+        }
+    }
+
+    /// Whether the arena is worth renumbering: more than 3 nodes in 4 are
+    /// free, and it is small enough (`RENUMBER_MAX`) for one pass.
+    pub fn sparse(&self) -> bool {
+        let len = self.nodes.len();
+        len > 64 && self.length * 4 < len && len <= RENUMBER_MAX
+    }
+
+    /// Gives a sparse arena's memory back: the live nodes move to a new
+    /// arena of their own size, in arena order (one sequential pass over
+    /// the old arena, no walk through the list's random order). Returns
+    /// the new number of each old node (NIL for the free ones), for the
+    /// member index. Run only once three quarters of the arena is free, so
+    /// it costs less than a third of a node copy per delete.
+    pub fn renumber(&mut self) -> Vec<u32> {
+        let mut map = vec![NIL; self.nodes.len()];
+        let mut fresh = Vec::with_capacity(self.length + 1 + self.length / 4);
+        for (i, n) in self.nodes.iter_mut().enumerate() {
+            if i == HEADER as usize || !n.score.is_nan() {
+                map[i] = fresh.len() as u32;
+                fresh.push(std::mem::replace(n, Node::free()));
+            }
+        }
+        let remap = |i: u32| map.get(i as usize).copied().unwrap_or(NIL);
+        // The side table of tall levels is rebuilt too, with only the live
+        // nodes' (the header's first, as it comes first).
+        let mut tall = Vec::with_capacity(self.tall.len() - self.free_tall.len());
+        for n in fresh.iter_mut() {
+            n.backward = remap(n.backward);
+            for l in n.level.iter_mut() {
+                l.forward = remap(l.forward);
+            }
+            if n.tall != NIL {
+                let mut levels = self.tall[n.tall as usize];
+                for l in levels.iter_mut() {
+                    l.forward = remap(l.forward);
+                }
+                n.tall = tall.len() as u32;
+                tall.push(levels);
+            }
+        }
+        self.tall = tall;
+        self.free_tall = Vec::new();
+        self.tail = remap(self.tail);
+        self.nodes = fresh;
+        self.free = Vec::new();
+        map
     }
 
     #[inline]
@@ -323,7 +412,7 @@ impl SkipList {
         let ele = std::mem::take(&mut self.nodes[x as usize].ele);
         self.release(x);
         // The free list hands x straight back: a member keeps its node
-        // (the member index and SCAN cursors rely on it).
+        // (the member index relies on it).
         let moved = self.insert_at(&mut upd_new, &mut rank_new, new, ele);
         debug_assert_eq!(moved, x);
     }
@@ -510,16 +599,22 @@ impl SkipList {
     }
 
     /// Member and score of node `n`; None for the header, a free node or
-    /// an index past the arena (SCAN walks the arena by index).
+    /// an index past the arena.
     #[inline]
     pub fn node(&self, n: usize) -> Option<(&[u8], f64)> {
         let node = self.nodes.get(n).filter(|_| n != HEADER as usize)?;
         (!node.score.is_nan()).then(|| (node.ele.as_bytes(), node.score))
     }
 
-    /// Nodes in the arena, free ones and the header included.
-    pub fn arena_len(&self) -> usize {
-        self.nodes.len()
+    #[cfg(test)]
+    pub fn debug_sizes(&self) -> String {
+        format!(
+            "nodes {}/{} free {} tall {}",
+            self.nodes.len(),
+            self.nodes.capacity(),
+            self.free.len(),
+            self.tall.capacity()
+        )
     }
 
     pub fn mem_usage(&self) -> usize {

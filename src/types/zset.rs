@@ -106,6 +106,16 @@ impl Sl {
         self.zsl.node(n as usize).map(|(_, s)| s)
     }
 
+    /// After deletes: trims the arena, and renumbers a sparse one (see
+    /// `SkipList::renumber`), the index following.
+    fn after_delete(&mut self) {
+        self.zsl.trim();
+        if self.zsl.sparse() {
+            let map = self.zsl.renumber();
+            self.index.remap(|n| map[n as usize]);
+        }
+    }
+
     /// Adds a member known to be absent (hash `h`).
     fn insert_new(&mut self, h: u32, member: &[u8], score: f64) {
         let n = self.zsl.insert(score, member);
@@ -122,6 +132,7 @@ impl Sl {
         let score = zsl.node(n as usize)?.1;
         self.zsl.delete(score, member);
         debug_assert_eq!(self.index.len(), self.zsl.len());
+        self.after_delete();
         Some(score)
     }
 }
@@ -470,30 +481,26 @@ impl ZSet {
             }
             Repr::Sl(s) => {
                 let index = &mut s.index;
-                s.zsl.delete_range_by_rank(start, end, |m, node| {
+                let n = s.zsl.delete_range_by_rank(start, end, |m, node| {
                     index.remove(member_hash(m), |n| n == node);
-                })
+                });
+                s.after_delete();
+                n
             }
         }
     }
 
     /// One SCAN step over a skiplist set (None for a listpack, which is
-    /// returned whole): visits one node of the arena, the cursor being the
-    /// next node's index (0: done). A member keeps its node for its whole
-    /// life, score updates included, so a full scan returns every member
-    /// present throughout, once, as Redis's dict scan does.
+    /// returned whole): Redis's dict scan over the member index, calling
+    /// `f` per member; returns the cursor.
     pub fn scan_dict(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> Option<u64> {
         match &self.repr {
             Repr::Lp(_) => None,
-            Repr::Sl(s) => {
-                let len = s.zsl.arena_len();
-                // Node 0 is the header.
-                let at = usize::try_from(cursor).unwrap_or(usize::MAX).max(1);
-                if let Some((m, sc)) = s.zsl.node(at) {
-                    f(m, sc);
+            Repr::Sl(s) => Some(s.index.scan(cursor, |n| {
+                if let Some((m, sc)) = s.zsl.node(n as usize) {
+                    f(m, sc)
                 }
-                Some(if at + 1 >= len { 0 } else { at as u64 + 1 })
-            }
+            })),
         }
     }
 
@@ -607,6 +614,62 @@ mod tests {
             assert_eq!(z.len(), 101 - want);
             assert!(z.remove(b"m0") || z.score(b"m0").is_none());
         }
+    }
+
+    #[test]
+    fn skiplist_gives_memory_back_after_deletions() {
+        let l = lim(0);
+        let mut z = ZSet::new();
+        for i in 0..20_000i64 {
+            z.insert(format!("m{i}").as_bytes(), (i % 1000) as f64, &l);
+        }
+        let full = z.mem_usage();
+        // Delete most members one by one (every 7th stays), then a range.
+        for i in 0..20_000i64 {
+            if i % 7 != 0 {
+                assert!(z.remove(format!("m{i}").as_bytes()));
+            }
+        }
+        assert_eq!(z.remove_ranks(0, 1000), 1000);
+        let left = z.len();
+        assert_eq!(left, 20_000 / 7 + 1 - 1000);
+        // Score changes and lookups still agree with the order.
+        for i in (0..20_000i64).step_by(49) {
+            let m = format!("m{i}");
+            if z.score(m.as_bytes()).is_some() {
+                z.insert(m.as_bytes(), -(i as f64), &l);
+            }
+        }
+        let all: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert_eq!(all.len(), left);
+        for (r, (m, s)) in all.iter().enumerate() {
+            assert_eq!(z.score(m), Some(*s));
+            assert_eq!(z.rank(m), Some(r));
+        }
+        for w in all.windows(2) {
+            assert!(w[0].1 < w[1].1 || (w[0].1 == w[1].1 && w[0].0 < w[1].0));
+        }
+        // A full SCAN returns every member once.
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = z
+                .scan_dict(cursor, |m, _| assert!(seen.insert(m.to_vec())))
+                .expect("skiplist");
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), left);
+        assert!(
+            z.mem_usage() * 3 < full,
+            "{} of {full} bytes kept: {}",
+            z.mem_usage(),
+            match &z.repr {
+                Repr::Sl(s) => format!("{:?} {}", s.index.slots(), s.zsl.debug_sizes()),
+                _ => String::new(),
+            }
+        );
     }
 
     #[test]
