@@ -79,8 +79,27 @@ impl<V> Table<V> {
         }
     }
 
+    /// A table of `size` empty buckets, from a zeroed allocation: a big
+    /// table's pages are then mapped by the kernel as the rehash reaches
+    /// them, as Redis's zcalloc'd tables, instead of all being written by
+    /// the one command that grows the dict (26 ms for a SET doubling a
+    /// 4,194,304-key keyspace, when the buckets were written one by one).
     fn with_size(size: usize) -> Self {
-        let buckets = std::iter::repeat_with(|| None).take(size).collect();
+        if size == 0 {
+            return Table::empty();
+        }
+        let layout = std::alloc::Layout::array::<Option<Box<Node<V>>>>(size)
+            .unwrap_or_else(|_| panic!("dict table of {size} buckets"));
+        // SAFETY: `Option<Box<T>>` is guaranteed to be a nullable pointer
+        // with None as null, so zeroed memory is `size` valid Nones; the
+        // layout is the one `Box<[_]>` frees the slice with.
+        let buckets = unsafe {
+            let p = std::alloc::alloc_zeroed(layout).cast::<Option<Box<Node<V>>>>();
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, size))
+        };
         Table { buckets, used: 0 }
     }
 
