@@ -275,7 +275,7 @@ fn pending_lazy_frees_go_before_evicting_live_keys() {
 }
 
 /// A big sorted set shrunk to a twentieth gives its memory back: the
-/// skiplist's node arena is renumbered once three quarters of it is free
+/// skiplist's node arena is renumbered once half of it is free
 /// (Redis frees each node as it goes).
 fn shrunk_sorted_set_gives_memory_back(s: &Server) {
     let mut c = s.conn();

@@ -265,22 +265,18 @@ impl MemberIndex {
         }
     }
 
-    /// Renumbers every entry's node (the skiplist renumbered its arena)
-    /// into a table of the right size, any resize in progress finished:
-    /// one pass over the slots, the stored hashes placing the entries.
+    /// Renumbers every entry's node (the skiplist renumbered its arena),
+    /// in place: one sequential pass over the slots, hashes and positions
+    /// unchanged (placing them into a new table cost a cache miss each).
     pub fn remap(&mut self, f: impl Fn(u32) -> u32) {
-        let len = self.len();
-        let mut fresh = Table::with_slots((len * 2).next_power_of_two().max(MIN_SLOTS));
-        let old = std::mem::replace(&mut self.main, Table::with_slots(0));
-        let tables = std::iter::once(old).chain(self.old.take().map(|(t, _)| t));
+        let tables = std::iter::once(&mut self.main).chain(self.old.as_mut().map(|(t, _)| t));
         for t in tables {
-            for &s in t.slots.iter() {
-                if s != EMPTY && s != TOMB {
-                    fresh.place(slot((s >> 32) as u32, f(s as u32)));
+            for s in t.slots.iter_mut() {
+                if *s != EMPTY && *s != TOMB {
+                    *s = slot((*s >> 32) as u32, f(*s as u32));
                 }
             }
         }
-        self.main = fresh;
     }
 
     /// One SCAN step (Redis's dictScan over the entries grouped by home

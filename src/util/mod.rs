@@ -10,6 +10,7 @@
 //! Numbers (string2ll, ll2string, strtod, `%.17g`) live in
 //! `encoding::numbers`.
 
+pub mod chunked_vec;
 pub mod glob;
 pub mod hdr;
 pub mod pqsort;
