@@ -226,9 +226,9 @@ impl SkipList {
         // Live nodes slide down over the free ones, in arena order: every
         // slot below the write position that is not yet written is free.
         let mut w = 0;
-        for i in 0..len {
+        for (i, m) in map.iter_mut().enumerate() {
             if i == HEADER as usize || !self.nodes[i].score.is_nan() {
-                map[i] = w as u32;
+                *m = w as u32;
                 if w != i {
                     self.nodes.swap(i, w);
                 }
