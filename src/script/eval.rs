@@ -10,6 +10,7 @@ use crate::error::{self, CmdError};
 use crate::server::Server;
 use bytes::Bytes;
 use mlua::ffi;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::c_int;
 
@@ -31,6 +32,11 @@ pub struct EvalCtx {
     pub scripts_mem: usize,
     /// Registry reference of the error handler.
     pub err_handler: c_int,
+    /// The SHA1 of the EVAL body processCommand looked up for the script's
+    /// flags, with the body itself (held, its address identifies it): the
+    /// run takes it, so a body is hashed once per EVAL, as Redis's
+    /// c->cur_script.
+    pub body_sha: Cell<Option<(Bytes, ShaKey)>>,
 }
 
 unsafe extern "C-unwind" fn redis_breakpoint(l: *mut lua_State) -> c_int {
@@ -81,6 +87,7 @@ impl EvalCtx {
             scripts: HashMap::default(),
             scripts_mem: 0,
             err_handler,
+            body_sha: Cell::new(None),
         }
     }
 
@@ -168,12 +175,13 @@ pub fn extract_shebang_flags(body: &[u8]) -> Result<(u32, usize), String> {
 impl Server {
     /// The script flags of an EVAL*'s script when known (cached, or a
     /// shebang that parses), for processCommand's checks.
-    pub fn eval_script_flags(&self, evalsha: bool, arg: &[u8]) -> Option<u32> {
+    pub fn eval_script_flags(&self, evalsha: bool, arg: &Bytes) -> Option<u32> {
         if evalsha {
             let k = sha_key(arg)?;
             return self.scripts.eval.scripts.get(&k).map(|s| s.flags);
         }
         let k = crate::persist::sha1::sha1(arg);
+        self.scripts.eval.body_sha.set(Some((arg.clone(), k)));
         if let Some(s) = self.scripts.eval.scripts.get(&k) {
             return Some(s.flags);
         }
@@ -183,7 +191,10 @@ impl Server {
     /// Redis's luaCreateFunction: compiles and caches a script body.
     /// Returns its SHA1.
     pub fn eval_create_function(&mut self, body: &Bytes) -> Result<[u8; 40], CmdError> {
-        let k = crate::persist::sha1::sha1(body);
+        let k = match self.scripts.eval.body_sha.take() {
+            Some((b, k)) if b.as_ptr() == body.as_ptr() && b.len() == body.len() => k,
+            _ => crate::persist::sha1::sha1(body),
+        };
         let sha = api::digest_hex(&k);
         if self.scripts.eval.scripts.contains_key(&k) {
             return Ok(sha);
