@@ -296,6 +296,10 @@ impl ZSet {
     /// Adds or updates a member's score, converting to a skiplist when the
     /// listpack limits would be exceeded (zsetAdd's conversion rule).
     pub fn insert(&mut self, member: &[u8], score: f64, lim: &Limits) {
+        // Every caller refuses NaN first, with Redis's error; one reaching
+        // the skiplist would mark its node free (`SkipList::node`).
+        debug_assert!(!score.is_nan());
+        let score = if score.is_nan() { 0.0 } else { score };
         if let Repr::Lp(lp) = &mut self.repr {
             if let Some((i, old)) = Self::lp_find(lp, member) {
                 if old == score {
