@@ -1,10 +1,17 @@
 //! Redis intset, byte-for-byte: the sorted-integer encoding of small sets.
 //!
-//! Layout: encoding u32 LE (2, 4 or 8 bytes per element) | length u32 LE |
-//! sorted, unique little-endian integers. Adding a value that needs a wider
-//! encoding upgrades every element (never downgraded, like Redis).
+//! Redis's layout: encoding u32 LE (2, 4 or 8 bytes per element) | length
+//! u32 LE | sorted, unique little-endian integers. Adding a value that
+//! needs a wider encoding upgrades every element (never downgraded, like
+//! Redis).
+//!
+//! Held as the width byte followed by the elements, in an `Sds`: the
+//! 8-byte header is rebuilt when the bytes leave (`to_bytes`, for RDB and
+//! DUMP), and a set of up to 10 16-bit integers (5 of 32 bits, 2 of 64)
+//! stays inline, with no allocation of its own, as a short string does.
 
 use super::{rd_u16, rd_u32, rd_u64, DecodeError};
+use crate::sds::Sds;
 
 const HDR: usize = 8;
 
@@ -21,7 +28,8 @@ fn value_encoding(v: i64) -> usize {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Intset {
-    buf: Vec<u8>,
+    /// Byte 0: the element width; then the elements.
+    data: Sds,
 }
 
 impl Default for Intset {
@@ -32,10 +40,9 @@ impl Default for Intset {
 
 impl Intset {
     pub fn new() -> Self {
-        let mut buf = Vec::with_capacity(HDR);
-        buf.extend_from_slice(&2u32.to_le_bytes());
-        buf.extend_from_slice(&0u32.to_le_bytes());
-        Intset { buf }
+        Intset {
+            data: Sds::new(&[2]),
+        }
     }
 
     /// Validates like Redis `intsetValidateIntegrity(deep)`: known
@@ -51,7 +58,13 @@ impl Intset {
         if size != Some(b.len()) {
             return Err(DecodeError);
         }
-        let s = Intset { buf: b };
+        let mut data = b;
+        // The width byte goes where the header's last byte was.
+        data.drain(..HDR - 1);
+        data[0] = enc as u8;
+        let s = Intset {
+            data: Sds::from_vec(data),
+        };
         let mut prev: Option<i64> = None;
         for v in s.iter() {
             if prev.is_some_and(|p| p >= v) {
@@ -62,51 +75,51 @@ impl Intset {
         Ok(s)
     }
 
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+    /// Redis's bytes: header, then the elements.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(self.bytes_len());
+        b.extend_from_slice(&(self.encoding() as u32).to_le_bytes());
+        b.extend_from_slice(&(self.len() as u32).to_le_bytes());
+        b.extend_from_slice(&self.data[1..]);
+        b
     }
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.buf
-    }
+
+    /// Size of Redis's bytes (header included).
     pub fn bytes_len(&self) -> usize {
-        self.buf.len()
+        HDR + self.data.len() - 1
     }
 
     /// Bytes per element: 2, 4 or 8.
     pub fn encoding(&self) -> usize {
-        rd_u32(&self.buf, 0).unwrap_or(2) as usize
+        self.data[0] as usize
     }
 
     pub fn len(&self) -> usize {
-        rd_u32(&self.buf, 4).unwrap_or(0) as usize
+        (self.data.len() - 1) / self.encoding()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn set_len(&mut self, n: usize) {
-        self.buf[4..8].copy_from_slice(&(n as u32).to_le_bytes());
-    }
-
     fn read(&self, enc: usize, i: usize) -> Option<i64> {
-        let off = HDR + i * enc;
+        let off = 1 + i * enc;
         match enc {
-            2 => rd_u16(&self.buf, off).map(|v| i64::from(v as i16)),
-            4 => rd_u32(&self.buf, off).map(|v| i64::from(v as i32)),
-            _ => rd_u64(&self.buf, off).map(|v| v as i64),
+            2 => rd_u16(&self.data, off).map(|v| i64::from(v as i16)),
+            4 => rd_u32(&self.data, off).map(|v| i64::from(v as i32)),
+            _ => rd_u64(&self.data, off).map(|v| v as i64),
         }
     }
 
+    /// Writes element `i` of width `enc` into `buf` (width byte first).
     fn write(buf: &mut [u8], enc: usize, i: usize, v: i64) {
-        let off = HDR + i * enc;
+        let off = 1 + i * enc;
         match enc {
             2 => buf[off..off + 2].copy_from_slice(&(v as i16).to_le_bytes()),
             4 => buf[off..off + 4].copy_from_slice(&(v as i32).to_le_bytes()),
             _ => buf[off..off + 8].copy_from_slice(&v.to_le_bytes()),
         }
     }
-
     /// Element at sorted position `i`.
     pub fn get(&self, i: usize) -> Option<i64> {
         if i >= self.len() {
@@ -160,29 +173,29 @@ impl Intset {
         if venc > enc {
             // A value needing a wider encoding is below or above every
             // current element, so it goes first or last.
-            let mut nb = vec![0u8; HDR + (n + 1) * venc];
-            nb[0..4].copy_from_slice(&(venc as u32).to_le_bytes());
+            let mut nb = vec![0u8; 1 + (n + 1) * venc];
+            nb[0] = venc as u8;
             let shift = usize::from(v < 0);
             for i in 0..n {
                 let x = self.read(enc, i).unwrap_or(0);
                 Self::write(&mut nb, venc, i + shift, x);
             }
             Self::write(&mut nb, venc, if v < 0 { 0 } else { n }, v);
-            self.buf = nb;
-            self.set_len(n + 1);
+            self.data = Sds::from_vec(nb);
             return true;
         }
         match self.search(v) {
             Ok(_) => false,
             Err(pos) => {
-                let at = HDR + pos * enc;
                 // Exact-size, as Redis's intsetResize.
-                self.buf.reserve_exact(enc);
-                self.buf.resize(self.buf.len() + enc, 0);
-                let end = self.buf.len();
-                self.buf.copy_within(at..end - enc, at + enc);
-                Self::write(&mut self.buf, enc, pos, v);
-                self.set_len(n + 1);
+                let at = 1 + pos * enc;
+                let old = self.data.as_bytes();
+                let mut nb = Vec::with_capacity(old.len() + enc);
+                nb.extend_from_slice(&old[..at]);
+                nb.resize(at + enc, 0);
+                nb.extend_from_slice(&old[at..]);
+                Self::write(&mut nb, enc, pos, v);
+                self.data = Sds::from_vec(nb);
                 true
             }
         }
@@ -195,12 +208,12 @@ impl Intset {
         }
         match self.search(v) {
             Ok(pos) => {
-                let enc = self.encoding();
-                let at = HDR + pos * enc;
-                self.buf.drain(at..at + enc);
-                self.buf.shrink_to_fit();
-                let n = self.len();
-                self.set_len(n - 1);
+                let at = 1 + pos * self.encoding();
+                let old = self.data.as_bytes();
+                let mut nb = Vec::with_capacity(old.len() - self.encoding());
+                nb.extend_from_slice(&old[..at]);
+                nb.extend_from_slice(&old[at + self.encoding()..]);
+                self.data = Sds::from_vec(nb);
                 true
             }
             Err(_) => false,
@@ -226,7 +239,7 @@ mod tests {
         let mut s = Intset::new();
         assert!(s.add(1));
         assert!(s.add(70000));
-        assert_eq!(s.as_bytes(), s2);
+        assert_eq!(s.to_bytes(), s2);
         // SADD s3 1 5000000000 -3: upgrade 2 -> 8 then insert at front.
         let s3 = b"\x08\x00\x00\x00\x03\x00\x00\x00\xfd\xff\xff\xff\xff\xff\xff\xff\
 \x01\x00\x00\x00\x00\x00\x00\x00\x00\xf2\x05\x2a\x01\x00\x00\x00";
@@ -235,7 +248,7 @@ mod tests {
             assert!(s.add(v));
         }
         assert!(!s.add(1));
-        assert_eq!(s.as_bytes(), s3);
+        assert_eq!(s.to_bytes(), s3);
         let parsed = Intset::from_bytes(s3.to_vec()).unwrap();
         assert_eq!(
             parsed.iter().collect::<Vec<_>>(),
@@ -266,24 +279,43 @@ mod tests {
         assert_eq!(s.min(), model.iter().next().copied());
         assert_eq!(s.max(), model.iter().next_back().copied());
         assert!(s.random(12345).is_some_and(|v| model.contains(&v)));
-        let again = Intset::from_bytes(s.as_bytes().to_vec()).unwrap();
+        let again = Intset::from_bytes(s.to_bytes()).unwrap();
         assert_eq!(again, s);
+    }
+
+    #[test]
+    fn small_sets_stay_inline() {
+        let mut s = Intset::new();
+        for v in 1000..1010 {
+            assert!(s.add(v));
+        }
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.data.heap_size(), 0, "10 small integers fit inline");
+        assert!(s.add(1010));
+        assert!(s.data.heap_size() > 0);
+        assert!(s.remove(1010));
+        assert_eq!(s.data.heap_size(), 0);
+        assert_eq!(s.bytes_len(), 8 + 20);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            (1000..1010).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn rejects_malformed() {
         assert!(Intset::from_bytes(vec![]).is_err());
-        assert!(Intset::from_bytes(Intset::new().into_bytes()).is_err()); // empty
+        assert!(Intset::from_bytes(Intset::new().to_bytes()).is_err()); // empty
         let mut s = Intset::new();
         s.add(1);
         s.add(2);
-        let mut b = s.as_bytes().to_vec();
+        let mut b = s.to_bytes();
         b.swap(8, 10); // 2,1: unsorted
         assert!(Intset::from_bytes(b).is_err());
-        let mut b = s.as_bytes().to_vec();
+        let mut b = s.to_bytes();
         b[0] = 3;
         assert!(Intset::from_bytes(b).is_err());
-        let mut b = s.as_bytes().to_vec();
+        let mut b = s.to_bytes();
         b[4] = 0xff; // length beyond the buffer
         assert!(Intset::from_bytes(b).is_err());
     }
@@ -296,7 +328,7 @@ mod tests {
             s.add(v);
         }
         for _ in 0..20000 {
-            let mut b = s.as_bytes().to_vec();
+            let mut b = s.to_bytes();
             r.mutate(&mut b);
             if let Ok(x) = Intset::from_bytes(b) {
                 let n = x.iter().count();

@@ -285,7 +285,7 @@ impl<W: Write> RdbWriter<W> {
 
     fn set(&mut self, s: &Set) -> io::Result<()> {
         if let Some(is) = s.as_intset() {
-            return self.string(is.as_bytes());
+            return self.string(&is.to_bytes());
         }
         self.save_len(s.len() as u64)?;
         for m in s.iter() {
