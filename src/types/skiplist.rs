@@ -1,7 +1,10 @@
 //! zskiplist: the ordered half of a "skiplist"-encoded sorted set, as
-//! Redis's t_zset.c. Nodes live in an arena (`Vec<Node>`) addressed by
-//! index instead of pointers; every level keeps its span so that ranks are
-//! O(log n). Elements are ordered by (score, member bytes).
+//! Redis's t_zset.c. Nodes live in an arena (`ChunkedVec<Node>`)
+//! addressed by index instead of pointers; every level keeps its span so
+//! that ranks are O(log n). Elements are ordered by (score, member bytes).
+//! A node keeps its index for the member's life (the member index of
+//! `member_index.rs` points at it) until a sparse arena is renumbered.
+//! A free node's score is NaN, which no member's score is.
 //!
 //! Layout: a search hop reads the current node's forward link at the
 //! level it is on and the next node's score. One node is one 64-byte cache
@@ -55,10 +58,11 @@ struct Node {
 
 const _: () = assert!(std::mem::size_of::<Node>() == 64);
 
-/// Largest arena `renumber` runs on: its one pass reads at most 1Mi nodes
-/// (64 MB; measured 17 ms for 632,000 nodes with half of them live, on the
-/// 2-core machine), once per twofold shrink. A bigger arena is kept (inserts reuse its free
-/// nodes, the end is trimmed) until the set is deleted.
+/// Largest arena `renumber` runs on: its one pass reads at most 1Mi
+/// nodes (64 MB; measured 17 ms for 632,000 nodes with half of them live,
+/// on the 2-core machine), once per twofold shrink. A bigger arena is kept
+/// (inserts reuse its free nodes, the end is trimmed) until the set is
+/// deleted.
 const RENUMBER_MAX: usize = 1 << 20;
 
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! Sorted set values, as Redis's t_zset.c data layer: a listpack of
 //! (member, score) pairs in (score, member) order while small, else a
-//! skiplist (ranks, ranges) plus a dict (member -> score).
+//! skiplist (ranks, ranges) plus an index of its nodes by member (where
+//! Redis keeps a dict of member -> score; `member_index.rs`).
 //!
 //! Ranks are 0-based and ascending everywhere in this API; the commands map
 //! reverse ranks onto them. Range queries are expressed as rank intervals
