@@ -58,18 +58,43 @@ struct Node {
 
 const _: () = assert!(std::mem::size_of::<Node>() == 64);
 
-/// Largest arena `renumber` runs on: its one pass reads at most 1Mi
-/// nodes (64 MB; measured 17 ms for 632,000 nodes with half of them live,
-/// on the 2-core machine), once per twofold shrink. A bigger arena is kept
-/// (inserts reuse its free nodes, the end is trimmed) until the set is
-/// deleted.
-const RENUMBER_MAX: usize = 1 << 20;
+/// Largest set `renumber` runs on: it moves and remaps at most 64Ki
+/// members (and reads the arena's free bits, 1/512 of the arena). A
+/// bigger set keeps its arena (inserts reuse its free nodes, the end is
+/// trimmed) until it shrinks to this.
+const RENUMBER_MAX: usize = 1 << 16;
+
+/// What `renumber` moved: each live node at or past `keep` went to a free
+/// node below it; the others kept their number.
+pub struct Renumbered {
+    keep: u32,
+    moved_to: Vec<u32>,
+}
+
+impl Renumbered {
+    /// The new number of node `n`.
+    #[inline]
+    pub fn map(&self, n: u32) -> u32 {
+        if n == NIL || n < self.keep {
+            n
+        } else {
+            self.moved_to
+                .get((n - self.keep) as usize)
+                .copied()
+                .unwrap_or(NIL)
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct SkipList {
     /// The node arena (chunked: growing a big set never copies it).
     nodes: ChunkedVec<Node>,
     free: Vec<u32>,
+    /// One bit per node, set while it is free (exact, unlike `free`): the
+    /// renumbering finds holes and live nodes from it without reading the
+    /// arena.
+    free_bits: Vec<u64>,
     /// Levels 3.. of the nodes taller than 3 (the header is one).
     tall: Vec<[Level; TALL_LEVELS]>,
     free_tall: Vec<u32>,
@@ -138,6 +163,7 @@ impl SkipList {
                 a
             },
             free: Vec::new(),
+            free_bits: Vec::new(),
             tall: vec![[NIL_LEVEL; TALL_LEVELS]],
             free_tall: Vec::new(),
             tail: NIL,
@@ -176,23 +202,68 @@ impl SkipList {
             tall,
             level: [NIL_LEVEL; INLINE_LEVELS],
         };
-        match self.take_free() {
+        let i = match self.take_free() {
             Some(i) => {
                 self.nodes[i as usize] = node;
-                i
+                i as usize
             }
             None => {
                 self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
+                self.nodes.len() - 1
             }
+        };
+        self.set_free(i, false);
+        i as u32
+    }
+
+    #[inline]
+    fn is_free(&self, i: usize) -> bool {
+        self.free_bits
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+
+    #[inline]
+    fn set_free(&mut self, i: usize, free: bool) {
+        let w = i / 64;
+        if w >= self.free_bits.len() {
+            if !free {
+                return;
+            }
+            self.free_bits.resize(w + 1, 0);
         }
+        if free {
+            self.free_bits[w] |= 1 << (i % 64);
+        } else {
+            self.free_bits[w] &= !(1 << (i % 64));
+        }
+    }
+
+    /// Indices in `from..to` whose free bit equals `free`, ascending.
+    fn scan_bits(&self, from: usize, to: usize, free: bool) -> impl Iterator<Item = usize> + '_ {
+        let words = from / 64..to.div_ceil(64);
+        words.flat_map(move |w| {
+            let word = self.free_bits.get(w).copied().unwrap_or(0);
+            let mut bits = if free { word } else { !word };
+            // Only the bits of `from..to` in this word.
+            let lo = (w * 64).max(from) - w * 64;
+            let hi = ((w + 1) * 64).min(to) - w * 64;
+            bits &= (u64::MAX << lo) & (u64::MAX >> (64 - hi));
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
+        })
     }
 
     /// A free node from the free list. The list may hold stale entries
     /// (nodes cut off the arena's end, or reused since): those are dropped.
     fn take_free(&mut self) -> Option<u32> {
         while let Some(i) = self.free.pop() {
-            if self.nodes.get(i as usize).is_some_and(|n| n.score.is_nan()) {
+            if (i as usize) < self.nodes.len() && self.is_free(i as usize) {
                 return Some(i);
             }
         }
@@ -201,59 +272,71 @@ impl SkipList {
 
     /// Cuts free nodes off the arena's end (after deletes).
     pub fn trim(&mut self) {
-        while self.nodes.len() > 1 && self.nodes.last().is_some_and(|n| n.score.is_nan()) {
+        while self.nodes.len() > 1 && self.is_free(self.nodes.len() - 1) {
             self.nodes.pop();
+            let i = self.nodes.len();
+            self.set_free(i, false);
         }
-        if self.free.len() > self.nodes.len() {
+        // Stale entries (nodes cut off the end) are dropped from the list
+        // once they outnumber the free nodes twice over: amortized, never
+        // a pass per delete.
+        let free_nodes = self.nodes.len() - 1 - self.length;
+        if self.free.len() > 2 * free_nodes + 1024 {
             let len = self.nodes.len();
             self.free.retain(|&i| (i as usize) < len);
         }
+        // A chunk of a past renumbering's cut goes back per delete.
+        self.nodes.release_spare(1);
     }
 
     /// Whether the arena is worth renumbering: more than half of it is
-    /// free nodes, and it is small enough (`RENUMBER_MAX`) for one pass.
+    /// free nodes, and the set is small enough (`RENUMBER_MAX`) for one
+    /// pass.
     pub fn sparse(&self) -> bool {
         let len = self.nodes.len();
-        len > 64 && self.length * 2 < len && len <= RENUMBER_MAX
+        len > 64 && self.length * 2 < len && self.length <= RENUMBER_MAX
     }
 
-    /// Gives a sparse arena's memory back: the live nodes slide down over
-    /// the free ones, in arena order (one sequential pass, no walk through
-    /// the list's random order), and the arena is cut after them. Returns
-    /// the new number of each old node (NIL for the free ones), for the
-    /// member index. Run only once half the arena is free, so it costs at
-    /// most two sequential node copies per delete, and a shrunk set keeps
+    /// Gives a sparse arena's memory back: every live node at or past the
+    /// set's final size moves into a free node below it (holes and live
+    /// nodes found from the free bits, lowest hole first), the links are
+    /// remapped in one pass over the remaining nodes, and the arena is cut
+    /// (its free tail forgotten, not dropped node by node). O(members +
+    /// arena / 64); run once half the arena is free, so a shrunk set keeps
     /// at most twice its nodes.
-    pub fn renumber(&mut self) -> Vec<u32> {
+    pub fn renumber(&mut self) -> Renumbered {
         let len = self.nodes.len();
-        let mut map = vec![NIL; len];
-        // Live nodes slide down over the free ones, in arena order: every
-        // slot below the write position that is not yet written is free.
-        let mut w = 0;
-        for (i, m) in map.iter_mut().enumerate() {
-            if i == HEADER as usize || !self.nodes[i].score.is_nan() {
-                *m = w as u32;
-                if w != i {
-                    self.nodes.swap(i, w);
-                }
-                w += 1;
-            }
+        let keep = self.length + 1;
+        let mut moved_to = vec![NIL; len.saturating_sub(keep)];
+        let movers: Vec<usize> = self.scan_bits(keep, len, false).collect();
+        let holes: Vec<usize> = self.scan_bits(1, keep, true).collect();
+        debug_assert_eq!(movers.len(), holes.len());
+        for (&t, &y) in movers.iter().zip(&holes) {
+            self.nodes.swap(t, y);
+            moved_to[t - keep] = y as u32;
         }
-        self.nodes.truncate(w);
-        let remap = |i: u32| map.get(i as usize).copied().unwrap_or(NIL);
+        let r = Renumbered {
+            keep: keep as u32,
+            moved_to,
+        };
+        // Past `keep` only free nodes remain: their members are empty
+        // inline strings, nothing to drop.
+        self.nodes.truncate_forgetting(keep);
+        self.free_bits = vec![0; keep.div_ceil(64)];
+        self.free = Vec::new();
         // The side table of tall levels is rebuilt too, with only the live
         // nodes' (the header's first, as it comes first).
         let mut tall = Vec::with_capacity(self.tall.len() - self.free_tall.len());
-        for i in 0..w {
+        for i in 0..keep {
             let n = &mut self.nodes[i];
-            n.backward = remap(n.backward);
+            n.backward = r.map(n.backward);
             for l in n.level.iter_mut() {
-                l.forward = remap(l.forward);
+                l.forward = r.map(l.forward);
             }
             if n.tall != NIL {
                 let mut levels = self.tall[n.tall as usize];
                 for l in levels.iter_mut() {
-                    l.forward = remap(l.forward);
+                    l.forward = r.map(l.forward);
                 }
                 n.tall = tall.len() as u32;
                 tall.push(levels);
@@ -261,9 +344,8 @@ impl SkipList {
         }
         self.tall = tall;
         self.free_tall = Vec::new();
-        self.tail = remap(self.tail);
-        self.free = Vec::new();
-        map
+        self.tail = r.map(self.tail);
+        r
     }
 
     #[inline]
@@ -439,6 +521,7 @@ impl SkipList {
             n.tall = NIL;
         }
         self.free.push(x);
+        self.set_free(x as usize, true);
     }
 
     /// Unlinks node x (its slots stay allocated).
@@ -654,6 +737,50 @@ impl<'a> Iterator for Iter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renumber_keeps_order_links_and_members() {
+        let mut sl = SkipList::new();
+        let mut nodes = std::collections::HashMap::new();
+        for i in 0..10_000u32 {
+            let ele = format!("m{i}").into_bytes();
+            nodes.insert(ele.clone(), sl.insert(f64::from(i % 97), &ele));
+        }
+        // Keep every 61st member: the live ones are spread over the arena.
+        for i in 0..10_000u32 {
+            if i % 61 != 0 {
+                assert!(sl.delete(f64::from(i % 97), format!("m{i}").as_bytes()));
+            }
+        }
+        sl.trim();
+        assert!(sl.sparse());
+        let r = sl.renumber();
+        assert_eq!(sl.nodes.len(), sl.len() + 1, "the arena is cut to the set");
+        assert!(!sl.sparse());
+        let mut want: Vec<(f64, Vec<u8>)> = (0..10_000u32)
+            .filter(|i| i % 61 == 0)
+            .map(|i| (f64::from(i % 97), format!("m{i}").into_bytes()))
+            .collect();
+        want.sort_by(|a, b| cmp(a.0, &a.1, b.0, &b.1));
+        let got: Vec<(f64, Vec<u8>)> = sl.iter().map(|(e, s)| (s, e.to_vec())).collect();
+        assert_eq!(got, want);
+        let back: Vec<Vec<u8>> = sl
+            .iter_from(want.len() - 1, true)
+            .map(|x| x.0.to_vec())
+            .collect();
+        assert_eq!(back.len(), want.len());
+        for (rank, (score, ele)) in want.iter().enumerate() {
+            assert_eq!(sl.rank(*score, ele), Some(rank));
+            let n = r.map(nodes[ele]);
+            assert_eq!(sl.node(n as usize), Some((&ele[..], *score)));
+        }
+        // The freed nodes are gone, new ones go at the end and work.
+        sl.insert(0.5, b"new");
+        assert_eq!(
+            sl.rank(0.5, b"new"),
+            Some(want.iter().filter(|w| w.0 < 0.5).count())
+        );
+    }
 
     #[test]
     fn insert_rank_delete() {

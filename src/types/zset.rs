@@ -112,8 +112,8 @@ impl Sl {
     fn after_delete(&mut self) {
         self.zsl.trim();
         if self.zsl.sparse() {
-            let map = self.zsl.renumber();
-            self.index.remap(|n| map[n as usize]);
+            let r = self.zsl.renumber();
+            self.index.remap(|n| r.map(n));
         }
     }
 

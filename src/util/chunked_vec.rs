@@ -21,6 +21,10 @@ pub struct ChunkedVec<T> {
     /// Every chunk but the last holds exactly `CHUNK` elements.
     chunks: Vec<Vec<T>>,
     len: usize,
+    /// Emptied chunks cut off by `truncate_forgetting`, given back to the
+    /// allocator a few at a time (`release_spare`): freeing a cut of
+    /// hundreds of megabytes at once stalled the command that made it.
+    spare: Vec<Vec<T>>,
 }
 
 impl<T> Default for ChunkedVec<T> {
@@ -34,6 +38,7 @@ impl<T> ChunkedVec<T> {
         ChunkedVec {
             chunks: Vec::new(),
             len: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -49,7 +54,20 @@ impl<T> ChunkedVec<T> {
 
     /// Elements the chunks can hold without allocating.
     pub fn capacity(&self) -> usize {
-        self.chunks.iter().map(Vec::capacity).sum()
+        self.chunks
+            .iter()
+            .chain(&self.spare)
+            .map(Vec::capacity)
+            .sum()
+    }
+
+    /// Frees up to `n` of the chunks a cut left (see `spare`).
+    pub fn release_spare(&mut self, n: usize) {
+        let keep = self.spare.len().saturating_sub(n);
+        self.spare.truncate(keep);
+        if self.spare.is_empty() {
+            self.spare = Vec::new();
+        }
     }
 
     pub fn push(&mut self, v: T) {
@@ -68,7 +86,11 @@ impl<T> ChunkedVec<T> {
                 let mut c = if self.chunks.is_empty() {
                     Vec::new()
                 } else {
-                    Vec::with_capacity(CHUNK)
+                    // A chunk a cut left, before a new allocation.
+                    self.spare
+                        .pop()
+                        .filter(|c| c.capacity() >= CHUNK)
+                        .unwrap_or_else(|| Vec::with_capacity(CHUNK))
                 };
                 c.push(v);
                 self.chunks.push(c);
@@ -116,22 +138,37 @@ impl<T> ChunkedVec<T> {
         std::mem::swap(&mut left[lo][ilo], &mut right[0][ihi]);
     }
 
-    /// Keeps the first `n` elements; whole chunks past them are freed and
-    /// the last one gives back its spare room when mostly empty.
-    pub fn truncate(&mut self, n: usize) {
+    /// Keeps the first `n` elements and forgets the rest without running
+    /// their destructors (memory-safe; a leak for elements that own
+    /// anything, so only for ones that own nothing): cutting a long tail of
+    /// such elements costs per chunk, not per element.
+    pub fn truncate_forgetting(&mut self, n: usize) {
         if n >= self.len {
             return;
         }
         let keep = n.div_ceil(CHUNK);
-        self.chunks.truncate(keep);
+        for mut c in self.chunks.drain(keep..) {
+            // SAFETY: shrinking the length only forgets elements.
+            unsafe { c.set_len(0) };
+            self.spare.push(c);
+        }
         if let Some(c) = self.chunks.last_mut() {
-            c.truncate(n - (keep - 1) * CHUNK);
+            let k = n - (keep - 1) * CHUNK;
+            // SAFETY: as above; k <= len.
+            unsafe { c.set_len(k.min(c.len())) };
+        }
+        self.len = n;
+        self.shrink_last();
+    }
+
+    /// Gives back a mostly empty last chunk's spare room.
+    fn shrink_last(&mut self) {
+        if let Some(c) = self.chunks.last_mut() {
             if c.len() * 2 < c.capacity() {
                 c.shrink_to_fit();
             }
         }
         self.chunks.shrink_to_fit();
-        self.len = n;
     }
 }
 
@@ -182,13 +219,15 @@ mod tests {
         c.swap(7, 9);
         v.swap(7, 9);
         assert!(c.iter().eq(v.iter()));
-        c.truncate(CHUNK + 3);
+        c.truncate_forgetting(CHUNK + 3);
         v.truncate(CHUNK + 3);
         assert!(c.iter().eq(v.iter()));
         assert_eq!(c.len(), CHUNK + 3);
         assert!(c.capacity() < 2 * CHUNK);
-        c.truncate(0);
+        c.truncate_forgetting(0);
         assert_eq!(c.len(), 0);
+        assert!(c.capacity() > 0, "cut chunks are kept until released");
+        c.release_spare(usize::MAX);
         assert_eq!(c.capacity(), 0);
     }
 }
