@@ -290,10 +290,6 @@ pub fn allocator_stats() -> (u64, u64, u64, u64) {
     )
 }
 
-/// The usable size jemalloc 5 (Redis's allocator, 16-byte quantum, 4K
-/// pages) gives a request of `size` bytes: Redis reports its own memory
-/// (MEMORY USAGE, XINFO-adjacent figures) in these size classes, and
-/// ferrodis reproduces those figures without using jemalloc.
 /// zmalloc_size of an sds of `len` bytes made by sdsnewlen (sdsZmallocSize):
 /// the header its length needs, the bytes and the terminator, in
 /// jemalloc's size classes.
@@ -320,6 +316,10 @@ fn sds_hdr8_or_more(len: usize) -> usize {
     }
 }
 
+/// The usable size jemalloc 5 (Redis's allocator, 16-byte quantum, 4K
+/// pages) gives a request of `size` bytes: Redis reports its own memory
+/// (MEMORY USAGE, XINFO-adjacent figures) in these size classes, and
+/// ferrodis reproduces those figures without using jemalloc.
 pub fn jemalloc_usable(size: usize) -> usize {
     match size {
         0..=8 => 8,

@@ -9,19 +9,6 @@ use crate::net::{flags, Kind};
 use bytes::Bytes;
 use std::fmt::Write;
 
-/// Approximate heap bytes of a value (MEMORY USAGE, used_memory).
-pub fn value_memory(v: &Value) -> usize {
-    match v {
-        Value::Str(s) | Value::Raw(s) => s.heap_size(),
-        Value::Int(_) => 0,
-        Value::List(l) => l.mem_usage(),
-        Value::Hash(h) => h.mem_usage(),
-        Value::Set(s) => s.mem_usage(),
-        Value::ZSet(z) => z.mem_usage(),
-        Value::Stream(s) => s.memory_usage(usize::MAX),
-    }
-}
-
 /// Resident set size from /proc (bytes).
 pub fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")

@@ -51,7 +51,7 @@ pub struct MemOverhead {
 /// MEMORY USAGE answers what redis-server answers for the same data.
 pub fn object_compute_size(v: &Value, samples: usize) -> usize {
     use crate::alloc::{jemalloc_usable as zsize, sds_grown_zmalloc_size, sds_zmalloc_size as sds};
-    use crate::types::{list::Node, Hash, Set};
+    use crate::types::{Hash, Set};
     const ROBJ: usize = 16;
     const DICT: usize = 56;
     const ENTRY: usize = 24;
@@ -77,12 +77,8 @@ pub fn object_compute_size(v: &Value, samples: usize) -> usize {
         Value::List(l) => {
             let (mut elesize, mut n) = (0, 0);
             for node in l.nodes().take(samples) {
-                let bytes = match node {
-                    Node::Packed(lp) => lp.bytes_len(),
-                    Node::Plain(b) => b.len(),
-                };
                 // sizeof(quicklistNode) is 40 on 64-bit builds.
-                elesize += 40 + zsize(bytes);
+                elesize += 40 + zsize(node.bytes_len());
                 n += 1;
             }
             ROBJ + 40 + avg(elesize, n, l.node_count())

@@ -46,17 +46,6 @@ impl Hash {
             Hash::Table(_) => "hashtable",
         }
     }
-    pub fn mem_usage(&self) -> usize {
-        match self {
-            Hash::Listpack(lp) => 16 + lp.bytes_len(),
-            Hash::Table(d) => {
-                d.buckets() * 8
-                    + d.iter()
-                        .map(|(k, v)| 40 + k.heap_size() + v.heap_size())
-                        .sum::<usize>()
-            }
-        }
-    }
     /// Index of `field` in the listpack (the field's element index).
     fn lp_find(lp: &Listpack, field: &[u8]) -> Option<usize> {
         lp.find(field, 1)

@@ -70,7 +70,8 @@ impl Node {
         self.len() == 0
     }
 
-    fn bytes_len(&self) -> usize {
+    /// The node's payload bytes (a listpack's, or a plain element's).
+    pub fn bytes_len(&self) -> usize {
         match self {
             Node::Packed(lp) => lp.bytes_len(),
             Node::Plain(b) => b.len(),
@@ -221,9 +222,6 @@ impl List {
     /// Redis 7.0 lists are always "quicklist".
     pub fn encoding(&self) -> &'static str {
         "quicklist"
-    }
-    pub fn mem_usage(&self) -> usize {
-        48 + self.nodes.iter().map(|n| 32 + n.bytes_len()).sum::<usize>()
     }
     pub fn push_back(&mut self, v: &[u8], lim: &Limits) {
         self.nodes.add_len(1);

@@ -48,14 +48,6 @@ impl Set {
             Set::Table(_) => "hashtable",
         }
     }
-    pub fn mem_usage(&self) -> usize {
-        match self {
-            Set::Intset(is) => 16 + is.bytes_len(),
-            Set::Table(d) => {
-                d.buckets() * 8 + d.iter().map(|(k, _)| 32 + k.heap_size()).sum::<usize>()
-            }
-        }
-    }
     fn convert(&mut self) {
         if let Set::Intset(is) = self {
             let mut d: Dict<()> = Dict::new();
