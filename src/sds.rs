@@ -193,6 +193,32 @@ impl Sds {
         self.set_len(newlen);
     }
 
+    /// Replaces `remove` bytes at `at` with `insert`, exact-size (no
+    /// spare room): inline, with no allocation, when the result fits, else
+    /// one allocation of the new size (as Redis's intsetResize reallocs).
+    /// The range must lie within the string.
+    pub fn splice(&mut self, at: usize, remove: usize, insert: &[u8]) {
+        let old = self.as_bytes();
+        let tail = &old[at + remove..];
+        let new_len = at + insert.len() + tail.len();
+        if new_len <= INLINE_CAP {
+            let mut buf = [0u8; INLINE_CAP];
+            buf[..at].copy_from_slice(&old[..at]);
+            buf[at..at + insert.len()].copy_from_slice(insert);
+            buf[at + insert.len()..new_len].copy_from_slice(tail);
+            self.0 = Repr::Inline {
+                len: new_len as u8,
+                buf,
+            };
+            return;
+        }
+        let mut v = Vec::with_capacity(new_len);
+        v.extend_from_slice(&old[..at]);
+        v.extend_from_slice(insert);
+        v.extend_from_slice(tail);
+        self.0 = Repr::Heap(v.into_boxed_slice());
+    }
+
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
@@ -360,6 +386,22 @@ mod tests {
         h.grow_zero(41);
         assert_eq!(h.len(), 41);
         assert_eq!(h.as_bytes()[40], 0);
+    }
+
+    #[test]
+    fn splice_is_exact_and_inline_when_it_fits() {
+        let mut s = Sds::new(b"abcdef");
+        s.splice(2, 2, b"XYZ");
+        assert_eq!(s.as_bytes(), b"abXYZef");
+        assert_eq!(s.heap_size(), 0);
+        s.splice(7, 0, &[b'1'; 16]);
+        assert_eq!(s.len(), 23);
+        assert_eq!(s.heap_size(), 23, "exact, on the heap past 22 bytes");
+        s.splice(0, 2, b"");
+        assert_eq!(&s.as_bytes()[..5], b"XYZef");
+        assert_eq!(s.heap_size(), 0, "back inline");
+        s.splice(s.len(), 0, b"!");
+        assert_eq!(s.as_bytes().last(), Some(&b'!'));
     }
 
     #[test]

@@ -111,15 +111,17 @@ impl Intset {
         }
     }
 
-    /// Writes element `i` of width `enc` into `buf` (width byte first).
-    fn write(buf: &mut [u8], enc: usize, i: usize, v: i64) {
-        let off = 1 + i * enc;
+    /// `v` in little-endian, its first `enc` bytes the element's.
+    fn le_bytes(enc: usize, v: i64) -> [u8; 8] {
+        let mut b = [0u8; 8];
         match enc {
-            2 => buf[off..off + 2].copy_from_slice(&(v as i16).to_le_bytes()),
-            4 => buf[off..off + 4].copy_from_slice(&(v as i32).to_le_bytes()),
-            _ => buf[off..off + 8].copy_from_slice(&v.to_le_bytes()),
+            2 => b[..2].copy_from_slice(&(v as i16).to_le_bytes()),
+            4 => b[..4].copy_from_slice(&(v as i32).to_le_bytes()),
+            _ => b = v.to_le_bytes(),
         }
+        b
     }
+
     /// Element at sorted position `i`.
     pub fn get(&self, i: usize) -> Option<i64> {
         if i >= self.len() {
@@ -173,29 +175,26 @@ impl Intset {
         if venc > enc {
             // A value needing a wider encoding is below or above every
             // current element, so it goes first or last.
-            let mut nb = vec![0u8; 1 + (n + 1) * venc];
-            nb[0] = venc as u8;
-            let shift = usize::from(v < 0);
-            for i in 0..n {
-                let x = self.read(enc, i).unwrap_or(0);
-                Self::write(&mut nb, venc, i + shift, x);
+            let mut nb = Vec::with_capacity(1 + (n + 1) * venc);
+            nb.push(venc as u8);
+            let widened = self.iter().map(|x| Self::le_bytes(venc, x));
+            if v < 0 {
+                nb.extend_from_slice(&Self::le_bytes(venc, v)[..venc]);
             }
-            Self::write(&mut nb, venc, if v < 0 { 0 } else { n }, v);
+            for b in widened {
+                nb.extend_from_slice(&b[..venc]);
+            }
+            if v >= 0 {
+                nb.extend_from_slice(&Self::le_bytes(venc, v)[..venc]);
+            }
             self.data = Sds::from_vec(nb);
             return true;
         }
         match self.search(v) {
             Ok(_) => false,
             Err(pos) => {
-                // Exact-size, as Redis's intsetResize.
-                let at = 1 + pos * enc;
-                let old = self.data.as_bytes();
-                let mut nb = Vec::with_capacity(old.len() + enc);
-                nb.extend_from_slice(&old[..at]);
-                nb.resize(at + enc, 0);
-                nb.extend_from_slice(&old[at..]);
-                Self::write(&mut nb, enc, pos, v);
-                self.data = Sds::from_vec(nb);
+                self.data
+                    .splice(1 + pos * enc, 0, &Self::le_bytes(enc, v)[..enc]);
                 true
             }
         }
@@ -208,12 +207,8 @@ impl Intset {
         }
         match self.search(v) {
             Ok(pos) => {
-                let at = 1 + pos * self.encoding();
-                let old = self.data.as_bytes();
-                let mut nb = Vec::with_capacity(old.len() - self.encoding());
-                nb.extend_from_slice(&old[..at]);
-                nb.extend_from_slice(&old[at + self.encoding()..]);
-                self.data = Sds::from_vec(nb);
+                let enc = self.encoding();
+                self.data.splice(1 + pos * enc, enc, &[]);
                 true
             }
             Err(_) => false,
