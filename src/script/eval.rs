@@ -35,7 +35,7 @@ pub struct EvalCtx {
     /// The SHA1 of the EVAL body processCommand looked up for the script's
     /// flags, with the body itself (held, its address identifies it): the
     /// run takes it, so a body is hashed once per EVAL, as Redis's
-    /// c->cur_script.
+    /// c->cur_script; process_command drops it after the command.
     pub body_sha: Cell<Option<(Bytes, ShaKey)>>,
 }
 

@@ -371,6 +371,11 @@ impl Server {
             return;
         }
         self.process_known_command(key, cmd, argv);
+        if matches!(cmd.proc, Proc::Srv(t) if t.is_scripting()) {
+            // The body EVAL's flag lookup held for its run is let go once
+            // the command is done, run or refused.
+            self.scripts.eval.body_sha.take();
+        }
     }
 
     /// processCommand once the command is known and its arity right.

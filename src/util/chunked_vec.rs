@@ -63,8 +63,10 @@ impl<T> ChunkedVec<T> {
 
     /// Frees up to `n` of the chunks a cut left (see `spare`).
     pub fn release_spare(&mut self, n: usize) {
-        let keep = self.spare.len().saturating_sub(n);
-        self.spare.truncate(keep);
+        if self.spare.is_empty() {
+            return;
+        }
+        self.spare.truncate(self.spare.len().saturating_sub(n));
         if self.spare.is_empty() {
             self.spare = Vec::new();
         }
