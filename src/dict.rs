@@ -677,52 +677,63 @@ impl<V> Dict<V> {
 
 impl<V> Table<V> {
     fn stats(&self, idx: usize) -> String {
-        use std::fmt::Write;
-        const VECTLEN: usize = 50;
-        let name = if idx == 0 {
-            "main hash table"
-        } else {
-            "rehashing target"
-        };
-        if self.used == 0 {
-            return format!(
-                "Hash table {idx} stats ({name}):\nNo stats available for empty dictionaries\n"
-            );
-        }
-        let mut clvector = [0u64; VECTLEN];
-        let (mut slots, mut maxchain, mut total) = (0u64, 0u64, 0u64);
-        for b in self.buckets.iter() {
-            let Some(head) = b.as_deref() else {
-                clvector[0] += 1;
-                continue;
-            };
-            slots += 1;
+        let chains = self.buckets.iter().map(|b| {
             let mut len = 0u64;
-            let mut cur = Some(head);
+            let mut cur = b.as_deref();
             while let Some(n) = cur {
                 len += 1;
                 cur = n.next.as_deref();
             }
-            clvector[(len as usize).min(VECTLEN - 1)] += 1;
+            len
+        });
+        chain_stats(idx, self.buckets.len(), self.used, chains)
+    }
+}
+
+/// Redis's dictGetStatsHt text for table `idx` (0 the main table, 1 the
+/// rehashing target) of `size` buckets holding `used` elements, given the
+/// length of every bucket's chain: DEBUG HTSTATS and HTSTATS-KEY.
+pub fn chain_stats(
+    idx: usize,
+    size: usize,
+    used: usize,
+    chains: impl Iterator<Item = u64>,
+) -> String {
+    use std::fmt::Write;
+    const VECTLEN: usize = 50;
+    let name = if idx == 0 {
+        "main hash table"
+    } else {
+        "rehashing target"
+    };
+    if used == 0 {
+        return format!(
+            "Hash table {idx} stats ({name}):\nNo stats available for empty dictionaries\n"
+        );
+    }
+    let mut clvector = [0u64; VECTLEN];
+    let (mut slots, mut maxchain, mut total) = (0u64, 0u64, 0u64);
+    for len in chains {
+        clvector[(len as usize).min(VECTLEN - 1)] += 1;
+        if len > 0 {
+            slots += 1;
             maxchain = maxchain.max(len);
             total += len;
         }
-        let size = self.buckets.len();
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            "Hash table {idx} stats ({name}):\n table size: {size}\n number of elements: {}\n different slots: {slots}\n max chain length: {maxchain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
-            self.used,
-            total as f32 / slots as f32,
-            self.used as f32 / slots as f32,
-        );
-        for (i, &n) in clvector.iter().enumerate().take(VECTLEN - 1) {
-            if n != 0 {
-                let _ = writeln!(s, "   {i}: {n} ({:.2}%)", n as f32 / size as f32 * 100.0);
-            }
-        }
-        s
     }
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "Hash table {idx} stats ({name}):\n table size: {size}\n number of elements: {used}\n different slots: {slots}\n max chain length: {maxchain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
+        total as f32 / slots as f32,
+        used as f32 / slots as f32,
+    );
+    for (i, &n) in clvector.iter().enumerate().take(VECTLEN - 1) {
+        if n != 0 {
+            let _ = writeln!(s, "   {i}: {n} ({:.2}%)", n as f32 / size as f32 * 100.0);
+        }
+    }
+    s
 }
 
 /// Whether tables may grow and shrink freely. Cleared while a forked child

@@ -17,7 +17,7 @@
 //! The member bytes live in the skiplist: callers pass `eq`, which tells
 //! whether the node at an index holds the member looked for.
 
-use crate::dict::scan_step;
+use crate::dict::{chain_stats, scan_step};
 
 /// A free slot: zero, so that a new table is a zeroed allocation whose
 /// pages the kernel maps lazily (filling 16 MB of a doubled big index by
@@ -305,31 +305,24 @@ impl MemberIndex {
         )
     }
 
-    /// DEBUG HTSTATS-KEY text, in the shape of Redis's dict stats.
+    /// DEBUG HTSTATS-KEY text, as Redis's dict stats: a bucket's chain is
+    /// the entries whose home slot it is. While resizing, the draining
+    /// table is table 0 and the new one the rehashing target, as in Redis.
     pub fn stats(&self) -> String {
-        let mut s = String::new();
-        let tables = [Some(&self.main), self.old.as_ref().map(|(t, _)| t)];
-        for (i, t) in tables.into_iter().enumerate() {
-            let Some(t) = t else { continue };
-            let name = if i == 0 {
-                "main hash table"
-            } else {
-                "rehashing source"
-            };
-            if t.used == 0 {
-                s.push_str(&format!(
-                    "Hash table {i} stats ({name}):\nNo stats available for empty dictionaries\n"
-                ));
-                continue;
+        let table = |idx: usize, t: &Table| {
+            let mut chains = vec![0u64; t.slots.len()];
+            let mask = t.slots.len().wrapping_sub(1);
+            for &s in t.slots.iter() {
+                if s != EMPTY && s != TOMB {
+                    chains[(s >> 32) as usize & mask] += 1;
+                }
             }
-            s.push_str(&format!(
-                "Hash table {i} stats ({name}):\n table size: {}\n number of elements: {}\n \
-                 open addressing, linear probing\n",
-                t.slots.len(),
-                t.used
-            ));
+            chain_stats(idx, t.slots.len(), t.used, chains.into_iter())
+        };
+        match &self.old {
+            Some((old, _)) => table(0, old) + &table(1, &self.main),
+            None => table(0, &self.main),
         }
-        s
     }
 }
 
@@ -420,6 +413,21 @@ mod tests {
         for n in 1..=300u32 {
             assert!(seen.contains(&n), "member {n} missed");
         }
+    }
+
+    #[test]
+    fn stats_read_as_redis_dict_stats() {
+        let mut idx = MemberIndex::new();
+        for n in 1..=6u32 {
+            // Homes 1, 1, 1, 2, 2, 3 of 8 slots.
+            idx.insert([1, 1, 1, 2, 2, 3][n as usize - 1], n);
+        }
+        let s = idx.stats();
+        assert!(s.starts_with("Hash table 0 stats (main hash table):\n table size: 8\n"));
+        assert!(s.contains(" number of elements: 6\n different slots: 3\n max chain length: 3\n"));
+        assert!(
+            s.contains("   0: 5 (62.50%)\n   1: 1 (12.50%)\n   2: 1 (12.50%)\n   3: 1 (12.50%)\n")
+        );
     }
 
     #[test]
