@@ -24,19 +24,23 @@ pub const INLINE_CAP: usize = 22;
 /// sdsMakeRoomFor's limit: below it capacity doubles, above it grows by it.
 const MAX_PREALLOC: usize = 1024 * 1024;
 
+/// `repr(u8)` with tags 1-3: the first byte of every `Sds` is its tag and
+/// is never 0, which is what lets `types/set_table.rs` keep members in a
+/// zeroed table whose free slots are all-zero bytes.
+#[repr(u8)]
 enum Repr {
     Inline {
         len: u8,
         buf: [u8; INLINE_CAP],
-    },
+    } = 1,
     /// Exactly the string's bytes.
-    Heap(Box<[u8]>),
+    Heap(Box<[u8]>) = 2,
     /// The first `len` bytes of `buf` are the string; the rest is spare
     /// capacity, always zero.
     Grown {
         len: u32,
         buf: Box<[u8]>,
-    },
+    } = 3,
 }
 
 /// A binary-safe byte string.

@@ -104,44 +104,100 @@ fn htstats_shape(c: &mut Conn, key: &str) -> Vec<String> {
 
 #[test]
 fn debug_htstats_key_matches_redis() {
+    // Hashes keep Redis's chained dict, so their table shapes match
+    // Redis's exactly (sets are open-addressed: see the next test).
     let redis = RedisServer::start(&["--enable-debug-command", "yes"]);
     let ferrodis = Server::start(&[]);
     let mut shapes = Vec::new();
     for s in [&redis, &ferrodis] {
         let mut c = s.conn();
-        c.cmd(&["CONFIG", "SET", "set-max-intset-entries", "0"]);
+        c.cmd(&["CONFIG", "SET", "hash-max-listpack-entries", "0"]);
         let mut out = Vec::new();
         out.push(String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS-KEY", "nokey"])).into_owned());
-        c.cmd(&["SADD", "small", "a"]);
+        c.cmd(&["HSET", "small", "a", "1"]);
+        c.cmd(&["CONFIG", "SET", "hash-max-listpack-entries", "128"]);
         c.cmd(&["HSET", "lp", "f", "v"]);
         out.push(String::from_utf8_lossy(&c.cmd(&["DEBUG", "HTSTATS-KEY", "lp"])).into_owned());
-        // Growing to 128 buckets for 100 members; sampling does rehash
+        c.cmd(&["CONFIG", "SET", "hash-max-listpack-entries", "0"]);
+        // Growing to 128 buckets for 100 fields; sampling does rehash
         // work (how much each step moves depends on the hash seed, so the
         // shapes are compared once the rehash is over).
         let settle = |c: &mut Conn| {
             for _ in 0..1000 {
-                let r = parse(&c.cmd(&["DEBUG", "HTSTATS-KEY", "set"])).text();
+                let r = parse(&c.cmd(&["DEBUG", "HTSTATS-KEY", "h"])).text();
                 if !r.contains("rehashing target") {
                     return;
                 }
-                c.cmd(&["SRANDMEMBER", "set"]);
+                c.cmd(&["HRANDFIELD", "h"]);
             }
             panic!("the rehash never ended");
         };
         for i in 0..100 {
-            c.cmd(&["SADD", "set", &format!("m:{i}")]);
+            c.cmd(&["HSET", "h", &format!("m:{i}"), "v"]);
         }
         settle(&mut c);
         out.extend(htstats_shape(&mut c, "small"));
-        out.extend(htstats_shape(&mut c, "set"));
-        // Shrinking: SREM resizes once fewer than 10% of the buckets are
+        out.extend(htstats_shape(&mut c, "h"));
+        // Shrinking: HDEL resizes once fewer than 10% of the buckets are
         // used (to 16 buckets here).
         for i in 0..95 {
-            c.cmd(&["SREM", "set", &format!("m:{i}")]);
+            c.cmd(&["HDEL", "h", &format!("m:{i}")]);
         }
         settle(&mut c);
-        out.extend(htstats_shape(&mut c, "set"));
+        out.extend(htstats_shape(&mut c, "h"));
         shapes.push(out);
     }
     assert_eq!(shapes[0], shapes[1], "redis, then ferrodis");
+}
+
+/// A value of a DEBUG HTSTATS-KEY line (` table size: 256`).
+fn htstat(text: &str, name: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(name)?.trim().parse().ok())
+        .collect()
+}
+
+#[test]
+fn debug_htstats_key_of_an_open_addressed_set() {
+    // A hashtable set keeps its members in an open-addressed table at most
+    // 3/4 full; DEBUG HTSTATS-KEY reads it as Redis's dict stats, a
+    // bucket's chain being the members whose home slot it is.
+    let ferrodis = Server::start(&[]);
+    let mut c = ferrodis.conn();
+    c.cmd(&["CONFIG", "SET", "set-max-intset-entries", "0"]);
+    let settle = |c: &mut Conn| {
+        for _ in 0..1000 {
+            let r = parse(&c.cmd(&["DEBUG", "HTSTATS-KEY", "set"])).text();
+            if !r.contains("rehashing target") {
+                return r;
+            }
+            c.cmd(&["SRANDMEMBER", "set"]);
+        }
+        panic!("the resize never ended");
+    };
+    for i in 0..100 {
+        c.cmd(&["SADD", "set", &format!("m:{i}")]);
+    }
+    let r = settle(&mut c);
+    assert!(
+        r.starts_with("Hash table 0 stats (main hash table):\n"),
+        "{r}"
+    );
+    assert_eq!(htstat(&r, "table size:"), [256], "{r}");
+    assert_eq!(htstat(&r, "number of elements:"), [100], "{r}");
+    let chains: u64 = r
+        .lines()
+        .filter_map(|l| {
+            let (len, rest) = l.trim().split_once(": ")?;
+            let len: u64 = len.parse().ok()?;
+            Some(len * rest.split(' ').next()?.parse::<u64>().ok()?)
+        })
+        .sum();
+    assert_eq!(chains, 100, "the chain lengths add up to the members: {r}");
+    for i in 0..95 {
+        c.cmd(&["SREM", "set", &format!("m:{i}")]);
+    }
+    let r = settle(&mut c);
+    assert_eq!(htstat(&r, "number of elements:"), [5], "{r}");
+    assert!(htstat(&r, "table size:")[0] <= 16, "shrunk: {r}");
 }

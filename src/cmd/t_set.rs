@@ -627,11 +627,11 @@ pub fn sscan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     };
     let o = parse_scan_opts(argv, 3, false)?;
     let mut items: Vec<Vec<u8>> = Vec::new();
-    match s.as_dict() {
+    match s.as_table() {
         Some(d) => {
             let mut budget = o.count * 10;
             loop {
-                cursor = d.scan(cursor, |k, _| items.push(k.to_vec()));
+                cursor = d.scan(cursor, |k| items.push(k.to_vec()));
                 budget = budget.saturating_sub(1);
                 if cursor == 0 || budget == 0 || items.len() >= o.count {
                     break;

@@ -521,7 +521,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             return Err(error::NO_SUCH_KEY.into());
         };
         let text = match &e.val {
-            Value::Set(v) => v.as_dict().map(|d| d.stats()),
+            Value::Set(v) => v.as_table().map(|d| d.stats()),
             Value::Hash(v) => v.as_dict().map(|d| d.stats()),
             Value::ZSet(v) => v.dict_stats(),
             _ => None,

@@ -86,11 +86,11 @@ pub fn object_compute_size(v: &Value, samples: usize) -> usize {
         Value::Set(Set::Intset(is)) => ROBJ + zsize(is.bytes_len()),
         Value::Set(Set::Table(d)) => {
             let (mut elesize, mut n) = (0, 0);
-            for (k, _) in d.iter().take(samples) {
+            for k in d.iter().take(samples) {
                 elesize += ENTRY + sds(k.len());
                 n += 1;
             }
-            ROBJ + DICT + 8 * d.buckets() + avg(elesize, n, d.len())
+            ROBJ + DICT + 8 * d.redis_buckets() + avg(elesize, n, d.len())
         }
         Value::Hash(Hash::Listpack(lp)) => ROBJ + zsize(lp.bytes_len()),
         Value::Hash(Hash::Table(d)) => {

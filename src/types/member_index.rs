@@ -3,326 +3,122 @@
 //! Redis keeps a dict of member -> score beside the skiplist: a 24-byte
 //! entry per member (plus its bucket) pointing at the skiplist's sds. Our
 //! skiplist already holds member and score in an arena of nodes addressed by
-//! u32, so the index is only an open-addressed table of 8-byte slots, each
-//! 32 bits of the member's hash and the node's index: 11-21 bytes a member
-//! instead of a 48-byte chunk and a bucket, and no allocation per insert.
-//!
-//! Linear probing, at most 3/4 full, deletion by backward shift (no
-//! tombstones in the live table). Resizing is incremental, as Redis's
-//! rehash: the old table drains into the new one a few slots per write, and
-//! lookups try the new table, then the old one, so no single command pays
-//! for moving a big set's whole index. Moved and deleted slots of the old
-//! table become tombstones, which keeps its probe chains intact.
+//! u32, so the index is only an open-addressed table (`util/open_table.rs`)
+//! of 8-byte slots, each 32 bits of the member's hash and the node's index:
+//! 11-21 bytes a member instead of a 48-byte chunk and a bucket, and no
+//! allocation per insert.
 //!
 //! The member bytes live in the skiplist: callers pass `eq`, which tells
 //! whether the node at an index holds the member looked for.
 
-use crate::dict::{chain_stats, scan_step};
+use crate::util::open_table::{OpenTable, Slot};
 
-/// A free slot: zero, so that a new table is a zeroed allocation whose
-/// pages the kernel maps lazily (filling 16 MB of a doubled big index by
-/// hand stalled the command that grew it). No entry is zero: node 0 is
-/// the skiplist's header, never indexed.
-const EMPTY: u64 = 0;
-/// A slot of the draining table whose entry moved or was deleted (node
-/// u32::MAX is NIL, never indexed).
-const TOMB: u64 = u64::MAX;
-/// Smallest table.
-const MIN_SLOTS: usize = 8;
-/// Old-table slots moved per write while resizing (Redis moves one bucket
-/// per step, visiting up to ten empty ones).
-const DRAIN_STEP: usize = 16;
+/// Hash bits above, node below. Zero is free: no entry is zero, as node 0
+/// is the skiplist's header, never indexed; u64::MAX is a tombstone, as
+/// node u32::MAX is NIL, never indexed.
+#[derive(Clone, Copy)]
+struct NodeSlot(u64);
 
-#[derive(Clone)]
-struct Table {
-    slots: Box<[u64]>,
-    used: usize,
-}
-
-impl Table {
-    fn with_slots(n: usize) -> Table {
-        Table {
-            slots: vec![EMPTY; n].into_boxed_slice(),
-            used: 0,
-        }
-    }
-
+// SAFETY: all-zero is `free()`, and a u64 has no drop.
+unsafe impl Slot for NodeSlot {
     #[inline]
-    fn mask(&self) -> usize {
-        self.slots.len() - 1
+    fn free() -> Self {
+        NodeSlot(0)
     }
-
-    /// Slot position and node of the entry `eq` accepts.
     #[inline]
-    fn find(&self, h: u32, eq: &impl Fn(u32) -> bool) -> Option<(usize, u32)> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.mask();
-        let mut i = h as usize & mask;
-        loop {
-            let s = self.slots[i];
-            if s == EMPTY {
-                return None;
-            }
-            if s != TOMB && (s >> 32) as u32 == h && eq(s as u32) {
-                return Some((i, s as u32));
-            }
-            i = (i + 1) & mask;
-        }
+    fn tomb() -> Self {
+        NodeSlot(u64::MAX)
     }
-
-    /// Calls `f` with the node of every entry whose home slot is `home`:
-    /// they sit between it and the next free slot.
-    fn each_home(&self, home: usize, f: &mut impl FnMut(u32)) {
-        let mask = self.mask();
-        let mut i = home;
-        loop {
-            let s = self.slots[i];
-            if s == EMPTY {
-                return;
-            }
-            if s != TOMB && (s >> 32) as usize & mask == home {
-                f(s as u32);
-            }
-            i = (i + 1) & mask;
-            if i == home {
-                return;
-            }
-        }
-    }
-
-    /// Places an entry known to be absent (the table has room).
     #[inline]
-    fn place(&mut self, slot: u64) {
-        let mask = self.mask();
-        let mut i = (slot >> 32) as usize & mask;
-        while self.slots[i] != EMPTY {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = slot;
-        self.used += 1;
+    fn is_free(&self) -> bool {
+        self.0 == 0
     }
-
-    /// Empties slot `i`, shifting back the entries after it whose probe
-    /// chain passed through it.
-    fn remove_at(&mut self, mut i: usize) {
-        let mask = self.mask();
-        let mut j = i;
-        loop {
-            j = (j + 1) & mask;
-            let s = self.slots[j];
-            if s == EMPTY {
-                break;
-            }
-            let home = (s >> 32) as usize & mask;
-            // The entry at j may move to i unless its home lies cyclically
-            // in (i, j].
-            let stays = if i <= j {
-                i < home && home <= j
-            } else {
-                i < home || home <= j
-            };
-            if !stays {
-                self.slots[i] = s;
-                i = j;
-            }
-        }
-        self.slots[i] = EMPTY;
-        self.used -= 1;
+    #[inline]
+    fn is_tomb(&self) -> bool {
+        self.0 == u64::MAX
+    }
+    #[inline]
+    fn hash(&self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+    #[inline]
+    fn may_be(&self, h: u32) -> bool {
+        self.hash() == h
     }
 }
 
-#[derive(Clone)]
+impl NodeSlot {
+    #[inline]
+    fn new(h: u32, node: u32) -> NodeSlot {
+        NodeSlot((h as u64) << 32 | node as u64)
+    }
+    #[inline]
+    fn node(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+#[derive(Clone, Default)]
 pub struct MemberIndex {
-    main: Table,
-    /// The table draining into `main` and its next slot to move.
-    old: Option<(Table, usize)>,
-}
-
-impl Default for MemberIndex {
-    fn default() -> Self {
-        MemberIndex::new()
-    }
-}
-
-#[inline]
-fn slot(h: u32, node: u32) -> u64 {
-    (h as u64) << 32 | node as u64
+    table: OpenTable<NodeSlot>,
 }
 
 impl MemberIndex {
+    #[cfg(test)]
     pub fn new() -> MemberIndex {
-        MemberIndex {
-            main: Table::with_slots(0),
-            old: None,
-        }
+        MemberIndex::default()
     }
 
     pub fn len(&self) -> usize {
-        self.main.used + self.old.as_ref().map_or(0, |(t, _)| t.used)
+        self.table.len()
     }
 
     /// Slots of the live table (and of the draining one).
+    #[cfg(test)]
     pub fn slots(&self) -> (usize, usize) {
-        (
-            self.main.slots.len(),
-            self.old.as_ref().map_or(0, |(t, _)| t.slots.len()),
-        )
+        self.table.slots()
     }
 
     /// Bytes held by the tables.
     pub fn heap_bytes(&self) -> usize {
-        let (a, b) = self.slots();
-        (a + b) * 8
+        self.table.heap_bytes()
     }
 
     /// The node whose member `eq` accepts.
     #[inline]
     pub fn find(&self, h: u32, eq: impl Fn(u32) -> bool) -> Option<u32> {
-        if let Some((_, n)) = self.main.find(h, &eq) {
-            return Some(n);
-        }
-        let (old, _) = self.old.as_ref()?;
-        old.find(h, &eq).map(|(_, n)| n)
+        self.table.find(h, |s| eq(s.node())).map(|s| s.node())
     }
 
     /// Records a member that is not present (the caller looked it up).
     pub fn insert(&mut self, h: u32, node: u32) {
         debug_assert!(node != 0 && node != u32::MAX);
-        self.drain(DRAIN_STEP);
-        if (self.main.used + 1) * 4 > self.main.slots.len() * 3 {
-            // Full while still draining (only after many inserts in a row
-            // into a shrunk table): finish the move first.
-            self.drain(usize::MAX);
-            let want = (self.main.slots.len() * 2).max(MIN_SLOTS);
-            self.resize(want);
-        }
-        self.main.place(slot(h, node));
+        self.table.insert(h, NodeSlot::new(h, node));
     }
 
     /// Forgets the member `eq` accepts; returns its node.
     pub fn remove(&mut self, h: u32, eq: impl Fn(u32) -> bool) -> Option<u32> {
-        self.drain(DRAIN_STEP);
-        let found = if let Some((i, n)) = self.main.find(h, &eq) {
-            self.main.remove_at(i);
-            Some(n)
-        } else if let Some((old, _)) = self.old.as_mut() {
-            old.find(h, &eq).map(|(i, n)| {
-                old.slots[i] = TOMB;
-                old.used -= 1;
-                n
-            })
-        } else {
-            None
-        };
-        if found.is_some() {
-            self.shrink_if_sparse();
-        }
-        found
-    }
-
-    /// Starts moving to a smaller table when fewer than 1 slot in 8 is used
-    /// (Redis shrinks a sorted set's dict below 10% fill).
-    fn shrink_if_sparse(&mut self) {
-        let n = self.main.slots.len();
-        if self.old.is_some() || n <= MIN_SLOTS || self.main.used * 8 >= n {
-            return;
-        }
-        let want = (self.main.used * 2).next_power_of_two().max(MIN_SLOTS);
-        if want < n {
-            self.resize(want);
-        }
-    }
-
-    /// Makes a table of `n` slots the live one; the current one drains
-    /// into it.
-    fn resize(&mut self, n: usize) {
-        debug_assert!(self.old.is_none());
-        let prev = std::mem::replace(&mut self.main, Table::with_slots(n));
-        if prev.used > 0 {
-            self.old = Some((prev, 0));
-        }
-    }
-
-    /// Moves up to `max` slots of the draining table.
-    fn drain(&mut self, max: usize) {
-        let Some((old, pos)) = self.old.as_mut() else {
-            return;
-        };
-        let end = old.slots.len().min(pos.saturating_add(max));
-        while *pos < end {
-            let s = old.slots[*pos];
-            if s != EMPTY && s != TOMB {
-                old.slots[*pos] = TOMB;
-                old.used -= 1;
-                self.main.place(s);
-            }
-            *pos += 1;
-        }
-        if *pos == old.slots.len() || old.used == 0 {
-            self.old = None;
-        }
+        self.table.remove(h, |s| eq(s.node())).map(|s| s.node())
     }
 
     /// Renumbers every entry's node (the skiplist renumbered its arena),
     /// in place: one sequential pass over the slots, hashes and positions
     /// unchanged (placing them into a new table cost a cache miss each).
     pub fn remap(&mut self, f: impl Fn(u32) -> u32) {
-        let tables = std::iter::once(&mut self.main).chain(self.old.as_mut().map(|(t, _)| t));
-        for t in tables {
-            for s in t.slots.iter_mut() {
-                if *s != EMPTY && *s != TOMB {
-                    *s = slot((*s >> 32) as u32, f(*s as u32));
-                }
-            }
+        for s in self.table.iter_mut() {
+            *s = NodeSlot::new(s.hash(), f(s.node()));
         }
     }
 
-    /// One SCAN step (Redis's dictScan over the entries grouped by home
-    /// slot, both tables while resizing): calls `f` with the nodes of the
-    /// entries the cursor covers, returns the next cursor (0: done).
+    /// One SCAN step: calls `f` with the nodes of the entries the cursor
+    /// covers, returns the next cursor (0: done).
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(u32)) -> u64 {
-        if self.len() == 0 {
-            return 0;
-        }
-        let main = &self.main;
-        let Some((old, _)) = self.old.as_ref() else {
-            return scan_step(cursor, main.mask() as u64, None, |_, b| {
-                main.each_home(b as usize, &mut f)
-            });
-        };
-        let (small, large) = if old.slots.len() <= main.slots.len() {
-            (old, main)
-        } else {
-            (main, old)
-        };
-        scan_step(
-            cursor,
-            small.mask() as u64,
-            Some(large.mask() as u64),
-            |big, b| (if big { large } else { small }).each_home(b as usize, &mut f),
-        )
+        self.table.scan(cursor, |s| f(s.node()))
     }
 
-    /// DEBUG HTSTATS-KEY text, as Redis's dict stats: a bucket's chain is
-    /// the entries whose home slot it is. While resizing, the draining
-    /// table is table 0 and the new one the rehashing target, as in Redis.
+    /// DEBUG HTSTATS-KEY text, as Redis's dict stats.
     pub fn stats(&self) -> String {
-        let table = |idx: usize, t: &Table| {
-            let mut chains = vec![0u64; t.slots.len()];
-            let mask = t.slots.len().wrapping_sub(1);
-            for &s in t.slots.iter() {
-                if s != EMPTY && s != TOMB {
-                    chains[(s >> 32) as usize & mask] += 1;
-                }
-            }
-            chain_stats(idx, t.slots.len(), t.used, chains.into_iter())
-        };
-        match &self.old {
-            Some((old, _)) => table(0, old) + &table(1, &self.main),
-            None => table(0, &self.main),
-        }
+        self.table.stats()
     }
 }
 

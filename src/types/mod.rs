@@ -16,6 +16,7 @@ pub mod list;
 mod list_nodes;
 mod member_index;
 pub mod set;
+pub mod set_table;
 pub mod skiplist;
 pub mod stream;
 pub mod stream_cg;

@@ -1,9 +1,10 @@
 //! Set values: an intset while every member is an integer (string2ll
 //! rules) and there are at most `set-max-intset-entries` members, else a
-//! hash table. Conversion never goes back, as Redis 7.0's t_set.c.
+//! hash table (`set_table.rs`: members in the slots of an open-addressed
+//! table). Conversion never goes back, as Redis 7.0's t_set.c.
 
+use super::set_table::SetTable;
 use super::Limits;
-use crate::dict::Dict;
 use crate::encoding::intset::Intset;
 use crate::encoding::numbers::{i64_to_vec, string2ll};
 use crate::sds::Sds;
@@ -13,7 +14,7 @@ use std::borrow::Cow;
 pub enum Set {
     Intset(Intset),
     /// Boxed so that the common intset case stays small.
-    Table(Box<Dict<()>>),
+    Table(Box<SetTable>),
 }
 
 impl Default for Set {
@@ -50,9 +51,10 @@ impl Set {
     }
     fn convert(&mut self) {
         if let Set::Intset(is) = self {
-            let mut d: Dict<()> = Dict::new();
+            let mut d = SetTable::default();
+            d.reserve(is.len() + 1);
             for v in is.iter() {
-                d.insert_new(Sds::from_i64(v), ());
+                d.add_new(Sds::from_i64(v));
             }
             *self = Set::Table(Box::new(d));
         }
@@ -72,14 +74,7 @@ impl Set {
             self.convert();
         }
         match self {
-            Set::Table(d) => {
-                if d.contains_key(member) {
-                    false
-                } else {
-                    d.insert_new(Sds::new(member), ());
-                    true
-                }
-            }
+            Set::Table(d) => d.add(member),
             Set::Intset(_) => false,
         }
     }
@@ -87,44 +82,43 @@ impl Set {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self {
             Set::Intset(is) => string2ll(member).is_some_and(|v| is.remove(v)),
-            Set::Table(d) => {
-                let found = d.remove(member).is_some();
-                if found {
-                    d.shrink_if_needed();
-                }
-                found
-            }
+            Set::Table(d) => d.remove(member),
         }
     }
     pub fn contains(&self, member: &[u8]) -> bool {
         match self {
             Set::Intset(is) => string2ll(member).is_some_and(|v| is.contains(v)),
-            Set::Table(d) => d.contains_key(member),
+            Set::Table(d) => d.contains(member),
         }
     }
     pub fn iter(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + '_> {
         match self {
             Set::Intset(is) => Box::new(is.iter().map(|v| Cow::Owned(i64_to_vec(v)))),
-            Set::Table(d) => Box::new(d.iter().map(|(k, _)| Cow::Borrowed(k.as_bytes()))),
+            Set::Table(d) => Box::new(d.iter().map(Cow::Borrowed)),
         }
     }
-    /// A random member, each with a fair chance (Redis's
-    /// setTypeRandomElement: dictGetFairRandomKey, which also does rehash
-    /// work); `rnd` supplies randomness.
+    /// A random member, each with the same chance (Redis's
+    /// setTypeRandomElement; a draining table may move some entries);
+    /// `rnd` supplies randomness.
     pub fn random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<Cow<'_, [u8]>> {
         match self {
             Set::Intset(is) => is.random(rnd()).map(|v| Cow::Owned(i64_to_vec(v))),
-            Set::Table(d) => d.fair_random(rnd).map(|(k, _)| Cow::Borrowed(k.as_bytes())),
+            Set::Table(d) => d.random(rnd).map(Cow::Borrowed),
         }
     }
     /// Removes and returns a random member.
     pub fn pop_random(&mut self, rnd: impl FnMut() -> u64) -> Option<Vec<u8>> {
-        let m = self.random(rnd)?.into_owned();
-        self.remove(&m);
-        Some(m)
+        match self {
+            Set::Table(d) => d.pop_random(rnd).map(|m| m.as_bytes().to_vec()),
+            Set::Intset(_) => {
+                let m = self.random(rnd)?.into_owned();
+                self.remove(&m);
+                Some(m)
+            }
+        }
     }
-    /// The table of a hashtable-encoded set (SSCAN).
-    pub fn as_dict(&self) -> Option<&Dict<()>> {
+    /// The table of a hashtable-encoded set (SSCAN, DEBUG HTSTATS-KEY).
+    pub fn as_table(&self) -> Option<&SetTable> {
         match self {
             Set::Table(d) => Some(d),
             Set::Intset(_) => None,

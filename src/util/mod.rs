@@ -5,7 +5,10 @@
 //! - `splitargs`: `sdssplitargs` and `sdscatrepr`, the only argument
 //!   splitter and quoter (inline requests, redis.conf, AOF, MONITOR, REWRITE);
 //! - `pqsort`: Redis's partial quicksort (GEO searches with COUNT);
-//! - `hdr`: the HDR histogram of per-command latencies.
+//! - `hdr`: the HDR histogram of per-command latencies;
+//! - `open_table`: the open-addressed table with incremental resize and
+//!   SCAN (sorted-set member index, hashtable sets);
+//! - `chunked_vec`: a growable array that never moves in bulk.
 //!
 //! Numbers (string2ll, ll2string, strtod, `%.17g`) live in
 //! `encoding::numbers`.
@@ -13,6 +16,7 @@
 pub mod chunked_vec;
 pub mod glob;
 pub mod hdr;
+pub mod open_table;
 pub mod pqsort;
 pub mod proctitle;
 pub mod splitargs;
