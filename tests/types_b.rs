@@ -372,3 +372,95 @@ fn zset_churn_matches_real_redis() {
         assert_eq!(scan(&mut a), scan(&mut b), "phase {phase}: ZSCAN");
     }
 }
+
+/// A set grown past its intset limit to thousands of members, then shrunk
+/// by every kind of removal, in phases: each deterministic reply equals
+/// redis-server's; random ones (SPOP, SRANDMEMBER) are checked against
+/// redis-server's copy of the set and applied to it, so the two stay equal
+/// (the whole set and a full SSCAN are compared between phases).
+#[test]
+fn set_churn_matches_real_redis() {
+    let ours = ferrodis();
+    let theirs = common::RedisServer::start(&[]);
+    let mut a = ours.conn();
+    let mut b = theirs.conn();
+    let mut rng = Rng(0x5E7_2026);
+    let both = |a: &mut common::Conn, b: &mut common::Conn, args: &[&str]| {
+        let (ra, rb) = (a.cmd(args), b.cmd(args));
+        assert_eq!(
+            common::escape(&ra),
+            common::escape(&rb),
+            "reply to {args:?} differs"
+        );
+    };
+    let members = |r: Vec<u8>| -> Vec<String> {
+        match Reply::from(common::parse(&r)) {
+            Reply::Array(Some(items)) => items
+                .iter()
+                .map(|i| String::from_utf8(i.bytes()).expect("utf8"))
+                .collect(),
+            Reply::Bulk(Some(m)) => vec![String::from_utf8(m).expect("utf8")],
+            _ => Vec::new(),
+        }
+    };
+    for phase in 0..8 {
+        let grow = phase % 2 == 0;
+        let pool = if phase < 4 { 5000 } else { 300 };
+        for _ in 0..1500 {
+            // Integers first (an intset), then long members (heap strings).
+            let m = match (phase, rng.below(3)) {
+                (0, _) => rng.below(pool).to_string(),
+                (_, 0) => format!("a-member-name-longer-than-22-bytes:{}", rng.below(pool)),
+                _ => format!("m:{}", rng.below(pool)),
+            };
+            match rng.below(if grow { 4 } else { 12 }) {
+                0..=2 if phase == 0 => both(&mut a, &mut b, &["SADD", "s", &m]),
+                0..=2 => both(&mut a, &mut b, &["SADD", "s", &m, &format!("{m}x")]),
+                3 => both(&mut a, &mut b, &["SISMEMBER", "s", &m]),
+                4..=6 => both(&mut a, &mut b, &["SREM", "s", &m]),
+                7 => both(&mut a, &mut b, &["SMOVE", "s", "t", &m]),
+                8 | 9 => {
+                    let n = rng.below(5).to_string();
+                    let popped = members(a.cmd(&["SPOP", "s", &n]));
+                    let mut args = vec!["SREM", "s"];
+                    args.extend(popped.iter().map(String::as_str));
+                    if popped.is_empty() {
+                        continue;
+                    }
+                    let removed = b.cmd(&args);
+                    assert_eq!(removed, format!(":{}\r\n", popped.len()).into_bytes());
+                }
+                10 => {
+                    let drawn = members(a.cmd(&["SRANDMEMBER", "s", "-3"]));
+                    for m in drawn {
+                        assert_eq!(b.cmd(&["SISMEMBER", "s", &m]), b":1\r\n".to_vec());
+                    }
+                }
+                _ => both(&mut a, &mut b, &["SMISMEMBER", "s", &m, "nope"]),
+            }
+        }
+        both(&mut a, &mut b, &["SCARD", "s"]);
+        both(&mut a, &mut b, &["OBJECT", "ENCODING", "s"]);
+        both(&mut a, &mut b, &["SORT", "s", "ALPHA"]);
+        both(&mut a, &mut b, &["SORT", "t", "ALPHA"]);
+        both(&mut a, &mut b, &["SINTERCARD", "2", "s", "t"]);
+        let scan = |c: &mut common::Conn| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut cursor = "0".to_string();
+            loop {
+                let r = Reply::from(common::parse(&c.cmd(&["SSCAN", "s", &cursor])));
+                let Reply::Array(Some(parts)) = r else {
+                    panic!("SSCAN reply")
+                };
+                cursor = String::from_utf8(parts[0].bytes()).expect("cursor");
+                for m in parts[1].strings() {
+                    assert!(seen.insert(m.clone()), "SSCAN returned {m:?} twice");
+                }
+                if cursor == "0" {
+                    return seen;
+                }
+            }
+        };
+        assert_eq!(scan(&mut a), scan(&mut b), "phase {phase}: SSCAN");
+    }
+}

@@ -299,7 +299,7 @@ impl<Rd: Read> RdbReader<Rd> {
             }
             TYPE_SET => {
                 let n = self.load_len()?;
-                let mut s = Set::new();
+                let mut s = Set::with_capacity(n as usize, lim);
                 for _ in 0..n {
                     let m = self.string()?;
                     if !s.add(&m, lim) {

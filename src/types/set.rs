@@ -33,6 +33,18 @@ impl Set {
     pub fn new_table() -> Set {
         Set::Table(Box::default())
     }
+    /// An empty set about to receive `n` members (RDB load): a table sized
+    /// for them when they cannot all fit an intset, as rdbLoadObject's
+    /// dictTryExpand. A length read from a file is not trusted for more
+    /// than 1Mi members up front; a bigger set grows as it loads.
+    pub fn with_capacity(n: usize, lim: &Limits) -> Set {
+        if n <= lim.set_max_intset_entries {
+            return Set::new();
+        }
+        let mut t = SetTable::default();
+        t.reserve(n.min(1 << 20));
+        Set::Table(Box::new(t))
+    }
     pub fn len(&self) -> usize {
         match self {
             Set::Intset(is) => is.len(),
