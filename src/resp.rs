@@ -131,6 +131,44 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
     Ok(Parsed::Request { consumed: pos })
 }
 
+/// A look at the next buffered request without parsing it for real: the
+/// span of its second argument (the key of most commands) and its length,
+/// when it is a complete multibulk request of at least two arguments with
+/// short headers. A hint for prefetching (`server/exec.rs`): anything odd
+/// is None, and the real parse decides.
+pub fn peek_key(buf: &[u8]) -> Option<(Span, usize)> {
+    // A header: `<tag><digits>\r\n` of at most 20 digits.
+    let header = |pos: usize, tag: u8| -> Option<(usize, usize)> {
+        if buf.get(pos) != Some(&tag) {
+            return None;
+        }
+        let line = buf.get(pos + 1..buf.len().min(pos + 23))?;
+        let eol = line.iter().position(|&c| c == b'\r')?;
+        if line.get(eol + 1) != Some(&b'\n') {
+            return None;
+        }
+        let n = string2ll(&line[..eol])?;
+        Some((usize::try_from(n).ok()?, pos + 1 + eol + 2))
+    };
+    let (count, mut pos) = header(0, b'*')?;
+    if count < 2 {
+        return None;
+    }
+    let mut key = (0, 0);
+    for i in 0..count {
+        let (len, start) = header(pos, b'$')?;
+        let end = start.checked_add(len)?.checked_add(2)?;
+        if end > buf.len() {
+            return None;
+        }
+        if i == 1 {
+            key = (start, start + len);
+        }
+        pos = end;
+    }
+    Some((key, pos))
+}
+
 /// How far Redis's incremental parser would be into an incomplete
 /// multibulk request: (bytes it would have consumed from its query buffer,
 /// total length of the arguments it would already hold). Redis drops what
@@ -393,6 +431,23 @@ mod tests {
         let (r, a) = parse(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nextra");
         assert_eq!(r, Ok(Parsed::Request { consumed: 20 }));
         assert_eq!(a, vec![b"GET".to_vec(), b"k".to_vec()]);
+    }
+
+    #[test]
+    fn peek_key_agrees_with_the_parser_or_declines() {
+        let req = b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n*1\r\n$4\r\nPING\r\n";
+        let (span, len) = peek_key(req).expect("complete");
+        assert_eq!(&req[span.0..span.1], b"key");
+        assert_eq!(parse(req).0, Ok(Parsed::Request { consumed: len }));
+        // Incomplete, one argument, inline, bad headers: no guess.
+        for cut in 0..len {
+            assert_eq!(peek_key(&req[..cut]), None, "cut {cut}");
+        }
+        assert_eq!(peek_key(&req[len..]), None);
+        assert_eq!(peek_key(b"GET key\r\n"), None);
+        assert_eq!(peek_key(b"*2\r\n$-1\r\n$1\r\nk\r\n"), None);
+        assert_eq!(peek_key(b"*2\r\n$99999999999999999999999\r\nx"), None);
+        assert_eq!(peek_key(b"*99999999999999\r\n$1\r\na\r\n"), None);
     }
 
     #[test]

@@ -823,3 +823,64 @@ fn large_replies_in_a_pipeline_arrive_whole_and_in_order() {
         assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
     }
 }
+
+/// Pipelines over a keyspace big enough for the lookahead prefetch (8,192
+/// keys and up): mixed commands, keys in other databases (SELECT inside
+/// the pipeline), repeated keys, binary keys, a command without a key,
+/// inline requests and MULTI/EXEC, all sent at once and split at every
+/// 7th byte by the socket writes; every reply byte-identical to
+/// redis-server's.
+#[test]
+fn pipelines_on_a_big_keyspace_match_redis() {
+    let ours = common::Server::start(&[]);
+    let theirs = common::RedisServer::start(&[]);
+    let mut rng = common::Rng(0xF00D);
+    let mut pipe = Vec::new();
+    let mut requests = 12_000 + 3000 + 1;
+    for i in 0..12_000 {
+        pipe.extend(common::multibulk(&[
+            b"SET",
+            format!("k:{i}").as_bytes(),
+            b"v",
+        ]));
+    }
+    for n in 0..3000 {
+        let k = format!("k:{}", rng.below(14_000));
+        let args: Vec<Vec<u8>> = match n % 11 {
+            0 => vec![b"GET".to_vec(), k.into_bytes()],
+            1 => vec![
+                b"INCR".to_vec(),
+                format!("c:{}", rng.below(50)).into_bytes(),
+            ],
+            2 => vec![b"SELECT".to_vec(), rng.below(3).to_string().into_bytes()],
+            3 => vec![b"DEL".to_vec(), k.into_bytes()],
+            4 => vec![b"PING".to_vec()],
+            5 => vec![b"SET".to_vec(), vec![0, 255, b'\r', b'\n'], k.into_bytes()],
+            6 => vec![b"GET".to_vec(), vec![0, 255, b'\r', b'\n']],
+            7 => vec![b"MULTI".to_vec()],
+            8 => vec![b"EXEC".to_vec()],
+            9 => vec![b"APPEND".to_vec(), k.clone().into_bytes(), k.into_bytes()],
+            _ => vec![b"EXISTS".to_vec(), k.clone().into_bytes(), k.into_bytes()],
+        };
+        let refs: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
+        pipe.extend(common::multibulk(&refs));
+        if n % 97 == 0 {
+            pipe.extend_from_slice(format!("GET k:{n}\r\n").as_bytes());
+            requests += 1;
+        }
+    }
+    pipe.extend(common::multibulk(&[b"DBSIZE"]));
+    let run = |port_conn: &mut common::Conn| {
+        for chunk in pipe.chunks(7 * 4096 + 7) {
+            port_conn.send_raw(chunk);
+        }
+        (0..requests)
+            .map(|_| port_conn.read_reply())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (run(&mut ours.conn()), run(&mut theirs.conn()));
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(common::escape(x), common::escape(y), "reply {i}");
+    }
+}

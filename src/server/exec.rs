@@ -45,6 +45,18 @@ use crate::util::splitargs;
 use bytes::Bytes;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// Keyspaces with fewer keys than this stay in cache: no prefetching.
+const PREFETCH_MIN_KEYS: usize = 8192;
+
+/// What `prefetch_ahead` learnt of a client's request after next: its
+/// length, its key's span and the key's hash.
+pub struct PrefetchMemo {
+    client: usize,
+    len: usize,
+    key: resp::Span,
+    hash: u64,
+}
+
 /// One operation waiting to be propagated.
 pub struct PropOp {
     pub db: usize,
@@ -102,8 +114,73 @@ impl Server {
     /// Executes every complete request in a client's query buffer.
     pub fn process_input(&mut self, key: usize) {
         self.batch_clock_us = None;
+        self.prefetch_memo = None;
+        self.prefetch_off = false;
+        self.prefetch_same_key = false;
         self.process_input_batch(key);
         self.batch_clock_us = None;
+    }
+
+    /// Pipelined requests: while one runs, the keyspace entries of the next
+    /// two are brought toward the cache (the bucket of the one after next;
+    /// the chain's first node of the next, whose bucket the previous step
+    /// fetched), so that their lookups do not each wait for memory. Only
+    /// hints: the key is taken to be the second argument, whatever the
+    /// command; a wrong guess costs a hash and a prefetch. Nothing is done
+    /// for a keyspace small enough to stay in cache, nor for a request on
+    /// the same key as the one before it (it is in cache).
+    fn prefetch_ahead(&mut self, key: usize) {
+        let Some(c) = self.clients.get(key) else {
+            return;
+        };
+        let dict = &self.ks.db(c.db).dict;
+        if dict.len() < PREFETCH_MIN_KEYS {
+            self.prefetch_memo = None;
+            return;
+        }
+        let q = &c.query[..];
+        // The next request: known from the previous step (its bucket is
+        // on its way: now its chain), or peeked now (its bucket only).
+        let (len1, k1) = match self.prefetch_memo.take() {
+            Some(m) if m.client == key => {
+                dict.prefetch(m.hash, true);
+                (m.len, m.key)
+            }
+            _ => {
+                let Some((k, len)) = resp::peek_key(q) else {
+                    return;
+                };
+                if let Some(k) = q.get(k.0..k.1) {
+                    dict.prefetch(crate::dict::hash_bytes(k), false);
+                }
+                (len, k)
+            }
+        };
+        let (Some(rest), Some(key1)) = (q.get(len1..), q.get(k1.0..k1.1)) else {
+            return;
+        };
+        let Some((k2, len2)) = resp::peek_key(rest) else {
+            return;
+        };
+        let key2 = &rest[k2.0..k2.1];
+        if key2 == key1 {
+            // A pipeline on one key (LPUSH mylist ...): it stays in cache;
+            // the second time in a row, stop looking for this batch.
+            if self.prefetch_same_key {
+                self.prefetch_off = true;
+            }
+            self.prefetch_same_key = true;
+            return;
+        }
+        self.prefetch_same_key = false;
+        let h2 = crate::dict::hash_bytes(key2);
+        dict.prefetch(h2, false);
+        self.prefetch_memo = Some(PrefetchMemo {
+            client: key,
+            len: len2,
+            key: k2,
+            hash: h2,
+        });
     }
 
     fn process_input_batch(&mut self, key: usize) {
@@ -184,6 +261,12 @@ impl Server {
                         return;
                     };
                     let frame = c.query.split_to(consumed).freeze();
+                    if !c.query.is_empty() && !self.prefetch_off {
+                        self.prefetch_ahead(key);
+                    }
+                    let Some(c) = self.clients.get_mut(key) else {
+                        return;
+                    };
                     let mut argv = std::mem::take(&mut self.argv);
                     argv.clear();
                     for &(a, b) in &self.spans {

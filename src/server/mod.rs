@@ -168,6 +168,13 @@ pub struct Server {
     /// Within a pipelined batch, the end of one command is the start of the
     /// next: one clock read per command instead of two.
     pub batch_clock_us: Option<u64>,
+    /// A client's request after next, whose bucket `prefetch_ahead`
+    /// fetched (its chain is fetched on the next step).
+    pub prefetch_memo: Option<exec::PrefetchMemo>,
+    /// This batch's pipeline is on one key: no more prefetching in it.
+    pub prefetch_off: bool,
+    /// The last two requests looked at were on the same key.
+    pub prefetch_same_key: bool,
     pub errorstats: HashMap<String, u64>,
     /// Keyspace notifications raised by the current command.
     pub events: Vec<Notification>,
@@ -256,6 +263,9 @@ impl Server {
             stats: Stats::default(),
             cmdstats: HashMap::default(),
             batch_clock_us: None,
+            prefetch_memo: None,
+            prefetch_off: false,
+            prefetch_same_key: false,
             errorstats: HashMap::new(),
             events: Vec::new(),
             spans: Vec::with_capacity(16),
