@@ -386,6 +386,12 @@ impl Server {
     pub fn close_async(&mut self, key: usize) {
         self.forget_client_mem(key);
         if let Some(c) = self.clients.get_mut(key) {
+            if c.kind == Kind::Master {
+                // The link is down from now: a client served later in this
+                // same pass (INFO after the master hung up) must not read
+                // "up" until the link is freed before the loop sleeps.
+                self.repl.master_link_up = false;
+            }
             if !c.has(flags::IN_CLOSE_LIST) {
                 c.flags |= flags::CLOSE_ASAP | flags::IN_CLOSE_LIST;
                 self.close_list.push(key);
