@@ -338,11 +338,24 @@ impl<'a> Out<'a> {
     }
 
     pub fn array(&mut self, n: usize) {
+        self.reserve_elements(n);
         self.line(b'*', n as i64);
+    }
+
+    /// A long array is about to be written: room for it at once (16 bytes
+    /// an element, the size of a short bulk string), rather than a buffer
+    /// doubling its way up, each step copying what is already written and
+    /// faulting in fresh pages (half the CPU of an LRANGE of 10,000).
+    #[inline]
+    fn reserve_elements(&mut self, n: usize) {
+        if n >= 1024 {
+            self.buf.reserve(n.saturating_mul(16).min(64 << 20));
+        }
     }
 
     /// A map of `n` pairs (a flat array of 2n in RESP2).
     pub fn map(&mut self, n: usize) {
+        self.reserve_elements(n.saturating_mul(2));
         if self.resp >= 3 {
             self.line(b'%', n as i64);
         } else {
@@ -352,6 +365,7 @@ impl<'a> Out<'a> {
 
     /// A set of `n` elements (an array in RESP2).
     pub fn set(&mut self, n: usize) {
+        self.reserve_elements(n);
         if self.resp >= 3 {
             self.line(b'~', n as i64);
         } else {

@@ -266,6 +266,15 @@ pub(super) fn elements_removed(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count:
 
 /// Replies elements [start, start+n) of `l` in order, or reversed.
 fn reply_range(out: &mut Out<'_>, l: &List, start: usize, n: usize, reverse: bool) {
+    if n >= 256 {
+        // A long reply gets its buffer in one allocation, sized from the
+        // head node's bytes per element plus RESP framing, instead of
+        // doubling (each doubling copies everything already written).
+        if let Some(head) = l.nodes().next() {
+            let per = head.bytes_len() / head.len().max(1) + 8;
+            out.buf.reserve(per.saturating_mul(n).min(64 << 20));
+        }
+    }
     out.array(n);
     if reverse {
         let skip = l.len() - (start + n);

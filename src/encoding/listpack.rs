@@ -153,15 +153,7 @@ fn encode_backlen(buf: &mut [u8; 5], l: usize) -> usize {
         buf[0] = l as u8;
         return 1;
     }
-    let n = if l < 16383 {
-        2
-    } else if l < 2_097_151 {
-        3
-    } else if l < 268_435_455 {
-        4
-    } else {
-        5
-    };
+    let n = backlen_size(l as usize);
     // Most significant group first (high bit clear), then groups with the
     // continuation bit set, low 7 bits last.
     for (i, b) in buf.iter_mut().take(n).enumerate() {
@@ -172,8 +164,21 @@ fn encode_backlen(buf: &mut [u8; 5], l: usize) -> usize {
     n
 }
 
+/// Bytes of the backlen of an entry whose encoding+data is `l` bytes
+/// (lpEncodeBacklen's thresholds).
+#[inline]
 fn backlen_size(l: usize) -> usize {
-    encode_backlen(&mut [0u8; 5], l)
+    if l <= 127 {
+        1
+    } else if l < 16383 {
+        2
+    } else if l < 2_097_151 {
+        3
+    } else if l < 268_435_455 {
+        4
+    } else {
+        5
+    }
 }
 
 /// Size of `encoding+data` for the entry at `off`, bounds-checked.
@@ -195,19 +200,30 @@ fn entry_len(b: &[u8], off: usize) -> Option<usize> {
 
 /// Decodes the entry at `off`; `None` if it does not fit in `b`.
 fn decode(b: &[u8], off: usize) -> Option<LpValue<'_>> {
+    decode_entry(b, off).map(|(v, _)| v)
+}
+
+/// Decodes the entry at `off` and gives the size of its encoding+data
+/// (one pass over the encoding byte, for iteration); `None` if it does not
+/// fit in `b`.
+#[inline]
+fn decode_entry(b: &[u8], off: usize) -> Option<(LpValue<'_>, usize)> {
     let c = *b.get(off)?;
     let p = off + 1;
-    let int = |n: usize| -> Option<i64> {
+    let int = |n: usize| -> Option<(LpValue<'_>, usize)> {
         let s = b.get(p..p + n)?;
         let mut w = [0u8; 8];
         w[..n].copy_from_slice(s);
         let u = u64::from_le_bytes(w);
         let sh = 64 - 8 * n as u32;
-        Some(((u << sh) as i64) >> sh) // sign-extend
+        Some((LpValue::Int(((u << sh) as i64) >> sh), 1 + n)) // sign-extend
     };
-    let str_at = |start: usize, n: usize| b.get(start..start.checked_add(n)?).map(LpValue::Str);
+    let str_at = |start: usize, n: usize| {
+        let end = start.checked_add(n)?;
+        b.get(start..end).map(|s| (LpValue::Str(s), end - off))
+    };
     match c {
-        0x00..=0x7F => Some(LpValue::Int(i64::from(c))),
+        0x00..=0x7F => Some((LpValue::Int(i64::from(c)), 1)),
         0x80..=0xBF => str_at(p, (c & 0x3F) as usize),
         0xC0..=0xDF => {
             let u = ((u16::from(c & 0x1F)) << 8) | u16::from(*b.get(p)?);
@@ -216,17 +232,17 @@ fn decode(b: &[u8], off: usize) -> Option<LpValue<'_>> {
             } else {
                 i64::from(u)
             };
-            Some(LpValue::Int(v))
+            Some((LpValue::Int(v), 2))
         }
         0xE0..=0xEF => {
             let n = (((c & 0x0F) as usize) << 8) | *b.get(p)? as usize;
             str_at(p + 1, n)
         }
         0xF0 => str_at(p + 4, rd_u32(b, p)? as usize),
-        0xF1 => int(2).map(LpValue::Int),
-        0xF2 => int(3).map(LpValue::Int),
-        0xF3 => int(4).map(LpValue::Int),
-        0xF4 => int(8).map(LpValue::Int),
+        0xF1 => int(2),
+        0xF2 => int(3),
+        0xF3 => int(4),
+        0xF4 => int(8),
         _ => None,
     }
 }
@@ -595,8 +611,7 @@ impl<'a> Iterator for Iter<'a> {
         if self.remaining == 0 {
             return None;
         }
-        let v = decode(self.buf, self.front)?;
-        let l = entry_len(self.buf, self.front)?;
+        let (v, l) = decode_entry(self.buf, self.front)?;
         self.front += l + backlen_size(l);
         self.remaining -= 1;
         Some(v)

@@ -364,3 +364,43 @@ fn count_past_the_header_limit_is_walked_as_lplength() {
     assert!(!lp2.is_empty());
     assert!(Listpack::new().is_empty());
 }
+
+#[test]
+fn decode_entry_sizes_agree_with_entry_len_for_every_encoding() {
+    let mut lp = Listpack::new();
+    let long = vec![b'x'; 70_000];
+    let mid = vec![b'y'; 300];
+    let vals: Vec<&[u8]> = vec![
+        b"0",
+        b"127",
+        b"-1",
+        b"4095",
+        b"-4096",
+        b"30000",
+        b"-8000000",
+        b"2000000000",
+        b"-9223372036854775808",
+        b"",
+        b"short",
+        &mid,
+        &long,
+    ];
+    for v in &vals {
+        lp.push_back(v);
+    }
+    let b = lp.as_bytes();
+    let mut off = HDR;
+    let mut n = 0;
+    while b[off] != EOF {
+        let (v, l) = decode_entry(b, off).expect("decodes");
+        assert_eq!(Some(l), entry_len(b, off), "entry {n}");
+        assert_eq!(v, decode(b, off).expect("decodes"));
+        let mut want = [0u8; 5];
+        assert_eq!(encode_backlen(&mut want, l), backlen_size(l));
+        off += l + backlen_size(l);
+        n += 1;
+    }
+    assert_eq!(n, vals.len());
+    assert_eq!(lp.iter().count(), vals.len());
+    assert_eq!(lp.iter().rev().count(), vals.len());
+}
