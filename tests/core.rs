@@ -731,11 +731,13 @@ fn slowlog_and_latency() {
     assert_eq!(row[0].text(), "command");
     assert!(row[2].int() >= 1 && row[3].int() >= row[2].int(), "{row:?}");
     // One sample a second: DEBUG POPULATE (admin commands count too, as
-    // in Redis) and KEYS may fall in the same second or in two.
+    // in Redis) and KEYS may fall in the same second or in two; on a
+    // loaded machine LATENCY LATEST itself may take over 1 ms, a second
+    // later.
     let samples = parse(&c.cmd(&["LATENCY", "HISTORY", "command"]))
         .array()
         .len();
-    assert!((1..=2).contains(&samples), "{samples}");
+    assert!((1..=3).contains(&samples), "{samples}");
     let doctor = String::from_utf8_lossy(&c.cmd(&["LATENCY", "DOCTOR"])).into_owned();
     assert!(
         doctor.contains(&format!("1. command: {samples} latency spikes")),
