@@ -403,6 +403,16 @@ impl Client {
         }
     }
 
+    /// Drops every reply not yet written and the buffers holding them (a
+    /// client being closed for its memory).
+    pub fn discard_output(&mut self) {
+        self.reply = Vec::new();
+        self.sent = 0;
+        self.queued.clear();
+        self.queued_sent = 0;
+        self.queued_len = 0;
+    }
+
     pub fn pending_reply(&self) -> usize {
         self.reply.len() - self.sent + self.queued_len
     }

@@ -239,3 +239,43 @@ fn reply_buffer_shrinks_after_a_big_reply() {
         b"-ERR value is not an integer or out of range\r\n"
     );
 }
+
+/// Many clients filling their output buffers at once (Redis's suite:
+/// "eviction due to output buffers of many MGET clients"): with
+/// maxmemory-clients below what is left under maxmemory, clients are
+/// evicted and no key is, on both servers. An evicted client's buffers
+/// are given back at once, not when its connection is closed at the end
+/// of the loop's pass (keys were evicted for that memory meanwhile).
+#[test]
+fn many_clients_output_buffers_evict_clients_not_keys() {
+    for redis in [true, false] {
+        let s = start_either(redis, &[]);
+        let mut c = s.conn();
+        c.cmd(&["CONFIG", "SET", "maxmemory", "11mb"]);
+        c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+        c.cmd(&["CONFIG", "SET", "maxmemory-clients", "3mb"]);
+        c.cmd(&["CLIENT", "NO-EVICT", "on"]);
+        for j in 0..50 {
+            c.cmd(&["SETRANGE", &j.to_string(), "100000", "x"]);
+        }
+        let port = s.port;
+        let mut readers: Vec<Conn> = (0..20).map(|_| Conn::connect(port)).collect();
+        // Pipelines of 20 MGETs of a 100 KB value, never read.
+        let mget = multibulk(&[b"MGET", b"1"]).repeat(20);
+        let evicted = wait_until(Duration::from_secs(20), || {
+            for r in readers.iter_mut() {
+                // A client that was evicted fails to take more: ignored.
+                let _ = r.try_send_raw(&mget);
+            }
+            info_field(&mut c, "stats", "evicted_clients").is_some_and(|v| v != "0")
+        });
+        let who = if redis { "redis" } else { "ferrodis" };
+        assert!(evicted, "{who}: no client evicted");
+        assert_eq!(
+            info_field(&mut c, "stats", "evicted_keys").as_deref(),
+            Some("0"),
+            "{who}"
+        );
+        assert_eq!(c.cmd_int(&["DBSIZE"]), 50, "{who}");
+    }
+}

@@ -187,6 +187,14 @@ impl Server {
                 evicted_current = true;
             }
             self.close_async(victim);
+            // Its memory goes now, as Redis frees an evicted client at
+            // once: the connection itself is closed before the loop sleeps,
+            // and meanwhile other clients' commands must not find used
+            // memory still holding what was just given back (keys were
+            // evicted for it). Nothing more is written to a closing client.
+            if let Some(c) = self.clients.get_mut(victim) {
+                c.discard_output();
+            }
         }
         evicted_current
     }
