@@ -275,6 +275,25 @@ mod tests {
     }
 
     #[test]
+    fn a_live_table_full_while_draining_takes_everything_at_once() {
+        let mut t = SetTable::default();
+        for i in 0..1000 {
+            t.add(format!("m{i}").as_bytes());
+        }
+        // 8 live slots while 1,000 members still drain: the next inserts
+        // fill it long before the old table is drained.
+        t.t.force_resize(8);
+        for i in 1000..1100 {
+            assert!(t.add(format!("m{i}").as_bytes()));
+        }
+        assert_eq!(t.len(), 1100);
+        for i in 0..1100 {
+            assert!(t.contains(format!("m{i}").as_bytes()), "m{i}");
+        }
+        assert_eq!(t.iter().count(), 1100);
+    }
+
+    #[test]
     fn random_is_uniform() {
         let mut t = SetTable::default();
         for i in 0..10 {

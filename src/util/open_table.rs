@@ -248,11 +248,24 @@ impl<S: Slot> OpenTable<S> {
     /// Adds an entry that is not present (the caller looked it up).
     pub fn insert(&mut self, h: u32, s: S) {
         debug_assert!(s.is_entry());
+        if self.old.is_some() && (self.len() + 1) * 4 > self.main.slots.len() * 3 {
+            // The live table could not hold everything while the old one
+            // still drains into it (the resize thresholds keep this out of
+            // reach but for the last inserts before a drain ends): all of
+            // it moves at once into a table that does.
+            let want = (self.len() + 1)
+                .saturating_mul(2)
+                .next_power_of_two()
+                .max(MIN_SLOTS);
+            let prev = std::mem::replace(&mut self.main, Table::with_slots(want));
+            for e in prev.slots.into_vec().into_iter().filter(S::is_entry) {
+                self.main.place(e.hash(), e);
+            }
+            self.drain(usize::MAX);
+        }
         self.drain(DRAIN_STEP);
         if (self.main.used + 1) * 4 > self.main.slots.len() * 3 {
-            // Full while still draining (only after many inserts in a row
-            // into a shrunk table): finish the move first.
-            self.drain(usize::MAX);
+            debug_assert!(self.old.is_none());
             let want = (self.main.slots.len() * 2).max(MIN_SLOTS);
             self.resize(want);
         }
@@ -288,6 +301,15 @@ impl<S: Slot> OpenTable<S> {
         let want = (self.main.used * 2).next_power_of_two().max(MIN_SLOTS);
         if want < n {
             self.resize(want);
+        }
+    }
+
+    /// Starts a resize to `n` slots, whatever the fill (tests: a live
+    /// table too small for what is still draining).
+    #[cfg(test)]
+    pub fn force_resize(&mut self, n: usize) {
+        if self.old.is_none() {
+            self.resize(n);
         }
     }
 
