@@ -3,7 +3,9 @@
 //!
 //! Crate map, in reading order:
 //! - `resp`: the request parser and the reply encoder (pure);
-//! - `sds`, `dict`: the string and hash table everything is stored in;
+//! - `sds`, `dict`: the string and the chained hash table (keyspace,
+//!   hashes); `util::open_table` the open-addressed one (hashtable sets'
+//!   members, sorted sets' member index);
 //! - `encoding`: byte-exact Redis formats (listpack, intset, LZF, CRC64...)
 //!   and `encoding::numbers`, the one home of string<->number rules;
 //! - `types`: list, hash, set, sorted set and stream values;
@@ -19,8 +21,9 @@
 //! - `sentinel`: Sentinel mode (watching masters, failing over), which the
 //!   server runs instead of a keyspace;
 //! - `script`: Lua scripting (EVAL, SCRIPT) and Redis Functions;
-//! - `util`: clocks, PRNG, and the one glob matcher (`util::glob`) and
-//!   argument splitter/quoter (`util::splitargs`);
+//! - `util`: clocks, PRNG, the one glob matcher (`util::glob`) and
+//!   argument splitter/quoter (`util::splitargs`), the open-addressed table
+//!   and the chunked array;
 //! - `config`, `logging`, `error`, `alloc` (memory accounting): shared
 //!   plumbing.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
