@@ -231,6 +231,28 @@ pub fn activate() {
     }
 }
 
+/// A boxed slice of `n` elements from a zeroed allocation: a big table's
+/// pages are mapped by the kernel as they are first touched (as Redis's
+/// zcalloc'd dict tables), instead of all being written by the one command
+/// that creates it.
+///
+/// # Safety
+/// All-zero bytes must be a valid `T` (e.g. `Option<Box<_>>`, integers).
+pub unsafe fn zeroed_slice<T>(n: usize) -> Box<[T]> {
+    if n == 0 || std::mem::size_of::<T>() == 0 {
+        return (0..n).map(|_| std::mem::zeroed()).collect();
+    }
+    let layout =
+        std::alloc::Layout::array::<T>(n).unwrap_or_else(|_| panic!("table of {n} elements"));
+    // SAFETY: the caller vouches for zeroed `T`s; the layout is the one
+    // `Box<[T]>` frees the slice with.
+    let p = std::alloc::alloc_zeroed(layout).cast::<T>();
+    if p.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n))
+}
+
 /// Bytes currently allocated, or None when the counter is not installed.
 pub fn used() -> Option<u64> {
     if ACTIVE.load(Ordering::Relaxed) {

@@ -100,18 +100,9 @@ impl<V> Table<V> {
         if size == 0 {
             return Table::empty();
         }
-        let layout = std::alloc::Layout::array::<Option<Box<Node<V>>>>(size)
-            .unwrap_or_else(|_| panic!("dict table of {size} buckets"));
         // SAFETY: `Option<Box<T>>` is guaranteed to be a nullable pointer
-        // with None as null, so zeroed memory is `size` valid Nones; the
-        // layout is the one `Box<[_]>` frees the slice with.
-        let buckets = unsafe {
-            let p = std::alloc::alloc_zeroed(layout).cast::<Option<Box<Node<V>>>>();
-            if p.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, size))
-        };
+        // with None as null, so zeroed memory is `size` valid Nones.
+        let buckets = unsafe { crate::alloc::zeroed_slice(size) };
         Table { buckets, used: 0 }
     }
 

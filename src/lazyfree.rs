@@ -49,7 +49,8 @@ enum Job {
         objects: usize,
     },
     Hash(Drain<Sds>, usize),
-    Set(Box<crate::types::set_table::SetTable>, usize),
+    /// A set's table, the slot its freeing resumes at, and its count.
+    Set(Box<crate::types::set_table::SetTable>, usize, usize),
     /// A flushed database's keys (`count` objects) and expires.
     Keys {
         keys: Drain<Entry>,
@@ -61,7 +62,7 @@ enum Job {
 fn job_for(v: Value, objects: usize) -> Job {
     match v {
         Value::Hash(Hash::Table(d)) => Job::Hash(d.into_drain(), objects),
-        Value::Set(Set::Table(d)) => Job::Set(d, objects),
+        Value::Set(Set::Table(d)) => Job::Set(d, 0, objects),
         v => Job::Whole { _value: v, objects },
     }
 }
@@ -123,8 +124,8 @@ impl LazyFree {
             let (done, objects) = match job {
                 Job::Whole { objects, .. } => (true, *objects),
                 Job::Hash(d, n) => (free_counted(d, &mut budget), *n),
-                Job::Set(t, n) => {
-                    budget = budget.saturating_sub(t.free_some(budget));
+                Job::Set(t, pos, n) => {
+                    budget = budget.saturating_sub(t.free_some(pos, budget));
                     (t.is_empty(), *n)
                 }
                 Job::Keys {

@@ -138,11 +138,9 @@ mod tests {
         // Node 0 is the header: never indexed.
         let mut arena: Vec<Option<u64>> = vec![None];
         let mut present = std::collections::HashMap::new();
-        let mut x: u64 = 7;
+        let mut rng = crate::util::Rng::seeded(7);
         for round in 0..20_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             let m = x % 3000;
             let grow = (round / 5000) % 2 == 0;
             let eq = |n: u32| arena[n as usize] == Some(m);

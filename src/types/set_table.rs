@@ -162,11 +162,7 @@ impl SetTable {
 
     /// Removes and returns a uniformly random member.
     pub fn pop_random(&mut self, rnd: impl FnMut() -> u64) -> Option<Sds> {
-        let m = self.t.random(rnd)?.sds().clone();
-        let taken = self
-            .t
-            .remove(member_hash(&m), |s| s.bytes() == m.as_bytes());
-        taken.map(MemberSlot::into_sds)
+        self.t.take_random(rnd).map(MemberSlot::into_sds)
     }
 
     /// A uniformly random member (may move some of a draining table).
@@ -194,9 +190,10 @@ impl SetTable {
         self.len().next_power_of_two().max(4)
     }
 
-    /// Takes up to `max` members out (lazy freeing); returns how many.
-    pub fn free_some(&mut self, max: usize) -> usize {
-        self.t.free_some(max)
+    /// Takes up to `max` members out, from slot `*pos` on (lazy freeing);
+    /// returns how many.
+    pub fn free_some(&mut self, pos: &mut usize, max: usize) -> usize {
+        self.t.free_some(pos, max)
     }
 }
 
@@ -223,11 +220,9 @@ mod tests {
     fn adds_removes_pops_and_scans() {
         let mut t = SetTable::default();
         let mut model = std::collections::HashSet::new();
-        let mut x: u64 = 99;
+        let mut rng = crate::util::Rng::seeded(99);
         for round in 0..30_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u64();
             // Short (inline) and long (heap) members.
             let m = if x.is_multiple_of(3) {
                 format!("a-long-member-name-that-is-on-the-heap:{}", x % 2000)
@@ -269,7 +264,8 @@ mod tests {
         assert_eq!(seen.len(), model.len());
         let c = t.clone();
         assert_eq!(c.len(), t.len());
-        while t.free_some(100) > 0 {}
+        let mut pos = 0;
+        while t.free_some(&mut pos, 100) > 0 {}
         assert_eq!(t.len(), 0);
         assert_eq!(c.iter().count(), model.len());
     }

@@ -62,23 +62,8 @@ impl<S: Slot + Clone> Clone for Table<S> {
 
 impl<S: Slot> Table<S> {
     fn with_slots(n: usize) -> Table<S> {
-        if n == 0 {
-            return Table {
-                slots: Box::new([]),
-                used: 0,
-            };
-        }
-        let layout =
-            std::alloc::Layout::array::<S>(n).unwrap_or_else(|_| panic!("open table of {n} slots"));
-        // SAFETY: `Slot` guarantees zeroed bytes are valid free slots; the
-        // layout is the one `Box<[S]>` frees the slice with.
-        let slots = unsafe {
-            let p = std::alloc::alloc_zeroed(layout).cast::<S>();
-            if p.is_null() {
-                std::alloc::handle_alloc_error(layout);
-            }
-            Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n))
-        };
+        // SAFETY: `Slot` guarantees zeroed bytes are valid free slots.
+        let slots = unsafe { crate::alloc::zeroed_slice(n) };
         Table { slots, used: 0 }
     }
 
@@ -137,6 +122,13 @@ impl<S: Slot> Table<S> {
         }
         self.slots[i] = s;
         self.used += 1;
+    }
+
+    /// Takes the entry at `i` out of the draining table, leaving a
+    /// tombstone (its probe chains stay intact).
+    fn tomb_at(&mut self, i: usize) -> S {
+        self.used -= 1;
+        std::mem::replace(&mut self.slots[i], S::tomb())
     }
 
     /// Takes the entry at `i` out of the live table, shifting back the
@@ -278,10 +270,7 @@ impl<S: Slot> OpenTable<S> {
         let found = if let Some(i) = self.main.find(h, &eq) {
             Some(self.main.remove_at(i))
         } else if let Some((old, _, _)) = self.old.as_mut() {
-            old.find(h, &eq).map(|i| {
-                old.used -= 1;
-                std::mem::replace(&mut old.slots[i], S::tomb())
-            })
+            old.find(h, &eq).map(|i| old.tomb_at(i))
         } else {
             None
         };
@@ -334,10 +323,9 @@ impl<S: Slot> OpenTable<S> {
         let (n, mask) = (old.slots.len(), old.mask());
         let end = n.min((*done as usize).saturating_add(max));
         for d in *done as usize..end {
-            let s = &mut old.slots[(*start as usize + d) & mask];
-            if s.is_entry() {
-                let s = std::mem::replace(s, S::tomb());
-                old.used -= 1;
+            let i = (*start as usize + d) & mask;
+            if old.slots[i].is_entry() {
+                let s = old.tomb_at(i);
                 self.main.place(s.hash(), s);
             }
         }
@@ -377,7 +365,26 @@ impl<S: Slot> OpenTable<S> {
     /// sampled only where it has not drained yet, where its entries are). Each
     /// run of 64 misses moves more of a draining table, so a sparse one
     /// left behind by a shrink cannot make the search long.
-    pub fn random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<&S> {
+    pub fn random(&mut self, rnd: impl FnMut() -> u64) -> Option<&S> {
+        match self.random_pos(rnd)? {
+            (false, i) => Some(&self.main.slots[i]),
+            (true, i) => self.old.as_ref().map(|(t, _, _)| &t.slots[i]),
+        }
+    }
+
+    /// Takes a uniformly random entry out (SPOP): where `random` found it,
+    /// without looking it up again.
+    pub fn take_random(&mut self, rnd: impl FnMut() -> u64) -> Option<S> {
+        let taken = match self.random_pos(rnd)? {
+            (false, i) => self.main.remove_at(i),
+            (true, i) => self.old.as_mut()?.0.tomb_at(i),
+        };
+        self.shrink_if_sparse();
+        Some(taken)
+    }
+
+    /// Where a uniformly random entry is: (in the draining table, slot).
+    fn random_pos(&mut self, mut rnd: impl FnMut() -> u64) -> Option<(bool, usize)> {
         if self.is_empty() {
             return None;
         }
@@ -390,42 +397,45 @@ impl<S: Slot> OpenTable<S> {
                 (t.slots.len() - *done as usize, (*start + *done) as usize)
             });
             let r = (rnd() % (a + b) as u64) as usize;
-            let hit = if r < a {
-                self.main.slots[r].is_entry().then_some((false, r))
+            if r < a {
+                if self.main.slots[r].is_entry() {
+                    return Some((false, r));
+                }
             } else {
                 let (old, _, _) = self.old.as_ref()?;
                 let i = (from + r - a) & old.mask();
-                old.slots[i].is_entry().then_some((true, i))
-            };
-            match hit {
-                Some((false, i)) => return Some(&self.main.slots[i]),
-                Some((true, i)) => return self.old.as_ref().map(|(t, _, _)| &t.slots[i]),
-                None => {
-                    misses += 1;
-                    if misses.is_multiple_of(64) {
-                        self.drain(4096);
-                    }
+                if old.slots[i].is_entry() {
+                    return Some((true, i));
                 }
+            }
+            misses += 1;
+            if misses.is_multiple_of(64) {
+                self.drain(4096);
             }
         }
     }
 
-    /// Takes every entry out, `max` at most per call (lazy freeing of a
-    /// big table); returns how many were taken, 0 when none are left.
-    pub fn free_some(&mut self, max: usize) -> usize {
+    /// Takes entries out, `max` at most per call, resuming at slot `*pos`
+    /// (of the live table, then the draining one) where the last call
+    /// stopped: lazy freeing of a big table. Returns how many were taken,
+    /// 0 when none are left.
+    pub fn free_some(&mut self, pos: &mut usize, max: usize) -> usize {
         let mut n = 0;
-        let tables = std::iter::once(&mut self.main).chain(self.old.as_mut().map(|(t, _, _)| t));
-        for t in tables {
-            for s in t.slots.iter_mut() {
-                if n == max {
-                    return n;
+        let main_len = self.main.slots.len();
+        while n < max {
+            let (t, i) = if *pos < main_len {
+                (&mut self.main, *pos)
+            } else {
+                match self.old.as_mut() {
+                    Some((t, _, _)) if *pos - main_len < t.slots.len() => (t, *pos - main_len),
+                    _ => break,
                 }
-                if s.is_entry() {
-                    *s = S::tomb();
-                    t.used -= 1;
-                    n += 1;
-                }
+            };
+            if t.slots[i].is_entry() {
+                t.tomb_at(i);
+                n += 1;
             }
+            *pos += 1;
         }
         n
     }
