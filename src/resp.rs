@@ -21,6 +21,10 @@ pub struct Limits {
     pub authenticated: bool,
 }
 
+/// Reply bytes of an element whose size is not known: a short bulk
+/// string (`$8\r\n` + 8 bytes + `\r\n`), for a long reply's reservation.
+const SHORT_ELEMENT: usize = 16;
+
 /// Where an argument lies in the parsed frame.
 pub type Span = (usize, usize);
 
@@ -338,24 +342,30 @@ impl<'a> Out<'a> {
     }
 
     pub fn array(&mut self, n: usize) {
-        self.reserve_elements(n);
+        self.array_sized(n, SHORT_ELEMENT);
+    }
+
+    /// An array header for `n` elements of about `per` reply bytes each
+    /// (a caller that knows its elements' sizes, e.g. LRANGE).
+    pub fn array_sized(&mut self, n: usize, per: usize) {
+        self.reserve_elements(n, per);
         self.line(b'*', n as i64);
     }
 
-    /// A long array is about to be written: room for it at once (16 bytes
-    /// an element, the size of a short bulk string), rather than a buffer
-    /// doubling its way up, each step copying what is already written and
-    /// faulting in fresh pages (half the CPU of an LRANGE of 10,000).
+    /// A long reply is about to be written: room for it at once, rather
+    /// than a buffer doubling its way up, each step copying what is
+    /// already written and faulting in fresh pages (half the CPU of an
+    /// LRANGE of 10,000).
     #[inline]
-    fn reserve_elements(&mut self, n: usize) {
+    fn reserve_elements(&mut self, n: usize, per: usize) {
         if n >= 1024 {
-            self.buf.reserve(n.saturating_mul(16).min(64 << 20));
+            self.buf.reserve(n.saturating_mul(per).min(64 << 20));
         }
     }
 
     /// A map of `n` pairs (a flat array of 2n in RESP2).
     pub fn map(&mut self, n: usize) {
-        self.reserve_elements(n.saturating_mul(2));
+        self.reserve_elements(n.saturating_mul(2), SHORT_ELEMENT);
         if self.resp >= 3 {
             self.line(b'%', n as i64);
         } else {
@@ -365,7 +375,7 @@ impl<'a> Out<'a> {
 
     /// A set of `n` elements (an array in RESP2).
     pub fn set(&mut self, n: usize) {
-        self.reserve_elements(n);
+        self.reserve_elements(n, SHORT_ELEMENT);
         if self.resp >= 3 {
             self.line(b'~', n as i64);
         } else {

@@ -266,16 +266,13 @@ pub(super) fn elements_removed(ctx: &mut Ctx<'_>, key: &Bytes, wh: Where, count:
 
 /// Replies elements [start, start+n) of `l` in order, or reversed.
 fn reply_range(out: &mut Out<'_>, l: &List, start: usize, n: usize, reverse: bool) {
-    if n >= 256 {
-        // A long reply gets its buffer in one allocation, sized from the
-        // head node's bytes per element plus RESP framing, instead of
-        // doubling (each doubling copies everything already written).
-        if let Some(head) = l.nodes().next() {
-            let per = head.bytes_len() / head.len().max(1) + 8;
-            out.buf.reserve(per.saturating_mul(n).min(64 << 20));
-        }
-    }
-    out.array(n);
+    // Reply bytes per element, from the head node's bytes per element
+    // plus RESP's framing (a long reply's buffer is sized from it).
+    let per = l
+        .nodes()
+        .next()
+        .map_or(0, |head| head.bytes_len() / head.len().max(1) + 8);
+    out.array_sized(n, per);
     if reverse {
         let skip = l.len() - (start + n);
         for v in l.values().rev().skip(skip).take(n) {
