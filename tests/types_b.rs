@@ -300,6 +300,41 @@ fn bzpopmin_blocks_serves_and_times_out() {
     );
 }
 
+/// Sends `args` to both servers; their replies must be byte-identical.
+fn both(a: &mut common::Conn, b: &mut common::Conn, args: &[&str]) {
+    let (ra, rb) = (a.cmd(args), b.cmd(args));
+    assert_eq!(
+        common::escape(&ra),
+        common::escape(&rb),
+        "reply to {args:?} differs"
+    );
+}
+
+/// Every element a full `cmd` (SSCAN, ZSCAN...) of `key` returns, in
+/// groups of `width` strings (2: member and score); none twice.
+fn full_scan(
+    c: &mut common::Conn,
+    cmd: &str,
+    key: &str,
+    width: usize,
+) -> std::collections::BTreeSet<Vec<String>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let r = Reply::from(common::parse(&c.cmd(&[cmd, key, &cursor])));
+        let Reply::Array(Some(parts)) = r else {
+            panic!("{cmd} reply")
+        };
+        cursor = String::from_utf8(parts[0].bytes()).expect("cursor");
+        for item in parts[1].strings().chunks(width) {
+            assert!(seen.insert(item.to_vec()), "{cmd} returned {item:?} twice");
+        }
+        if cursor == "0" {
+            return seen;
+        }
+    }
+}
+
 /// A big sorted set churned against real redis-server: grows past the
 /// listpack limit, shrinks by every kind of removal (so the skiplist's
 /// arena is renumbered and the member index resizes both ways), with
@@ -312,14 +347,6 @@ fn zset_churn_matches_real_redis() {
     let mut a = ours.conn();
     let mut b = theirs.conn();
     let mut rng = Rng(0x5EED_2026);
-    let both = |a: &mut common::Conn, b: &mut common::Conn, args: &[&str]| {
-        let (ra, rb) = (a.cmd(args), b.cmd(args));
-        assert_eq!(
-            common::escape(&ra),
-            common::escape(&rb),
-            "reply to {args:?} differs"
-        );
-    };
     for phase in 0..8 {
         let grow = phase % 2 == 0;
         let pool = if phase < 4 { 3000 } else { 400 };
@@ -351,25 +378,11 @@ fn zset_churn_matches_real_redis() {
         both(&mut a, &mut b, &["ZCARD", "z"]);
         both(&mut a, &mut b, &["OBJECT", "ENCODING", "z"]);
         both(&mut a, &mut b, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]);
-        let scan = |c: &mut common::Conn| {
-            let mut seen = std::collections::BTreeSet::new();
-            let mut cursor = "0".to_string();
-            loop {
-                let r = Reply::from(common::parse(&c.cmd(&["ZSCAN", "z", &cursor])));
-                let Reply::Array(Some(parts)) = r else {
-                    panic!("ZSCAN reply")
-                };
-                cursor = String::from_utf8(parts[0].bytes()).expect("cursor");
-                let items = parts[1].strings();
-                for pair in items.chunks(2) {
-                    assert!(seen.insert(pair.to_vec()), "ZSCAN returned {pair:?} twice");
-                }
-                if cursor == "0" {
-                    return seen;
-                }
-            }
-        };
-        assert_eq!(scan(&mut a), scan(&mut b), "phase {phase}: ZSCAN");
+        assert_eq!(
+            full_scan(&mut a, "ZSCAN", "z", 2),
+            full_scan(&mut b, "ZSCAN", "z", 2),
+            "phase {phase}: ZSCAN"
+        );
     }
 }
 
@@ -385,14 +398,6 @@ fn set_churn_matches_real_redis() {
     let mut a = ours.conn();
     let mut b = theirs.conn();
     let mut rng = Rng(0x5E7_2026);
-    let both = |a: &mut common::Conn, b: &mut common::Conn, args: &[&str]| {
-        let (ra, rb) = (a.cmd(args), b.cmd(args));
-        assert_eq!(
-            common::escape(&ra),
-            common::escape(&rb),
-            "reply to {args:?} differs"
-        );
-    };
     let members = |r: Vec<u8>| -> Vec<String> {
         match Reply::from(common::parse(&r)) {
             Reply::Array(Some(items)) => items
@@ -444,23 +449,10 @@ fn set_churn_matches_real_redis() {
         both(&mut a, &mut b, &["SORT", "s", "ALPHA"]);
         both(&mut a, &mut b, &["SORT", "t", "ALPHA"]);
         both(&mut a, &mut b, &["SINTERCARD", "2", "s", "t"]);
-        let scan = |c: &mut common::Conn| {
-            let mut seen = std::collections::BTreeSet::new();
-            let mut cursor = "0".to_string();
-            loop {
-                let r = Reply::from(common::parse(&c.cmd(&["SSCAN", "s", &cursor])));
-                let Reply::Array(Some(parts)) = r else {
-                    panic!("SSCAN reply")
-                };
-                cursor = String::from_utf8(parts[0].bytes()).expect("cursor");
-                for m in parts[1].strings() {
-                    assert!(seen.insert(m.clone()), "SSCAN returned {m:?} twice");
-                }
-                if cursor == "0" {
-                    return seen;
-                }
-            }
-        };
-        assert_eq!(scan(&mut a), scan(&mut b), "phase {phase}: SSCAN");
+        assert_eq!(
+            full_scan(&mut a, "SSCAN", "s", 1),
+            full_scan(&mut b, "SSCAN", "s", 1),
+            "phase {phase}: SSCAN"
+        );
     }
 }
