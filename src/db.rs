@@ -167,8 +167,7 @@ impl Db {
         if let Some(t) = self.expires.get_mut(key) {
             *t = when_ms;
         } else {
-            self.expires
-                .insert_new_within(Sds::new(key), when_ms, expand_room());
+            self.expires.insert_new_within(key, when_ms, expand_room());
         }
     }
 
@@ -226,7 +225,7 @@ impl Db {
             return Err((key, entry));
         }
         entry.slot_pos = self.index_push(key.as_bytes());
-        self.dict.insert_new(key, entry);
+        self.dict.insert_new(&key, entry);
         Ok(())
     }
 
@@ -238,7 +237,7 @@ impl Db {
         self.slot_index = Some(Box::new(SlotIndex {
             keys: (0..crate::cluster::SLOTS).map(|_| Vec::new()).collect(),
         }));
-        let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| Sds::new(k)).collect();
         for k in keys {
             let pos = self.index_push(k.as_bytes());
             if let Some(e) = self.dict.get_mut(k.as_bytes()) {
@@ -426,10 +425,10 @@ impl Keyspace {
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         let d = &mut self.dbs[db];
         d.expires.remove(key);
-        if let Some((k, e)) = d.dict.remove(key) {
-            d.index_remove(&k, e.slot_pos);
+        if let Some(e) = d.dict.remove(key) {
+            d.index_remove(key, e.slot_pos);
             self.stat_expired_keys += 1;
-            self.signal_modified(db, &k);
+            self.signal_modified(db, key);
             // Expiry, not a command, changed it (BCAST NOLOOP).
             if self.tracking {
                 if let Some(last) = self.modified.last_mut() {
@@ -437,7 +436,7 @@ impl Keyspace {
                 }
             }
             if matches!(e.val, Value::Stream(_)) {
-                self.signal_ready_if_blocked(db, &k);
+                self.signal_ready_if_blocked(db, key);
             }
             if self.lazy_expire {
                 self.lazy.free_value(e.val);
@@ -445,9 +444,9 @@ impl Keyspace {
             // Raised here so it precedes what the command notifies next.
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
                 self.key_events
-                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, k.clone()));
+                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, Sds::new(key)));
             }
-            self.expired.push((db, k));
+            self.expired.push((db, Sds::new(key)));
         }
     }
 
@@ -539,7 +538,7 @@ impl Keyspace {
         let d = &mut self.dbs[db];
         let slot_pos = d.index_push(key);
         d.dict
-            .insert_new_within(Sds::new(key), Entry { val, lru, slot_pos }, expand_room());
+            .insert_new_within(key, Entry { val, lru, slot_pos }, expand_room());
         self.signal_ready_if_blocked(db, key);
         self.notify_new_key(db, key);
     }
@@ -611,11 +610,8 @@ impl Keyspace {
                     return;
                 };
                 let slot_pos = d.index_push(key);
-                d.dict.insert_new_within(
-                    Sds::new(key),
-                    Entry { val, lru, slot_pos },
-                    expand_room(),
-                );
+                d.dict
+                    .insert_new_within(key, Entry { val, lru, slot_pos }, expand_room());
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }
@@ -669,8 +665,8 @@ impl Keyspace {
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        let (k, e) = d.dict.remove(key)?;
-        d.index_remove(&k, e.slot_pos);
+        let e = d.dict.remove(key)?;
+        d.index_remove(key, e.slot_pos);
         if matches!(e.val, Value::Stream(_)) {
             self.signal_ready_if_blocked(db, key);
         }
@@ -689,12 +685,12 @@ impl Keyspace {
     /// Takes a key's value and expiry out (RENAME, MOVE).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let d = &mut self.dbs[db];
-        let (k, e) = d.dict.remove(key)?;
-        d.index_remove(&k, e.slot_pos);
+        let e = d.dict.remove(key)?;
+        d.index_remove(key, e.slot_pos);
         let exp = if d.expires.is_empty() {
             None
         } else {
-            d.expires.remove(key).map(|(_, t)| t)
+            d.expires.remove(key)
         };
         self.signal_modified(db, key);
         if matches!(e.val, Value::Stream(_)) {
@@ -924,5 +920,20 @@ mod slot_index_tests {
         assert_eq!(ks.keys_in_slot(tag, 3).len(), 3);
         ks.dbs[0].clear();
         assert_eq!(ks.count_keys_in_slot(tag), 0);
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    /// A keyspace node is the dict's link (8 bytes), the entry, then the
+    /// key: any growth of `Entry` is paid once per key.
+    #[test]
+    fn an_entry_stays_40_bytes() {
+        assert_eq!(std::mem::size_of::<super::Value>(), 32);
+        assert_eq!(std::mem::size_of::<super::Entry>(), 40);
+        assert_eq!(
+            crate::dict::NodePtr::<super::Entry>::alloc_size(30),
+            48 + 1 + 30
+        );
     }
 }

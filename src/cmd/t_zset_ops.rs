@@ -9,7 +9,7 @@ use crate::db::{Entry, Value};
 use crate::dict::Dict;
 use crate::encoding::numbers::string2d;
 use crate::error::{self, err, CmdError, CmdResult};
-use crate::sds::Sds;
+
 use crate::types::{Limits, Set, ZSet};
 use bytes::Bytes;
 use std::borrow::Cow;
@@ -183,12 +183,12 @@ fn zsetop_generic(
                     }
                     match acc.get_mut(&m) {
                         Some(t) => aggregate(t, v, aggr),
-                        None => acc.insert_new(Sds::new(&m), v),
+                        None => acc.insert_new(&m, v),
                     }
                 }
             }
             for (m, sc) in acc.iter() {
-                result.insert(m.as_bytes(), *sc, &lim);
+                result.insert(m, *sc, &lim);
             }
         }
         Op::Inter => {

@@ -102,7 +102,7 @@ pub fn dataset_digest(ks: &Keyspace) -> String {
         mix_digest(&mut fin, &(j as u32).to_be_bytes());
         for (k, e) in db.dict.iter() {
             let mut d = [0u8; 20];
-            mix_digest(&mut d, k.as_bytes());
+            mix_digest(&mut d, k);
             object_digest(&mut d, &e.val, db.expires.contains_key(k));
             xor_digest(&mut fin, &d);
         }

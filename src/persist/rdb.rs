@@ -432,7 +432,7 @@ pub fn write_rdb_with(
                 w.raw(&when.to_le_bytes())?;
             }
             w.byte(RdbWriter::<io::Sink>::value_type(&e.val))?;
-            w.string(k.as_bytes())?;
+            w.string(k)?;
             w.value(&e.val, list_fill)?;
             keys += 1;
             on_key(keys);

@@ -814,7 +814,7 @@ pub fn load_record<Rd: Read>(
         d.expires.remove(&k);
     }
     if when != -1 {
-        d.expires.insert(k, when);
+        d.expires.insert(&k, when);
     }
     st.info.keys_loaded += 1;
     if r.key_load_delay != 0 {

@@ -90,7 +90,7 @@ impl Server {
                     cursor = d.expires.scan(cursor, |k, &when| {
                         sampled += 1;
                         if when <= now {
-                            due.push(k.clone());
+                            due.push(Sds::new(k));
                         }
                     });
                     buckets += 1;

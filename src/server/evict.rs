@@ -192,9 +192,11 @@ impl Server {
             for _ in 0..samples {
                 let rng = &mut self.rng;
                 let key = if volatile {
-                    d.expires.random(|| rng.next_u64()).map(|(k, _)| k.clone())
+                    d.expires
+                        .random(|| rng.next_u64())
+                        .map(|(k, _)| Sds::new(k))
                 } else {
-                    d.dict.random(|| rng.next_u64()).map(|(k, _)| k.clone())
+                    d.dict.random(|| rng.next_u64()).map(|(k, _)| Sds::new(k))
                 };
                 let Some(key) = key else {
                     break;

@@ -131,8 +131,7 @@ fn ratio(a: u64, b: u64) -> f32 {
 
 /// The bytes of a table of `len` entries over `buckets` buckets.
 fn table_overhead<V>(len: usize, buckets: usize) -> u64 {
-    (buckets * std::mem::size_of::<usize>() + len * std::mem::size_of::<crate::dict::Node<V>>())
-        as u64
+    (buckets * std::mem::size_of::<usize>() + len * crate::dict::NodePtr::<V>::alloc_size(0)) as u64
 }
 
 impl Server {

@@ -54,7 +54,7 @@ fn write_aof_commands(
         }
         cat_command(&mut buf, &[b(b"SELECT"), Bytes::from(i.to_string())]);
         for (k, e) in db.dict.iter() {
-            let key = b(k.as_bytes());
+            let key = b(k);
             let mut argv: Vec<Bytes> = Vec::new();
             let mut ibuf = [0u8; 20];
             match &e.val {

@@ -80,7 +80,7 @@ impl Hash {
             let mut d: Dict<Sds> = Dict::new();
             let mut it = lp.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                d.insert(Sds::from_vec(f.to_vec()), Sds::from_vec(v.to_vec()));
+                d.insert(&lp_cow(f), Sds::from_vec(v.to_vec()));
             }
             *self = Hash::Table(Box::new(d));
         }
@@ -106,7 +106,7 @@ impl Hash {
                     *v = Sds::new(value);
                     false
                 } else {
-                    d.insert_new(Sds::new(field), Sds::new(value));
+                    d.insert_new(field, Sds::new(value));
                     true
                 }
             }
@@ -151,7 +151,7 @@ impl Hash {
             }
             Hash::Table(d) => Box::new(
                 d.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_bytes()), Cow::Borrowed(v.as_bytes()))),
+                    .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v.as_bytes()))),
             ),
         }
     }
@@ -179,7 +179,7 @@ impl Hash {
             }
             Hash::Table(d) => d
                 .fair_random(rnd)
-                .map(|(k, v)| (Cow::Borrowed(k.as_bytes()), Cow::Borrowed(v.as_bytes()))),
+                .map(|(k, v)| (Cow::Borrowed(k), Cow::Borrowed(v.as_bytes()))),
         }
     }
     /// The table of a hashtable-encoded hash (HSCAN).

@@ -1,6 +1,7 @@
 //! `Dict`: Redis's hash table, rebuilt in Rust.
 //!
-//! Owns keys (`Sds`) mapped to values of any type. Chained buckets, a size that
+//! Owns keys (byte strings, embedded in each node: `node.rs`) mapped to
+//! values of any type. Chained buckets, a size that
 //! is a power of two, and incremental rehashing between two tables, as Redis's
 //! dict.c does, because two of Redis's guarantees depend on that exact shape:
 //! - `scan` uses the reverse-binary cursor, so a full iteration returns every
@@ -9,7 +10,9 @@
 //!
 //! Pure: no I/O, no clock. The hash is SipHash with a per-process random key.
 
-use crate::sds::Sds;
+mod node;
+
+pub use node::NodePtr;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
@@ -69,17 +72,14 @@ fn prefetch_line(p: *const u8) {
     let _ = p;
 }
 
-pub struct Node<V> {
-    next: Option<Box<Node<V>>>,
-    pub key: Sds,
-    pub val: V,
-}
+/// A bucket, or a node's link to the next one.
+type Link<V> = Option<NodePtr<V>>;
 
 /// One table: an exact-size bucket array (a boxed slice, not a Vec: tables
 /// never grow in place, and the 8 bytes saved per table keep `Dict` at 56
 /// bytes, one allocator size class below 80, for every small hash/set/zset).
 struct Table<V> {
-    buckets: Box<[Option<Box<Node<V>>>]>,
+    buckets: Box<[Link<V>]>,
     used: usize,
 }
 
@@ -100,8 +100,8 @@ impl<V> Table<V> {
         if size == 0 {
             return Table::empty();
         }
-        // SAFETY: `Option<Box<T>>` is guaranteed to be a nullable pointer
-        // with None as null, so zeroed memory is `size` valid Nones.
+        // SAFETY: `Option<NodePtr<V>>` is a nullable pointer (NodePtr is a
+        // transparent NonNull) with None as null, so zeroed memory is `size` valid Nones.
         let buckets = unsafe { crate::alloc::zeroed_slice(size) };
         Table { buckets, used: 0 }
     }
@@ -111,36 +111,36 @@ impl<V> Table<V> {
         (self.buckets.len() as u64).wrapping_sub(1)
     }
 
-    fn find(&self, h: u64, key: &[u8]) -> Option<&Node<V>> {
+    fn find(&self, h: u64, key: &[u8]) -> Option<&NodePtr<V>> {
         if self.buckets.is_empty() {
             return None;
         }
-        let mut cur = self.buckets[(h & self.mask()) as usize].as_deref();
+        let mut cur = self.buckets[(h & self.mask()) as usize].as_ref();
         while let Some(n) = cur {
-            if n.key.as_bytes() == key {
+            if n.key() == key {
                 return Some(n);
             }
-            cur = n.next.as_deref();
+            cur = n.next.as_ref();
         }
         None
     }
 
-    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut Node<V>> {
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut NodePtr<V>> {
         if self.buckets.is_empty() {
             return None;
         }
         let idx = (h & self.mask()) as usize;
-        let mut cur = self.buckets[idx].as_deref_mut();
+        let mut cur = self.buckets[idx].as_mut();
         while let Some(n) = cur {
-            if n.key.as_bytes() == key {
+            if n.key() == key {
                 return Some(n);
             }
-            cur = n.next.as_deref_mut();
+            cur = n.next.as_mut();
         }
         None
     }
 
-    fn remove(&mut self, h: u64, key: &[u8]) -> Option<Box<Node<V>>> {
+    fn remove(&mut self, h: u64, key: &[u8]) -> Option<NodePtr<V>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -149,7 +149,7 @@ impl<V> Table<V> {
         loop {
             match link {
                 None => return None,
-                Some(n) if n.key.as_bytes() == key => {
+                Some(n) if n.key() == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
                     self.used -= 1;
@@ -160,7 +160,7 @@ impl<V> Table<V> {
         }
     }
 
-    fn push(&mut self, h: u64, mut node: Box<Node<V>>) {
+    fn push(&mut self, h: u64, mut node: NodePtr<V>) {
         let idx = (h & self.mask()) as usize;
         node.next = self.buckets[idx].take();
         self.buckets[idx] = Some(node);
@@ -168,7 +168,7 @@ impl<V> Table<V> {
     }
 }
 
-/// A hash table from `Sds` keys to `V`.
+/// A hash table from byte-string keys to `V`.
 pub struct Dict<V> {
     ht: [Table<V>; 2],
     /// Next bucket of `ht[0]` to move into `ht[1]`; `NOT_REHASHING` when not
@@ -226,7 +226,7 @@ impl<V> Dict<V> {
         self.get_entry(key).map(|(_, v)| v)
     }
 
-    pub fn get_entry(&self, key: &[u8]) -> Option<(&Sds, &V)> {
+    pub fn get_entry(&self, key: &[u8]) -> Option<(&[u8], &V)> {
         if self.is_empty() {
             return None;
         }
@@ -236,7 +236,7 @@ impl<V> Dict<V> {
             None if self.is_rehashing() => self.ht[1].find(h, key),
             None => None,
         }?;
-        Some((&n.key, &n.val))
+        Some((n.key(), &n.val))
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -279,16 +279,16 @@ impl<V> Dict<V> {
         };
         if !chain {
             prefetch_line(b as *const _ as *const u8);
-        } else if let Some(n) = b.as_deref() {
-            let p = n as *const Node<V> as *const u8;
+        } else if let Some(n) = b.as_ref() {
+            let p = n.addr();
             prefetch_line(p);
             prefetch_line(p.wrapping_add(64));
         }
     }
 
     /// Inserts or replaces; returns the previous value.
-    pub fn insert(&mut self, key: Sds, val: V) -> Option<V> {
-        if let Some(v) = self.get_mut(&key) {
+    pub fn insert(&mut self, key: &[u8], val: V) -> Option<V> {
+        if let Some(v) = self.get_mut(key) {
             return Some(std::mem::replace(v, val));
         }
         self.insert_new(key, val);
@@ -297,20 +297,16 @@ impl<V> Dict<V> {
 
     /// Inserts `key` unless present (one hash, one walk of the chain);
     /// gives the pair back when the key exists.
-    pub fn insert_if_absent(&mut self, key: Sds, val: V) -> Result<(), (Sds, V)> {
+    pub fn insert_if_absent(&mut self, key: &[u8], val: V) -> Result<(), V> {
         self.rehash_step();
-        let h = hash_bytes(&key);
-        if self.ht[0].find(h, &key).is_some()
-            || (self.is_rehashing() && self.ht[1].find(h, &key).is_some())
+        let h = hash_bytes(key);
+        if self.ht[0].find(h, key).is_some()
+            || (self.is_rehashing() && self.ht[1].find(h, key).is_some())
         {
-            return Err((key, val));
+            return Err(val);
         }
         self.expand_if_needed();
-        let node = Box::new(Node {
-            next: None,
-            key,
-            val,
-        });
+        let node = NodePtr::new(key, val);
         let t = if self.is_rehashing() { 1 } else { 0 };
         self.ht[t].push(h, node);
         Ok(())
@@ -327,7 +323,7 @@ impl<V> Dict<V> {
     }
 
     /// Inserts a key the caller knows is absent (saves a lookup).
-    pub fn insert_new(&mut self, key: Sds, val: V) {
+    pub fn insert_new(&mut self, key: &[u8], val: V) {
         self.insert_new_within(key, val, None);
     }
 
@@ -335,15 +331,11 @@ impl<V> Dict<V> {
     /// dictExpandAllowed, the keyspace's tables under maxmemory): while the
     /// fill is at most 1.618, the table does not grow when its new bucket
     /// array would take more than `room` bytes; chains get longer instead.
-    pub fn insert_new_within(&mut self, key: Sds, val: V, room: Option<u64>) {
+    pub fn insert_new_within(&mut self, key: &[u8], val: V, room: Option<u64>) {
         self.rehash_step();
         self.expand_if_needed_within(room);
-        let h = hash_bytes(&key);
-        let node = Box::new(Node {
-            next: None,
-            key,
-            val,
-        });
+        let h = hash_bytes(key);
+        let node = NodePtr::new(key, val);
         let t = if self.is_rehashing() { 1 } else { 0 };
         self.ht[t].push(h, node);
     }
@@ -351,7 +343,7 @@ impl<V> Dict<V> {
     /// Returns the value for `key`, inserting `make()` first when absent.
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
         if self.get_entry(key).is_none() {
-            self.insert_new(Sds::new(key), make());
+            self.insert_new(key, make());
         }
         // The key is present now (at its chain's head when just inserted).
         let h = hash_bytes(key);
@@ -365,7 +357,7 @@ impl<V> Dict<V> {
         }
     }
 
-    pub fn remove(&mut self, key: &[u8]) -> Option<(Sds, V)> {
+    pub fn remove(&mut self, key: &[u8]) -> Option<V> {
         if self.is_empty() {
             return None;
         }
@@ -376,8 +368,7 @@ impl<V> Dict<V> {
             None if self.is_rehashing() => self.ht[1].remove(h, key)?,
             None => return None,
         };
-        let Node { key, val, .. } = *node;
-        Some((key, val))
+        Some(node.into_val())
     }
 
     /// Drops every element and frees the tables.
@@ -409,7 +400,7 @@ impl<V> Dict<V> {
         let used = self.ht[0].used;
         if used >= size && (resize_allowed() || used / size > FORCE_RESIZE_RATIO) {
             let new_size = (used + 1).next_power_of_two();
-            let more_mem = (new_size * std::mem::size_of::<Option<Box<Node<V>>>>()) as u64;
+            let more_mem = (new_size * std::mem::size_of::<Link<V>>()) as u64;
             // Redis's HASHTABLE_MAX_LOAD_FACTOR: past it, growing is a must.
             let bounded = room.is_some_and(|r| more_mem > r) && used * 1000 <= size * 1618;
             if !bounded {
@@ -487,7 +478,7 @@ impl<V> Dict<V> {
             let mut chain = self.ht[0].buckets[idx].take();
             while let Some(mut node) = chain {
                 chain = node.next.take();
-                let h = hash_bytes(&node.key);
+                let h = hash_bytes(node.key());
                 self.ht[0].used -= 1;
                 self.ht[1].push(h, node);
             }
@@ -516,15 +507,15 @@ impl<V> Dict<V> {
 
     /// One step of a SCAN iteration: calls `f` for the elements of the
     /// bucket(s) the cursor names and returns the next cursor (0 = done).
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&Sds, &V)) -> u64 {
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&Sds, &V)| {
-            let mut cur = t.buckets[idx as usize].as_deref();
+        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
+            let mut cur = t.buckets[idx as usize].as_ref();
             while let Some(n) = cur {
-                f(&n.key, &n.val);
-                cur = n.next.as_deref();
+                f(n.key(), &n.val);
+                cur = n.next.as_ref();
             }
         };
         if !self.is_rehashing() {
@@ -543,7 +534,7 @@ impl<V> Dict<V> {
 
     /// A random element, roughly uniform (random bucket, then random chain
     /// position, as Redis's dictGetRandomKey). `rnd` supplies random numbers.
-    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<(&Sds, &V)> {
+    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
         if self.is_empty() {
             return None;
         }
@@ -555,24 +546,24 @@ impl<V> Dict<V> {
         for _ in 0..1000 {
             let i = (rnd() % total as u64) as usize;
             let bucket = if i < s0 {
-                self.ht[0].buckets[i].as_deref()
+                self.ht[0].buckets[i].as_ref()
             } else {
-                self.ht[1].buckets[i - s0].as_deref()
+                self.ht[1].buckets[i - s0].as_ref()
             };
             if let Some(head) = bucket {
                 let mut len = 0;
                 let mut cur = Some(head);
                 while let Some(n) = cur {
                     len += 1;
-                    cur = n.next.as_deref();
+                    cur = n.next.as_ref();
                 }
                 let mut pick = rnd() % len;
                 let mut cur = head;
                 while pick > 0 {
-                    cur = cur.next.as_deref()?;
+                    cur = cur.next.as_ref()?;
                     pick -= 1;
                 }
-                return Some((&cur.key, &cur.val));
+                return Some((cur.key(), &cur.val));
             }
         }
         let skip = (rnd() % self.len() as u64) as usize;
@@ -591,7 +582,7 @@ impl<V> Dict<V> {
     /// end of a long chain gets its fair chance. Returns how many were stored.
     pub fn some_keys<'a>(
         &'a mut self,
-        out: &mut [Option<(&'a Sds, &'a V)>],
+        out: &mut [Option<(&'a [u8], &'a V)>],
         mut rnd: impl FnMut() -> u64,
     ) -> usize {
         let count = out.len().min(self.len());
@@ -612,7 +603,7 @@ impl<V> Dict<V> {
 
     fn sample<'a>(
         &'a self,
-        out: &mut [Option<(&'a Sds, &'a V)>],
+        out: &mut [Option<(&'a [u8], &'a V)>],
         rnd: &mut dyn FnMut() -> u64,
     ) -> usize {
         let count = out.len();
@@ -645,7 +636,7 @@ impl<V> Dict<V> {
                 if i as usize >= t.buckets.len() {
                     continue;
                 }
-                let Some(head) = t.buckets[i as usize].as_deref() else {
+                let Some(head) = t.buckets[i as usize].as_ref() else {
                     emptylen += 1;
                     if emptylen >= 5 && emptylen > count {
                         i = rnd() & maxmask;
@@ -657,15 +648,15 @@ impl<V> Dict<V> {
                 let mut cur = Some(head);
                 while let Some(n) = cur {
                     if stored < count {
-                        out[stored] = Some((&n.key, &n.val));
+                        out[stored] = Some((n.key(), &n.val));
                     } else {
                         let r = (rnd() % (stored as u64 + 1)) as usize;
                         if r < count {
-                            out[r] = Some((&n.key, &n.val));
+                            out[r] = Some((n.key(), &n.val));
                         }
                     }
                     stored += 1;
-                    cur = n.next.as_deref();
+                    cur = n.next.as_ref();
                 }
                 if stored >= count {
                     return count;
@@ -679,7 +670,7 @@ impl<V> Dict<V> {
     /// A random element with a fair chance for each (Redis's
     /// dictGetFairRandomKey): one of a sample of FAIR_SAMPLES elements, so
     /// that members of long chains are not favoured less than lone ones.
-    pub fn fair_random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<(&Sds, &V)> {
+    pub fn fair_random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
         let count = FAIR_SAMPLES.min(self.len());
         self.sample_steps(count);
         let this: &Self = self;
@@ -707,10 +698,10 @@ impl<V> Table<V> {
     fn stats(&self, idx: usize) -> String {
         let chains = self.buckets.iter().map(|b| {
             let mut len = 0u64;
-            let mut cur = b.as_deref();
+            let mut cur = b.as_ref();
             while let Some(n) = cur {
                 len += 1;
-                cur = n.next.as_deref();
+                cur = n.next.as_ref();
             }
             len
         });
@@ -780,17 +771,17 @@ pub struct Iter<'a, V> {
     dict: &'a Dict<V>,
     table: usize,
     bucket: usize,
-    node: Option<&'a Node<V>>,
+    node: Option<&'a NodePtr<V>>,
 }
 
 impl<'a, V> Iterator for Iter<'a, V> {
-    type Item = (&'a Sds, &'a V);
+    type Item = (&'a [u8], &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(n) = self.node {
-                self.node = n.next.as_deref();
-                return Some((&n.key, &n.val));
+                self.node = n.next.as_ref();
+                return Some((n.key(), &n.val));
             }
             let t = self.dict.ht.get(self.table)?;
             if self.bucket >= t.buckets.len() {
@@ -798,7 +789,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
                 self.bucket = 0;
                 continue;
             }
-            self.node = t.buckets[self.bucket].as_deref();
+            self.node = t.buckets[self.bucket].as_ref();
             self.bucket += 1;
         }
     }
@@ -839,8 +830,7 @@ impl<V> Drain<V> {
                 while let Some(mut n) = cur {
                     cur = n.next.take();
                     t.used -= 1;
-                    let Node { val, .. } = *n;
-                    each(val);
+                    each(n.into_val());
                     left = left.saturating_sub(1);
                 }
                 if left == 0 {
@@ -890,228 +880,11 @@ impl<V: Clone> Clone for Dict<V> {
     fn clone(&self) -> Self {
         let mut d = Dict::new();
         for (k, v) in self.iter() {
-            d.insert_new(k.clone(), v.clone());
+            d.insert_new(k, v.clone());
         }
         d
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::{HashMap, HashSet};
-
-    #[test]
-    fn drain_frees_in_bounded_steps_also_while_rehashing() {
-        let mut d: Dict<Sds> = Dict::new();
-        for i in 0..10_000 {
-            d.insert_new(Sds::from_i64(i), Sds::from_i64(i));
-        }
-        d.start_rehash(32_768);
-        d.rehash(10);
-        assert!(d.is_rehashing());
-        let mut dr = d.into_drain();
-        let (mut seen, mut steps) = (0, 0);
-        loop {
-            let before = dr.len();
-            let done = dr.free_some(100, |_| seen += 1);
-            steps += 1;
-            // Whole buckets: a step may run past the budget by one chain.
-            assert!(before - dr.len() < 100 + 16, "freed {}", before - dr.len());
-            if done {
-                break;
-            }
-        }
-        assert_eq!(seen, 10_000);
-        assert!(dr.is_empty());
-        assert!(steps >= 100, "{steps} steps");
-    }
-
-    /// Tests that toggle or depend on the process-wide resize flag run one
-    /// at a time (the test harness runs tests on several threads).
-    static RESIZE_FLAG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-    fn key(i: usize) -> Sds {
-        Sds::from_vec(format!("key:{i}").into_bytes())
-    }
-
-    #[test]
-    fn growth_bounded_by_room_until_the_fill_is_too_high() {
-        let _flag = RESIZE_FLAG.lock().unwrap_or_else(|e| e.into_inner());
-        let mut d: Dict<()> = Dict::default();
-        for i in 0..8 {
-            d.insert_new(key(i), ());
-        }
-        // (How many steps the 4 -> 8 rehash needs depends on the seeded
-        // hash: finish it.)
-        while d.rehash(100) {}
-        assert_eq!(d.buckets(), 8);
-        // Doubling would take 16 buckets of 8 bytes: 100 bytes are too few.
-        for i in 8..12 {
-            d.insert_new_within(key(i), (), Some(100));
-        }
-        assert_eq!(d.buckets(), 8);
-        // Past a fill of 1.618 the table grows anyway.
-        for i in 12..14 {
-            d.insert_new_within(key(i), (), Some(100));
-        }
-        assert_eq!(d.len(), 14);
-        assert!(d.buckets() >= 16 || d.is_rehashing());
-        let mut e: Dict<()> = Dict::default();
-        for i in 0..9 {
-            e.insert_new_within(key(i), (), Some(128));
-        }
-        assert!(e.buckets() >= 16 || e.is_rehashing());
-    }
-
-    #[test]
-    fn layout_sizes() {
-        // 56 bytes: a 64-byte malloc chunk per small hash/set/zset table.
-        assert_eq!(std::mem::size_of::<Dict<()>>(), 56);
-        // A set member node: next + inline Sds.
-        assert_eq!(std::mem::size_of::<Node<()>>(), 32);
-    }
-
-    #[test]
-    fn insert_get_remove_across_rehash() {
-        let mut d: Dict<usize> = Dict::new();
-        for i in 0..10_000 {
-            assert!(d.insert(key(i), i).is_none());
-        }
-        assert_eq!(d.len(), 10_000);
-        for i in 0..10_000 {
-            assert_eq!(d.get(&key(i)), Some(&i));
-        }
-        assert_eq!(d.insert(key(5), 55), Some(5));
-        for i in (0..10_000).step_by(2) {
-            assert!(d.remove(&key(i)).is_some());
-        }
-        assert_eq!(d.len(), 5_000);
-        assert!(d.get(&key(2)).is_none());
-        assert_eq!(d.iter().count(), 5_000);
-        while d.rehash(100) {}
-        d.shrink_if_needed();
-        while d.rehash(100) {}
-        assert_eq!(d.iter().count(), 5_000);
-    }
-
-    #[test]
-    fn scan_survives_growth() {
-        let mut d: Dict<()> = Dict::new();
-        for i in 0..500 {
-            d.insert(key(i), ());
-        }
-        let mut seen = HashSet::new();
-        let mut cursor = 0;
-        let mut steps = 0;
-        loop {
-            cursor = d.scan(cursor, |k, _| {
-                seen.insert(k.clone());
-            });
-            // Grow the table while scanning: every original key must be seen.
-            if steps < 300 {
-                d.insert(key(10_000 + steps), ());
-            }
-            steps += 1;
-            if cursor == 0 {
-                break;
-            }
-        }
-        for i in 0..500 {
-            assert!(seen.contains(&key(i)), "missed key {i}");
-        }
-    }
-
-    #[test]
-    fn fair_random_reaches_the_end_of_a_long_chain() {
-        // One bucket holding a chain of 30: a sample of 15 taken from the
-        // chain's head alone would never return the last 15 (Redis #12276).
-        let mut d: Dict<()> = Dict::new();
-        d.ht[0] = Table::with_size(1);
-        for i in 0..30 {
-            let k = key(i);
-            let h = hash_bytes(&k);
-            d.ht[0].push(
-                h,
-                Box::new(Node {
-                    next: None,
-                    key: k,
-                    val: (),
-                }),
-            );
-        }
-        assert!(d
-            .stats()
-            .contains("different slots: 1\n max chain length: 30\n"));
-        let mut x = 88172645463325252u64;
-        let mut rnd = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut hits: HashMap<Sds, u32> = HashMap::new();
-        let draws = 30_000;
-        for _ in 0..draws {
-            let (k, _) = d.fair_random(&mut rnd).expect("non-empty");
-            *hits.entry(k.clone()).or_default() += 1;
-        }
-        assert_eq!(hits.len(), 30, "every member of the chain is drawn");
-        // Chi-square with 29 degrees of freedom: 73 is p = 0.00001.
-        let p = draws as f64 / 30.0;
-        let chi: f64 = hits.values().map(|&n| (n as f64 - p).powi(2) / p).sum();
-        assert!(chi < 73.0, "chi-square {chi}");
-    }
-
-    #[test]
-    fn rehash_goes_on_during_a_save_only_for_extreme_ratios() {
-        let _flag = RESIZE_FLAG.lock().unwrap_or_else(|e| e.into_inner());
-        let mut d: Dict<()> = Dict::new();
-        for i in 0..1000 {
-            d.insert(key(i), ());
-        }
-        while d.rehash(100) {}
-        for i in 0..990 {
-            d.remove(&key(i));
-        }
-        set_resize_allowed(false);
-        d.shrink_if_needed();
-        let stalled = !d.is_rehashing();
-        set_resize_allowed(true);
-        assert!(stalled, "no shrink starts while a child saves");
-        d.shrink_if_needed();
-        assert!(d.is_rehashing());
-        // 1024 -> 16 buckets: a ratio of 64, so steps go on during a save.
-        set_resize_allowed(false);
-        let mut steps = 0;
-        while d.is_rehashing() && steps < 10_000 {
-            d.fair_random(|| 12345);
-            steps += 1;
-        }
-        set_resize_allowed(true);
-        assert!(!d.is_rehashing());
-        assert_eq!(d.iter().count(), 10);
-    }
-
-    #[test]
-    fn random_finds_elements() {
-        let mut d: Dict<u32> = Dict::new();
-        assert!(d.random(|| 7).is_none());
-        for i in 0..100 {
-            d.insert(key(i), i as u32);
-        }
-        let mut x = 88172645463325252u64;
-        let mut rnd = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let mut seen = HashSet::new();
-        for _ in 0..2000 {
-            let (k, _) = d.random(&mut rnd).expect("non-empty");
-            seen.insert(k.clone());
-        }
-        assert!(seen.len() > 90);
-    }
-}
+mod tests;
