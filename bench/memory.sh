@@ -5,8 +5,12 @@
 # (VmRSS after loading minus before, so each allocator's fixed start-up
 # cost is left out) and of INFO used_memory, per key (per member for the
 # single big collections), for each server, and ferrodis/redis ratios.
+# RSS is read once it holds still (`settle_rss`).
 #
 # Data sets: KEYS (default 1000000) strings `key:<n>` with 10-byte values;
+# as many `longkeys`, strings under 38-byte keys (`session:<n>-` and a
+# fixed tail: a key too long for an inline Sds, the common shape of
+# UUID-style keys);
 # COLLECTIONS (default 100000) hashes of 10 fields, lists of 10 elements,
 # sets of 10 non-integer members (hashtable encoding), sets of 10 integer
 # members (intset), sorted sets of 10 members (listpack); then one hash,
@@ -20,7 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KEYS="${KEYS:-1000000}"
 COLLECTIONS="${COLLECTIONS:-100000}"
 MEMBERS="${MEMBERS:-1000000}"
-DATASETS="${DATASETS:-strings hashes lists sets intsets zsets bighash bigset bigzset biglist}"
+DATASETS="${DATASETS:-strings longkeys hashes lists sets intsets zsets bighash bigset bigzset biglist}"
 
 build_release
 
@@ -44,8 +48,9 @@ gen() {
             exit
         }
         for (i = 0; i < n; i++) {
-            if (kind == "strings") {
-                k = "key:" i; v = sprintf("v%09d", i)
+            if (kind == "strings" || kind == "longkeys") {
+                k = (kind == "strings") ? "key:" i : sprintf("session:%08d-4f3c-2a1b-9e8d-7c6b5a", i)
+                v = sprintf("v%09d", i)
                 printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$10\r\n%s\r\n", length(k), k, v
                 continue
             }
@@ -67,9 +72,29 @@ gen() {
 }
 
 # sample key of each data set, for OBJECT ENCODING
-declare -A SAMPLE=([strings]=key:0 [hashes]=hash:0 [lists]=list:0 [sets]=set:0 [intsets]=iset:0 [zsets]=zset:0
+declare -A SAMPLE=([strings]=key:0 [longkeys]=session:00000000-4f3c-2a1b-9e8d-7c6b5a [hashes]=hash:0 [lists]=list:0 [sets]=set:0 [intsets]=iset:0 [zsets]=zset:0
     [bighash]=bighash [bigset]=bigset [bigzset]=bigzset [biglist]=biglist)
 MD=()
+
+# settle_rss PID: waits (at most 5 s) until RSS has held still for a
+# second: allocators give freed pages back after a delay (mimalloc's purge
+# delay, run from ferrodis's cron; jemalloc's decay), and the growth
+# measured is what the data keeps, for both servers alike.
+settle_rss() {
+    local prev cur i still=0
+    prev=$(rss_kb "$1")
+    for i in $(seq 1 20); do
+        sleep 0.25
+        cur=$(rss_kb "$1")
+        if [ $(( prev - cur )) -le $(( prev / 200 )) ] && [ $(( cur - prev )) -le $(( prev / 200 )) ]; then
+            still=$(( still + 1 ))
+            [ $still -ge 4 ] && return
+        else
+            still=0
+        fi
+        prev=$cur
+    done
+}
 
 # measure KIND COUNT PROBE_CMD: one row of the table (growth per key).
 measure() {
@@ -88,6 +113,7 @@ measure() {
             rss0=$(rss_kb "$CUR_PID"); used0=$(used_memory "$CUR_PORT")
             redis-cli -p "$CUR_PORT" --pipe < "$file" > "$BENCH_TMP/pipe.out"
             grep -q "errors: 0" "$BENCH_TMP/pipe.out" || { cat "$BENCH_TMP/pipe.out" >&2; }
+            settle_rss "$CUR_PID"
             # Bytes per key (per member for one big collection).
             rss[$s]=$(( ($(rss_kb "$CUR_PID") - rss0) * 1024 / count ))
             used[$s]=$(( ($(used_memory "$CUR_PORT") - used0) / count ))
@@ -117,7 +143,7 @@ declare -A PROBE=([hashes]="hset __probe f v" [lists]="rpush __probe v" [sets]="
     [bigset]="sadd __probe v" [bigzset]="zadd __probe 1 v" [biglist]="rpush __probe v")
 for d in $DATASETS; do
     case $d in
-        strings) n=$KEYS ;;
+        strings | longkeys) n=$KEYS ;;
         big*) n=$MEMBERS ;;
         *) n=$COLLECTIONS ;;
     esac

@@ -22,6 +22,7 @@ impl Server {
         self.cron_loops += 1;
         self.update_clock();
         crate::alloc::update_peak(super::info::used_memory());
+        crate::alloc::cron_tick();
         crate::alloc::refresh_allocator_stats(super::info::rss_bytes());
         if self.sentinel.is_some() {
             // A Sentinel has no data set, persistence or replication.
