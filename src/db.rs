@@ -86,22 +86,34 @@ impl Value {
     }
 }
 
-/// A keyspace entry: the value and its access clock (LRU seconds, or LFU
-/// time and counter, as Redis's robj.lru).
+/// A keyspace entry out of the keyspace (being added, loaded, or taken
+/// out by RENAME and MOVE): the value and its access clock (LRU seconds,
+/// or LFU time and counter, as Redis's robj.lru). In the keyspace the
+/// clock is the dict node's field, and in cluster mode the key's position
+/// in its slot's index is the node's tail (`dict/node.rs`): a 10-byte
+/// key's node is 55 bytes, not the 64 a padded struct of the three made.
 pub struct Entry {
     pub val: Value,
     pub lru: u32,
-    /// Cluster mode: the key's position in its slot's list of the slot
-    /// index (it fits in the padding after `lru`: no memory cost).
-    pub slot_pos: u32,
 }
 
 impl Entry {
     pub fn new(val: Value, lru: u32) -> Entry {
-        Entry {
-            val,
-            lru,
-            slot_pos: 0,
+        Entry { val, lru }
+    }
+}
+
+/// A keyspace entry in place: its value and access clock.
+pub struct EntryMut<'a> {
+    pub val: &'a mut Value,
+    pub lru: &'a mut u32,
+}
+
+impl<'a> From<crate::dict::Fields<'a, Value, u32>> for EntryMut<'a> {
+    fn from(f: crate::dict::Fields<'a, Value, u32>) -> Self {
+        EntryMut {
+            val: f.val,
+            lru: f.meta,
         }
     }
 }
@@ -136,7 +148,7 @@ fn expand_room() -> Option<u64> {
 /// One numbered database.
 #[derive(Default)]
 pub struct Db {
-    pub dict: Dict<Entry>,
+    pub dict: Dict<Value, u32>,
     /// Absolute expiry times in unix milliseconds, for keys that have one.
     pub expires: Dict<i64>,
     /// Where the active expiry cycle resumes its scan of `expires`.
@@ -188,24 +200,22 @@ impl Db {
     /// Records a new key in the slot index; returns its position (0 when
     /// there is no index).
     #[inline]
-    fn index_push(&mut self, key: &[u8]) -> u32 {
-        let Some(ix) = self.slot_index.as_deref_mut() else {
-            return 0;
-        };
+    fn index_push(&mut self, key: &[u8]) -> Option<u32> {
+        let ix = self.slot_index.as_deref_mut()?;
         let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
         v.push(Sds::new(key));
-        (v.len() - 1) as u32
+        Some((v.len() - 1) as u32)
     }
 
-    /// Forgets a removed key (its entry said it was at `pos`).
+    /// Forgets a removed key (its node said it was at `pos`).
     #[inline]
-    fn index_remove(&mut self, key: &[u8], pos: u32) {
+    fn index_remove(&mut self, key: &[u8], pos: Option<u32>) {
         let Some(ix) = self.slot_index.as_deref_mut() else {
             return;
         };
         let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
-        let pos = match v.get(pos as usize) {
-            Some(k) if k.as_bytes() == key => pos as usize,
+        let pos = match pos.and_then(|p| v.get(p as usize).map(|k| (p, k))) {
+            Some((p, k)) if k.as_bytes() == key => p as usize,
             _ => match v.iter().position(|k| k.as_bytes() == key) {
                 Some(p) => p,
                 None => return,
@@ -213,19 +223,20 @@ impl Db {
         };
         v.swap_remove(pos);
         if let Some(moved) = v.get(pos) {
-            if let Some(e) = self.dict.get_mut(moved.as_bytes()) {
-                e.slot_pos = pos as u32;
+            if let Some(t) = self.dict.get_fields(moved.as_bytes()).and_then(|f| f.tail) {
+                *t = (pos as u32).to_le_bytes();
             }
         }
     }
 
     /// Adds a loaded key (RDB); Err((key, entry)) when it already exists.
-    pub fn insert_loaded(&mut self, key: Sds, mut entry: Entry) -> Result<(), (Sds, Entry)> {
+    pub fn insert_loaded(&mut self, key: Sds, entry: Entry) -> Result<(), (Sds, Entry)> {
         if self.dict.contains_key(key.as_bytes()) {
             return Err((key, entry));
         }
-        entry.slot_pos = self.index_push(key.as_bytes());
-        self.dict.insert_new(&key, entry);
+        let pos = self.index_push(key.as_bytes());
+        self.dict
+            .insert_node_within(&key, entry.val, entry.lru, pos, None);
         Ok(())
     }
 
@@ -237,11 +248,12 @@ impl Db {
         self.slot_index = Some(Box::new(SlotIndex {
             keys: (0..crate::cluster::SLOTS).map(|_| Vec::new()).collect(),
         }));
+        // Each node is made again, with its position as its tail.
         let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| Sds::new(k)).collect();
         for k in keys {
-            let pos = self.index_push(k.as_bytes());
-            if let Some(e) = self.dict.get_mut(k.as_bytes()) {
-                e.slot_pos = pos;
+            if let Some((val, lru, _)) = self.dict.remove_parts(&k) {
+                let pos = self.index_push(&k);
+                self.dict.insert_node_within(&k, val, lru, pos, None);
             }
         }
     }
@@ -425,8 +437,8 @@ impl Keyspace {
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         let d = &mut self.dbs[db];
         d.expires.remove(key);
-        if let Some(e) = d.dict.remove(key) {
-            d.index_remove(key, e.slot_pos);
+        if let Some((val, _, pos)) = d.dict.remove_parts(key) {
+            d.index_remove(key, pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, key);
             // Expiry, not a command, changed it (BCAST NOLOOP).
@@ -435,11 +447,11 @@ impl Keyspace {
                     last.1 = false;
                 }
             }
-            if matches!(e.val, Value::Stream(_)) {
+            if matches!(val, Value::Stream(_)) {
                 self.signal_ready_if_blocked(db, key);
             }
             if self.lazy_expire {
-                self.lazy.free_value(e.val);
+                self.lazy.free_value(val);
             }
             // Raised here so it precedes what the command notifies next.
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
@@ -468,22 +480,22 @@ impl Keyspace {
     }
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
-    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
         self.lookup_read_flags(db, key, true)
     }
 
     /// A read that is no access (TYPE, TTL, EXISTS: Redis's LOOKUP_NOTOUCH):
     /// expiry, hits and misses as `lookup_read`, the access clock untouched.
-    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
         self.lookup_read_flags(db, key, false)
     }
 
-    fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<&mut Entry> {
+    fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<EntryMut<'_>> {
         if self.expire_if_needed(db, key) {
             self.key_miss(db, key);
             return None;
         }
-        let Some(old) = self.dbs[db].dict.get(key).map(|e| e.lru) else {
+        let Some(old) = self.dbs[db].dict.get_node(key).map(|n| *n.meta()) else {
             self.key_miss(db, key);
             return None;
         };
@@ -494,15 +506,15 @@ impl Keyspace {
             0
         };
         self.stat_keyspace_hits += 1;
-        let e = self.dbs[db].dict.get_mut(key)?;
+        let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
         if update {
-            e.lru = stamp;
+            *e.lru = stamp;
         }
         Some(e)
     }
 
     /// Lookup for a write: no hit/miss accounting.
-    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
         if self.expire_if_needed(db, key) {
             // A write on a writable replica deletes the expired key it
             // replaces (Redis's EXPIRE_FORCE_DELETE_EXPIRED).
@@ -513,16 +525,16 @@ impl Keyspace {
         }
         let update = self.update_lru;
         if update && self.lfu.is_some() {
-            let old = self.dbs[db].dict.get(key).map(|e| e.lru);
+            let old = self.dbs[db].dict.get_node(key).map(|n| *n.meta());
             let stamp = self.access_stamp(old);
-            let e = self.dbs[db].dict.get_mut(key)?;
-            e.lru = stamp;
+            let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
+            *e.lru = stamp;
             return Some(e);
         }
         let lru = self.lru_clock;
-        let e = self.dbs[db].dict.get_mut(key)?;
+        let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
         if update {
-            e.lru = lru;
+            *e.lru = lru;
         }
         Some(e)
     }
@@ -536,9 +548,8 @@ impl Keyspace {
     pub fn add(&mut self, db: usize, key: &[u8], val: Value) {
         let lru = self.access_stamp(None);
         let d = &mut self.dbs[db];
-        let slot_pos = d.index_push(key);
-        d.dict
-            .insert_new_within(key, Entry { val, lru, slot_pos }, expand_room());
+        let pos = d.index_push(key);
+        d.dict.insert_node_within(key, val, lru, pos, expand_room());
         self.signal_ready_if_blocked(db, key);
         self.notify_new_key(db, key);
     }
@@ -583,11 +594,11 @@ impl Keyspace {
         let lru = self.access_stamp(None);
         let update = self.update_lru;
         let d = &mut self.dbs[db];
-        match d.dict.get_mut(key) {
+        match d.dict.get_fields(key) {
             Some(e) => {
                 let was_stream = matches!(e.val, Value::Stream(_));
-                if let Some(v) = make(Some(&mut e.val)) {
-                    let old = std::mem::replace(&mut e.val, v);
+                if let Some(v) = make(Some(&mut *e.val)) {
+                    let old = std::mem::replace(e.val, v);
                     if self.lazy_server_del {
                         self.lazy.free_value(old);
                     }
@@ -595,7 +606,7 @@ impl Keyspace {
                 // While a child saves, untouched fields stay unshared; LFU
                 // keeps the counter across an overwrite.
                 if update && self.lfu.is_none() {
-                    e.lru = lru;
+                    *e.meta = lru;
                 }
                 if !keep_ttl && !d.expires.is_empty() {
                     d.expires.remove(key);
@@ -609,9 +620,8 @@ impl Keyspace {
                 let Some(val) = make(None) else {
                     return;
                 };
-                let slot_pos = d.index_push(key);
-                d.dict
-                    .insert_new_within(key, Entry { val, lru, slot_pos }, expand_room());
+                let pos = d.index_push(key);
+                d.dict.insert_node_within(key, val, lru, pos, expand_room());
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }
@@ -665,12 +675,12 @@ impl Keyspace {
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        let e = d.dict.remove(key)?;
-        d.index_remove(key, e.slot_pos);
-        if matches!(e.val, Value::Stream(_)) {
+        let (val, _, pos) = d.dict.remove_parts(key)?;
+        d.index_remove(key, pos);
+        if matches!(val, Value::Stream(_)) {
             self.signal_ready_if_blocked(db, key);
         }
-        Some(e.val)
+        Some(val)
     }
 
     /// emptyDbAsync: empties database `db`, its keys freed by the loop.
@@ -685,8 +695,9 @@ impl Keyspace {
     /// Takes a key's value and expiry out (RENAME, MOVE).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let d = &mut self.dbs[db];
-        let e = d.dict.remove(key)?;
-        d.index_remove(key, e.slot_pos);
+        let (val, lru, pos) = d.dict.remove_parts(key)?;
+        d.index_remove(key, pos);
+        let e = Entry { val, lru };
         let exp = if d.expires.is_empty() {
             None
         } else {
@@ -761,9 +772,7 @@ impl Keyspace {
         let keys: Vec<Sds> = self
             .blocking
             .keys()
-            .filter(|(d, k)| {
-                *d == db && matches!(dict.get(k).map(|e| &e.val), Some(Value::Stream(_)))
-            })
+            .filter(|(d, k)| *d == db && matches!(dict.get(k), Some(Value::Stream(_))))
             .map(|(_, k)| k.clone())
             .collect();
         for k in keys {
@@ -914,7 +923,12 @@ mod slot_index_tests {
         assert_eq!(listed, want);
         // Every remaining entry still knows its position.
         for k in &left {
-            let pos = ks.dbs[0].dict.get(k).expect("present").slot_pos as usize;
+            let pos = ks.dbs[0]
+                .dict
+                .get_node(k)
+                .expect("present")
+                .tail()
+                .expect("indexed") as usize;
             assert_eq!(ks.keys_in_slot(tag, usize::MAX)[pos].as_bytes(), &k[..]);
         }
         assert_eq!(ks.keys_in_slot(tag, 3).len(), 3);
@@ -925,15 +939,16 @@ mod slot_index_tests {
 
 #[cfg(test)]
 mod layout_tests {
-    /// A keyspace node is the dict's link (8 bytes), the entry, then the
-    /// key: any growth of `Entry` is paid once per key.
+    /// A keyspace node is the dict's link (8 bytes), the value, the
+    /// access clock, then the key: a 10-byte key's node is 55 bytes (a
+    /// 56-byte mimalloc block, a 64-byte glibc chunk). Any growth of
+    /// `Value` is paid once per key.
     #[test]
-    fn an_entry_stays_40_bytes() {
+    fn a_ten_byte_key_node_is_55_bytes() {
         assert_eq!(std::mem::size_of::<super::Value>(), 32);
-        assert_eq!(std::mem::size_of::<super::Entry>(), 40);
         assert_eq!(
-            crate::dict::NodePtr::<super::Entry>::alloc_size(30),
-            48 + 1 + 30
+            crate::dict::NodePtr::<super::Value, u32>::alloc_size(10),
+            55
         );
     }
 }

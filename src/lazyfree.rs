@@ -8,7 +8,7 @@
 //! lazyfreed_objects count as Redis's do (a value is one object, a flushed
 //! database one object per key).
 
-use crate::db::{Entry, Value};
+use crate::db::Value;
 use crate::dict::Drain;
 use crate::sds::Sds;
 use crate::types::{Hash, Set};
@@ -53,7 +53,7 @@ enum Job {
     Set(Box<crate::types::set_table::SetTable>, usize, usize),
     /// A flushed database's keys (`count` objects) and expires.
     Keys {
-        keys: Drain<Entry>,
+        keys: Drain<Value, u32>,
         expires: Drain<i64>,
         count: usize,
     },
@@ -99,7 +99,11 @@ impl LazyFree {
     }
 
     /// emptyDbAsync: a database's dicts, freed in the background.
-    pub fn free_db(&mut self, keys: crate::dict::Dict<Entry>, expires: crate::dict::Dict<i64>) {
+    pub fn free_db(
+        &mut self,
+        keys: crate::dict::Dict<Value, u32>,
+        expires: crate::dict::Dict<i64>,
+    ) {
         let count = keys.len();
         if count == 0 {
             return;
@@ -136,9 +140,9 @@ impl LazyFree {
                     // A big value among the keys becomes a job of its own,
                     // freed next, rather than inside this step.
                     let left = keys.len();
-                    let done = keys.free_some(budget, |e| {
-                        if free_effort(&e.val) > THRESHOLD {
-                            big.push(e.val);
+                    let done = keys.free_some(budget, |v| {
+                        if free_effort(&v) > THRESHOLD {
+                            big.push(v);
                         }
                     });
                     budget = budget.saturating_sub(left - keys.len());

@@ -210,7 +210,7 @@ impl Server {
                 let Some(e) = self.ks.dbs[db].dict.get(k) else {
                     continue;
                 };
-                let payload = crate::persist::rdb::dump_payload(&e.val, compression, fill);
+                let payload = crate::persist::rdb::dump_payload(e, compression, fill);
                 cmd.extend_from_slice(if replace { b"*5\r\n" } else { b"*4\r\n" });
                 bulk(
                     &mut cmd,

@@ -60,14 +60,14 @@ fn string_for_write<'a>(
         }
         Some(e) => {
             // sdsgrowzero on the unshared value: amortised growth, in place.
-            let s = super::string::unshare_string(&mut e.val)?;
+            let s = super::string::unshare_string(e.val)?;
             if s.len() < need {
                 s.grow_zero(need);
                 grown = true;
             }
         }
     }
-    match ctx.ks.lookup_write(ctx.db, key).map(|e| &mut e.val) {
+    match ctx.ks.lookup_write(ctx.db, key).map(|e| e.val) {
         Some(Value::Raw(s)) => Ok((s, grown)),
         _ => err(error::WRONGTYPE),
     }

@@ -34,7 +34,7 @@ pub fn dump(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     match ctx.lookup_read(&argv[1]) {
         None => ctx.out.null(),
         Some(e) => {
-            let p = rdb::dump_payload(&e.val, compression, fill);
+            let p = rdb::dump_payload(e.val, compression, fill);
             ctx.out.bulk(&p);
         }
     }
@@ -113,17 +113,17 @@ pub fn restore(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     use crate::config::MaxmemoryPolicy as P;
     let lfu = matches!(ctx.cfg.maxmemory_policy, P::VolatileLfu | P::AllKeysLfu);
     let clock = ctx.ks.lru_clock;
-    if let Some(e) = ctx.ks.dbs[ctx.db].dict.get_mut(key) {
+    if let Some(e) = ctx.ks.dbs[ctx.db].dict.get_fields(key) {
         if lfu && lfu_freq >= 0 {
             let minutes = ((now / 1000 / 60) & 0xffff) as u32;
-            e.lru = (minutes << 8) | lfu_freq as u32;
+            *e.meta = (minutes << 8) | lfu_freq as u32;
         } else if !lfu && lru_idle >= 0 {
             const MAX: i64 = (1 << 24) - 1;
             let mut abs = clock as i64 - lru_idle;
             if abs < 0 {
                 abs = (clock as i64 + MAX / 2) % MAX;
             }
-            e.lru = abs as u32;
+            *e.meta = abs as u32;
         }
     }
     ctx.written(key, NOTIFY_GENERIC, "restore");

@@ -50,8 +50,8 @@ pub fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             hll::create()
         }
         Some(e) => {
-            check_hll(&e.val)?;
-            take_bytes(&mut e.val)
+            check_hll(e.val)?;
+            take_bytes(e.val)
         }
     };
     let mut failed = false;
@@ -69,7 +69,7 @@ pub fn pfadd(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         hll::invalidate_cache(&mut bytes);
     }
     if let Some(e) = ctx.ks.lookup_write(ctx.db, key) {
-        e.val = Value::Raw(Sds::from_vec(bytes));
+        *e.val = Value::Raw(Sds::from_vec(bytes));
     }
     if failed {
         return err(CORRUPT);
@@ -89,7 +89,7 @@ pub fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             let Some(e) = ctx.ks.lookup_read(ctx.db, k) else {
                 continue;
             };
-            check_hll(&e.val)?;
+            check_hll(e.val)?;
             if let Value::Str(s) | Value::Raw(s) = &e.val {
                 hll::merge(&mut max, s.as_bytes()).map_err(|_| CmdError::from(CORRUPT))?;
             }
@@ -102,8 +102,8 @@ pub fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    check_hll(&e.val)?;
-    let mut bytes = take_bytes(&mut e.val);
+    check_hll(e.val)?;
+    let mut bytes = take_bytes(e.val);
     let (card, recomputed) = match hll::cached(&bytes) {
         Some(c) => (Ok(c), false),
         None => (hll::count(&bytes), true),
@@ -113,7 +113,7 @@ pub fn pfcount(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             hll::set_cache(&mut bytes, c);
         }
     }
-    e.val = Value::Raw(Sds::from_vec(bytes));
+    *e.val = Value::Raw(Sds::from_vec(bytes));
     let card = card.map_err(|_| CmdError::from(CORRUPT))?;
     if recomputed {
         // The cache lives in the value: replicas must see the change too.
@@ -131,7 +131,7 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let Some(e) = ctx.ks.lookup_read(ctx.db, k) else {
             continue;
         };
-        check_hll(&e.val)?;
+        check_hll(e.val)?;
         if let Value::Str(s) | Value::Raw(s) = &e.val {
             use_dense |= s.as_bytes()[4] == hll::DENSE;
             hll::merge(&mut max, s.as_bytes()).map_err(|_| CmdError::from(CORRUPT))?;
@@ -144,7 +144,7 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
                 .add(ctx.db, key, Value::Raw(Sds::from_vec(Vec::new())));
             hll::create()
         }
-        Some(e) => take_bytes(&mut e.val),
+        Some(e) => take_bytes(e.val),
     };
     let converted = !use_dense || hll::to_dense(&mut bytes).is_ok();
     if converted {
@@ -157,7 +157,7 @@ pub fn pfmerge(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         hll::invalidate_cache(&mut bytes);
     }
     if let Some(e) = ctx.ks.lookup_write(ctx.db, key) {
-        e.val = Value::Raw(Sds::from_vec(bytes));
+        *e.val = Value::Raw(Sds::from_vec(bytes));
     }
     if !converted {
         return err(CORRUPT);
@@ -174,7 +174,7 @@ pub fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let Some(e) = ctx.ks.lookup_write(ctx.db, key) else {
         return err("ERR The specified key does not exist");
     };
-    check_hll(&e.val)?;
+    check_hll(e.val)?;
     let bytes = match &e.val {
         Value::Str(s) | Value::Raw(s) => s.as_bytes(),
         _ => return err(crate::error::WRONGTYPE),
@@ -185,9 +185,9 @@ pub fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if sparse {
             // The conversion changes the value: it is written back and
             // the command propagated (Redis's "force propagation").
-            let mut b = take_bytes(&mut e.val);
+            let mut b = take_bytes(e.val);
             let r = hll::to_dense(&mut b);
-            e.val = Value::Raw(Sds::from_vec(b));
+            *e.val = Value::Raw(Sds::from_vec(b));
             r.map_err(|_| CmdError::from(CORRUPT))?;
             ctx.dirty += 1;
         }
@@ -195,7 +195,7 @@ pub fn pfdebug(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             ctx.out.int(i64::from(sparse));
             return Ok(());
         }
-        let regs = match ctx.ks.lookup_read(ctx.db, key).map(|e| &e.val) {
+        let regs = match ctx.ks.lookup_read(ctx.db, key).map(|e| e.val as &Value) {
             Some(Value::Str(s) | Value::Raw(s)) => hll::registers(s.as_bytes()),
             _ => Err(hll::Corrupt),
         }

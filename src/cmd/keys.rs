@@ -4,7 +4,7 @@
 
 use super::{arg_i64, eq_ic, Ctx};
 use crate::config::NOTIFY_GENERIC;
-use crate::db::{Entry, ExpireMode, Value};
+use crate::db::{ExpireMode, Value};
 use crate::encoding::numbers::ll2string;
 use crate::error::{self, err, CmdError, CmdResult};
 use crate::util::string_match;
@@ -167,10 +167,7 @@ pub fn scan(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     let dict = &ctx.ks.db(ctx.db).dict;
     loop {
         cursor = dict.scan(cursor, |k, e| {
-            if o.type_name
-                .as_deref()
-                .is_some_and(|t| t != e.val.type_name())
-            {
+            if o.type_name.as_deref().is_some_and(|t| t != e.type_name()) {
                 return;
             }
             if o.pattern.is_some_and(|p| !string_match(p, k, false)) {
@@ -417,15 +414,16 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         ctx.out.null();
         return Ok(());
     }
-    let Some(e) = ctx.ks.db(ctx.db).dict.get(&argv[2]) else {
+    let Some(node) = ctx.ks.db(ctx.db).dict.get_node(&argv[2]) else {
         ctx.out.null();
         return Ok(());
     };
+    let (val, lru) = (node.val(), *node.meta());
     if eq_ic(sub, "encoding") {
-        let enc = e.val.encoding();
+        let enc = val.encoding();
         ctx.out.bulk(enc.as_bytes());
     } else if eq_ic(sub, "refcount") {
-        let shared = matches!(e.val, Value::Int(n) if (0..10000).contains(&n))
+        let shared = matches!(val, Value::Int(n) if (0..10000).contains(n))
             && !matches!(
                 ctx.cfg.maxmemory_policy,
                 P::VolatileLfu | P::AllKeysLfu | P::VolatileLru | P::AllKeysLru
@@ -435,7 +433,7 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         if lfu {
             return err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
         }
-        let idle = idle_seconds(lru_clock, e);
+        let idle = idle_seconds(lru_clock, lru);
         ctx.out.int(idle as i64);
     } else {
         if !lfu {
@@ -444,15 +442,15 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         let decay = ctx.cfg.lfu_decay_time as u32;
         let minutes = ((ctx.ks.now_ms / 60_000) & 0xffff) as u32;
         ctx.out
-            .int(crate::db::lfu_decayed(e.lru, minutes, decay) as i64);
+            .int(crate::db::lfu_decayed(lru, minutes, decay) as i64);
     }
     Ok(())
 }
 
 /// Seconds since the entry was last accessed (24-bit LRU clock, wrapping).
-pub fn idle_seconds(clock: u32, e: &Entry) -> u32 {
+pub fn idle_seconds(clock: u32, lru: u32) -> u32 {
     const MAX: u32 = (1 << 24) - 1;
-    let lru = e.lru & MAX;
+    let lru = lru & MAX;
     if clock >= lru {
         clock - lru
     } else {

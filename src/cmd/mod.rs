@@ -47,7 +47,7 @@ pub mod t_zset_range;
 pub mod table;
 
 use crate::config::Config;
-use crate::db::{Entry, Keyspace, Value};
+use crate::db::{EntryMut, Keyspace, Value};
 use crate::encoding::numbers::string2ll;
 use crate::error::{self, CmdError, CmdResult};
 use crate::resp::Out;
@@ -215,11 +215,11 @@ impl<'a> Ctx<'a> {
         self.rewritten.push(cmd);
     }
 
-    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
         self.ks.lookup_read(self.db, key)
     }
 
-    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<EntryMut<'_>> {
         self.ks.lookup_write(self.db, key)
     }
 
@@ -281,9 +281,7 @@ pub fn lookup_as<'a, T: ?Sized>(
     };
     match e {
         None => Ok(None),
-        Some(e) => pick(&mut e.val)
-            .map(Some)
-            .ok_or_else(|| error::WRONGTYPE.into()),
+        Some(e) => pick(e.val).map(Some).ok_or_else(|| error::WRONGTYPE.into()),
     }
 }
 

@@ -104,7 +104,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         Set,
         ZSet,
     }
-    let kind = match ctx.ks.lookup_read(db, key).map(|e| &mut e.val) {
+    let kind = match ctx.ks.lookup_read(db, key).map(|e| e.val) {
         None => Kind::List,
         Some(Value::List(_)) => Kind::List,
         Some(Value::Set(_)) => Kind::Set,
@@ -121,7 +121,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, argv: &[Bytes], readonly: bool) -> CmdResult 
         alpha = true;
         sortby = None;
     }
-    let val = ctx.ks.db(db).dict.get(key).map(|e| &e.val);
+    let val = ctx.ks.db(db).dict.get(key);
     let vectorlen = match val {
         Some(Value::List(l)) => l.len(),
         Some(Value::Set(s)) => s.len(),

@@ -353,7 +353,7 @@ pub fn append(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
             add.len()
         }
         Some(e) => {
-            let s = unshare_string(&mut e.val)?;
+            let s = unshare_string(e.val)?;
             if (s.len() + add.len()) as u64 > max {
                 return err(error::STRING_TOO_LONG);
             }
@@ -388,7 +388,7 @@ pub(crate) fn unshare_string(val: &mut Value) -> Result<&mut Sds, CmdError> {
 fn current_int(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<i64, CmdError> {
     match ctx.ks.lookup_write(ctx.db, key) {
         None => Ok(0),
-        Some(e) => match &e.val {
+        Some(e) => match e.val as &Value {
             Value::Int(n) => Ok(*n),
             Value::Str(s) | Value::Raw(s) => string2ll(s).ok_or_else(|| error::NOT_INT.into()),
             _ => err(error::WRONGTYPE),
@@ -400,7 +400,7 @@ fn incr_generic(ctx: &mut Ctx<'_>, key: &Bytes, by: i64) -> CmdResult {
     let cur = current_int(ctx, key)?;
     let n = cur.checked_add(by).ok_or(CmdError::from(error::OVERFLOW))?;
     match ctx.ks.lookup_write(ctx.db, key) {
-        Some(e) => e.val = Value::Int(n),
+        Some(e) => *e.val = Value::Int(n),
         None => ctx.ks.add(ctx.db, key, Value::Int(n)),
     }
     ctx.written(key, NOTIFY_STRING, "incrby");
@@ -452,7 +452,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
     };
     let text = Bytes::from(n.to_human_string());
     match ctx.ks.lookup_write(ctx.db, key) {
-        Some(e) => e.val = Value::Str(Sds::new(&text)),
+        Some(e) => *e.val = Value::Str(Sds::new(&text)),
         None => ctx.ks.add(ctx.db, key, Value::Str(Sds::new(&text))),
     }
     ctx.written(key, NOTIFY_STRING, "incrbyfloat");
@@ -541,7 +541,7 @@ pub fn setrange(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return err(error::STRING_TOO_LONG);
     }
     // sdsgrowzero on the unshared value: amortised growth, in place.
-    let s = unshare_string(&mut e.val)?;
+    let s = unshare_string(e.val)?;
     let end = offset as usize + val.len();
     s.grow_zero(end);
     s.as_bytes_mut()[offset as usize..end].copy_from_slice(val);

@@ -101,7 +101,7 @@ fn hash_sample<'a>(
 ) -> Result<Option<&'a mut Hash>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
-        Some(e) => match &mut e.val {
+        Some(e) => match e.val {
             Value::Hash(h) => Ok(Some(h)),
             _ => err(error::WRONGTYPE),
         },
@@ -115,7 +115,7 @@ fn hash_mut<'a>(
 ) -> Result<Option<&'a mut Hash>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
-        Some(e) => match &mut e.val {
+        Some(e) => match e.val {
             Value::Hash(h) => Ok(Some(h)),
             _ => err(error::WRONGTYPE),
         },

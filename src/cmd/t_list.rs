@@ -174,7 +174,7 @@ pub(super) fn list_mut<'a>(
 ) -> Result<Option<&'a mut List>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
-        Some(e) => match &mut e.val {
+        Some(e) => match e.val {
             Value::List(l) => Ok(Some(l)),
             _ => err(error::WRONGTYPE),
         },
@@ -189,7 +189,7 @@ pub(super) fn list_read<'a>(
 ) -> Result<Option<&'a List>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
-        Some(e) => match &e.val {
+        Some(e) => match e.val as &Value {
             Value::List(l) => Ok(Some(l)),
             _ => err(error::WRONGTYPE),
         },
@@ -246,7 +246,7 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
 /// Deletes the list at `key` when empty, with its "del" event.
 pub(super) fn delete_if_empty(ctx: &mut Ctx<'_>, key: &Bytes) {
     let empty = matches!(
-        ctx.ks.lookup_write(ctx.db, key).map(|e| &e.val),
+        ctx.ks.lookup_write(ctx.db, key).map(|e| e.val as &Value),
         Some(Value::List(l)) if l.is_empty()
     );
     if empty {
@@ -303,7 +303,7 @@ pub(super) fn push_one(ctx: &mut Ctx<'_>, key: &Bytes, v: &[u8], wh: Where) {
     let lim = Limits::from_config(ctx.cfg);
     match ctx.ks.lookup_write(ctx.db, key) {
         Some(e) => {
-            if let Value::List(l) = &mut e.val {
+            if let Value::List(l) = e.val {
                 if wh == Where::Head {
                     l.push_front(v, &lim)
                 } else {

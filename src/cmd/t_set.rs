@@ -112,7 +112,7 @@ fn set_sample<'a>(
 ) -> Result<Option<&'a mut Set>, CmdError> {
     match ks.lookup_read(db, key) {
         None => Ok(None),
-        Some(e) => match &mut e.val {
+        Some(e) => match e.val {
             Value::Set(s) => Ok(Some(s)),
             _ => err(error::WRONGTYPE),
         },
@@ -126,7 +126,7 @@ fn set_mut<'a>(
 ) -> Result<Option<&'a mut Set>, CmdError> {
     match ks.lookup_write(db, key) {
         None => Ok(None),
-        Some(e) => match &mut e.val {
+        Some(e) => match e.val {
             Value::Set(s) => Ok(Some(s)),
             _ => err(error::WRONGTYPE),
         },
@@ -445,7 +445,7 @@ fn lookup_sets<'a>(
     Ok(keys
         .iter()
         .zip(found)
-        .map(|(k, f)| match d.get(k).map(|e| &e.val) {
+        .map(|(k, f)| match d.get(k) {
             Some(Value::Set(s)) if f => Some(s),
             _ => None,
         })

@@ -179,11 +179,8 @@ pub(super) fn lookup<'a>(
 /// it up already): for the later steps of a command.
 pub(super) fn peek<'a>(ks: &'a mut Keyspace, db: usize, key: &[u8]) -> Option<&'a mut Stream> {
     match ks.db_mut(db).dict.get_mut(key) {
-        Some(e) => match &mut e.val {
-            Value::Stream(s) => Some(s),
-            _ => None,
-        },
-        None => None,
+        Some(Value::Stream(s)) => Some(s),
+        _ => None,
     }
 }
 

@@ -66,7 +66,7 @@ pub fn check_ready(
     let val = if ks.key_is_expired(db, key) {
         None
     } else {
-        ks.db(db).dict.get(key).map(|e| &e.val)
+        ks.db(db).dict.get(key)
     };
     let Some(Value::Stream(s)) = val else {
         return match wait.group {

@@ -37,7 +37,7 @@ pub fn after_remove(ctx: &mut Ctx<'_>, key: &Bytes, event: &'static str, n: usiz
     }
     ctx.notify(NOTIFY_ZSET, event, key);
     let empty = matches!(
-        ctx.ks.lookup_write(ctx.db, key).map(|e| &e.val),
+        ctx.ks.lookup_write(ctx.db, key).map(|e| e.val as &Value),
         Some(Value::ZSet(z)) if z.is_empty()
     );
     if empty {

@@ -5,7 +5,7 @@
 
 use super::t_zset_range::store_zset;
 use super::{arg_i64, eq_ic, Ctx};
-use crate::db::{Entry, Value};
+use crate::db::Value;
 use crate::dict::Dict;
 use crate::encoding::numbers::string2d;
 use crate::error::{self, err, CmdError, CmdResult};
@@ -106,7 +106,7 @@ fn zsetop_generic(
     // First pass: expiry and types (lookups need &mut); remember which exist.
     let mut exists = Vec::with_capacity(setnum);
     for k in keys {
-        match ctx.ks.lookup_read(ctx.db, k).map(|e| &e.val) {
+        match ctx.ks.lookup_read(ctx.db, k).map(|e| e.val as &Value) {
             None => exists.push(false),
             Some(Value::ZSet(_)) | Some(Value::Set(_)) => exists.push(true),
             Some(_) => return err(error::WRONGTYPE),
@@ -159,7 +159,7 @@ fn zsetop_generic(
         .zip(&exists)
         .zip(&weights)
         .map(|((k, &ex), &w)| {
-            let s = match dict.get(k).filter(|_| ex).map(|e: &Entry| &e.val) {
+            let s = match dict.get(k).filter(|_| ex) {
                 Some(Value::ZSet(z)) => Src::Z(z),
                 Some(Value::Set(s)) => Src::S(s),
                 _ => Src::Missing,

@@ -12,7 +12,7 @@
 
 mod node;
 
-pub use node::NodePtr;
+pub use node::{Fields, NodePtr};
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
@@ -73,17 +73,17 @@ fn prefetch_line(p: *const u8) {
 }
 
 /// A bucket, or a node's link to the next one.
-type Link<V> = Option<NodePtr<V>>;
+type Link<V, M> = Option<NodePtr<V, M>>;
 
 /// One table: an exact-size bucket array (a boxed slice, not a Vec: tables
 /// never grow in place, and the 8 bytes saved per table keep `Dict` at 56
 /// bytes, one allocator size class below 80, for every small hash/set/zset).
-struct Table<V> {
-    buckets: Box<[Link<V>]>,
+struct Table<V, M> {
+    buckets: Box<[Link<V, M>]>,
     used: usize,
 }
 
-impl<V> Table<V> {
+impl<V, M> Table<V, M> {
     fn empty() -> Self {
         Table {
             buckets: Box::new([]),
@@ -100,7 +100,7 @@ impl<V> Table<V> {
         if size == 0 {
             return Table::empty();
         }
-        // SAFETY: `Option<NodePtr<V>>` is a nullable pointer (NodePtr is a
+        // SAFETY: `Option<NodePtr<V, M>>` is a nullable pointer (NodePtr is a
         // transparent NonNull) with None as null, so zeroed memory is `size` valid Nones.
         let buckets = unsafe { crate::alloc::zeroed_slice(size) };
         Table { buckets, used: 0 }
@@ -111,7 +111,7 @@ impl<V> Table<V> {
         (self.buckets.len() as u64).wrapping_sub(1)
     }
 
-    fn find(&self, h: u64, key: &[u8]) -> Option<&NodePtr<V>> {
+    fn find(&self, h: u64, key: &[u8]) -> Option<&NodePtr<V, M>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -120,12 +120,12 @@ impl<V> Table<V> {
             if n.key() == key {
                 return Some(n);
             }
-            cur = n.next.as_ref();
+            cur = n.next().as_ref();
         }
         None
     }
 
-    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut NodePtr<V>> {
+    fn find_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut NodePtr<V, M>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -135,12 +135,12 @@ impl<V> Table<V> {
             if n.key() == key {
                 return Some(n);
             }
-            cur = n.next.as_mut();
+            cur = n.next_mut().as_mut();
         }
         None
     }
 
-    fn remove(&mut self, h: u64, key: &[u8]) -> Option<NodePtr<V>> {
+    fn remove(&mut self, h: u64, key: &[u8]) -> Option<NodePtr<V, M>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -151,26 +151,26 @@ impl<V> Table<V> {
                 None => return None,
                 Some(n) if n.key() == key => {
                     let mut node = link.take()?;
-                    *link = node.next.take();
+                    *link = node.next_mut().take();
                     self.used -= 1;
                     return Some(node);
                 }
-                Some(n) => link = &mut n.next,
+                Some(n) => link = n.next_mut(),
             }
         }
     }
 
-    fn push(&mut self, h: u64, mut node: NodePtr<V>) {
+    fn push(&mut self, h: u64, mut node: NodePtr<V, M>) {
         let idx = (h & self.mask()) as usize;
-        node.next = self.buckets[idx].take();
+        *node.next_mut() = self.buckets[idx].take();
         self.buckets[idx] = Some(node);
         self.used += 1;
     }
 }
 
 /// A hash table from byte-string keys to `V`.
-pub struct Dict<V> {
-    ht: [Table<V>; 2],
+pub struct Dict<V, M = ()> {
+    ht: [Table<V, M>; 2],
     /// Next bucket of `ht[0]` to move into `ht[1]`; `NOT_REHASHING` when not
     /// rehashing (a sentinel rather than an `Option`: 8 bytes, not 16).
     rehash: usize,
@@ -178,13 +178,13 @@ pub struct Dict<V> {
 
 const NOT_REHASHING: usize = usize::MAX;
 
-impl<V> Default for Dict<V> {
+impl<V, M> Default for Dict<V, M> {
     fn default() -> Self {
         Dict::new()
     }
 }
 
-impl<V> Dict<V> {
+impl<V, M> Dict<V, M> {
     pub fn new() -> Self {
         Dict {
             ht: [Table::empty(), Table::empty()],
@@ -236,7 +236,7 @@ impl<V> Dict<V> {
             None if self.is_rehashing() => self.ht[1].find(h, key),
             None => None,
         }?;
-        Some((n.key(), &n.val))
+        Some((n.key(), n.val()))
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -253,10 +253,10 @@ impl<V> Dict<V> {
         // Disjoint borrows of the two tables: one walk of each chain.
         let [t0, t1] = &mut self.ht;
         if let Some(n) = t0.find_mut(h, key) {
-            return Some(&mut n.val);
+            return Some(n.val_mut());
         }
         if rehashing {
-            return t1.find_mut(h, key).map(|n| &mut n.val);
+            return t1.find_mut(h, key).map(|n| n.val_mut());
         }
         None
     }
@@ -287,7 +287,10 @@ impl<V> Dict<V> {
     }
 
     /// Inserts or replaces; returns the previous value.
-    pub fn insert(&mut self, key: &[u8], val: V) -> Option<V> {
+    pub fn insert(&mut self, key: &[u8], val: V) -> Option<V>
+    where
+        M: Default,
+    {
         if let Some(v) = self.get_mut(key) {
             return Some(std::mem::replace(v, val));
         }
@@ -297,7 +300,10 @@ impl<V> Dict<V> {
 
     /// Inserts `key` unless present (one hash, one walk of the chain);
     /// gives the pair back when the key exists.
-    pub fn insert_if_absent(&mut self, key: &[u8], val: V) -> Result<(), V> {
+    pub fn insert_if_absent(&mut self, key: &[u8], val: V) -> Result<(), V>
+    where
+        M: Default,
+    {
         self.rehash_step();
         let h = hash_bytes(key);
         if self.ht[0].find(h, key).is_some()
@@ -306,7 +312,7 @@ impl<V> Dict<V> {
             return Err(val);
         }
         self.expand_if_needed();
-        let node = NodePtr::new(key, val);
+        let node = NodePtr::new(key, val, M::default(), None);
         let t = if self.is_rehashing() { 1 } else { 0 };
         self.ht[t].push(h, node);
         Ok(())
@@ -323,25 +329,47 @@ impl<V> Dict<V> {
     }
 
     /// Inserts a key the caller knows is absent (saves a lookup).
-    pub fn insert_new(&mut self, key: &[u8], val: V) {
-        self.insert_new_within(key, val, None);
+    pub fn insert_new(&mut self, key: &[u8], val: V)
+    where
+        M: Default,
+    {
+        self.insert_node_within(key, val, M::default(), None, None);
     }
 
     /// `insert_new` for a table whose growth is bounded by memory (Redis's
     /// dictExpandAllowed, the keyspace's tables under maxmemory): while the
     /// fill is at most 1.618, the table does not grow when its new bucket
     /// array would take more than `room` bytes; chains get longer instead.
-    pub fn insert_new_within(&mut self, key: &[u8], val: V, room: Option<u64>) {
+    pub fn insert_new_within(&mut self, key: &[u8], val: V, room: Option<u64>)
+    where
+        M: Default,
+    {
+        self.insert_node_within(key, val, M::default(), None, room);
+    }
+
+    /// `insert_new_within` with the node's field and, when given, its
+    /// 4-byte tail (`node.rs`).
+    pub fn insert_node_within(
+        &mut self,
+        key: &[u8],
+        val: V,
+        meta: M,
+        tail: Option<u32>,
+        room: Option<u64>,
+    ) {
         self.rehash_step();
         self.expand_if_needed_within(room);
         let h = hash_bytes(key);
-        let node = NodePtr::new(key, val);
+        let node = NodePtr::new(key, val, meta, tail);
         let t = if self.is_rehashing() { 1 } else { 0 };
         self.ht[t].push(h, node);
     }
 
     /// Returns the value for `key`, inserting `make()` first when absent.
-    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V
+    where
+        M: Default,
+    {
         if self.get_entry(key).is_none() {
             self.insert_new(key, make());
         }
@@ -349,10 +377,10 @@ impl<V> Dict<V> {
         let h = hash_bytes(key);
         let [t0, t1] = &mut self.ht;
         if let Some(n) = t0.find_mut(h, key) {
-            return &mut n.val;
+            return n.val_mut();
         }
         match t1.find_mut(h, key) {
-            Some(n) => &mut n.val,
+            Some(n) => n.val_mut(),
             None => unreachable!("key inserted above"),
         }
     }
@@ -371,6 +399,55 @@ impl<V> Dict<V> {
         Some(node.into_val())
     }
 
+    /// `remove`, with the node's field and tail.
+    pub fn remove_parts(&mut self, key: &[u8]) -> Option<(V, M, Option<u32>)> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        let node = match self.ht[0].remove(h, key) {
+            Some(n) => n,
+            None if self.is_rehashing() => self.ht[1].remove(h, key)?,
+            None => return None,
+        };
+        let tail = node.tail();
+        let (v, m) = node.into_parts();
+        Some((v, m, tail))
+    }
+
+    /// The node holding `key` (its value, field and tail), for reading.
+    pub fn get_node(&self, key: &[u8]) -> Option<&NodePtr<V, M>> {
+        if self.is_empty() {
+            return None;
+        }
+        let h = hash_bytes(key);
+        match self.ht[0].find(h, key) {
+            Some(n) => Some(n),
+            None if self.is_rehashing() => self.ht[1].find(h, key),
+            None => None,
+        }
+    }
+
+    /// The value, field and tail of `key`'s node, for writing (one
+    /// incremental rehash step first, as `get_mut`).
+    pub fn get_fields(&mut self, key: &[u8]) -> Option<Fields<'_, V, M>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash_bytes(key);
+        let rehashing = self.is_rehashing();
+        let [t0, t1] = &mut self.ht;
+        if let Some(n) = t0.find_mut(h, key) {
+            return Some(n.fields());
+        }
+        if rehashing {
+            return t1.find_mut(h, key).map(|n| n.fields());
+        }
+        None
+    }
+
     /// Drops every element and frees the tables.
     pub fn clear(&mut self) {
         self.ht = [Table::empty(), Table::empty()];
@@ -378,7 +455,7 @@ impl<V> Dict<V> {
     }
 
     /// Takes all elements out, leaving the dict empty.
-    pub fn take(&mut self) -> Dict<V> {
+    pub fn take(&mut self) -> Dict<V, M> {
         std::mem::take(self)
     }
 
@@ -400,7 +477,7 @@ impl<V> Dict<V> {
         let used = self.ht[0].used;
         if used >= size && (resize_allowed() || used / size > FORCE_RESIZE_RATIO) {
             let new_size = (used + 1).next_power_of_two();
-            let more_mem = (new_size * std::mem::size_of::<Link<V>>()) as u64;
+            let more_mem = (new_size * std::mem::size_of::<Link<V, M>>()) as u64;
             // Redis's HASHTABLE_MAX_LOAD_FACTOR: past it, growing is a must.
             let bounded = room.is_some_and(|r| more_mem > r) && used * 1000 <= size * 1618;
             if !bounded {
@@ -477,7 +554,7 @@ impl<V> Dict<V> {
             }
             let mut chain = self.ht[0].buckets[idx].take();
             while let Some(mut node) = chain {
-                chain = node.next.take();
+                chain = node.next_mut().take();
                 let h = hash_bytes(node.key());
                 self.ht[0].used -= 1;
                 self.ht[1].push(h, node);
@@ -496,7 +573,7 @@ impl<V> Dict<V> {
 
     // ---- iteration ----
 
-    pub fn iter(&self) -> Iter<'_, V> {
+    pub fn iter(&self) -> Iter<'_, V, M> {
         Iter {
             dict: self,
             table: 0,
@@ -511,11 +588,11 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return 0;
         }
-        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
+        let emit = |t: &Table<V, M>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
             let mut cur = t.buckets[idx as usize].as_ref();
             while let Some(n) = cur {
-                f(n.key(), &n.val);
-                cur = n.next.as_ref();
+                f(n.key(), n.val());
+                cur = n.next().as_ref();
             }
         };
         if !self.is_rehashing() {
@@ -555,15 +632,15 @@ impl<V> Dict<V> {
                 let mut cur = Some(head);
                 while let Some(n) = cur {
                     len += 1;
-                    cur = n.next.as_ref();
+                    cur = n.next().as_ref();
                 }
                 let mut pick = rnd() % len;
                 let mut cur = head;
                 while pick > 0 {
-                    cur = cur.next.as_ref()?;
+                    cur = cur.next().as_ref()?;
                     pick -= 1;
                 }
-                return Some((cur.key(), &cur.val));
+                return Some((cur.key(), cur.val()));
             }
         }
         let skip = (rnd() % self.len() as u64) as usize;
@@ -574,7 +651,7 @@ impl<V> Dict<V> {
 /// Elements sampled by `fair_random` (Redis's GETFAIR_NUM_ENTRIES).
 const FAIR_SAMPLES: usize = 15;
 
-impl<V> Dict<V> {
+impl<V, M> Dict<V, M> {
     /// Up to `out.len()` elements from random places (Redis 7.0.15's
     /// dictGetSomeKeys): after as many rehash steps, consecutive buckets
     /// from a random start, jumping elsewhere after a run of empty ones.
@@ -648,15 +725,15 @@ impl<V> Dict<V> {
                 let mut cur = Some(head);
                 while let Some(n) = cur {
                     if stored < count {
-                        out[stored] = Some((n.key(), &n.val));
+                        out[stored] = Some((n.key(), n.val()));
                     } else {
                         let r = (rnd() % (stored as u64 + 1)) as usize;
                         if r < count {
-                            out[r] = Some((n.key(), &n.val));
+                            out[r] = Some((n.key(), n.val()));
                         }
                     }
                     stored += 1;
-                    cur = n.next.as_ref();
+                    cur = n.next().as_ref();
                 }
                 if stored >= count {
                     return count;
@@ -694,14 +771,14 @@ impl<V> Dict<V> {
     }
 }
 
-impl<V> Table<V> {
+impl<V, M> Table<V, M> {
     fn stats(&self, idx: usize) -> String {
         let chains = self.buckets.iter().map(|b| {
             let mut len = 0u64;
             let mut cur = b.as_ref();
             while let Some(n) = cur {
                 len += 1;
-                cur = n.next.as_ref();
+                cur = n.next().as_ref();
             }
             len
         });
@@ -767,21 +844,21 @@ fn resize_allowed() -> bool {
     RESIZE_ALLOWED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-pub struct Iter<'a, V> {
-    dict: &'a Dict<V>,
+pub struct Iter<'a, V, M = ()> {
+    dict: &'a Dict<V, M>,
     table: usize,
     bucket: usize,
-    node: Option<&'a NodePtr<V>>,
+    node: Option<&'a NodePtr<V, M>>,
 }
 
-impl<'a, V> Iterator for Iter<'a, V> {
+impl<'a, V, M> Iterator for Iter<'a, V, M> {
     type Item = (&'a [u8], &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(n) = self.node {
-                self.node = n.next.as_ref();
-                return Some((n.key(), &n.val));
+                self.node = n.next().as_ref();
+                return Some((n.key(), n.val()));
             }
             let t = self.dict.ht.get(self.table)?;
             if self.bucket >= t.buckets.len() {
@@ -798,16 +875,16 @@ impl<'a, V> Iterator for Iter<'a, V> {
 /// A dict being freed a few elements at a time (lazy freeing: UNLINK,
 /// FLUSHALL ASYNC), so that dropping millions of nodes never holds the
 /// event loop for long.
-pub struct Drain<V> {
-    ht: [Table<V>; 2],
+pub struct Drain<V, M = ()> {
+    ht: [Table<V, M>; 2],
     /// Table and bucket to free next.
     table: usize,
     bucket: usize,
 }
 
-impl<V> Dict<V> {
+impl<V, M> Dict<V, M> {
     /// Turns the dict into a `Drain` (no element is freed yet).
-    pub fn into_drain(mut self) -> Drain<V> {
+    pub fn into_drain(mut self) -> Drain<V, M> {
         Drain {
             ht: std::mem::replace(&mut self.ht, [Table::empty(), Table::empty()]),
             table: 0,
@@ -816,7 +893,7 @@ impl<V> Dict<V> {
     }
 }
 
-impl<V> Drain<V> {
+impl<V, M> Drain<V, M> {
     /// Frees whole buckets until about `budget` elements went; each value
     /// is handed to `each` (which may keep it to free it later). True when
     /// nothing is left.
@@ -828,7 +905,7 @@ impl<V> Drain<V> {
                 let mut cur = t.buckets[self.bucket].take();
                 self.bucket += 1;
                 while let Some(mut n) = cur {
-                    cur = n.next.take();
+                    cur = n.next_mut().take();
                     t.used -= 1;
                     each(n.into_val());
                     left = left.saturating_sub(1);
@@ -855,13 +932,13 @@ impl<V> Drain<V> {
     }
 }
 
-impl<V> Drop for Drain<V> {
+impl<V, M> Drop for Drain<V, M> {
     fn drop(&mut self) {
         while !self.free_some(usize::MAX, drop) {}
     }
 }
 
-impl<V> Drop for Dict<V> {
+impl<V, M> Drop for Dict<V, M> {
     fn drop(&mut self) {
         // Unlink chains iteratively: a recursive drop of a long chain could
         // exhaust the stack.
@@ -869,18 +946,30 @@ impl<V> Drop for Dict<V> {
             for b in t.buckets.iter_mut() {
                 let mut cur = b.take();
                 while let Some(mut n) = cur {
-                    cur = n.next.take();
+                    cur = n.next_mut().take();
                 }
             }
         }
     }
 }
 
-impl<V: Clone> Clone for Dict<V> {
+impl<V: Clone, M: Clone> Clone for Dict<V, M> {
     fn clone(&self) -> Self {
         let mut d = Dict::new();
-        for (k, v) in self.iter() {
-            d.insert_new(k, v.clone());
+        for t in &self.ht {
+            for b in t.buckets.iter() {
+                let mut cur = b.as_ref();
+                while let Some(n) = cur {
+                    d.insert_node_within(
+                        n.key(),
+                        n.val().clone(),
+                        n.meta().clone(),
+                        n.tail(),
+                        None,
+                    );
+                    cur = n.next().as_ref();
+                }
+            }
         }
         d
     }

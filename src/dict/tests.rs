@@ -134,7 +134,7 @@ fn fair_random_reaches_the_end_of_a_long_chain() {
     for i in 0..30 {
         let k = key(i);
         let h = hash_bytes(&k);
-        d.ht[0].push(h, NodePtr::new(&k, ()));
+        d.ht[0].push(h, NodePtr::new(&k, (), (), None));
     }
     assert!(d
         .stats()

@@ -103,7 +103,7 @@ pub fn dataset_digest(ks: &Keyspace) -> String {
         for (k, e) in db.dict.iter() {
             let mut d = [0u8; 20];
             mix_digest(&mut d, k);
-            object_digest(&mut d, &e.val, db.expires.contains_key(k));
+            object_digest(&mut d, e, db.expires.contains_key(k));
             xor_digest(&mut fin, &d);
         }
     }
@@ -114,7 +114,7 @@ pub fn dataset_digest(ks: &Keyspace) -> String {
 pub fn value_digest(db: &Db, key: &[u8]) -> String {
     let mut d = [0u8; 20];
     if let Some(e) = db.dict.get(key) {
-        object_digest(&mut d, &e.val, db.expires.contains_key(key));
+        object_digest(&mut d, e, db.expires.contains_key(key));
     }
     hex(&d)
 }

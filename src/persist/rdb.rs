@@ -431,9 +431,9 @@ pub fn write_rdb_with(
                 w.byte(OPCODE_EXPIRETIME_MS)?;
                 w.raw(&when.to_le_bytes())?;
             }
-            w.byte(RdbWriter::<io::Sink>::value_type(&e.val))?;
+            w.byte(RdbWriter::<io::Sink>::value_type(e))?;
             w.string(k)?;
-            w.value(&e.val, list_fill)?;
+            w.value(e, list_fill)?;
             keys += 1;
             on_key(keys);
             super::fork::report_progress(keys);

@@ -807,9 +807,9 @@ pub fn load_record<Rd: Read>(
         }
         // DEBUG RELOAD MERGE: the dump's value replaces ours (the key,
         // and its place in the slot index, stay).
-        if let Some(e) = d.dict.get_mut(&k) {
-            e.val = entry.val;
-            e.lru = entry.lru;
+        if let Some(e) = d.dict.get_fields(&k) {
+            *e.val = entry.val;
+            *e.meta = entry.lru;
         }
         d.expires.remove(&k);
     }

@@ -126,7 +126,7 @@ impl Server {
                     }
                     // As Redis 7.0, a key of another type (SET over a key a
                     // BLPOP waits on) leaves its clients blocked.
-                    let have = self.ks.db(db).dict.get(&k).map(|e| e.val.type_name());
+                    let have = self.ks.db(db).dict.get(&k).map(|e| e.type_name());
                     if Some(want) != have {
                         continue;
                     }

@@ -208,13 +208,13 @@ impl Server {
                         let when = d.expires.get(&key).copied().unwrap_or(i64::MAX);
                         u64::MAX - when.max(0) as u64
                     }
-                    P::AllKeysLfu | P::VolatileLfu => {
-                        d.dict.get(&key).map_or(0, |e| 255 - (e.lru & 0xff) as u64)
-                    }
-                    _ => d
+                    P::AllKeysLfu | P::VolatileLfu => d
                         .dict
-                        .get(&key)
-                        .map_or(0, |e| crate::cmd::keys::idle_seconds(clock, e) as u64),
+                        .get_node(&key)
+                        .map_or(0, |n| 255 - (*n.meta() & 0xff) as u64),
+                    _ => d.dict.get_node(&key).map_or(0, |n| {
+                        crate::cmd::keys::idle_seconds(clock, *n.meta()) as u64
+                    }),
                 };
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, db, key));

@@ -783,7 +783,7 @@ impl Server {
                 if direct_bulk {
                     let val = self.ks.dbs[db_before].dict.get(&argv[1][..]);
                     let mut buf = [0u8; 20];
-                    if let Some(v) = val.and_then(|e| e.val.str_bytes(&mut buf)) {
+                    if let Some(v) = val.and_then(|e| e.str_bytes(&mut buf)) {
                         self.stats.io_writes += 1;
                         write_failed = c.write_through([v, b"\r\n"]).is_err();
                     }

@@ -437,20 +437,18 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         s.reply_ok(key);
     } else if eq_ic(sub, "object") && argv.len() == 3 {
         let lru_clock = s.ks.lru_clock;
-        let Some(e) = s.ks.db(db).dict.get(&argv[2]) else {
+        let Some(node) = s.ks.db(db).dict.get_node(&argv[2]) else {
             return Err(error::NO_SUCH_KEY.into());
         };
-        let idle = crate::cmd::keys::idle_seconds(lru_clock, e);
-        let ser = crate::persist::rdb::saved_len(
-            &e.val,
-            s.cfg.rdbcompression,
-            s.cfg.list_max_listpack_size,
-        );
+        let (val, lru) = (node.val(), *node.meta());
+        let idle = crate::cmd::keys::idle_seconds(lru_clock, lru);
+        let ser =
+            crate::persist::rdb::saved_len(val, s.cfg.rdbcompression, s.cfg.list_max_listpack_size);
         let text = format!(
             "Value at:0x0 refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-            e.val.encoding(),
+            val.encoding(),
             ser,
-            e.lru,
+            lru,
             idle
         );
         s.reply(key, |o| o.simple(&text));
@@ -520,7 +518,7 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
         let Some(e) = s.ks.db(db).dict.get(&argv[2]) else {
             return Err(error::NO_SUCH_KEY.into());
         };
-        let text = match &e.val {
+        let text = match e {
             Value::Set(v) => v.as_table().map(|d| d.stats()),
             Value::Hash(v) => v.as_dict().map(|d| d.stats()),
             Value::ZSet(v) => v.dict_stats(),

@@ -130,8 +130,10 @@ fn ratio(a: u64, b: u64) -> f32 {
 }
 
 /// The bytes of a table of `len` entries over `buckets` buckets.
-fn table_overhead<V>(len: usize, buckets: usize) -> u64 {
-    (buckets * std::mem::size_of::<usize>() + len * crate::dict::NodePtr::<V>::alloc_size(0)) as u64
+/// (Each node counted without its key bytes, as Redis counts dictEntry.)
+fn table_overhead<V, M>(len: usize, buckets: usize) -> u64 {
+    (buckets * std::mem::size_of::<usize>() + len * crate::dict::NodePtr::<V, M>::alloc_size(0))
+        as u64
 }
 
 impl Server {
@@ -173,8 +175,8 @@ impl Server {
                 continue;
             }
             keys += db.dict.len() as u64;
-            let main = table_overhead::<crate::db::Entry>(db.dict.len(), db.dict.buckets());
-            let expires = table_overhead::<i64>(db.expires.len(), db.expires.buckets());
+            let main = table_overhead::<crate::db::Value, u32>(db.dict.len(), db.dict.buckets());
+            let expires = table_overhead::<i64, ()>(db.expires.len(), db.expires.buckets());
             overhead += main + expires;
             dbs.push((i, main, expires));
         }
@@ -228,7 +230,7 @@ impl Server {
                 None => 5,
             };
             let size = self.ks.lookup_read(db, &argv[2]).map(|e| {
-                object_compute_size(&e.val, samples)
+                object_compute_size(e.val, samples)
                     + crate::types::stream_meta::key_memory_usage(argv[2].len())
             });
             self.reply(key, |o| match size {

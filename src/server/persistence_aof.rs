@@ -57,7 +57,7 @@ fn write_aof_commands(
             let key = b(k);
             let mut argv: Vec<Bytes> = Vec::new();
             let mut ibuf = [0u8; 20];
-            match &e.val {
+            match e {
                 v @ (Value::Str(_) | Value::Raw(_) | Value::Int(_)) => {
                     argv.extend([
                         b(b"SET"),
