@@ -4,14 +4,15 @@
 //! bookkeeping). `INFO memory used_memory` and maxmemory read it in O(1).
 //!
 //! Three back ends, chosen at build time:
-//! - mimalloc (feature `mimalloc`, the default): no header per block and
-//!   size classes 8 bytes apart up to 64, so small blocks (keyspace
-//!   entries, small listpacks) cost less than in glibc's chunks. Counted
+//! - mimalloc (feature `mimalloc`, the default): no header per block and,
+//!   built with MI_MAX_ALIGN_SIZE=8 (`.cargo/config.toml`), size classes
+//!   8 bytes apart up to 64, so small blocks (keyspace entries, small
+//!   listpacks) cost less than in glibc's chunks. Counted
 //!   with `mi_usable_size`; pages freed are given back to the kernel
 //!   after mimalloc's purge delay, purges that cron also runs when the
 //!   server is otherwise idle (`cron_tick`).
-//! - jemalloc (feature `jemalloc`, over mimalloc when both are on), Redis's own
-//!   allocator, built as Redis builds it (8-byte quantum, no
+//! - jemalloc (feature `jemalloc`, over mimalloc when both are on),
+//!   Redis's own allocator, built as Redis builds it (8-byte quantum, no
 //!   cache-oblivious offset). The usable size comes from `nallocx` (size
 //!   class arithmetic, no pointer lookup) and frees are sized
 //!   (`sdallocx`). It also answers INFO's allocator_* and fragmentation
@@ -131,8 +132,8 @@ mod backend {
     use libmimalloc_sys as mi;
     use std::alloc::Layout;
 
-    /// Every mimalloc block is at least 8-aligned (MI_MAX_ALIGN_GUARANTEE
-    /// is more), so only a larger alignment takes the aligned calls.
+    /// Every mimalloc block is 8-aligned (MI_MAX_ALIGN_SIZE=8, the build's
+    /// setting), so only a larger alignment takes the aligned calls.
     const PLAIN_ALIGN: usize = 8;
 
     pub unsafe fn alloc(layout: &Layout, zero: bool) -> *mut u8 {
