@@ -413,11 +413,20 @@ impl Keyspace {
     /// Whether `key` is logically expired; on a master it is also deleted
     /// (and queued for propagation). Mirrors Redis's expireIfNeeded.
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.dbs[db].expires.is_empty() {
+            return false;
+        }
+        self.expire_if_needed_hashed(db, crate::dict::hash_bytes(key), key)
+    }
+
+    /// `expire_if_needed` for a key whose `hash_bytes` the caller has (the
+    /// lookups hash a key once for the expires and the main dict).
+    fn expire_if_needed_hashed(&mut self, db: usize, h: u64, key: &[u8]) -> bool {
         let d = &self.dbs[db];
         if d.expires.is_empty() {
             return false;
         }
-        let Some(&when) = d.expires.get(key) else {
+        let Some(&when) = d.expires.get_hashed(h, key) else {
             return false;
         };
         if when > self.now_ms {
@@ -491,11 +500,15 @@ impl Keyspace {
     }
 
     fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<EntryMut<'_>> {
-        if self.expire_if_needed(db, key) {
+        // One hash for the expires dict and both walks of the main one's
+        // chain (the first, for the old stamp and the miss, leaves the
+        // node in cache for the second).
+        let h = crate::dict::hash_bytes(key);
+        if self.expire_if_needed_hashed(db, h, key) {
             self.key_miss(db, key);
             return None;
         }
-        let Some(old) = self.dbs[db].dict.get_node(key).map(|n| *n.meta()) else {
+        let Some(old) = self.dbs[db].dict.get_node_hashed(h, key).map(|n| *n.meta()) else {
             self.key_miss(db, key);
             return None;
         };
@@ -506,7 +519,7 @@ impl Keyspace {
             0
         };
         self.stat_keyspace_hits += 1;
-        let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
+        let e: EntryMut = self.dbs[db].dict.get_fields_hashed(h, key)?.into();
         if update {
             *e.lru = stamp;
         }
@@ -515,7 +528,9 @@ impl Keyspace {
 
     /// Lookup for a write: no hit/miss accounting.
     pub fn lookup_write(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
-        if self.expire_if_needed(db, key) {
+        // One hash for the expires dict and the main one.
+        let h = crate::dict::hash_bytes(key);
+        if self.expire_if_needed_hashed(db, h, key) {
             // A write on a writable replica deletes the expired key it
             // replaces (Redis's EXPIRE_FORCE_DELETE_EXPIRED).
             if self.expire_mode == ExpireMode::Replica {
@@ -525,14 +540,14 @@ impl Keyspace {
         }
         let update = self.update_lru;
         if update && self.lfu.is_some() {
-            let old = self.dbs[db].dict.get_node(key).map(|n| *n.meta());
+            let old = self.dbs[db].dict.get_node_hashed(h, key).map(|n| *n.meta());
             let stamp = self.access_stamp(old);
-            let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
+            let e: EntryMut = self.dbs[db].dict.get_fields_hashed(h, key)?.into();
             *e.lru = stamp;
             return Some(e);
         }
         let lru = self.lru_clock;
-        let e: EntryMut = self.dbs[db].dict.get_fields(key)?.into();
+        let e: EntryMut = self.dbs[db].dict.get_fields_hashed(h, key)?.into();
         if update {
             *e.lru = lru;
         }
@@ -594,7 +609,9 @@ impl Keyspace {
         let lru = self.access_stamp(None);
         let update = self.update_lru;
         let d = &mut self.dbs[db];
-        match d.dict.get_fields(key) {
+        // One hash for the lookup, the expiry's removal and the insert.
+        let h = crate::dict::hash_bytes(key);
+        match d.dict.get_fields_hashed(h, key) {
             Some(e) => {
                 let was_stream = matches!(e.val, Value::Stream(_));
                 if let Some(v) = make(Some(&mut *e.val)) {
@@ -609,7 +626,7 @@ impl Keyspace {
                     *e.meta = lru;
                 }
                 if !keep_ttl && !d.expires.is_empty() {
-                    d.expires.remove(key);
+                    d.expires.remove_hashed(h, key);
                 }
                 if was_stream {
                     // Overwriting a stream unblocks its XREADGROUP clients.
@@ -621,7 +638,8 @@ impl Keyspace {
                     return;
                 };
                 let pos = d.index_push(key);
-                d.dict.insert_node_within(key, val, lru, pos, expand_room());
+                d.dict
+                    .insert_node_hashed(h, key, val, lru, pos, expand_room());
                 self.signal_ready_if_blocked(db, key);
                 self.notify_new_key(db, key);
             }

@@ -227,16 +227,13 @@ impl<V, M> Dict<V, M> {
     }
 
     pub fn get_entry(&self, key: &[u8]) -> Option<(&[u8], &V)> {
-        if self.is_empty() {
-            return None;
-        }
-        let h = hash_bytes(key);
-        let n = match self.ht[0].find(h, key) {
-            Some(n) => Some(n),
-            None if self.is_rehashing() => self.ht[1].find(h, key),
-            None => None,
-        }?;
+        let n = self.get_node(key)?;
         Some((n.key(), n.val()))
+    }
+
+    /// `get` for a key whose `hash_bytes` the caller has.
+    pub fn get_hashed(&self, h: u64, key: &[u8]) -> Option<&V> {
+        self.get_node_hashed(h, key).map(|n| n.val())
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
@@ -357,9 +354,21 @@ impl<V, M> Dict<V, M> {
         tail: Option<u32>,
         room: Option<u64>,
     ) {
+        self.insert_node_hashed(hash_bytes(key), key, val, meta, tail, room);
+    }
+
+    /// `insert_node_within` for a key whose `hash_bytes` the caller has.
+    pub fn insert_node_hashed(
+        &mut self,
+        h: u64,
+        key: &[u8],
+        val: V,
+        meta: M,
+        tail: Option<u32>,
+        room: Option<u64>,
+    ) {
         self.rehash_step();
         self.expand_if_needed_within(room);
-        let h = hash_bytes(key);
         let node = NodePtr::new(key, val, meta, tail);
         let t = if self.is_rehashing() { 1 } else { 0 };
         self.ht[t].push(h, node);
@@ -386,11 +395,15 @@ impl<V, M> Dict<V, M> {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
+        self.remove_hashed(hash_bytes(key), key)
+    }
+
+    /// `remove` for a key whose `hash_bytes` the caller has.
+    pub fn remove_hashed(&mut self, h: u64, key: &[u8]) -> Option<V> {
         if self.is_empty() {
             return None;
         }
         self.rehash_step();
-        let h = hash_bytes(key);
         let node = match self.ht[0].remove(h, key) {
             Some(n) => n,
             None if self.is_rehashing() => self.ht[1].remove(h, key)?,
@@ -418,10 +431,15 @@ impl<V, M> Dict<V, M> {
 
     /// The node holding `key` (its value, field and tail), for reading.
     pub fn get_node(&self, key: &[u8]) -> Option<&NodePtr<V, M>> {
+        self.get_node_hashed(hash_bytes(key), key)
+    }
+
+    /// `get_node` for a key whose `hash_bytes` the caller has (a lookup
+    /// that walks the chain twice hashes once).
+    pub fn get_node_hashed(&self, h: u64, key: &[u8]) -> Option<&NodePtr<V, M>> {
         if self.is_empty() {
             return None;
         }
-        let h = hash_bytes(key);
         match self.ht[0].find(h, key) {
             Some(n) => Some(n),
             None if self.is_rehashing() => self.ht[1].find(h, key),
@@ -432,11 +450,15 @@ impl<V, M> Dict<V, M> {
     /// The value, field and tail of `key`'s node, for writing (one
     /// incremental rehash step first, as `get_mut`).
     pub fn get_fields(&mut self, key: &[u8]) -> Option<Fields<'_, V, M>> {
+        self.get_fields_hashed(hash_bytes(key), key)
+    }
+
+    /// `get_fields` for a key whose `hash_bytes` the caller has.
+    pub fn get_fields_hashed(&mut self, h: u64, key: &[u8]) -> Option<Fields<'_, V, M>> {
         if self.is_empty() {
             return None;
         }
         self.rehash_step();
-        let h = hash_bytes(key);
         let rehashing = self.is_rehashing();
         let [t0, t1] = &mut self.ht;
         if let Some(n) = t0.find_mut(h, key) {
