@@ -347,3 +347,27 @@ fn a_shrunk_sorted_set_gives_memory_back() {
     shrunk_sorted_set_gives_memory_back(&Server::start(&[]));
     shrunk_sorted_set_gives_memory_back(&RedisServer::start(&[]));
 }
+
+/// Freed pages go back to the kernel on an idle server: 300,000 keys,
+/// FLUSHALL, then only /proc is read (no command runs allocator code in
+/// the server) until RSS is back near where it started. mimalloc gives
+/// freed pages back after a delay and only from its own calls, which the
+/// server's cron makes (`alloc::cron_tick`).
+#[test]
+fn an_idle_server_gives_freed_memory_back() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.cmd(&["SET", "warm", "up"]);
+    let base = common::rss_kb(s.pid());
+    c.cmd(&["DEBUG", "POPULATE", "300000", "key", "100"]);
+    let loaded = common::rss_kb(s.pid());
+    assert!(loaded > base + 30_000, "base {base} kB, loaded {loaded} kB");
+    assert_eq!(c.cmd(&["FLUSHALL", "SYNC"]), b"+OK\r\n");
+    let back = || common::rss_kb(s.pid()) < base + (loaded - base) / 4;
+    assert!(
+        wait_until(Duration::from_secs(10), back),
+        "base {base} kB, loaded {loaded} kB, after FLUSHALL {} kB",
+        common::rss_kb(s.pid())
+    );
+}
