@@ -91,7 +91,8 @@ impl Value {
 /// or LFU time and counter, as Redis's robj.lru). In the keyspace the
 /// clock is the dict node's field, and in cluster mode the key's position
 /// in its slot's index is the node's tail (`dict/node.rs`): a 10-byte
-/// key's node is 55 bytes, not the 64 a padded struct of the three made.
+/// key's node is 55 bytes, not the 59 it took when the three were one
+/// padded struct.
 pub struct Entry {
     pub val: Value,
     pub lru: u32,
@@ -214,9 +215,11 @@ impl Db {
             return;
         };
         let v = &mut ix.keys[crate::cluster::key_hash_slot(key)];
-        let pos = match pos.and_then(|p| v.get(p as usize).map(|k| (p, k))) {
-            Some((p, k)) if k.as_bytes() == key => p as usize,
-            _ => match v.iter().position(|k| k.as_bytes() == key) {
+        // The node's position, unless it is stale; else a search.
+        let at = |p: usize| v.get(p).is_some_and(|k| k.as_bytes() == key);
+        let pos = match pos.map(|p| p as usize).filter(|&p| at(p)) {
+            Some(p) => p,
+            None => match v.iter().position(|k| k.as_bytes() == key) {
                 Some(p) => p,
                 None => return,
             },
@@ -251,9 +254,10 @@ impl Db {
         // Each node is made again, with its position as its tail.
         let keys: Vec<Sds> = self.dict.iter().map(|(k, _)| Sds::new(k)).collect();
         for k in keys {
-            if let Some((val, lru, _)) = self.dict.remove_parts(&k) {
+            let h = crate::dict::hash_bytes(&k);
+            if let Some((val, lru, _)) = self.dict.remove_parts_hashed(h, &k) {
                 let pos = self.index_push(&k);
-                self.dict.insert_node_within(&k, val, lru, pos, None);
+                self.dict.insert_node_hashed(h, &k, val, lru, pos, None);
             }
         }
     }
@@ -445,8 +449,9 @@ impl Keyspace {
     /// Deletes a key whose time has come and queues its propagation.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         let d = &mut self.dbs[db];
-        d.expires.remove(key);
-        if let Some((val, _, pos)) = d.dict.remove_parts(key) {
+        let h = crate::dict::hash_bytes(key);
+        d.expires.remove_hashed(h, key);
+        if let Some((val, _, pos)) = d.dict.remove_parts_hashed(h, key) {
             d.index_remove(key, pos);
             self.stat_expired_keys += 1;
             self.signal_modified(db, key);
@@ -463,11 +468,12 @@ impl Keyspace {
                 self.lazy.free_value(val);
             }
             // Raised here so it precedes what the command notifies next.
+            let k = Sds::new(key);
             if self.notify_classes & crate::config::NOTIFY_EXPIRED != 0 {
                 self.key_events
-                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, Sds::new(key)));
+                    .push((crate::config::NOTIFY_EXPIRED, "expired", db, k.clone()));
             }
-            self.expired.push((db, Sds::new(key)));
+            self.expired.push((db, k));
         }
     }
 
@@ -690,10 +696,11 @@ impl Keyspace {
     /// error. The value is the caller's to free.
     fn remove_value(&mut self, db: usize, key: &[u8]) -> Option<Value> {
         let d = &mut self.dbs[db];
+        let h = crate::dict::hash_bytes(key);
         if !d.expires.is_empty() {
-            d.expires.remove(key);
+            d.expires.remove_hashed(h, key);
         }
-        let (val, _, pos) = d.dict.remove_parts(key)?;
+        let (val, _, pos) = d.dict.remove_parts_hashed(h, key)?;
         d.index_remove(key, pos);
         if matches!(val, Value::Stream(_)) {
             self.signal_ready_if_blocked(db, key);
@@ -713,13 +720,14 @@ impl Keyspace {
     /// Takes a key's value and expiry out (RENAME, MOVE).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(Entry, Option<i64>)> {
         let d = &mut self.dbs[db];
-        let (val, lru, pos) = d.dict.remove_parts(key)?;
+        let h = crate::dict::hash_bytes(key);
+        let (val, lru, pos) = d.dict.remove_parts_hashed(h, key)?;
         d.index_remove(key, pos);
         let e = Entry { val, lru };
         let exp = if d.expires.is_empty() {
             None
         } else {
-            d.expires.remove(key)
+            d.expires.remove_hashed(h, key)
         };
         self.signal_modified(db, key);
         if matches!(e.val, Value::Stream(_)) {

@@ -241,21 +241,38 @@ impl<V, M> Dict<V, M> {
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.find_node_mut(hash_bytes(key), key)
+            .map(|n| n.val_mut())
+    }
+
+    /// The node of `key` (hash `h`) for writing, after one incremental
+    /// rehash step, as every write-side lookup.
+    fn find_node_mut(&mut self, h: u64, key: &[u8]) -> Option<&mut NodePtr<V, M>> {
         if self.is_empty() {
             return None;
         }
         self.rehash_step();
-        let h = hash_bytes(key);
         let rehashing = self.is_rehashing();
         // Disjoint borrows of the two tables: one walk of each chain.
         let [t0, t1] = &mut self.ht;
-        if let Some(n) = t0.find_mut(h, key) {
-            return Some(n.val_mut());
+        match t0.find_mut(h, key) {
+            Some(n) => Some(n),
+            None if rehashing => t1.find_mut(h, key),
+            None => None,
         }
-        if rehashing {
-            return t1.find_mut(h, key).map(|n| n.val_mut());
+    }
+
+    /// Takes the node of `key` (hash `h`) out of its chain.
+    fn take_node(&mut self, h: u64, key: &[u8]) -> Option<NodePtr<V, M>> {
+        if self.is_empty() {
+            return None;
         }
-        None
+        self.rehash_step();
+        match self.ht[0].remove(h, key) {
+            Some(n) => Some(n),
+            None if self.is_rehashing() => self.ht[1].remove(h, key),
+            None => None,
+        }
     }
 
     /// A hint that hash `h` will be looked up soon (the next pipelined
@@ -301,17 +318,11 @@ impl<V, M> Dict<V, M> {
     where
         M: Default,
     {
-        self.rehash_step();
         let h = hash_bytes(key);
-        if self.ht[0].find(h, key).is_some()
-            || (self.is_rehashing() && self.ht[1].find(h, key).is_some())
-        {
+        if self.get_node_hashed(h, key).is_some() {
             return Err(val);
         }
-        self.expand_if_needed();
-        let node = NodePtr::new(key, val, M::default(), None);
-        let t = if self.is_rehashing() { 1 } else { 0 };
-        self.ht[t].push(h, node);
+        self.insert_node_hashed(h, key, val, M::default(), None, None);
         Ok(())
     }
 
@@ -379,16 +390,11 @@ impl<V, M> Dict<V, M> {
     where
         M: Default,
     {
-        if self.get_entry(key).is_none() {
-            self.insert_new(key, make());
-        }
-        // The key is present now (at its chain's head when just inserted).
         let h = hash_bytes(key);
-        let [t0, t1] = &mut self.ht;
-        if let Some(n) = t0.find_mut(h, key) {
-            return n.val_mut();
+        if self.get_node_hashed(h, key).is_none() {
+            self.insert_node_hashed(h, key, make(), M::default(), None, None);
         }
-        match t1.find_mut(h, key) {
+        match self.find_node_mut(h, key) {
             Some(n) => n.val_mut(),
             None => unreachable!("key inserted above"),
         }
@@ -400,30 +406,13 @@ impl<V, M> Dict<V, M> {
 
     /// `remove` for a key whose `hash_bytes` the caller has.
     pub fn remove_hashed(&mut self, h: u64, key: &[u8]) -> Option<V> {
-        if self.is_empty() {
-            return None;
-        }
-        self.rehash_step();
-        let node = match self.ht[0].remove(h, key) {
-            Some(n) => n,
-            None if self.is_rehashing() => self.ht[1].remove(h, key)?,
-            None => return None,
-        };
-        Some(node.into_val())
+        self.take_node(h, key).map(NodePtr::into_val)
     }
 
-    /// `remove`, with the node's field and tail.
-    pub fn remove_parts(&mut self, key: &[u8]) -> Option<(V, M, Option<u32>)> {
-        if self.is_empty() {
-            return None;
-        }
-        self.rehash_step();
-        let h = hash_bytes(key);
-        let node = match self.ht[0].remove(h, key) {
-            Some(n) => n,
-            None if self.is_rehashing() => self.ht[1].remove(h, key)?,
-            None => return None,
-        };
+    /// `remove` (of a key whose `hash_bytes` the caller has), with the
+    /// node's field and tail.
+    pub fn remove_parts_hashed(&mut self, h: u64, key: &[u8]) -> Option<(V, M, Option<u32>)> {
+        let node = self.take_node(h, key)?;
         let tail = node.tail();
         let (v, m) = node.into_parts();
         Some((v, m, tail))
@@ -455,19 +444,7 @@ impl<V, M> Dict<V, M> {
 
     /// `get_fields` for a key whose `hash_bytes` the caller has.
     pub fn get_fields_hashed(&mut self, h: u64, key: &[u8]) -> Option<Fields<'_, V, M>> {
-        if self.is_empty() {
-            return None;
-        }
-        self.rehash_step();
-        let rehashing = self.is_rehashing();
-        let [t0, t1] = &mut self.ht;
-        if let Some(n) = t0.find_mut(h, key) {
-            return Some(n.fields());
-        }
-        if rehashing {
-            return t1.find_mut(h, key).map(|n| n.fields());
-        }
-        None
+        self.find_node_mut(h, key).map(|n| n.fields())
     }
 
     /// Drops every element and frees the tables.
@@ -482,10 +459,6 @@ impl<V, M> Dict<V, M> {
     }
 
     // ---- resizing ----
-
-    fn expand_if_needed(&mut self) {
-        self.expand_if_needed_within(None);
-    }
 
     fn expand_if_needed_within(&mut self, room: Option<u64>) {
         if self.is_rehashing() {
@@ -633,7 +606,12 @@ impl<V, M> Dict<V, M> {
 
     /// A random element, roughly uniform (random bucket, then random chain
     /// position, as Redis's dictGetRandomKey). `rnd` supplies random numbers.
-    pub fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
+    pub fn random(&self, rnd: impl FnMut() -> u64) -> Option<(&[u8], &V)> {
+        self.random_node(rnd).map(|n| (n.key(), n.val()))
+    }
+
+    /// `random`, giving the node (its field too).
+    pub fn random_node(&self, mut rnd: impl FnMut() -> u64) -> Option<&NodePtr<V, M>> {
         if self.is_empty() {
             return None;
         }
@@ -662,11 +640,12 @@ impl<V, M> Dict<V, M> {
                     cur = cur.next().as_ref()?;
                     pick -= 1;
                 }
-                return Some((cur.key(), cur.val()));
+                return Some(cur);
             }
         }
         let skip = (rnd() % self.len() as u64) as usize;
-        self.iter().nth(skip)
+        let (k, _) = self.iter().nth(skip)?;
+        self.get_node(k)
     }
 }
 

@@ -139,13 +139,8 @@ fn fair_random_reaches_the_end_of_a_long_chain() {
     assert!(d
         .stats()
         .contains("different slots: 1\n max chain length: 30\n"));
-    let mut x = 88172645463325252u64;
-    let mut rnd = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = crate::util::Rng::seeded(88172645463325252);
+    let mut rnd = || rng.next_u64();
     let mut hits: HashMap<Vec<u8>, u32> = HashMap::new();
     let draws = 30_000;
     for _ in 0..draws {
@@ -196,13 +191,8 @@ fn random_finds_elements() {
     for i in 0..100 {
         d.insert(&key(i), i as u32);
     }
-    let mut x = 88172645463325252u64;
-    let mut rnd = || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = crate::util::Rng::seeded(88172645463325252);
+    let mut rnd = || rng.next_u64();
     let mut seen = HashSet::new();
     for _ in 0..2000 {
         let (k, _) = d.random(&mut rnd).expect("non-empty");
