@@ -178,6 +178,11 @@ impl Server {
         );
         let samples = self.cfg.maxmemory_samples.max(1) as usize;
         let clock = self.ks.lru_clock;
+        // Higher score = better candidate.
+        let idle = |lru: u32| match policy {
+            P::AllKeysLfu | P::VolatileLfu => 255 - (lru & 0xff) as u64,
+            _ => crate::cmd::keys::idle_seconds(clock, lru) as u64,
+        };
         let mut best: Option<(u64, usize, Sds)> = None;
         for db in 0..self.ks.dbs.len() {
             let d = &self.ks.dbs[db];
@@ -191,33 +196,30 @@ impl Server {
             }
             for _ in 0..samples {
                 let rng = &mut self.rng;
-                let key = if volatile {
-                    d.expires
-                        .random(|| rng.next_u64())
-                        .map(|(k, _)| Sds::new(k))
+                // A sample is scored where it lies; only the best so far is
+                // copied out (no allocation or second lookup per sample).
+                let sample = if volatile {
+                    d.expires.random(|| rng.next_u64()).map(|(k, &when)| {
+                        let score = match policy {
+                            P::VolatileTtl => u64::MAX - when.max(0) as u64,
+                            P::VolatileRandom => 0,
+                            _ => d.dict.get_node(k).map_or(0, |n| idle(*n.meta())),
+                        };
+                        (k, score)
+                    })
                 } else {
-                    d.dict.random(|| rng.next_u64()).map(|(k, _)| Sds::new(k))
+                    d.dict
+                        .random_node(|| rng.next_u64())
+                        .map(|n| (n.key(), idle(*n.meta())))
                 };
-                let Some(key) = key else {
+                let Some((key, score)) = sample else {
                     break;
                 };
-                // Higher score = better candidate.
-                let score = match policy {
-                    P::AllKeysRandom | P::VolatileRandom => return Some((db, key)),
-                    P::VolatileTtl => {
-                        let when = d.expires.get(&key).copied().unwrap_or(i64::MAX);
-                        u64::MAX - when.max(0) as u64
-                    }
-                    P::AllKeysLfu | P::VolatileLfu => d
-                        .dict
-                        .get_node(&key)
-                        .map_or(0, |n| 255 - (*n.meta() & 0xff) as u64),
-                    _ => d.dict.get_node(&key).map_or(0, |n| {
-                        crate::cmd::keys::idle_seconds(clock, *n.meta()) as u64
-                    }),
-                };
+                if matches!(policy, P::AllKeysRandom | P::VolatileRandom) {
+                    return Some((db, Sds::new(key)));
+                }
                 if best.as_ref().is_none_or(|b| score > b.0) {
-                    best = Some((score, db, key));
+                    best = Some((score, db, Sds::new(key)));
                 }
             }
         }
