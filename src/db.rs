@@ -485,10 +485,11 @@ impl Keyspace {
         }
     }
 
-    /// A read lookup that found nothing raises `keymiss`.
-    fn key_miss(&mut self, db: usize, key: &[u8]) {
+    /// A read lookup that found nothing: counted, and it raises `keymiss`
+    /// unless `notify` is off (LOOKUP_NONOTIFY).
+    fn key_miss(&mut self, db: usize, key: &[u8], notify: bool) {
         self.stat_keyspace_misses += 1;
-        if self.notify_classes & crate::config::NOTIFY_KEY_MISS != 0 {
+        if notify && self.notify_classes & crate::config::NOTIFY_KEY_MISS != 0 {
             self.key_events
                 .push((crate::config::NOTIFY_KEY_MISS, "keymiss", db, Sds::new(key)));
         }
@@ -496,26 +497,39 @@ impl Keyspace {
 
     /// Lookup for a read: counts hits and misses, refreshes the access clock.
     pub fn lookup_read(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
-        self.lookup_read_flags(db, key, true)
+        self.lookup_read_flags(db, key, true, true)
     }
 
     /// A read that is no access (TYPE, TTL, EXISTS: Redis's LOOKUP_NOTOUCH):
     /// expiry, hits and misses as `lookup_read`, the access clock untouched.
     pub fn lookup_read_notouch(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
-        self.lookup_read_flags(db, key, false)
+        self.lookup_read_flags(db, key, false, true)
     }
 
-    fn lookup_read_flags(&mut self, db: usize, key: &[u8], touch: bool) -> Option<EntryMut<'_>> {
+    /// OBJECT's lookup (Redis's objectCommandLookup: LOOKUP_NOTOUCH |
+    /// LOOKUP_NONOTIFY): expiry, hits and misses as a read, the access
+    /// clock untouched, and no `keymiss` event.
+    pub fn lookup_object(&mut self, db: usize, key: &[u8]) -> Option<EntryMut<'_>> {
+        self.lookup_read_flags(db, key, false, false)
+    }
+
+    fn lookup_read_flags(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        touch: bool,
+        notify: bool,
+    ) -> Option<EntryMut<'_>> {
         // One hash for the expires dict and both walks of the main one's
         // chain (the first, for the old stamp and the miss, leaves the
         // node in cache for the second).
         let h = crate::dict::hash_bytes(key);
         if self.expire_if_needed_hashed(db, h, key) {
-            self.key_miss(db, key);
+            self.key_miss(db, key, notify);
             return None;
         }
         let Some(old) = self.dbs[db].dict.get_node_hashed(h, key).map(|n| *n.meta()) else {
-            self.key_miss(db, key);
+            self.key_miss(db, key, notify);
             return None;
         };
         let update = self.update_lru && touch;

@@ -886,3 +886,51 @@ fn pipelines_on_a_big_keyspace_match_redis() {
         assert_eq!(common::escape(x), common::escape(y), "reply {i}");
     }
 }
+
+/// OBJECT is a read that is no access (hits and misses counted, the clock
+/// untouched); MEMORY USAGE reads the dict itself (no count, no touch, no
+/// expiry), as redis-server 7.0 does.
+#[test]
+fn object_and_memory_usage_count_and_touch_as_redis() {
+    fn run(c: &mut Conn) -> Vec<String> {
+        c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]);
+        c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        c.cmd(&["SET", "k", "v"]);
+        c.cmd(&["SET", "gone", "v", "PX", "1"]);
+        std::thread::sleep(Duration::from_millis(20));
+        c.cmd(&["CONFIG", "RESETSTAT"]);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            // A first access would raise the LFU counter from 5 at once.
+            let r = c.cmd(&["MEMORY", "USAGE", "k"]);
+            seen.push(format!("usage k is an integer: {}", r.starts_with(b":")));
+        }
+        let r = c.cmd(&["MEMORY", "USAGE", "gone"]);
+        seen.push(format!("usage of an expired key: {}", r.starts_with(b":")));
+        seen.push(format!(
+            "usage nokey: {}",
+            escape(&c.cmd(&["MEMORY", "USAGE", "nokey"]))
+        ));
+        seen.push(format!(
+            "freq: {}",
+            escape(&c.cmd(&["OBJECT", "FREQ", "k"]))
+        ));
+        seen.push(format!(
+            "gone: {}",
+            escape(&c.cmd(&["OBJECT", "ENCODING", "gone"]))
+        ));
+        seen.push(format!(
+            "nokey: {}",
+            escape(&c.cmd(&["OBJECT", "FREQ", "nokey"]))
+        ));
+        for f in ["keyspace_hits", "keyspace_misses", "expired_keys"] {
+            seen.push(format!("{f}: {:?}", info_field(c, "stats", f)));
+        }
+        seen
+    }
+    let ours = Server::start(&[]);
+    let redis = RedisServer::start(&[]);
+    let mine = run(&mut ours.conn());
+    assert_eq!(mine, run(&mut redis.conn()));
+    assert!(mine.contains(&"freq: :5\\r\\n".to_string()), "{mine:?}");
+}

@@ -409,16 +409,12 @@ pub fn object(ctx: &mut Ctx<'_>, argv: &[Bytes]) -> CmdResult {
         return Err(crate::error::unknown_subcommand(sub, "OBJECT"));
     }
     let lru_clock = ctx.ks.lru_clock;
-    // OBJECT does not count as an access: peek without touching the clock.
-    if ctx.ks.expire_if_needed(ctx.db, &argv[2]) {
-        ctx.out.null();
-        return Ok(());
-    }
-    let Some(node) = ctx.ks.db(ctx.db).dict.get_node(&argv[2]) else {
+    // Not an access (the clock stays), but a hit or a miss.
+    let Some(e) = ctx.ks.lookup_object(ctx.db, &argv[2]) else {
         ctx.out.null();
         return Ok(());
     };
-    let (val, lru) = (node.val(), *node.meta());
+    let (val, lru) = (&*e.val, *e.lru);
     if eq_ic(sub, "encoding") {
         let enc = val.encoding();
         ctx.out.bulk(enc.as_bytes());

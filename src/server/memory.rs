@@ -229,8 +229,10 @@ impl Server {
                 },
                 None => 5,
             };
-            let size = self.ks.lookup_read(db, &argv[2]).map(|e| {
-                object_compute_size(e.val, samples)
+            // As Redis's memoryCommand: the dict itself, so neither an
+            // access, a hit or miss, nor an expiry.
+            let size = self.ks.db(db).dict.get(&argv[2]).map(|v| {
+                object_compute_size(v, samples)
                     + crate::types::stream_meta::key_memory_usage(argv[2].len())
             });
             self.reply(key, |o| match size {
