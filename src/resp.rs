@@ -135,6 +135,9 @@ fn parse_multibulk(buf: &[u8], limits: Limits, args: &mut Vec<Span>) -> Result<P
     Ok(Parsed::Request { consumed: pos })
 }
 
+/// Most arguments `peek_key` walks.
+const PEEK_MAX_ARGS: usize = 64;
+
 /// A look at the next buffered request without parsing it for real: the
 /// span of its second argument (the key of most commands) and its length,
 /// when it is a complete multibulk request of at least two arguments with
@@ -155,7 +158,9 @@ pub fn peek_key(buf: &[u8]) -> Option<(Span, usize)> {
         Some((usize::try_from(n).ok()?, pos + 1 + eol + 2))
     };
     let (count, mut pos) = header(0, b'*')?;
-    if count < 2 {
+    // A longer request is worth no hint (its own work dwarfs one cache
+    // miss), and its headers would be walked twice.
+    if !(2..=PEEK_MAX_ARGS).contains(&count) {
         return None;
     }
     let mut key = (0, 0);
@@ -472,6 +477,13 @@ mod tests {
         assert_eq!(peek_key(b"*2\r\n$-1\r\n$1\r\nk\r\n"), None);
         assert_eq!(peek_key(b"*2\r\n$99999999999999999999999\r\nx"), None);
         assert_eq!(peek_key(b"*99999999999999\r\n$1\r\na\r\n"), None);
+        // Past PEEK_MAX_ARGS arguments, no walk and no guess.
+        let mut big = format!("*{}\r\n", PEEK_MAX_ARGS + 1).into_bytes();
+        for _ in 0..=PEEK_MAX_ARGS {
+            big.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        assert!(matches!(parse(&big).0, Ok(Parsed::Request { .. })));
+        assert_eq!(peek_key(&big), None);
     }
 
     #[test]
