@@ -12,6 +12,16 @@ fn used_memory(c: &mut Conn) -> i64 {
     memory_field(c, "used_memory")
 }
 
+/// A connection to `s` once warmed up: the backlog and the usual scratch
+/// buffers exist already, and no per-command latency histogram will be
+/// allocated on the way of what a test measures.
+fn warmed(s: &Server) -> Conn {
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    c.cmd(&["SET", "warm", "up"]);
+    c
+}
+
 fn memory_field(c: &mut Conn, field: &str) -> i64 {
     info_field(c, "memory", field)
         .and_then(|v| v.parse().ok())
@@ -107,11 +117,7 @@ fn a_stalled_replica_buffer_does_not_evict_keys() {
 #[test]
 fn a_huge_request_leaves_nothing_behind() {
     let s = Server::start(&[]);
-    let mut c = s.conn();
-    // Warm up: the backlog and the usual scratch buffers exist already;
-    // no per-command latency histogram is allocated on the way.
-    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
-    c.cmd(&["SET", "warm", "up"]);
+    let mut c = warmed(&s);
     let before = used_memory(&mut c);
     let members: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
     let mut args: Vec<&[u8]> = vec![b"SADD", b"myset"];
@@ -141,9 +147,7 @@ fn a_huge_request_leaves_nothing_behind() {
 #[test]
 fn lazy_free_counts_as_redis_and_frees_everything() {
     let s = Server::start(&[]);
-    let mut c = s.conn();
-    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
-    c.cmd(&["SET", "warm", "up"]);
+    let mut c = warmed(&s);
     let before = used_memory(&mut c);
     let pending = |c: &mut Conn| memory_field(c, "lazyfree_pending_objects");
     // Small values (effort <= 64) are not lazy-freed.
@@ -356,9 +360,7 @@ fn a_shrunk_sorted_set_gives_memory_back() {
 #[test]
 fn an_idle_server_gives_freed_memory_back() {
     let s = Server::start(&[]);
-    let mut c = s.conn();
-    c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
-    c.cmd(&["SET", "warm", "up"]);
+    let mut c = warmed(&s);
     let base = common::rss_kb(s.pid());
     c.cmd(&["DEBUG", "POPULATE", "300000", "key", "100"]);
     let loaded = common::rss_kb(s.pid());
