@@ -48,7 +48,7 @@ deps:
 ## test: unit, integration, differential (vs real redis-server) and CLI tests
 test: deps
 	@start=$$(date +%s); log=$$(mktemp); \
-	if $(CARGO) test --all-targets -- --test-threads=$(TEST_THREADS) 2>&1 | tee $$log; \
+	if $(CARGO) test --all-targets --no-fail-fast -- --test-threads=$(TEST_THREADS) 2>&1 | tee $$log; \
 	   status=$${PIPESTATUS[0]}; [ $$status -eq 0 ]; then result=PASSED; else result=FAILED; fi; \
 	echo; echo "==== test summary ===="; \
 	grep -E '^     Running|^test result:' $$log | sed 's/^     //'; \
