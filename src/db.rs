@@ -304,6 +304,11 @@ pub struct Keyspace {
     /// lazyfree-lazy-server-del: keys the server deletes or overwrites
     /// (not DEL, not eviction) go to `lazy`.
     pub lazy_server_del: bool,
+    /// latency-monitor-threshold is on: each expired key's deletion is
+    /// timed (Redis's `expire-del` event).
+    pub time_expire_del: bool,
+    /// The slowest such deletion (ms) since the server last sampled it.
+    pub expire_del_ms: u64,
     /// The command's clock (unix ms), fixed for the whole command as Redis does.
     pub now_ms: i64,
     /// LRU clock in seconds (24 bits).
@@ -359,6 +364,8 @@ impl Keyspace {
             lazy: Default::default(),
             lazy_expire: false,
             lazy_server_del: false,
+            time_expire_del: false,
+            expire_del_ms: 0,
             now_ms: 0,
             lru_clock: 0,
             update_lru: true,
@@ -448,6 +455,7 @@ impl Keyspace {
 
     /// Deletes a key whose time has come and queues its propagation.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        let start = self.time_expire_del.then(crate::util::monotonic_us);
         let d = &mut self.dbs[db];
         let h = crate::dict::hash_bytes(key);
         d.expires.remove_hashed(h, key);
@@ -466,6 +474,12 @@ impl Keyspace {
             }
             if self.lazy_expire {
                 self.lazy.free_value(val);
+            } else {
+                drop(val);
+            }
+            if let Some(t) = start {
+                let ms = (crate::util::monotonic_us() - t) / 1000;
+                self.expire_del_ms = self.expire_del_ms.max(ms);
             }
             // Raised here so it precedes what the command notifies next.
             let k = Sds::new(key);

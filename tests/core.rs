@@ -747,6 +747,33 @@ fn slowlog_and_latency() {
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]), b"*0\r\n");
 }
 
+/// An expired key whose freeing is slow is sampled twice, as in Redis 7.0:
+/// `expire-del` (the one deletion) and `expire-cycle` (the cycle it ran in).
+#[test]
+fn slow_expired_key_deletion_is_a_latency_event() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    // 400,000 fields too long to sit inline: one allocation each.
+    let fill = "for i = 1, tonumber(ARGV[1]) do \
+                redis.call('hset', KEYS[1], 'field-long-enough-to-be-allocated-' .. i, i) end";
+    c.cmd(&["EVAL", fill, "1", "big", "400000"]);
+    c.cmd(&["LATENCY", "RESET"]);
+    c.cmd(&["PEXPIRE", "big", "1"]);
+    assert!(
+        wait_until(Duration::from_secs(10), || c.cmd(&["DBSIZE"]) == b":0\r\n"),
+        "the key never expired"
+    );
+    let latest = parse(&c.cmd(&["LATENCY", "LATEST"]));
+    let events: Vec<String> = latest.array().iter().map(|r| r.array()[0].text()).collect();
+    for want in ["expire-del", "expire-cycle"] {
+        assert!(
+            events.iter().any(|e| e == want),
+            "{want} missing: {events:?}"
+        );
+    }
+}
+
 #[test]
 fn config_set_port_and_bind_rebind_or_roll_back() {
     let s = Server::start(&[]);

@@ -601,7 +601,9 @@ impl Server {
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
-                "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => self.sync_lazyfree_flags(),
+                "lazyfree-lazy-expire"
+                | "lazyfree-lazy-server-del"
+                | "latency-monitor-threshold" => self.sync_keyspace_switches(),
                 "requirepass" | "acl-pubsub-default" => self.acl_config_changed(name),
                 "maxmemory-clients" => {
                     self.recount_client_mem();

@@ -957,10 +957,13 @@ impl Server {
         }
     }
 
-    /// The lazyfree-lazy-expire / -server-del switches the keyspace reads.
-    pub fn sync_lazyfree_flags(&mut self) {
+    /// The switches the keyspace reads: lazyfree-lazy-expire /
+    /// -server-del, and whether latency monitoring times expired keys'
+    /// deletions.
+    pub fn sync_keyspace_switches(&mut self) {
         self.ks.lazy_expire = self.cfg.extra_value("lazyfree-lazy-expire") == "yes";
         self.ks.lazy_server_del = self.cfg.extra_value("lazyfree-lazy-server-del") == "yes";
+        self.ks.time_expire_del = self.cfg.latency_monitor_threshold > 0;
     }
 
     /// The notification classes the keyspace raises itself (new, keymiss,
@@ -985,6 +988,8 @@ impl Server {
         }
         // (The `expired` event was raised by the keyspace when deleting.)
         let expired = std::mem::take(&mut self.ks.expired);
+        let del_ms = std::mem::take(&mut self.ks.expire_del_ms);
+        self.latency_add("expire-del", del_ms);
         for (db, key) in expired {
             let k = Bytes::copy_from_slice(&key);
             self.also_propagate(db, vec![Bytes::from_static(b"DEL"), k]);

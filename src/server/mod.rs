@@ -312,7 +312,7 @@ impl Server {
         s.update_clock();
         s.update_lfu_mode();
         s.sync_notify_classes();
-        s.sync_lazyfree_flags();
+        s.sync_keyspace_switches();
         Ok(s)
     }
 
