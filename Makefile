@@ -10,7 +10,7 @@ SERVER     := $(TARGET_DIR)/release/ferrodis-server
 TEST_THREADS ?= 2
 REDIS_TOOLS := redis-server redis-cli redis-benchmark redis-check-rdb redis-check-aof
 
-.PHONY: help build run deps test lint fmt bench redis-suite sentinel-suite sentinel-long cluster-suite cluster fault-suite clean
+.PHONY: help build run deps test lint fmt bench redis-suite client-suite sentinel-suite sentinel-long cluster-suite cluster fault-suite clean
 
 ## help: list the targets
 help:
@@ -92,6 +92,10 @@ sentinel-suite: deps build
 ## sentinel-long: the long Sentinel scenarios (write load, mixed quorums, redis-py), not part of test
 sentinel-long: deps
 	$(CARGO) test --release --test sentinel_long -- --ignored --test-threads=1
+
+## client-suite: redis-py's own test suite (from PyPI) vs ferrodis and redis-server, RESP2 and RESP3 (suite/README.md)
+client-suite: deps build
+	NO_BUILD=1 suite/client-suite.sh
 
 ## cluster-suite: long cluster scenarios (redis-cli --cluster, failover, mixed with redis-server, redis-py; RUNTEST_CLUSTER=1 adds Redis's tests/cluster)
 cluster-suite: deps build

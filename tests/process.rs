@@ -111,30 +111,37 @@ fn bind_source_addr_is_used_to_reach_the_master() {
     assert!(slave0.starts_with("ip=127.0.0.2,"), "{slave0}");
 }
 
-/// A crash (DEBUG SEGFAULT, or SIGABRT from outside) writes Redis's bug
-/// report with a stack trace to the log, then the process dies of that
-/// signal (integration/logging's checks).
+/// A crash (DEBUG SEGFAULT, DEBUG ASSERT, DEBUG OOM, or SIGABRT from
+/// outside) writes Redis's bug report with a stack trace to the log, then
+/// the process dies of that signal (integration/logging's checks); the
+/// deliberate ones say first what failed, as Redis does.
 #[test]
 fn crashes_are_reported_in_the_log() {
     use std::os::unix::process::ExitStatusExt;
-    for (how, sig) in [("segfault", libc::SIGSEGV), ("abort", libc::SIGABRT)] {
+    let cases = [
+        ("SEGFAULT", libc::SIGSEGV, ""),
+        ("ASSERT", libc::SIGABRT, "=== ASSERTION FAILED ==="),
+        ("OOM", libc::SIGABRT, "Out Of Memory allocating"),
+        ("", libc::SIGABRT, ""),
+    ];
+    for (how, sig, first) in cases {
         let mut s = Server::start(&[]);
-        if how == "segfault" {
+        if how.is_empty() {
+            s.signal(libc::SIGABRT);
+        } else {
             let mut c = s.conn();
             // No reply: the connection drops with the process.
-            c.send(&[b"DEBUG", b"SEGFAULT"]);
-        } else {
-            s.signal(libc::SIGABRT);
+            c.send(&[b"DEBUG", how.as_bytes()]);
         }
         let st = s
             .wait_exit(Duration::from_secs(20))
             .expect("the server did not die");
         assert_eq!(st.signal(), Some(sig), "{how}: {st:?}");
         let log = s.log();
-        assert!(
-            log.contains(&format!("crashed by signal: {sig}")),
-            "{how}: {log}"
-        );
+        let report = log
+            .find(&format!("crashed by signal: {sig}"))
+            .unwrap_or_else(|| panic!("{how}: no report: {log}"));
+        assert!(log[..report].contains(first), "{how}: {log}");
         assert!(log.contains("------ STACK TRACE ------"), "{how}: {log}");
         assert!(log.contains("=== REDIS BUG REPORT END."), "{how}: {log}");
     }

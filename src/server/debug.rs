@@ -3,7 +3,9 @@
 //! QUICKLIST-PACKED-THRESHOLD (the size from which list elements get plain
 //! nodes), LOADAOF (flush, then reload the data set from the AOF) and
 //! CONFIG-REWRITE-FORCE-ALL (CONFIG REWRITE with every option written),
-//! AOF-FLUSH-SLEEP (a delay before each AOF write).
+//! AOF-FLUSH-SLEEP (a delay before each AOF write), ERROR (any error
+//! reply, for client libraries' tests), LEAK, STRINGMATCH-TEST (the glob
+//! matcher fuzzed) and the deliberate crashes ASSERT and OOM.
 
 use super::Server;
 use crate::cmd::eq_ic;
@@ -38,6 +40,44 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
         s.persist.aof.flush_sleep_us = crate::encoding::numbers::atoi(&argv[2]).max(0) as u64;
         s.reply_ok(key);
         Ok(())
+    } else if eq_ic(sub, "error") && argv.len() == 3 {
+        // Written as given (newlines made spaces), not counted among the
+        // error replies: Redis's addReplySds, not addReplyError.
+        let mut line = Vec::with_capacity(argv[2].len() + 3);
+        line.push(b'-');
+        line.extend(argv[2].iter().map(|&c| match c {
+            b'\r' | b'\n' => b' ',
+            c => c,
+        }));
+        line.extend_from_slice(b"\r\n");
+        s.reply(key, |o| o.raw(&line));
+        Ok(())
+    } else if eq_ic(sub, "leak") && argv.len() == 3 {
+        // What it says: a copy of the argument nobody will free.
+        std::mem::forget(argv[2].to_vec());
+        s.reply_ok(key);
+        Ok(())
+    } else if eq_ic(sub, "stringmatch-test") && argv.len() == 2 {
+        glob_fuzz(100_000);
+        s.reply(key, |o| {
+            o.simple("Apparently Redis did not crash: test passed")
+        });
+        Ok(())
+    } else if eq_ic(sub, "assert") && argv.len() == 2 {
+        // Redis's serverAssert: the failed assertion, then the crash
+        // report of the SIGABRT that follows (server/listen.rs).
+        log::warn!("------------------------------------------------");
+        log::warn!("=== ASSERTION FAILED ===");
+        log::warn!("==> DEBUG ASSERT '1 == 2' is not true");
+        std::process::abort();
+    } else if eq_ic(sub, "oom") && argv.len() == 2 {
+        // Redis's zmalloc_oom_handler for an allocation of ULONG_MAX bytes.
+        log::warn!("Out Of Memory allocating {} bytes!", u64::MAX);
+        log::warn!(
+            "Guru Meditation: Redis aborting for OUT OF MEMORY. Allocating {} bytes!",
+            u64::MAX
+        );
+        std::process::abort();
     } else if eq_ic(sub, "loadaof") {
         s.debug_loadaof(key)
     } else if eq_ic(sub, "config-rewrite-force-all") && argv.len() == 2 {
@@ -136,4 +176,25 @@ fn debug_protocol(s: &mut Server, key: usize, name: &[u8]) -> Result<(), CmdErro
         }
     });
     Ok(())
+}
+
+/// Redis's stringmatchlen_fuzz_test: random patterns against random
+/// strings, for a matcher that must neither crash nor hang on any input.
+fn glob_fuzz(rounds: usize) {
+    let mut rng = crate::util::Rng::new();
+    let mut pat = [0u8; 32];
+    let mut text = [0u8; 32];
+    for _ in 0..rounds {
+        let plen = rng.next_u64() as usize % pat.len();
+        let tlen = rng.next_u64() as usize % text.len();
+        for b in pat[..plen].iter_mut().chain(text[..tlen].iter_mut()) {
+            *b = rng.next_u64() as u8;
+        }
+        let nocase = rng.next_u64() & 1 == 1;
+        std::hint::black_box(crate::util::glob::string_match(
+            &pat[..plen],
+            &text[..tlen],
+            nocase,
+        ));
+    }
 }

@@ -560,6 +560,19 @@ pub fn debug_command(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), C
             "CHANGE-REPL-ID",
             "PANIC",
             "    Panic inside the command (caught: the reply is an error, the server goes on).",
+            "ASSERT",
+            "    Crash by assertion failed.",
+            "OOM",
+            "    Crash the server simulating an out-of-memory error.",
+            "SEGFAULT",
+            "    Crash the server with sigsegv.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
+            "LEAK <string>",
+            "    Create a memory leak of the input string.",
+            "STRINGMATCH-TEST",
+            "    Run a fuzz tester against the stringmatchlen() function.",
         ];
         lines.extend_from_slice(super::repl_debug::HELP);
         lines.push("HELP");
