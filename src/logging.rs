@@ -68,6 +68,14 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// The log's file descriptor (stdout until a logfile is opened), for the
+/// signal handlers that write to it directly (server/watchdog.rs).
+static LOG_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
+
+pub fn log_fd() -> i32 {
+    LOG_FD.load(Ordering::Relaxed)
+}
+
 /// Installs the logger (and a panic hook that logs the panic and where it
 /// happened, instead of writing it to stderr). `level` is the redis.conf
 /// loglevel name.
@@ -110,6 +118,7 @@ pub fn init(logfile: &str, level: &str) {
             .open(logfile)
         {
             Ok(f) => {
+                LOG_FD.store(std::os::fd::AsRawFd::as_raw_fd(&f), Ordering::Relaxed);
                 b.target(env_logger::Target::Pipe(Box::new(f)));
             }
             Err(e) => {

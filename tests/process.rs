@@ -147,6 +147,35 @@ fn crashes_are_reported_in_the_log() {
     }
 }
 
+/// watchdog-period: a loop stuck past the period logs Redis's watchdog
+/// report with the stack it is stuck in; 0 turns it off; a period under
+/// two cron ticks is raised to two, as redis-server does.
+#[test]
+fn watchdog_reports_a_stuck_loop() {
+    let s = Server::start(&["--enable-debug-command", "yes"]);
+    let r = RedisServer::start(&[]);
+    let mut c = s.conn();
+    let mut rc = r.conn();
+    for p in ["50", "0", "1000"] {
+        let set = ["CONFIG", "SET", "watchdog-period", p];
+        let get = ["CONFIG", "GET", "watchdog-period"];
+        assert_eq!(c.cmd(&set), rc.cmd(&set), "{p}");
+        assert_eq!(c.cmd(&get), rc.cmd(&get), "{p}");
+    }
+    c.cmd(&["CONFIG", "SET", "watchdog-period", "200"]);
+    assert_eq!(c.cmd(&["DEBUG", "SLEEP", "1"]), b"+OK\r\n");
+    let log = s.log();
+    let at = log.find("--- WATCHDOG TIMER EXPIRED ---").expect(&log);
+    let report = &log[at..log[at..].find("--------\n").map_or(log.len(), |e| at + e)];
+    assert!(report.contains("clock_nanosleep"), "{report}");
+    assert!(report.matches("ferrodis-server").count() > 5, "{report}");
+    // Off: the same stall says nothing.
+    c.cmd(&["CONFIG", "SET", "watchdog-period", "0"]);
+    assert_eq!(c.cmd(&["DEBUG", "SLEEP", "0.5"]), b"+OK\r\n");
+    assert_eq!(s.log().matches("WATCHDOG TIMER EXPIRED").count(), 1);
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+}
+
 fn cmdline(pid: u32) -> String {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
     let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());

@@ -341,6 +341,6 @@ pub static TABLE: &[Entry] = &[
     ent!("use-exit-on-panic", N, HIDDEN, Kind::Bool, "no"),
     ent!("rdb-key-save-delay", N, HIDDEN, Kind::Int(INT_MIN, INT_MAX), "0"),
     ent!("key-load-delay", N, HIDDEN, Kind::Int(INT_MIN, INT_MAX), "0"),
-    ent!("watchdog-period", N, HIDDEN, Kind::Int(0, INT_MAX), "0"),
+    ent!("watchdog-period", N, HIDDEN, Kind::Int(0, INT_MAX), "0", fnum!(watchdog_period)),
     ent!("loading-process-events-interval-bytes", N, HIDDEN, Kind::Int(1024, INT_MAX), "2097152"),
 ];

@@ -253,6 +253,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub latency_monitor_threshold: u64,
+    /// watchdog-period in ms (0: off; server/watchdog.rs).
+    pub watchdog_period: u64,
     /// Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM).
     pub latency_tracking: bool,
     /// busy-reply-threshold (lua-time-limit), in milliseconds.
@@ -401,6 +403,7 @@ impl Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            watchdog_period: 0,
             busy_reply_threshold: 5000,
             latency_tracking: true,
             lazyfree_lazy_user_del: false,

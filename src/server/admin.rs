@@ -601,6 +601,7 @@ impl Server {
                 }
                 "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => self.update_lfu_mode(),
                 "notify-keyspace-events" => self.sync_notify_classes(),
+                "watchdog-period" => self.apply_watchdog(),
                 "lazyfree-lazy-expire"
                 | "lazyfree-lazy-server-del"
                 | "latency-monitor-threshold" => self.sync_keyspace_switches(),

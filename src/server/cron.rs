@@ -15,6 +15,10 @@ const EXPIRE_SLOW_TIME_PERC: u64 = 25;
 
 impl Server {
     pub fn cron(&mut self) {
+        // The loop is alive: the watchdog's alarm is pushed back a period.
+        if self.cfg.watchdog_period > 0 {
+            super::watchdog::schedule(self.cfg.watchdog_period);
+        }
         // DEBUG PAUSE-CRON 1: no periodic work at all (tests).
         if self.cron_paused {
             return;

@@ -63,6 +63,7 @@ pub mod replication;
 pub mod sentinel_mode;
 pub mod shutdown;
 pub mod tracking;
+pub mod watchdog;
 pub mod while_blocked;
 
 use crate::cmd::Notification;
@@ -313,6 +314,9 @@ impl Server {
         s.update_lfu_mode();
         s.sync_notify_classes();
         s.sync_keyspace_switches();
+        if s.cfg.watchdog_period > 0 {
+            s.apply_watchdog();
+        }
         Ok(s)
     }
 
