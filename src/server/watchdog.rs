@@ -48,7 +48,9 @@ pub fn apply(period_ms: u64, hz: u32) -> u64 {
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
         act.sa_sigaction = on_alarm as *const () as usize;
-        act.sa_flags = libc::SA_SIGINFO;
+        // SA_RESTART: a slow file read or write it interrupts goes on
+        // (Redis's handler has none; nothing here gains from an EINTR).
+        act.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
         libc::sigemptyset(&mut act.sa_mask);
         libc::sigaction(libc::SIGALRM, &act, std::ptr::null_mut());
     }
