@@ -93,7 +93,7 @@ sentinel-suite: deps build
 sentinel-long: deps
 	$(CARGO) test --release --test sentinel_long -- --ignored --test-threads=1
 
-## client-suite: redis-py's own test suite (from PyPI) vs ferrodis and redis-server, RESP2 and RESP3 (suite/README.md)
+## client-suite: client libraries' own test suites (redis-py RESP2/RESP3, hiredis, Perl Redis.pm) vs ferrodis and redis-server (suite/README.md)
 client-suite: deps build
 	NO_BUILD=1 suite/client-suite.sh
 

@@ -1,9 +1,39 @@
 # Shared by suite/redis-suite.sh and suite/sentinel-suite.sh (sourced, not
-# run): fetching Redis 7.0.15's test tree once into an ignored cache, building
+# run; suite/client-suite.sh uses ensure_deb_src): fetching Redis 7.0.15's test tree once into an ignored cache, building
 # run trees whose src/ holds the binaries under test, and running one suite
 # command under a time limit and a stall detector.
 #
 # The caller sets ROOT, CACHE and VERSION, and defines die().
+
+# ---- deb-src entries, once ----
+# apt-get source needs deb-src lines, which Debian images leave out: the
+# suites the binary packages come from are added as deb-src.
+ensure_deb_src() {
+    if ! apt-get source --download-only --print-uris redis >/dev/null 2>&1 \
+        || [[ -z "$(apt-get source --print-uris redis 2>/dev/null | grep orig)" ]]; then
+        echo "suite: adding deb-src entries for Debian's redis source package"
+        local sudo=""
+        [[ "$(id -u)" -ne 0 ]] && sudo=sudo
+        local list=/etc/apt/sources.list.d/ferrodis-deb-src.sources
+        # The same suites the binary packages come from, as deb-src.
+        local suites
+        suites="$(. /etc/os-release && echo "$VERSION_CODENAME")"
+        $sudo tee "$list" >/dev/null <<EOF
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $suites $suites-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: $suites-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+        $sudo apt-get update -qq || die "apt-get update failed"
+    fi
+}
 
 # ---- the suite's source, once ----
 # Debian's source package of the installed redis-server (its patches applied,
@@ -17,30 +47,7 @@ fetch_source() {
     if [[ -n "${REDIS_SRC:-}" ]]; then
         tar -xzf "$REDIS_SRC" -C "$tmp" || die "cannot unpack $REDIS_SRC"
     else
-        if ! apt-get source --download-only --print-uris redis >/dev/null 2>&1 \
-            || [[ -z "$(apt-get source --print-uris redis 2>/dev/null | grep orig)" ]]; then
-            echo "suite: adding deb-src entries for Debian's redis source package"
-            local sudo=""
-            [[ "$(id -u)" -ne 0 ]] && sudo=sudo
-            local list=/etc/apt/sources.list.d/ferrodis-deb-src.sources
-            # The same suites the binary packages come from, as deb-src.
-            local suites
-            suites="$(. /etc/os-release && echo "$VERSION_CODENAME")"
-            $sudo tee "$list" >/dev/null <<EOF
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: $suites $suites-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: $suites-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-            $sudo apt-get update -qq || die "apt-get update failed"
-        fi
+        ensure_deb_src
         # The source of the installed package, so the tests match its patches.
         local pkgver
         pkgver="$(dpkg-query -W -f='${source:Version}' redis-server 2>/dev/null || true)"
