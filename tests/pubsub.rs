@@ -154,6 +154,7 @@ fn client_kill_subscribed_and_blocked() {
 0 SUBSCRIBE ch
 1 PSUBSCRIBE c*
 2 !BLPOP l 0
+wait-blocked 1
 3 PUBSUB NUMSUB ch
 3 CLIENT KILL TYPE pubsub
 3 PUBSUB NUMSUB ch
@@ -330,10 +331,11 @@ fn keyspace_event_reaches_the_writer_first_resp3() {
 
 #[test]
 fn publish_reaches_replica_subscribers() {
-    let m = Server::start(&[]);
+    // No 5 s diskless-sync delay before the link comes up.
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let port = m.port.to_string();
     let s = Server::start(&["--replicaof", "127.0.0.1", &port]);
-    assert!(wait_until(Duration::from_secs(10), || {
+    assert!(wait_until(Duration::from_secs(30), || {
         let mut c = s.conn();
         info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
     }));

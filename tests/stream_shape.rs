@@ -5,20 +5,26 @@
 //! runs of DELs compared sorted.
 
 mod common;
+mod scenario;
 
 use common::repl::sync_client;
 use common::{parse, Conn, RedisServer, Server, Value};
 use std::time::Duration;
 
 /// One step: connection 0 or 1 runs a command (`!` prefix: sent without
-/// reading, for blocking commands), `sleep N`, or `read 1` (the pending
-/// reply of connection 1).
+/// reading, for blocking commands), `sleep N`, `wait-blocked N` (as in
+/// the scenario scripts), or `1 <` (the pending reply of connection 1).
 fn run(port: u16, steps: &[&str]) -> Vec<String> {
     let mut stream = sync_client(port);
     let mut conns = [Conn::connect(port), Conn::connect(port)];
+    let mut side = None;
     for step in steps {
         if let Some(ms) = step.strip_prefix("sleep ") {
             std::thread::sleep(Duration::from_millis(ms.parse().expect("ms")));
+            continue;
+        }
+        if let Some(n) = step.strip_prefix("wait-blocked ") {
+            scenario::wait_blocked(&mut side, port, n.parse().expect("count"));
             continue;
         }
         let (n, rest) = step.split_at(2);
@@ -100,7 +106,7 @@ fn zmpop_propagates_the_count_popped() {
         "0 BZMPOP 0 2 z z2 MIN COUNT 2",
         "0 BZMPOP 0 2 z z2 MAX COUNT 10",
         "1 !BZMPOP 0 1 z MIN COUNT 5",
-        "sleep 100",
+        "wait-blocked 1",
         "0 ZADD z 1 a 2 b",
         "1 <",
         "0 ZADD z 1 a",
@@ -113,7 +119,7 @@ fn expired_key_met_by_a_blocked_client_is_deleted_after_exec() {
     same_stream(&[
         "0 DEBUG SET-ACTIVE-EXPIRE 0",
         "1 !BRPOP k 0",
-        "sleep 100",
+        "wait-blocked 1",
         "0 MULTI",
         "0 RPUSH k hello",
         "0 PEXPIRE k 100",

@@ -188,17 +188,17 @@ fn every_write_path_invalidates() {
         "[nd] 1 HELLO 3\n\
          1 CLIENT TRACKING ON\n\
          0 DEBUG SET-ACTIVE-EXPIRE 0\n\
-         0 SET e1 v PX 50\n\
+         # TTLs long enough for the GET to come first on a slow machine.\n\
+         0 SET e1 v PX 1000\n\
          1 GET e1\n\
-         sleep 120\n\
+         sleep 1500\n\
          # Lazy expiry by another client's read.\n\
          0 GET e1\n\
          1 <\n\
          0 DEBUG SET-ACTIVE-EXPIRE 1\n\
-         0 SET e2 v PX 50\n\
+         0 SET e2 v PX 1000\n\
          1 GET e2\n\
-         sleep 300\n\
-         # Active expiry.\n\
+         # Active expiry (the read waits for it).\n\
          1 <\n\
          # MULTI: messages to the transaction's own client follow EXEC.\n\
          0 MSET m1 1 m2 2\n\
@@ -239,7 +239,7 @@ fn every_write_path_invalidates() {
          0 RPUSH list2 a\n\
          1 LRANGE list2 0 -1\n\
          1 !BLMOVE list1 list2 LEFT LEFT 0\n\
-         sleep 50\n\
+         wait-blocked 1\n\
          0 RPUSH list1 foo\n\
          1 <\n\
          1 <\n",

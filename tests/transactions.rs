@@ -360,11 +360,12 @@ fn watch_and_expiry() {
         "expiry",
         &[],
         r#"
-# 1. a watched key expires (nobody touches it) before EXEC
+# 1. a watched key expires (nobody touches it) before EXEC; the TTLs of
+# keys watched alive leave a slow machine time to WATCH
 0 DEBUG SET-ACTIVE-EXPIRE 0
-0 SET k v PX 100
+0 SET k v PX 1000
 0 WATCH k
-sleep 200
+sleep 1500
 0 MULTI
 0 PING
 0 EXEC
@@ -406,9 +407,9 @@ sleep 100
 0 PING
 0 EXEC
 # 7. expired key touched by the watcher's own read
-0 SET k v PX 100
+0 SET k v PX 1000
 0 WATCH k
-sleep 200
+sleep 1500
 0 GET k
 0 MULTI
 0 PING
@@ -423,9 +424,9 @@ sleep 100
 0 EXEC
 # 9. active expiry deletes the watched key
 0 DEBUG SET-ACTIVE-EXPIRE 1
-0 SET k v PX 50
+0 SET k v PX 1000
 0 WATCH k
-sleep 400
+sleep 1500
 0 MULTI
 0 PING
 0 EXEC
@@ -525,7 +526,8 @@ fn exec_propagation_matches_redis() {
 
 #[test]
 fn watch_on_replica_invalidated_by_master_writes() {
-    let m = Server::start(&[]);
+    // No 5 s diskless-sync delay before the link comes up.
+    let m = Server::start(&["--repl-diskless-sync-delay", "0"]);
     let port = m.port.to_string();
     let s = Server::start(&["--replicaof", "127.0.0.1", &port]);
     let mut mc = m.conn();
@@ -534,7 +536,7 @@ fn watch_on_replica_invalidated_by_master_writes() {
         let mut c = s.conn();
         info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
     };
-    assert!(wait_until(Duration::from_secs(10), up));
+    assert!(wait_until(Duration::from_secs(30), up));
     mc.cmd(&["SET", "w", "1"]);
     assert!(wait_until(Duration::from_secs(5), || sc.cmd(&["GET", "w"])
         == b"$1\r\n1\r\n"));

@@ -10,6 +10,9 @@
 //!   (an end marker published after an unknown number of messages);
 //! - `sleep MS`       lets MS milliseconds pass: only for a TTL to run out
 //!   untouched (what can be observed is waited for with `<` and `<<`);
+//! - `wait-blocked N`  waits until `INFO clients` shows N blocked clients
+//!   (asked on a side connection of its own): a command sent with `!` is
+//!   blocked before the step that serves it;
 //! - a `[nd]` prefix sends/reads without comparing, `[sort]` compares the
 //!   elements of the top-level aggregate sorted;
 //! - `#` comments and blank lines are ignored.
@@ -20,7 +23,10 @@
 
 use crate::common::{escape, sort_reply, split_args, Conn, RedisServer, Server};
 use std::io::ErrorKind;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long `wait-blocked` waits before the scenario fails.
+const BLOCKED_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The replies one run of a script read, with the line they belong to.
 pub type Trace = Vec<(String, Vec<u8>, bool)>;
@@ -35,9 +41,44 @@ fn read(c: &mut Conn) -> Vec<u8> {
     }
 }
 
+/// Polls `INFO clients` on `side` (reconnected to `port` when closed) until
+/// `blocked_clients` is `n`; panics after `BLOCKED_TIMEOUT`. Every poll is
+/// an INFO call of its own (in commandstats, MONITOR...).
+pub fn wait_blocked(side: &mut Option<Conn>, port: u16, n: u64) {
+    let deadline = Instant::now() + BLOCKED_TIMEOUT;
+    loop {
+        let c = side.get_or_insert_with(|| Conn::connect(port));
+        let last = match c.try_cmd(&["INFO", "clients"]) {
+            Ok(r) => {
+                let text = String::from_utf8_lossy(&r).into_owned();
+                let blocked = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("blocked_clients:"))
+                    .map(str::trim);
+                if blocked == Some(n.to_string().as_str()) {
+                    return;
+                }
+                blocked.unwrap_or("missing").to_string()
+            }
+            Err(e) => {
+                *side = None;
+                format!("side connection: {e}")
+            }
+        };
+        assert!(
+            Instant::now() < deadline,
+            "port {port}: blocked_clients not {n} after {BLOCKED_TIMEOUT:?} (last: {last})"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Runs `script` on a server, returning every reply read.
 pub fn run_on(port: u16, script: &str) -> Trace {
     let mut conns: Vec<Option<Conn>> = (0..10).map(|_| None).collect();
+    // For `wait-blocked`, kept for the whole run: the same extra client on
+    // both servers.
+    let mut side: Option<Conn> = None;
     let mut trace = Vec::new();
     for (i, raw) in script.lines().enumerate() {
         let mut line = raw.trim();
@@ -58,6 +99,11 @@ pub fn run_on(port: u16, script: &str) -> Trace {
         }
         if let Some(ms) = line.strip_prefix("sleep ") {
             std::thread::sleep(Duration::from_millis(ms.trim().parse().expect("sleep ms")));
+            continue;
+        }
+        if let Some(n) = line.strip_prefix("wait-blocked ") {
+            let n = n.trim().parse().expect("wait-blocked count");
+            wait_blocked(&mut side, port, n);
             continue;
         }
         let (n, rest) = line.split_once(' ').unwrap_or((line, ""));
