@@ -79,9 +79,11 @@ fn replica_buffer_is_not_evicted_for(master: &Server, replica: &Server) {
     m.cmd(&["CONFIG", "SET", "repl-backlog-size", "10240"]);
     m.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
     m.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    // No diskless-sync delay (5 s by default): the link comes up at once.
+    m.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]);
     let mut r = replica.conn();
     r.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
-    assert!(wait_until(Duration::from_secs(10), || {
+    assert!(wait_until(Duration::from_secs(30), || {
         info_field(&mut r, "replication", "master_link_status").as_deref() == Some("up")
     }));
     let used = used_memory(&mut m);

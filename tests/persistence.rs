@@ -592,7 +592,9 @@ fn killed_aof_rewrite_leaves_previous_aof_intact() {
     let manifest = std::fs::read_to_string(&manifest_path).unwrap();
     let base = dir.join("appendonlydir/appendonly.aof.1.base.rdb");
     let base_bytes = std::fs::read(&base).unwrap();
-    f.q(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    // ~600 keys at 20 ms each: the child lives ~12 s, long enough to be
+    // killed while writing however slowly the test gets to it.
+    f.q(&["CONFIG", "SET", "rdb-key-save-delay", "20000"]);
     assert_eq!(
         f.q(&["BGREWRITEAOF"]),
         "+Background append only file rewriting started"

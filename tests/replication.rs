@@ -87,21 +87,31 @@ fn chain_ferrodis_redis_ferrodis_gets_the_same_stream() {
     h.join().expect("writer");
     wait_in_sync(&a, &[&b]);
     wait_in_sync(&b, &[&c]);
-    // Exactly the same byte stream: the offsets match all along the chain.
-    assert_eq!(offset(&mut a.conn()), offset(&mut c.conn()));
+    // Exactly the same byte stream: the offsets match all along the chain
+    // (once a PING a sent meanwhile reached c too).
+    let mut ac = a.conn();
+    assert!(
+        wait_until(SYNC_TIMEOUT, || offset(&mut ac) == offset(&mut cc)),
+        "offsets differ: a {}, c {}",
+        offset(&mut ac),
+        offset(&mut cc)
+    );
     assert_same_data(&[&a, &b, &c]);
 }
 
 #[test]
 fn three_replicas_attaching_during_one_save_share_it() {
     for diskless in ["yes", "no"] {
+        // The replicas share the save if they all arrive within the
+        // diskless delay (diskless) or during the save (disk): 5 s, and
+        // 20,000 keys at 100 us each (2 s at least) leave them time.
         let m = Server::start(&[
             "--repl-diskless-sync",
             diskless,
             "--repl-diskless-sync-delay",
-            "1",
+            "5",
             "--rdb-key-save-delay",
-            "0",
+            "100",
         ]);
         seed_data(&mut m.conn(), 20_000);
         let rs: Vec<Server> = (0..3).map(|_| Server::start(&[])).collect();
@@ -273,8 +283,10 @@ fn wait_counts_acknowledging_replicas() {
     wait_in_sync(&m, &[&r]);
     mc.cmd(&["SET", "b", "2"]);
     assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
-    // Asking for more replicas than exist times out with the real count.
+    // Asking for more replicas than exist times out with the real count
+    // (the replica's ack awaited first: it may take longer than 300 ms).
     mc.cmd(&["SET", "c", "3"]);
+    assert_eq!(mc.cmd_int(&["WAIT", "1", "5000"]), 1);
     assert_eq!(mc.cmd_int(&["WAIT", "2", "300"]), 1);
     assert!(s(&r.conn().cmd(&["WAIT", "1", "10"]))
         .starts_with("-ERR WAIT cannot be used with replica instances"));

@@ -411,8 +411,9 @@ fn fault_injection_commands() {
     let took = t0.elapsed();
     assert!(took >= Duration::from_millis(650), "arrived after {took:?}");
     mc.cmd(&["DEBUG", "REPL-DELAY", "0"]);
-    // REPL-PAUSE-APPLY on the replica: received, not applied meanwhile.
-    rc.cmd(&["DEBUG", "REPL-PAUSE-APPLY", "1500"]);
+    // REPL-PAUSE-APPLY on the replica: received, not applied meanwhile
+    // (5 s: the checks 500 ms in stay inside it on a slow machine).
+    rc.cmd(&["DEBUG", "REPL-PAUSE-APPLY", "5000"]);
     let before = offset(&mut rc);
     mc.cmd(&["SET", "held", "1"]);
     std::thread::sleep(Duration::from_millis(500));

@@ -39,22 +39,34 @@ fn replicas_share_one_replication_buffer() {
         "client-output-buffer-limit",
         "replica 0 0 0",
     ]);
-    // A slow save (20 keys, 100 ms each) keeps both replicas waiting for
+    // A slow save (50 keys, 100 ms each) keeps both replicas waiting for
     // their RDB while the stream accumulates for them.
-    mc.cmd(&["DEBUG", "POPULATE", "20"]);
+    mc.cmd(&["DEBUG", "POPULATE", "50"]);
     mc.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
     for r in [&r1, &r2] {
         r.conn()
             .cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     }
-    assert!(wait_until(Duration::from_secs(10), || {
+    // After repl-diskless-sync-delay (5 s).
+    assert!(wait_until(Duration::from_secs(30), || {
         info_field(&mut mc, "replication", "slave1")
             .is_some_and(|l| l.contains("state=wait_bgsave"))
             && info_i64(&mut mc, "persistence", "rdb_bgsave_in_progress") == 1
     }));
+    // In one write: the writes and the checks below fit in the save
+    // however slowly round trips go.
     let value = "v".repeat(1000);
+    let mut pipe = Vec::new();
     for i in 0..2000 {
-        mc.cmd(&["SET", &format!("k{i}"), &value]);
+        pipe.extend(multibulk(&[
+            b"SET",
+            format!("k{i}").as_bytes(),
+            value.as_bytes(),
+        ]));
+    }
+    mc.send_raw(&pipe);
+    for _ in 0..2000 {
+        assert_eq!(mc.read_reply(), b"+OK\r\n");
     }
     // ~2 MB of stream, held by both replicas: stored once.
     let buffers = info_i64(&mut mc, "memory", "mem_total_replication_buffers");
@@ -178,7 +190,8 @@ fn writable_replica_expires_its_own_keys() {
     rc.cmd(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]);
     wait_in_sync(&m, &[&r]);
     rc.cmd(&["SELECT", "5"]);
-    rc.cmd(&["SET", "mine", "1", "PX", "300"]);
+    // Long enough to be still tracked two round trips later.
+    rc.cmd(&["SET", "mine", "1", "PX", "3000"]);
     rc.cmd(&["SET", "keep", "1"]);
     assert_eq!(info_i64(&mut rc, "stats", "slave_expires_tracked_keys"), 1);
     assert!(
@@ -442,7 +455,8 @@ fn client_kill_closes_at_once_and_the_backlog_expires() {
     wait_in_sync(&m, &[&r]);
     rc.cmd(&["MULTI"]);
     rc.cmd(&["CLIENT", "KILL", "TYPE", "master"]);
-    rc.cmd(&["DEBUG", "SLEEP", "3"]);
+    // Well past the 1 s TTL (checked once a second by the master's cron).
+    rc.cmd(&["DEBUG", "SLEEP", "5"]);
     rc.cmd(&["EXEC"]);
     wait_in_sync(&m, &[&r]);
     assert_eq!(info_i64(&mut mc, "stats", "sync_partial_ok"), 0);

@@ -31,7 +31,13 @@ fn shutdown_flags_and_abort_errors() {
 
 /// A master with one replica in sync; the replica process is then stopped.
 fn master_with_stopped_replica() -> (Server, Server) {
-    let m = Server::start(&["--shutdown-timeout", "60"]);
+    // No diskless-sync delay (5 s by default): the link comes up at once.
+    let m = Server::start(&[
+        "--shutdown-timeout",
+        "60",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
     let port = m.port.to_string();
     let s = Server::start(&["--replicaof", "127.0.0.1", &port]);
     let mut mc = m.conn();
@@ -39,7 +45,7 @@ fn master_with_stopped_replica() -> (Server, Server) {
         let mut c = s.conn();
         info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
     };
-    assert!(wait_until(Duration::from_secs(10), synced));
+    assert!(wait_until(Duration::from_secs(30), synced));
     mc.cmd(&["SET", "k", "1"]);
     let mut sc = s.conn();
     assert!(wait_until(Duration::from_secs(10), || sc

@@ -141,20 +141,41 @@ pub fn keyspace(c: &mut Conn) -> String {
         .join(" ")
 }
 
+/// A node's replication offset with its DEBUG DIGEST and key counts at
+/// that offset: the offset read before and after them agree.
+pub fn snapshot(c: &mut Conn) -> (i64, String, String) {
+    let mut snap = (0, String::new(), String::new());
+    let stable = wait_until(SYNC_TIMEOUT, || {
+        let before = offset(c);
+        let digest = s(&c.cmd(&["DEBUG", "DIGEST"]));
+        let sizes = keyspace(c);
+        snap = (before, digest, sizes);
+        offset(c) == before
+    });
+    assert!(stable, "the offset never stood still");
+    snap
+}
+
 /// The same data on every node: DEBUG DIGEST (which covers every key, value
-/// and expiry, and matches Redis's own) and the key counts per db. On a
-/// mismatch the datasets are compared key by key to say what differs.
+/// and expiry, and matches Redis's own) and the key counts per db, each
+/// node compared with the first at one replication offset (the first's
+/// digest is taken again when a PING of its moved the offset meanwhile).
+/// On a mismatch the datasets are compared key by key to say what differs.
 pub fn assert_same_data(nodes: &[&Server]) {
     let mut first = nodes[0].conn();
     assert!(
         first.cmd_int(&["DBSIZE"]) > 0 || !keyspace(&mut first).is_empty(),
         "the dataset should not be empty"
     );
-    let digest = s(&first.cmd(&["DEBUG", "DIGEST"]));
-    let sizes = keyspace(&mut first);
     for n in &nodes[1..] {
         let mut c = n.conn();
-        if s(&c.cmd(&["DEBUG", "DIGEST"])) == digest && keyspace(&mut c) == sizes {
+        let mut pair = Default::default();
+        let same_offset = wait_until(SYNC_TIMEOUT, || {
+            pair = (snapshot(&mut first), snapshot(&mut c));
+            pair.0 .0 == pair.1 .0
+        });
+        let ((at, digest, sizes), (n_at, n_digest, n_sizes)) = pair;
+        if same_offset && n_digest == digest && n_sizes == sizes {
             continue;
         }
         let reference = dataset(&mut first);
@@ -174,7 +195,7 @@ pub fn assert_same_data(nodes: &[&Server]) {
             .filter(|(k, v)| d.get(*k).is_some_and(|x| x != *v))
             .take(5)
             .collect();
-        panic!("{} on {} differs: {} vs {} keys; missing {missing:?}; extra {extra:?}; differing {differ:?}", n.name, n.port, d.len(), reference.len());
+        panic!("{} on {} differs (offset {n_at} vs {at}): {} vs {} keys; missing {missing:?}; extra {extra:?}; differing {differ:?}", n.name, n.port, d.len(), reference.len());
     }
 }
 
