@@ -9,7 +9,7 @@
 //! descriptor, and glibc's `backtrace` (warmed up before the handler is
 //! installed: its first call loads the unwinder) with
 //! `backtrace_symbols_fd`, which writes each frame as
-//! `binary(+offset) [address]` without allocating (`addr2line -Cfe
+//! `binary(+offset)[address]` without allocating (`addr2line -Cfe
 //! <binary> <offset>` names it).
 
 use super::Server;
