@@ -64,20 +64,18 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
         });
         Ok(())
     } else if eq_ic(sub, "assert") && argv.len() == 2 {
-        // Redis's serverAssert: the failed assertion, then the crash
-        // report of the SIGABRT that follows (server/listen.rs).
-        log::warn!("------------------------------------------------");
-        log::warn!("=== ASSERTION FAILED ===");
-        log::warn!("==> DEBUG ASSERT '1 == 2' is not true");
-        std::process::abort();
+        // Redis's serverAssert: the failed assertion in the bug report.
+        super::listen::crash(&[
+            "=== ASSERTION FAILED ===".into(),
+            "==> DEBUG ASSERT '1 == 2' is not true".into(),
+        ]);
     } else if eq_ic(sub, "oom") && argv.len() == 2 {
         // Redis's zmalloc_oom_handler for an allocation of ULONG_MAX bytes.
         log::warn!("Out Of Memory allocating {} bytes!", u64::MAX);
-        log::warn!(
+        super::listen::crash(&[format!(
             "Guru Meditation: Redis aborting for OUT OF MEMORY. Allocating {} bytes!",
             u64::MAX
-        );
-        std::process::abort();
+        )]);
     } else if eq_ic(sub, "loadaof") {
         s.debug_loadaof(key)
     } else if eq_ic(sub, "config-rewrite-force-all") && argv.len() == 2 {

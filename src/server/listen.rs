@@ -303,19 +303,36 @@ extern "C" fn on_crash_signal(sig: libc::c_int) {
         libc::signal(libc::SIGALRM, libc::SIG_DFL);
         libc::alarm(5);
     }
-    log::warn!("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===");
-    log::warn!(
+    bug_report(&[format!(
         "Redis {} crashed by signal: {sig}, si_code: 0",
         crate::REDIS_VERSION
-    );
-    let bt = std::backtrace::Backtrace::force_capture();
-    log::warn!("\n------ STACK TRACE ------\n{bt}");
-    log::warn!("\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n");
+    )]);
     // SAFETY: restoring the default action and re-raising the signal.
     unsafe {
         libc::signal(sig, libc::SIG_DFL);
         libc::raise(sig);
     }
+}
+
+/// Redis's bug report: what happened, the stack that got there.
+fn bug_report(what: &[String]) {
+    log::warn!("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===");
+    for line in what {
+        log::warn!("{line}");
+    }
+    let bt = std::backtrace::Backtrace::force_capture();
+    log::warn!("\n------ STACK TRACE ------\n{bt}");
+    log::warn!("\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n");
+}
+
+/// A deliberate crash (DEBUG ASSERT, DEBUG OOM), as Redis's _serverAssert
+/// and _serverPanic end: the report, then abort() with the crash handler
+/// removed, so the log does not also say "crashed by signal".
+pub fn crash(what: &[String]) -> ! {
+    bug_report(what);
+    // SAFETY: the default action for SIGABRT, then abort.
+    unsafe { libc::signal(libc::SIGABRT, libc::SIG_DFL) };
+    std::process::abort();
 }
 
 /// SIGTERM/SIGINT request a clean shutdown; SIGPIPE is ignored; crashes
