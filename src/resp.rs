@@ -290,9 +290,14 @@ impl<'a> Out<'a> {
 
     /// `-text`: text is the whole error line without the dash.
     pub fn error(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes());
+    }
+
+    /// `error` for text that need not be UTF-8 (DEBUG ERROR's argument).
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.buf.push(b'-');
         // Newlines would break the protocol; Redis replaces them with spaces.
-        for &c in text.as_bytes() {
+        for &c in text {
             self.buf
                 .push(if c == b'\r' || c == b'\n' { b' ' } else { c });
         }

@@ -41,16 +41,9 @@ pub fn debug_more(s: &mut Server, key: usize, argv: &[Bytes]) -> Result<(), CmdE
         s.reply_ok(key);
         Ok(())
     } else if eq_ic(sub, "error") && argv.len() == 3 {
-        // Written as given (newlines made spaces), not counted among the
-        // error replies: Redis's addReplySds, not addReplyError.
-        let mut line = Vec::with_capacity(argv[2].len() + 3);
-        line.push(b'-');
-        line.extend(argv[2].iter().map(|&c| match c {
-            b'\r' | b'\n' => b' ',
-            c => c,
-        }));
-        line.extend_from_slice(b"\r\n");
-        s.reply(key, |o| o.raw(&line));
+        // Not counted among the error replies (reply_error would): Redis
+        // writes it with addReplySds, not addReplyError.
+        s.reply(key, |o| o.error_bytes(&argv[2]));
         Ok(())
     } else if eq_ic(sub, "leak") && argv.len() == 3 {
         // What it says: a copy of the argument nobody will free.
