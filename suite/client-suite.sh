@@ -30,12 +30,11 @@ REDIS_PY="${REDIS_PY:-5.0.8}"
 PROTOCOLS="${PROTOCOLS:-2 3}"
 CLIENTS="${CLIENTS:-redis-py hiredis perl}"
 BASEPORT="${BASEPORT:-26379}"
-SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrodis-server"
-[[ "$SERVER_BIN" = /* ]] || SERVER_BIN="$ROOT/$SERVER_BIN"
 
 die() { echo "client-suite: $*" >&2; exit 2; }
 # shellcheck source=suite/lib.sh
 source "$ROOT/suite/lib.sh"
+SERVER_BIN="$FERRODIS_BIN"
 
 command -v redis-server >/dev/null || die "redis-server is missing (make deps installs it)"
 command -v redis-cli >/dev/null || die "redis-cli is missing (make deps installs it)"

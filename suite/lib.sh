@@ -5,6 +5,10 @@
 #
 # The caller sets ROOT, CACHE and VERSION, and defines die().
 
+# The ferrodis binary under test: target/release, or CARGO_TARGET_DIR's.
+FERRODIS_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrodis-server"
+[[ "$FERRODIS_BIN" = /* ]] || FERRODIS_BIN="$ROOT/$FERRODIS_BIN"
+
 # ---- deb-src entries, once ----
 # apt-get source needs deb-src lines, which Debian images leave out: the
 # suites the binary packages come from are added as deb-src.

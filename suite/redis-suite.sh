@@ -27,8 +27,6 @@ VERSION=7.0.15
 BASEPORT="${BASEPORT:-21111}"
 UNIT_TIMEOUT="${UNIT_TIMEOUT:-900}"
 STALL="${STALL:-240}"
-SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ferrodis-server"
-[[ "$SERVER_BIN" = /* ]] || SERVER_BIN="$ROOT/$SERVER_BIN"
 
 die() { echo "redis-suite: $*" >&2; exit 2; }
 
@@ -38,6 +36,7 @@ done
 
 # shellcheck source=suite/lib.sh
 source "$ROOT/suite/lib.sh"
+SERVER_BIN="$FERRODIS_BIN"
 
 # Runs one unit in a tree; prints "passed failed exceptions status".
 run_unit() {

@@ -940,22 +940,15 @@ fn object_and_memory_usage_count_and_touch_as_redis() {
         }
         let r = c.cmd(&["MEMORY", "USAGE", "gone"]);
         seen.push(format!("usage of an expired key: {}", r.starts_with(b":")));
-        seen.push(format!(
-            "usage nokey: {}",
-            escape(&c.cmd(&["MEMORY", "USAGE", "nokey"]))
-        ));
-        seen.push(format!(
-            "freq: {}",
-            escape(&c.cmd(&["OBJECT", "FREQ", "k"]))
-        ));
-        seen.push(format!(
-            "gone: {}",
-            escape(&c.cmd(&["OBJECT", "ENCODING", "gone"]))
-        ));
-        seen.push(format!(
-            "nokey: {}",
-            escape(&c.cmd(&["OBJECT", "FREQ", "nokey"]))
-        ));
+        let exact: [(&str, [&str; 3]); 4] = [
+            ("usage nokey", ["MEMORY", "USAGE", "nokey"]),
+            ("freq", ["OBJECT", "FREQ", "k"]),
+            ("gone", ["OBJECT", "ENCODING", "gone"]),
+            ("nokey", ["OBJECT", "FREQ", "nokey"]),
+        ];
+        for (label, cmd) in exact {
+            seen.push(format!("{label}: {}", escape(&c.cmd(&cmd))));
+        }
         for f in ["keyspace_hits", "keyspace_misses", "expired_keys"] {
             seen.push(format!("{f}: {:?}", info_field(c, "stats", f)));
         }
