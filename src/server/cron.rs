@@ -32,6 +32,9 @@ impl Server {
             // A Sentinel has no data set, persistence or replication.
             self.clients_cron();
             self.sentinel_cron();
+            if self.shutdown_cron() {
+                std::process::exit(0);
+            }
             return;
         }
         // No deletions while writes are paused (they would be propagated).
